@@ -1,0 +1,96 @@
+// Composition root: store, intake, MLLP and HTTP listeners, processing worker. Graceful shutdown
+// stops accepting, lets in-flight messages commit and answer, then closes the store.
+import { readFileSync } from 'node:fs';
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config/env.js';
+import type { Logger } from './obs/log.js';
+import { createMetrics, type Metrics } from './obs/metrics.js';
+import { openStore, type Store } from './store/open.js';
+import { InboxWriter } from './ingest/inbox-writer.js';
+import { Hl7Intake } from './ingest/hl7-intake.js';
+import { InboxWorker } from './ingest/worker.js';
+import { MllpListener } from './hl7/listener.js';
+import { createApp } from './http/app.js';
+import { loadOrCreateLocalKey } from './auth/keys.js';
+import { TokenVerifier, type TrustedIssuer } from './auth/token.js';
+import { DEFAULT_SITE_CONFIG, parseSiteConfig, type SiteConfig } from './mapping/index.js';
+
+export interface Gateway {
+  httpPort: number;
+  mllpPort: number;
+  store: Store;
+  metrics: Metrics;
+  close(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  /** run the processing worker in this process (default true) */
+  worker?: boolean;
+}
+
+export async function startGateway(config: Config, log: Logger, opts: GatewayOptions = {}): Promise<Gateway> {
+  if (config.DEV_NO_AUTH) log.warn('DEV_NO_AUTH_IS_ON_every_api_route_is_open_do_not_use_with_real_data', { setting: 'DEV_NO_AUTH' });
+  if (!config.MLLP_TLS_CERT) log.warn('mllp_plaintext_use_tls_or_a_vpn_for_phi_on_any_network', { setting: 'MLLP_TLS_CERT' });
+  const siteConfig = loadSiteConfig(config);
+  const store = await openStore(config, log, { name: 'switchboard-gateway', owner: true });
+  const metrics = createMetrics({ defaults: true });
+  const writer = new InboxWriter(store.sql, { maxBatch: config.INGEST_BATCH_MAX, onBatch: (n) => metrics.batchSize.observe(n) });
+  const intake = new Hl7Intake({ sql: store.sql, writer, metrics, log, appName: config.APP_NAME });
+  const verifier = config.DEV_NO_AUTH ? null : new TokenVerifier(await loadOrCreateLocalKey(config.DATA_DIR), config.AUTH_AUDIENCE, parseIssuers(config.AUTH_ISSUERS));
+
+  const mllp = new MllpListener({
+    host: config.MLLP_HOST, port: config.MLLP_PORT, maxFrameBytes: config.MLLP_MAX_FRAME_BYTES,
+    idleTimeoutMs: config.MLLP_IDLE_TIMEOUT_MS, frameTimeoutMs: config.MLLP_FRAME_TIMEOUT_MS, maxConnections: config.MLLP_MAX_CONNECTIONS, log,
+    ...(config.MLLP_TLS_CERT && config.MLLP_TLS_KEY ? { tls: { certFile: config.MLLP_TLS_CERT, keyFile: config.MLLP_TLS_KEY, ...(config.MLLP_TLS_CA ? { caFile: config.MLLP_TLS_CA } : {}) } } : {}),
+  }, {
+    message: async (payload, conn) => (await intake.receive(payload, { source: 'mllp', peer: conn.peer })).ack,
+    oversize: async (head, size, conn) => (await intake.oversize(head, size, config.MLLP_MAX_FRAME_BYTES, { source: 'mllp', peer: conn.peer })).ack,
+  });
+  const mllpPort = await mllp.listen();
+  const connGauge = setInterval(() => metrics.mllpConnections.set(mllp.connectionCount), 5000).unref();
+
+  const app = createApp({ sql: store.sql, intake, writer, metrics, log, verifier, maxHl7Bytes: config.HTTP_MAX_BODY_BYTES });
+  const http = await new Promise<ServerType>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
+  });
+  const httpPort = (http.address() as AddressInfo).port;
+  log.info('http_listening', { port: httpPort });
+
+  const workers = opts.worker === false ? [] : Array.from({ length: config.WORKER_CONCURRENCY }, () => new InboxWorker({
+    sql: store.sql, config: siteConfig, log, metrics, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS,
+    maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: 16,
+  }));
+  for (const w of workers) await w.start();
+
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= (async () => {
+    log.info('shutdown_started');
+    clearInterval(connGauge);
+    await Promise.all([
+      mllp.close(),
+      new Promise<void>((r) => {
+        http.close(() => r());
+        if ('closeIdleConnections' in http) http.closeIdleConnections();
+        setTimeout(() => { if ('closeAllConnections' in http) http.closeAllConnections(); }, 5000).unref();
+      }),
+    ]);
+    await Promise.all(workers.map((w) => w.stop()));
+    await store.close();
+    log.info('shutdown_complete');
+  })());
+  return { httpPort, mllpPort, store, metrics, close };
+}
+
+function loadSiteConfig(config: Config): SiteConfig {
+  if (!config.SITE_CONFIG) return DEFAULT_SITE_CONFIG;
+  return parseSiteConfig(readFileSync(config.SITE_CONFIG, 'utf8'), config.SITE_CONFIG);
+}
+
+function parseIssuers(json: string): TrustedIssuer[] {
+  const v = JSON.parse(json) as unknown;
+  if (!Array.isArray(v) || !v.every((i) => typeof i?.issuer === 'string' && typeof i?.jwksUri === 'string')) {
+    throw new Error('AUTH_ISSUERS must be a JSON array of {issuer, jwksUri, audience?}');
+  }
+  return v as TrustedIssuer[];
+}

@@ -1,0 +1,73 @@
+// A small MLLP client: one connection, one message at a time, each answered before the next is
+// sent (what `switchboard send`, the benchmarks and the tests use). Bounded: a reply larger than
+// maxFrameBytes or slower than timeoutMs fails the send instead of waiting forever.
+import net from 'node:net';
+import tls from 'node:tls';
+import { frame, MllpFramer } from './frame.js';
+
+export interface MllpClientOptions {
+  host?: string;
+  port: number;
+  timeoutMs?: number;
+  maxFrameBytes?: number;
+  tls?: tls.ConnectionOptions;
+}
+
+export class MllpClient {
+  private socket: net.Socket | undefined;
+  private framer: MllpFramer;
+  private waiting: { resolve: (b: Buffer) => void; reject: (e: Error) => void } | undefined;
+  private replies: Buffer[] = [];
+
+  constructor(private readonly opts: MllpClientOptions) {
+    this.framer = new MllpFramer(opts.maxFrameBytes ?? 1024 * 1024);
+  }
+
+  async connect(): Promise<void> {
+    const { host = '127.0.0.1', port } = this.opts;
+    this.socket = await new Promise<net.Socket>((resolve, reject) => {
+      const s = this.opts.tls ? tls.connect({ host, port, ...this.opts.tls }, () => resolve(s)) : net.connect({ host, port }, () => resolve(s));
+      s.once('error', reject);
+    });
+    this.socket.setNoDelay(true);
+    this.socket.on('data', (d: Buffer) => {
+      for (const ev of this.framer.push(d)) {
+        const payload = ev.kind === 'frame' ? ev.payload : ev.head;
+        if (this.waiting) { const w = this.waiting; this.waiting = undefined; w.resolve(payload); } else this.replies.push(payload);
+      }
+    });
+    const fail = (e: Error) => { const w = this.waiting; this.waiting = undefined; w?.reject(e); };
+    this.socket.on('error', fail);
+    this.socket.on('close', () => fail(new Error('connection closed before the reply')));
+  }
+
+  /** Sends one payload and resolves with the reply's payload. */
+  send(payload: Buffer | string): Promise<Buffer> {
+    const s = this.socket;
+    if (!s || s.destroyed) return Promise.reject(new Error('not connected'));
+    return new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => { this.waiting = undefined; reject(new Error('timed out waiting for the reply')); }, this.opts.timeoutMs ?? 30_000);
+      const done = { resolve: (b: Buffer) => { clearTimeout(timer); resolve(b); }, reject: (e: Error) => { clearTimeout(timer); reject(e); } };
+      this.replies = [];
+      this.waiting = done;
+      s.write(frame(payload));
+    });
+  }
+
+  /** Writes raw bytes (for tests of broken framing). */
+  writeRaw(bytes: Buffer): void {
+    this.socket?.write(bytes);
+  }
+
+  /** Resolves with the next reply without sending anything. */
+  nextReply(): Promise<Buffer> {
+    const early = this.replies.shift();
+    if (early) return Promise.resolve(early);
+    return new Promise((resolve, reject) => { this.waiting = { resolve, reject }; });
+  }
+
+  close(): void {
+    this.socket?.end();
+    this.socket?.destroy();
+  }
+}

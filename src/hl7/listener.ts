@@ -1,0 +1,155 @@
+// MLLP listener over TCP or TLS (mutual TLS when a CA is configured). Each connection's frames are
+// handled one after another, in arrival order (an ADT feed's order matters), and every frame gets
+// exactly one answer. Bounded everywhere: frame size, frames queued per connection, connections,
+// idle time, and the time a started frame may take to finish.
+import net from 'node:net';
+import tls from 'node:tls';
+import { readFileSync } from 'node:fs';
+import type { Logger } from '../obs/log.js';
+import { frame, MllpFramer, type FrameEvent } from './frame.js';
+
+export interface ConnectionInfo {
+  id: number;
+  peer: string;
+  /** subject CN of the client certificate under mutual TLS */
+  clientCert?: string;
+}
+
+export interface MllpHandlers {
+  /** Handles one complete frame; returns the ACK payload (unframed), or null to send nothing. */
+  message(payload: Buffer, conn: ConnectionInfo): Promise<Buffer | null>;
+  /** Answers a frame that exceeded the size limit (head = its first bytes). */
+  oversize(head: Buffer, size: number, conn: ConnectionInfo): Promise<Buffer | null>;
+}
+
+export interface MllpListenerOptions {
+  host: string;
+  port: number;
+  maxFrameBytes: number;
+  idleTimeoutMs: number;
+  frameTimeoutMs: number;
+  maxConnections: number;
+  tls?: { certFile: string; keyFile: string; caFile?: string };
+  log: Logger;
+}
+
+/** Frames a connection may have waiting before we stop reading from it (backpressure). */
+const MAX_QUEUED_FRAMES = 64;
+
+export class MllpListener {
+  private server: net.Server | undefined;
+  private readonly sockets = new Set<net.Socket>();
+  private readonly inflight = new Set<Promise<void>>();
+  private nextId = 1;
+  private closing = false;
+
+  constructor(private readonly opts: MllpListenerOptions, private readonly handlers: MllpHandlers) {}
+
+  get connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  async listen(): Promise<number> {
+    const o = this.opts;
+    const onSocket = (s: net.Socket) => this.accept(s);
+    this.server = o.tls
+      ? tls.createServer({
+          cert: readFileSync(o.tls.certFile), key: readFileSync(o.tls.keyFile),
+          ...(o.tls.caFile ? { ca: readFileSync(o.tls.caFile), requestCert: true, rejectUnauthorized: true } : {}),
+          minVersion: 'TLSv1.2',
+        }, onSocket)
+      : net.createServer(onSocket);
+    this.server.maxConnections = o.maxConnections;
+    this.server.on('tlsClientError', () => o.log.warn('mllp_tls_handshake_failed'));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(o.port, o.host, () => resolve());
+    });
+    const port = (this.server.address() as net.AddressInfo).port;
+    o.log.info('mllp_listening', { port, mode: o.tls ? (o.tls.caFile ? 'mtls' : 'tls') : 'plain' });
+    return port;
+  }
+
+  /** Stops accepting, lets in-flight frames finish and answer (up to graceMs), then closes sockets. */
+  async close(graceMs = 10_000): Promise<void> {
+    this.closing = true;
+    const closed = new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    const deadline = sleep(graceMs);
+    await Promise.race([Promise.allSettled([...this.inflight]), deadline]);
+    for (const s of this.sockets) s.end();
+    await Promise.race([closed, sleep(1000)]);
+    for (const s of this.sockets) s.destroy();
+  }
+
+  private accept(socket: net.Socket): void {
+    const o = this.opts;
+    if (this.closing) { socket.destroy(); return; }
+    const conn: ConnectionInfo = { id: this.nextId++, peer: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}` };
+    if (socket instanceof tls.TLSSocket) {
+      const cn = socket.getPeerCertificate()?.subject?.CN;
+      if (typeof cn === 'string') conn.clientCert = cn;
+    }
+    this.sockets.add(socket);
+    socket.setNoDelay(true);
+    socket.setTimeout(o.idleTimeoutMs, () => { o.log.info('mllp_idle_closed', { peer: conn.peer }); socket.destroy(); });
+    const framer = new MllpFramer(o.maxFrameBytes);
+    const queue: FrameEvent[] = [];
+    let running = false;
+    let frameTimer: NodeJS.Timeout | undefined;
+
+    const armFrameTimer = () => {
+      if (framer.inFrame && !frameTimer) {
+        frameTimer = setTimeout(() => { o.log.warn('mllp_slow_sender_closed', { peer: conn.peer }); socket.destroy(); }, o.frameTimeoutMs);
+      } else if (!framer.inFrame && frameTimer) {
+        clearTimeout(frameTimer);
+        frameTimer = undefined;
+      }
+    };
+
+    const drain = async () => {
+      if (running) return;
+      running = true;
+      while (queue.length && !socket.destroyed) {
+        const ev = queue.shift()!;
+        const answer = await this.answer(ev, conn);
+        if (answer && !socket.destroyed) socket.write(frame(answer));
+        if (socket.isPaused() && queue.length < MAX_QUEUED_FRAMES / 2) socket.resume();
+      }
+      running = false;
+    };
+
+    socket.on('data', (data: Buffer) => {
+      let events: FrameEvent[];
+      try {
+        events = framer.push(data);
+      } catch {
+        socket.destroy();
+        return;
+      }
+      armFrameTimer();
+      if (!events.length) return;
+      queue.push(...events);
+      if (queue.length >= MAX_QUEUED_FRAMES) socket.pause();
+      const p = drain();
+      this.inflight.add(p);
+      void p.finally(() => this.inflight.delete(p));
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      if (frameTimer) clearTimeout(frameTimer);
+      this.sockets.delete(socket);
+    });
+  }
+
+  private async answer(ev: FrameEvent, conn: ConnectionInfo): Promise<Buffer | null> {
+    try {
+      return ev.kind === 'frame' ? await this.handlers.message(ev.payload, conn) : await this.handlers.oversize(ev.head, ev.size, conn);
+    } catch (e) {
+      // handlers answer every failure themselves; this is the last guard so a bug cannot kill the feed
+      this.opts.log.error('mllp_handler_failed', { peer: conn.peer, errorName: (e as Error)?.name });
+      return null;
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());

@@ -1,0 +1,144 @@
+// A parsed HL7 v2 message: segments keep their raw (still escaped) field text and decode on read,
+// so a parse costs one split per segment and only the fields a mapper touches are unescaped.
+import { type Delimiters, type DelimiterRepair, unescapeValue } from './encoding.js';
+
+/** HL7 v2's explicit null: a field holding `""` means "delete the receiver's value". */
+export const HL7_NULL = '""';
+
+export class Segment {
+  /** fields[n] is field n as received (escaped); fields[0] is the segment id. For MSH, fields[1] is MSH-1. */
+  constructor(
+    readonly name: string,
+    readonly fields: readonly string[],
+    private readonly d: Delimiters,
+  ) {}
+
+  /** Field n exactly as received (escaped, all repetitions). '' when absent. */
+  raw(n: number): string {
+    return this.fields[n] ?? '';
+  }
+
+  has(n: number): boolean {
+    return (this.fields[n] ?? '') !== '';
+  }
+
+  /** The repetitions of field n, raw. An absent field has none. MSH-1/MSH-2 are never split. */
+  repetitions(n: number): string[] {
+    const f = this.fields[n];
+    if (f === undefined || f === '') return [];
+    if (this.name === 'MSH' && n <= 2) return [f];
+    return f.split(this.d.repetition);
+  }
+
+  /** Decoded value of field n, repetition rep, component c, sub-component s (1-based c and s). */
+  value(n: number, c = 1, s = 1, rep = 0): string {
+    const f = this.fields[n];
+    if (f === undefined || f === '') return '';
+    if (this.name === 'MSH' && n <= 2) return f;
+    const r = rep === 0 && f.indexOf(this.d.repetition) < 0 ? f : f.split(this.d.repetition)[rep];
+    if (r === undefined) return '';
+    const comp = c === 1 && r.indexOf(this.d.component) < 0 ? r : r.split(this.d.component)[c - 1];
+    if (comp === undefined) return '';
+    const sub = s === 1 && comp.indexOf(this.d.subcomponent) < 0 ? comp : comp.split(this.d.subcomponent)[s - 1];
+    return sub === undefined ? '' : unescapeValue(sub, this.d);
+  }
+
+  /** Decoded components of one repetition of field n (sub-components kept joined, unescaped). */
+  components(n: number, rep = 0): string[] {
+    const r = this.repetitions(n)[rep];
+    if (r === undefined) return [];
+    return r.split(this.d.component).map((c) => unescapeValue(c, this.d));
+  }
+
+  /** Decoded sub-components of component c of repetition rep of field n. */
+  subcomponents(n: number, c = 1, rep = 0): string[] {
+    const r = this.repetitions(n)[rep];
+    const comp = r?.split(this.d.component)[c - 1];
+    if (comp === undefined || comp === '') return [];
+    return comp.split(this.d.subcomponent).map((x) => unescapeValue(x, this.d));
+  }
+
+  /** Number of fields present (the highest field number). */
+  get size(): number {
+    return this.fields.length - 1;
+  }
+}
+
+export interface MessageType {
+  code: string;
+  event: string;
+  structure: string;
+}
+
+/** MSH fields every layer needs, decoded once. */
+export interface MessageHeader {
+  sendingApplication: string;
+  sendingFacility: string;
+  receivingApplication: string;
+  receivingFacility: string;
+  dateTime: string;
+  type: MessageType;
+  controlId: string;
+  processingId: string;
+  version: string;
+  acceptAckType: string;
+  applicationAckType: string;
+  charset: string;
+}
+
+export class Hl7Message {
+  readonly header: MessageHeader;
+
+  constructor(
+    readonly segments: readonly Segment[],
+    readonly delimiters: Delimiters,
+    readonly charset: string,
+    readonly repairs: readonly DelimiterRepair[] = [],
+    /** The message's segments as received (decoded text, CR-separated): what a batch member stores. */
+    readonly text = '',
+  ) {
+    const msh = segments[0]!;
+    this.header = {
+      sendingApplication: msh.value(3),
+      sendingFacility: msh.value(4),
+      receivingApplication: msh.value(5),
+      receivingFacility: msh.value(6),
+      dateTime: msh.value(7),
+      type: { code: msh.value(9, 1), event: msh.value(9, 2), structure: msh.value(9, 3) },
+      controlId: msh.value(10),
+      processingId: msh.value(11),
+      version: msh.value(12),
+      acceptAckType: msh.value(15),
+      applicationAckType: msh.value(16),
+      charset,
+    };
+  }
+
+  get msh(): Segment {
+    return this.segments[0]!;
+  }
+
+  /** The first segment with this id. */
+  segment(name: string): Segment | undefined {
+    return this.segments.find((s) => s.name === name);
+  }
+
+  /** Every segment with this id, in order. */
+  all(name: string): Segment[] {
+    return this.segments.filter((s) => s.name === name);
+  }
+
+  /** `ORU^R01` */
+  get typeName(): string {
+    const t = this.header.type;
+    return t.event ? `${t.code}^${t.event}` : t.code;
+  }
+
+  /**
+   * Enhanced acknowledgement mode (HL7 v2 2.9.3): MSH-15 or MSH-16 valued. Then the first answer is a
+   * commit ACK (CA/CE/CR) and the application ACK (AA/AE/AR) follows after processing.
+   */
+  get enhancedMode(): boolean {
+    return this.header.acceptAckType !== '' || this.header.applicationAckType !== '';
+  }
+}

@@ -1,0 +1,117 @@
+// The HTTP surface (Hono): health and metrics open; everything else behind a bearer JWT and scopes.
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Sql } from '../store/db.js';
+import type { Metrics } from '../obs/metrics.js';
+import type { Logger } from '../obs/log.js';
+import { requireAuth, type AuthEnv } from '../auth/middleware.js';
+import { allowsFhir, allowsOperation } from '../auth/scopes.js';
+import { AuthError, type TokenVerifier } from '../auth/token.js';
+import { receiveCall, isValidIdempotencyKey } from '../ingest/call-intake.js';
+import { listInbox, retryInbox, listRejected, queueDepth, INBOX_STATES, type InboxState } from '../ingest/inbox-admin.js';
+import type { Hl7Intake } from '../ingest/hl7-intake.js';
+import type { InboxWriter } from '../ingest/inbox-writer.js';
+import { CALL_NOTE_MAX_BYTES } from '../calls/schema.js';
+import { createFhirApp } from '../fhir/index.js';
+import { HttpError, outcome, FHIR_JSON } from './outcome.js';
+
+export interface AppDeps {
+  sql: Sql;
+  intake: Hl7Intake;
+  writer: InboxWriter;
+  metrics: Metrics;
+  log: Logger;
+  verifier: TokenVerifier | null;
+  maxHl7Bytes: number;
+}
+
+export function createApp(d: AppDeps): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
+  app.onError((err, c) => errorResponse(err, c, d.log));
+  app.notFound((c) => c.json(outcome('not-found', `no route for ${c.req.method} ${c.req.path}`), 404, { 'content-type': FHIR_JSON }));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    try {
+      await d.sql`SELECT 1`;
+      return c.json({ status: 'ready' });
+    } catch {
+      return c.json({ status: 'unavailable', reason: 'store unreachable' }, 503);
+    }
+  });
+  app.get('/metrics', async (c) => {
+    try {
+      const depth = await queueDepth(d.sql);
+      for (const [state, n] of Object.entries(depth)) d.metrics.queueDepth.set({ state }, n);
+    } catch { /* store down: serve the rest */ }
+    return c.text(await d.metrics.registry.metrics(), 200, { 'content-type': d.metrics.registry.contentType });
+  });
+
+  app.use('*', requireAuth(d.verifier));
+
+  app.post('/hl7', operation('hl7.write'), bodyLimit({ maxSize: d.maxHl7Bytes, onError: (c) => c.json(outcome('too-costly', `HL7 body exceeds ${d.maxHl7Bytes} bytes`), 413) }), async (c) => {
+    const body = Buffer.from(await c.req.arrayBuffer());
+    const r = await d.intake.receive(body, { source: 'http', peer: null });
+    // the ACK is the answer; the status says whether to resend (503) or fix (400)
+    const status = r.outcome === 'unavailable' ? 503 : r.outcome === 'rejected' ? 400 : 200;
+    return c.body(new Uint8Array(r.ack), status, { 'content-type': 'application/hl7-v2', 'x-hl7-ack-code': r.code });
+  });
+
+  app.post('/calls', operation('calls.write'), bodyLimit({ maxSize: CALL_NOTE_MAX_BYTES, onError: (c) => c.json(outcome('too-costly', `call note exceeds ${CALL_NOTE_MAX_BYTES} bytes`), 413, { 'content-type': FHIR_JSON }) }), async (c) => {
+    const key = c.req.header('idempotency-key');
+    if (key !== undefined && !isValidIdempotencyKey(key)) throw new HttpError(400, outcome('invalid', 'Idempotency-Key must be 1-128 printable ASCII characters'));
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      throw new HttpError(400, outcome('invalid', 'body is not valid JSON'));
+    }
+    const auth = c.get('auth');
+    const r = await receiveCall(d.writer, d.metrics, body, { submitter: `${auth.issuer}|${auth.subject}`, peer: null, ...(key ? { idempotencyKey: key } : {}) });
+    if (!r.ok) throw new HttpError(400, outcome('invalid', 'call note is not valid', r.issues.map((i) => ({ path: i.path, message: i.message }))));
+    return c.json({ id: r.id, duplicate: r.duplicate }, r.duplicate ? 200 : 201, { location: `/inbox/${r.id}` });
+  });
+
+  app.get('/inbox', operation('inbox.read'), async (c) => {
+    const state = c.req.query('state');
+    if (state !== undefined && !INBOX_STATES.includes(state as InboxState)) throw new HttpError(400, outcome('invalid', `state must be one of ${INBOX_STATES.join(', ')}`));
+    const limit = Number(c.req.query('limit') ?? 100);
+    return c.json(await listInbox(d.sql, { ...(state ? { state: state as InboxState } : {}), limit: Number.isFinite(limit) ? limit : 100, ...(c.req.query('after') ? { afterId: c.req.query('after')! } : {}) }));
+  });
+  app.post('/inbox/:id/retry', operation('inbox.write'), async (c) => {
+    if (!(await retryInbox(d.sql, c.req.param('id')))) throw new HttpError(404, outcome('not-found', 'no failed inbox row with that id'));
+    return c.json({ id: c.req.param('id'), state: 'received' });
+  });
+  app.get('/rejected', operation('inbox.read'), async (c) => c.json(await listRejected(d.sql, Number(c.req.query('limit') ?? 100) || 100)));
+
+  app.use('/fhir/*', async (c, next) => {
+    // FHIR R4 reads: the resource type is the first path segment after /fhir
+    const type = c.req.path.split('/')[2] ?? '';
+    if (type !== 'metadata' && !allowsFhir(c.get('auth').scopes, type, 'r') && !allowsOperation(c.get('auth').scopes, 'admin')) {
+      throw new AuthError('ERR_AUTH_FORBIDDEN', `token lacks a scope to read ${type.replace(/[^A-Za-z]/g, '')}`);
+    }
+    return next();
+  });
+  app.route('/fhir', createFhirApp({ sql: d.sql }));
+  return app;
+}
+
+function operation(name: string) {
+  return async (c: Context<AuthEnv>, next: () => Promise<void>) => {
+    if (!allowsOperation(c.get('auth').scopes, name)) throw new AuthError('ERR_AUTH_FORBIDDEN', `token lacks the '${name}' scope`);
+    await next();
+  };
+}
+
+/** One table from errors to HTTP: OperationOutcome bodies, no stacks, no request data. */
+function errorResponse(err: Error, c: Context, log: Logger): Response {
+  if (err instanceof HttpError) return c.json(err.outcome, err.status as 400, { 'content-type': FHIR_JSON });
+  if (err instanceof AuthError) {
+    const status = err.code === 'ERR_AUTH_FORBIDDEN' ? 403 : 401;
+    const headers: Record<string, string> = { 'content-type': FHIR_JSON };
+    if (status === 401) headers['www-authenticate'] = 'Bearer realm="switchboard"';
+    return c.json(outcome(status === 401 ? 'login' : 'forbidden', err.message), status, headers);
+  }
+  log.error('http_unhandled_error', { path: c.req.routePath, method: c.req.method, errorName: err.name, errorCode: (err as { code?: string }).code });
+  return c.json(outcome('exception', 'internal error'), 500, { 'content-type': FHIR_JSON });
+}

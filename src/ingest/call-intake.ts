@@ -1,0 +1,36 @@
+// Call notes from operators (POST /calls, the console): validated, stored in the inbox like any
+// message (so the same worker maps them), deduplicated by the client's Idempotency-Key.
+import { randomUUID } from 'node:crypto';
+import { callNoteSchema, type CallNote } from '../calls/schema.js';
+import type { Metrics } from '../obs/metrics.js';
+import type { InboxWriter } from './inbox-writer.js';
+
+export type CallIntakeResult =
+  | { ok: true; id: string; duplicate: boolean }
+  | { ok: false; issues: { path: string; message: string }[] };
+
+/** Idempotency keys are opaque client strings; bounded and printable. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
+
+export function isValidIdempotencyKey(k: string): boolean {
+  return IDEMPOTENCY_KEY.test(k);
+}
+
+export async function receiveCall(writer: InboxWriter, metrics: Metrics, body: unknown, opts: { idempotencyKey?: string; submitter: string; peer: string | null }): Promise<CallIntakeResult> {
+  metrics.received.inc({ source: 'calls', type: 'CALL' });
+  const parsed = callNoteSchema.safeParse(body);
+  if (!parsed.success) {
+    metrics.rejected.inc({ source: 'calls', type: 'CALL', code: 'ERR_CALL_INVALID' });
+    return { ok: false, issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) };
+  }
+  const note: CallNote = parsed.data;
+  const r = await writer.accept({
+    source: 'calls',
+    // dedupe scope: the submitting principal; without a key every POST is a new call
+    senderApp: 'calls', senderFacility: opts.submitter.slice(0, 200), controlId: opts.idempotencyKey ?? randomUUID(),
+    messageType: 'CALL', version: null, charset: 'UNICODE UTF-8', raw: Buffer.from(JSON.stringify(note), 'utf8'),
+    peer: opts.peer, ackMode: 'none', ack: null,
+  });
+  (r.duplicate ? metrics.duplicates : metrics.accepted).inc({ source: 'calls', type: 'CALL' });
+  return { ok: true, id: r.id, duplicate: r.duplicate };
+}

@@ -1,0 +1,143 @@
+// HL7 v2 intake, shared by MLLP and POST /hl7: parse, check, store, then acknowledge.
+// The positive ACK is built before the write (so it can be stored for duplicates) and released only
+// after the commit. Every failure gets an answer: AR/AE with an ERR segment for bad input (the raw
+// bytes kept in `rejected`), AE/CE when the store is down so the sender resends.
+import { randomUUID } from 'node:crypto';
+import {
+  ackCodeFor, buildAck, checkSupported, encodeHl7, HL7_ERROR, Hl7Error, type AckHeader, type Hl7Message,
+  isHl7Error, parseHl7Input, hl7Timestamp, escapeValue, DEFAULT_DELIMITERS, positiveAck, SUPPORTED_TYPES, sniffHeader, OVERSIZE_HEAD_BYTES,
+} from '../hl7/index.js';
+import type { Sql } from '../store/db.js';
+import { isUnavailable } from '../store/db.js';
+import type { Logger } from '../obs/log.js';
+import type { Metrics } from '../obs/metrics.js';
+import type { InboxWriter } from './inbox-writer.js';
+
+export interface Hl7IntakeDeps {
+  sql: Sql;
+  writer: InboxWriter;
+  metrics: Metrics;
+  log: Logger;
+  appName: string;
+  now?: () => Date;
+}
+
+export interface IntakeContext {
+  source: 'mllp' | 'http';
+  peer: string | null;
+}
+
+export interface IntakeResult {
+  ack: Buffer;
+  code: string;
+  /** accepted/duplicate: stored; rejected: fix and resend; unavailable: resend as is later */
+  outcome: 'accepted' | 'duplicate' | 'rejected' | 'unavailable';
+  /** inbox ids of the stored messages (new or original) */
+  ids: string[];
+}
+
+/** MSH-10 of our ACKs: 20 characters, the length v2.3-v2.5 allow for MSH-10. */
+export const newAckControlId = () => randomUUID().replace(/-/g, '').slice(0, 20);
+
+export class Hl7Intake {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: Hl7IntakeDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async receive(bytes: Buffer, ctx: IntakeContext): Promise<IntakeResult> {
+    const started = performance.now();
+    try {
+      const parsed = parseHl7Input(bytes);
+      if (parsed.kind === 'message') return await this.receiveOne(parsed.message, bytes, ctx);
+      // a batch: each member is its own inbox row and gets its own ACK, all in one batch reply
+      const answers = await Promise.all(parsed.messages.map((m) => this.receiveOne(m, encodeHl7(m.text, m.charset), ctx)));
+      return this.batchAck(parsed.controlId, answers);
+    } catch (e) {
+      return this.refuse(bytes, ctx, e);
+    } finally {
+      this.deps.metrics.ackLatency.observe({ source: ctx.source }, (performance.now() - started) / 1000);
+    }
+  }
+
+  /** A frame over the size limit: answered AR from its first bytes; the head is kept in `rejected`. */
+  async oversize(head: Buffer, size: number, limit: number, ctx: IntakeContext): Promise<IntakeResult> {
+    const err = new Hl7Error('ERR_HL7_FRAME_TOO_LARGE', HL7_ERROR.applicationInternalError, `message of ${size} bytes exceeds the limit of ${limit} bytes; only its first ${head.length} bytes were kept`);
+    return this.refuse(head, ctx, err);
+  }
+
+  /** One frame held a batch: the reply is a batch of ACKs, BHS-12 naming the batch it answers. */
+  private batchAck(batchControlId: string, answers: IntakeResult[]): IntakeResult {
+    const worst = answers.find((a) => a.outcome === 'unavailable') ?? answers.find((a) => a.outcome === 'rejected') ?? answers[0]!;
+    const bhs = `BHS|^~\\&|${this.deps.appName}||||${hl7Timestamp(this.now())}||||${newAckControlId()}|${escapeValue(batchControlId, DEFAULT_DELIMITERS)}\r`;
+    const bts = `BTS|${answers.length}\r`;
+    return { ack: Buffer.concat([Buffer.from(bhs, 'latin1'), ...answers.map((a) => a.ack), Buffer.from(bts, 'latin1')]), code: worst.code, outcome: worst.outcome, ids: answers.flatMap((a) => a.ids) };
+  }
+
+  private async receiveOne(message: Hl7Message, raw: Buffer, ctx: IntakeContext): Promise<IntakeResult> {
+    const { metrics } = this.deps;
+    const type = typeLabel(message);
+    metrics.received.inc({ source: ctx.source, type });
+    try {
+      checkSupported(message);
+    } catch (e) {
+      return this.refuse(raw, ctx, e, message);
+    }
+    const h = message.header;
+    const header = ackHeader(message);
+    const enhanced = message.enhancedMode;
+    const ack = encodeHl7(buildAck({ code: positiveAck(enhanced), header, ackControlId: newAckControlId(), now: this.now(), selfApplication: this.deps.appName }), message.charset);
+    try {
+      const r = await this.deps.writer.accept({
+        source: ctx.source, senderApp: h.sendingApplication, senderFacility: h.sendingFacility, controlId: h.controlId,
+        messageType: message.typeName, version: h.version, charset: message.charset, raw, peer: ctx.peer,
+        ackMode: enhanced ? 'enhanced' : 'original', ack,
+      });
+      (r.duplicate ? metrics.duplicates : metrics.accepted).inc({ source: ctx.source, type });
+      return { ack: r.ack ?? ack, code: positiveAck(enhanced), outcome: r.duplicate ? 'duplicate' : 'accepted', ids: [r.id] };
+    } catch (e) {
+      metrics.unavailable.inc({ source: ctx.source });
+      this.deps.log.error('inbox_write_failed', { source: ctx.source, messageType: type, errorCode: (e as { code?: string }).code, errorName: (e as Error).name });
+      const code = enhanced ? 'CE' : 'AE';
+      const text = isUnavailable(e) ? 'message store unavailable; not stored, please resend' : 'message could not be stored; not stored, please resend';
+      const nack = buildAck({ code, header, ackControlId: newAckControlId(), now: this.now(), selfApplication: this.deps.appName, error: { condition: HL7_ERROR.applicationInternalError, text } });
+      return { ack: encodeHl7(nack, message.charset), code, outcome: 'unavailable', ids: [] };
+    }
+  }
+
+  private async refuse(raw: Buffer, ctx: IntakeContext, e: unknown, message?: Hl7Message): Promise<IntakeResult> {
+    const err = isHl7Error(e) ? e : new Hl7Error('ERR_INTERNAL', HL7_ERROR.applicationInternalError, 'internal error while reading the message');
+    if (!isHl7Error(e)) this.deps.log.error('hl7_intake_internal_error', { source: ctx.source, errorName: (e as Error)?.name });
+    const header = message ? ackHeader(message) : sniffHeader(raw.subarray(0, OVERSIZE_HEAD_BYTES).toString('latin1'));
+    const enhanced = message ? message.enhancedMode : false;
+    const code = ackCodeFor(err.code, enhanced);
+    const ackText = buildAck({ code, header, ackControlId: newAckControlId(), now: this.now(), selfApplication: this.deps.appName, error: { condition: err.condition, text: err.message, ...(err.location ? { location: err.location } : {}) } });
+    const ack = encodeHl7(ackText, message?.charset ?? '');
+    this.deps.metrics.rejected.inc({ source: ctx.source, type: message ? typeLabel(message) : 'unreadable', code: err.code });
+    try {
+      await this.deps.sql`INSERT INTO rejected (source, peer, control_id, error_code, reason, raw, ack)
+        VALUES (${ctx.source}, ${ctx.peer}, ${header.controlId || null}, ${err.code}, ${err.message}, ${raw}, ${ack})`;
+    } catch (se) {
+      this.deps.log.error('rejected_write_failed', { source: ctx.source, errorCode: (se as { code?: string }).code });
+    }
+    return { ack, code, outcome: 'rejected', ids: [] };
+  }
+}
+
+function ackHeader(m: Hl7Message): AckHeader {
+  const h = m.header;
+  return {
+    sendingApplication: h.sendingApplication, sendingFacility: h.sendingFacility,
+    receivingApplication: h.receivingApplication, receivingFacility: h.receivingFacility,
+    controlId: h.controlId, processingId: h.processingId, version: h.version, event: h.type.event, delimiters: m.delimiters,
+  };
+}
+
+/** Metric label: supported types by name, anything else as 'other' (bounded label cardinality). */
+function typeLabel(m: Hl7Message): string {
+  const t = m.header.type;
+  return SUPPORTED_TYPES[t.code]?.events.has(t.event) ? `${t.code}^${t.event}` : 'other';
+}
+
+

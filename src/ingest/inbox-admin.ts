@@ -1,0 +1,63 @@
+// What integration engineers and the CLI see of the inbox: list rows, retry failed ones, list rejects.
+import type { Sql } from '../store/db.js';
+
+export const INBOX_STATES = ['received', 'processing', 'processed', 'failed'] as const;
+export type InboxState = (typeof INBOX_STATES)[number];
+
+export interface InboxListItem {
+  id: string;
+  source: string;
+  sender: string;
+  controlId: string;
+  type: string;
+  state: string;
+  receivedAt: string;
+  attempts: number;
+  errorCode: string | null;
+}
+
+export async function listInbox(sql: Sql, opts: { state?: InboxState; limit?: number; afterId?: string } = {}): Promise<InboxListItem[]> {
+  const limit = Math.min(Math.max(opts.limit ?? 100, 1), 1000);
+  const rows = await sql<{ id: string; source: string; sender_app: string; sender_facility: string; control_id: string; message_type: string; state: string; received_at: Date; attempts: number; error_code: string | null }[]>`
+    SELECT id::text, source, sender_app, sender_facility, control_id, message_type, state, received_at, attempts, error_code FROM inbox
+    WHERE (${opts.state ?? null}::text IS NULL OR state = ${opts.state ?? null})
+      AND id > ${opts.afterId ?? '0'}::bigint
+    ORDER BY id LIMIT ${limit}`;
+  return rows.map((r) => ({
+    id: r.id, source: r.source, sender: [r.sender_app, r.sender_facility].filter(Boolean).join('|'), controlId: r.control_id, type: r.message_type,
+    state: r.state, receivedAt: r.received_at.toISOString(), attempts: r.attempts, errorCode: r.error_code,
+  }));
+}
+
+/** Puts a failed (or stuck) row back in the queue. Returns false when no such row may be retried. */
+export async function retryInbox(sql: Sql, id: string): Promise<boolean> {
+  if (!/^\d{1,18}$/.test(id)) return false;
+  const rows = await sql`
+    UPDATE inbox SET state = 'received', attempts = 0, claimed_until = NULL, error_code = NULL, error = NULL
+    WHERE id = ${id} AND state IN ('failed', 'processing') RETURNING id`;
+  if (rows.length) await sql`SELECT pg_notify('switchboard_inbox', '')`;
+  return rows.length === 1;
+}
+
+export interface RejectedItem {
+  id: string;
+  source: string;
+  receivedAt: string;
+  controlId: string | null;
+  errorCode: string;
+  reason: string;
+  bytes: number;
+}
+
+export async function listRejected(sql: Sql, limit = 100): Promise<RejectedItem[]> {
+  const rows = await sql<{ id: string; source: string; received_at: Date; control_id: string | null; error_code: string; reason: string; bytes: number }[]>`
+    SELECT id::text, source, received_at, control_id, error_code, reason, octet_length(raw) AS bytes FROM rejected ORDER BY id DESC LIMIT ${Math.min(Math.max(limit, 1), 1000)}`;
+  return rows.map((r) => ({ id: r.id, source: r.source, receivedAt: r.received_at.toISOString(), controlId: r.control_id, errorCode: r.error_code, reason: r.reason, bytes: r.bytes }));
+}
+
+export async function queueDepth(sql: Sql): Promise<Record<string, number>> {
+  const rows = await sql<{ state: string; n: number }[]>`SELECT state, count(*)::int AS n FROM inbox WHERE state <> 'processed' GROUP BY state`;
+  const out: Record<string, number> = { received: 0, processing: 0, failed: 0 };
+  for (const r of rows) out[r.state] = r.n;
+  return out;
+}

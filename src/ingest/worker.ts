@@ -1,0 +1,156 @@
+// The processing stage: claims stored inbox rows (FOR UPDATE SKIP LOCKED, so any number of gateway
+// replicas share one database), maps each to FHIR and saves the result in the same transaction that
+// marks the row processed. A row whose worker died is claimed again when its claim expires; a row
+// that cannot be mapped is left `failed` with its reason, re-processable with `inbox retry`.
+import { parseHl7Input, buildAck, encodeHl7, HL7_ERROR, type Hl7Message } from '../hl7/index.js';
+import { callNoteSchema } from '../calls/schema.js';
+import { mapCallNote, mapHl7Message, MappingError, type MappingResult, type SiteConfig } from '../mapping/index.js';
+import { saveTransactionBundle } from '../fhir/resource-store.js';
+import type { Sql } from '../store/db.js';
+import type { Logger } from '../obs/log.js';
+import type { Metrics } from '../obs/metrics.js';
+import { newAckControlId } from './hl7-intake.js';
+
+export interface WorkerOptions {
+  sql: Sql;
+  config: SiteConfig;
+  log: Logger;
+  metrics: Metrics;
+  /** rows claimed per round */
+  batch?: number;
+  claimMs: number;
+  pollMs: number;
+  maxAttempts: number;
+  appName: string;
+  now?: () => Date;
+}
+
+interface ClaimedRow {
+  id: string;
+  source: string;
+  message_type: string;
+  raw: Buffer;
+  received_at: Date;
+  attempts: number;
+  ack_mode: string;
+}
+
+export type Outcome = { kind: 'processed'; result: MappingResult } | { kind: 'failed'; code: string; reason: string };
+
+export class InboxWorker {
+  private stopped = true;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private unlisten: (() => Promise<void>) | undefined;
+
+  constructor(private readonly o: WorkerOptions) {}
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    const sub = await this.o.sql.listen('switchboard_inbox', () => this.wake?.());
+    this.unlisten = () => sub.unlisten();
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+    await this.unlisten?.().catch(() => {});
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      let n = 0;
+      try {
+        n = await this.processBatch();
+      } catch (e) {
+        this.o.log.error('worker_round_failed', { errorCode: (e as { code?: string }).code, errorName: (e as Error).name });
+      }
+      if (n === 0 && !this.stopped) await new Promise<void>((r) => { this.wake = r; setTimeout(r, this.o.pollMs).unref(); });
+    }
+  }
+
+  /** Claims and processes one round of rows; returns how many were claimed. */
+  async processBatch(): Promise<number> {
+    const { sql } = this.o;
+    const rows = await sql<ClaimedRow[]>`
+      UPDATE inbox SET state = 'processing', attempts = attempts + 1, claimed_until = now() + ${this.o.claimMs} * interval '1 millisecond'
+      WHERE id IN (
+        SELECT id FROM inbox
+        WHERE state = 'received' OR (state = 'processing' AND claimed_until < now())
+        ORDER BY id LIMIT ${this.o.batch ?? 32}
+        FOR UPDATE SKIP LOCKED)
+      RETURNING id::text, source, message_type, raw, received_at, attempts, ack_mode`;
+    rows.sort((a, b) => Number(a.id) - Number(b.id));
+    for (const row of rows) await this.processRow(row);
+    return rows.length;
+  }
+
+  private async processRow(row: ClaimedRow): Promise<void> {
+    const { sql, metrics } = this.o;
+    const outcome = this.mapRow(row);
+    try {
+      await sql.begin(async (tx) => {
+        if (outcome.kind === 'processed') {
+          await saveTransactionBundle(tx, outcome.result.bundle, { inboxId: row.id });
+          await tx`UPDATE inbox SET state = 'processed', processed_at = now(), claimed_until = NULL, error_code = NULL, error = NULL,
+                     mapping_report = ${tx.json(JSON.parse(JSON.stringify(outcome.result.report)))},
+                     app_ack = ${this.appAck(row, null)}
+                   WHERE id = ${row.id}`;
+        } else {
+          await tx`UPDATE inbox SET state = 'failed', processed_at = now(), claimed_until = NULL, error_code = ${outcome.code}, error = ${outcome.reason},
+                     app_ack = ${this.appAck(row, outcome.reason)}
+                   WHERE id = ${row.id}`;
+        }
+      });
+      metrics.processed.inc({ type: typeLabel(row.message_type), outcome: outcome.kind });
+    } catch (e) {
+      // store trouble: leave the claim to expire and retry, unless attempts are used up
+      this.o.log.error('worker_save_failed', { inboxId: row.id, attempts: row.attempts, errorCode: (e as { code?: string }).code });
+      if (row.attempts >= this.o.maxAttempts) {
+        await sql`UPDATE inbox SET state = 'failed', error_code = 'ERR_SAVE_FAILED', error = 'saving the mapped resources failed repeatedly' WHERE id = ${row.id}`.catch(() => {});
+      }
+    }
+  }
+
+  /** Pure part: raw row -> mapping outcome. Never throws. */
+  mapRow(row: Pick<ClaimedRow, 'id' | 'source' | 'raw' | 'received_at'>): Outcome {
+    try {
+      if (row.source === 'calls') {
+        const parsed = callNoteSchema.safeParse(JSON.parse(row.raw.toString('utf8')));
+        if (!parsed.success) return { kind: 'failed', code: 'ERR_CALL_INVALID', reason: 'stored call note no longer validates' };
+        return { kind: 'processed', result: mapCallNote(parsed.data, { id: row.id, receivedAt: row.received_at.toISOString() }, this.o.config) };
+      }
+      const input = parseHl7Input(row.raw);
+      if (input.kind !== 'message') return { kind: 'failed', code: 'ERR_HL7_BAD_BATCH', reason: 'a stored row holds a batch' };
+      return { kind: 'processed', result: mapHl7Message(input.message, this.o.config) };
+    } catch (e) {
+      if (e instanceof MappingError) return { kind: 'failed', code: e.code, reason: e.message };
+      const code = (e as { code?: string }).code;
+      return { kind: 'failed', code: typeof code === 'string' ? code : 'ERR_MAPPING_INTERNAL', reason: (e as Error).message ?? 'mapping failed' };
+    }
+  }
+
+  /** Enhanced mode: the application ACK (AA, or AE with the reason) once the message is processed. */
+  private appAck(row: ClaimedRow, failure: string | null): Buffer | null {
+    if (row.ack_mode !== 'enhanced') return null;
+    let message: Hl7Message;
+    try {
+      const input = parseHl7Input(row.raw);
+      if (input.kind !== 'message') return null;
+      message = input.message;
+    } catch {
+      return null;
+    }
+    const h = message.header;
+    const text = buildAck({
+      code: failure ? 'AE' : 'AA', ackControlId: newAckControlId(), now: (this.o.now ?? (() => new Date()))(), selfApplication: this.o.appName,
+      header: { ...h, event: h.type.event, delimiters: message.delimiters },
+      ...(failure ? { error: { condition: HL7_ERROR.applicationInternalError, text: failure } } : {}),
+    });
+    return encodeHl7(text, message.charset);
+  }
+}
+
+const typeLabel = (t: string) => (/^(ORU\^R01|ADT\^A\d\d|CALL)$/.test(t) ? t : 'other');

