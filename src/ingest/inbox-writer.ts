@@ -35,22 +35,17 @@ interface Pending {
 
 export interface InboxWriterOptions {
   maxBatch: number;
+  /** Transactions in flight at once; more messages wait and go together in the next one. */
+  maxInFlight?: number;
   /** Called after each committed batch with its size (metrics). */
   onBatch?: (size: number) => void;
-}
-
-const INBOX_COLUMNS: (keyof InboxDbRow)[] = ['source', 'sender_app', 'sender_facility', 'control_id', 'message_type', 'version', 'charset', 'raw', 'peer', 'ack_mode', 'ack'];
-
-interface InboxDbRow {
-  source: string; sender_app: string; sender_facility: string; control_id: string; message_type: string;
-  version: string | null; charset: string | null; raw: Buffer; peer: string | null; ack_mode: string; ack: Buffer | null;
 }
 
 const keyOf = (r: Pick<InboxRow, 'senderApp' | 'senderFacility' | 'controlId'>) => `${r.senderApp}\u0000${r.senderFacility}\u0000${r.controlId}`;
 
 export class InboxWriter {
   private queue: Pending[] = [];
-  private flushing = false;
+  private inFlight = 0;
 
   constructor(private readonly sql: Sql, private readonly opts: InboxWriterOptions) {}
 
@@ -58,46 +53,59 @@ export class InboxWriter {
   accept(row: InboxRow): Promise<AcceptResult> {
     return new Promise((resolve, reject) => {
       this.queue.push({ row, key: keyOf(row), resolve, reject });
-      if (!this.flushing) void this.flush();
+      this.pump();
     });
   }
 
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    while (this.queue.length) {
+  private pump(): void {
+    const max = this.opts.maxInFlight ?? 4;
+    while (this.inFlight < max && this.queue.length) {
       const batch = this.queue.splice(0, this.opts.maxBatch);
-      try {
-        const results = await this.write(batch);
-        // within one batch, the second of two identical keys is a duplicate of the first
-        const seen = new Set<string>();
-        for (const p of batch) {
-          const r = results.get(p.key)!;
-          p.resolve(seen.has(p.key) ? { ...r, duplicate: true } : r);
-          seen.add(p.key);
-        }
-        this.opts.onBatch?.(batch.length);
-      } catch (e) {
-        for (const p of batch) p.reject(e);
-      }
+      this.inFlight++;
+      void this.commit(batch).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
     }
-    this.flushing = false;
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    try {
+      const results = await this.write(batch);
+      // within one batch, the second of two identical keys is a duplicate of the first
+      const seen = new Set<string>();
+      for (const p of batch) {
+        const r = results.get(p.key)!;
+        p.resolve(seen.has(p.key) ? { ...r, duplicate: true } : r);
+        seen.add(p.key);
+      }
+      this.opts.onBatch?.(batch.length);
+    } catch (e) {
+      for (const p of batch) p.reject(e);
+    }
   }
 
   /** One statement: insert the new rows, read back the originals of duplicates, wake the workers. */
   private async write(batch: Pending[]): Promise<Map<string, AcceptResult>> {
     const unique = new Map<string, InboxRow>();
     for (const p of batch) if (!unique.has(p.key)) unique.set(p.key, p.row);
-    const rows: InboxDbRow[] = [...unique.values()].map((r) => ({
-      source: r.source, sender_app: r.senderApp, sender_facility: r.senderFacility, control_id: r.controlId,
-      message_type: r.messageType, version: r.version, charset: r.charset, raw: r.raw, peer: r.peer, ack_mode: r.ackMode, ack: r.ack,
-    }));
-    const apps = rows.map((r) => r.sender_app);
-    const facs = rows.map((r) => r.sender_facility);
-    const ids = rows.map((r) => r.control_id);
+    const rows = [...unique.values()];
+    const col = <T>(f: (r: InboxRow) => T) => rows.map(f);
+    const b64 = (b: Buffer | null) => (b ? b.toString('base64') : null);
     const sql = this.sql;
+    // bytea travels base64-encoded in text[] (postgres.js does not serialise bytea[] parameters)
     const found = await sql<{ id: string; sender_app: string; sender_facility: string; control_id: string; ack: Buffer | null; duplicate: boolean }[]>`
-      WITH ins AS (
-        INSERT INTO inbox ${sql(rows, INBOX_COLUMNS)}
+      WITH input AS (
+        SELECT * FROM unnest(
+          ${col((r) => r.source)}::text[], ${col((r) => r.senderApp)}::text[], ${col((r) => r.senderFacility)}::text[],
+          ${col((r) => r.controlId)}::text[], ${col((r) => r.messageType)}::text[], ${col((r) => r.version)}::text[],
+          ${col((r) => r.charset)}::text[], ${col((r) => b64(r.raw))}::text[], ${col((r) => r.peer)}::text[],
+          ${col((r) => r.ackMode)}::text[], ${col((r) => b64(r.ack))}::text[]
+        ) AS t(source, sender_app, sender_facility, control_id, message_type, version, charset, raw, peer, ack_mode, ack)
+      ), ins AS (
+        INSERT INTO inbox (source, sender_app, sender_facility, control_id, message_type, version, charset, raw, peer, ack_mode, ack)
+        SELECT source, sender_app, sender_facility, control_id, message_type, version, charset, decode(raw, 'base64'), peer, ack_mode, decode(ack, 'base64')
+        FROM input
         ON CONFLICT (sender_app, sender_facility, control_id) DO NOTHING
         RETURNING id, sender_app, sender_facility, control_id, ack
       ), woke AS (
@@ -106,7 +114,7 @@ export class InboxWriter {
       SELECT id::text, sender_app, sender_facility, control_id, ack, false AS duplicate FROM ins
       UNION ALL
       SELECT e.id::text, e.sender_app, e.sender_facility, e.control_id, e.ack, true FROM inbox e
-        WHERE (e.sender_app, e.sender_facility, e.control_id) IN (SELECT * FROM unnest(${apps}::text[], ${facs}::text[], ${ids}::text[]))
+        JOIN input i USING (sender_app, sender_facility, control_id)
       UNION ALL
       SELECT NULL, NULL, NULL, NULL, NULL, NULL FROM woke`;
     const out = new Map<string, AcceptResult>();

@@ -1,0 +1,135 @@
+// Durable ingest: MLLP -> parse -> group-commit to PostgreSQL -> ACK, at 1, 4 and 16 connections,
+// beside the baseline of raw postgres.js single-row insert-and-commit at the same concurrency.
+// Also p99 ACK latency at a steady 200 messages/s. Runs on the machine's PostgreSQL (TEST_DATABASE_URL
+// or postgres://postgres@127.0.0.1:5432/test when it answers) and on the embedded server.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import postgres from 'postgres';
+import { MllpClient, MllpListener } from '../src/hl7/index.js';
+import { Hl7Intake } from '../src/ingest/hl7-intake.js';
+import { InboxWriter } from '../src/ingest/inbox-writer.js';
+import { createMetrics } from '../src/obs/metrics.js';
+import { silentLogger } from '../src/obs/log.js';
+import { connect, type Sql } from '../src/store/db.js';
+import { migrate } from '../src/store/migrate.js';
+import { startEmbedded } from '../src/store/embedded.js';
+import { fmt, summarise } from './stats.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const TEMPLATE = readFileSync(new URL('../fixtures/spine/oru-r01.hl7', import.meta.url), 'latin1').replace(/\n/g, '\r');
+const message = (id: string) => Buffer.from(TEMPLATE.replace('|CTRL0001|', `|${id}|`), 'latin1');
+
+async function freshDatabase(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  const name = `sb_bench_${randomBytes(4).toString('hex')}`;
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      const a = postgres(adminUrl, { max: 1, onnotice: () => {} });
+      await a.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
+
+/** n loops, each inserting one row and waiting for its commit, for SECONDS. */
+async function baseline(url: string, n: number): Promise<ReturnType<typeof summarise>> {
+  const sql = postgres(url, { max: n, onnotice: () => {} });
+  await sql`CREATE TABLE IF NOT EXISTS bench_baseline (id bigserial PRIMARY KEY, control_id text, raw bytea, received_at timestamptz DEFAULT now())`;
+  const raw = message('BASE');
+  const lat: number[] = [];
+  const until = performance.now() + SECONDS * 1000;
+  let seq = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: n }, async () => {
+    while (performance.now() < until) {
+      const s = performance.now();
+      await sql`INSERT INTO bench_baseline (control_id, raw) VALUES (${`B${seq++}`}, ${raw})`;
+      lat.push(performance.now() - s);
+    }
+  }));
+  const secs = (performance.now() - t0) / 1000;
+  await sql.end();
+  return summarise(lat, secs);
+}
+
+async function gateway(sql: Sql) {
+  const metrics = createMetrics();
+  const writer = new InboxWriter(sql, { maxBatch: 256 });
+  const intake = new Hl7Intake({ sql, writer, metrics, log: silentLogger, appName: 'SWITCHBOARD' });
+  const listener = new MllpListener({ host: '127.0.0.1', port: 0, maxFrameBytes: 1 << 20, idleTimeoutMs: 60_000, frameTimeoutMs: 10_000, maxConnections: 100, log: silentLogger }, {
+    message: async (p, c) => (await intake.receive(p, { source: 'mllp', peer: c.peer })).ack,
+    oversize: async (h, s, c) => (await intake.oversize(h, s, 1 << 20, { source: 'mllp', peer: c.peer })).ack,
+  });
+  const port = await listener.listen();
+  return { port, close: () => listener.close(1000) };
+}
+
+/** n MLLP connections, each sending one message after another (or paced to `rate` msg/s in total). */
+async function ingest(port: number, n: number, tag: string, rate?: number): Promise<ReturnType<typeof summarise>> {
+  const clients = await Promise.all(Array.from({ length: n }, async () => { const c = new MllpClient({ port }); await c.connect(); return c; }));
+  const lat: number[] = [];
+  const t0 = performance.now();
+  const until = t0 + SECONDS * 1000;
+  let seq = 0;
+  await Promise.all(clients.map(async (c, k) => {
+    let next = t0 + (rate ? (k * 1000) / rate : 0);
+    while (performance.now() < until) {
+      if (rate) {
+        const wait = next - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        next += (n * 1000) / rate;
+        if (performance.now() >= until) break;
+      }
+      const s = performance.now();
+      const ack = await c.send(message(`${tag}-${seq++}`));
+      lat.push(performance.now() - s);
+      if (ack.indexOf('MSA|AA|') < 0) throw new Error('benchmark message was not accepted');
+    }
+  }));
+  const secs = (performance.now() - t0) / 1000;
+  for (const c of clients) c.close();
+  return summarise(lat, secs);
+}
+
+async function onServer(label: string, adminUrl: string): Promise<void> {
+  const db = await freshDatabase(adminUrl);
+  const sql = connect(db.url, { max: 16 });
+  await migrate(sql);
+  const gw = await gateway(sql);
+  console.log(`\n### ${label}  (${SECONDS}s per run; ORU^R01 ${TEMPLATE.length} bytes)`);
+  console.log('| connections | ingest msg/s | p50 ms | p99 ms | baseline insert+commit/s | p50 ms | ratio |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|');
+  for (const n of [1, 4, 16]) {
+    const b = await baseline(db.url, n);
+    const g = await ingest(gw.port, n, `${label}-${n}`);
+    console.log(`| ${n} | ${fmt(g.rate)} | ${fmt(g.p50, 2)} | ${fmt(g.p99, 2)} | ${fmt(b.rate)} | ${fmt(b.p50, 2)} | ${fmt(g.rate / b.rate, 2)}x |`);
+  }
+  const paced = await ingest(gw.port, 4, `${label}-paced`, 200);
+  console.log(`\nsteady 200 msg/s over 4 connections: ${fmt(paced.rate)} msg/s, ACK latency p50 ${fmt(paced.p50, 2)} ms, p99 ${fmt(paced.p99, 2)} ms (goal p99 < 20 ms)`);
+  await gw.close();
+  await sql.end();
+  await db.drop();
+}
+
+async function machineUrl(): Promise<string | undefined> {
+  const url = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const sql = postgres(url, { max: 1, connect_timeout: 2, onnotice: () => {} });
+  try { await sql`SELECT 1`; return url; } catch { return undefined; } finally { await sql.end({ timeout: 1 }).catch(() => {}); }
+}
+
+export async function run(): Promise<void> {
+  const machine = await machineUrl();
+  if (machine) await onServer('machine PostgreSQL', machine);
+  else console.log('\n(machine PostgreSQL not reachable: skipped)');
+  const embedded = await startEmbedded('.bench-pg', 0, silentLogger);
+  try {
+    await onServer('embedded PostgreSQL', embedded.url);
+  } finally {
+    await embedded.stop();
+  }
+}

@@ -1,0 +1,13 @@
+// npm run bench -- <name>...   (ingest | map | oncall; no name runs all)
+// Each benchmark prints its figures beside a baseline measured in the same run, with the ratio.
+const ALL = ['ingest', 'map', 'oncall'];
+const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+for (const name of names.length ? names : ALL) {
+  if (!ALL.includes(name)) {
+    console.error(`unknown benchmark '${name}' (have: ${ALL.join(', ')})`);
+    process.exit(2);
+  }
+  const mod = (await import(`./${name}.ts`)) as { run: (args: string[]) => Promise<void> };
+  console.log(`\n## bench ${name}`);
+  await mod.run(process.argv.slice(2));
+}

@@ -1,0 +1,30 @@
+// An intake + MLLP listener on an ephemeral port over a test database, without HTTP or workers.
+import { MllpListener } from '../../src/hl7/listener.js';
+import { Hl7Intake } from '../../src/ingest/hl7-intake.js';
+import { InboxWriter } from '../../src/ingest/inbox-writer.js';
+import { createMetrics, type Metrics } from '../../src/obs/metrics.js';
+import { silentLogger } from '../../src/obs/log.js';
+import type { Sql } from '../../src/store/db.js';
+
+export interface MllpHarness {
+  port: number;
+  intake: Hl7Intake;
+  metrics: Metrics;
+  listener: MllpListener;
+  close(): Promise<void>;
+}
+
+export async function startMllpHarness(sql: Sql, opts: { maxFrameBytes?: number; frameTimeoutMs?: number; idleTimeoutMs?: number } = {}): Promise<MllpHarness> {
+  const metrics = createMetrics();
+  const writer = new InboxWriter(sql, { maxBatch: 256 });
+  const intake = new Hl7Intake({ sql, writer, metrics, log: silentLogger, appName: 'SWITCHBOARD' });
+  const maxFrameBytes = opts.maxFrameBytes ?? 1024 * 1024;
+  const listener = new MllpListener({
+    host: '127.0.0.1', port: 0, maxFrameBytes, idleTimeoutMs: opts.idleTimeoutMs ?? 60_000, frameTimeoutMs: opts.frameTimeoutMs ?? 10_000, maxConnections: 100, log: silentLogger,
+  }, {
+    message: async (p, c) => (await intake.receive(p, { source: 'mllp', peer: c.peer })).ack,
+    oversize: async (h, s, c) => (await intake.oversize(h, s, maxFrameBytes, { source: 'mllp', peer: c.peer })).ack,
+  });
+  const port = await listener.listen();
+  return { port, intake, metrics, listener, close: () => listener.close(2000) };
+}
