@@ -13,7 +13,7 @@ import type { Hl7Intake } from '../ingest/hl7-intake.js';
 import type { InboxWriter } from '../ingest/inbox-writer.js';
 import { CALL_NOTE_MAX_BYTES } from '../calls/schema.js';
 import { createFhirApp } from '../fhir/index.js';
-import { HttpError, outcome, FHIR_JSON } from './outcome.js';
+import { HttpError, outcome, FHIR_JSON, createOnError } from './outcome.js';
 
 export interface AppDeps {
   sql: Sql;
@@ -27,7 +27,8 @@ export interface AppDeps {
 
 export function createApp(d: AppDeps): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
-  app.onError((err, c) => errorResponse(err, c, d.log));
+  const fallback = createOnError(d.log);
+  app.onError((err, c) => (err instanceof AuthError ? authResponse(err, c) : fallback(err, c)));
   app.notFound((c) => c.json(outcome('not-found', `no route for ${c.req.method} ${c.req.path}`), 404, { 'content-type': FHIR_JSON }));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
@@ -79,8 +80,9 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
     return c.json(await listInbox(d.sql, { ...(state ? { state: state as InboxState } : {}), limit: Number.isFinite(limit) ? limit : 100, ...(c.req.query('after') ? { afterId: c.req.query('after')! } : {}) }));
   });
   app.post('/inbox/:id/retry', operation('inbox.write'), async (c) => {
-    if (!(await retryInbox(d.sql, c.req.param('id')))) throw new HttpError(404, outcome('not-found', 'no failed inbox row with that id'));
-    return c.json({ id: c.req.param('id'), state: 'received' });
+    const id = c.req.param('id') ?? '';
+    if (!(await retryInbox(d.sql, id))) throw new HttpError(404, outcome('not-found', 'no failed inbox row with that id'));
+    return c.json({ id, state: 'received' });
   });
   app.get('/rejected', operation('inbox.read'), async (c) => c.json(await listRejected(d.sql, Number(c.req.query('limit') ?? 100) || 100)));
 
@@ -103,15 +105,10 @@ function operation(name: string) {
   };
 }
 
-/** One table from errors to HTTP: OperationOutcome bodies, no stacks, no request data. */
-function errorResponse(err: Error, c: Context, log: Logger): Response {
-  if (err instanceof HttpError) return c.json(err.outcome, err.status as 400, { 'content-type': FHIR_JSON });
-  if (err instanceof AuthError) {
-    const status = err.code === 'ERR_AUTH_FORBIDDEN' ? 403 : 401;
-    const headers: Record<string, string> = { 'content-type': FHIR_JSON };
-    if (status === 401) headers['www-authenticate'] = 'Bearer realm="switchboard"';
-    return c.json(outcome(status === 401 ? 'login' : 'forbidden', err.message), status, headers);
-  }
-  log.error('http_unhandled_error', { path: c.req.routePath, method: c.req.method, errorName: err.name, errorCode: (err as { code?: string }).code });
-  return c.json(outcome('exception', 'internal error'), 500, { 'content-type': FHIR_JSON });
+/** 401 (no or bad token, with WWW-Authenticate) or 403 (token lacks the scope), as OperationOutcome. */
+function authResponse(err: AuthError, c: Context): Response {
+  const status = err.code === 'ERR_AUTH_FORBIDDEN' ? 403 : 401;
+  const headers: Record<string, string> = { 'content-type': FHIR_JSON };
+  if (status === 401) headers['www-authenticate'] = 'Bearer realm="switchboard"';
+  return c.json(outcome(status === 401 ? 'login' : 'forbidden', err.message), status, headers);
 }

@@ -12,8 +12,26 @@ export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 export type IssueSeverity = OperationOutcomeIssue['severity'];
 export type IssueCode = OperationOutcomeIssue['code'];
 
-export function operationOutcome(code: IssueCode, diagnostics: string, severity: IssueSeverity = 'error'): OperationOutcome {
-  return { resourceType: 'OperationOutcome', issue: [{ severity, code, diagnostics }] };
+/** Where in the input an issue is, and what is wrong there (never the offending value: it may be PHI). */
+export interface IssueDetail {
+  path: string;
+  message: string;
+}
+
+/** An error OperationOutcome: one issue, plus one per detail (FHIR R4 operationoutcome.html#loc: expression). */
+export function outcome(code: IssueCode, diagnostics: string, details: readonly IssueDetail[] = []): OperationOutcome {
+  return {
+    resourceType: 'OperationOutcome',
+    issue: [
+      { severity: 'error', code, diagnostics },
+      ...details.map((d): OperationOutcomeIssue => ({ severity: 'error', code, diagnostics: d.message, expression: [d.path] })),
+    ],
+  };
+}
+
+/** An informational outcome (e.g. a search parameter that was ignored). */
+export function warningOutcome(code: IssueCode, diagnostics: readonly string[], severity: IssueSeverity = 'warning'): OperationOutcome {
+  return { resourceType: 'OperationOutcome', issue: diagnostics.map((d) => ({ severity, code, diagnostics: d })) };
 }
 
 /** One typed error for every HTTP failure: a status and the OperationOutcome that explains it. */
@@ -30,10 +48,10 @@ export class HttpError extends Error {
 export const isHttpError = (e: unknown): e is HttpError => e instanceof HttpError;
 
 // FHIR R4 http.html#summary: the status codes of the RESTful API and the issue type each carries.
-export const badRequest = (diagnostics: string): HttpError => new HttpError(400, operationOutcome('invalid', diagnostics));
-export const notSupported = (diagnostics: string): HttpError => new HttpError(400, operationOutcome('not-supported', diagnostics));
-export const notFound = (diagnostics: string): HttpError => new HttpError(404, operationOutcome('not-found', diagnostics));
-export const preconditionFailed = (diagnostics: string): HttpError => new HttpError(412, operationOutcome('multiple-matches', diagnostics));
+export const badRequest = (diagnostics: string): HttpError => new HttpError(400, outcome('invalid', diagnostics));
+export const notSupported = (diagnostics: string): HttpError => new HttpError(400, outcome('not-supported', diagnostics));
+export const notFound = (diagnostics: string): HttpError => new HttpError(404, outcome('not-found', diagnostics));
+export const preconditionFailed = (diagnostics: string): HttpError => new HttpError(412, outcome('multiple-matches', diagnostics));
 
 /** Issue code for a status we did not produce ourselves (e.g. a Hono HTTPException from middleware). */
 function codeForStatus(status: number): IssueCode {
@@ -63,10 +81,10 @@ export function createOnError(log?: Logger): (err: Error, c: Context) => Respons
       const headers: Record<string, string> = {};
       const auth = err.res?.headers.get('www-authenticate');
       if (auth) headers['www-authenticate'] = auth;
-      return outcomeResponse(err.status, operationOutcome(codeForStatus(err.status), `HTTP ${err.status}`), headers);
+      return outcomeResponse(err.status, outcome(codeForStatus(err.status), `HTTP ${err.status}`), headers);
     }
     log?.error('http.unhandled_error', { errorName: err.name, method: c.req.method, status: 500 });
-    return outcomeResponse(500, operationOutcome('exception', 'Internal server error'));
+    return outcomeResponse(500, outcome('exception', 'Internal server error'));
   };
 }
 

@@ -5,7 +5,7 @@
 import { parseHl7Input, buildAck, encodeHl7, HL7_ERROR, type Hl7Message } from '../hl7/index.js';
 import { callNoteSchema } from '../calls/schema.js';
 import { mapCallNote, mapHl7Message, MappingError, type MappingResult, type SiteConfig } from '../mapping/index.js';
-import { saveTransactionBundle } from '../fhir/resource-store.js';
+import { saveTransactionBundle } from '../fhir/index.js';
 import type { Sql } from '../store/db.js';
 import type { Logger } from '../obs/log.js';
 import type { Metrics } from '../obs/metrics.js';

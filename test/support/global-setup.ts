@@ -14,7 +14,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   project.provide('adminDatabaseUrl', url);
   return async () => {
-    await server?.stop();
+    // a server adopted from another test run is left to that run
+    if (server && !server.adopted) await server.stop();
   };
 }
 

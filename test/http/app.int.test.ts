@@ -1,0 +1,170 @@
+// The HTTP surface in process (app.request), over a real PostgreSQL.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createApp } from '../../src/http/app.js';
+import { Hl7Intake } from '../../src/ingest/hl7-intake.js';
+import { InboxWriter } from '../../src/ingest/inbox-writer.js';
+import { InboxWorker } from '../../src/ingest/worker.js';
+import { createMetrics } from '../../src/obs/metrics.js';
+import { silentLogger } from '../../src/obs/log.js';
+import { loadOrCreateLocalKey, mintLocalToken, TokenVerifier } from '../../src/auth/index.js';
+import { DEFAULT_SITE_CONFIG } from '../../src/mapping/index.js';
+import { readAck } from '../../src/hl7/index.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { withControlId } from '../support/messages.js';
+import { fixture, toWire } from '../support/fixtures.js';
+
+let db: TestDatabase;
+let app: ReturnType<typeof createApp>;
+let worker: InboxWorker;
+const tokens: Record<string, string> = {};
+
+const call = {
+  caller: { type: 'pharmacist', name: 'Pat Pharmacist', callbackNumber: '+1 555 010 0199' },
+  patient: { name: 'Alex Testpatient', birthDate: '1980-02-29', mrn: 'MRN100234' },
+  practice: 'north-cardiology', service: 'cardiology', reason: 'Dose clarification for apixaban after discharge', urgency: 'urgent',
+};
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const metrics = createMetrics();
+  const writer = new InboxWriter(db.sql, { maxBatch: 64 });
+  const intake = new Hl7Intake({ sql: db.sql, writer, metrics, log: silentLogger, appName: 'SWITCHBOARD' });
+  const key = await loadOrCreateLocalKey(mkdtempSync(path.join(os.tmpdir(), 'sb-http-')));
+  const verifier = new TokenVerifier(key, 'switchboard');
+  app = createApp({ sql: db.sql, intake, writer, metrics, log: silentLogger, verifier, maxHl7Bytes: 64 * 1024 });
+  worker = new InboxWorker({ sql: db.sql, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics, claimMs: 60_000, pollMs: 50, maxAttempts: 3, appName: 'SWITCHBOARD' });
+  for (const [name, scopes] of Object.entries({ admin: ['admin', 'system/*.rs'], feed: ['hl7.write'], operator: ['calls.write'], reader: ['system/CommunicationRequest.rs'] })) {
+    tokens[name] = await mintLocalToken(key, { scopes, audience: 'switchboard', subject: name });
+  }
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+const auth = (who: string) => ({ authorization: `Bearer ${tokens[who]}` });
+
+describe('open routes', () => {
+  it.each(['/healthz', '/readyz'])('%s answers 200 without a token', async (p) => {
+    expect((await app.request(p)).status).toBe(200);
+  });
+});
+
+describe('access', () => {
+  it.each([
+    ['no token', 401, {}],
+    ['a malformed header', 401, { authorization: 'Basic abc' }],
+    ['a garbage token', 401, { authorization: 'Bearer abc.def.ghi' }],
+  ])('%s -> %i with an OperationOutcome and WWW-Authenticate', async (_n, status, headers) => {
+    const res = await app.request('/inbox', { headers });
+    expect(res.status).toBe(status);
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect((await res.json()).resourceType).toBe('OperationOutcome');
+  });
+  it('a token without the scope -> 403', async () => {
+    const res = await app.request('/hl7', { method: 'POST', headers: auth('operator'), body: 'x' });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({ issue: [{ code: 'forbidden' }] });
+  });
+  it('FHIR reads need a matching SMART scope', async () => {
+    expect((await app.request('/fhir/CommunicationRequest', { headers: auth('reader') })).status).toBe(200);
+    expect((await app.request('/fhir/Patient', { headers: auth('reader') })).status).toBe(403);
+    expect((await app.request('/fhir/metadata', { headers: auth('reader') })).status).toBe(200);
+  });
+});
+
+describe('POST /hl7', () => {
+  it('stores the message and returns the AA ACK', async () => {
+    const res = await app.request('/hl7', { method: 'POST', headers: auth('feed'), body: withControlId('spine/oru-r01.hl7', 'HTTP1') });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-hl7-ack-code')).toBe('AA');
+    expect(readAck(await res.text())).toMatchObject({ code: 'AA', controlId: 'HTTP1' });
+  });
+  it('returns the same ACK for a resend', async () => {
+    const a = await (await app.request('/hl7', { method: 'POST', headers: auth('feed'), body: withControlId('spine/adt-a01.hl7', 'HTTP2') })).text();
+    const b = await (await app.request('/hl7', { method: 'POST', headers: auth('feed'), body: withControlId('spine/adt-a01.hl7', 'HTTP2') })).text();
+    expect(b).toBe(a);
+  });
+  it('answers bad input 400 with the AR ACK', async () => {
+    const res = await app.request('/hl7', { method: 'POST', headers: auth('feed'), body: toWire(fixture('spine/bad/unknown-type.hl7')) });
+    expect(res.status).toBe(400);
+    expect(readAck(await res.text())).toMatchObject({ code: 'AR', controlId: 'BADTYPE1' });
+  });
+  it('refuses a body over the limit with 413', async () => {
+    const res = await app.request('/hl7', { method: 'POST', headers: { ...auth('feed'), 'content-length': String(65 * 1024) }, body: Buffer.alloc(65 * 1024, 0x41) });
+    expect(res.status).toBe(413);
+  });
+});
+
+describe('POST /calls', () => {
+  it('stores a valid call note: 201 with the id', async () => {
+    const res = await app.request('/calls', { method: 'POST', headers: { ...auth('operator'), 'content-type': 'application/json' }, body: JSON.stringify(call) });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ id: expect.stringMatching(/^\d+$/), duplicate: false });
+  });
+  it('recognises a resend by its Idempotency-Key', async () => {
+    const h = { ...auth('operator'), 'content-type': 'application/json', 'idempotency-key': 'call-7f3a' };
+    const a = await (await app.request('/calls', { method: 'POST', headers: h, body: JSON.stringify(call) })).json();
+    const res = await app.request('/calls', { method: 'POST', headers: h, body: JSON.stringify(call) });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ id: a.id, duplicate: true });
+  });
+  it.each([
+    ['invalid JSON', '{"caller":', /not valid JSON/],
+    ['missing fields', JSON.stringify({ caller: { type: 'patient' } }), /call note is not valid/],
+    ['an unknown caller type', JSON.stringify({ ...call, caller: { ...call.caller, type: 'robot' } }), /call note is not valid/],
+    ['a bad callback number', JSON.stringify({ ...call, caller: { ...call.caller, callbackNumber: 'call me' } }), /call note is not valid/],
+    ['an unknown field', JSON.stringify({ ...call, ssn: '000-00-0000' }), /call note is not valid/],
+  ])('%s -> 400 OperationOutcome naming the problem', async (_n, body, text) => {
+    const res = await app.request('/calls', { method: 'POST', headers: { ...auth('operator'), 'content-type': 'application/json' }, body });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/fhir+json');
+    const oo = await res.json();
+    expect(oo.resourceType).toBe('OperationOutcome');
+    expect(oo.issue[0].diagnostics).toMatch(text);
+    // the outcome names paths, never echoes the submitted values
+    expect(JSON.stringify(oo)).not.toContain('000-00-0000');
+  });
+});
+
+describe('processing and the FHIR API', () => {
+  it('maps stored messages and call notes; the results are readable under /fhir', async () => {
+    while ((await worker.processBatch()) > 0) { /* drain */ }
+    const inbox = await (await app.request('/inbox', { headers: auth('admin') })).json() as { state: string; type: string }[];
+    expect(inbox.length).toBeGreaterThanOrEqual(4);
+    expect(inbox.every((r) => r.state === 'processed')).toBe(true);
+    const bundle = await (await app.request('/fhir/CommunicationRequest?priority=stat', { headers: auth('admin') })).json();
+    expect(bundle.resourceType).toBe('Bundle');
+    expect(bundle.total).toBeGreaterThanOrEqual(1);
+    const calls = await (await app.request('/fhir/CommunicationRequest?priority=urgent', { headers: auth('admin') })).json();
+    expect(calls.total).toBeGreaterThanOrEqual(1);
+  });
+
+  it('leaves an unmappable row failed with its reason, and retry queues it again', async () => {
+    // a row whose stored bytes cannot be mapped (written directly: intake would have refused it)
+    const [row] = await db.sql<{ id: string }[]>`INSERT INTO inbox (source, control_id, message_type, raw) VALUES ('http', 'BROKEN1', 'ORU^R01', ${Buffer.from('MSH|^~\\&|A|B|C|D|2026||ORU^R01|BROKEN1|P|2.5.1\r')}) RETURNING id::text`;
+    await worker.processBatch();
+    const failed = await (await app.request('/inbox?state=failed', { headers: auth('admin') })).json() as { id: string; errorCode: string }[];
+    expect(failed.find((r) => r.id === row!.id)?.errorCode).toMatch(/^ERR_/);
+    expect((await app.request(`/inbox/${row!.id}/retry`, { method: 'POST', headers: auth('admin') })).status).toBe(200);
+    expect((await app.request(`/inbox/${row!.id}/retry`, { method: 'POST', headers: auth('admin') })).status).toBe(404);
+  });
+
+  it('lists rejected input with the reason', async () => {
+    const rejected = await (await app.request('/rejected', { headers: auth('admin') })).json() as { errorCode: string }[];
+    expect(rejected.some((r) => r.errorCode === 'ERR_HL7_UNSUPPORTED_TYPE')).toBe(true);
+  });
+});
+
+describe('metrics (after the traffic above)', () => {
+  it('/metrics serves Prometheus text with the intake counters', async () => {
+    const res = await app.request('/metrics');
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toContain('switchboard_messages_received_total');
+    expect(text).toContain('switchboard_ack_latency_seconds_bucket');
+    expect(text).toContain('switchboard_inbox_queue_depth');
+  });
+});

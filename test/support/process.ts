@@ -1,0 +1,45 @@
+// Runs `switchboard serve` as a real child process and learns its ports from its JSON log.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../bin/switchboard.js', import.meta.url));
+
+export interface GatewayProcess {
+  child: ChildProcess;
+  httpPort: number;
+  mllpPort: number;
+  log: string[];
+  exited: Promise<number | null>;
+}
+
+export async function spawnGateway(env: Record<string, string>, timeoutMs = 60_000): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, [BIN, 'serve'], {
+    env: { ...process.env, PORT: '0', MLLP_PORT: '0', HOST: '127.0.0.1', MLLP_HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const log: string[] = [];
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  let httpPort = 0;
+  let mllpPort = 0;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start: ${log.slice(-5).join('\n')}`)), timeoutMs);
+    let buf = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        log.push(line);
+        try {
+          const ev = JSON.parse(line) as { event?: string; port?: number };
+          if (ev.event === 'mllp_listening') mllpPort = ev.port!;
+          if (ev.event === 'http_listening') httpPort = ev.port!;
+        } catch { /* not JSON */ }
+        if (httpPort && mllpPort) { clearTimeout(timer); resolve(); }
+      }
+    });
+    void exited.then((code) => { clearTimeout(timer); reject(new Error(`gateway exited (${code}): ${log.slice(-5).join('\n')}`)); });
+  });
+  return { child, httpPort, mllpPort, log, exited };
+}
