@@ -28,7 +28,7 @@ interface ColumnRow {
 const columns = async (type: string, id: string): Promise<ColumnRow | undefined> =>
   (await db.sql<ColumnRow[]>`SELECT version_id, subject, status, priority, recipients, identifiers, inbox_id::text FROM fhir_resource WHERE resource_type = ${type} AND id = ${id}`)[0];
 
-const entry = (fullUrl: string, resource: Resource, request: BundleEntry['request']): BundleEntry => ({ fullUrl, resource, ...(request ? { request } : {}) });
+const entry = <R extends Resource>(fullUrl: string, resource: R, request: BundleEntry['request']): BundleEntry => ({ fullUrl, resource, ...(request ? { request } : {}) });
 const txBundle = (entries: BundleEntry[], timestamp?: string): Bundle => ({ resourceType: 'Bundle', type: 'transaction', ...(timestamp ? { timestamp } : {}), entry: entries });
 const createIfNone = (type: string, system: string, value: string): BundleEntry['request'] => ({
   method: 'POST',

@@ -76,3 +76,9 @@ describe('lintSchedule', () => {
     expect(gaps.map((g) => [g.start, g.end])).toEqual([[FROM, TO]]);
   });
 });
+
+describe('lint and coverage ranges fail closed', () => {
+  it('an empty or over-long range is an error finding, not silence', () => {
+    expect(lintSchedule(schedule(base), TO, FROM).map((f) => f.code)).toEqual(['RANGE_INVALID']);
+  });
+});

@@ -25,7 +25,7 @@ describe('parseScheduleFile', () => {
     ['bad hand-off time', broken((s) => ((s.rotations[0] as Record<string, unknown>).handoffTime = '7am')), 'rotations[0].handoffTime'],
     ['bad start date', broken((s) => ((s.rotations[1] as Record<string, unknown>).startDate = '03/03/2025')), 'rotations[1].startDate'],
     ['layer with two sources', broken((s) => ((s.roles[0] as { layers: Record<string, unknown>[] }).layers[0] = { id: 'x', rotation: 'r', practitioner: 'p' })), 'roles[0].layers[0]'],
-    ['bad weekday', broken((s) => ((s.roles[0] as { layers: { windows?: unknown }[] }).layers[1] = { id: 'n', rotation: 'ob-nights', windows: [{ days: ['monday'], start: '19:00', end: '07:00' }] })), 'roles[0].layers[1].windows[0].days[0]'],
+    ['bad weekday', broken((s) => ((s.roles[0] as { layers: Record<string, unknown>[] }).layers[1] = { id: 'n', rotation: 'ob-nights', windows: [{ days: ['monday'], start: '19:00', end: '07:00' }] })), 'roles[0].layers[1].windows[0].days[0]'],
     ['unknown top-level key', broken((s) => (s.extra = 1)), '(root)'],
     ['missing time zone', broken((s) => delete s.timeZone), 'timeZone'],
   ])('%s -> issue at %s', (_what, text, path) => {

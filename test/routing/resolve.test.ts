@@ -193,3 +193,11 @@ describe('errors are data', () => {
     expect(r.ok ? null : r.error.code).toBe(code);
   });
 });
+
+describe('instants are validated', () => {
+  const c = compiled(base({ roles: [{ id: 'ob', name: 'OB', layers: [] }] }));
+  it.each([[Number.NaN], [Number.POSITIVE_INFINITY]])('%s -> ERR_INSTANT_INVALID', (at) => {
+    const r = oncall(c, 'ob', at);
+    expect(r.ok ? null : r.error.code).toBe('ERR_INSTANT_INVALID');
+  });
+});
