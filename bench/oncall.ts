@@ -30,7 +30,7 @@ const rng = (seed: number): (() => number) => {
   };
 };
 
-export const buildInput = (): ScheduleInput => {
+const buildInput = (): ScheduleInput => {
   const rand = rng(42);
   const person = (): string => `p${Math.floor(rand() * PEOPLE)}`;
   const iso = (t: number): string => new Date(t).toISOString();

@@ -1,0 +1,32 @@
+// Mapping throughput on one core: an ORU^R01 with 15 OBX and an ADT^A01, each beside a parse-only
+// baseline in the same run. Goal (issue 3): >= 20,000 ORU/s mapped and >= half the parse-only rate.
+import { parseHl7 } from '../src/hl7/index.js';
+import { DEFAULT_SITE_CONFIG, mapHl7Message } from '../src/mapping/index.js';
+
+const PID = 'PID|1||SYN0001^^^SYNTH&2.16.840.1.113883.3.999.2&ISO^MR||TESTPATIENT^ALPHA^Q^^^^L||19700101|F|||1 TEST WAY^^SAMPLETOWN^MA^01000^USA^H||^PRN^PH^^1^555^0100001';
+const PV1 = 'PV1|1|I|4E^401^A^SYNTH HOSP||||D100^ATTENDING^ALICE^^^DR^MD|||MED|||||||||V0001^^^SYNTH^VN|||||||||||||||||||||||||20240304080000-0500';
+const obx = (i: number) => `OBX|${i}|NM|${2800 + i}-${i % 10}^Analyte ${i}^LN||${(4 + i / 10).toFixed(1)}|mmol/L|3.5-5.1|${i === 3 ? 'HH' : 'N'}|||F|||20240305140000-0500`;
+const ORU = ['MSH|^~\\&|SYNLAB|SYNTH HOSP|SB|ONCALL|20240305143000-0500||ORU^R01^ORU_R01|B1|P|2.5.1', PID, PV1,
+  'ORC|RE|PL1^SYNEHR|FL1^SYNLAB||CM||||20240305120000-0500|||D200^ORDERER^OLIVER',
+  'OBR|1|PL1^SYNEHR|FL1^SYNLAB|24323-8^Comprehensive metabolic panel^LN|||20240305130000-0500|||||||||D200^ORDERER^OLIVER||||||20240305142500-0500||CH|F',
+  ...Array.from({ length: 15 }, (_, i) => obx(i + 1))].join('\r');
+const ADT = ['MSH|^~\\&|SYNADT|SYNTH HOSP|SB|ONCALL|20240305143000-0500||ADT^A01^ADT_A01|B2|P|2.5.1', 'EVN|A01|20240305143000-0500', PID, PV1].join('\r');
+
+function rate(fn: () => void, ms = 1500): number {
+  for (let i = 0; i < 500; i++) fn(); // warm up
+  let n = 0;
+  const start = performance.now();
+  let now = start;
+  while (now - start < ms) { for (let i = 0; i < 100; i++) fn(); n += 100; now = performance.now(); }
+  return (n * 1000) / (now - start);
+}
+
+export async function run(): Promise<void> {
+  for (const [name, text] of [['ORU^R01 (15 OBX)', ORU], ['ADT^A01', ADT]] as const) {
+    const parseOnly = rate(() => { parseHl7(text).segments.forEach((s) => s.value(3)); });
+    const mapped = rate(() => { mapHl7Message(parseHl7(text), DEFAULT_SITE_CONFIG); });
+    console.log(`${name.padEnd(18)} parse-only ${Math.round(parseOnly).toLocaleString('en-US').padStart(8)}/s   parse+map ${Math.round(mapped).toLocaleString('en-US').padStart(8)}/s   ratio ${(mapped / parseOnly).toFixed(2)}`);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run();
