@@ -29,7 +29,7 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
   const fallback = createOnError(d.log);
   app.onError((err, c) => (err instanceof AuthError ? authResponse(err, c) : fallback(err, c)));
-  app.notFound((c) => c.json(outcome('not-found', `no route for ${c.req.method} ${c.req.path}`), 404, { 'content-type': FHIR_JSON }));
+  app.notFound((c) => c.json(outcome('not-found', 'no such route'), 404, { 'content-type': FHIR_JSON }));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {

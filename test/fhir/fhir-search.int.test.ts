@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { saveResources } from '../../src/fhir/index.js';
 import { communication, communicationRequest, observation, patient } from './factories.js';
-import { BASE, get, ids, mountFhir, nextLink, outcomeEntry } from './http.js';
+import { BASE, get, ids, mountFhir, outcomeEntry } from './http.js';
 
 let db: TestDatabase;
 let app: Hono;

@@ -1,0 +1,161 @@
+// Saving a transaction Bundle from mapping (FHIR R4 http.html#transaction): conditional creates and
+// updates resolved against the store on identifier, urn:uuid: placeholders rewritten to Type/id, then
+// one saveResources call, all in one database transaction.
+import type { Bundle, BundleEntry, Resource } from 'fhir/r4.js';
+import type { TransactionSql } from '../store/db.js';
+import { badRequest, notSupported, preconditionFailed } from '../http/outcome.js';
+import { collectReferences, rewriteReferences } from './references.js';
+import { FHIR_ID } from './resource-types.js';
+import { saveResources, type Queryable, type SaveOptions } from './resource-store.js';
+import { parseIdentifierToken, type IdentifierToken } from './search-values.js';
+
+/**
+ * 'create' = POST + ifNoneExist (http.html#ccreate); 'upsert' = PUT Type?identifier= (http.html#cond-update);
+ * 'put' = PUT Type/id or POST without a condition: the entry's own id.
+ */
+type Plan = { entry: number; type: string; id: string; resource: Resource; fullUrl?: string } & (
+  | { mode: 'put' }
+  | { mode: 'create' | 'upsert'; token: Exclude<IdentifierToken, { kind: 'system' }> }
+);
+
+const UUID_URN = /^urn:uuid:([0-9a-fA-F-]{36})$/;
+
+function conditionToken(query: string, what: string): Exclude<IdentifierToken, { kind: 'system' }> {
+  const params = [...new URLSearchParams(query)];
+  const only = params[0];
+  if (params.length !== 1 || !only || only[0] !== 'identifier') {
+    throw notSupported(`${what}: only a single identifier=system|value condition is supported`);
+  }
+  const token = parseIdentifierToken(only[1]);
+  if (!token || token.kind === 'system') throw badRequest(`${what}: identifier condition needs a value`);
+  return token;
+}
+
+function planEntry(e: BundleEntry, i: number): Plan {
+  const resource = e.resource;
+  if (!resource || typeof resource.resourceType !== 'string') throw badRequest(`Bundle.entry[${i}].resource is missing`);
+  const type = resource.resourceType;
+  const fromUrn = e.fullUrl ? UUID_URN.exec(e.fullUrl)?.[1]?.toLowerCase() : undefined;
+  let id = resource.id ?? fromUrn;
+  const method = e.request?.method ?? 'PUT';
+  const url = e.request?.url ?? `${type}/${id ?? ''}`;
+  const base = { entry: i, type, resource, ...(e.fullUrl ? { fullUrl: e.fullUrl } : {}) };
+  const q = url.indexOf('?');
+  if (method === 'PUT' && q >= 0) {
+    if (url.slice(0, q) !== type) throw badRequest(`Bundle.entry[${i}].request.url does not name ${type}`);
+    const token = conditionToken(url.slice(q + 1), `Bundle.entry[${i}].request.url`);
+    if (!id || !FHIR_ID.test(id)) throw badRequest(`Bundle.entry[${i}]: ${type} has no valid id`);
+    return { ...base, id, mode: 'upsert', token };
+  }
+  if (method === 'PUT') {
+    const m = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(url);
+    if (!m || m[1] !== type) throw badRequest(`Bundle.entry[${i}].request.url must be ${type}/[id]`);
+    if (resource.id && resource.id !== m[2]) throw badRequest(`Bundle.entry[${i}]: resource id differs from request.url`);
+    id = m[2]!;
+  } else if (method !== 'POST') {
+    throw notSupported(`Bundle.entry[${i}].request.method ${method} is not supported`);
+  }
+  if (!id || !FHIR_ID.test(id)) throw badRequest(`Bundle.entry[${i}]: ${type} has no valid id`);
+  if (method === 'POST' && e.request?.ifNoneExist) {
+    return { ...base, id, mode: 'create', token: conditionToken(e.request.ifNoneExist, `Bundle.entry[${i}].request.ifNoneExist`) };
+  }
+  return { ...base, id, mode: 'put' };
+}
+
+type Conditional = Extract<Plan, { mode: 'create' | 'upsert' }>;
+const conditionKey = (p: Conditional): string =>
+  `${p.type}\u001f${p.token.kind}\u001f${p.token.kind === 'exact' ? p.token.key : p.token.value}`;
+
+interface Match {
+  ord: string;
+  id: string;
+  last_updated: Date;
+}
+
+/** The stored resources matching each condition; 412 when one matches several (http.html#ccreate). */
+async function findMatches(tx: TransactionSql, conds: readonly Conditional[]): Promise<Map<Conditional, Match>> {
+  const found = new Map<Conditional, Match>();
+  if (conds.length === 0) return found;
+  // Serialise concurrent transactions creating the same identifier, or both would miss and both insert.
+  // The key is the value part only, so `system|v` and `v` of the same type contend for one lock.
+  const lockKeys = [...new Set(conds.map((c) => `${c.type}|${c.token.kind === 'exact' ? c.token.key.slice(c.token.key.indexOf('|') + 1) : c.token.value}`))].sort();
+  await tx`SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM (SELECT unnest(${lockKeys}::text[]) AS k ORDER BY 1) s`;
+  const rows = await tx<Match[]>`
+    SELECT c.ord::text AS ord, f.id, f.last_updated
+    FROM unnest(${conds.map((c) => c.type)}::text[], ${conds.map((c) => c.token.kind)}::text[],
+                ${conds.map((c) => (c.token.kind === 'exact' ? c.token.key : c.token.value))}::text[])
+         WITH ORDINALITY AS c(type, kind, key, ord)
+    JOIN fhir_resource f ON f.resource_type = c.type AND CASE
+      WHEN c.kind = 'value' THEN EXISTS (SELECT 1 FROM unnest(f.identifiers) x WHERE right(x, length(c.key) + 1) = '|' || c.key)
+      ELSE f.identifiers @> ARRAY[c.key] END
+    ORDER BY c.ord, f.id`;
+  for (const row of rows) {
+    const cond = conds[Number(row.ord) - 1]!;
+    const prev = found.get(cond);
+    if (prev && prev.id !== row.id) throw preconditionFailed(`Bundle.entry[${cond.entry}]: the ${cond.type} condition matches more than one resource`);
+    found.set(cond, row);
+  }
+  return found;
+}
+
+/**
+ * Saves a transaction Bundle and returns each entry's resulting `Type/id`, in entry order.
+ *
+ * Conditional create (POST + ifNoneExist identifier=...) when a stored resource matches: the entry
+ * resolves to the stored resource's id and references to it are rewritten accordingly. Nothing is
+ * merged. The stored version is kept, unless the Bundle is newer: `Bundle.timestamp` (mapping sets it
+ * from MSH-7) later than the stored `last_updated`; then the new content replaces the stored one under
+ * the stored id, as a new version. So a replayed or out-of-order older message never overwrites a
+ * patient, and a message sent after the last write does update it.
+ * Conditional update (PUT Type?identifier=...) always replaces the matched resource (http.html#cond-update);
+ * unchanged content does not create a version (saveResources). Several stored matches -> 412.
+ * Runs in its own transaction unless `sql` already is one.
+ */
+export async function saveTransactionBundle(sql: Queryable, bundle: Bundle, opts: SaveOptions = {}): Promise<string[]> {
+  if (bundle.resourceType !== 'Bundle' || bundle.type !== 'transaction') throw badRequest('Bundle.type must be transaction');
+  const plans = (bundle.entry ?? []).map(planEntry);
+  const work = (tx: TransactionSql) => saveInTransaction(tx, bundle, plans, opts);
+  if ('begin' in sql) return (await sql.begin(work)) as string[];
+  return work(sql);
+}
+
+async function saveInTransaction(tx: TransactionSql, bundle: Bundle, plans: readonly Plan[], opts: SaveOptions): Promise<string[]> {
+  const conds = plans.filter((p): p is Conditional => p.mode !== 'put');
+  const matches = await findMatches(tx, conds);
+  const bundleTime = bundle.timestamp ? Date.parse(bundle.timestamp) : NaN;
+  const firstInBundle = new Map<string, string>(); // condition key -> id given to it by an earlier entry
+  const finalIds: string[] = [];
+  const toSave: Plan[] = [];
+  for (const p of plans) {
+    let id = p.id;
+    let save = true;
+    if (p.mode !== 'put') {
+      const match = matches.get(p);
+      const key = conditionKey(p);
+      const earlier = firstInBundle.get(key);
+      if (match) {
+        id = match.id;
+        if (p.mode === 'create') save = bundleTime > match.last_updated.getTime();
+      } else if (earlier !== undefined) {
+        id = earlier;
+        if (p.mode === 'create') save = false;
+      }
+      if (!firstInBundle.has(key)) firstInBundle.set(key, id);
+    }
+    finalIds.push(id);
+    if (save) toSave.push({ ...p, id });
+  }
+  const refMap = new Map<string, string>();
+  plans.forEach((p, i) => {
+    const ref = `${p.type}/${finalIds[i]!}`;
+    if (p.fullUrl) refMap.set(p.fullUrl, ref);
+    if (p.id !== finalIds[i]) refMap.set(`${p.type}/${p.id}`, ref);
+  });
+  const resources = toSave.map((p) => ({ ...rewriteReferences(p.resource, refMap), id: p.id }));
+  for (const [i, r] of resources.entries()) {
+    const dangling = collectReferences(r).find((ref) => ref.startsWith('urn:uuid:'));
+    if (dangling) throw badRequest(`Bundle.entry[${toSave[i]!.entry}]: reference to an entry not in the Bundle`);
+  }
+  await saveResources(tx, resources, opts);
+  return plans.map((p, i) => `${p.type}/${finalIds[i]!}`);
+}
