@@ -1,0 +1,48 @@
+import { backupsAt, primaryAt, type Assignment } from './assignment.js';
+import type { CompiledSchedule } from './compile.js';
+import { err, ok, routingError, type Result, type RoutingError } from './errors.js';
+import { buildEscalation, IMPLICIT_POLICY, type EscalationStep } from './escalation.js';
+
+/** Who is on call for a role at an instant: `oncall(role, at)` of issue 4. Pure; `at` is epoch ms. */
+
+export interface OncallResult {
+  readonly role: { readonly id: string; readonly name: string };
+  readonly at: number;
+  readonly timeZone: string;
+  /** null = nobody covers this instant (a gap; lint reports it too). */
+  readonly primary: Assignment | null;
+  readonly backups: readonly Assignment[];
+  /** The policy used: the rule's, else the role's, else `implicit` (the primary alone). */
+  readonly policy: string;
+  readonly escalation: readonly EscalationStep[];
+}
+
+export interface OncallOptions {
+  /** Escalation policy id chosen by a routing rule; defaults to the role's own. */
+  readonly policy?: string | undefined;
+}
+
+export const oncall = (
+  compiled: CompiledSchedule,
+  roleId: string,
+  at: number,
+  options: OncallOptions = {},
+): Result<OncallResult, RoutingError> => {
+  const role = compiled.roles.get(roleId);
+  if (role === undefined) return err(routingError('ERR_ROLE_UNKNOWN', `unknown role '${roleId}'`));
+  if (!Number.isFinite(at)) return err(routingError('ERR_INSTANT_INVALID', 'instant is not a finite epoch-ms number'));
+  const policyId = options.policy ?? role.role.escalationPolicy;
+  const policy = policyId === undefined ? IMPLICIT_POLICY : compiled.policies.get(policyId);
+  if (policy === undefined) return err(routingError('ERR_POLICY_UNKNOWN', `unknown escalation policy '${policyId ?? ''}'`));
+  const primary = primaryAt(compiled, role, at);
+  const backups = backupsAt(compiled, role, at, primary?.practitioner.id);
+  return ok({
+    role: { id: role.role.id, name: role.role.name },
+    at,
+    timeZone: compiled.timeZone,
+    primary,
+    backups,
+    policy: policy.id,
+    escalation: buildEscalation(compiled, roleId, policy, at, { primary, backups }),
+  });
+};
