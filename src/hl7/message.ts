@@ -86,6 +86,9 @@ export interface MessageHeader {
   charset: string;
 }
 
+/** HL7 table 0155 (accept/application acknowledgment conditions). */
+const ACK_TYPES: ReadonlySet<string> = new Set(['AL', 'NE', 'ER', 'SU']);
+
 export class Hl7Message {
   readonly header: MessageHeader;
 
@@ -139,6 +142,6 @@ export class Hl7Message {
    * commit ACK (CA/CE/CR) and the application ACK (AA/AE/AR) follows after processing.
    */
   get enhancedMode(): boolean {
-    return this.header.acceptAckType !== '' || this.header.applicationAckType !== '';
+    return ACK_TYPES.has(this.header.acceptAckType) || ACK_TYPES.has(this.header.applicationAckType);
   }
 }

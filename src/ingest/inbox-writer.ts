@@ -85,7 +85,12 @@ export class InboxWriter {
     }
   }
 
-  /** One statement: insert the new rows, read back the originals of duplicates, wake the workers. */
+  /**
+   * One statement inserts the new rows and wakes the workers (NOTIFY is delivered at commit, once per
+   * transaction); rows that were already stored — resends — are read back in a second statement only
+   * when there are any. ON CONFLICT waits for a concurrent insert of the same key to commit, so the
+   * original is always visible to that second read.
+   */
   private async write(batch: Pending[]): Promise<Map<string, AcceptResult>> {
     const unique = new Map<string, InboxRow>();
     for (const p of batch) if (!unique.has(p.key)) unique.set(p.key, p.row);
@@ -93,43 +98,33 @@ export class InboxWriter {
     const col = <T>(f: (r: InboxRow) => T) => rows.map(f);
     const b64 = (b: Buffer | null) => (b ? b.toString('base64') : null);
     const sql = this.sql;
-    // bytea travels base64-encoded in text[] (postgres.js does not serialise bytea[] parameters)
-    const found = await sql<{ id: string; sender_app: string; sender_facility: string; control_id: string; ack: Buffer | null; duplicate: boolean }[]>`
-      WITH input AS (
-        SELECT * FROM unnest(
-          ${col((r) => r.source)}::text[], ${col((r) => r.senderApp)}::text[], ${col((r) => r.senderFacility)}::text[],
-          ${col((r) => r.controlId)}::text[], ${col((r) => r.messageType)}::text[], ${col((r) => r.version)}::text[],
-          ${col((r) => r.charset)}::text[], ${col((r) => b64(r.raw))}::text[], ${col((r) => r.peer)}::text[],
-          ${col((r) => r.ackMode)}::text[], ${col((r) => b64(r.ack))}::text[]
-        ) AS t(source, sender_app, sender_facility, control_id, message_type, version, charset, raw, peer, ack_mode, ack)
-      ), ins AS (
-        INSERT INTO inbox (source, sender_app, sender_facility, control_id, message_type, version, charset, raw, peer, ack_mode, ack)
-        SELECT source, sender_app, sender_facility, control_id, message_type, version, charset, decode(raw, 'base64'), peer, ack_mode, decode(ack, 'base64')
-        FROM input
-        ON CONFLICT (sender_app, sender_facility, control_id) DO NOTHING
-        RETURNING id, sender_app, sender_facility, control_id, ack
-      ), woke AS (
-        SELECT pg_notify('switchboard_inbox', '') FROM ins LIMIT 1
-      )
-      SELECT id::text, sender_app, sender_facility, control_id, ack, false AS duplicate FROM ins
-      UNION ALL
-      SELECT e.id::text, e.sender_app, e.sender_facility, e.control_id, e.ack, true FROM inbox e
-        JOIN input i USING (sender_app, sender_facility, control_id)
-      UNION ALL
-      SELECT NULL, NULL, NULL, NULL, NULL, NULL FROM woke`;
+    // bytea travels base64-encoded in text[] (postgres.js does not serialise bytea[] parameters);
+    // unnest keeps one statement text for every batch size, so it is prepared once per connection
+    const inserted = await sql<{ id: string; sender_app: string; sender_facility: string; control_id: string }[]>`
+      INSERT INTO inbox (source, sender_app, sender_facility, control_id, message_type, version, charset, raw, peer, ack_mode, ack)
+      SELECT source, sender_app, sender_facility, control_id, message_type, version, charset, decode(raw, 'base64'), peer, ack_mode, decode(ack, 'base64')
+      FROM unnest(
+        ${col((r) => r.source)}::text[], ${col((r) => r.senderApp)}::text[], ${col((r) => r.senderFacility)}::text[],
+        ${col((r) => r.controlId)}::text[], ${col((r) => r.messageType)}::text[], ${col((r) => r.version)}::text[],
+        ${col((r) => r.charset)}::text[], ${col((r) => b64(r.raw))}::text[], ${col((r) => r.peer)}::text[],
+        ${col((r) => r.ackMode)}::text[], ${col((r) => b64(r.ack))}::text[]
+      ) AS t(source, sender_app, sender_facility, control_id, message_type, version, charset, raw, peer, ack_mode, ack)
+      ON CONFLICT (sender_app, sender_facility, control_id) DO NOTHING
+      RETURNING id::text, sender_app, sender_facility, control_id, pg_notify('switchboard_inbox', '')::text AS woke`;
     const out = new Map<string, AcceptResult>();
-    for (const f of found) {
-      if (f.id === null) continue;
-      out.set(keyOf({ senderApp: f.sender_app, senderFacility: f.sender_facility, controlId: f.control_id }), { id: f.id, duplicate: f.duplicate, ack: f.ack });
+    for (const r of inserted) {
+      const key = keyOf({ senderApp: r.sender_app, senderFacility: r.sender_facility, controlId: r.control_id });
+      out.set(key, { id: r.id, duplicate: false, ack: unique.get(key)!.ack });
     }
-    // a conflicting row committed by another replica after our snapshot: neither inserted nor seen
-    const missing = [...unique.entries()].filter(([k]) => !out.has(k));
-    for (const [k, r] of missing) {
-      const [e] = await sql<{ id: string; ack: Buffer | null }[]>`
-        SELECT id::text, ack FROM inbox WHERE sender_app = ${r.senderApp} AND sender_facility = ${r.senderFacility} AND control_id = ${r.controlId}`;
-      if (!e) throw new Error('inbox row neither inserted nor found');
-      out.set(k, { id: e.id, duplicate: true, ack: e.ack });
+    const resent = [...unique.entries()].filter(([k]) => !out.has(k)).map(([, r]) => r);
+    if (resent.length) {
+      const originals = await sql<{ id: string; sender_app: string; sender_facility: string; control_id: string; ack: Buffer | null }[]>`
+        SELECT e.id::text, e.sender_app, e.sender_facility, e.control_id, e.ack FROM inbox e
+        JOIN unnest(${resent.map((r) => r.senderApp)}::text[], ${resent.map((r) => r.senderFacility)}::text[], ${resent.map((r) => r.controlId)}::text[])
+          AS k(sender_app, sender_facility, control_id) USING (sender_app, sender_facility, control_id)`;
+      for (const e of originals) out.set(keyOf({ senderApp: e.sender_app, senderFacility: e.sender_facility, controlId: e.control_id }), { id: e.id, duplicate: true, ack: e.ack });
     }
+    for (const k of unique.keys()) if (!out.has(k)) throw new Error('inbox row neither inserted nor found');
     return out;
   }
 }

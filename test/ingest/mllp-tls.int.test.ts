@@ -74,7 +74,7 @@ describe.skipIf(!hasOpenssl)('MLLP over TLS', () => {
     // TLS 1.3 reports the refused client certificate after the handshake: the send fails either way
     await expect((async () => { await anonymous.connect(); return anonymous.send(withControlId('spine/adt-a01.hl7', 'MTLS2')); })()).rejects.toThrow();
     anonymous.close();
-    const [{ n }] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM inbox WHERE control_id = 'MTLS2'`;
-    expect(n).toBe(0);
+    const [row] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM inbox WHERE control_id = 'MTLS2'`;
+    expect(row!.n).toBe(0);
   });
 });

@@ -1,0 +1,54 @@
+// The pieces every HL7 mapper returns, put together: Bundle, report, triage and routing facts.
+import { urnSegment } from './bundle.js';
+import type { Bundle, Coding, Identifier } from 'fhir/r4.js';
+import { type Entry, toBundle } from './bundle.js';
+import type { MapContext } from './context.js';
+import { toFhirInstant } from './datetime.js';
+import type { MappingReport } from './report.js';
+import type { Triage } from './triage.js';
+
+/** Attributes the on-call routing rules match on. */
+export interface RoutingFacts {
+  messageType: string;
+  event?: string;
+  sendingFacility?: string;
+  orderingProvider?: string;
+  attendingProvider?: string;
+  practice?: string;
+  service?: string;
+  category?: string;
+  priority?: string;
+  patientRef?: string;
+}
+
+export interface MappingResult {
+  bundle: Bundle;
+  report: MappingReport;
+  /** null when no human needs to be told. */
+  triage: Triage | null;
+  routing: RoutingFacts;
+}
+
+/** Bundle.identifier: MSH-10 scoped by the sender (MSH-3 + MSH-4). */
+export function messageIdentifier(ctx: MapContext): Identifier {
+  return { system: `${ctx.config.systemBase}:hl7-control-id:${urnSegment(ctx.sender)}`, value: ctx.message.header.controlId };
+}
+
+export function assemble(ctx: MapContext, entries: readonly Entry[], triage: Triage | null, routing: RoutingFacts): MappingResult {
+  const { type } = ctx.message.header;
+  const tags: Coding[] = [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0076', code: type.code }];
+  if (type.event) tags.push({ system: 'http://terminology.hl7.org/CodeSystem/v2-0003', code: type.event });
+  const timestamp = toFhirInstant(ctx.message.header.dateTime, ctx.config.timeZone);
+  ctx.report.mapped.unshift({ segment: 'MSH', index: 0, to: ['Bundle'] });
+  const bundle = toBundle(entries, { tags, identifier: messageIdentifier(ctx), ...(timestamp ? { timestamp } : {}) });
+  ctx.report.mapped.sort((a, b) => a.index - b.index);
+  ctx.report.ignored.sort((a, b) => a.index - b.index);
+  if (triage) Object.assign(routing, { category: triage.category, priority: triage.priority });
+  return { bundle, report: ctx.report, triage, routing };
+}
+
+/** Drops undefined values so the routing facts serialise the same way every time. */
+export function defined<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}

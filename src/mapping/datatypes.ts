@@ -1,0 +1,160 @@
+// v2 composite data types -> FHIR datatypes (HL7 v2-to-FHIR IG, datatype maps CX, EI, XPN, XAD, XTN,
+// XCN, CWE). Each reads one repetition of one field of a segment; empty or explicit-null ("") parts
+// are left out, never written as empty strings (FHIR forbids empty values).
+import { urnSegment } from './bundle.js';
+import type { Address, CodeableConcept, Coding, ContactPoint, HumanName, Identifier, Reference } from 'fhir/r4.js';
+import { HL7_NULL, type Segment } from '../hl7/index.js';
+import { CANONICAL_OIDS, codeSystemUri, IDENTIFIER_TYPES, NAME_USE } from './codes.js';
+import type { MapContext } from './context.js';
+
+/** Decoded value, with "" (explicit null) and whitespace-only read as absent. */
+export function val(seg: Segment, n: number, c = 1, s = 1, rep = 0): string | undefined {
+  const v = seg.value(n, c, s, rep);
+  return v === '' || v === HL7_NULL || v.trim() === '' ? undefined : v;
+}
+
+export function repCount(seg: Segment, n: number): number {
+  return seg.repetitions(n).length;
+}
+
+/** HD (namespace & universal id & type) -> identifier system (site config, OID, or minted). */
+export function systemForAuthority(ctx: MapContext, ns: string | undefined, uid: string | undefined, uidType: string | undefined): string | undefined {
+  const { byAuthority, fallbackBase } = ctx.config.identifierSystems;
+  if (ns && byAuthority[ns]) return byAuthority[ns];
+  if (uid && byAuthority[uid]) return byAuthority[uid];
+  if (uid && (uidType === 'ISO' || /^[0-2](\.\d+)+$/.test(uid)) && /^[0-2](\.\d+)+$/.test(uid)) return CANONICAL_OIDS[uid] ?? `urn:oid:${uid}`;
+  if (uid && uidType === 'UUID') return `urn:uuid:${uid.toLowerCase()}`;
+  if (uid && uidType === 'URI' && /^[a-z][a-z0-9+.-]*:/i.test(uid)) return uid;
+  const name = ns ?? uid;
+  return name ? `${fallbackBase}:${urnSegment(name)}` : undefined;
+}
+
+/** Identifier system when the v2 value names no authority: the sending facility's (site config or minted). */
+export function facilitySystem(ctx: MapContext): string {
+  const { byFacility, fallbackBase } = ctx.config.identifierSystems;
+  return byFacility[ctx.facility] ?? `${fallbackBase}:${urnSegment(ctx.facility || 'unknown-facility')}`;
+}
+
+/** CX -> Identifier (v2-to-FHIR IG CX[Identifier]: CX-1 value, CX-4 system, CX-5 type). */
+export function cxToIdentifier(ctx: MapContext, seg: Segment, n: number, rep: number): Identifier | undefined {
+  const value = val(seg, n, 1, 1, rep);
+  if (!value) return undefined;
+  const type = val(seg, n, 5, 1, rep);
+  let system = systemForAuthority(ctx, val(seg, n, 4, 1, rep), val(seg, n, 4, 2, rep), val(seg, n, 4, 3, rep));
+  if (!system && type === 'SS') system = 'http://hl7.org/fhir/sid/us-ssn';
+  if (!system && type === 'NPI') system = 'http://hl7.org/fhir/sid/us-npi';
+  const id: Identifier = {};
+  if (type) id.type = identifierType(type);
+  id.system = system ?? facilitySystem(ctx);
+  id.value = value;
+  return id;
+}
+
+/** EI (entity id ^ namespace ^ universal id ^ type) -> Identifier with a v2-0203 type. */
+export function eiToIdentifier(ctx: MapContext, seg: Segment, n: number, type: string, rep = 0): Identifier | undefined {
+  const value = val(seg, n, 1, 1, rep);
+  if (!value) return undefined;
+  const system = systemForAuthority(ctx, val(seg, n, 2, 1, rep), val(seg, n, 3, 1, rep), val(seg, n, 4, 1, rep)) ?? facilitySystem(ctx);
+  return { type: identifierType(type), system, value };
+}
+
+function identifierType(code: string): CodeableConcept {
+  return IDENTIFIER_TYPES.has(code)
+    ? { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code }] }
+    : { text: code };
+}
+
+/** XPN -> HumanName (XPN-1 family, -2/-3 given, -4 suffix, -5 prefix, -6 degree, -7 use). */
+export function xpnToName(seg: Segment, n: number, rep: number): HumanName | undefined {
+  const family = val(seg, n, 1, 1, rep);
+  const given = [val(seg, n, 2, 1, rep), val(seg, n, 3, 1, rep)].filter((x): x is string => x !== undefined);
+  const suffix = [val(seg, n, 4, 1, rep), val(seg, n, 6, 1, rep)].filter((x): x is string => x !== undefined);
+  const prefix = val(seg, n, 5, 1, rep);
+  if (!family && given.length === 0) return undefined;
+  const name: HumanName = {};
+  const use = NAME_USE[val(seg, n, 7, 1, rep) ?? ''];
+  if (use) name.use = use;
+  if (family) name.family = family;
+  if (given.length) name.given = given;
+  if (prefix) name.prefix = [prefix];
+  if (suffix.length) name.suffix = suffix;
+  return name;
+}
+
+const ADDRESS_USE: Readonly<Record<string, { use?: Address['use']; type?: Address['type'] }>> = {
+  H: { use: 'home' }, B: { use: 'work' }, O: { use: 'work' }, C: { use: 'temp' }, BA: { use: 'old' },
+  M: { type: 'postal' }, P: { use: 'home' }, BDL: { use: 'old' },
+};
+
+/** XAD -> Address (XAD-1 street, -2 other designation, -3 city, -4 state, -5 zip, -6 country, -7 type). */
+export function xadToAddress(seg: Segment, n: number, rep: number): Address | undefined {
+  const line = [val(seg, n, 1, 1, rep), val(seg, n, 2, 1, rep)].filter((x): x is string => x !== undefined);
+  const [city, state, postalCode, country] = [3, 4, 5, 6].map((c) => val(seg, n, c, 1, rep));
+  if (!line.length && !city && !state && !postalCode && !country) return undefined;
+  const a: Address = { ...ADDRESS_USE[val(seg, n, 7, 1, rep) ?? ''] };
+  if (line.length) a.line = line;
+  if (city) a.city = city;
+  if (state) a.state = state;
+  if (postalCode) a.postalCode = postalCode;
+  if (country) a.country = country;
+  return a;
+}
+
+const TELECOM_USE: Readonly<Record<string, ContactPoint['use']>> = {
+  PRN: 'home', ORN: 'home', VHN: 'home', WPN: 'work', PRS: 'mobile', EMR: 'temp', ASN: 'work',
+};
+
+/** XTN -> ContactPoint (XTN-1 text, -2 use, -3 equipment, -4 email, -5/-6/-7/-8 number parts). */
+export function xtnToContactPoint(seg: Segment, n: number, rep: number): ContactPoint | undefined {
+  const equipment = val(seg, n, 3, 1, rep);
+  const email = val(seg, n, 4, 1, rep);
+  const parts = [5, 6, 7, 8].map((c) => val(seg, n, c, 1, rep));
+  const built = [parts[0] ? `+${parts[0]}` : undefined, parts[1] ? `(${parts[1]})` : undefined, parts[2], parts[3] ? `ext. ${parts[3]}` : undefined]
+    .filter((x) => x !== undefined).join(' ');
+  const isEmail = equipment === 'Internet' || equipment === 'X.400' || (!!email && !parts[2]);
+  const value = isEmail ? (email ?? val(seg, n, 1, 1, rep)) : (val(seg, n, 1, 1, rep) ?? (parts[2] ? built : undefined));
+  if (!value) return undefined;
+  const cp: ContactPoint = { system: isEmail ? 'email' : equipment === 'FX' ? 'fax' : equipment === 'BP' ? 'pager' : 'phone', value };
+  const use = equipment === 'CP' ? 'mobile' : TELECOM_USE[val(seg, n, 2, 1, rep) ?? ''];
+  if (use) cp.use = use;
+  return cp;
+}
+
+/** XCN -> logical Reference (identifier + display). Practitioners are not created, only named. */
+export function xcnToReference(ctx: MapContext, seg: Segment, n: number, rep: number): Reference | undefined {
+  const id = val(seg, n, 1, 1, rep);
+  const display = [val(seg, n, 6, 1, rep), val(seg, n, 3, 1, rep), val(seg, n, 4, 1, rep), val(seg, n, 2, 1, rep), val(seg, n, 5, 1, rep), val(seg, n, 7, 1, rep)]
+    .filter((x) => x !== undefined).join(' ');
+  if (!id && !display) return undefined;
+  const ref: Reference = { type: 'Practitioner' };
+  if (id) {
+    const system = systemForAuthority(ctx, val(seg, n, 9, 1, rep), val(seg, n, 9, 2, rep), val(seg, n, 9, 3, rep)) ?? facilitySystem(ctx);
+    ref.identifier = { system, value: id };
+  }
+  if (display) ref.display = display;
+  return ref;
+}
+
+/** CWE/CE/CNE (triplets 1-3 and 4-6, 7/8 versions, 9 original text) -> CodeableConcept. */
+export function cweToConcept(ctx: MapContext, seg: Segment, n: number, rep = 0): CodeableConcept | undefined {
+  const coding: Coding[] = [];
+  for (const [c, vc] of [[1, 7], [4, 8]] as const) {
+    const code = val(seg, n, c, 1, rep);
+    const display = val(seg, n, c + 1, 1, rep);
+    if (!code) continue;
+    const one: Coding = {};
+    const system = codeSystemUri(val(seg, n, c + 2, 1, rep) ?? '', ctx.config);
+    if (system) one.system = system;
+    const version = val(seg, n, vc, 1, rep);
+    if (version && system) one.version = version;
+    one.code = code;
+    if (display) one.display = display;
+    coding.push(one);
+  }
+  const text = val(seg, n, 9, 1, rep) ?? val(seg, n, 2, 1, rep) ?? val(seg, n, 5, 1, rep);
+  if (!coding.length && !text) return undefined;
+  const cc: CodeableConcept = {};
+  if (coding.length) cc.coding = coding;
+  if (text) cc.text = text;
+  return cc;
+}

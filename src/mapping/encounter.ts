@@ -1,0 +1,115 @@
+// PV1 (+ EVN, and the ADT event) -> Encounter (v2-to-FHIR IG PV1[Encounter], ADT event maps).
+import type { Coding, Encounter, EncounterLocation, EncounterParticipant, Reference } from 'fhir/r4.js';
+import type { Segment } from '../hl7/index.js';
+import { type Entry, fullUrlFor, keyIdentifier } from './bundle.js';
+import { codeSystemUri, ENCOUNTER_CLASS } from './codes.js';
+import { type MapContext, warn } from './context.js';
+import { cweToConcept, cxToIdentifier, repCount, val, xcnToReference } from './datatypes.js';
+import { toFhirDateTime } from './datetime.js';
+
+const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
+const PARTICIPATION = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType';
+
+/** ADT trigger event -> Encounter.status (v2-to-FHIR IG ADT message maps). */
+export const EVENT_STATUS: Readonly<Record<string, Encounter['status']>> = {
+  A01: 'in-progress', A02: 'in-progress', A03: 'finished', A04: 'arrived', A05: 'planned',
+  A06: 'in-progress', A07: 'in-progress', A11: 'cancelled', A12: 'in-progress', A13: 'in-progress',
+};
+
+export interface EncounterInput {
+  pv1: Segment;
+  pv1Index: number;
+  evn?: Segment;
+  /** ADT trigger event, or undefined for a PV1 inside an ORU. */
+  event?: string;
+  patient: Entry;
+}
+
+/** PL -> display of the location ("4E-234-A, Good Health Hospital"). */
+export function locationText(seg: Segment, n: number): string | undefined {
+  const desc = val(seg, n, 9);
+  if (desc) return desc;
+  const unit = [val(seg, n, 1), val(seg, n, 2), val(seg, n, 3)].filter((x) => x !== undefined).join('-');
+  const place = [unit || undefined, val(seg, n, 7), val(seg, n, 4)].filter((x) => x !== undefined);
+  return place.length ? place.join(', ') : undefined;
+}
+
+export function mapEncounter(ctx: MapContext, input: EncounterInput): Entry<Encounter> {
+  const { pv1, evn, event, patient } = input;
+  const tz = ctx.config.timeZone;
+  const visit = cxToIdentifier(ctx, pv1, 19, 0);
+  const admitted = val(pv1, 44);
+  const key = visit ? ['Encounter', visit.system ?? '', visit.value ?? ''] : ['Encounter', patient.fullUrl, admitted ?? `${ctx.sender}|${ctx.message.header.controlId}`];
+  const e = { resourceType: 'Encounter' } as Encounter; // status and class set below, in element order
+  if (event) e.meta = { tag: [eventTag(event)] };
+  e.identifier = [visit ?? keyIdentifier(key)];
+  const discharged = val(pv1, 45);
+  e.status = (event ? EVENT_STATUS[event] : undefined) ?? (discharged ? 'finished' : event ? 'in-progress' : 'unknown');
+  e.class = encounterClass(ctx, pv1, input.pv1Index);
+  const service = cweToConcept(ctx, pv1, 10);
+  if (service) e.serviceType = service.coding ? { ...service, coding: service.coding.map((c) => c.system ? c : { system: 'http://terminology.hl7.org/CodeSystem/v2-0069', ...c }) } : service;
+  e.subject = { reference: patient.fullUrl };
+  const participant = participants(ctx, pv1);
+  if (participant.length) e.participant = participant;
+  const start = admitted ? toFhirDateTime(admitted, tz) : undefined;
+  const occurred = evn ? toFhirDateTime(val(evn, 6) ?? val(evn, 2) ?? '', tz) : undefined;
+  const end = discharged ? toFhirDateTime(discharged, tz) : event === 'A03' ? occurred : undefined;
+  const until = end && e.status !== 'in-progress' ? end : undefined; // A13 cancels the discharge: no end
+  if (start || until) e.period = { ...(start ? { start } : {}), ...(until ? { end: until } : {}) };
+  const hosp = hospitalization(ctx, pv1);
+  if (hosp) e.hospitalization = hosp;
+  const location = locations(pv1, e.status, event, occurred);
+  if (location.length) e.location = location;
+  return { fullUrl: fullUrlFor('Encounter', key), resource: e, mode: 'upsert', match: e.identifier[0]! };
+}
+
+/** The event's meaning kept as a tag (HL7 table 0003 event type). */
+export function eventTag(event: string): Coding {
+  return { system: 'http://terminology.hl7.org/CodeSystem/v2-0003', code: event };
+}
+
+function encounterClass(ctx: MapContext, pv1: Segment, index: number): Coding {
+  const code = val(pv1, 2) ?? '';
+  const mapped = ENCOUNTER_CLASS[code];
+  if (mapped) return { system: ACT_CODE, ...mapped };
+  warn(ctx, `PV1[${index}]: PV1-2 patient class not in table 0004; Encounter.class is unknown`);
+  // Encounter.class is 1..1: v3 NullFlavor UNK when the sender's class is missing or unknown
+  return { system: 'http://terminology.hl7.org/CodeSystem/v3-NullFlavor', code: 'UNK', display: 'unknown' };
+}
+
+/** PV1-7 attending, -8 referring, -9 consulting, -17 admitting (v3 ParticipationType). */
+function participants(ctx: MapContext, pv1: Segment): EncounterParticipant[] {
+  const out: EncounterParticipant[] = [];
+  for (const [n, code, display] of [[7, 'ATND', 'attender'], [8, 'REF', 'referrer'], [9, 'CON', 'consultant'], [17, 'ADM', 'admitter']] as const) {
+    for (let r = 0; r < repCount(pv1, n); r++) {
+      const individual = xcnToReference(ctx, pv1, n, r);
+      if (individual) out.push({ type: [{ coding: [{ system: PARTICIPATION, code, display }] }], individual });
+    }
+  }
+  return out;
+}
+
+function hospitalization(ctx: MapContext, pv1: Segment): Encounter['hospitalization'] | undefined {
+  const h: NonNullable<Encounter['hospitalization']> = {};
+  const source = val(pv1, 14);
+  if (source) h.admitSource = { coding: [{ system: codeSystemUri('HL70023', ctx.config)!, code: source }] };
+  const disposition = val(pv1, 36);
+  if (disposition) h.dischargeDisposition = { coding: [{ system: codeSystemUri('HL70112', ctx.config)!, code: disposition }] };
+  return Object.keys(h).length ? h : undefined;
+}
+
+/** PV1-3 (current) and, on a transfer, PV1-6 (prior) -> location history. */
+function locations(pv1: Segment, status: Encounter['status'], event: string | undefined, at: string | undefined): EncounterLocation[] {
+  const out: EncounterLocation[] = [];
+  const loc = (text: string): Reference => ({ display: text });
+  const prior = locationText(pv1, 6);
+  if (prior && (event === 'A02' || event === 'A12')) {
+    out.push({ location: loc(prior), status: 'completed', ...(at ? { period: { end: at } } : {}) });
+  }
+  const current = locationText(pv1, 3);
+  if (current) {
+    const done = status === 'finished' || status === 'cancelled';
+    out.push({ location: loc(current), status: done ? 'completed' : status === 'planned' ? 'planned' : 'active', ...(at && event === 'A02' ? { period: { start: at } } : {}) });
+  }
+  return out;
+}

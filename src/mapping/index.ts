@@ -1,0 +1,13 @@
+// src/mapping: pure HL7 v2 / call note -> FHIR R4 mapping, triage and the site mapping config.
+// No I/O, no clock, no randomness: the same input and config give a byte-identical Bundle.
+export type { SiteConfig, Priority } from './config.js';
+export { DEFAULT_SITE_CONFIG, parseSiteConfig, siteConfigSchema, PRIORITIES } from './config.js';
+export type { MappingReport } from './report.js';
+export type { Triage, TriageHit } from './triage.js';
+export { triageResult, triageAdt, triageCall, combine as combineTriage } from './triage.js';
+export type { MappingResult, RoutingFacts } from './assemble.js';
+export { mapHl7Message } from './map-message.js';
+export { mapCallNote } from './call-note.js';
+export { MappingError, isMappingError, type MappingErrorCode } from './errors.js';
+export { toFhirDate, toFhirDateTime, toFhirInstant } from './datetime.js';
+export { uuidFor } from './ids.js';

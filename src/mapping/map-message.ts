@@ -1,0 +1,44 @@
+// mapHl7Message: the one entry point for HL7 v2. Pure: parsed message + site config in, FHIR out.
+// Throws only MappingError: an unsupported message says why; any other failure inside a mapper is
+// wrapped as ERR_MAPPING_INTERNAL with a PHI-free reason, so the worker can mark the row `failed`.
+import { checkSupported, type Hl7Message, isHl7Error } from '../hl7/index.js';
+import { mapAdt } from './adt.js';
+import type { MappingResult } from './assemble.js';
+import type { SiteConfig } from './config.js';
+import type { MapContext } from './context.js';
+import { MappingError } from './errors.js';
+import { mapOru } from './oru.js';
+import { emptyReport } from './report.js';
+
+export function mapHl7Message(message: Hl7Message, config: SiteConfig): MappingResult {
+  try {
+    checkSupported(message);
+  } catch (e) {
+    if (isHl7Error(e)) throw new MappingError('ERR_MAPPING_UNSUPPORTED', e.message);
+    throw internal(e);
+  }
+  try {
+    const ctx = contextFor(message, config);
+    for (const r of message.repairs) ctx.report.warnings.push(`MSH-2: ${r.text}`);
+    return message.header.type.code === 'ORU' ? mapOru(ctx) : mapAdt(ctx);
+  } catch (e) {
+    if (e instanceof MappingError) throw e;
+    throw internal(e);
+  }
+}
+
+function contextFor(message: Hl7Message, config: SiteConfig): MapContext {
+  const msh = message.msh;
+  const facility = msh.value(4, 1) || msh.value(4, 2);
+  return {
+    config, message, facility,
+    sender: `${msh.value(3, 1) || msh.value(3, 2)}|${facility}`,
+    report: emptyReport(),
+  };
+}
+
+function internal(e: unknown): MappingError {
+  // the error's class and first stack frame only: a message text could quote patient data
+  const where = e instanceof Error ? `${e.name} at ${(e.stack ?? '').split('\n')[1]?.trim() ?? 'unknown'}` : typeof e;
+  return new MappingError('ERR_MAPPING_INTERNAL', `mapper failed: ${where}`);
+}

@@ -1,0 +1,156 @@
+// OBX-5 by OBX-2 value type -> Observation.value[x] (v2-to-FHIR IG OBX[Observation], value section).
+// Numbers stay numbers (NM, SN), never strings; SN comparators, ranges and ratios keep their meaning.
+import type { Attachment, CodeableConcept, Observation, ObservationComponent, Quantity } from 'fhir/r4.js';
+import type { Segment } from '../hl7/index.js';
+import type { MapContext } from './context.js';
+import { warn } from './context.js';
+import { cweToConcept, repCount, val } from './datatypes.js';
+import { toFhirDate, toFhirDateTime } from './datetime.js';
+import { unitFields } from './units.js';
+
+export interface ObxValue {
+  value: Pick<Observation, 'valueQuantity' | 'valueString' | 'valueCodeableConcept' | 'valueRange' | 'valueRatio' | 'valueDateTime' | 'valueTime' | 'dataAbsentReason'>;
+  /** Extra components (further repetitions of a coded value). */
+  components: ObservationComponent[];
+  /** The number, for triage thresholds (NM, and SN without a range). */
+  quantity?: Quantity;
+  /** A short rendering for the notification text. */
+  display: string;
+  /** ED data, turned into a DocumentReference by the caller. */
+  attachment?: Attachment;
+}
+
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)$/;
+const DATA_ABSENT = 'http://terminology.hl7.org/CodeSystem/data-absent-reason';
+
+/** FHIR decimal from an HL7 NM, or undefined when it is not a number. */
+export function readNumber(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const t = text.trim();
+  if (!NUMBER.test(t)) return undefined;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+export function obxValue(ctx: MapContext, obx: Segment, index: number): ObxValue {
+  const type = (val(obx, 2) ?? '').toUpperCase();
+  const unit = unitFields(val(obx, 6, 1) ?? val(obx, 6, 2), val(obx, 6, 3), ctx.config);
+  if (repCount(obx, 5) === 0 || (val(obx, 5) === undefined && repCount(obx, 5) === 1 && obx.components(5).every((c) => c.trim() === '' || c === '""'))) {
+    const status = val(obx, 11);
+    const code = status === 'X' ? 'not-performed' : 'unknown';
+    return { value: { dataAbsentReason: { coding: [{ system: DATA_ABSENT, code }] } }, components: [], display: '(no value)' };
+  }
+  switch (type) {
+    case 'NM': return numeric(ctx, obx, index, unit);
+    case 'SN': return structuredNumeric(ctx, obx, index, unit);
+    case 'CE': case 'CWE': case 'CNE': case 'CF': return coded(ctx, obx, index);
+    case 'DT': return dated(ctx, obx, index, true);
+    case 'TS': case 'DTM': return dated(ctx, obx, index, false);
+    case 'TM': return timed(ctx, obx, index);
+    case 'ED': return encapsulated(ctx, obx, index);
+    case 'ST': case 'TX': case 'FT': return text(obx);
+    default:
+      warn(ctx, `OBX[${index}]: value type '${type.slice(0, 8) || '(none)'}' kept as text`);
+      return text(obx);
+  }
+}
+
+function text(obx: Segment): ObxValue {
+  // ST/TX/FT have no components: a sender's literal ^ is kept; repetitions are lines (v2 2.A.79 TX)
+  const lines: string[] = [];
+  for (let r = 0; r < repCount(obx, 5); r++) {
+    const comps = obx.components(5, r);
+    while (comps.length > 1 && comps[comps.length - 1] === '') comps.pop();
+    lines.push(comps.join('^'));
+  }
+  const s = lines.join('\n');
+  return { value: { valueString: s }, components: [], display: s.length > 60 ? `${s.slice(0, 57)}...` : s };
+}
+
+function numeric(ctx: MapContext, obx: Segment, index: number, unit: Partial<Quantity>): ObxValue {
+  const n = readNumber(val(obx, 5));
+  if (n === undefined) {
+    warn(ctx, `OBX[${index}]: NM value is not a number; kept as text`);
+    return text(obx);
+  }
+  const q: Quantity = { value: n, ...unit };
+  return { value: { valueQuantity: q }, components: [], quantity: q, display: quantityText(q) };
+}
+
+const COMPARATORS = new Set(['<', '<=', '>=', '>']);
+
+/** SN: comparator ^ num1 ^ separator/suffix ^ num2 (v2 2.A.73). */
+function structuredNumeric(ctx: MapContext, obx: Segment, index: number, unit: Partial<Quantity>): ObxValue {
+  const cmp = (val(obx, 5, 1) ?? '').trim();
+  const n1 = readNumber(val(obx, 5, 2));
+  const sep = (val(obx, 5, 3) ?? '').trim();
+  const n2 = readNumber(val(obx, 5, 4));
+  const raw = [cmp, val(obx, 5, 2) ?? '', sep, val(obx, 5, 4) ?? ''].join('');
+  if (n1 !== undefined && sep === '' && val(obx, 5, 4) === undefined && (cmp === '' || cmp === '=' || COMPARATORS.has(cmp))) {
+    const q: Quantity = { value: n1, ...(COMPARATORS.has(cmp) ? { comparator: cmp as Quantity['comparator'] } : {}), ...unit };
+    return { value: { valueQuantity: q }, components: [], quantity: q, display: quantityText(q) };
+  }
+  if (n1 !== undefined && n2 !== undefined && sep === '-' && (cmp === '' || cmp === '=')) {
+    return { value: { valueRange: { low: { value: n1, ...unit }, high: { value: n2, ...unit } } }, components: [], display: `${raw}${unit.unit ? ` ${unit.unit}` : ''}` };
+  }
+  if (n1 !== undefined && n2 !== undefined && (sep === ':' || sep === '/') && (cmp === '' || cmp === '=')) {
+    return { value: { valueRatio: { numerator: { value: n1 }, denominator: { value: n2 } } }, components: [], display: raw };
+  }
+  warn(ctx, `OBX[${index}]: SN value is not a quantity, range or ratio; kept as text`);
+  return { value: { valueString: raw }, components: [], display: raw };
+}
+
+function coded(ctx: MapContext, obx: Segment, index: number): ObxValue {
+  const concepts: CodeableConcept[] = [];
+  for (let r = 0; r < repCount(obx, 5); r++) {
+    const cc = cweToConcept(ctx, obx, 5, r);
+    if (cc) concepts.push(cc);
+  }
+  const [first, ...rest] = concepts;
+  if (!first) return text(obx);
+  const code = cweToConcept(ctx, obx, 3) ?? { text: `OBX-3 of OBX[${index}]` };
+  const components = rest.map((cc) => ({ code, valueCodeableConcept: cc }));
+  const display = first.text ?? first.coding?.[0]?.display ?? first.coding?.[0]?.code ?? '';
+  return { value: { valueCodeableConcept: first }, components, display };
+}
+
+function dated(ctx: MapContext, obx: Segment, index: number, dateOnly: boolean): ObxValue {
+  const raw = val(obx, 5) ?? '';
+  const v = dateOnly ? toFhirDate(raw) : toFhirDateTime(raw, ctx.config.timeZone);
+  if (!v) {
+    warn(ctx, `OBX[${index}]: ${dateOnly ? 'DT' : 'DTM'} value is not a valid date; kept as text`);
+    return text(obx);
+  }
+  return { value: { valueDateTime: v }, components: [], display: v };
+}
+
+function timed(ctx: MapContext, obx: Segment, index: number): ObxValue {
+  const m = /^(\d{2})(\d{2})?(\d{2})?/.exec(val(obx, 5) ?? '');
+  if (!m || +m[1]! > 23 || +(m[2] ?? 0) > 59 || +(m[3] ?? 0) > 59) {
+    warn(ctx, `OBX[${index}]: TM value is not a valid time; kept as text`);
+    return text(obx);
+  }
+  const t = `${m[1]}:${m[2] ?? '00'}:${m[3] ?? '00'}`;
+  return { value: { valueTime: t }, components: [], display: t };
+}
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** ED: source ^ type ^ subtype ^ encoding ^ data. The data goes to a DocumentReference. */
+function encapsulated(ctx: MapContext, obx: Segment, index: number): ObxValue {
+  const [type, subtype, encoding, data] = [2, 3, 4, 5].map((c) => val(obx, 5, c));
+  const contentType = type && subtype ? `${type}/${subtype}`.toLowerCase() : undefined;
+  const absent = (why: string): ObxValue => {
+    warn(ctx, `OBX[${index}]: ED ${why}`);
+    return { value: { dataAbsentReason: { coding: [{ system: DATA_ABSENT, code: 'unknown' }] } }, components: [], display: '(document)' };
+  };
+  if (!data) return absent('has no data');
+  const clean = data.replace(/\s+/g, '');
+  if (encoding?.toUpperCase() !== 'BASE64' || !BASE64.test(clean) || clean.length % 4 !== 0) return absent('data is not Base64; not mapped');
+  const attachment: Attachment = contentType ? { contentType, data: clean } : { data: clean };
+  return { value: {}, components: [], display: '(document)', attachment };
+}
+
+export function quantityText(q: Quantity): string {
+  return `${q.comparator ?? ''}${q.value ?? ''}${q.unit ? ` ${q.unit}` : ''}`;
+}

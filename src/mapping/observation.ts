@@ -1,0 +1,123 @@
+// OBX (+ its NTEs) -> Observation (v2-to-FHIR IG OBX[Observation]).
+import type { CodeableConcept, DocumentReference, Observation, ObservationReferenceRange, Quantity, Reference } from 'fhir/r4.js';
+import type { Segment } from '../hl7/index.js';
+import { type Entry, fullUrlFor, keyIdentifier } from './bundle.js';
+import { INTERPRETATION_DISPLAY, OBSERVATION_STATUS, V3_INTERPRETATION } from './codes.js';
+import { type MapContext, warn } from './context.js';
+import { cweToConcept, repCount, val, xcnToReference } from './datatypes.js';
+import { toFhirDateTime } from './datetime.js';
+import { obxValue, readNumber } from './observation-value.js';
+
+export interface ObservationScope {
+  /** Business key of the order group (or the message) the OBX belongs to. */
+  key: readonly string[];
+  patient: Entry;
+  encounter?: Entry;
+  specimen?: Reference;
+  basedOn?: Reference;
+  /** OBR-7 (effective when OBX-14 is empty). */
+  effective?: string;
+  category?: CodeableConcept;
+  /** The NTE texts that follow this OBX. */
+  notes: string[];
+}
+
+export interface MappedObservation {
+  entry: Entry<Observation>;
+  document?: Entry<DocumentReference>;
+  flags: string[];
+  quantity?: Quantity;
+  display: string;
+  label: string;
+}
+
+export function mapObservation(ctx: MapContext, obx: Segment, index: number, occurrence: number, scope: ObservationScope): MappedObservation {
+  const code = cweToConcept(ctx, obx, 3);
+  if (!code) warn(ctx, `OBX[${index}]: OBX-3 observation identifier is empty`);
+  const key = [...scope.key, 'OBX', val(obx, 3) ?? '', val(obx, 4) ?? '', String(occurrence)];
+  const v = obxValue(ctx, obx, index);
+  const o = { resourceType: 'Observation', identifier: [keyIdentifier(key)] } as Observation; // status, code below
+  if (scope.basedOn) o.basedOn = [scope.basedOn];
+  o.status = OBSERVATION_STATUS[val(obx, 11) ?? ''] ?? 'unknown';
+  if (scope.category) o.category = [scope.category];
+  o.code = code ?? { text: 'not coded' };
+  o.subject = { reference: scope.patient.fullUrl };
+  if (scope.encounter) o.encounter = { reference: scope.encounter.fullUrl };
+  const effective = toFhirDateTime(val(obx, 14) ?? '', ctx.config.timeZone) ?? scope.effective;
+  if (effective) o.effectiveDateTime = effective;
+  const performer = [...responsibleObservers(ctx, obx), ...performingOrganization(obx)];
+  if (performer.length) o.performer = performer;
+  Object.assign(o, v.value);
+  const flags = interpretationFlags(obx);
+  if (flags.length) o.interpretation = flags.map(interpretation);
+  if (scope.notes.length) o.note = scope.notes.map((text) => ({ text }));
+  const method = cweToConcept(ctx, obx, 17);
+  if (method) o.method = method;
+  if (scope.specimen) o.specimen = scope.specimen;
+  const range = referenceRange(obx, v.quantity);
+  if (range) o.referenceRange = [range];
+  if (v.components.length) o.component = v.components;
+  const fullUrl = fullUrlFor('Observation', key);
+  const document = v.attachment ? documentFor(key, v.attachment, scope) : undefined;
+  if (document) o.derivedFrom = [{ reference: document.fullUrl }];
+  const label = code?.coding?.[0]?.display ?? code?.text ?? code?.coding?.[0]?.code ?? 'Result';
+  return { entry: { fullUrl, resource: o, mode: 'upsert', match: o.identifier![0]! }, ...(document ? { document } : {}), flags, ...(v.quantity ? { quantity: v.quantity } : {}), display: v.display, label };
+}
+
+function interpretationFlags(obx: Segment): string[] {
+  const out: string[] = [];
+  for (let r = 0; r < repCount(obx, 8); r++) {
+    const f = val(obx, 8, 1, 1, r)?.trim();
+    if (f) out.push(f);
+  }
+  return out;
+}
+
+/** v2-to-FHIR IG OBX[Observation]: OBX-8 -> interpretation (table 0078 = v3 ObservationInterpretation). */
+function interpretation(flag: string): CodeableConcept {
+  const display = INTERPRETATION_DISPLAY[flag];
+  return display
+    ? { coding: [{ system: V3_INTERPRETATION, code: flag, display }] }
+    : { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0078', code: flag }] };
+}
+
+/** OBX-16 responsible observers (XCN, repeating). */
+function responsibleObservers(ctx: MapContext, obx: Segment): Reference[] {
+  const out: Reference[] = [];
+  for (let r = 0; r < repCount(obx, 16); r++) {
+    const ref = xcnToReference(ctx, obx, 16, r);
+    if (ref) out.push(ref);
+  }
+  return out;
+}
+
+/** OBX-23 performing organization name (XON-1) as a logical Organization reference. */
+function performingOrganization(obx: Segment): Reference[] {
+  const name = val(obx, 23);
+  return name ? [{ type: 'Organization', display: name }] : [];
+}
+
+const RANGE = /^\s*(-?\d+(?:\.\d+)?)\s*(?:-|–|_|to)\s*(-?\d+(?:\.\d+)?)\s*$/;
+const BOUND = /^\s*(<=|>=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$/;
+
+/** OBX-7 -> referenceRange: low/high when the text is a plain range or bound; the text always kept. */
+function referenceRange(obx: Segment, q: Quantity | undefined): ObservationReferenceRange | undefined {
+  const text = val(obx, 7);
+  if (!text) return undefined;
+  const unit = { ...(q?.unit ? { unit: q.unit } : {}), ...(q?.code ? { system: q.system!, code: q.code } : {}) };
+  const r: ObservationReferenceRange = {};
+  const m = RANGE.exec(text);
+  const b = BOUND.exec(text);
+  if (m) {
+    r.low = { value: readNumber(m[1])!, ...unit };
+    r.high = { value: readNumber(m[2])!, ...unit };
+  } else if (b && (b[1] === '<' || b[1] === '<=')) r.high = { value: readNumber(b[2])!, ...unit };
+  else if (b) r.low = { value: readNumber(b[2])!, ...unit };
+  r.text = text;
+  return r;
+}
+
+function documentFor(key: readonly string[], attachment: NonNullable<ReturnType<typeof obxValue>['attachment']>, scope: ObservationScope): Entry<DocumentReference> {
+  const d: DocumentReference = { resourceType: 'DocumentReference', identifier: [keyIdentifier([...key, 'ED'])], status: 'current', subject: { reference: scope.patient.fullUrl }, content: [{ attachment }] };
+  return { fullUrl: fullUrlFor('DocumentReference', [...key, 'ED']), resource: d, mode: 'upsert', match: d.identifier![0]! };
+}

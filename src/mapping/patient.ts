@@ -1,0 +1,98 @@
+// PID (+ NK1) -> Patient (v2-to-FHIR IG PID[Patient], NK1[Patient]).
+import { urnSegment } from './bundle.js';
+import type { Identifier, Patient, PatientContact } from 'fhir/r4.js';
+import type { Segment } from '../hl7/index.js';
+import { type Entry, fullUrlFor, keyIdentifier } from './bundle.js';
+import { GENDER } from './codes.js';
+import { type MapContext, warn } from './context.js';
+import { cweToConcept, cxToIdentifier, repCount, val, xadToAddress, xpnToName, xtnToContactPoint } from './datatypes.js';
+import { toFhirDate, toFhirDateTime } from './datetime.js';
+
+const MAIDEN_NAME = 'http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName';
+
+/** All repetitions of a field through one reader, absent ones dropped. */
+function each<T>(seg: Segment, n: number, read: (rep: number) => T | undefined): T[] {
+  const out: T[] = [];
+  for (let r = 0; r < repCount(seg, n); r++) {
+    const v = read(r);
+    if (v !== undefined) out.push(v);
+  }
+  return out;
+}
+
+/** PID-3 (then PID-2, PID-4, PID-19, PID-20) -> identifiers; PID-3 first, MR before others. */
+export function patientIdentifiers(ctx: MapContext, pid: Segment): Identifier[] {
+  const ids = each(pid, 3, (r) => cxToIdentifier(ctx, pid, 3, r));
+  ids.push(...each(pid, 2, (r) => cxToIdentifier(ctx, pid, 2, r)), ...each(pid, 4, (r) => cxToIdentifier(ctx, pid, 4, r)));
+  const ssn = val(pid, 19);
+  if (ssn) ids.push({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'SS' }] }, system: 'http://hl7.org/fhir/sid/us-ssn', value: ssn });
+  const dl = val(pid, 20);
+  if (dl) {
+    const state = val(pid, 20, 2);
+    ids.push({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'DL' }] }, system: `${ctx.config.identifierSystems.fallbackBase}:drivers-license${state ? `:${urnSegment(state)}` : ''}`, value: dl });
+  }
+  return ids;
+}
+
+/** The identifier a Patient is matched on: the first MR of PID-3, else its first identifier. */
+export function matchIdentifier(ids: readonly Identifier[]): Identifier | undefined {
+  return ids.find((i) => i.type?.coding?.[0]?.code === 'MR') ?? ids[0];
+}
+
+export function mapPatient(ctx: MapContext, pid: Segment, pidIndex: number, nk1: readonly Segment[], mode: Entry['mode']): Entry<Patient> {
+  const identifier = patientIdentifiers(ctx, pid);
+  const p: Patient = { resourceType: 'Patient' };
+  const maiden = val(pid, 6);
+  if (maiden) p.extension = [{ url: MAIDEN_NAME, valueString: maiden }];
+  const match = matchIdentifier(identifier);
+  const key = match ? ['Patient', match.system ?? '', match.value ?? ''] : ['Patient', ctx.sender, ctx.message.header.controlId, String(pidIndex)];
+  if (!match) warn(ctx, `PID[${pidIndex}]: no patient identifier; the Patient is matched on a message key`);
+  p.identifier = identifier.length ? identifier : [keyIdentifier(key)];
+  const names = each(pid, 5, (r) => xpnToName(pid, 5, r));
+  if (names.length) p.name = names;
+  const telecom = [
+    ...each(pid, 13, (r) => xtnToContactPoint(pid, 13, r)),
+    ...each(pid, 14, (r) => xtnToContactPoint(pid, 14, r)).map((t) => ({ ...t, use: t.use ?? ('work' as const) })),
+  ];
+  if (telecom.length) p.telecom = telecom;
+  const gender = GENDER[val(pid, 8) ?? ''];
+  if (gender) p.gender = gender;
+  else if (val(pid, 8)) warn(ctx, `PID[${pidIndex}]: PID-8 sex code not in table 0001; not mapped`);
+  const birth = val(pid, 7);
+  const birthDate = birth ? toFhirDate(birth) : undefined;
+  if (birthDate) p.birthDate = birthDate;
+  else if (birth) warn(ctx, `PID[${pidIndex}]: PID-7 is not a valid date; not mapped`);
+  deceased(ctx, pid, p);
+  const address = each(pid, 11, (r) => xadToAddress(pid, 11, r));
+  if (address.length) p.address = address;
+  const marital = cweToConcept(ctx, pid, 16);
+  if (marital) p.maritalStatus = marital;
+  const contacts = nk1.map((s) => contact(ctx, s)).filter((c): c is PatientContact => c !== undefined);
+  if (contacts.length) p.contact = contacts;
+  const language = cweToConcept(ctx, pid, 15);
+  if (language) p.communication = [{ language }];
+  return { fullUrl: fullUrlFor('Patient', key), resource: p, mode, match: p.identifier.find((i) => i === match) ?? p.identifier[0]! };
+}
+
+function deceased(ctx: MapContext, pid: Segment, p: Patient): void {
+  const when = val(pid, 29);
+  const dt = when ? toFhirDateTime(when, ctx.config.timeZone) : undefined;
+  if (dt) p.deceasedDateTime = dt;
+  else if (val(pid, 30) === 'Y') p.deceasedBoolean = true;
+  else if (val(pid, 30) === 'N') p.deceasedBoolean = false;
+}
+
+/** NK1 -> Patient.contact (v2-to-FHIR IG NK1[Patient]). */
+function contact(ctx: MapContext, nk1: Segment): PatientContact | undefined {
+  const c: PatientContact = {};
+  const rel = cweToConcept(ctx, nk1, 3);
+  if (rel) c.relationship = [rel];
+  const name = xpnToName(nk1, 2, 0);
+  if (name) c.name = name;
+  const telecom = [...each(nk1, 5, (r) => xtnToContactPoint(nk1, 5, r)), ...each(nk1, 6, (r) => xtnToContactPoint(nk1, 6, r))];
+  if (telecom.length) c.telecom = telecom;
+  const address = xadToAddress(nk1, 4, 0);
+  if (address) c.address = address;
+  // FHIR R4 pat-1: a contact needs a name, telecom, address or organization
+  return c.name || c.telecom || c.address ? c : undefined;
+}
