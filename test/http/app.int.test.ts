@@ -61,7 +61,7 @@ describe('access', () => {
     const res = await app.request('/inbox', { headers });
     expect(res.status).toBe(status);
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
-    expect((await res.json()).resourceType).toBe('OperationOutcome');
+    expect(((await res.json()) as { resourceType: string }).resourceType).toBe('OperationOutcome');
   });
   it('a token without the scope -> 403', async () => {
     const res = await app.request('/hl7', { method: 'POST', headers: auth('operator'), body: 'x' });
@@ -106,7 +106,7 @@ describe('POST /calls', () => {
   });
   it('recognises a resend by its Idempotency-Key', async () => {
     const h = { ...auth('operator'), 'content-type': 'application/json', 'idempotency-key': 'call-7f3a' };
-    const a = await (await app.request('/calls', { method: 'POST', headers: h, body: JSON.stringify(call) })).json();
+    const a = await (await app.request('/calls', { method: 'POST', headers: h, body: JSON.stringify(call) })).json() as { id: string };
     const res = await app.request('/calls', { method: 'POST', headers: h, body: JSON.stringify(call) });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ id: a.id, duplicate: true });
@@ -121,9 +121,9 @@ describe('POST /calls', () => {
     const res = await app.request('/calls', { method: 'POST', headers: { ...auth('operator'), 'content-type': 'application/json' }, body });
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toContain('application/fhir+json');
-    const oo = await res.json();
+    const oo = await res.json() as { resourceType: string; issue: { diagnostics: string }[] };
     expect(oo.resourceType).toBe('OperationOutcome');
-    expect(oo.issue[0].diagnostics).toMatch(text);
+    expect(oo.issue[0]!.diagnostics).toMatch(text);
     // the outcome names paths, never echoes the submitted values
     expect(JSON.stringify(oo)).not.toContain('000-00-0000');
   });
@@ -135,10 +135,10 @@ describe('processing and the FHIR API', () => {
     const inbox = await (await app.request('/inbox', { headers: auth('admin') })).json() as { state: string; type: string }[];
     expect(inbox.length).toBeGreaterThanOrEqual(4);
     expect(inbox.every((r) => r.state === 'processed')).toBe(true);
-    const bundle = await (await app.request('/fhir/CommunicationRequest?priority=stat', { headers: auth('admin') })).json();
+    const bundle = await (await app.request('/fhir/CommunicationRequest?priority=stat', { headers: auth('admin') })).json() as { resourceType: string; total: number };
     expect(bundle.resourceType).toBe('Bundle');
     expect(bundle.total).toBeGreaterThanOrEqual(1);
-    const calls = await (await app.request('/fhir/CommunicationRequest?priority=urgent', { headers: auth('admin') })).json();
+    const calls = await (await app.request('/fhir/CommunicationRequest?priority=urgent', { headers: auth('admin') })).json() as { total: number };
     expect(calls.total).toBeGreaterThanOrEqual(1);
   });
 

@@ -1,0 +1,90 @@
+// The `switchboard` command as a user runs it: a real process against a real database.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { spawnGateway, type GatewayProcess } from '../support/process.js';
+
+const BIN = fileURLToPath(new URL('../../bin/switchboard.js', import.meta.url));
+const FIX = fileURLToPath(new URL('../../fixtures/', import.meta.url));
+let db: TestDatabase;
+let gw: GatewayProcess;
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sb-cli-'));
+
+function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, DATABASE_URL: db.url, DATA_DIR: dataDir, ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  gw = await spawnGateway({ DATABASE_URL: db.url, DATA_DIR: dataDir, WORKER_POLL_MS: '100' });
+}, 60_000);
+afterAll(async () => {
+  gw.child.kill('SIGTERM');
+  await gw.exited;
+  await db.drop();
+});
+
+describe('switchboard CLI', () => {
+  it('send prints the ACK and exits 0 for accepted messages', async () => {
+    const r = await run(['send', path.join(FIX, 'spine/oru-r01.hl7'), path.join(FIX, 'spine/adt-a01.hl7'), '--port', String(gw.mllpPort)]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('MSA|AA|CTRL0001');
+    expect(r.stdout).toContain('MSA|AA|ADT0001');
+  });
+
+  it('send exits 1 when a message is refused', async () => {
+    const r = await run(['send', path.join(FIX, 'spine/bad/unknown-type.hl7'), '--port', String(gw.mllpPort)]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('MSA|AR|BADTYPE1');
+  });
+
+  it('inbox list --json prints one JSON line per stored message', async () => {
+    const r = await run(['inbox', 'list', '--json']);
+    expect(r.code).toBe(0);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows.map((x) => x.controlId)).toEqual(expect.arrayContaining(['CTRL0001', 'ADT0001']));
+    expect(Object.keys(rows[0]!).sort()).toEqual(['controlId', 'id', 'receivedAt', 'sender', 'state', 'type']);
+  });
+
+  it('inbox list refuses an unknown state with exit 2', async () => {
+    expect((await run(['inbox', 'list', '--state', 'bogus'])).code).toBe(2);
+  });
+
+  it('token prints a JWT the running gateway accepts', async () => {
+    const r = await run(['token', '--scope', 'inbox.read']);
+    expect(r.code).toBe(0);
+    const token = r.stdout.trim();
+    const ok = await fetch(`http://127.0.0.1:${gw.httpPort}/inbox`, { headers: { authorization: `Bearer ${token}` } });
+    expect(ok.status).toBe(200);
+    const denied = await fetch(`http://127.0.0.1:${gw.httpPort}/rejected?x=1`, { method: 'GET', headers: { authorization: `Bearer ${token}` } });
+    expect(denied.status).toBe(200);
+    const forbidden = await fetch(`http://127.0.0.1:${gw.httpPort}/hl7`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: 'x' });
+    expect(forbidden.status).toBe(403);
+  });
+
+  it('migrate says it is up to date on a migrated database', async () => {
+    const r = await run(['migrate']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('up to date');
+  });
+
+  it('an unknown command prints the usage and exits 2', async () => {
+    const r = await run(['frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('usage: switchboard');
+  });
+
+  it('map exits 2 with the reason for a file that is not HL7', async () => {
+    const r = await run(['map', path.join(FIX, 'spine/bad/no-msh.hl7')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/MSH/);
+  });
+});
