@@ -3,7 +3,7 @@ import type { Provenance } from './coverage-source.js';
 import { findSegment } from './segments.js';
 
 /**
- * Who covers a role at one instant. Precedence (SCHEDULE-FORMAT.md "Resolution"):
+ * Who covers a role at one instant. Precedence (README.md "On-call schedules and routing" "Resolution"):
  *   1. an override whose [start, end) contains the instant (later-listed wins on overlap);
  *   2. else the highest layer that has someone (its window contains the instant and its
  *      rotation/shifts cover it);

@@ -7,7 +7,7 @@ import { isValidZone, zoneClock } from './zone-clock.js';
 
 /**
  * Import an iCalendar (RFC 5545) feed as exported by physician scheduling systems into role
- * shifts (SCHEDULE-FORMAT.md "iCalendar import"). ical.js parses and expands recurrences
+ * shifts (README.md "On-call schedules and routing" "iCalendar import"). ical.js parses and expands recurrences
  * (RRULE, RDATE, EXDATE; RECURRENCE-ID instances replace the occurrence they name); wall-clock
  * times are turned into instants with the same gap / first-occurrence rule as schedules, in the
  * event's TZID (an IANA name, or mapped via `timeZones`), UTC for `Z` times, else `defaultTimeZone`.

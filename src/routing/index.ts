@@ -1,7 +1,7 @@
 /**
  * Routing stage (DESIGN.md): pure schedules and rules. Message -> role (rules) -> who is on call
  * for that role at that instant -> escalation chain. Every function takes `now`/`at` as epoch ms.
- * Format of schedule files: SCHEDULE-FORMAT.md.
+ * Format of schedule files: README.md "On-call schedules and routing".
  */
 export { ok, err, routingError } from './errors.js';
 export type { Result, RoutingError, RoutingErrorCode, Issue, LintFinding, LintCode, Severity } from './errors.js';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { HHMM, ISO_DATE_TIME, WEEKDAYS, YYYY_MM_DD, isValidInstantText } from './local-time.js';
 
 /**
- * The schedule file format (documented in SCHEDULE-FORMAT.md; example in
+ * The schedule file format (documented in README.md "On-call schedules and routing"; example in
  * fixtures/schedules/example.json). Structure only: references between ids are checked by
  * `lintSchedule` / `compileSchedule`, so that one run reports every unknown id at once.
  */

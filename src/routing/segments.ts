@@ -1,7 +1,7 @@
 /**
  * Disjoint, sorted half-open intervals [start, end) with a payload, searched by bisection.
  * Used for overrides and explicit shifts, where entries may overlap and the later-listed entry
- * wins (SCHEDULE-FORMAT.md "Overrides"): flattening once at compile time makes lookup O(log n).
+ * wins (README.md "On-call schedules and routing" "Overrides"): flattening once at compile time makes lookup O(log n).
  */
 
 export interface Interval<T> {

@@ -5,7 +5,7 @@ import { IANAZone } from 'luxon';
  * database through Intl), so that resolution does integer arithmetic instead of calling Intl
  * per instant. The table is built lazily per UTC year.
  *
- * Wall-clock rule used everywhere in routing (SCHEDULE-FORMAT.md "Time"):
+ * Wall-clock rule used everywhere in routing (README.md "On-call schedules and routing" "Time"):
  *  - a local time that does not exist (spring-forward gap, e.g. 02:30 on the US spring day) means
  *    the first instant after the gap (03:00 local, i.e. the transition instant itself);
  *  - a local time that happens twice (fall-back) means its first occurrence (the one with the

@@ -5,7 +5,7 @@ import { compiled, HOUR, MINUTE, people, utc } from './helpers.js';
 
 /**
  * DST nights and a leap day, minute by minute. Each row names the documented hand-off instant
- * in UTC, worked out by hand from the rule in SCHEDULE-FORMAT.md:
+ * in UTC, worked out by hand from the rule in README.md "On-call schedules and routing":
  *  - a local hand-off inside the spring-forward gap moves to the first instant after the gap;
  *  - an ambiguous (fall-back) local hand-off is its first occurrence.
  * A daily rotation [before, after] starting the previous day hands off exactly once in the
