@@ -8,7 +8,7 @@ import { requireAuth, type AuthEnv } from '../auth/middleware.js';
 import { allowsFhir, allowsOperation } from '../auth/scopes.js';
 import { AuthError, type TokenVerifier } from '../auth/token.js';
 import { receiveCall, isValidIdempotencyKey } from '../ingest/call-intake.js';
-import { listInbox, retryInbox, listRejected, queueDepth, INBOX_STATES, type InboxState } from '../ingest/inbox-admin.js';
+import { getInbox, listInbox, retryInbox, listRejected, queueDepth, INBOX_STATES, type InboxState } from '../ingest/inbox-admin.js';
 import type { Hl7Intake } from '../ingest/hl7-intake.js';
 import type { InboxWriter } from '../ingest/inbox-writer.js';
 import { CALL_NOTE_MAX_BYTES } from '../calls/schema.js';
@@ -78,6 +78,11 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
     if (state !== undefined && !INBOX_STATES.includes(state as InboxState)) throw new HttpError(400, outcome('invalid', `state must be one of ${INBOX_STATES.join(', ')}`));
     const limit = Number(c.req.query('limit') ?? 100);
     return c.json(await listInbox(d.sql, { ...(state ? { state: state as InboxState } : {}), limit: Number.isFinite(limit) ? limit : 100, ...(c.req.query('after') ? { afterId: c.req.query('after')! } : {}) }));
+  });
+  app.get('/inbox/:id', operation('inbox.read'), async (c) => {
+    const row = await getInbox(d.sql, c.req.param('id') ?? '');
+    if (!row) throw new HttpError(404, outcome('not-found', 'no inbox row with that id'));
+    return c.json(row);
   });
   app.post('/inbox/:id/retry', operation('inbox.write'), async (c) => {
     const id = c.req.param('id') ?? '';

@@ -29,6 +29,39 @@ export async function listInbox(sql: Sql, opts: { state?: InboxState; limit?: nu
   }));
 }
 
+export interface InboxDetail extends InboxListItem {
+  messageType: string;
+  version: string | null;
+  charset: string | null;
+  ackMode: string;
+  error: string | null;
+  processedAt: string | null;
+  /** the ACK sent when the message was stored (replayed for resends) */
+  ack: string | null;
+  /** enhanced mode: the application ACK built when the message was processed */
+  appAck: string | null;
+  mappingReport: unknown;
+  routing: unknown;
+}
+
+/** One inbox row with its ACKs, mapping report and routing decision (not the raw message). */
+export async function getInbox(sql: Sql, id: string): Promise<InboxDetail | undefined> {
+  if (!/^\d{1,18}$/.test(id)) return undefined;
+  const [r] = await sql<{ id: string; source: string; sender_app: string; sender_facility: string; control_id: string; message_type: string; version: string | null; charset: string | null;
+    state: string; received_at: Date; processed_at: Date | null; attempts: number; error_code: string | null; error: string | null; ack_mode: string; ack: Buffer | null; app_ack: Buffer | null; mapping_report: unknown; routing: unknown }[]>`
+    SELECT id::text, source, sender_app, sender_facility, control_id, message_type, version, charset, state, received_at, processed_at, attempts,
+           error_code, error, ack_mode, ack, app_ack, mapping_report, to_jsonb(inbox) -> 'routing' AS routing
+    FROM inbox WHERE id = ${id}`;
+  if (!r) return undefined;
+  const text = (b: Buffer | null) => (b ? b.toString(r.charset?.includes('UTF-8') ? 'utf8' : 'latin1') : null);
+  return {
+    id: r.id, source: r.source, sender: [r.sender_app, r.sender_facility].filter(Boolean).join('|'), controlId: r.control_id, type: r.message_type,
+    state: r.state, receivedAt: r.received_at.toISOString(), attempts: r.attempts, errorCode: r.error_code,
+    messageType: r.message_type, version: r.version, charset: r.charset, ackMode: r.ack_mode, error: r.error,
+    processedAt: r.processed_at?.toISOString() ?? null, ack: text(r.ack), appAck: text(r.app_ack), mappingReport: r.mapping_report, routing: r.routing ?? null,
+  };
+}
+
 /** Puts a failed (or stuck) row back in the queue. Returns false when no such row may be retried. */
 export async function retryInbox(sql: Sql, id: string): Promise<boolean> {
   if (!/^\d{1,18}$/.test(id)) return false;

@@ -152,6 +152,17 @@ describe('processing and the FHIR API', () => {
     expect((await app.request(`/inbox/${row!.id}/retry`, { method: 'POST', headers: auth('admin') })).status).toBe(404);
   });
 
+  it('shows one inbox row with its ACK and mapping report; 404 for an unknown id', async () => {
+    const list = await (await app.request('/inbox', { headers: auth('admin') })).json() as { id: string; controlId: string }[];
+    const row = list.find((r) => r.controlId === 'HTTP1')!;
+    const detail = await (await app.request(`/inbox/${row.id}`, { headers: auth('admin') })).json() as { ack: string; state: string; mappingReport: { mapped: unknown[] } };
+    expect(detail.state).toBe('processed');
+    expect(detail.ack).toContain('MSA|AA|HTTP1');
+    expect(detail.mappingReport.mapped.length).toBeGreaterThan(0);
+    expect((await app.request('/inbox/999999', { headers: auth('admin') })).status).toBe(404);
+    expect((await app.request('/inbox/abc', { headers: auth('admin') })).status).toBe(404);
+  });
+
   it('lists rejected input with the reason', async () => {
     const rejected = await (await app.request('/rejected', { headers: auth('admin') })).json() as { errorCode: string }[];
     expect(rejected.some((r) => r.errorCode === 'ERR_HL7_UNSUPPORTED_TYPE')).toBe(true);
