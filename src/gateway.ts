@@ -15,6 +15,7 @@ import { createApp } from './http/app.js';
 import { loadOrCreateLocalKey } from './auth/keys.js';
 import { TokenVerifier, type TrustedIssuer } from './auth/token.js';
 import { DEFAULT_SITE_CONFIG, parseSiteConfig, type SiteConfig } from './mapping/index.js';
+import { ScheduleService, seedScheduleFromFile } from './oncall/index.js';
 
 export interface Gateway {
   httpPort: number;
@@ -34,6 +35,16 @@ export async function startGateway(config: Config, log: Logger, opts: GatewayOpt
   if (!config.MLLP_TLS_CERT) log.warn('mllp_plaintext_use_tls_or_a_vpn_for_phi_on_any_network', { setting: 'MLLP_TLS_CERT' });
   const siteConfig = loadSiteConfig(config);
   const store = await openStore(config, log, { name: 'switchboard-gateway', owner: true });
+  if (config.SCHEDULE_FILE) {
+    // only when nothing is stored yet: a restart never undoes an edit made through the API
+    const seeded = await seedScheduleFromFile(store.sql, config.SCHEDULE_FILE, new Date());
+    if (!seeded.ok) {
+      await store.close();
+      throw new Error(`SCHEDULE_FILE: ${seeded.error.message}`);
+    }
+  }
+  const schedules = new ScheduleService({ sql: store.sql });
+  await schedules.start();
   const metrics = createMetrics({ defaults: true });
   const writer = new InboxWriter(store.sql, { maxBatch: config.INGEST_BATCH_MAX, onBatch: (n) => metrics.batchSize.observe(n) });
   const intake = new Hl7Intake({ sql: store.sql, writer, metrics, log, appName: config.APP_NAME });
@@ -50,7 +61,7 @@ export async function startGateway(config: Config, log: Logger, opts: GatewayOpt
   const mllpPort = await mllp.listen();
   const connGauge = setInterval(() => metrics.mllpConnections.set(mllp.connectionCount), 5000).unref();
 
-  const app = createApp({ sql: store.sql, intake, writer, metrics, log, verifier, maxHl7Bytes: config.HTTP_MAX_BODY_BYTES });
+  const app = createApp({ sql: store.sql, intake, writer, metrics, log, verifier, maxHl7Bytes: config.HTTP_MAX_BODY_BYTES, schedules });
   const http = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
   });
@@ -59,7 +70,7 @@ export async function startGateway(config: Config, log: Logger, opts: GatewayOpt
 
   const workers = opts.worker === false ? [] : Array.from({ length: config.WORKER_CONCURRENCY }, () => new InboxWorker({
     sql: store.sql, config: siteConfig, log, metrics, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS,
-    maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: 16,
+    maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: 16, schedules,
   }));
   for (const w of workers) await w.start();
 
@@ -76,6 +87,7 @@ export async function startGateway(config: Config, log: Logger, opts: GatewayOpt
       }),
     ]);
     await Promise.all(workers.map((w) => w.stop()));
+    await schedules.stop();
     await store.close();
     log.info('shutdown_complete');
   })());

@@ -4,6 +4,8 @@ import { tokenCommand } from './token.js';
 import { sendCommand } from './send.js';
 import { inboxCommand } from './inbox.js';
 import { mapCommand } from './map.js';
+import { oncallCommand } from './oncall.js';
+import { scheduleCommand } from './schedule.js';
 
 export interface Io {
   stdout: (s: string) => void;
@@ -21,6 +23,12 @@ const USAGE = `usage: switchboard <command> [options]
   inbox list [--json] [--state S] [--limit N]
   inbox retry ID                re-process a failed inbox row
   inbox rejected [--json]       list refused input with the reason
+  oncall ROLE [--at ISO-8601] [--json] [--schedule FILE]
+                                who is on call, the backups and the escalation chain
+  schedule import FILE [--mapping FILE] [--from D] [--to D] [--layer ID]
+                                store a JSON/YAML schedule, or merge an iCalendar feed
+  schedule lint [--from D] [--to D] [--schedule FILE] [--json]
+  schedule show                 print the stored schedule
 Configuration is read from the environment: see README.md.`;
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
@@ -30,6 +38,8 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   send: sendCommand,
   map: mapCommand,
   inbox: inboxCommand,
+  oncall: oncallCommand,
+  schedule: scheduleCommand,
 };
 
 export async function main(argv: string[], io: Io): Promise<number> {

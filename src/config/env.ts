@@ -43,6 +43,8 @@ export const configSchema = z.object({
   /** DEV ONLY: serve the API without authentication. Said loudly at every boot. */
   DEV_NO_AUTH: bool.default(false),
   SITE_CONFIG: z.string().optional(),
+  /** On-call schedule file (JSON/YAML) stored at start when no schedule is stored yet. */
+  SCHEDULE_FILE: z.string().optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Name we answer with in MSH-3 of ACKs when the sender left MSH-5 empty. */
   APP_NAME: z.string().default('SWITCHBOARD'),

@@ -13,6 +13,7 @@ import type { Hl7Intake } from '../ingest/hl7-intake.js';
 import type { InboxWriter } from '../ingest/inbox-writer.js';
 import { CALL_NOTE_MAX_BYTES } from '../calls/schema.js';
 import { createFhirApp } from '../fhir/index.js';
+import { createOncallApp, type ScheduleService } from '../oncall/index.js';
 import { HttpError, outcome, FHIR_JSON, createOnError } from './outcome.js';
 
 export interface AppDeps {
@@ -23,6 +24,7 @@ export interface AppDeps {
   log: Logger;
   verifier: TokenVerifier | null;
   maxHl7Bytes: number;
+  schedules: ScheduleService;
 }
 
 export function createApp(d: AppDeps): Hono<AuthEnv> {
@@ -100,6 +102,8 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
     return next();
   });
   app.route('/fhir', createFhirApp({ sql: d.sql }));
+  // on-call: /oncall, /oncall/coverage, /schedule... (scopes oncall.read / oncall.write)
+  app.route('/', createOncallApp({ sql: d.sql, service: d.schedules, log: d.log }));
   return app;
 }
 

@@ -50,7 +50,7 @@ export async function getInbox(sql: Sql, id: string): Promise<InboxDetail | unde
   const [r] = await sql<{ id: string; source: string; sender_app: string; sender_facility: string; control_id: string; message_type: string; version: string | null; charset: string | null;
     state: string; received_at: Date; processed_at: Date | null; attempts: number; error_code: string | null; error: string | null; ack_mode: string; ack: Buffer | null; app_ack: Buffer | null; mapping_report: unknown; routing: unknown }[]>`
     SELECT id::text, source, sender_app, sender_facility, control_id, message_type, version, charset, state, received_at, processed_at, attempts,
-           error_code, error, ack_mode, ack, app_ack, mapping_report, to_jsonb(inbox) -> 'routing' AS routing
+           error_code, error, ack_mode, ack, app_ack, mapping_report, routing
     FROM inbox WHERE id = ${id}`;
   if (!r) return undefined;
   const text = (b: Buffer | null) => (b ? b.toString(r.charset?.includes('UTF-8') ? 'utf8' : 'latin1') : null);

@@ -10,6 +10,8 @@ import type { Sql } from '../store/db.js';
 import type { Logger } from '../obs/log.js';
 import type { Metrics } from '../obs/metrics.js';
 import { newAckControlId } from './hl7-intake.js';
+import type { ScheduleService } from '../oncall/index.js';
+import { applyDecision, routingAttributes } from './route-result.js';
 
 export interface WorkerOptions {
   sql: Sql;
@@ -22,6 +24,8 @@ export interface WorkerOptions {
   pollMs: number;
   maxAttempts: number;
   appName: string;
+  /** on-call routing for messages that need a human; null: map only (tests, `map`) */
+  schedules: ScheduleService | null;
   now?: () => Date;
 }
 
@@ -36,6 +40,13 @@ interface ClaimedRow {
 }
 
 export type Outcome = { kind: 'processed'; result: MappingResult } | { kind: 'failed'; code: string; reason: string };
+
+/** After routing: what is saved, the routing record, and a failure that still keeps the mapped resources. */
+interface Routed {
+  bundle: MappingResult['bundle'];
+  routing: unknown;
+  failure: { code: string; reason: string } | null;
+}
 
 export class InboxWorker {
   private stopped = true;
@@ -91,14 +102,19 @@ export class InboxWorker {
     const { sql, metrics } = this.o;
     const outcome = this.mapRow(row);
     try {
+      const routed = outcome.kind === 'processed' ? await this.route(outcome.result) : null;
       await sql.begin(async (tx) => {
-        if (outcome.kind === 'processed') {
-          await saveTransactionBundle(tx, outcome.result.bundle, { inboxId: row.id });
-          await tx`UPDATE inbox SET state = 'processed', processed_at = now(), claimed_until = NULL, error_code = NULL, error = NULL,
+        if (outcome.kind === 'processed' && routed) {
+          // the mapped resources are kept even when routing failed: the row is retried as a whole
+          await saveTransactionBundle(tx, routed.bundle, { inboxId: row.id });
+          const f = routed.failure;
+          await tx`UPDATE inbox SET state = ${f ? 'failed' : 'processed'}, processed_at = now(), claimed_until = NULL,
+                     error_code = ${f?.code ?? null}, error = ${f?.reason ?? null},
                      mapping_report = ${tx.json(JSON.parse(JSON.stringify(outcome.result.report)))},
-                     app_ack = ${this.appAck(row, null)}
+                     routing = ${routed.routing === null ? null : tx.json(JSON.parse(JSON.stringify(routed.routing)))},
+                     app_ack = ${this.appAck(row, f?.reason ?? null)}
                    WHERE id = ${row.id}`;
-        } else {
+        } else if (outcome.kind === 'failed') {
           await tx`UPDATE inbox SET state = 'failed', processed_at = now(), claimed_until = NULL, error_code = ${outcome.code}, error = ${outcome.reason},
                      app_ack = ${this.appAck(row, outcome.reason)}
                    WHERE id = ${row.id}`;
@@ -112,6 +128,22 @@ export class InboxWorker {
         await sql`UPDATE inbox SET state = 'failed', error_code = 'ERR_SAVE_FAILED', error = 'saving the mapped resources failed repeatedly' WHERE id = ${row.id}`.catch(() => {});
       }
     }
+  }
+
+  /**
+   * Messages that need a human (triage not null) are routed to the on-call provider at this instant;
+   * the others (a normal result, an ADT event that does not notify) are stored without routing.
+   */
+  private async route(result: MappingResult): Promise<Routed> {
+    if (!result.triage || !this.o.schedules) return { bundle: result.bundle, routing: null, failure: null };
+    const now = (this.o.now ?? (() => new Date()))();
+    const decision = await this.o.schedules.route(routingAttributes(result), now.getTime());
+    if (!decision.ok) {
+      const reason = decision.error.message;
+      return { bundle: result.bundle, routing: { error: decision.error.code, reason }, failure: { code: decision.error.code, reason: `not routed: ${reason}` } };
+    }
+    const routed = applyDecision(result, decision.value);
+    return { bundle: routed.bundle, routing: routed.record, failure: null };
   }
 
   /** Pure part: raw row -> mapping outcome. Never throws. */

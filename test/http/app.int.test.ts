@@ -11,6 +11,9 @@ import { createMetrics } from '../../src/obs/metrics.js';
 import { silentLogger } from '../../src/obs/log.js';
 import { loadOrCreateLocalKey, mintLocalToken, TokenVerifier } from '../../src/auth/index.js';
 import { DEFAULT_SITE_CONFIG } from '../../src/mapping/index.js';
+import { ScheduleService, saveSchedule } from '../../src/oncall/index.js';
+import { parseScheduleFile } from '../../src/routing/index.js';
+import { readFileSync } from 'node:fs';
 import { readAck } from '../../src/hl7/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { withControlId } from '../support/messages.js';
@@ -34,8 +37,14 @@ beforeAll(async () => {
   const intake = new Hl7Intake({ sql: db.sql, writer, metrics, log: silentLogger, appName: 'SWITCHBOARD' });
   const key = await loadOrCreateLocalKey(mkdtempSync(path.join(os.tmpdir(), 'sb-http-')));
   const verifier = new TokenVerifier(key, 'switchboard');
-  app = createApp({ sql: db.sql, intake, writer, metrics, log: silentLogger, verifier, maxHl7Bytes: 64 * 1024 });
-  worker = new InboxWorker({ sql: db.sql, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics, claimMs: 60_000, pollMs: 50, maxAttempts: 3, appName: 'SWITCHBOARD' });
+  const parsed = parseScheduleFile(readFileSync(new URL('../../fixtures/schedules/example.json', import.meta.url), 'utf8'), 'example.json');
+  if (!parsed.ok) throw new Error('example schedule does not parse');
+  const saved = await saveSchedule(db.sql, parsed.value, { by: 'test', now: new Date('2025-03-10T12:00:00Z') });
+  if (!saved.ok) throw new Error('example schedule not stored');
+  const schedules = new ScheduleService({ sql: db.sql });
+  app = createApp({ sql: db.sql, intake, writer, metrics, log: silentLogger, verifier, maxHl7Bytes: 64 * 1024, schedules });
+  // routing "now" inside the example schedule's weeks: Wed 2025-03-12 23:30 New York
+  worker = new InboxWorker({ sql: db.sql, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics, claimMs: 60_000, pollMs: 50, maxAttempts: 3, appName: 'SWITCHBOARD', schedules, now: () => new Date('2025-03-13T03:30:00Z') });
   for (const [name, scopes] of Object.entries({ admin: ['admin', 'system/*.rs'], feed: ['hl7.write'], operator: ['calls.write'], reader: ['system/CommunicationRequest.rs'] })) {
     tokens[name] = await mintLocalToken(key, { scopes, audience: 'switchboard', subject: name });
   }
@@ -140,6 +149,27 @@ describe('processing and the FHIR API', () => {
     expect(bundle.total).toBeGreaterThanOrEqual(1);
     const calls = await (await app.request('/fhir/CommunicationRequest?priority=urgent', { headers: auth('admin') })).json() as { total: number };
     expect(calls.total).toBeGreaterThanOrEqual(1);
+  });
+
+  it('routes the critical result to whoever covers OB at that instant, and keeps the explanation', async () => {
+    const list = await (await app.request('/inbox', { headers: auth('admin') })).json() as { id: string; controlId: string }[];
+    const row = list.find((r) => r.controlId === 'HTTP1')!;
+    const detail = await (await app.request(`/inbox/${row.id}`, { headers: auth('admin') })).json() as { routing: { rule: string; explanation: string; oncall: { primary: { id: string } } } };
+    // the override 'swap-2025-03-12' gives Dr. Chen OB from Wed 07:00 to Thu 07:00
+    expect(detail.routing.rule).toBe('critical-lab');
+    expect(detail.routing.oncall.primary.id).toBe('dr-chen');
+    expect(detail.routing.explanation).toContain("override 'swap-2025-03-12'");
+    const stat = await (await app.request('/fhir/CommunicationRequest?priority=stat', { headers: auth('admin') })).json() as { entry: { resource: { recipient?: { reference: string }[] } }[] };
+    expect(stat.entry[0]!.resource.recipient).toEqual([{ reference: 'Practitioner/dr-chen', display: 'Dr. Cora Chen' }]);
+    // and the practitioner it points to is readable: the schedule's FHIR view
+    expect((await app.request('/fhir/Practitioner/dr-chen', { headers: auth('admin') })).status).toBe(200);
+  });
+
+  it('routes a cardiology call note by its service', async () => {
+    const list = await (await app.request('/inbox', { headers: auth('admin') })).json() as { id: string; type: string }[];
+    const call = list.find((r) => r.type === 'CALL')!;
+    const detail = await (await app.request(`/inbox/${call.id}`, { headers: auth('admin') })).json() as { routing: { rule: string; oncall: { role: string } } };
+    expect(detail.routing).toMatchObject({ rule: 'cardiology-calls', oncall: { role: 'cardio-oncall' } });
   });
 
   it('leaves an unmappable row failed with its reason, and retry queues it again', async () => {

@@ -1,0 +1,78 @@
+// `switchboard oncall ROLE [--at ISO-8601] [--json] [--schedule FILE]`: who is on call, why, the
+// backups and the escalation chain. With --schedule no database is needed. Exit 1: unknown role or
+// no usable schedule; 2: bad arguments (including an unreadable --schedule file).
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/env.js';
+import { createLogger } from '../obs/log.js';
+import { openStore } from '../store/open.js';
+import { compileSchedule, formatInstant, oncall, toOncallJson, zoneClock, type CompiledSchedule, type Issue } from '../routing/index.js';
+import { describeOncall, loadSchedule, parseInstantArg, readScheduleFile } from '../oncall/index.js';
+import type { Io } from './main.js';
+
+const USAGE = 'usage: switchboard oncall ROLE [--at ISO-8601] [--json] [--schedule FILE]\n';
+
+export const printIssues = (io: Io, message: string, issues: readonly Issue[]): void => {
+  io.stderr(`${message}\n`);
+  for (const i of issues) io.stderr(`  ${i.path}: ${i.message}\n`);
+};
+
+/** The schedule to answer from: the file, or the stored one. An exit code after printing why. */
+async function compiledFrom(file: string | undefined, io: Io): Promise<CompiledSchedule | number> {
+  if (file !== undefined) {
+    const parsed = await readScheduleFile(file);
+    if (!parsed.ok) {
+      printIssues(io, parsed.error.message, parsed.error.issues);
+      return parsed.error.code === 'ERR_FILE_UNREADABLE' ? 2 : 1;
+    }
+    const compiled = compileSchedule(parsed.value);
+    if (!compiled.ok) printIssues(io, `${file}: ${compiled.error.message}`, compiled.error.issues);
+    return compiled.ok ? compiled.value : 1;
+  }
+  const store = await openStore(loadConfig(), createLogger('warn'), { name: 'switchboard-cli' });
+  try {
+    const stored = await loadSchedule(store.sql);
+    if (stored === undefined) {
+      io.stderr('no on-call schedule is stored: import one with `switchboard schedule import FILE`, or pass --schedule FILE\n');
+      return 1;
+    }
+    const compiled = compileSchedule(stored.schedule);
+    if (!compiled.ok) printIssues(io, compiled.error.message, compiled.error.issues);
+    return compiled.ok ? compiled.value : 1;
+  } finally {
+    await store.close();
+  }
+}
+
+export async function oncallCommand(argv: string[], io: Io): Promise<number> {
+  let values: { at?: string | undefined; json?: boolean | undefined; schedule?: string | undefined };
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: {
+      at: { type: 'string' }, json: { type: 'boolean', default: false }, schedule: { type: 'string' },
+    } }));
+  } catch (e) {
+    io.stderr(`${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const role = positionals[0];
+  if (role === undefined || positionals.length > 1) {
+    io.stderr(USAGE);
+    return 2;
+  }
+  // syntax first (any zone will do), so a typo never needs the database
+  if (values.at !== undefined && parseInstantArg(values.at, zoneClock('UTC')) === undefined) {
+    io.stderr(`--at must be an ISO 8601 date-time, e.g. 2025-03-09T02:30 (schedule's zone) or 2025-03-09T07:30:00Z\n${USAGE}`);
+    return 2;
+  }
+  const compiled = await compiledFrom(values.schedule, io);
+  if (typeof compiled === 'number') return compiled;
+  const at = values.at === undefined ? Date.now() : (parseInstantArg(values.at, compiled.clock) as number);
+  const r = oncall(compiled, role, at);
+  if (!r.ok) {
+    if (r.error.code === 'ERR_ROLE_UNKNOWN') io.stderr(`unknown role '${role}'; roles: ${[...compiled.roles.keys()].join(', ') || '(none)'}\n`);
+    else io.stderr(`${r.error.code}: ${r.error.message}\n`);
+    return 1;
+  }
+  io.stdout(values.json ? JSON.stringify(toOncallJson(r.value)) + '\n' : describeOncall(r.value, formatInstant(at, compiled.timeZone)));
+  return 0;
+}

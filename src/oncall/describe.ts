@@ -1,0 +1,53 @@
+/**
+ * Human-readable text of an on-call answer, for `switchboard oncall ROLE` (pure): who is on call,
+ * how they were chosen (override, or rotation + layer + shift), their shift window in the
+ * schedule's zone, the backups, and the escalation chain with channels and waits.
+ */
+import { DateTime } from 'luxon';
+import type { Assignment, OncallResult, Provenance } from '../routing/index.js';
+
+const local = (t: number, zone: string): string =>
+  Number.isFinite(t) ? DateTime.fromMillis(t, { zone }).toFormat('ccc yyyy-LL-dd HH:mm ZZZZ') : '…';
+
+const periodWord = (days: number): string => (days === 7 ? 'weekly' : days === 1 ? 'daily' : `${days}-day`);
+
+const source = (p: Provenance): string =>
+  p.kind === 'rotation' ? `${periodWord(p.periodDays)} rotation '${p.rotation}', shift ${p.shift}` : p.kind === 'fixed' ? 'fixed assignment' : `scheduled shift #${p.index}`;
+
+export const describeVia = (a: Assignment): string => {
+  switch (a.via.kind) {
+    case 'override':
+      return `override '${a.via.override}'${a.via.reason === undefined ? '' : ` (${a.via.reason})`}`;
+    case 'layer':
+      return `${source(a.via.source)} (layer '${a.via.layer}')`;
+    case 'backup':
+      return `${source(a.via.source)} (backup '${a.via.backup}')`;
+  }
+};
+
+const window = (a: Assignment, zone: string): string => `${local(a.start, zone)} – ${local(a.end, zone)}`;
+
+export const describeOncall = (r: OncallResult, atText: string): string => {
+  const zone = r.timeZone;
+  const lines: string[] = [`${r.role.name} (${r.role.id}) at ${atText} [${zone}]`];
+  if (r.primary === null) {
+    lines.push('on call:  NOBODY — this instant is a gap in the schedule (run `switchboard schedule lint`)');
+  } else {
+    lines.push(`on call:  ${r.primary.practitioner.name} (${r.primary.practitioner.id})`);
+    lines.push(`  via     ${describeVia(r.primary)}`);
+    lines.push(`  shift   ${window(r.primary, zone)}`);
+  }
+  if (r.backups.length === 0) lines.push('backups:  none');
+  else {
+    lines.push('backups:');
+    for (const b of r.backups) lines.push(`  ${b.practitioner.name} (${b.practitioner.id}) via ${describeVia(b)}, ${window(b, zone)}`);
+  }
+  lines.push(`escalation (policy ${r.policy}):`);
+  for (const s of r.escalation) {
+    const who = s.targets.map((t) => `${t.name} (${t.id}${t.contacts.length === 0 ? ', no contact' : `: ${t.contacts.map((c) => c.kind).join(', ')}`})`);
+    const label = s.pass === null ? 'fallback' : s.pass > 0 ? `repeat ${s.pass}` : '';
+    lines.push(`  ${s.step}. ${who.length === 0 ? 'nobody' : who.join('; ')}${label === '' ? '' : ` [${label}]`}${s.pass === null ? '' : `, then wait ${s.waitMinutes} min`}`);
+    for (const u of s.unresolved) lines.push(`     unresolved: ${u}`);
+  }
+  return lines.join('\n') + '\n';
+};

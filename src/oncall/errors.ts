@@ -1,0 +1,53 @@
+/**
+ * Errors of the schedule store as data with stable codes (STYLE.md habit 4). Callers switch on
+ * `code`; the HTTP mapping is one table in http-errors.ts, the CLI prints `message` and `issues`.
+ */
+import type { Issue, RoutingError } from '../routing/index.js';
+
+export type ScheduleStoreErrorCode =
+  /** The document (or the edited item) fails the schedule schema: `issues` name each path. */
+  | 'ERR_SCHEDULE_INVALID'
+  /** The document refers to ids that do not exist (compileSchedule refuses it): `issues` name each reference. */
+  | 'ERR_SCHEDULE_REFERENCE'
+  /** `expectedVersion` (If-Match) is not the stored version: someone else saved first. */
+  | 'ERR_SCHEDULE_CONFLICT'
+  /** No schedule document is stored under that id. */
+  | 'ERR_SCHEDULE_NOT_FOUND'
+  /** No item with that id in the collection. */
+  | 'ERR_ITEM_NOT_FOUND'
+  /** Not one of the editable collections. */
+  | 'ERR_COLLECTION_UNKNOWN'
+  /** An iCalendar feed or its mapping could not be read. */
+  | 'ERR_ICAL_INVALID';
+
+export interface ScheduleStoreError {
+  readonly code: ScheduleStoreErrorCode;
+  readonly message: string;
+  readonly issues: readonly Issue[];
+}
+
+export const storeError = (code: ScheduleStoreErrorCode, message: string, issues: readonly Issue[] = []): ScheduleStoreError => ({
+  code,
+  message,
+  issues,
+});
+
+/** Routing's validation errors become store errors; the reference error keeps its own code. */
+export const fromRoutingError = (e: RoutingError): ScheduleStoreError =>
+  storeError(
+    e.code === 'ERR_SCHEDULE_REFERENCE' ? 'ERR_SCHEDULE_REFERENCE' : e.code.startsWith('ERR_ICAL') ? 'ERR_ICAL_INVALID' : 'ERR_SCHEDULE_INVALID',
+    e.message,
+    e.issues,
+  );
+
+/**
+ * Thrown (not returned) only when a stored document no longer validates: every write validates
+ * first, so this means the row was changed behind the store's back. Fail closed: route nothing.
+ */
+export class StoredScheduleCorrupt extends Error {
+  override readonly name = 'StoredScheduleCorrupt';
+  readonly code = 'ERR_SCHEDULE_CORRUPT';
+  constructor(readonly id: string, readonly issues: readonly Issue[]) {
+    super(`stored schedule '${id}' does not validate (${issues.length} issue(s))`);
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * On-call schedules stored, managed by API and imported from files (issue 4): the schedule store
+ * (PostgreSQL, versioned, FHIR view), item edits, the ScheduleService the worker routes with, the
+ * HTTP routes and the helpers the CLI uses. The pure rules live in src/routing.
+ */
+export { storeError, fromRoutingError, StoredScheduleCorrupt } from './errors.js';
+export type { ScheduleStoreError, ScheduleStoreErrorCode } from './errors.js';
+export { COLLECTIONS, collectionFromSlug, slugOf, findItem, upsertInDocument, deleteFromDocument } from './collections.js';
+export type { Collection } from './collections.js';
+export {
+  DEFAULT_SCHEDULE_ID,
+  SCHEDULE_CHANNEL,
+  loadSchedule,
+  storedVersion,
+  saveSchedule,
+  validateSchedule,
+} from './schedule-store.js';
+export type { StoredSchedule, SaveOptions, Saved } from './schedule-store.js';
+export { upsertItem, deleteItem } from './schedule-items.js';
+export type { EditOptions } from './schedule-items.js';
+export { buildScheduleView, toFhirId, SCHEDULE_VIEW_HORIZON_MS, SCHEDULE_VIEW_TAG, SCHEDULE_VIEW_TYPES } from './schedule-view.js';
+export { ScheduleService } from './service.js';
+export type { CurrentSchedule, ScheduleServiceOptions, ServiceError } from './service.js';
+export { seedScheduleFromFile } from './seed.js';
+export type { SeedOutcome } from './seed.js';
+export { mergeICalendar, importCalendarIntoStore } from './ical-merge.js';
+export type { MergeOptions, Merged, ImportOptions } from './ical-merge.js';
+export { toRoutingRecord } from './routing-record.js';
+export type { RoutingRecord } from './routing-record.js';
+export { parseInstantArg, DEFAULT_LOOKAHEAD_MS, DEFAULT_IMPORT_WINDOW_MS } from './instant-arg.js';
+export { describeOncall, describeVia } from './describe.js';
+export { createOncallApp } from './http.js';
+export type { OncallAppDeps } from './http.js';
+export { READ_SCOPE, WRITE_SCOPE, requireOperation } from './http-support.js';
+export { SCHEDULE_MAX_BYTES, ITEM_MAX_BYTES, ICS_MAX_BYTES } from './http-schedule.js';
+export { httpErrorOf, parseIfMatch, etagOf } from './http-errors.js';
+export { readScheduleFile, readTextFile } from './schedule-file.js';
+export type { FileError } from './schedule-file.js';

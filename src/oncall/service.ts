@@ -1,0 +1,118 @@
+/**
+ * ScheduleService: the compiled schedule of the current stored version, for the worker (route a
+ * message) and the API (who is on call). It reloads when another writer saves: a NOTIFY on
+ * `switchboard_schedule` (or a LISTEN reconnect, when notifications may have been missed) marks
+ * it stale, and a stale or unlistened service checks the stored version — one index lookup —
+ * before answering. The answer never comes from a version older than the last notification.
+ */
+import type { Sql } from '../store/db.js';
+import { compileSchedule, err, oncall, routeMessage, type CompiledSchedule, type MessageAttributes, type OncallResult, type Result, type RouteDecision, type RoutingError } from '../routing/index.js';
+import { storeError, StoredScheduleCorrupt, type ScheduleStoreError } from './errors.js';
+import { DEFAULT_SCHEDULE_ID, loadSchedule, SCHEDULE_CHANNEL, storedVersion } from './schedule-store.js';
+
+export interface CurrentSchedule {
+  readonly version: number;
+  readonly compiled: CompiledSchedule;
+}
+
+export type ServiceError = RoutingError | ScheduleStoreError;
+
+export interface ScheduleServiceOptions {
+  readonly sql: Sql;
+  /** Document id; default `default`. */
+  readonly id?: string;
+}
+
+export class ScheduleService {
+  private readonly sql: Sql;
+  private readonly id: string;
+  private cached: CurrentSchedule | undefined;
+  /** True until a LISTEN is active and nothing was notified since the last check. */
+  private stale = true;
+  private listening: { unlisten(): Promise<void> } | undefined;
+  private inflight: Promise<CurrentSchedule | undefined> | undefined;
+
+  constructor(opts: ScheduleServiceOptions) {
+    this.sql = opts.sql;
+    this.id = opts.id ?? DEFAULT_SCHEDULE_ID;
+  }
+
+  /** LISTEN for saves. Without it every call checks the stored version (still cheap). */
+  async start(): Promise<void> {
+    if (this.listening) return;
+    const prefix = `${this.id}:`;
+    this.listening = await this.sql.listen(
+      SCHEDULE_CHANNEL,
+      (payload) => {
+        if (payload.startsWith(prefix)) this.stale = true;
+      },
+      // called on every (re)connect: notifications sent while disconnected are lost, so re-check
+      () => {
+        this.stale = true;
+      },
+    );
+  }
+
+  async stop(): Promise<void> {
+    const l = this.listening;
+    this.listening = undefined;
+    this.stale = true;
+    if (l) await l.unlisten();
+  }
+
+  /** A write in this process: re-check before the next answer (other processes hear the NOTIFY). */
+  invalidate(): void {
+    this.stale = true;
+  }
+
+  /** The compiled current version, or undefined when no schedule is stored. */
+  async current(): Promise<CurrentSchedule | undefined> {
+    if (this.listening && !this.stale) return this.cached;
+    // concurrent callers share one check
+    this.inflight ??= this.refresh().finally(() => {
+      this.inflight = undefined;
+    });
+    return this.inflight;
+  }
+
+  private async refresh(): Promise<CurrentSchedule | undefined> {
+    // cleared before reading, so a notification arriving during the read marks it stale again
+    this.stale = false;
+    const version = await storedVersion(this.sql, this.id);
+    if (version === undefined) {
+      this.cached = undefined;
+      return undefined;
+    }
+    if (this.cached?.version === version) return this.cached;
+    const stored = await loadSchedule(this.sql, this.id);
+    if (stored === undefined) {
+      this.cached = undefined;
+      return undefined;
+    }
+    const compiled = compileSchedule(stored.schedule);
+    // every write compiled this document; failing now means the row was edited behind our back
+    if (!compiled.ok) throw new StoredScheduleCorrupt(this.id, compiled.error.issues);
+    this.cached = { version: stored.version, compiled: compiled.value };
+    return this.cached;
+  }
+
+  private notStored(): ScheduleStoreError {
+    return storeError('ERR_SCHEDULE_NOT_FOUND', `no schedule '${this.id}' is stored`);
+  }
+
+  /** Who is on call for `role` at `atMs` (epoch ms), with the schedule version it came from. */
+  async oncall(role: string, atMs: number): Promise<Result<OncallResult & { readonly scheduleVersion: number }, ServiceError>> {
+    const cur = await this.current();
+    if (cur === undefined) return err(this.notStored());
+    const r = oncall(cur.compiled, role, atMs);
+    return r.ok ? { ok: true, value: { ...r.value, scheduleVersion: cur.version } } : r;
+  }
+
+  /** Route a message's attributes at `nowMs`, with the schedule version the decision came from. */
+  async route(attrs: MessageAttributes, nowMs: number): Promise<Result<RouteDecision & { readonly scheduleVersion: number }, ServiceError>> {
+    const cur = await this.current();
+    if (cur === undefined) return err(this.notStored());
+    const r = routeMessage(cur.compiled, attrs, nowMs);
+    return r.ok ? { ok: true, value: { ...r.value, scheduleVersion: cur.version } } : r;
+  }
+}
