@@ -46,7 +46,10 @@ export async function startGateway(config: Config, log: Logger, opts: GatewayOpt
   const schedules = new ScheduleService({ sql: store.sql });
   await schedules.start();
   const metrics = createMetrics({ defaults: true });
-  const writer = new InboxWriter(store.sql, { maxBatch: config.INGEST_BATCH_MAX, onBatch: (n) => metrics.batchSize.observe(n) });
+  const workers: InboxWorker[] = [];
+  const writer = new InboxWriter(store.sql, {
+    maxBatch: config.INGEST_BATCH_MAX, onBatch: (n) => metrics.batchSize.observe(n), onInserted: () => workers.forEach((w) => w.poke()),
+  });
   const intake = new Hl7Intake({ sql: store.sql, writer, metrics, log, appName: config.APP_NAME });
   const verifier = config.DEV_NO_AUTH ? null : new TokenVerifier(await loadOrCreateLocalKey(config.DATA_DIR), config.AUTH_AUDIENCE, parseIssuers(config.AUTH_ISSUERS));
 
@@ -68,10 +71,10 @@ export async function startGateway(config: Config, log: Logger, opts: GatewayOpt
   const httpPort = (http.address() as AddressInfo).port;
   log.info('http_listening', { port: httpPort });
 
-  const workers = opts.worker === false ? [] : Array.from({ length: config.WORKER_CONCURRENCY }, () => new InboxWorker({
+  if (opts.worker !== false) workers.push(...Array.from({ length: config.WORKER_CONCURRENCY }, () => new InboxWorker({
     sql: store.sql, config: siteConfig, log, metrics, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS,
     maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: 16, schedules,
-  }));
+  })));
   for (const w of workers) await w.start();
 
   let closing: Promise<void> | undefined;

@@ -1,5 +1,6 @@
 // What integration engineers and the CLI see of the inbox: list rows, retry failed ones, list rejects.
 import type { Sql } from '../store/db.js';
+import { INBOX_CHANNEL } from './inbox-writer.js';
 
 export const INBOX_STATES = ['received', 'processing', 'processed', 'failed'] as const;
 export type InboxState = (typeof INBOX_STATES)[number];
@@ -68,7 +69,7 @@ export async function retryInbox(sql: Sql, id: string): Promise<boolean> {
   const rows = await sql`
     UPDATE inbox SET state = 'received', attempts = 0, claimed_until = NULL, error_code = NULL, error = NULL
     WHERE id = ${id} AND state IN ('failed', 'processing') RETURNING id`;
-  if (rows.length) await sql`SELECT pg_notify('switchboard_inbox', '')`;
+  if (rows.length) await sql`SELECT pg_notify(${INBOX_CHANNEL}, '')`;
   return rows.length === 1;
 }
 

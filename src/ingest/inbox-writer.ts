@@ -39,6 +39,10 @@ export interface InboxWriterOptions {
   maxInFlight?: number;
   /** Called after each committed batch with its size (metrics). */
   onBatch?: (size: number) => void;
+  /** Called after a batch stored new rows: wakes this process's workers at once. */
+  onInserted?: () => void;
+  /** Least interval between NOTIFYs to other replicas, ms (default 100). */
+  notifyEveryMs?: number;
 }
 
 const keyOf = (r: Pick<InboxRow, 'senderApp' | 'senderFacility' | 'controlId'>) => `${r.senderApp}\u0000${r.senderFacility}\u0000${r.controlId}`;
@@ -46,6 +50,7 @@ const keyOf = (r: Pick<InboxRow, 'senderApp' | 'senderFacility' | 'controlId'>) 
 export class InboxWriter {
   private queue: Pending[] = [];
   private inFlight = 0;
+  private lastNotify = 0;
 
   constructor(private readonly sql: Sql, private readonly opts: InboxWriterOptions) {}
 
@@ -86,31 +91,16 @@ export class InboxWriter {
   }
 
   /**
-   * One statement inserts the new rows and wakes the workers (NOTIFY is delivered at commit, once per
-   * transaction); rows that were already stored — resends — are read back in a second statement only
-   * when there are any. ON CONFLICT waits for a concurrent insert of the same key to commit, so the
-   * original is always visible to that second read.
+   * One statement inserts the new rows; rows already stored — resends — are read back in a second
+   * statement only when there are any. ON CONFLICT waits for a concurrent insert of the same key to
+   * commit, so the original is always visible to that second read.
    */
   private async write(batch: Pending[]): Promise<Map<string, AcceptResult>> {
     const unique = new Map<string, InboxRow>();
     for (const p of batch) if (!unique.has(p.key)) unique.set(p.key, p.row);
     const rows = [...unique.values()];
-    const col = <T>(f: (r: InboxRow) => T) => rows.map(f);
-    const b64 = (b: Buffer | null) => (b ? b.toString('base64') : null);
     const sql = this.sql;
-    // bytea travels base64-encoded in text[] (postgres.js does not serialise bytea[] parameters);
-    // unnest keeps one statement text for every batch size, so it is prepared once per connection
-    const inserted = await sql<{ id: string; sender_app: string; sender_facility: string; control_id: string }[]>`
-      INSERT INTO inbox (source, sender_app, sender_facility, control_id, message_type, version, charset, raw, peer, ack_mode, ack)
-      SELECT source, sender_app, sender_facility, control_id, message_type, version, charset, decode(raw, 'base64'), peer, ack_mode, decode(ack, 'base64')
-      FROM unnest(
-        ${col((r) => r.source)}::text[], ${col((r) => r.senderApp)}::text[], ${col((r) => r.senderFacility)}::text[],
-        ${col((r) => r.controlId)}::text[], ${col((r) => r.messageType)}::text[], ${col((r) => r.version)}::text[],
-        ${col((r) => r.charset)}::text[], ${col((r) => b64(r.raw))}::text[], ${col((r) => r.peer)}::text[],
-        ${col((r) => r.ackMode)}::text[], ${col((r) => b64(r.ack))}::text[]
-      ) AS t(source, sender_app, sender_facility, control_id, message_type, version, charset, raw, peer, ack_mode, ack)
-      ON CONFLICT (sender_app, sender_facility, control_id) DO NOTHING
-      RETURNING id::text, sender_app, sender_facility, control_id, pg_notify('switchboard_inbox', '')::text AS woke`;
+    const inserted = await this.insert(rows, this.shouldNotify());
     const out = new Map<string, AcceptResult>();
     for (const r of inserted) {
       const key = keyOf({ senderApp: r.sender_app, senderFacility: r.sender_facility, controlId: r.control_id });
@@ -125,6 +115,58 @@ export class InboxWriter {
       for (const e of originals) out.set(keyOf({ senderApp: e.sender_app, senderFacility: e.sender_facility, controlId: e.control_id }), { id: e.id, duplicate: true, ack: e.ack });
     }
     for (const k of unique.keys()) if (!out.has(k)) throw new Error('inbox row neither inserted nor found');
+    if (inserted.length) this.opts.onInserted?.();
     return out;
   }
+
+  /**
+   * Workers in this process are woken directly (onInserted); other replicas through NOTIFY, sent at
+   * most every notifyEveryMs: NOTIFY serialises commits on a global lock, and one wake-up per
+   * interval is enough for workers that then drain the queue.
+   */
+  private shouldNotify(): boolean {
+    const now = Date.now();
+    if (now - this.lastNotify < (this.opts.notifyEveryMs ?? 100)) return false;
+    this.lastNotify = now;
+    return true;
+  }
+
+  /** A single row as plain parameters (the common case at low load); a batch through unnest. */
+  private insert(rows: InboxRow[], notify: boolean): Promise<InsertedRow[]> {
+    const sql = this.sql;
+    const woke = notify ? sql`, pg_notify(${INBOX_CHANNEL}, '')::text AS woke` : sql``;
+    if (rows.length === 1) {
+      const r = rows[0]!;
+      return sql<InsertedRow[]>`
+        INSERT INTO inbox (source, sender_app, sender_facility, control_id, message_type, version, charset, raw, peer, ack_mode, ack)
+        VALUES (${r.source}, ${r.senderApp}, ${r.senderFacility}, ${r.controlId}, ${r.messageType}, ${r.version}, ${r.charset}, ${r.raw}, ${r.peer}, ${r.ackMode}, ${r.ack})
+        ON CONFLICT (sender_app, sender_facility, control_id) DO NOTHING
+        RETURNING id::text, sender_app, sender_facility, control_id ${woke}`;
+    }
+    const col = <T>(f: (r: InboxRow) => T) => rows.map(f);
+    const b64 = (b: Buffer | null) => (b ? b.toString('base64') : null);
+    // bytea travels base64-encoded in text[] (postgres.js does not serialise bytea[] parameters);
+    // unnest keeps one statement text for every batch size, so it is prepared once per connection
+    return sql<InsertedRow[]>`
+      INSERT INTO inbox (source, sender_app, sender_facility, control_id, message_type, version, charset, raw, peer, ack_mode, ack)
+      SELECT source, sender_app, sender_facility, control_id, message_type, version, charset, decode(raw, 'base64'), peer, ack_mode, decode(ack, 'base64')
+      FROM unnest(
+        ${col((r) => r.source)}::text[], ${col((r) => r.senderApp)}::text[], ${col((r) => r.senderFacility)}::text[],
+        ${col((r) => r.controlId)}::text[], ${col((r) => r.messageType)}::text[], ${col((r) => r.version)}::text[],
+        ${col((r) => r.charset)}::text[], ${col((r) => b64(r.raw))}::text[], ${col((r) => r.peer)}::text[],
+        ${col((r) => r.ackMode)}::text[], ${col((r) => b64(r.ack))}::text[]
+      ) AS t(source, sender_app, sender_facility, control_id, message_type, version, charset, raw, peer, ack_mode, ack)
+      ON CONFLICT (sender_app, sender_facility, control_id) DO NOTHING
+      RETURNING id::text, sender_app, sender_facility, control_id ${woke}`;
+  }
 }
+
+interface InsertedRow {
+  id: string;
+  sender_app: string;
+  sender_facility: string;
+  control_id: string;
+}
+
+/** The channel workers LISTEN on. */
+export const INBOX_CHANNEL = 'switchboard_inbox';

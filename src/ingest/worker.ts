@@ -10,6 +10,7 @@ import type { Sql } from '../store/db.js';
 import type { Logger } from '../obs/log.js';
 import type { Metrics } from '../obs/metrics.js';
 import { newAckControlId } from './hl7-intake.js';
+import { INBOX_CHANNEL } from './inbox-writer.js';
 import type { ScheduleService } from '../oncall/index.js';
 import { applyDecision, routingAttributes } from './route-result.js';
 
@@ -58,9 +59,14 @@ export class InboxWorker {
 
   async start(): Promise<void> {
     this.stopped = false;
-    const sub = await this.o.sql.listen('switchboard_inbox', () => this.wake?.());
+    const sub = await this.o.sql.listen(INBOX_CHANNEL, () => this.wake?.());
     this.unlisten = () => sub.unlisten();
     this.loop = this.run();
+  }
+
+  /** New rows were stored by this process: look now instead of at the next poll. */
+  poke(): void {
+    this.wake?.();
   }
 
   async stop(): Promise<void> {
