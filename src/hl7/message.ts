@@ -6,6 +6,13 @@ import { type Delimiters, type DelimiterRepair, unescapeValue } from './encoding
 export const HL7_NULL = '""';
 
 export class Segment {
+  /**
+   * parts[n]: field n split into repetitions and each into its raw (escaped) components, built on the
+   * first read that needs a split. A mapper reads the same composite field many times (CWE, XCN, CX:
+   * one component per call), and re-splitting it on every read was the largest cost of mapping.
+   */
+  private parts: (readonly (readonly string[])[] | undefined)[] | undefined;
+
   /** fields[n] is field n as received (escaped); fields[0] is the segment id. For MSH, fields[1] is MSH-1. */
   constructor(
     readonly name: string,
@@ -35,9 +42,10 @@ export class Segment {
     const f = this.fields[n];
     if (f === undefined || f === '') return '';
     if (this.name === 'MSH' && n <= 2) return f;
-    const r = rep === 0 && f.indexOf(this.d.repetition) < 0 ? f : f.split(this.d.repetition)[rep];
-    if (r === undefined) return '';
-    const comp = c === 1 && r.indexOf(this.d.component) < 0 ? r : r.split(this.d.component)[c - 1];
+    const split = this.parts?.[n];
+    const simple = split === undefined && f.indexOf(this.d.component) < 0 && f.indexOf(this.d.repetition) < 0;
+    // a field of one component and one repetition has nothing to split, so nothing worth keeping
+    const comp = simple ? (rep === 0 && c === 1 ? f : undefined) : (split ?? this.split(n, f))[rep]?.[c - 1];
     if (comp === undefined) return '';
     const sub = s === 1 && comp.indexOf(this.d.subcomponent) < 0 ? comp : comp.split(this.d.subcomponent)[s - 1];
     return sub === undefined ? '' : unescapeValue(sub, this.d);
@@ -56,6 +64,20 @@ export class Segment {
     const comp = r?.split(this.d.component)[c - 1];
     if (comp === undefined || comp === '') return [];
     return comp.split(this.d.subcomponent).map((x) => unescapeValue(x, this.d));
+  }
+
+  /** Splits field n (raw text f: present, and not MSH-1/MSH-2) and keeps the result. */
+  private split(n: number, f: string): readonly (readonly string[])[] {
+    // allocated on the first read, not in the constructor: a parse stays one split per segment
+    this.parts ??= new Array<undefined>(this.fields.length);
+    let p = this.parts[n];
+    if (p === undefined) {
+      const { repetition, component } = this.d;
+      if (f.indexOf(repetition) < 0) p = [f.split(component)];
+      else p = f.split(repetition).map((r) => r.split(component));
+      this.parts[n] = p;
+    }
+    return p;
   }
 
   /** Number of fields present (the highest field number). */

@@ -2,7 +2,7 @@
 // resource's business key) and identifier-based conditional requests, so the same message always
 // maps to the same Bundle and a replay updates instead of duplicating.
 import type { Bundle, BundleEntry, Coding, Identifier, Resource } from 'fhir/r4.js';
-import { URI_SYSTEM, uuidFor } from './ids.js';
+import { KEY_SEPARATOR, URI_SYSTEM, uuidForName } from './ids.js';
 
 export interface Entry<R extends Resource = Resource> {
   fullUrl: string;
@@ -15,11 +15,13 @@ export interface Entry<R extends Resource = Resource> {
 
 /** The synthetic identifier of a resource without a business identifier: its mapping key as a URI. */
 export function keyIdentifier(key: readonly string[]): Identifier {
-  return { system: URI_SYSTEM, value: `urn:uuid:${uuidFor(...key)}` };
+  return { system: URI_SYSTEM, value: `urn:uuid:${uuidForName(key.join(KEY_SEPARATOR))}` };
 }
 
+/** uuidFor(resourceType, ...key), without spreading the key into a new array. */
 export function fullUrlFor(resourceType: string, key: readonly string[]): string {
-  return `urn:uuid:${uuidFor(resourceType, ...key)}`;
+  const name = key.length ? `${resourceType}${KEY_SEPARATOR}${key.join(KEY_SEPARATOR)}` : resourceType;
+  return `urn:uuid:${uuidForName(name)}`;
 }
 
 /** FHIR search token `system|value`, each part URL-encoded (the bar kept, as the spec writes it). */
@@ -28,9 +30,14 @@ export function identifierQuery(id: Identifier): string {
   return id.system ? `identifier=${queryEncode(id.system)}|${value}` : `identifier=${value}`;
 }
 
+/** What encodeURIComponent leaves alone, plus the ':' '/' '@' queryEncode puts back. */
+const QUERY_SAFE = /^[A-Za-z0-9\-_.!~*'():/@]*$/;
+const REOPENED: Readonly<Record<string, string>> = { '%3A': ':', '%2F': '/', '%40': '@' };
+
 /** RFC 3986 query component: ':' '/' '@' may stand unencoded (kept readable); '|' ',' '$' are FHIR search syntax. */
 function queryEncode(s: string): string {
-  return encodeURIComponent(s).replace(/%3A/g, ':').replace(/%2F/g, '/').replace(/%40/g, '@');
+  if (QUERY_SAFE.test(s)) return s; // most systems and values (urn:uuid:..., http://loinc.org): nothing to encode
+  return encodeURIComponent(s).replace(/%3A|%2F|%40/g, (m) => REOPENED[m]!);
 }
 
 /** A name as a URN segment: runs of characters outside RFC 8141's unreserved set become '-'. */

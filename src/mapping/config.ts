@@ -86,7 +86,7 @@ export const siteConfigSchema = z.object({
   practices: z.record(z.string(), practiceSchema).default({}),
 }).strict();
 
-export interface SiteConfig extends z.output<typeof siteConfigSchema> {}
+export type SiteConfig = z.output<typeof siteConfigSchema>;
 
 export const DEFAULT_SITE_CONFIG: SiteConfig = siteConfigSchema.parse({});
 

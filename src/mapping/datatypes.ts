@@ -135,10 +135,13 @@ export function xcnToReference(ctx: MapContext, seg: Segment, n: number, rep: nu
   return ref;
 }
 
+/** CWE triplets: the code's component and its version's (7 for 1-3, 8 for 4-6). */
+const CWE_TRIPLETS = [[1, 7], [4, 8]] as const;
+
 /** CWE/CE/CNE (triplets 1-3 and 4-6, 7/8 versions, 9 original text) -> CodeableConcept. */
 export function cweToConcept(ctx: MapContext, seg: Segment, n: number, rep = 0): CodeableConcept | undefined {
   const coding: Coding[] = [];
-  for (const [c, vc] of [[1, 7], [4, 8]] as const) {
+  for (const [c, vc] of CWE_TRIPLETS) {
     const code = val(seg, n, c, 1, rep);
     const display = val(seg, n, c + 1, 1, rep);
     if (!code) continue;

@@ -81,7 +81,7 @@ function encounterClass(ctx: MapContext, pv1: Segment, index: number): Coding {
 function participants(ctx: MapContext, pv1: Segment): EncounterParticipant[] {
   const out: EncounterParticipant[] = [];
   for (const [n, code, display] of [[7, 'ATND', 'attender'], [8, 'REF', 'referrer'], [9, 'CON', 'consultant'], [17, 'ADM', 'admitter']] as const) {
-    for (let r = 0; r < repCount(pv1, n); r++) {
+    for (let r = 0, count = repCount(pv1, n); r < count; r++) {
       const individual = xcnToReference(ctx, pv1, n, r);
       if (individual) out.push({ type: [{ coding: [{ system: PARTICIPATION, code, display }] }], individual });
     }

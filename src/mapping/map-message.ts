@@ -34,6 +34,7 @@ function contextFor(message: Hl7Message, config: SiteConfig): MapContext {
     config, message, facility,
     sender: `${msh.value(3, 1) || msh.value(3, 2)}|${facility}`,
     report: emptyReport(),
+    dateTimes: new Map(),
   };
 }
 

@@ -35,7 +35,7 @@ export function readNumber(text: string | undefined): number | undefined {
 export function obxValue(ctx: MapContext, obx: Segment, index: number): ObxValue {
   const type = (val(obx, 2) ?? '').toUpperCase();
   const unit = unitFields(val(obx, 6, 1) ?? val(obx, 6, 2), val(obx, 6, 3), ctx.config);
-  if (repCount(obx, 5) === 0 || (val(obx, 5) === undefined && repCount(obx, 5) === 1 && obx.components(5).every((c) => c.trim() === '' || c === '""'))) {
+  if (!obx.has(5) || (val(obx, 5) === undefined && repCount(obx, 5) === 1 && obx.components(5).every((c) => c.trim() === '' || c === '""'))) {
     const status = val(obx, 11);
     const code = status === 'X' ? 'not-performed' : 'unknown';
     return { value: { dataAbsentReason: { coding: [{ system: DATA_ABSENT, code }] } }, components: [], display: '(no value)' };
@@ -58,7 +58,7 @@ export function obxValue(ctx: MapContext, obx: Segment, index: number): ObxValue
 function text(obx: Segment): ObxValue {
   // ST/TX/FT have no components: a sender's literal ^ is kept; repetitions are lines (v2 2.A.79 TX)
   const lines: string[] = [];
-  for (let r = 0; r < repCount(obx, 5); r++) {
+  for (let r = 0, n = repCount(obx, 5); r < n; r++) {
     const comps = obx.components(5, r);
     while (comps.length > 1 && comps[comps.length - 1] === '') comps.pop();
     lines.push(comps.join('^'));
@@ -102,7 +102,7 @@ function structuredNumeric(ctx: MapContext, obx: Segment, index: number, unit: P
 
 function coded(ctx: MapContext, obx: Segment, index: number): ObxValue {
   const concepts: CodeableConcept[] = [];
-  for (let r = 0; r < repCount(obx, 5); r++) {
+  for (let r = 0, n = repCount(obx, 5); r < n; r++) {
     const cc = cweToConcept(ctx, obx, 5, r);
     if (cc) concepts.push(cc);
   }

@@ -3,9 +3,8 @@ import type { CodeableConcept, DocumentReference, Observation, ObservationRefere
 import type { Segment } from '../hl7/index.js';
 import { type Entry, fullUrlFor, keyIdentifier } from './bundle.js';
 import { INTERPRETATION_DISPLAY, OBSERVATION_STATUS, V3_INTERPRETATION } from './codes.js';
-import { type MapContext, warn } from './context.js';
+import { fhirDateTime, type MapContext, warn } from './context.js';
 import { cweToConcept, repCount, val, xcnToReference } from './datatypes.js';
-import { toFhirDateTime } from './datetime.js';
 import { obxValue, readNumber } from './observation-value.js';
 
 export interface ObservationScope {
@@ -18,8 +17,6 @@ export interface ObservationScope {
   /** OBR-7 (effective when OBX-14 is empty). */
   effective?: string;
   category?: CodeableConcept;
-  /** The NTE texts that follow this OBX. */
-  notes: string[];
 }
 
 export interface MappedObservation {
@@ -31,7 +28,8 @@ export interface MappedObservation {
   label: string;
 }
 
-export function mapObservation(ctx: MapContext, obx: Segment, index: number, occurrence: number, scope: ObservationScope): MappedObservation {
+/** notes: the NTE texts that follow this OBX. */
+export function mapObservation(ctx: MapContext, obx: Segment, index: number, occurrence: number, scope: ObservationScope, notes: readonly string[]): MappedObservation {
   const code = cweToConcept(ctx, obx, 3);
   if (!code) warn(ctx, `OBX[${index}]: OBX-3 observation identifier is empty`);
   const key = [...scope.key, 'OBX', val(obx, 3) ?? '', val(obx, 4) ?? '', String(occurrence)];
@@ -43,14 +41,16 @@ export function mapObservation(ctx: MapContext, obx: Segment, index: number, occ
   o.code = code ?? { text: 'not coded' };
   o.subject = { reference: scope.patient.fullUrl };
   if (scope.encounter) o.encounter = { reference: scope.encounter.fullUrl };
-  const effective = toFhirDateTime(val(obx, 14) ?? '', ctx.config.timeZone) ?? scope.effective;
+  const effective = fhirDateTime(ctx, val(obx, 14) ?? '') ?? scope.effective;
   if (effective) o.effectiveDateTime = effective;
-  const performer = [...responsibleObservers(ctx, obx), ...performingOrganization(obx)];
+  const performer = responsibleObservers(ctx, obx);
+  const organization = val(obx, 23); // OBX-23 performing organization name (XON-1), a logical reference
+  if (organization) performer.push({ type: 'Organization', display: organization });
   if (performer.length) o.performer = performer;
   Object.assign(o, v.value);
   const flags = interpretationFlags(obx);
   if (flags.length) o.interpretation = flags.map(interpretation);
-  if (scope.notes.length) o.note = scope.notes.map((text) => ({ text }));
+  if (notes.length) o.note = notes.map((text) => ({ text }));
   const method = cweToConcept(ctx, obx, 17);
   if (method) o.method = method;
   if (scope.specimen) o.specimen = scope.specimen;
@@ -61,12 +61,15 @@ export function mapObservation(ctx: MapContext, obx: Segment, index: number, occ
   const document = v.attachment ? documentFor(key, v.attachment, scope) : undefined;
   if (document) o.derivedFrom = [{ reference: document.fullUrl }];
   const label = code?.coding?.[0]?.display ?? code?.text ?? code?.coding?.[0]?.code ?? 'Result';
-  return { entry: { fullUrl, resource: o, mode: 'upsert', match: o.identifier![0]! }, ...(document ? { document } : {}), flags, ...(v.quantity ? { quantity: v.quantity } : {}), display: v.display, label };
+  const mapped: MappedObservation = { entry: { fullUrl, resource: o, mode: 'upsert', match: o.identifier![0]! }, flags, display: v.display, label };
+  if (document) mapped.document = document;
+  if (v.quantity) mapped.quantity = v.quantity;
+  return mapped;
 }
 
 function interpretationFlags(obx: Segment): string[] {
   const out: string[] = [];
-  for (let r = 0; r < repCount(obx, 8); r++) {
+  for (let r = 0, n = repCount(obx, 8); r < n; r++) {
     const f = val(obx, 8, 1, 1, r)?.trim();
     if (f) out.push(f);
   }
@@ -84,17 +87,11 @@ function interpretation(flag: string): CodeableConcept {
 /** OBX-16 responsible observers (XCN, repeating). */
 function responsibleObservers(ctx: MapContext, obx: Segment): Reference[] {
   const out: Reference[] = [];
-  for (let r = 0; r < repCount(obx, 16); r++) {
+  for (let r = 0, n = repCount(obx, 16); r < n; r++) {
     const ref = xcnToReference(ctx, obx, 16, r);
     if (ref) out.push(ref);
   }
   return out;
-}
-
-/** OBX-23 performing organization name (XON-1) as a logical Organization reference. */
-function performingOrganization(obx: Segment): Reference[] {
-  const name = val(obx, 23);
-  return name ? [{ type: 'Organization', display: name }] : [];
 }
 
 const RANGE = /^\s*(-?\d+(?:\.\d+)?)\s*(?:-|–|_|to)\s*(-?\d+(?:\.\d+)?)\s*$/;
@@ -104,17 +101,27 @@ const BOUND = /^\s*(<=|>=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$/;
 function referenceRange(obx: Segment, q: Quantity | undefined): ObservationReferenceRange | undefined {
   const text = val(obx, 7);
   if (!text) return undefined;
-  const unit = { ...(q?.unit ? { unit: q.unit } : {}), ...(q?.code ? { system: q.system!, code: q.code } : {}) };
   const r: ObservationReferenceRange = {};
   const m = RANGE.exec(text);
-  const b = BOUND.exec(text);
+  const b = m ? null : BOUND.exec(text);
   if (m) {
-    r.low = { value: readNumber(m[1])!, ...unit };
-    r.high = { value: readNumber(m[2])!, ...unit };
-  } else if (b && (b[1] === '<' || b[1] === '<=')) r.high = { value: readNumber(b[2])!, ...unit };
-  else if (b) r.low = { value: readNumber(b[2])!, ...unit };
+    r.low = limit(readNumber(m[1])!, q);
+    r.high = limit(readNumber(m[2])!, q);
+  } else if (b && (b[1] === '<' || b[1] === '<=')) r.high = limit(readNumber(b[2])!, q);
+  else if (b) r.low = limit(readNumber(b[2])!, q);
   r.text = text;
   return r;
+}
+
+/** A range limit in the result's unit: value, then unit, system and code (when the result has them). */
+function limit(value: number, q: Quantity | undefined): Quantity {
+  const l: Quantity = { value };
+  if (q?.unit) l.unit = q.unit;
+  if (q?.code) {
+    l.system = q.system!;
+    l.code = q.code;
+  }
+  return l;
 }
 
 function documentFor(key: readonly string[], attachment: NonNullable<ReturnType<typeof obxValue>['attachment']>, scope: ObservationScope): Entry<DocumentReference> {

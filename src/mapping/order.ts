@@ -43,7 +43,7 @@ export function mapServiceRequest(ctx: MapContext, o: OrderSegments, key: string
   const requester = (o.orc && xcnToReference(ctx, o.orc, 12, 0)) ?? xcnToReference(ctx, o.obr, 16, 0);
   if (requester) s.requester = requester;
   const reasons = [];
-  for (let r = 0; r < repCount(o.obr, 31); r++) {
+  for (let r = 0, n = repCount(o.obr, 31); r < n; r++) {
     const cc = cweToConcept(ctx, o.obr, 31, r);
     if (cc) reasons.push(cc);
   }

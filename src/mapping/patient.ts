@@ -13,7 +13,7 @@ const MAIDEN_NAME = 'http://hl7.org/fhir/StructureDefinition/patient-mothersMaid
 /** All repetitions of a field through one reader, absent ones dropped. */
 function each<T>(seg: Segment, n: number, read: (rep: number) => T | undefined): T[] {
   const out: T[] = [];
-  for (let r = 0; r < repCount(seg, n); r++) {
+  for (let r = 0, count = repCount(seg, n); r < count; r++) {
     const v = read(r);
     if (v !== undefined) out.push(v);
   }

@@ -9,7 +9,7 @@ import type { ResultSegment } from './walk.js';
 
 export interface FlaggedResult { obs: MappedObservation; hits: TriageHit[] }
 
-export function mapResults(ctx: MapContext, results: readonly ResultSegment[], scope: Omit<ObservationScope, 'notes'>): { observations: MappedObservation[]; flagged: FlaggedResult[] } {
+export function mapResults(ctx: MapContext, results: readonly ResultSegment[], scope: ObservationScope): { observations: MappedObservation[]; flagged: FlaggedResult[] } {
   const seen = new Map<string, number>();
   const observations: MappedObservation[] = [];
   const flagged: FlaggedResult[] = [];
@@ -18,18 +18,23 @@ export function mapResults(ctx: MapContext, results: readonly ResultSegment[], s
     const pair = `${r.obx.value(3)}|${r.obx.value(4)}`;
     const occurrence = seen.get(pair) ?? 0;
     seen.set(pair, occurrence + 1);
-    const obs = mapObservation(ctx, r.obx, r.index, occurrence, { ...scope, notes: r.notes });
+    const obs = mapObservation(ctx, r.obx, r.index, occurrence, scope, r.notes);
     observations.push(obs);
     ctx.report.mapped.push({ segment: 'OBX', index: r.index, to: obs.document ? ['Observation', 'DocumentReference'] : ['Observation'] });
     const codings = obs.entry.resource.code.coding ?? [];
-    const hits = triageResult(ctx.config, { codings, flags: obs.flags, label: obs.label, ...(obs.quantity ? { quantity: obs.quantity } : {}) });
+    const hits = triageResult(ctx.config, { codings, flags: obs.flags, label: obs.label, quantity: obs.quantity });
     if (hits.length) flagged.push({ obs, hits });
   }
   return { observations, flagged };
 }
 
 export function observationEntries(observations: readonly MappedObservation[]): Entry[] {
-  return observations.flatMap((o) => (o.document ? [o.document, o.entry] : [o.entry]));
+  const out: Entry[] = [];
+  for (const o of observations) {
+    if (o.document) out.push(o.document);
+    out.push(o.entry);
+  }
+  return out;
 }
 
 const TITLES: Readonly<Record<string, string>> = {

@@ -13,7 +13,7 @@ export interface Walk { evn?: Segment; patients: PatientBlock[] }
 /** NTE-3 (FT, repeating) as one text; \.br\ already decoded to line breaks by the parser. */
 export function noteText(nte: Segment): string | undefined {
   const lines: string[] = [];
-  for (let r = 0; r < nte.repetitions(3).length; r++) lines.push(nte.components(3, r).join('^'));
+  for (let r = 0, n = nte.repetitions(3).length; r < n; r++) lines.push(nte.components(3, r).join('^'));
   const t = lines.join('\n').trim();
   return t === '' || t === '""' ? undefined : t;
 }
