@@ -48,7 +48,7 @@ export async function startGateway(config: Config, log: Logger, opts: GatewayOpt
   const metrics = createMetrics({ defaults: true });
   const workers: InboxWorker[] = [];
   const writer = new InboxWriter(store.sql, {
-    maxBatch: config.INGEST_BATCH_MAX, onBatch: (n) => metrics.batchSize.observe(n), onInserted: () => workers.forEach((w) => w.poke()),
+    maxBatch: config.INGEST_BATCH_MAX, maxInFlight: config.INGEST_MAX_IN_FLIGHT, onBatch: (n) => metrics.batchSize.observe(n), onInserted: () => workers.forEach((w) => w.poke()),
   });
   const intake = new Hl7Intake({ sql: store.sql, writer, metrics, log, appName: config.APP_NAME });
   const verifier = config.DEV_NO_AUTH ? null : new TokenVerifier(await loadOrCreateLocalKey(config.DATA_DIR), config.AUTH_AUDIENCE, parseIssuers(config.AUTH_ISSUERS));

@@ -31,6 +31,8 @@ export const configSchema = z.object({
   DB_POOL_MAX: positive.default(10),
   /** Most messages committed in one group-commit transaction. */
   INGEST_BATCH_MAX: positive.default(256),
+  /** Group-commit transactions in flight at once; more messages wait and share the next commit. */
+  INGEST_MAX_IN_FLIGHT: positive.default(1),
   WORKER_CONCURRENCY: positive.default(2),
   /** How long a claimed inbox row stays claimed before another worker may take it, ms. */
   WORKER_CLAIM_MS: positive.default(60_000),

@@ -35,7 +35,10 @@ interface Pending {
 
 export interface InboxWriterOptions {
   maxBatch: number;
-  /** Transactions in flight at once; more messages wait and go together in the next one. */
+  /**
+   * Transactions in flight at once (default 1): while one commits, the next batch forms. Measured on
+   * 2 cores at 16 connections: 1 -> ~7 messages per commit and the highest rate; 2 -> ~4; 4 -> ~2.4.
+   */
   maxInFlight?: number;
   /** Called after each committed batch with its size (metrics). */
   onBatch?: (size: number) => void;
@@ -63,7 +66,7 @@ export class InboxWriter {
   }
 
   private pump(): void {
-    const max = this.opts.maxInFlight ?? 4;
+    const max = this.opts.maxInFlight ?? 1;
     while (this.inFlight < max && this.queue.length) {
       const batch = this.queue.splice(0, this.opts.maxBatch);
       this.inFlight++;
