@@ -18,9 +18,14 @@ export const SUPPORTED_TYPES: Record<string, { events: ReadonlySet<string>; requ
   },
 };
 
+/** HL7 v2.7+ maximum lengths (older versions allowed less): MSH-10 is ST(199), MSH-3/4 are HD(227). */
+const MAX_CONTROL_ID = 199;
+const MAX_HD = 227;
+
 /** Throws the Hl7Error that says why this message is not accepted; returns quietly when it is. */
 export function checkSupported(message: Hl7Message): void {
   const { version, type } = message.header;
+  checkHeaderLengths(message);
   // MSH-12 may carry components (version^internationalization); the first is the version id
   if (!SUPPORTED_VERSIONS.has(version)) {
     throw new Hl7Error('ERR_HL7_UNSUPPORTED_VERSION', HL7_ERROR.unsupportedVersionId, `unsupported HL7 version '${printable(version)}' in MSH-12`, { segment: 'MSH', sequence: 1, field: 12 });
@@ -36,6 +41,17 @@ export function checkSupported(message: Hl7Message): void {
     if (!message.segment(name)) {
       const hint = looksSpaceSeparated(message) ? ' (the segments seem to be separated by spaces instead of carriage returns)' : '';
       throw new Hl7Error('ERR_HL7_MISSING_SEGMENT', HL7_ERROR.segmentSequence, `${type.code}^${type.event} requires a ${name} segment${hint}`, { segment: name });
+    }
+  }
+}
+
+/** The dedupe key (MSH-3, MSH-4, MSH-10) is indexed: it must stay within the standard's lengths. */
+function checkHeaderLengths(message: Hl7Message): void {
+  const h = message.header;
+  const over: [number, string, number][] = [[10, h.controlId, MAX_CONTROL_ID], [3, h.sendingApplication, MAX_HD], [4, h.sendingFacility, MAX_HD]];
+  for (const [field, value, max] of over) {
+    if (value.length > max) {
+      throw new Hl7Error('ERR_HL7_FIELD_TOO_LONG', HL7_ERROR.dataType, `MSH-${field} is ${value.length} characters long; at most ${max} are allowed`, { segment: 'MSH', sequence: 1, field });
     }
   }
 }

@@ -91,6 +91,7 @@ describe('MLLP intake', () => {
     { name: 'an unknown version', make: () => toWire(fixture('spine/bad/unknown-version.hl7')), code: 'AR', controlId: 'BADVER1' },
     { name: 'an unknown message type', make: () => toWire(fixture('spine/bad/unknown-type.hl7')), code: 'AR', controlId: 'BADTYPE1' },
     { name: 'a missing MSH-10', make: () => toWire(fixture('spine/bad/missing-control-id.hl7')), code: 'AE', controlId: '' },
+    { name: 'an MSH-10 longer than the standard allows', make: () => withControlId('spine/oru-r01.hl7', 'X'.repeat(3000)), code: 'AR', controlId: 'X'.repeat(3000) },
     { name: 'a 2 MiB frame', make: () => Buffer.concat([withControlId('spine/oru-r01.hl7', 'HUGE1'), Buffer.alloc(2 * 1024 * 1024, 0x41)]), code: 'AR', controlId: 'HUGE1' },
   ];
   it.each(bad)('answers $name with $code, keeps the bytes in `rejected`, and keeps serving', async ({ name, make, code, controlId }) => {
