@@ -10,6 +10,7 @@ import { openStore, type Store } from './store/open.js';
 import { InboxWriter } from './ingest/inbox-writer.js';
 import { Hl7Intake } from './ingest/hl7-intake.js';
 import { InboxWorker } from './ingest/worker.js';
+import { AppAckRouter } from './ingest/app-ack.js';
 import { MllpListener } from './hl7/listener.js';
 import { createApp } from './http/app.js';
 import { loadOrCreateLocalKey } from './auth/keys.js';
@@ -50,7 +51,8 @@ export async function startGateway(config: Config, log: Logger, opts: GatewayOpt
   const writer = new InboxWriter(store.sql, {
     maxBatch: config.INGEST_BATCH_MAX, maxInFlight: config.INGEST_MAX_IN_FLIGHT, onBatch: (n) => metrics.batchSize.observe(n), onInserted: () => workers.forEach((w) => w.poke()),
   });
-  const intake = new Hl7Intake({ sql: store.sql, writer, metrics, log, appName: config.APP_NAME });
+  const appAcks = new AppAckRouter();
+  const intake = new Hl7Intake({ sql: store.sql, writer, metrics, log, appName: config.APP_NAME, appAcks });
   const verifier = config.DEV_NO_AUTH ? null : new TokenVerifier(await loadOrCreateLocalKey(config.DATA_DIR), config.AUTH_AUDIENCE, parseIssuers(config.AUTH_ISSUERS));
 
   const mllp = new MllpListener({
@@ -58,7 +60,7 @@ export async function startGateway(config: Config, log: Logger, opts: GatewayOpt
     idleTimeoutMs: config.MLLP_IDLE_TIMEOUT_MS, frameTimeoutMs: config.MLLP_FRAME_TIMEOUT_MS, maxConnections: config.MLLP_MAX_CONNECTIONS, log,
     ...(config.MLLP_TLS_CERT && config.MLLP_TLS_KEY ? { tls: { certFile: config.MLLP_TLS_CERT, keyFile: config.MLLP_TLS_KEY, ...(config.MLLP_TLS_CA ? { caFile: config.MLLP_TLS_CA } : {}) } } : {}),
   }, {
-    message: async (payload, conn) => (await intake.receive(payload, { source: 'mllp', peer: conn.peer })).ack,
+    message: async (payload, conn) => (await intake.receive(payload, { source: 'mllp', peer: conn.peer, reply: conn.send })).ack,
     oversize: async (head, size, conn) => (await intake.oversize(head, size, config.MLLP_MAX_FRAME_BYTES, { source: 'mllp', peer: conn.peer })).ack,
   });
   const mllpPort = await mllp.listen();
@@ -73,7 +75,7 @@ export async function startGateway(config: Config, log: Logger, opts: GatewayOpt
 
   if (opts.worker !== false) workers.push(...Array.from({ length: config.WORKER_CONCURRENCY }, () => new InboxWorker({
     sql: store.sql, config: siteConfig, log, metrics, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS,
-    maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: 16, schedules,
+    maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: 16, schedules, appAcks,
   })));
   for (const w of workers) await w.start();
 

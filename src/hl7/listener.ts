@@ -13,6 +13,8 @@ export interface ConnectionInfo {
   peer: string;
   /** subject CN of the client certificate under mutual TLS */
   clientCert?: string;
+  /** Writes one frame on this connection (an enhanced-mode application ACK); false when it is closed. */
+  send(payload: Buffer): boolean;
 }
 
 export interface MllpHandlers {
@@ -84,7 +86,14 @@ export class MllpListener {
   private accept(socket: net.Socket): void {
     const o = this.opts;
     if (this.closing) { socket.destroy(); return; }
-    const conn: ConnectionInfo = { id: this.nextId++, peer: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}` };
+    const conn: ConnectionInfo = {
+      id: this.nextId++, peer: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`,
+      send: (payload) => {
+        if (socket.destroyed || !socket.writable) return false;
+        socket.write(frame(payload));
+        return true;
+      },
+    };
     if (socket instanceof tls.TLSSocket) {
       const cn = socket.getPeerCertificate()?.subject?.CN;
       if (typeof cn === 'string') conn.clientCert = cn;

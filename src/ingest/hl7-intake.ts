@@ -12,6 +12,7 @@ import { isUnavailable } from '../store/db.js';
 import type { Logger } from '../obs/log.js';
 import type { Metrics } from '../obs/metrics.js';
 import type { InboxWriter } from './inbox-writer.js';
+import type { AppAckRouter, Reply } from './app-ack.js';
 
 export interface Hl7IntakeDeps {
   sql: Sql;
@@ -19,12 +20,16 @@ export interface Hl7IntakeDeps {
   metrics: Metrics;
   log: Logger;
   appName: string;
+  /** where enhanced-mode application ACKs are sent from once the message is processed */
+  appAcks?: AppAckRouter;
   now?: () => Date;
 }
 
 export interface IntakeContext {
   source: 'mllp' | 'http';
   peer: string | null;
+  /** MLLP: the way back for an enhanced-mode application ACK */
+  reply?: Reply;
 }
 
 export interface IntakeResult {
@@ -95,6 +100,7 @@ export class Hl7Intake {
         ackMode: enhanced ? 'enhanced' : 'original', ack,
       });
       (r.duplicate ? metrics.duplicates : metrics.accepted).inc({ source: ctx.source, type });
+      if (!r.duplicate && ctx.reply && this.deps.appAcks && ['AL', 'ER', 'SU'].includes(h.applicationAckType)) this.deps.appAcks.register(r.id, ctx.reply);
       return { ack: r.ack ?? ack, code: positiveAck(enhanced), outcome: r.duplicate ? 'duplicate' : 'accepted', ids: [r.id] };
     } catch (e) {
       metrics.unavailable.inc({ source: ctx.source });

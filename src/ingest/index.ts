@@ -4,3 +4,5 @@ export * from './hl7-intake.js';
 export * from './call-intake.js';
 export * from './worker.js';
 export * from './inbox-admin.js';
+export * from './app-ack.js';
+export * from './route-result.js';

@@ -13,6 +13,7 @@ import { newAckControlId } from './hl7-intake.js';
 import { INBOX_CHANNEL } from './inbox-writer.js';
 import type { ScheduleService } from '../oncall/index.js';
 import { applyDecision, routingAttributes } from './route-result.js';
+import { wantsAppAck, type AppAckRouter } from './app-ack.js';
 
 export interface WorkerOptions {
   sql: Sql;
@@ -27,6 +28,8 @@ export interface WorkerOptions {
   appName: string;
   /** on-call routing for messages that need a human; null: map only (tests, `map`) */
   schedules: ScheduleService | null;
+  /** enhanced mode: sends application ACKs back over the originating connection */
+  appAcks?: AppAckRouter;
   now?: () => Date;
 }
 
@@ -109,6 +112,8 @@ export class InboxWorker {
     const outcome = this.mapRow(row);
     try {
       const routed = outcome.kind === 'processed' ? await this.route(outcome.result) : null;
+      const failure = outcome.kind === 'failed' ? outcome.reason : (routed?.failure?.reason ?? null);
+      const appAck = this.appAck(row, failure);
       await sql.begin(async (tx) => {
         if (outcome.kind === 'processed' && routed) {
           // the mapped resources are kept even when routing failed: the row is retried as a whole
@@ -118,14 +123,19 @@ export class InboxWorker {
                      error_code = ${f?.code ?? null}, error = ${f?.reason ?? null},
                      mapping_report = ${tx.json(JSON.parse(JSON.stringify(outcome.result.report)))},
                      routing = ${routed.routing === null ? null : tx.json(JSON.parse(JSON.stringify(routed.routing)))},
-                     app_ack = ${this.appAck(row, f?.reason ?? null)}
+                     app_ack = ${appAck?.bytes ?? null}
                    WHERE id = ${row.id}`;
         } else if (outcome.kind === 'failed') {
           await tx`UPDATE inbox SET state = 'failed', processed_at = now(), claimed_until = NULL, error_code = ${outcome.code}, error = ${outcome.reason},
-                     app_ack = ${this.appAck(row, outcome.reason)}
+                     app_ack = ${appAck?.bytes ?? null}
                    WHERE id = ${row.id}`;
         }
       });
+      // after the commit: the application ACK never reports work that could still roll back
+      if (appAck && wantsAppAck(appAck.condition, failure !== null)) {
+        const sent = this.o.appAcks?.deliver(row.id, appAck.bytes) ?? false;
+        this.o.log.info(sent ? 'app_ack_sent' : 'app_ack_stored_only', { inboxId: row.id });
+      }
       metrics.processed.inc({ type: typeLabel(row.message_type), outcome: outcome.kind });
     } catch (e) {
       // store trouble: leave the claim to expire and retry, unless attempts are used up
@@ -170,8 +180,8 @@ export class InboxWorker {
     }
   }
 
-  /** Enhanced mode: the application ACK (AA, or AE with the reason) once the message is processed. */
-  private appAck(row: ClaimedRow, failure: string | null): Buffer | null {
+  /** Enhanced mode: the application ACK (AA, or AE with the reason) and MSH-16, which says when to send it. */
+  private appAck(row: ClaimedRow, failure: string | null): { bytes: Buffer; condition: string } | null {
     if (row.ack_mode !== 'enhanced') return null;
     let message: Hl7Message;
     try {
@@ -187,7 +197,7 @@ export class InboxWorker {
       header: { ...h, event: h.type.event, delimiters: message.delimiters },
       ...(failure ? { error: { condition: HL7_ERROR.applicationInternalError, text: failure } } : {}),
     });
-    return encodeHl7(text, message.charset);
+    return { bytes: encodeHl7(text, message.charset), condition: h.applicationAckType };
   }
 }
 

@@ -5,6 +5,7 @@ import { InboxWriter } from '../../src/ingest/inbox-writer.js';
 import { createMetrics, type Metrics } from '../../src/obs/metrics.js';
 import { silentLogger } from '../../src/obs/log.js';
 import type { Sql } from '../../src/store/db.js';
+import type { AppAckRouter } from '../../src/ingest/app-ack.js';
 
 export interface MllpHarness {
   port: number;
@@ -14,15 +15,15 @@ export interface MllpHarness {
   close(): Promise<void>;
 }
 
-export async function startMllpHarness(sql: Sql, opts: { maxFrameBytes?: number; frameTimeoutMs?: number; idleTimeoutMs?: number } = {}): Promise<MllpHarness> {
+export async function startMllpHarness(sql: Sql, opts: { maxFrameBytes?: number; frameTimeoutMs?: number; idleTimeoutMs?: number; appAcks?: AppAckRouter } = {}): Promise<MllpHarness> {
   const metrics = createMetrics();
   const writer = new InboxWriter(sql, { maxBatch: 256 });
-  const intake = new Hl7Intake({ sql, writer, metrics, log: silentLogger, appName: 'SWITCHBOARD' });
+  const intake = new Hl7Intake({ sql, writer, metrics, log: silentLogger, appName: 'SWITCHBOARD', ...(opts.appAcks ? { appAcks: opts.appAcks } : {}) });
   const maxFrameBytes = opts.maxFrameBytes ?? 1024 * 1024;
   const listener = new MllpListener({
     host: '127.0.0.1', port: 0, maxFrameBytes, idleTimeoutMs: opts.idleTimeoutMs ?? 60_000, frameTimeoutMs: opts.frameTimeoutMs ?? 10_000, maxConnections: 100, log: silentLogger,
   }, {
-    message: async (p, c) => (await intake.receive(p, { source: 'mllp', peer: c.peer })).ack,
+    message: async (p, c) => (await intake.receive(p, { source: 'mllp', peer: c.peer, reply: c.send })).ack,
     oversize: async (h, s, c) => (await intake.oversize(h, s, maxFrameBytes, { source: 'mllp', peer: c.peer })).ack,
   });
   const port = await listener.listen();
