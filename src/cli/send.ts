@@ -15,6 +15,12 @@ export function splitMessages(text: string): string[] {
   return out.map((m) => m.join('\r') + '\r');
 }
 
+/** MSH-10 of a message as written (the ACK echoes it in MSA-2). */
+function controlIdOf(msg: string): string {
+  const msh = msg.split('\r', 1)[0] ?? '';
+  return msh.startsWith('MSH') ? (msh.split(msh[3] ?? '|')[9] ?? '') : '';
+}
+
 export async function sendCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: {
     host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: process.env.MLLP_PORT ?? '2575' },
@@ -30,7 +36,13 @@ export async function sendCommand(argv: string[], io: Io): Promise<number> {
   try {
     for (const file of positionals) {
       for (const msg of splitMessages(readFileSync(file, 'latin1'))) {
-        const reply = (await client.send(Buffer.from(msg, 'latin1'))).toString('latin1');
+        let reply = (await client.send(Buffer.from(msg, 'latin1'))).toString('latin1');
+        // an enhanced-mode application ACK for an earlier message may arrive first: show it, read on
+        const expected = controlIdOf(msg);
+        while (expected && !msg.startsWith('FHS') && !msg.startsWith('BHS') && readAck(reply).controlId !== expected) {
+          io.stdout(`(application ACK for ${readAck(reply).controlId})\n` + reply.replace(/\r/g, '\n'));
+          reply = (await client.nextReply()).toString('latin1');
+        }
         const ack = readAck(reply);
         io.stdout(reply.replace(/\r/g, '\n') + (reply.endsWith('\r') ? '' : '\n'));
         if (!['AA', 'CA'].includes(ack.code)) failed++;

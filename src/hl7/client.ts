@@ -59,11 +59,14 @@ export class MllpClient {
     this.socket?.write(bytes);
   }
 
-  /** Resolves with the next reply without sending anything. */
+  /** Resolves with the next reply without sending anything (bounded by the client's timeout). */
   nextReply(): Promise<Buffer> {
     const early = this.replies.shift();
     if (early) return Promise.resolve(early);
-    return new Promise((resolve, reject) => { this.waiting = { resolve, reject }; });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { this.waiting = undefined; reject(new Error('timed out waiting for a reply')); }, this.opts.timeoutMs ?? 30_000);
+      this.waiting = { resolve: (b) => { clearTimeout(timer); resolve(b); }, reject: (e) => { clearTimeout(timer); reject(e); } };
+    });
   }
 
   close(): void {
