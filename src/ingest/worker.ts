@@ -43,6 +43,9 @@ interface ClaimedRow {
   ack_mode: string;
 }
 
+/** Arbitrary but fixed: the advisory lock every worker of every replica takes to claim. */
+const CLAIM_LOCK = 7_343_282;
+
 export type Outcome = { kind: 'processed'; result: MappingResult } | { kind: 'failed'; code: string; reason: string };
 
 /** After routing: what is saved, the routing record, and a failure that still keeps the mapped resources. */
@@ -91,17 +94,31 @@ export class InboxWorker {
     }
   }
 
-  /** Claims and processes one round of rows; returns how many were claimed. */
+  /**
+   * Claims and processes one round of rows; returns how many were claimed.
+   *
+   * Per-sender order (an A08 must not overtake its A01): claims are serialised by an advisory lock
+   * (they take a millisecond), and a claim skips every sender that has a message being processed
+   * by another worker or replica. The rows one claim takes are processed in id order, so each
+   * sender's messages are processed one after another, in the order they were stored.
+   */
   async processBatch(): Promise<number> {
     const { sql } = this.o;
-    const rows = await sql<ClaimedRow[]>`
-      UPDATE inbox SET state = 'processing', attempts = attempts + 1, claimed_until = now() + ${this.o.claimMs} * interval '1 millisecond'
-      WHERE id IN (
-        SELECT id FROM inbox
-        WHERE state = 'received' OR (state = 'processing' AND claimed_until < now())
-        ORDER BY id LIMIT ${this.o.batch ?? 32}
-        FOR UPDATE SKIP LOCKED)
-      RETURNING id::text, source, message_type, raw, received_at, attempts, ack_mode`;
+    const rows = await sql.begin(async (tx) => {
+      await tx`SELECT pg_advisory_xact_lock(${CLAIM_LOCK})`;
+      return tx<ClaimedRow[]>`
+        UPDATE inbox SET state = 'processing', attempts = attempts + 1, claimed_until = now() + ${this.o.claimMs} * interval '1 millisecond'
+        WHERE id IN (
+          SELECT i.id FROM inbox i
+          WHERE (i.state = 'received' OR (i.state = 'processing' AND i.claimed_until < now()))
+            AND NOT EXISTS (
+              SELECT 1 FROM inbox busy
+              WHERE busy.state = 'processing' AND busy.claimed_until >= now()
+                AND busy.sender_app = i.sender_app AND busy.sender_facility = i.sender_facility)
+          ORDER BY i.id LIMIT ${this.o.batch ?? 32}
+          FOR UPDATE SKIP LOCKED)
+        RETURNING id::text, source, message_type, raw, received_at, attempts, ack_mode`;
+    });
     rows.sort((a, b) => Number(a.id) - Number(b.id));
     for (const row of rows) await this.processRow(row);
     return rows.length;
