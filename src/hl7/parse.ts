@@ -9,8 +9,8 @@ import { Hl7Message, Segment } from './message.js';
 
 export interface Hl7Batch {
   kind: 'batch';
-  /** FHS or BHS segment (the outermost header present). */
-  header: Segment;
+  /** FHS or BHS segment (the outermost header present); absent when messages simply follow each other. */
+  header?: Segment;
   /** FHS-11 / BHS-11: the batch's control id. */
   controlId: string;
   messages: Hl7Message[];
@@ -47,7 +47,14 @@ export function parseHl7Text(text: string, charset = ''): Hl7Input {
   const first = lines[0];
   if (first === undefined) throw new Hl7Error('ERR_HL7_EMPTY', HL7_ERROR.segmentSequence, 'empty message');
   const id = first.slice(0, 3);
-  if (id === 'MSH') return { kind: 'message', message: buildMessage(lines, charset) };
+  if (id === 'MSH') {
+    // several messages one after another without a batch header: each is its own message, never
+    // merged into one (a bug seen in other parsers)
+    const starts = lines.flatMap((l, i) => (l.startsWith('MSH') ? [i] : []));
+    if (starts.length === 1) return { kind: 'message', message: buildMessage(lines, charset) };
+    const messages = starts.map((s, k) => buildMessage(lines.slice(s, starts[k + 1]), charset));
+    return { kind: 'batch', controlId: '', messages };
+  }
   if (id === 'FHS' || id === 'BHS') return parseBatch(lines, charset);
   throw new Hl7Error('ERR_HL7_NO_MSH', HL7_ERROR.segmentSequence, 'message does not begin with an MSH segment', { segment: 'MSH', sequence: 1 });
 }

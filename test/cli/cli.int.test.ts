@@ -82,6 +82,13 @@ describe('switchboard CLI', () => {
     expect(r.stderr).toContain('usage: switchboard');
   });
 
+  it('map prints one Bundle per message of a file, one JSON document per line', async () => {
+    const r = await run(['map', path.join(FIX, 'spine/two-messages.hl7')]);
+    expect(r.code).toBe(0);
+    const docs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { resourceType: string; type: string });
+    expect(docs.map((d) => [d.resourceType, d.type])).toEqual([['Bundle', 'transaction'], ['Bundle', 'transaction']]);
+  });
+
   it('map exits 2 with the reason for a file that is not HL7', async () => {
     const r = await run(['map', path.join(FIX, 'spine/bad/no-msh.hl7')]);
     expect(r.code).toBe(2);

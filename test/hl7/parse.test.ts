@@ -63,6 +63,14 @@ describe('ER7 parser', () => {
     expect(b.declaredCount).toBe(2);
   });
 
+  it('reads messages that follow each other without a batch header as separate messages, never merged', () => {
+    const b = parseHl7Input(toWire(fixture('spine/two-messages.hl7')));
+    expect(b.kind).toBe('batch');
+    if (b.kind !== 'batch') return;
+    expect(b.header).toBeUndefined();
+    expect(b.messages.map((m) => [m.header.controlId, m.typeName, m.segments.length])).toEqual([['ADT0001', 'ADT^A01', 4], ['ADT0002', 'ADT^A08', 4]]);
+  });
+
   it('repairs and reports a doubled escape character in MSH-2', () => {
     const m = parseHl7('MSH|^~\\\\&|A|B|C|D|20260101||ADT^A01|X1|P|2.6\rPID|1||ID1||DOE^J\r');
     expect(m.delimiters.escape).toBe('\\');

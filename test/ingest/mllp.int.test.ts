@@ -82,6 +82,15 @@ describe('MLLP intake', () => {
     expect(rows.map((r) => r.control_id)).toEqual(['BATCHMSG1', 'BATCHMSG2']);
   });
 
+  it('stores two messages sent in one frame without a batch header as two messages', async () => {
+    const c = await client();
+    const reply = (await c.send(toWire(fixture('spine/two-messages.hl7')))).toString('latin1');
+    c.close();
+    expect(reply.match(/MSA\|AA\|ADT000\d/g)).toEqual(['MSA|AA|ADT0001', 'MSA|AA|ADT0002']);
+    const rows = await db.sql`SELECT control_id, message_type FROM inbox WHERE control_id IN ('ADT0001', 'ADT0002') ORDER BY control_id`;
+    expect(rows.map((r) => [r.control_id, r.message_type])).toEqual([['ADT0001', 'ADT^A01'], ['ADT0002', 'ADT^A08']]);
+  });
+
   const bad: { name: string; make: () => Buffer; code: string; controlId?: string }[] = [
     { name: 'an empty frame', make: () => Buffer.alloc(0), code: 'AR' },
     { name: 'no MSH', make: () => toWire(fixture('spine/bad/no-msh.hl7')), code: 'AR' },
