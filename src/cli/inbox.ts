@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/env.js';
 import { createLogger } from '../obs/log.js';
 import { openStore } from '../store/open.js';
-import { listInbox, retryInbox, listRejected, INBOX_STATES, type InboxState } from '../ingest/inbox-admin.js';
+import { listInbox, retryInbox, listRejected, getRejected, INBOX_STATES, type InboxState } from '../ingest/inbox-admin.js';
 import type { Io } from './main.js';
 
 export async function inboxCommand(argv: string[], io: Io): Promise<number> {
@@ -11,7 +11,7 @@ export async function inboxCommand(argv: string[], io: Io): Promise<number> {
     json: { type: 'boolean', default: false }, state: { type: 'string' }, limit: { type: 'string', default: '100' },
   } });
   if (values.state && !INBOX_STATES.includes(values.state as InboxState)) { io.stderr(`--state must be one of ${INBOX_STATES.join(', ')}\n`); return 2; }
-  if (!['list', 'retry', 'rejected'].includes(sub ?? '')) { io.stderr('usage: switchboard inbox list|retry ID|rejected\n'); return 2; }
+  if (!['list', 'retry', 'rejected'].includes(sub ?? '')) { io.stderr('usage: switchboard inbox list|retry ID|rejected [ID]\n'); return 2; }
   const config = loadConfig();
   const store = await openStore(config, createLogger('warn'), { name: 'switchboard-cli' });
   try {
@@ -20,6 +20,13 @@ export async function inboxCommand(argv: string[], io: Io): Promise<number> {
       if (!id) { io.stderr('usage: switchboard inbox retry ID\n'); return 2; }
       if (!(await retryInbox(store.sql, id))) { io.stderr(`no failed inbox row ${id}\n`); return 1; }
       io.stdout(`inbox ${id} queued again\n`);
+      return 0;
+    }
+    if (sub === 'rejected' && positionals[0]) {
+      const r = await getRejected(store.sql, positionals[0]);
+      if (!r) { io.stderr(`no rejected input ${positionals[0]}\n`); return 1; }
+      if (values.json) { io.stdout(JSON.stringify(r) + '\n'); return 0; }
+      io.stdout(`${r.id}  ${r.receivedAt}  ${r.source}  ${r.errorCode}: ${r.reason}\n--- received (${r.bytes} bytes)\n${r.message.replace(/\r\n?/g, '\n')}\n--- answered\n${(r.ack ?? '').replace(/\r/g, '\n')}\n`);
       return 0;
     }
     if (sub === 'rejected') {

@@ -22,7 +22,7 @@ const USAGE = `usage: switchboard <command> [options]
   map FILE [--report] [--pretty] map HL7 v2 to FHIR R4 Bundles (one JSON document per line)
   inbox list [--json] [--state S] [--limit N]
   inbox retry ID                re-process a failed inbox row
-  inbox rejected [--json]       list refused input with the reason
+  inbox rejected [ID] [--json]  list refused input with the reason; with ID, its bytes and the ACK sent
   oncall ROLE [--at ISO-8601] [--json] [--schedule FILE]
                                 who is on call, the backups and the escalation chain
   schedule import FILE [--mapping FILE] [--from D] [--to D] [--layer ID]

@@ -8,7 +8,7 @@ import { requireAuth, type AuthEnv } from '../auth/middleware.js';
 import { allowsFhir, allowsOperation } from '../auth/scopes.js';
 import { AuthError, type TokenVerifier } from '../auth/token.js';
 import { receiveCall, isValidIdempotencyKey } from '../ingest/call-intake.js';
-import { getInbox, listInbox, retryInbox, listRejected, queueDepth, INBOX_STATES, type InboxState } from '../ingest/inbox-admin.js';
+import { getInbox, getRejected, listInbox, retryInbox, listRejected, queueDepth, INBOX_STATES, type InboxState } from '../ingest/inbox-admin.js';
 import type { Hl7Intake } from '../ingest/hl7-intake.js';
 import type { InboxWriter } from '../ingest/inbox-writer.js';
 import { CALL_NOTE_MAX_BYTES } from '../calls/schema.js';
@@ -92,6 +92,11 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
     return c.json({ id, state: 'received' });
   });
   app.get('/rejected', operation('inbox.read'), async (c) => c.json(await listRejected(d.sql, Number(c.req.query('limit') ?? 100) || 100)));
+  app.get('/rejected/:id', operation('inbox.read'), async (c) => {
+    const row = await getRejected(d.sql, c.req.param('id') ?? '');
+    if (!row) throw new HttpError(404, outcome('not-found', 'no rejected input with that id'));
+    return c.json(row);
+  });
 
   app.use('/fhir/*', async (c, next) => {
     // FHIR R4 reads: the resource type is the first path segment after /fhir

@@ -89,6 +89,33 @@ export async function listRejected(sql: Sql, limit = 100): Promise<RejectedItem[
   return rows.map((r) => ({ id: r.id, source: r.source, receivedAt: r.received_at.toISOString(), controlId: r.control_id, errorCode: r.error_code, reason: r.reason, bytes: r.bytes }));
 }
 
+export interface RejectedDetail extends RejectedItem {
+  /** the bytes as received, as text (UTF-8 when valid, else ISO-8859-1), segments kept as sent */
+  message: string;
+  /** the ACK that was sent back */
+  ack: string | null;
+}
+
+/** One refused input with its bytes, for an integration engineer working out what went wrong. */
+export async function getRejected(sql: Sql, id: string): Promise<RejectedDetail | undefined> {
+  if (!/^\d{1,18}$/.test(id)) return undefined;
+  const [r] = await sql<{ id: string; source: string; received_at: Date; control_id: string | null; error_code: string; reason: string; raw: Buffer; ack: Buffer | null }[]>`
+    SELECT id::text, source, received_at, control_id, error_code, reason, raw, ack FROM rejected WHERE id = ${id}`;
+  if (!r) return undefined;
+  return {
+    id: r.id, source: r.source, receivedAt: r.received_at.toISOString(), controlId: r.control_id, errorCode: r.error_code, reason: r.reason,
+    bytes: r.raw.length, message: asText(r.raw), ack: r.ack ? asText(r.ack) : null,
+  };
+}
+
+function asText(b: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(b);
+  } catch {
+    return b.toString('latin1');
+  }
+}
+
 export async function queueDepth(sql: Sql): Promise<Record<string, number>> {
   const rows = await sql<{ state: string; n: number }[]>`SELECT state, count(*)::int AS n FROM inbox WHERE state <> 'processed' GROUP BY state`;
   const out: Record<string, number> = { received: 0, processing: 0, failed: 0 };

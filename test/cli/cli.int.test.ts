@@ -54,6 +54,17 @@ describe('switchboard CLI', () => {
     expect(Object.keys(rows[0]!).sort()).toEqual(['controlId', 'id', 'receivedAt', 'sender', 'state', 'type']);
   });
 
+  it('inbox rejected ID shows the refused bytes and the ACK that was sent', async () => {
+    const list = await run(['inbox', 'rejected', '--json']);
+    const first = JSON.parse(list.stdout.trim().split('\n')[0]!) as { id: string; errorCode: string };
+    expect(first.errorCode).toBe('ERR_HL7_UNSUPPORTED_TYPE');
+    const r = await run(['inbox', 'rejected', first.id]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('MSH|^~\\&|LAB|NORTHLAB|SWITCHBOARD|GENHOSP|20261104023000-0500||ZZZ^Z99|BADTYPE1');
+    expect(r.stdout).toContain('MSA|AR|BADTYPE1');
+    expect((await run(['inbox', 'rejected', '999999'])).code).toBe(1);
+  });
+
   it('inbox list refuses an unknown state with exit 2', async () => {
     expect((await run(['inbox', 'list', '--state', 'bogus'])).code).toBe(2);
   });
