@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/env.js';
-import { createLogger } from '../obs/log.js';
-import { openStore } from '../store/open.js';
+import { loadConfig } from '../config/index.js';
+import { createLogger } from '../obs/index.js';
+import { openStore } from '../store/index.js';
 import { listInbox, retryInbox, listRejected, getRejected, INBOX_STATES, type InboxState } from '../ingest/inbox-admin.js';
 import type { Io } from './main.js';
 

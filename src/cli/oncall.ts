@@ -2,9 +2,9 @@
 // backups and the escalation chain. With --schedule no database is needed. Exit 1: unknown role or
 // no usable schedule; 2: bad arguments (including an unreadable --schedule file).
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/env.js';
-import { createLogger } from '../obs/log.js';
-import { openStore } from '../store/open.js';
+import { loadConfig } from '../config/index.js';
+import { createLogger } from '../obs/index.js';
+import { openStore } from '../store/index.js';
 import { compileSchedule, formatInstant, oncall, toOncallJson, zoneClock, type CompiledSchedule, type Issue } from '../routing/index.js';
 import { describeOncall, loadSchedule, parseInstantArg, readScheduleFile } from '../oncall/index.js';
 import type { Io } from './main.js';

@@ -3,9 +3,9 @@
 //   lint [--from D] [--to D] [--schedule FILE] [--json]             findings, one per line; exit 1 on an error finding
 //   show                                                            the stored document (JSON), version on stderr
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/env.js';
-import { createLogger } from '../obs/log.js';
-import { openStore, type Store } from '../store/open.js';
+import { loadConfig } from '../config/index.js';
+import { createLogger } from '../obs/index.js';
+import { openStore, type Store } from '../store/index.js';
 import { formatInstant, lintSchedule, zoneClock, type Schedule } from '../routing/index.js';
 import {
   DEFAULT_IMPORT_WINDOW_MS, DEFAULT_LOOKAHEAD_MS, importCalendarIntoStore, loadSchedule, parseInstantArg, readScheduleFile, readTextFile, saveSchedule,

@@ -1,7 +1,7 @@
-import { loadConfig, ConfigError } from '../config/env.js';
-import { createLogger } from '../obs/log.js';
+import { loadConfig, ConfigError } from '../config/index.js';
+import { createLogger } from '../obs/index.js';
 import { startGateway } from '../gateway.js';
-import { openStore } from '../store/open.js';
+import { openStore } from '../store/index.js';
 import type { Io } from './main.js';
 
 export async function serveCommand(_argv: string[], io: Io): Promise<number> {

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/env.js';
-import { loadOrCreateLocalKey } from '../auth/keys.js';
-import { mintLocalToken, DEFAULT_TOKEN_TTL_S } from '../auth/token.js';
-import { DEFAULT_LOCAL_SCOPES } from '../auth/scopes.js';
+import { loadConfig } from '../config/index.js';
+import { loadOrCreateLocalKey } from '../auth/index.js';
+import { mintLocalToken, DEFAULT_TOKEN_TTL_S } from '../auth/index.js';
+import { DEFAULT_LOCAL_SCOPES } from '../auth/index.js';
 import type { Io } from './main.js';
 
 export async function tokenCommand(argv: string[], io: Io): Promise<number> {

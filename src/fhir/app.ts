@@ -1,8 +1,8 @@
 // The FHIR R4 REST read API as a Hono sub-app, mounted under /fhir (FHIR R4 http.html): capabilities,
 // read and search-type. Auth runs in front of it (the lead's middleware); nothing here depends on it.
 import { Hono, type Context } from 'hono';
-import type { Sql } from '../store/db.js';
-import type { Logger } from '../obs/log.js';
+import type { Sql } from '../store/index.js';
+import type { Logger } from '../obs/index.js';
 import { FHIR_JSON, createOnError, notFound, notSupported, badRequest } from '../http/outcome.js';
 import { buildCapabilityStatement } from './capability.js';
 import { FHIR_ID, isSupportedType, type SupportedType } from './resource-types.js';

@@ -2,7 +2,7 @@
 // resource.html#Meta), search columns extracted on write, one statement per call.
 import type { Resource } from 'fhir/r4.js';
 import type postgres from 'postgres';
-import type { Sql, TransactionSql } from '../store/db.js';
+import type { Sql, TransactionSql } from '../store/index.js';
 import { badRequest } from '../http/outcome.js';
 import { FHIR_ID } from './resource-types.js';
 import { extractSearchColumns } from './search-columns.js';

@@ -2,7 +2,7 @@
 // updates resolved against the store on identifier, urn:uuid: placeholders rewritten to Type/id, then
 // one saveResources call, all in one database transaction.
 import type { Bundle, BundleEntry, Resource } from 'fhir/r4.js';
-import type { TransactionSql } from '../store/db.js';
+import type { TransactionSql } from '../store/index.js';
 import { badRequest, notSupported, preconditionFailed } from '../http/outcome.js';
 import { collectReferences, rewriteReferences } from './references.js';
 import { FHIR_ID } from './resource-types.js';

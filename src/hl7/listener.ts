@@ -5,7 +5,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
-import type { Logger } from '../obs/log.js';
+import type { Logger } from '../obs/index.js';
 import { frame, MllpFramer, type FrameEvent } from './frame.js';
 
 export interface ConnectionInfo {

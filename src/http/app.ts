@@ -1,17 +1,17 @@
 // The HTTP surface (Hono): health and metrics open; everything else behind a bearer JWT and scopes.
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { Sql } from '../store/db.js';
-import type { Metrics } from '../obs/metrics.js';
-import type { Logger } from '../obs/log.js';
-import { requireAuth, type AuthEnv } from '../auth/middleware.js';
-import { allowsFhir, allowsOperation } from '../auth/scopes.js';
-import { AuthError, type TokenVerifier } from '../auth/token.js';
+import type { Sql } from '../store/index.js';
+import type { Metrics } from '../obs/index.js';
+import type { Logger } from '../obs/index.js';
+import { requireAuth, type AuthEnv } from '../auth/index.js';
+import { allowsFhir, allowsOperation } from '../auth/index.js';
+import { AuthError, type TokenVerifier } from '../auth/index.js';
 import { receiveCall, isValidIdempotencyKey } from '../ingest/call-intake.js';
 import { getInbox, getRejected, listInbox, retryInbox, listRejected, queueDepth, INBOX_STATES, type InboxState } from '../ingest/inbox-admin.js';
 import type { Hl7Intake } from '../ingest/hl7-intake.js';
 import type { InboxWriter } from '../ingest/inbox-writer.js';
-import { CALL_NOTE_MAX_BYTES } from '../calls/schema.js';
+import { CALL_NOTE_MAX_BYTES } from '../calls/index.js';
 import { createFhirApp } from '../fhir/index.js';
 import { createOncallApp, type ScheduleService } from '../oncall/index.js';
 import { HttpError, outcome, FHIR_JSON, createOnError } from './outcome.js';

@@ -4,7 +4,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
-import type { Logger } from '../obs/log.js';
+import type { Logger } from '../obs/index.js';
 
 /** FHIR R4 http.html#mime-type: the one JSON media type, UTF-8. */
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';

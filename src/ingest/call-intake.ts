@@ -1,8 +1,8 @@
 // Call notes from operators (POST /calls, the console): validated, stored in the inbox like any
 // message (so the same worker maps them), deduplicated by the client's Idempotency-Key.
 import { randomUUID } from 'node:crypto';
-import { callNoteSchema, type CallNote } from '../calls/schema.js';
-import type { Metrics } from '../obs/metrics.js';
+import { callNoteSchema, type CallNote } from '../calls/index.js';
+import type { Metrics } from '../obs/index.js';
 import type { InboxWriter } from './inbox-writer.js';
 
 export type CallIntakeResult =

@@ -7,10 +7,10 @@ import {
   ackCodeFor, buildAck, checkSupported, encodeHl7, HL7_ERROR, Hl7Error, type AckHeader, type Hl7Message,
   isHl7Error, parseHl7Input, hl7Timestamp, escapeValue, DEFAULT_DELIMITERS, positiveAck, SUPPORTED_TYPES, sniffHeader, OVERSIZE_HEAD_BYTES,
 } from '../hl7/index.js';
-import type { Sql } from '../store/db.js';
-import { isUnavailable } from '../store/db.js';
-import type { Logger } from '../obs/log.js';
-import type { Metrics } from '../obs/metrics.js';
+import type { Sql } from '../store/index.js';
+import { isUnavailable } from '../store/index.js';
+import type { Logger } from '../obs/index.js';
+import type { Metrics } from '../obs/index.js';
 import type { InboxWriter } from './inbox-writer.js';
 import type { AppAckRouter, Reply } from './app-ack.js';
 

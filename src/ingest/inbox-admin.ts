@@ -1,5 +1,5 @@
 // What integration engineers and the CLI see of the inbox: list rows, retry failed ones, list rejects.
-import type { Sql } from '../store/db.js';
+import type { Sql } from '../store/index.js';
 import { INBOX_CHANNEL } from './inbox-writer.js';
 
 export const INBOX_STATES = ['received', 'processing', 'processed', 'failed'] as const;

@@ -2,7 +2,7 @@
 // are written together in the next single-statement transaction, and each caller is answered only
 // after the statement that holds its row has committed. At low load a batch is one message and costs
 // one round trip (no added delay); under load one fsync covers many messages.
-import type { Sql } from '../store/db.js';
+import type { Sql } from '../store/index.js';
 
 export interface InboxRow {
   source: 'mllp' | 'http' | 'calls' | 'fhir';

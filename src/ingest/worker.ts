@@ -3,12 +3,12 @@
 // marks the row processed. A row whose worker died is claimed again when its claim expires; a row
 // that cannot be mapped is left `failed` with its reason, re-processable with `inbox retry`.
 import { parseHl7Input, buildAck, encodeHl7, HL7_ERROR, type Hl7Message } from '../hl7/index.js';
-import { callNoteSchema } from '../calls/schema.js';
+import { callNoteSchema } from '../calls/index.js';
 import { mapCallNote, mapHl7Message, MappingError, type MappingResult, type SiteConfig } from '../mapping/index.js';
 import { saveTransactionBundle } from '../fhir/index.js';
-import type { Sql } from '../store/db.js';
-import type { Logger } from '../obs/log.js';
-import type { Metrics } from '../obs/metrics.js';
+import type { Sql } from '../store/index.js';
+import type { Logger } from '../obs/index.js';
+import type { Metrics } from '../obs/index.js';
 import { newAckControlId } from './hl7-intake.js';
 import { INBOX_CHANNEL } from './inbox-writer.js';
 import type { ScheduleService } from '../oncall/index.js';

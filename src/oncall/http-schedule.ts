@@ -9,8 +9,8 @@
  */
 import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { Sql } from '../store/db.js';
-import type { AuthEnv } from '../auth/middleware.js';
+import type { Sql } from '../store/index.js';
+import type { AuthEnv } from '../auth/index.js';
 import { badRequest, FHIR_JSON, HttpError, outcome } from '../http/outcome.js';
 import { formatInstant, lintSchedule, parseScheduleFile, zoneClock } from '../routing/index.js';
 import { collectionFromSlug, findItem, type Collection } from './collections.js';

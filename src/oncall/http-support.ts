@@ -1,8 +1,8 @@
 // Shared pieces of the on-call HTTP routes: the scope gate (deny by default) and instant parameters.
 import type { Context, MiddlewareHandler } from 'hono';
-import type { AuthEnv } from '../auth/middleware.js';
-import { allowsOperation } from '../auth/scopes.js';
-import { AuthError } from '../auth/token.js';
+import type { AuthEnv } from '../auth/index.js';
+import { allowsOperation } from '../auth/index.js';
+import { AuthError } from '../auth/index.js';
 import { badRequest } from '../http/outcome.js';
 import type { ZoneClock } from '../routing/index.js';
 import { parseInstantArg } from './instant-arg.js';

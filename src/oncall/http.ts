@@ -6,10 +6,10 @@
  * Scopes are checked here, deny by default: no principal or no scope -> 403.
  */
 import { Hono, type Context } from 'hono';
-import type { Sql } from '../store/db.js';
-import type { Logger } from '../obs/log.js';
-import type { AuthEnv } from '../auth/middleware.js';
-import { AuthError } from '../auth/token.js';
+import type { Sql } from '../store/index.js';
+import type { Logger } from '../obs/index.js';
+import type { AuthEnv } from '../auth/index.js';
+import { AuthError } from '../auth/index.js';
 import { badRequest, createOnError, FHIR_JSON, outcome } from '../http/outcome.js';
 import { instantParam, READ_SCOPE, requireOperation } from './http-support.js';
 import { coverage, explainAssignment, formatInstant, oncall, toOncallJson, type CompiledSchedule } from '../routing/index.js';

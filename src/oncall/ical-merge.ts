@@ -3,7 +3,7 @@
  * default) of each role they name, replacing that layer's previous import (withImportedShifts).
  * Shifts for a role the schedule does not have are reported in `skipped`, not dropped silently.
  */
-import type { Sql } from '../store/db.js';
+import type { Sql } from '../store/index.js';
 import { err, importICalendar, ok, withImportedShifts, type Issue, type Result, type Schedule } from '../routing/index.js';
 import { fromRoutingError, storeError, type ScheduleStoreError } from './errors.js';
 import { DEFAULT_SCHEDULE_ID, loadSchedule, saveSchedule } from './schedule-store.js';

@@ -4,7 +4,7 @@
  * deleting a practitioner a rotation still names fails with the reference error naming it), and
  * saved with the version check — all in one transaction.
  */
-import type { Sql } from '../store/db.js';
+import type { Sql } from '../store/index.js';
 import { err, type Result } from '../routing/index.js';
 import { deleteFromDocument, upsertInDocument, type Collection } from './collections.js';
 import { storeError, type ScheduleStoreError } from './errors.js';

@@ -8,7 +8,7 @@
 import type postgres from 'postgres';
 import type { Resource } from 'fhir/r4.js';
 import { saveResources } from '../fhir/index.js';
-import type { Sql, TransactionSql } from '../store/db.js';
+import type { Sql, TransactionSql } from '../store/index.js';
 import { compileSchedule, err, ok, parseSchedule, type CompiledSchedule, type Result, type Schedule } from '../routing/index.js';
 import { fromRoutingError, storeError, StoredScheduleCorrupt, type ScheduleStoreError } from './errors.js';
 import { buildScheduleView, SCHEDULE_VIEW_TAG, SCHEDULE_VIEW_TYPES } from './schedule-view.js';

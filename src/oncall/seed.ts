@@ -4,7 +4,7 @@
  * so a restart never undoes an edit made through the API.
  */
 import { readFile } from 'node:fs/promises';
-import type { Sql } from '../store/db.js';
+import type { Sql } from '../store/index.js';
 import { err, ok, parseScheduleFile, type Result } from '../routing/index.js';
 import { fromRoutingError, type ScheduleStoreError } from './errors.js';
 import { DEFAULT_SCHEDULE_ID, saveSchedule, storedVersion } from './schedule-store.js';

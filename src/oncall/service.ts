@@ -5,7 +5,7 @@
  * it stale, and a stale or unlistened service checks the stored version — one index lookup —
  * before answering. The answer never comes from a version older than the last notification.
  */
-import type { Sql } from '../store/db.js';
+import type { Sql } from '../store/index.js';
 import { compileSchedule, err, oncall, routeMessage, type CompiledSchedule, type MessageAttributes, type OncallResult, type Result, type RouteDecision, type RoutingError } from '../routing/index.js';
 import { storeError, StoredScheduleCorrupt, type ScheduleStoreError } from './errors.js';
 import { DEFAULT_SCHEDULE_ID, loadSchedule, SCHEDULE_CHANNEL, storedVersion } from './schedule-store.js';

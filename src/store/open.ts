@@ -1,6 +1,6 @@
 // Opens the store the configuration names: DATABASE_URL, else the embedded server in DATA_DIR.
-import type { Config } from '../config/env.js';
-import type { Logger } from '../obs/log.js';
+import type { Config } from '../config/index.js';
+import type { Logger } from '../obs/index.js';
 import { connect, type Sql } from './db.js';
 import { startEmbedded } from './embedded.js';
 import { migrate } from './migrate.js';
