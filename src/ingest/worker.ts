@@ -172,10 +172,13 @@ export class InboxWorker {
     const now = (this.o.now ?? (() => new Date()))();
     const decision = await this.o.schedules.route(routingAttributes(result), now.getTime());
     if (!decision.ok) {
+      this.o.metrics.routed.inc({ outcome: 'unrouted' });
       const reason = decision.error.message;
       return { bundle: result.bundle, routing: { error: decision.error.code, reason }, failure: { code: decision.error.code, reason: `not routed: ${reason}` } };
     }
     const routed = applyDecision(result, decision.value);
+    // nobody covering the role at this instant is not a failure (escalation takes the chain), but it is counted
+    this.o.metrics.routed.inc({ outcome: routed.record.oncall.primary === null && routed.record.recipient.kind === 'role' ? 'no_coverage' : 'routed' });
     return { bundle: routed.bundle, routing: routed.record, failure: null };
   }
 

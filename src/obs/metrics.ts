@@ -12,6 +12,7 @@ export interface Metrics {
   ackLatency: Histogram<'source'>;
   batchSize: Histogram;
   processed: Counter<'type' | 'outcome'>;
+  routed: Counter<'outcome'>;
   queueDepth: Gauge<'state'>;
   mllpConnections: Gauge;
 }
@@ -33,6 +34,7 @@ export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
     }),
     batchSize: new Histogram({ name: 'switchboard_ingest_batch_size', help: 'Messages committed per group-commit transaction', registers: r, buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256] }),
     processed: new Counter({ name: 'switchboard_messages_processed_total', help: 'Inbox rows processed by the worker, by outcome', labelNames: ['type', 'outcome'], registers: r }),
+    routed: new Counter({ name: 'switchboard_messages_routed_total', help: 'Messages needing a human, by routing outcome (routed, no_coverage, unrouted)', labelNames: ['outcome'], registers: r }),
     queueDepth: new Gauge({ name: 'switchboard_inbox_queue_depth', help: 'Inbox rows by state (sampled)', labelNames: ['state'], registers: r }),
     mllpConnections: new Gauge({ name: 'switchboard_mllp_connections', help: 'Open MLLP connections', registers: r }),
   };

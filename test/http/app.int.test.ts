@@ -207,5 +207,6 @@ describe('metrics (after the traffic above)', () => {
     expect(text).toContain('switchboard_messages_received_total');
     expect(text).toContain('switchboard_ack_latency_seconds_bucket');
     expect(text).toContain('switchboard_inbox_queue_depth');
+    expect(text).toMatch(/switchboard_messages_routed_total\{outcome="routed"\} [1-9]/);
   });
 });
