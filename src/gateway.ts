@@ -16,7 +16,10 @@ import { createApp } from './http/app.js';
 import { loadOrCreateLocalKey } from './auth/keys.js';
 import { TokenVerifier, type TrustedIssuer } from './auth/token.js';
 import { DEFAULT_SITE_CONFIG, parseSiteConfig, type SiteConfig } from './mapping/index.js';
-import { ScheduleService, seedScheduleFromFile } from './oncall/index.js';
+import { ScheduleService, refreshScheduleView, seedScheduleFromFile } from './oncall/index.js';
+
+/** How often the schedule's FHIR view is rebuilt: a quarter day, well inside its 14-day horizon. */
+const SCHEDULE_VIEW_REFRESH_MS = 6 * 3_600_000;
 
 export interface Gateway {
   httpPort: number;
@@ -46,6 +49,10 @@ export async function startGateway(config: Config, log: Logger, opts: GatewayOpt
   }
   const schedules = new ScheduleService({ sql: store.sql });
   await schedules.start();
+  // keep the published Slots (14 days ahead) from running out while nobody edits the schedule
+  const refreshView = () => refreshScheduleView(store.sql, new Date()).catch((e: unknown) => log.warn('schedule_view_refresh_failed', { errorCode: (e as { code?: string }).code }));
+  await refreshView();
+  const viewTimer = setInterval(() => void refreshView(), SCHEDULE_VIEW_REFRESH_MS).unref();
   const metrics = createMetrics({ defaults: true });
   const workers: InboxWorker[] = [];
   const writer = new InboxWriter(store.sql, {
@@ -83,6 +90,7 @@ export async function startGateway(config: Config, log: Logger, opts: GatewayOpt
   const close = () => (closing ??= (async () => {
     log.info('shutdown_started');
     clearInterval(connGauge);
+    clearInterval(viewTimer);
     await Promise.all([
       mllp.close(),
       new Promise<void>((r) => {

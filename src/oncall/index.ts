@@ -12,6 +12,7 @@ export {
   SCHEDULE_CHANNEL,
   loadSchedule,
   storedVersion,
+  refreshScheduleView,
   saveSchedule,
   validateSchedule,
 } from './schedule-store.js';

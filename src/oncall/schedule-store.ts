@@ -140,3 +140,19 @@ export async function saveSchedule(sql: Sql, data: unknown, opts: SaveOptions): 
     return writeValidated(tx, checked.value, current?.version, opts);
   })) as Result<Saved, ScheduleStoreError>;
 }
+
+/**
+ * Rebuilds the FHIR view (Slots for the next SCHEDULE_VIEW_HORIZON_MS from `now`) from the stored
+ * document without changing its version: the gateway runs it at start and every few hours, so the
+ * published Slots never run out while nobody edits the schedule. Returns false when none is stored.
+ */
+export async function refreshScheduleView(sql: Sql, now: Date, id = DEFAULT_SCHEDULE_ID): Promise<boolean> {
+  return sql.begin(async (tx) => {
+    const stored = await lockSchedule(tx, id);
+    if (!stored) return false;
+    const compiled = validateSchedule(stored.schedule);
+    if (!compiled.ok) return false;
+    await replaceView(tx, buildScheduleView(compiled.value, id, now.getTime()), id, now);
+    return true;
+  });
+}

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Practitioner, Resource } from 'fhir/r4.js';
 import { saveResources } from '../../src/fhir/index.js';
 import {
-  COLLECTIONS, deleteItem, loadSchedule, saveSchedule, SCHEDULE_VIEW_TAG, upsertItem, type Collection,
+  COLLECTIONS, deleteItem, loadSchedule, saveSchedule, SCHEDULE_VIEW_TAG, upsertItem, refreshScheduleView, type Collection,
 } from '../../src/oncall/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { error, example, NOW, value } from './support.js';
@@ -192,6 +192,23 @@ describe('FHIR view', () => {
     value(await saveSchedule(db.sql, example(), { by: 't', now: new Date('2025-04-03T14:00:00Z') }));
     const slots = await viewRows('Slot');
     expect(slots.every((s) => (s.resource as { start?: string }).start! >= '2025-04-03')).toBe(true);
+  });
+
+  it('a refresh moves the Slots\' horizon forward without a new version', async () => {
+    const saved = value(await save(example()));
+    const later = new Date('2025-05-01T12:00:00Z');
+    expect(await refreshScheduleView(db.sql, later)).toBe(true);
+    expect((await loadSchedule(db.sql))!.version).toBe(saved.version);
+    const slots = await viewRows('Slot');
+    expect(slots.length).toBeGreaterThan(14);
+    expect(slots.every((x) => (x.resource as { start?: string }).start! >= '2025-05-01')).toBe(true);
+    const schedules = await viewRows('Schedule');
+    expect((schedules[0]!.resource as { planningHorizon?: { start?: string } }).planningHorizon?.start).toMatch(/^2025-05-01/);
+  });
+
+  it('a refresh with nothing stored does nothing', async () => {
+    await db.sql`DELETE FROM schedule_document`;
+    expect(await refreshScheduleView(db.sql, new Date())).toBe(false);
   });
 
   it('gives schedule ids that are not FHIR ids a stable legal id, references included', async () => {
