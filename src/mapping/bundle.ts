@@ -1,8 +1,8 @@
-// Transaction Bundle assembly (issue 3, item 8): deterministic fullUrls (urn:uuid from a hash of the
-// resource's business key) and identifier-based conditional requests, so the same message always
+// Transaction Bundle assembly (issue 3, item 8): deterministic fullUrls (urn:uuid from the hash of the
+// resource's business key, ids.ts) and identifier-based conditional requests, so the same message always
 // maps to the same Bundle and a replay updates instead of duplicating.
 import type { Bundle, BundleEntry, Coding, Identifier, Resource } from 'fhir/r4.js';
-import { KEY_SEPARATOR, URI_SYSTEM, uuidForName } from './ids.js';
+import { fullUrlUuidOf, type KeyHash, URI_SYSTEM, uuidOf } from './ids.js';
 
 export interface Entry<R extends Resource = Resource> {
   fullUrl: string;
@@ -13,15 +13,14 @@ export interface Entry<R extends Resource = Resource> {
   match: Identifier;
 }
 
-/** The synthetic identifier of a resource without a business identifier: its mapping key as a URI. */
-export function keyIdentifier(key: readonly string[]): Identifier {
-  return { system: URI_SYSTEM, value: `urn:uuid:${uuidForName(key.join(KEY_SEPARATOR))}` };
+/** The synthetic identifier of a resource without a business identifier: its mapping key's hash as a URI. */
+export function keyIdentifier(key: KeyHash): Identifier {
+  return { system: URI_SYSTEM, value: `urn:uuid:${uuidOf(key)}` };
 }
 
-/** uuidFor(resourceType, ...key), without spreading the key into a new array. */
-export function fullUrlFor(resourceType: string, key: readonly string[]): string {
-  const name = key.length ? `${resourceType}${KEY_SEPARATOR}${key.join(KEY_SEPARATOR)}` : resourceType;
-  return `urn:uuid:${uuidForName(name)}`;
+/** The fullUrl of a resource: a urn:uuid from its type and its mapping key's hash (hashKey). */
+export function fullUrlFor(resourceType: string, key: KeyHash): string {
+  return `urn:uuid:${fullUrlUuidOf(resourceType, key)}`;
 }
 
 /** FHIR search token `system|value`, each part URL-encoded (the bar kept, as the spec writes it). */
@@ -30,13 +29,23 @@ export function identifierQuery(id: Identifier): string {
   return id.system ? `identifier=${queryEncode(id.system)}|${value}` : `identifier=${value}`;
 }
 
-/** What encodeURIComponent leaves alone, plus the ':' '/' '@' queryEncode puts back. */
-const QUERY_SAFE = /^[A-Za-z0-9\-_.!~*'():/@]*$/;
+/** What encodeURIComponent leaves alone, plus the ':' '/' '@' queryEncode puts back, by char code. */
+const QUERY_SAFE = new Uint8Array(128);
+for (const ch of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.!~*'():/@") QUERY_SAFE[ch.charCodeAt(0)] = 1;
+
+/** Whether encodeURIComponent + putting back ':' '/' '@' would return s unchanged (a loop, not a regex: every entry runs it twice). */
+function querySafe(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || QUERY_SAFE[c] === 0) return false;
+  }
+  return true;
+}
 const REOPENED: Readonly<Record<string, string>> = { '%3A': ':', '%2F': '/', '%40': '@' };
 
 /** RFC 3986 query component: ':' '/' '@' may stand unencoded (kept readable); '|' ',' '$' are FHIR search syntax. */
 function queryEncode(s: string): string {
-  if (QUERY_SAFE.test(s)) return s; // most systems and values (urn:uuid:..., http://loinc.org): nothing to encode
+  if (querySafe(s)) return s; // most systems and values (urn:uuid:..., http://loinc.org): nothing to encode
   return encodeURIComponent(s).replace(/%3A|%2F|%40/g, (m) => REOPENED[m]!);
 }
 

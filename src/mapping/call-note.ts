@@ -7,6 +7,7 @@ import type { Communication, Identifier, Patient, Reference, RelatedPerson, Reso
 import type { CallNote } from '../calls/index.js';
 import { type MappingResult } from './assemble.js';
 import { type Entry, fullUrlFor, toBundle } from './bundle.js';
+import { hashKey } from './ids.js';
 import { mapAsk } from './communication-request.js';
 import type { SiteConfig } from './config.js';
 import { emptyReport } from './report.js';
@@ -38,7 +39,7 @@ export function mapCallNote(note: CallNote, ctx: { id: string; receivedAt: strin
   let subject: Reference = { reference: '#patient' };
   if (note.patient.mrn) {
     const match = person.identifier![0]!;
-    const entry: Entry<Patient> = { fullUrl: fullUrlFor('Patient', ['Patient', match.system!, match.value!]), resource: person, mode: 'create', match };
+    const entry: Entry<Patient> = { fullUrl: fullUrlFor('Patient', hashKey(['Patient', match.system!, match.value!])), resource: person, mode: 'create', match };
     entries.push(entry);
     subject = { reference: entry.fullUrl };
   }
@@ -99,5 +100,5 @@ function communication(note: CallNote, key: readonly string[], subject: Referenc
   c.sender = { reference: parties.operator ? '#operator' : '#service' };
   const who = `${note.caller.name} (${note.caller.relationship ?? note.caller.type})`;
   c.payload = [{ contentString: `Call from ${who}, callback ${note.caller.callbackNumber}, for practice ${note.practice}${note.service ? ` / ${note.service}` : ''}: ${note.reason}` }];
-  return { fullUrl: fullUrlFor('Communication', [...key]), resource: c, mode: 'upsert', match: callId };
+  return { fullUrl: fullUrlFor('Communication', hashKey(key)), resource: c, mode: 'upsert', match: callId };
 }

@@ -25,8 +25,28 @@ const KNOWN_SYSTEMS: Readonly<Record<string, string>> = {
   DCM: 'http://dicom.nema.org/resources/ontology/DCM',
 };
 
-/** Code system URI of a v2 coding-system name: site config first, then THO, then a minted URN. */
+/** codeSystemUri results per config object (a SiteConfig is never changed after validation). */
+const systemsByConfig = new WeakMap<SiteConfig, Map<string, string | undefined>>();
+
+/** Bound on the names remembered per config: names come from messages, so they are not a closed set. */
+const MAX_REMEMBERED_SYSTEMS = 10_000;
+
+/**
+ * Code system URI of a v2 coding-system name: site config first, then THO, then a minted URN.
+ * Remembered per config and name: every coded field asks, mostly for the same few names (LN, L, SCT).
+ */
 export function codeSystemUri(name: string, config: SiteConfig): string | undefined {
+  let known = systemsByConfig.get(config);
+  if (!known) systemsByConfig.set(config, (known = new Map()));
+  const hit = known.get(name);
+  if (hit !== undefined || known.has(name)) return hit;
+  if (known.size >= MAX_REMEMBERED_SYSTEMS) known.clear();
+  const uri = resolveCodeSystem(name, config);
+  known.set(name, uri);
+  return uri;
+}
+
+function resolveCodeSystem(name: string, config: SiteConfig): string | undefined {
   const n = name.trim();
   if (n === '') return undefined;
   const site = config.codeSystems[n];

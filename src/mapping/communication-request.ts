@@ -3,6 +3,7 @@
 // payload without unnecessary PHI (no names, no identifiers: what, how much, which flag).
 import type { CodeableConcept, CommunicationRequest, Reference, Resource } from 'fhir/r4.js';
 import { type Entry, fullUrlFor, keyIdentifier } from './bundle.js';
+import { hashKey } from './ids.js';
 import type { SiteConfig } from './config.js';
 import type { Triage } from './triage.js';
 
@@ -37,7 +38,8 @@ export function mapAsk(config: SiteConfig, a: AskInput): Entry<CommunicationRequ
   const key = ['CommunicationRequest', ...a.key];
   const c = { resourceType: 'CommunicationRequest' } as CommunicationRequest; // status set below, in element order
   if (a.contained?.length) c.contained = a.contained;
-  c.identifier = [keyIdentifier(key)];
+  const hash = hashKey(key);
+  c.identifier = [keyIdentifier(hash)];
   c.status = 'active';
   c.category = askCategories(config, a.triage);
   c.priority = a.triage.priority;
@@ -50,5 +52,5 @@ export function mapAsk(config: SiteConfig, a: AskInput): Entry<CommunicationRequ
   if (a.requester) c.requester = a.requester;
   if (a.sender) c.sender = a.sender;
   c.reasonCode = [{ text: a.reasonText ?? a.triage.reasons.join('; ') }];
-  return { fullUrl: fullUrlFor('CommunicationRequest', key), resource: c, mode: 'upsert', match: c.identifier[0]! };
+  return { fullUrl: fullUrlFor('CommunicationRequest', hash), resource: c, mode: 'upsert', match: c.identifier[0]! };
 }

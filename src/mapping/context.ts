@@ -18,7 +18,8 @@ export interface MapContext {
 
 /** toFhirDateTime(raw, site zone), computed once per distinct value in a message. */
 export function fhirDateTime(ctx: MapContext, raw: string): string | undefined {
-  if (ctx.dateTimes.has(raw)) return ctx.dateTimes.get(raw);
+  const hit = ctx.dateTimes.get(raw);
+  if (hit !== undefined || ctx.dateTimes.has(raw)) return hit;
   const v = toFhirDateTime(raw, ctx.config.timeZone);
   ctx.dateTimes.set(raw, v);
   return v;

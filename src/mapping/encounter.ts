@@ -1,10 +1,11 @@
 // PV1 (+ EVN, and the ADT event) -> Encounter (v2-to-FHIR IG PV1[Encounter], ADT event maps).
-import type { Coding, Encounter, EncounterLocation, EncounterParticipant, Reference } from 'fhir/r4.js';
+import type { CodeableConcept, Coding, Encounter, EncounterLocation, EncounterParticipant, Reference } from 'fhir/r4.js';
 import type { Segment } from '../hl7/index.js';
 import { type Entry, fullUrlFor, keyIdentifier } from './bundle.js';
+import { hashKey } from './ids.js';
 import { codeSystemUri, ENCOUNTER_CLASS } from './codes.js';
 import { type MapContext, warn } from './context.js';
-import { cweToConcept, cxToIdentifier, repCount, val, xcnToReference } from './datatypes.js';
+import { cweToConcept, cxToIdentifier, fhirCode, repCount, val, xcnToReference } from './datatypes.js';
 import { toFhirDateTime } from './datetime.js';
 
 const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
@@ -42,12 +43,13 @@ export function mapEncounter(ctx: MapContext, input: EncounterInput): Entry<Enco
   const key = visit ? ['Encounter', visit.system ?? '', visit.value ?? ''] : ['Encounter', patient.fullUrl, admitted ?? `${ctx.sender}|${ctx.message.header.controlId}`];
   const e = { resourceType: 'Encounter' } as Encounter; // status and class set below, in element order
   if (event) e.meta = { tag: [eventTag(event)] };
-  e.identifier = [visit ?? keyIdentifier(key)];
+  const hash = hashKey(key);
+  e.identifier = [visit ?? keyIdentifier(hash)];
   const discharged = val(pv1, 45);
   e.status = (event ? EVENT_STATUS[event] : undefined) ?? (discharged ? 'finished' : event ? 'in-progress' : 'unknown');
   e.class = encounterClass(ctx, pv1, input.pv1Index);
   const service = cweToConcept(ctx, pv1, 10);
-  if (service) e.serviceType = service.coding ? { ...service, coding: service.coding.map((c) => c.system ? c : { system: 'http://terminology.hl7.org/CodeSystem/v2-0069', ...c }) } : service;
+  if (service) e.serviceType = serviceType(service);
   e.subject = { reference: patient.fullUrl };
   const participant = participants(ctx, pv1);
   if (participant.length) e.participant = participant;
@@ -55,12 +57,26 @@ export function mapEncounter(ctx: MapContext, input: EncounterInput): Entry<Enco
   const occurred = evn ? toFhirDateTime(val(evn, 6) ?? val(evn, 2) ?? '', tz) : undefined;
   const end = discharged ? toFhirDateTime(discharged, tz) : event === 'A03' ? occurred : undefined;
   const until = end && e.status !== 'in-progress' ? end : undefined; // A13 cancels the discharge: no end
-  if (start || until) e.period = { ...(start ? { start } : {}), ...(until ? { end: until } : {}) };
+  if (start || until) {
+    e.period = {};
+    if (start) e.period.start = start;
+    if (until) e.period.end = until;
+  }
   const hosp = hospitalization(ctx, pv1);
   if (hosp) e.hospitalization = hosp;
   const location = locations(pv1, e.status, event, occurred);
   if (location.length) e.location = location;
-  return { fullUrl: fullUrlFor('Encounter', key), resource: e, mode: 'upsert', match: e.identifier[0]! };
+  return { fullUrl: fullUrlFor('Encounter', hash), resource: e, mode: 'upsert', match: e.identifier[0]! };
+}
+
+/** PV1-10 hospital service: a code without a system is from HL7 table 0069. */
+function serviceType(service: CodeableConcept): CodeableConcept {
+  if (!service.coding) return service;
+  // cweToConcept writes coding, then text; built in that order rather than as `{ ...service, coding }`,
+  // a spread-first literal that V8 (Node 20) builds ~40x slower (issue 3 profile)
+  const typed: CodeableConcept = { coding: service.coding.map((c) => c.system ? c : { system: 'http://terminology.hl7.org/CodeSystem/v2-0069', ...c }) };
+  if (service.text !== undefined) typed.text = service.text;
+  return typed;
 }
 
 /** The event's meaning kept as a tag (HL7 table 0003 event type). */
@@ -91,9 +107,9 @@ function participants(ctx: MapContext, pv1: Segment): EncounterParticipant[] {
 
 function hospitalization(ctx: MapContext, pv1: Segment): Encounter['hospitalization'] | undefined {
   const h: NonNullable<Encounter['hospitalization']> = {};
-  const source = val(pv1, 14);
+  const source = fhirCode(val(pv1, 14));
   if (source) h.admitSource = { coding: [{ system: codeSystemUri('HL70023', ctx.config)!, code: source }] };
-  const disposition = val(pv1, 36);
+  const disposition = fhirCode(val(pv1, 36));
   if (disposition) h.dischargeDisposition = { coding: [{ system: codeSystemUri('HL70112', ctx.config)!, code: disposition }] };
   return Object.keys(h).length ? h : undefined;
 }

@@ -14,8 +14,12 @@ export interface ObxValue {
   components: ObservationComponent[];
   /** The number, for triage thresholds (NM, and SN without a range). */
   quantity?: Quantity;
-  /** A short rendering for the notification text. */
-  display: string;
+  /**
+   * A short rendering for the notification text; absent for a quantity, whose rendering is
+   * quantityText(quantity), made only for the few results a notification names (number -> text
+   * for every OBX was a visible cost, issue 3 profile).
+   */
+  display?: string;
   /** ED data, turned into a DocumentReference by the caller. */
   attachment?: Attachment;
 }
@@ -63,7 +67,12 @@ function text(obx: Segment): ObxValue {
     while (comps.length > 1 && comps[comps.length - 1] === '') comps.pop();
     lines.push(comps.join('^'));
   }
-  const s = lines.join('\n');
+  return stringValue(lines.join('\n'));
+}
+
+/** FHIR R4 string: non-empty and not only whitespace (datatypes.html#string); else the value is absent. */
+function stringValue(s: string): ObxValue {
+  if (s.trim() === '') return { value: { dataAbsentReason: { coding: [{ system: DATA_ABSENT, code: 'unknown' }] } }, components: [], display: '(no value)' };
   return { value: { valueString: s }, components: [], display: s.length > 60 ? `${s.slice(0, 57)}...` : s };
 }
 
@@ -74,7 +83,7 @@ function numeric(ctx: MapContext, obx: Segment, index: number, unit: Partial<Qua
     return text(obx);
   }
   const q: Quantity = { value: n, ...unit };
-  return { value: { valueQuantity: q }, components: [], quantity: q, display: quantityText(q) };
+  return { value: { valueQuantity: q }, components: [], quantity: q };
 }
 
 const COMPARATORS = new Set(['<', '<=', '>=', '>']);
@@ -88,7 +97,7 @@ function structuredNumeric(ctx: MapContext, obx: Segment, index: number, unit: P
   const raw = [cmp, val(obx, 5, 2) ?? '', sep, val(obx, 5, 4) ?? ''].join('');
   if (n1 !== undefined && sep === '' && val(obx, 5, 4) === undefined && (cmp === '' || cmp === '=' || COMPARATORS.has(cmp))) {
     const q: Quantity = { value: n1, ...(COMPARATORS.has(cmp) ? { comparator: cmp as Quantity['comparator'] } : {}), ...unit };
-    return { value: { valueQuantity: q }, components: [], quantity: q, display: quantityText(q) };
+    return { value: { valueQuantity: q }, components: [], quantity: q };
   }
   if (n1 !== undefined && n2 !== undefined && sep === '-' && (cmp === '' || cmp === '=')) {
     return { value: { valueRange: { low: { value: n1, ...unit }, high: { value: n2, ...unit } } }, components: [], display: `${raw}${unit.unit ? ` ${unit.unit}` : ''}` };
@@ -97,7 +106,8 @@ function structuredNumeric(ctx: MapContext, obx: Segment, index: number, unit: P
     return { value: { valueRatio: { numerator: { value: n1 }, denominator: { value: n2 } } }, components: [], display: raw };
   }
   warn(ctx, `OBX[${index}]: SN value is not a quantity, range or ratio; kept as text`);
-  return { value: { valueString: raw }, components: [], display: raw };
+  // a blank first repetition (e.g. a stray leading '~') leaves raw empty: keep the whole field as text
+  return raw.trim() === '' ? text(obx) : stringValue(raw);
 }
 
 function coded(ctx: MapContext, obx: Segment, index: number): ObxValue {

@@ -2,10 +2,11 @@
 import type { CodeableConcept, DocumentReference, Observation, ObservationReferenceRange, Quantity, Reference } from 'fhir/r4.js';
 import type { Segment } from '../hl7/index.js';
 import { type Entry, fullUrlFor, keyIdentifier } from './bundle.js';
+import { hashKey } from './ids.js';
 import { INTERPRETATION_DISPLAY, OBSERVATION_STATUS, V3_INTERPRETATION } from './codes.js';
 import { fhirDateTime, type MapContext, warn } from './context.js';
-import { cweToConcept, repCount, val, xcnToReference } from './datatypes.js';
-import { obxValue, readNumber } from './observation-value.js';
+import { cweToConcept, fhirCode, repCount, val, xcnToReference } from './datatypes.js';
+import { obxValue } from './observation-value.js';
 
 export interface ObservationScope {
   /** Business key of the order group (or the message) the OBX belongs to. */
@@ -24,7 +25,8 @@ export interface MappedObservation {
   document?: Entry<DocumentReference>;
   flags: string[];
   quantity?: Quantity;
-  display: string;
+  /** As ObxValue.display: absent when the value is `quantity`. */
+  display?: string;
   label: string;
 }
 
@@ -34,7 +36,8 @@ export function mapObservation(ctx: MapContext, obx: Segment, index: number, occ
   if (!code) warn(ctx, `OBX[${index}]: OBX-3 observation identifier is empty`);
   const key = [...scope.key, 'OBX', val(obx, 3) ?? '', val(obx, 4) ?? '', String(occurrence)];
   const v = obxValue(ctx, obx, index);
-  const o = { resourceType: 'Observation', identifier: [keyIdentifier(key)] } as Observation; // status, code below
+  const hash = hashKey(key);
+  const o = { resourceType: 'Observation', identifier: [keyIdentifier(hash)] } as Observation; // status, code below
   if (scope.basedOn) o.basedOn = [scope.basedOn];
   o.status = OBSERVATION_STATUS[val(obx, 11) ?? ''] ?? 'unknown';
   if (scope.category) o.category = [scope.category];
@@ -57,11 +60,12 @@ export function mapObservation(ctx: MapContext, obx: Segment, index: number, occ
   const range = referenceRange(obx, v.quantity);
   if (range) o.referenceRange = [range];
   if (v.components.length) o.component = v.components;
-  const fullUrl = fullUrlFor('Observation', key);
+  const fullUrl = fullUrlFor('Observation', hash);
   const document = v.attachment ? documentFor(key, v.attachment, scope) : undefined;
   if (document) o.derivedFrom = [{ reference: document.fullUrl }];
   const label = code?.coding?.[0]?.display ?? code?.text ?? code?.coding?.[0]?.code ?? 'Result';
-  const mapped: MappedObservation = { entry: { fullUrl, resource: o, mode: 'upsert', match: o.identifier![0]! }, flags, display: v.display, label };
+  const mapped: MappedObservation = { entry: { fullUrl, resource: o, mode: 'upsert', match: o.identifier![0]! }, flags, label };
+  if (v.display !== undefined) mapped.display = v.display;
   if (document) mapped.document = document;
   if (v.quantity) mapped.quantity = v.quantity;
   return mapped;
@@ -70,7 +74,7 @@ export function mapObservation(ctx: MapContext, obx: Segment, index: number, occ
 function interpretationFlags(obx: Segment): string[] {
   const out: string[] = [];
   for (let r = 0, n = repCount(obx, 8); r < n; r++) {
-    const f = val(obx, 8, 1, 1, r)?.trim();
+    const f = fhirCode(val(obx, 8, 1, 1, r));
     if (f) out.push(f);
   }
   return out;
@@ -105,17 +109,23 @@ function referenceRange(obx: Segment, q: Quantity | undefined): ObservationRefer
   const m = RANGE.exec(text);
   const b = m ? null : BOUND.exec(text);
   if (m) {
-    r.low = limit(readNumber(m[1])!, q);
-    r.high = limit(readNumber(m[2])!, q);
-  } else if (b && (b[1] === '<' || b[1] === '<=')) r.high = limit(readNumber(b[2])!, q);
-  else if (b) r.low = limit(readNumber(b[2])!, q);
+    r.low = limit(finite(m[1]!), q);
+    r.high = limit(finite(m[2]!), q);
+  } else if (b && (b[1] === '<' || b[1] === '<=')) r.high = limit(finite(b[2]!), q);
+  else if (b) r.low = limit(finite(b[2]!), q);
   r.text = text;
   return r;
 }
 
+/** readNumber of a text the patterns above already matched as a number: only the finiteness check left. */
+function finite(text: string): number | undefined {
+  const n = Number(text);
+  return Number.isFinite(n) ? n : undefined;
+}
+
 /** A range limit in the result's unit: value, then unit, system and code (when the result has them). */
-function limit(value: number, q: Quantity | undefined): Quantity {
-  const l: Quantity = { value };
+function limit(value: number | undefined, q: Quantity | undefined): Quantity {
+  const l: Quantity = { value: value! }; // undefined only past Number.MAX_VALUE: then left out of the JSON, as before
   if (q?.unit) l.unit = q.unit;
   if (q?.code) {
     l.system = q.system!;
@@ -125,6 +135,7 @@ function limit(value: number, q: Quantity | undefined): Quantity {
 }
 
 function documentFor(key: readonly string[], attachment: NonNullable<ReturnType<typeof obxValue>['attachment']>, scope: ObservationScope): Entry<DocumentReference> {
-  const d: DocumentReference = { resourceType: 'DocumentReference', identifier: [keyIdentifier([...key, 'ED'])], status: 'current', subject: { reference: scope.patient.fullUrl }, content: [{ attachment }] };
-  return { fullUrl: fullUrlFor('DocumentReference', [...key, 'ED']), resource: d, mode: 'upsert', match: d.identifier![0]! };
+  const hash = hashKey([...key, 'ED']);
+  const d: DocumentReference = { resourceType: 'DocumentReference', identifier: [keyIdentifier(hash)], status: 'current', subject: { reference: scope.patient.fullUrl }, content: [{ attachment }] };
+  return { fullUrl: fullUrlFor('DocumentReference', hash), resource: d, mode: 'upsert', match: d.identifier![0]! };
 }

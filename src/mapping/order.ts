@@ -3,9 +3,10 @@
 import type { DiagnosticReport, Identifier, Reference, ServiceRequest, Specimen } from 'fhir/r4.js';
 import type { Segment } from '../hl7/index.js';
 import { type Entry, fullUrlFor, keyIdentifier } from './bundle.js';
+import { hashKey } from './ids.js';
 import { REPORT_STATUS } from './codes.js';
-import type { MapContext } from './context.js';
-import { cweToConcept, eiToIdentifier, facilitySystem, repCount, systemForAuthority, val, xcnToReference } from './datatypes.js';
+import { fhirDateTime, type MapContext } from './context.js';
+import { cweToConcept, eiToIdentifier, facilitySystem, fhirCode, repCount, systemForAuthority, val, xcnToReference } from './datatypes.js';
 import { toFhirDateTime, toFhirInstant } from './datetime.js';
 import { readNumber } from './observation-value.js';
 import { unitFields } from './units.js';
@@ -30,7 +31,8 @@ export function orderIdentifiers(ctx: MapContext, o: OrderSegments): { identifie
 export function mapServiceRequest(ctx: MapContext, o: OrderSegments, key: string[], ids: Identifier[], patient: Entry, encounter?: Entry): Entry<ServiceRequest> {
   // the conditional update matches the filler number when there is one (the key of the order)
   const main = ids.find((i) => i.type?.coding?.[0]?.code === 'FILL') ?? ids[0];
-  const s = { resourceType: 'ServiceRequest', identifier: ids.length ? ids : [keyIdentifier(key)] } as ServiceRequest; // required below
+  const hash = hashKey(key);
+  const s = { resourceType: 'ServiceRequest', identifier: ids.length ? ids : [keyIdentifier(hash)] } as ServiceRequest; // required below
   const result = val(o.obr, 25);
   s.status = result === 'X' ? 'revoked' : result === 'F' || result === 'C' ? 'completed' : 'active';
   s.intent = 'order';
@@ -38,7 +40,7 @@ export function mapServiceRequest(ctx: MapContext, o: OrderSegments, key: string
   if (code) s.code = code;
   s.subject = { reference: patient.fullUrl };
   if (encounter) s.encounter = { reference: encounter.fullUrl };
-  const authored = toFhirDateTime((o.orc && val(o.orc, 9)) ?? '', ctx.config.timeZone);
+  const authored = fhirDateTime(ctx, (o.orc && val(o.orc, 9)) ?? '');
   if (authored) s.authoredOn = authored;
   const requester = (o.orc && xcnToReference(ctx, o.orc, 12, 0)) ?? xcnToReference(ctx, o.obr, 16, 0);
   if (requester) s.requester = requester;
@@ -49,7 +51,7 @@ export function mapServiceRequest(ctx: MapContext, o: OrderSegments, key: string
   }
   if (reasons.length) s.reasonCode = reasons;
   if (o.notes.length) s.note = o.notes.map((text) => ({ text }));
-  const fullUrl = fullUrlFor('ServiceRequest', key);
+  const fullUrl = fullUrlFor('ServiceRequest', hash);
   return { fullUrl, resource: s, mode: 'upsert', match: main ?? s.identifier![0]! };
 }
 
@@ -65,18 +67,19 @@ export interface ReportInput {
 
 export function mapDiagnosticReport(ctx: MapContext, o: OrderSegments, r: ReportInput): Entry<DiagnosticReport> {
   const tz = ctx.config.timeZone;
-  const d = { resourceType: 'DiagnosticReport', identifier: r.ids.length ? r.ids : [keyIdentifier(r.key)] } as DiagnosticReport; // required below
+  const hash = hashKey(r.key);
+  const d = { resourceType: 'DiagnosticReport', identifier: r.ids.length ? r.ids : [keyIdentifier(hash)] } as DiagnosticReport; // required below
   d.basedOn = [{ reference: r.serviceRequest.fullUrl }];
   d.status = REPORT_STATUS[val(o.obr, 25) ?? ''] ?? 'unknown';
-  const section = val(o.obr, 24);
+  const section = fhirCode(val(o.obr, 24));
   d.category = [section
     ? { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0074', code: section }] }
     : { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0074', code: 'LAB', display: 'Laboratory' }] }];
   d.code = cweToConcept(ctx, o.obr, 4) ?? { text: 'not coded' };
   d.subject = { reference: r.patient.fullUrl };
   if (r.encounter) d.encounter = { reference: r.encounter.fullUrl };
-  const start = toFhirDateTime(val(o.obr, 7) ?? '', tz);
-  const end = toFhirDateTime(val(o.obr, 8) ?? '', tz);
+  const start = fhirDateTime(ctx, val(o.obr, 7) ?? '');
+  const end = fhirDateTime(ctx, val(o.obr, 8) ?? '');
   if (start && end) d.effectivePeriod = { start, end };
   else if (start) d.effectiveDateTime = start;
   const issued = toFhirInstant(val(o.obr, 22) ?? '', tz);
@@ -87,7 +90,7 @@ export function mapDiagnosticReport(ctx: MapContext, o: OrderSegments, r: Report
   if (r.specimens.length) d.specimen = r.specimens;
   if (r.results.length) d.result = r.results;
   const main = r.ids.find((i) => i.type?.coding?.[0]?.code === 'FILL') ?? d.identifier![0]!;
-  return { fullUrl: fullUrlFor('DiagnosticReport', r.key), resource: d, mode: 'upsert', match: main };
+  return { fullUrl: fullUrlFor('DiagnosticReport', hash), resource: d, mode: 'upsert', match: main };
 }
 
 /** OBR-32 principal result interpreter (NDL: CNN in sub-components of component 1). */
@@ -110,7 +113,8 @@ export function mapSpecimen(ctx: MapContext, spm: Segment, index: number, orderK
     const value = val(spm, 2, c, 1);
     if (value) ids.push({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: type }] }, system: systemForAuthority(ctx, val(spm, 2, c, 2), val(spm, 2, c, 3), val(spm, 2, c, 4)) ?? facilitySystem(ctx), value });
   }
-  const s: Specimen = { resourceType: 'Specimen', identifier: ids.length ? ids : [keyIdentifier(key)] };
+  const hash = hashKey(key);
+  const s: Specimen = { resourceType: 'Specimen', identifier: ids.length ? ids : [keyIdentifier(hash)] };
   const type = cweToConcept(ctx, spm, 4);
   if (type) s.type = type;
   s.subject = { reference: patient.fullUrl };
@@ -124,5 +128,5 @@ export function mapSpecimen(ctx: MapContext, spm: Segment, index: number, orderK
   const site = cweToConcept(ctx, spm, 8);
   if (site) collection.bodySite = site;
   if (Object.keys(collection).length) s.collection = collection;
-  return { fullUrl: fullUrlFor('Specimen', key), resource: s, mode: 'upsert', match: s.identifier![0]! };
+  return { fullUrl: fullUrlFor('Specimen', hash), resource: s, mode: 'upsert', match: s.identifier![0]! };
 }

@@ -4,12 +4,11 @@ import type { Reference } from 'fhir/r4.js';
 import { type MappingResult, assemble, defined } from './assemble.js';
 import type { Entry } from './bundle.js';
 import { mapAsk } from './communication-request.js';
-import type { MapContext } from './context.js';
+import { fhirDateTime, type MapContext } from './context.js';
 import { val } from './datatypes.js';
-import { toFhirDateTime } from './datetime.js';
 import { mapEncounter } from './encounter.js';
 import { MappingError } from './errors.js';
-import { mapDiagnosticReport, mapServiceRequest, mapSpecimen, orderIdentifiers } from './order.js';
+import { mapDiagnosticReport, mapServiceRequest, mapSpecimen, orderIdentifiers, type OrderSegments } from './order.js';
 import { mapPatient } from './patient.js';
 import { type FlaggedResult, mapResults, observationEntries, refTo, resultText } from './results.js';
 import { combine, type Triage, type TriageHit } from './triage.js';
@@ -72,7 +71,8 @@ function mapOrder(ctx: MapContext, group: OrderGroup, patient: Entry, encounter:
     entries.push(...observationEntries(observations));
     return { hits: ask(ctx, ['results', String(group.index)], flagged, patient, encounter, [], entries) };
   }
-  const o = { ...(group.orc ? { orc: group.orc } : {}), obr: group.obr, index: group.index, notes: group.notes };
+  const o: OrderSegments = { obr: group.obr, index: group.index, notes: group.notes };
+  if (group.orc) o.orc = group.orc;
   const { identifiers, key } = orderIdentifiers(ctx, o);
   const sr = mapServiceRequest(ctx, o, key, identifiers, patient, encounter);
   entries.push(sr);
@@ -83,7 +83,7 @@ function mapOrder(ctx: MapContext, group: OrderGroup, patient: Entry, encounter:
     return mapSpecimen(ctx, s.spm, s.index, key, patient);
   });
   entries.push(...specimens);
-  const effective = toFhirDateTime(val(group.obr, 7) ?? '', ctx.config.timeZone);
+  const effective = fhirDateTime(ctx, val(group.obr, 7) ?? '');
   const { observations, flagged } = mapResults(ctx, group.results, {
     key, patient, ...(encounter ? { encounter } : {}), ...(specimens[0] ? { specimen: refTo(specimens[0]) } : {}),
     basedOn: refTo(sr), ...(effective ? { effective } : {}), category: LAB,
@@ -102,7 +102,7 @@ function ask(ctx: MapContext, key: readonly string[], flagged: readonly FlaggedR
   const triage: Triage | null = combine(ctx.config, hits);
   if (!triage) return hits;
   const top = flagged.filter((f) => f.hits.some((h) => h.category === triage.category || h.priority === triage.priority));
-  const authoredOn = toFhirDateTime(ctx.message.header.dateTime, ctx.config.timeZone);
+  const authoredOn = fhirDateTime(ctx, ctx.message.header.dateTime);
   entries.push(mapAsk(ctx.config, {
     key: [...key, ctx.message.header.controlId], triage, text: resultText(triage.category, top.length ? top : flagged),
     subject: refTo(patient), about: [...flagged.map((f) => refTo(f.obs.entry)), ...also],

@@ -3,6 +3,7 @@ import { urnSegment } from './bundle.js';
 import type { Identifier, Patient, PatientContact } from 'fhir/r4.js';
 import type { Segment } from '../hl7/index.js';
 import { type Entry, fullUrlFor, keyIdentifier } from './bundle.js';
+import { hashKey } from './ids.js';
 import { GENDER } from './codes.js';
 import { type MapContext, warn } from './context.js';
 import { cweToConcept, cxToIdentifier, repCount, val, xadToAddress, xpnToName, xtnToContactPoint } from './datatypes.js';
@@ -47,12 +48,16 @@ export function mapPatient(ctx: MapContext, pid: Segment, pidIndex: number, nk1:
   const match = matchIdentifier(identifier);
   const key = match ? ['Patient', match.system ?? '', match.value ?? ''] : ['Patient', ctx.sender, ctx.message.header.controlId, String(pidIndex)];
   if (!match) warn(ctx, `PID[${pidIndex}]: no patient identifier; the Patient is matched on a message key`);
-  p.identifier = identifier.length ? identifier : [keyIdentifier(key)];
+  const hash = hashKey(key);
+  p.identifier = identifier.length ? identifier : [keyIdentifier(hash)];
   const names = each(pid, 5, (r) => xpnToName(pid, 5, r));
   if (names.length) p.name = names;
   const telecom = [
     ...each(pid, 13, (r) => xtnToContactPoint(pid, 13, r)),
-    ...each(pid, 14, (r) => xtnToContactPoint(pid, 14, r)).map((t) => ({ ...t, use: t.use ?? ('work' as const) })),
+    ...each(pid, 14, (r) => xtnToContactPoint(pid, 14, r)).map((t) => {
+      t.use ??= 'work'; // a fresh ContactPoint; `use` stays last, as the spread wrote it
+      return t;
+    }),
   ];
   if (telecom.length) p.telecom = telecom;
   const gender = GENDER[val(pid, 8) ?? ''];
@@ -71,7 +76,7 @@ export function mapPatient(ctx: MapContext, pid: Segment, pidIndex: number, nk1:
   if (contacts.length) p.contact = contacts;
   const language = cweToConcept(ctx, pid, 15);
   if (language) p.communication = [{ language }];
-  return { fullUrl: fullUrlFor('Patient', key), resource: p, mode, match: p.identifier.find((i) => i === match) ?? p.identifier[0]! };
+  return { fullUrl: fullUrlFor('Patient', hash), resource: p, mode, match: p.identifier.find((i) => i === match) ?? p.identifier[0]! };
 }
 
 function deceased(ctx: MapContext, pid: Segment, p: Patient): void {

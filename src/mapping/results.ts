@@ -4,6 +4,7 @@ import type { Reference } from 'fhir/r4.js';
 import type { Entry } from './bundle.js';
 import type { MapContext } from './context.js';
 import { type MappedObservation, mapObservation, type ObservationScope } from './observation.js';
+import { quantityText } from './observation-value.js';
 import { type TriageHit, triageResult } from './triage.js';
 import type { ResultSegment } from './walk.js';
 
@@ -47,7 +48,7 @@ export function resultText(category: string, flagged: readonly FlaggedResult[]):
     const name = hits.find((h) => h.label)?.label ?? obs.label;
     const label = name.length > 40 ? `${name.slice(0, 37)}...` : name;
     const flags = obs.flags.length ? ` (${obs.flags.join(',')})` : '';
-    return `${label} ${obs.display}${flags}`;
+    return `${label} ${obs.display ?? (obs.quantity ? quantityText(obs.quantity) : '')}${flags}`;
   });
   const more = flagged.length > 3 ? `; and ${flagged.length - 3} more` : '';
   return `${TITLES[category] ?? 'Result'}: ${items.join('; ')}${more}`;

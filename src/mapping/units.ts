@@ -16,6 +16,8 @@ const COMMON_UCUM = [
   '/min', '{beats}/min', 'kg/m2', 'ng/mL/h', 'mg/g', '[pH]', 'mm2', 'cm2', 'm2', 'kPa', 'Pa', 'mbar', 'umol/(L.min)',
 ];
 const BY_LOWER = new Map(COMMON_UCUM.map((u) => [u.toLowerCase(), u]));
+/** COMMON_UCUM as a set: every OBX with a unit asks (an array search was ~80 string compares). */
+const EXACT = new Set(COMMON_UCUM);
 // well-known non-UCUM spellings of UCUM units
 const ALIASES: Readonly<Record<string, string>> = {
   'µmol/l': 'umol/L', 'μmol/l': 'umol/L', 'µg/l': 'ug/L', 'µg/dl': 'ug/dL', 'µg/ml': 'ug/mL', 'mcg/dl': 'ug/dL',
@@ -35,7 +37,7 @@ export function unitFields(text: string | undefined, system: string | undefined,
 
 /** The UCUM code of a unit text, when it is one of the known lab units. */
 export function ucumCode(text: string): string | undefined {
-  if (BY_LOWER.has(text.toLowerCase()) && COMMON_UCUM.includes(text)) return text;
+  if (EXACT.has(text)) return text;
   const lower = text.toLowerCase();
   return ALIASES[lower] ?? BY_LOWER.get(lower);
 }
