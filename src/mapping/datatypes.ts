@@ -7,14 +7,38 @@ import { HL7_NULL, type Segment } from '../hl7/index.js';
 import { CANONICAL_OIDS, codeSystemUri, IDENTIFIER_TYPES, NAME_USE } from './codes.js';
 import type { MapContext } from './context.js';
 
+/**
+ * HL7_NULL bound once in this module: val() runs ~25 times per OBX, and each read of the imported
+ * constant went through two live-binding getters of the module loader (tsx; issue 3 profile).
+ */
+const NULL = HL7_NULL;
+
 /** Decoded value, with "" (explicit null) and whitespace-only read as absent. */
 export function val(seg: Segment, n: number, c = 1, s = 1, rep = 0): string | undefined {
-  const v = seg.value(n, c, s, rep);
-  if (v === '' || v === HL7_NULL) return undefined;
+  return present(seg.value(n, c, s, rep));
+}
+
+/** A decoded value as val() reads it: "" (explicit null) and whitespace-only are absent. */
+export function present(v: string | undefined): string | undefined {
+  if (v === undefined || v === '' || v === NULL) return undefined;
   // a value that starts with a visible ASCII character is not blank: skips a trim on most reads
   const first = v.charCodeAt(0);
   if (first > 0x20 && first < 0x7f) return v;
   return v.trim() === '' ? undefined : v;
+}
+
+/** One repetition of a composite field as val() reads it: [c - 1] is val(seg, n, c, 1, rep). */
+export type FieldValues = readonly (string | undefined)[];
+
+/** val(seg, n, c, 1, rep) of every component c, from one split of the field (Segment.componentValues). */
+export function fieldValues(seg: Segment, n: number, rep = 0): FieldValues {
+  return presentAll(seg.componentValues(n, rep));
+}
+
+/** present() of every decoded component, in place: the array becomes FieldValues. */
+export function presentAll(comps: (string | undefined)[]): FieldValues {
+  for (let c = 0; c < comps.length; c++) comps[c] = present(comps[c]);
+  return comps;
 }
 
 /**
@@ -23,8 +47,18 @@ export function val(seg: Segment, n: number, c = 1, s = 1, rep = 0): string | un
  */
 export function fhirCode(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
+  if (visibleAscii(raw)) return raw; // most codes (LOINC, flags): the pattern below would match
   const c = /^\S+( \S+)*$/.test(raw) ? raw : raw.trim().replace(/\s+/g, ' ');
   return c === '' ? undefined : c;
+}
+
+/** Non-empty and only visible ASCII (0x21-0x7e): no whitespace at all, so already a FHIR code. */
+function visibleAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return s.length > 0;
 }
 
 export function repCount(seg: Segment, n: number): number {
@@ -161,21 +195,26 @@ const CWE_TRIPLETS = [[1, 7], [4, 8]] as const;
 /** CWE/CE/CNE (triplets 1-3 and 4-6, 7/8 versions, 9 original text) -> CodeableConcept. */
 export function cweToConcept(ctx: MapContext, seg: Segment, n: number, rep = 0): CodeableConcept | undefined {
   if (!seg.has(n)) return undefined; // an empty field (OBX-17 mostly is) has no component to read
+  return conceptOf(ctx, fieldValues(seg, n, rep));
+}
+
+/** cweToConcept of a field already read: v is fieldValues of the CWE. */
+export function conceptOf(ctx: MapContext, v: FieldValues): CodeableConcept | undefined {
   const coding: Coding[] = [];
   for (const [c, vc] of CWE_TRIPLETS) {
-    const code = fhirCode(val(seg, n, c, 1, rep));
-    const display = val(seg, n, c + 1, 1, rep);
+    const code = fhirCode(v[c - 1]);
     if (!code) continue;
+    const display = v[c];
     const one: Coding = {};
-    const system = codeSystemUri(val(seg, n, c + 2, 1, rep) ?? '', ctx.config);
+    const system = codeSystemUri(v[c + 1] ?? '', ctx.config);
     if (system) one.system = system;
-    const version = val(seg, n, vc, 1, rep);
+    const version = v[vc - 1];
     if (version && system) one.version = version;
     one.code = code;
     if (display) one.display = display;
     coding.push(one);
   }
-  const text = val(seg, n, 9, 1, rep) ?? val(seg, n, 2, 1, rep) ?? val(seg, n, 5, 1, rep);
+  const text = v[8] ?? v[1] ?? v[4];
   if (!coding.length && !text) return undefined;
   const cc: CodeableConcept = {};
   if (coding.length) cc.coding = coding;

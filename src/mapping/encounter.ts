@@ -114,10 +114,14 @@ function hospitalization(ctx: MapContext, pv1: Segment): Encounter['hospitalizat
   return Object.keys(h).length ? h : undefined;
 }
 
+/** A location named, not created. A function, not a closure per call: tsx names each one (walk.ts). */
+function loc(text: string): Reference {
+  return { display: text };
+}
+
 /** PV1-3 (current) and, on a transfer, PV1-6 (prior) -> location history. */
 function locations(pv1: Segment, status: Encounter['status'], event: string | undefined, at: string | undefined): EncounterLocation[] {
   const out: EncounterLocation[] = [];
-  const loc = (text: string): Reference => ({ display: text });
   const prior = locationText(pv1, 6);
   if (prior && (event === 'A02' || event === 'A12')) {
     out.push({ location: loc(prior), status: 'completed', ...(at ? { period: { end: at } } : {}) });

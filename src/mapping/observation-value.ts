@@ -4,8 +4,10 @@ import type { Attachment, CodeableConcept, Observation, ObservationComponent, Qu
 import type { Segment } from '../hl7/index.js';
 import type { MapContext } from './context.js';
 import { warn } from './context.js';
-import { cweToConcept, repCount, val } from './datatypes.js';
+import { conceptOf, cweToConcept, repCount, val } from './datatypes.js';
+import type { ObxFields } from './obx-fields.js';
 import { toFhirDate, toFhirDateTime } from './datetime.js';
+import { parseDecimal } from './decimal.js';
 import { unitFields } from './units.js';
 
 export interface ObxValue {
@@ -24,39 +26,39 @@ export interface ObxValue {
   attachment?: Attachment;
 }
 
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)$/;
 const DATA_ABSENT = 'http://terminology.hl7.org/CodeSystem/data-absent-reason';
 
 /** FHIR decimal from an HL7 NM, or undefined when it is not a number. */
 export function readNumber(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  const t = text.trim();
-  if (!NUMBER.test(t)) return undefined;
-  const n = Number(t);
-  return Number.isFinite(n) ? n : undefined;
+  const n = parseDecimal(text.trim()); // undefined unless /^[+-]?(\d+\.?\d*|\.\d+)$/
+  return n !== undefined && Number.isFinite(n) ? n : undefined;
 }
 
-export function obxValue(ctx: MapContext, obx: Segment, index: number): ObxValue {
-  const type = (val(obx, 2) ?? '').toUpperCase();
-  const unit = unitFields(val(obx, 6, 1) ?? val(obx, 6, 2), val(obx, 6, 3), ctx.config);
-  if (!obx.has(5) || (val(obx, 5) === undefined && repCount(obx, 5) === 1 && obx.components(5).every((c) => c.trim() === '' || c === '""'))) {
-    const status = val(obx, 11);
-    const code = status === 'X' ? 'not-performed' : 'unknown';
+export function obxValue(ctx: MapContext, f: ObxFields, index: number): ObxValue {
+  const obx = f.seg;
+  if (!obx.has(5) || (f.value === undefined && repCount(obx, 5) === 1 && obx.components(5).every((c) => c.trim() === '' || c === '""'))) {
+    const code = f.status === 'X' ? 'not-performed' : 'unknown';
     return { value: { dataAbsentReason: { coding: [{ system: DATA_ABSENT, code }] } }, components: [], display: '(no value)' };
   }
-  switch (type) {
-    case 'NM': return numeric(ctx, obx, index, unit);
-    case 'SN': return structuredNumeric(ctx, obx, index, unit);
-    case 'CE': case 'CWE': case 'CNE': case 'CF': return coded(ctx, obx, index);
-    case 'DT': return dated(ctx, obx, index, true);
-    case 'TS': case 'DTM': return dated(ctx, obx, index, false);
-    case 'TM': return timed(ctx, obx, index);
+  switch (f.type) {
+    case 'NM': return numeric(ctx, f, index);
+    case 'SN': return structuredNumeric(ctx, obx, index, units(ctx, f));
+    case 'CE': case 'CWE': case 'CNE': case 'CF': return coded(ctx, f, index);
+    case 'DT': return dated(ctx, f, index, true);
+    case 'TS': case 'DTM': return dated(ctx, f, index, false);
+    case 'TM': return timed(ctx, f, index);
     case 'ED': return encapsulated(ctx, obx, index);
     case 'ST': case 'TX': case 'FT': return text(obx);
     default:
-      warn(ctx, `OBX[${index}]: value type '${type.slice(0, 8) || '(none)'}' kept as text`);
+      warn(ctx, `OBX[${index}]: value type '${f.type.slice(0, 8) || '(none)'}' kept as text`);
       return text(obx);
   }
+}
+
+/** OBX-6 (text, or name when the text is empty; coding system) -> Quantity unit fields. */
+function units(ctx: MapContext, f: ObxFields): Partial<Quantity> {
+  return unitFields(f.units[0] ?? f.units[1], f.units[2], ctx.config);
 }
 
 function text(obx: Segment): ObxValue {
@@ -76,13 +78,18 @@ function stringValue(s: string): ObxValue {
   return { value: { valueString: s }, components: [], display: s.length > 60 ? `${s.slice(0, 57)}...` : s };
 }
 
-function numeric(ctx: MapContext, obx: Segment, index: number, unit: Partial<Quantity>): ObxValue {
-  const n = readNumber(val(obx, 5));
+function numeric(ctx: MapContext, f: ObxFields, index: number): ObxValue {
+  const n = readNumber(f.value);
   if (n === undefined) {
     warn(ctx, `OBX[${index}]: NM value is not a number; kept as text`);
-    return text(obx);
+    return text(f.seg);
   }
-  const q: Quantity = { value: n, ...unit };
+  const q: Quantity = { value: n };
+  // property by property, in unitFields' order: `{ value, ...unit }` was a visible cost per OBX
+  const unit = units(ctx, f);
+  if (unit.unit !== undefined) q.unit = unit.unit;
+  if (unit.system !== undefined) q.system = unit.system;
+  if (unit.code !== undefined) q.code = unit.code;
   return { value: { valueQuantity: q }, components: [], quantity: q };
 }
 
@@ -110,7 +117,8 @@ function structuredNumeric(ctx: MapContext, obx: Segment, index: number, unit: P
   return raw.trim() === '' ? text(obx) : stringValue(raw);
 }
 
-function coded(ctx: MapContext, obx: Segment, index: number): ObxValue {
+function coded(ctx: MapContext, f: ObxFields, index: number): ObxValue {
+  const obx = f.seg;
   const concepts: CodeableConcept[] = [];
   for (let r = 0, n = repCount(obx, 5); r < n; r++) {
     const cc = cweToConcept(ctx, obx, 5, r);
@@ -118,27 +126,27 @@ function coded(ctx: MapContext, obx: Segment, index: number): ObxValue {
   }
   const [first, ...rest] = concepts;
   if (!first) return text(obx);
-  const code = cweToConcept(ctx, obx, 3) ?? { text: `OBX-3 of OBX[${index}]` };
+  const code = conceptOf(ctx, f.id) ?? { text: `OBX-3 of OBX[${index}]` };
   const components = rest.map((cc) => ({ code, valueCodeableConcept: cc }));
   const display = first.text ?? first.coding?.[0]?.display ?? first.coding?.[0]?.code ?? '';
   return { value: { valueCodeableConcept: first }, components, display };
 }
 
-function dated(ctx: MapContext, obx: Segment, index: number, dateOnly: boolean): ObxValue {
-  const raw = val(obx, 5) ?? '';
+function dated(ctx: MapContext, f: ObxFields, index: number, dateOnly: boolean): ObxValue {
+  const raw = f.value ?? '';
   const v = dateOnly ? toFhirDate(raw) : toFhirDateTime(raw, ctx.config.timeZone);
   if (!v) {
     warn(ctx, `OBX[${index}]: ${dateOnly ? 'DT' : 'DTM'} value is not a valid date; kept as text`);
-    return text(obx);
+    return text(f.seg);
   }
   return { value: { valueDateTime: v }, components: [], display: v };
 }
 
-function timed(ctx: MapContext, obx: Segment, index: number): ObxValue {
-  const m = /^(\d{2})(\d{2})?(\d{2})?/.exec(val(obx, 5) ?? '');
+function timed(ctx: MapContext, f: ObxFields, index: number): ObxValue {
+  const m = /^(\d{2})(\d{2})?(\d{2})?/.exec(f.value ?? '');
   if (!m || +m[1]! > 23 || +(m[2] ?? 0) > 59 || +(m[3] ?? 0) > 59) {
     warn(ctx, `OBX[${index}]: TM value is not a valid time; kept as text`);
-    return text(obx);
+    return text(f.seg);
   }
   const t = `${m[1]}:${m[2] ?? '00'}:${m[3] ?? '00'}`;
   return { value: { valueTime: t }, components: [], display: t };

@@ -5,8 +5,10 @@ import { type Entry, fullUrlFor, keyIdentifier } from './bundle.js';
 import { hashKey } from './ids.js';
 import { INTERPRETATION_DISPLAY, OBSERVATION_STATUS, V3_INTERPRETATION } from './codes.js';
 import { fhirDateTime, type MapContext, warn } from './context.js';
-import { cweToConcept, fhirCode, repCount, val, xcnToReference } from './datatypes.js';
-import { obxValue } from './observation-value.js';
+import { conceptOf, cweToConcept, fhirCode, repCount, val, xcnToReference } from './datatypes.js';
+import type { ObxFields } from './obx-fields.js';
+import { parseDecimal } from './decimal.js';
+import { obxValue, type ObxValue } from './observation-value.js';
 
 export interface ObservationScope {
   /** Business key of the order group (or the message) the OBX belongs to. */
@@ -30,25 +32,26 @@ export interface MappedObservation {
   label: string;
 }
 
-/** notes: the NTE texts that follow this OBX. */
-export function mapObservation(ctx: MapContext, obx: Segment, index: number, occurrence: number, scope: ObservationScope, notes: readonly string[]): MappedObservation {
-  const code = cweToConcept(ctx, obx, 3);
+/** f: the OBX, read (readObx); notes: the NTE texts that follow it. */
+export function mapObservation(ctx: MapContext, f: ObxFields, index: number, occurrence: number, scope: ObservationScope, notes: readonly string[]): MappedObservation {
+  const obx = f.seg;
+  const code = conceptOf(ctx, f.id);
   if (!code) warn(ctx, `OBX[${index}]: OBX-3 observation identifier is empty`);
-  const key = [...scope.key, 'OBX', val(obx, 3) ?? '', val(obx, 4) ?? '', String(occurrence)];
-  const v = obxValue(ctx, obx, index);
+  const key = [...scope.key, 'OBX', f.id[0] ?? '', f.subId ?? '', String(occurrence)];
+  const v = obxValue(ctx, f, index);
   const hash = hashKey(key);
   const o = { resourceType: 'Observation', identifier: [keyIdentifier(hash)] } as Observation; // status, code below
   if (scope.basedOn) o.basedOn = [scope.basedOn];
-  o.status = OBSERVATION_STATUS[val(obx, 11) ?? ''] ?? 'unknown';
+  o.status = OBSERVATION_STATUS[f.status ?? ''] ?? 'unknown';
   if (scope.category) o.category = [scope.category];
   o.code = code ?? { text: 'not coded' };
   o.subject = { reference: scope.patient.fullUrl };
   if (scope.encounter) o.encounter = { reference: scope.encounter.fullUrl };
-  const effective = fhirDateTime(ctx, val(obx, 14) ?? '') ?? scope.effective;
+  const effective = fhirDateTime(ctx, f.time ?? '') ?? scope.effective;
   if (effective) o.effectiveDateTime = effective;
   const performer = responsibleObservers(ctx, obx);
-  const organization = val(obx, 23); // OBX-23 performing organization name (XON-1), a logical reference
-  if (organization) performer.push({ type: 'Organization', display: organization });
+  // OBX-23 performing organization name (XON-1), a logical reference
+  if (f.organization) performer.push({ type: 'Organization', display: f.organization });
   if (performer.length) o.performer = performer;
   Object.assign(o, v.value);
   const flags = interpretationFlags(obx);
@@ -57,18 +60,22 @@ export function mapObservation(ctx: MapContext, obx: Segment, index: number, occ
   const method = cweToConcept(ctx, obx, 17);
   if (method) o.method = method;
   if (scope.specimen) o.specimen = scope.specimen;
-  const range = referenceRange(obx, v.quantity);
+  const range = referenceRange(f.range, v.quantity);
   if (range) o.referenceRange = [range];
   if (v.components.length) o.component = v.components;
-  const fullUrl = fullUrlFor('Observation', hash);
   const document = v.attachment ? documentFor(key, v.attachment, scope) : undefined;
   if (document) o.derivedFrom = [{ reference: document.fullUrl }];
+  return mapped(o, fullUrlFor('Observation', hash), v, flags, code, document);
+}
+
+/** The Observation's entry, with what triage and the notification text read of it. */
+function mapped(o: Observation, fullUrl: string, v: ObxValue, flags: string[], code: CodeableConcept | undefined, document: Entry<DocumentReference> | undefined): MappedObservation {
   const label = code?.coding?.[0]?.display ?? code?.text ?? code?.coding?.[0]?.code ?? 'Result';
-  const mapped: MappedObservation = { entry: { fullUrl, resource: o, mode: 'upsert', match: o.identifier![0]! }, flags, label };
-  if (v.display !== undefined) mapped.display = v.display;
-  if (document) mapped.document = document;
-  if (v.quantity) mapped.quantity = v.quantity;
-  return mapped;
+  const m: MappedObservation = { entry: { fullUrl, resource: o, mode: 'upsert', match: o.identifier![0]! }, flags, label };
+  if (v.display !== undefined) m.display = v.display;
+  if (document) m.document = document;
+  if (v.quantity) m.quantity = v.quantity;
+  return m;
 }
 
 function interpretationFlags(obx: Segment): string[] {
@@ -102,8 +109,7 @@ const RANGE = /^\s*(-?\d+(?:\.\d+)?)\s*(?:-|–|_|to)\s*(-?\d+(?:\.\d+)?)\s*$/;
 const BOUND = /^\s*(<=|>=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$/;
 
 /** OBX-7 -> referenceRange: low/high when the text is a plain range or bound; the text always kept. */
-function referenceRange(obx: Segment, q: Quantity | undefined): ObservationReferenceRange | undefined {
-  const text = val(obx, 7);
+function referenceRange(text: string | undefined, q: Quantity | undefined): ObservationReferenceRange | undefined {
   if (!text) return undefined;
   const r: ObservationReferenceRange = {};
   const m = RANGE.exec(text);
@@ -119,7 +125,7 @@ function referenceRange(obx: Segment, q: Quantity | undefined): ObservationRefer
 
 /** readNumber of a text the patterns above already matched as a number: only the finiteness check left. */
 function finite(text: string): number | undefined {
-  const n = Number(text);
+  const n = parseDecimal(text)!; // a decimal: the patterns matched it
   return Number.isFinite(n) ? n : undefined;
 }
 

@@ -5,6 +5,7 @@ import type { Entry } from './bundle.js';
 import type { MapContext } from './context.js';
 import { type MappedObservation, mapObservation, type ObservationScope } from './observation.js';
 import { quantityText } from './observation-value.js';
+import { readObx } from './obx-fields.js';
 import { type TriageHit, triageResult } from './triage.js';
 import type { ResultSegment } from './walk.js';
 
@@ -16,10 +17,10 @@ export function mapResults(ctx: MapContext, results: readonly ResultSegment[], s
   const flagged: FlaggedResult[] = [];
   for (const r of results) {
     // a repeated OBX-3/OBX-4 pair in one order gets its occurrence number in its key
-    const pair = `${r.obx.value(3)}|${r.obx.value(4)}`;
-    const occurrence = seen.get(pair) ?? 0;
-    seen.set(pair, occurrence + 1);
-    const obs = mapObservation(ctx, r.obx, r.index, occurrence, scope, r.notes);
+    const fields = readObx(r.obx);
+    const occurrence = seen.get(fields.pair) ?? 0;
+    seen.set(fields.pair, occurrence + 1);
+    const obs = mapObservation(ctx, fields, r.index, occurrence, scope, r.notes);
     observations.push(obs);
     ctx.report.mapped.push({ segment: 'OBX', index: r.index, to: obs.document ? ['Observation', 'DocumentReference'] : ['Observation'] });
     const codings = obs.entry.resource.code.coding ?? [];

@@ -18,6 +18,12 @@ export function noteText(nte: Segment): string | undefined {
   return t === '' || t === '""' ? undefined : t;
 }
 
+// a function, not a closure made per segment: the bench's loader (tsx, keepNames) names every
+// `const f = () => ...` with Object.defineProperty, which was ~6% of mapping an ORU (issue 3 profile)
+function ignore(report: MapContext['report'], segment: string, index: number, reason: string): void {
+  report.ignored.push({ segment, index, reason });
+}
+
 export function walk(ctx: MapContext): Walk {
   const out: Walk = { patients: [] };
   let patient: PatientBlock | undefined;
@@ -27,7 +33,6 @@ export function walk(ctx: MapContext): Walk {
   const segments = ctx.message.segments;
   for (let i = 1; i < segments.length; i++) {
     const seg = segments[i]!;
-    const ignore = (reason: string) => report.ignored.push({ segment: seg.name, index: i, reason });
     switch (seg.name) {
       case 'EVN': out.evn = seg; last = undefined; break;
       case 'PID':
@@ -35,10 +40,10 @@ export function walk(ctx: MapContext): Walk {
         out.patients.push(patient);
         group = undefined; last = undefined;
         break;
-      case 'NK1': if (patient) patient.nk1.push(seg); else ignore('NK1 before any PID'); break;
-      case 'PV1': if (patient && !patient.pv1) patient.pv1 = { seg, index: i }; else ignore(patient ? 'second PV1 for one patient' : 'PV1 before any PID'); break;
+      case 'NK1': if (patient) patient.nk1.push(seg); else ignore(report, seg.name, i, 'NK1 before any PID'); break;
+      case 'PV1': if (patient && !patient.pv1) patient.pv1 = { seg, index: i }; else ignore(report, seg.name, i, patient ? 'second PV1 for one patient' : 'PV1 before any PID'); break;
       case 'ORC': case 'OBR': {
-        if (!patient) { ignore(`${seg.name} before any PID`); break; }
+        if (!patient) { ignore(report, seg.name, i, `${seg.name} before any PID`); break; }
         const joins = seg.name === 'OBR' && group !== undefined && group.orc !== undefined && group.obr === undefined;
         if (!joins) { group = { index: i, notes: [], results: [], specimens: [] }; patient.groups.push(group); }
         if (seg.name === 'ORC') group!.orc = seg; else group!.obr = seg;
@@ -46,23 +51,23 @@ export function walk(ctx: MapContext): Walk {
         break;
       }
       case 'OBX': {
-        if (!patient) { ignore('OBX before any PID'); break; }
+        if (!patient) { ignore(report, seg.name, i, 'OBX before any PID'); break; }
         const r: ResultSegment = { obx: seg, index: i, notes: [] };
         (group ? group.results : patient.results).push(r);
         last = { notes: r.notes, name: 'OBX' };
         break;
       }
-      case 'SPM': if (group) group.specimens.push({ spm: seg, index: i }); else ignore('SPM outside an order'); break;
+      case 'SPM': if (group) group.specimens.push({ spm: seg, index: i }); else ignore(report, seg.name, i, 'SPM outside an order'); break;
       case 'NTE': {
         const text = noteText(seg);
-        if (!last) ignore('NTE that follows no order or result (patient or message notes are not mapped)');
-        else if (!text) ignore('empty NTE');
+        if (!last) ignore(report, seg.name, i, 'NTE that follows no order or result (patient or message notes are not mapped)');
+        else if (!text) ignore(report, seg.name, i, 'empty NTE');
         else { last.notes.push(text); report.mapped.push({ segment: 'NTE', index: i, to: [last.name === 'OBX' ? 'Observation.note' : 'ServiceRequest.note'] }); }
         break;
       }
       default: {
         const reason = IGNORED_SEGMENTS[seg.name];
-        if (reason) ignore(reason);
+        if (reason) ignore(report, seg.name, i, reason);
         else report.unknown.push({ segment: seg.name, index: i });
       }
     }
