@@ -24,6 +24,8 @@ export const configSchema = z.object({
   MLLP_TLS_CA: z.string().optional(),
   /** Largest POST /hl7 body, bytes (same limit as an MLLP frame by default). */
   HTTP_MAX_BODY_BYTES: positive.default(1024 * 1024),
+  /** Refused inputs kept for inspection (the newest); older ones are deleted. */
+  REJECTED_MAX_ROWS: positive.default(100_000),
   DATABASE_URL: z.string().url().optional(),
   DATA_DIR: z.string().default('./data'),
   /** Port of the embedded PostgreSQL; 0 = pick a free one on first start and keep it. */

@@ -22,6 +22,8 @@ export interface Hl7IntakeDeps {
   appName: string;
   /** where enhanced-mode application ACKs are sent from once the message is processed */
   appAcks?: AppAckRouter;
+  /** most refused inputs kept (default REJECTED_MAX_ROWS) */
+  rejectedMaxRows?: number;
   now?: () => Date;
 }
 
@@ -40,6 +42,14 @@ export interface IntakeResult {
   /** inbox ids of the stored messages (new or original) */
   ids: string[];
 }
+
+/**
+ * Refused input kept for inspection: the newest 100,000 by default (REJECTED_MAX_ROWS; typically
+ * ~1 KiB each, an oversize frame keeps only its first 8 KiB), so a misbehaving peer cannot fill the
+ * disk. Trimmed every 1,000 rows (every tenth of the cap when that is smaller).
+ */
+export const REJECTED_MAX_ROWS = 100_000;
+const REJECTED_TRIM_EVERY = 1_000;
 
 /** MSH-10 of our ACKs: 20 characters, the length v2.3-v2.5 allow for MSH-10. */
 export const newAckControlId = () => randomUUID().replace(/-/g, '').slice(0, 20);
@@ -122,8 +132,12 @@ export class Hl7Intake {
     const ack = encodeHl7(ackText, message?.charset ?? '');
     this.deps.metrics.rejected.inc({ source: ctx.source, type: message ? typeLabel(message) : 'unreadable', code: err.code });
     try {
-      await this.deps.sql`INSERT INTO rejected (source, peer, control_id, error_code, reason, raw, ack)
-        VALUES (${ctx.source}, ${ctx.peer}, ${header.controlId || null}, ${err.code}, ${err.message}, ${raw}, ${ack})`;
+      // the RETURNING id drives the cap: every REJECTED_TRIM_EVERY rows, the oldest beyond the cap go
+      const [row] = await this.deps.sql<{ id: string }[]>`INSERT INTO rejected (source, peer, control_id, error_code, reason, raw, ack)
+        VALUES (${ctx.source}, ${ctx.peer}, ${header.controlId || null}, ${err.code}, ${err.message}, ${raw}, ${ack}) RETURNING id::text`;
+      const keep = this.deps.rejectedMaxRows ?? REJECTED_MAX_ROWS;
+      const every = Math.max(1, Math.min(REJECTED_TRIM_EVERY, Math.floor(keep / 10)));
+      if (row && Number(row.id) % every === 0) await this.deps.sql`DELETE FROM rejected WHERE id <= ${Number(row.id) - keep}`;
     } catch (se) {
       this.deps.log.error('rejected_write_failed', { source: ctx.source, errorCode: (se as { code?: string }).code });
     }
