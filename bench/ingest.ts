@@ -111,16 +111,20 @@ async function onServer(label: string, adminUrl: string): Promise<void> {
   console.log(`\n### ${label}  (${SECONDS}s per run; ORU^R01 ${TEMPLATE.length} bytes)`);
   console.log('| connections | ingest msg/s | p50 / p99 ms | baseline, bare table: commits/s, p50 ms | ratio | baseline, inbox-shaped table: commits/s, p50 ms | ratio | MLLP round trip alone, p50 ms |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const ratios = new Map<number, number>();
   for (const n of [1, 4, 16]) {
     const bare = await baseline(db.url, n, 'bare');
     const same = await baseline(db.url, n, 'inbox');
     const g = await ingest(gw.port, n, `${label}-${n}`);
     const e = await ingest(echo.port, n, `echo-${n}`);
+    ratios.set(n, g.rate / bare.rate);
     console.log(`| ${n} | ${fmt(g.rate)} | ${fmt(g.p50, 2)} / ${fmt(g.p99, 2)} | ${fmt(bare.rate)}, ${fmt(bare.p50, 2)} | ${fmt(g.rate / bare.rate, 2)}x | ${fmt(same.rate)}, ${fmt(same.p50, 2)} | ${fmt(g.rate / same.rate, 2)}x | ${fmt(e.p50, 2)} |`);
   }
+  const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  console.log(`\ngoals vs the bare-table baseline: >= 0.80x at 1 connection: ${met(ratios.get(1)! >= 0.8)}; >= 1.5x at 16 connections: ${met(ratios.get(16)! >= 1.5)}`);
   await echo.close();
   const paced = await ingest(gw.port, 4, `${label}-paced`, 200);
-  console.log(`\nsteady 200 msg/s over 4 connections: ${fmt(paced.rate)} msg/s, ACK latency p50 ${fmt(paced.p50, 2)} ms, p99 ${fmt(paced.p99, 2)} ms (goal p99 < 20 ms)`);
+  console.log(`steady 200 msg/s over 4 connections: ${fmt(paced.rate)} msg/s, ACK latency p50 ${fmt(paced.p50, 2)} ms, p99 ${fmt(paced.p99, 2)} ms (goal p99 < 20 ms: ${paced.p99 < 20 ? 'met' : 'NOT met'})`);
   await gw.close();
   await sql.end();
   await db.drop();
