@@ -39,20 +39,31 @@ export async function startGateway(config: Config, log: Logger, opts: GatewayOpt
   if (!config.MLLP_TLS_CERT) log.warn('mllp_plaintext_use_tls_or_a_vpn_for_phi_on_any_network', { setting: 'MLLP_TLS_CERT' });
   const siteConfig = loadSiteConfig(config);
   const store = await openStore(config, log, { name: 'switchboard-gateway', owner: true });
+  // a start that fails half way (a port in use, a bad schedule file) must not leave the embedded
+  // server or open connections behind, or the process would hang instead of exiting
+  const undo: (() => Promise<void>)[] = [() => store.close()];
+  try {
+    return await startOnStore(config, log, opts, siteConfig, store, undo);
+  } catch (e) {
+    for (const u of undo.reverse()) await u().catch(() => {});
+    throw e;
+  }
+}
+
+async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, siteConfig: SiteConfig, store: Store, undo: (() => Promise<void>)[]): Promise<Gateway> {
   if (config.SCHEDULE_FILE) {
     // only when nothing is stored yet: a restart never undoes an edit made through the API
     const seeded = await seedScheduleFromFile(store.sql, config.SCHEDULE_FILE, new Date());
-    if (!seeded.ok) {
-      await store.close();
-      throw new Error(`SCHEDULE_FILE: ${seeded.error.message}`);
-    }
+    if (!seeded.ok) throw new Error(`SCHEDULE_FILE: ${seeded.error.message}`);
   }
   const schedules = new ScheduleService({ sql: store.sql });
   await schedules.start();
+  undo.push(() => schedules.stop());
   // keep the published Slots (14 days ahead) from running out while nobody edits the schedule
   const refreshView = () => refreshScheduleView(store.sql, new Date()).catch((e: unknown) => log.warn('schedule_view_refresh_failed', { errorCode: (e as { code?: string }).code }));
   await refreshView();
   const viewTimer = setInterval(() => void refreshView(), SCHEDULE_VIEW_REFRESH_MS).unref();
+  undo.push(async () => clearInterval(viewTimer));
   const metrics = createMetrics({ defaults: true });
   const workers: InboxWorker[] = [];
   const writer = new InboxWriter(store.sql, {
@@ -71,12 +82,15 @@ export async function startGateway(config: Config, log: Logger, opts: GatewayOpt
     oversize: async (head, size, conn) => (await intake.oversize(head, size, config.MLLP_MAX_FRAME_BYTES, { source: 'mllp', peer: conn.peer })).ack,
   });
   const mllpPort = await mllp.listen();
+  undo.push(() => mllp.close(1000));
   const connGauge = setInterval(() => metrics.mllpConnections.set(mllp.connectionCount), 5000).unref();
 
   const app = createApp({ sql: store.sql, intake, writer, metrics, log, verifier, maxHl7Bytes: config.HTTP_MAX_BODY_BYTES, schedules });
-  const http = await new Promise<ServerType>((resolve) => {
+  const http = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
+    s.once('error', reject);
   });
+  undo.push(() => new Promise<void>((r) => http.close(() => r())));
   const httpPort = (http.address() as AddressInfo).port;
   log.info('http_listening', { port: httpPort });
 
@@ -84,6 +98,7 @@ export async function startGateway(config: Config, log: Logger, opts: GatewayOpt
     sql: store.sql, config: siteConfig, log, metrics, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS,
     maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: 16, schedules, appAcks,
   })));
+  undo.push(async () => { await Promise.all(workers.map((w) => w.stop())); });
   for (const w of workers) await w.start();
 
   let closing: Promise<void> | undefined;

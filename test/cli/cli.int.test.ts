@@ -87,6 +87,12 @@ describe('switchboard CLI', () => {
     expect(r.stdout).toContain('up to date');
   });
 
+  it('serve exits 1 with the reason when its port is taken, leaving nothing running', async () => {
+    const r = await run(['serve'], { MLLP_PORT: String(gw.mllpPort), PORT: '0', HOST: '127.0.0.1', MLLP_HOST: '127.0.0.1' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('EADDRINUSE');
+  });
+
   it('an unknown command prints the usage and exits 2', async () => {
     const r = await run(['frobnicate']);
     expect(r.code).toBe(2);
