@@ -3,6 +3,7 @@
 // sniffed from the raw text for that.
 import { DEFAULT_DELIMITERS, type Delimiters, escapeValue } from './encoding.js';
 import { HL7_ERROR_TEXT, type Hl7ErrorCondition, type Hl7Location } from './errors.js';
+import type { Hl7Message } from './message.js';
 
 export type AckCode = 'AA' | 'AE' | 'AR' | 'CA' | 'CE' | 'CR';
 
@@ -34,6 +35,16 @@ export interface AckOptions {
   error?: AckError;
   /** Who we are when the sender left MSH-5/6 empty. */
   selfApplication?: string;
+}
+
+/** What an ACK needs from a parsed message. */
+export function ackHeaderOf(m: Hl7Message): AckHeader {
+  const h = m.header;
+  return {
+    sendingApplication: h.sendingApplication, sendingFacility: h.sendingFacility,
+    receivingApplication: h.receivingApplication, receivingFacility: h.receivingFacility,
+    controlId: h.controlId, processingId: h.processingId, version: h.version, event: h.type.event, delimiters: m.delimiters,
+  };
 }
 
 /** Reads what an ACK needs from raw text without validating it (for messages that failed to parse). */

@@ -13,6 +13,11 @@ export function wantsAppAck(condition: string, failed: boolean): boolean {
   }
 }
 
+/** Whether MSH-16 wants an application ACK for some outcome (then the way back is remembered). */
+export function mayWantAppAck(condition: string): boolean {
+  return wantsAppAck(condition, true) || wantsAppAck(condition, false);
+}
+
 /** Writes a payload as one MLLP frame on the originating connection; false when it is gone. */
 export type Reply = (payload: Buffer) => boolean;
 

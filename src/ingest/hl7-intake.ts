@@ -4,15 +4,16 @@
 // bytes kept in `rejected`), AE/CE when the store is down so the sender resends.
 import { randomUUID } from 'node:crypto';
 import {
-  ackCodeFor, buildAck, checkSupported, encodeHl7, HL7_ERROR, Hl7Error, type AckHeader, type Hl7Message,
-  isHl7Error, parseHl7Input, hl7Timestamp, escapeValue, DEFAULT_DELIMITERS, positiveAck, SUPPORTED_TYPES, sniffHeader, OVERSIZE_HEAD_BYTES,
+  ackCodeFor, ackHeaderOf, buildAck, checkSupported, encodeHl7, HL7_ERROR, Hl7Error, type Hl7Message,
+  isHl7Error, parseHl7Input, hl7Timestamp, escapeValue, DEFAULT_DELIMITERS, positiveAck, sniffHeader, OVERSIZE_HEAD_BYTES,
 } from '../hl7/index.js';
 import type { Sql } from '../store/index.js';
 import { isUnavailable } from '../store/index.js';
 import type { Logger } from '../obs/index.js';
 import type { Metrics } from '../obs/index.js';
 import type { InboxWriter } from './inbox-writer.js';
-import type { AppAckRouter, Reply } from './app-ack.js';
+import { mayWantAppAck, type AppAckRouter, type Reply } from './app-ack.js';
+import { metricType } from './metric-type.js';
 
 export interface Hl7IntakeDeps {
   sql: Sql;
@@ -92,7 +93,7 @@ export class Hl7Intake {
 
   private async receiveOne(message: Hl7Message, raw: Buffer, ctx: IntakeContext): Promise<IntakeResult> {
     const { metrics } = this.deps;
-    const type = typeLabel(message);
+    const type = metricType(message.typeName);
     metrics.received.inc({ source: ctx.source, type });
     try {
       checkSupported(message);
@@ -100,7 +101,7 @@ export class Hl7Intake {
       return this.refuse(raw, ctx, e, message);
     }
     const h = message.header;
-    const header = ackHeader(message);
+    const header = ackHeaderOf(message);
     const enhanced = message.enhancedMode;
     const ack = encodeHl7(buildAck({ code: positiveAck(enhanced), header, ackControlId: newAckControlId(), now: this.now(), selfApplication: this.deps.appName }), message.charset);
     try {
@@ -110,7 +111,7 @@ export class Hl7Intake {
         ackMode: enhanced ? 'enhanced' : 'original', ack,
       });
       (r.duplicate ? metrics.duplicates : metrics.accepted).inc({ source: ctx.source, type });
-      if (!r.duplicate && ctx.reply && this.deps.appAcks && ['AL', 'ER', 'SU'].includes(h.applicationAckType)) this.deps.appAcks.register(r.id, ctx.reply);
+      if (!r.duplicate && ctx.reply && this.deps.appAcks && mayWantAppAck(h.applicationAckType)) this.deps.appAcks.register(r.id, ctx.reply);
       return { ack: r.ack ?? ack, code: positiveAck(enhanced), outcome: r.duplicate ? 'duplicate' : 'accepted', ids: [r.id] };
     } catch (e) {
       metrics.unavailable.inc({ source: ctx.source });
@@ -125,12 +126,12 @@ export class Hl7Intake {
   private async refuse(raw: Buffer, ctx: IntakeContext, e: unknown, message?: Hl7Message): Promise<IntakeResult> {
     const err = isHl7Error(e) ? e : new Hl7Error('ERR_INTERNAL', HL7_ERROR.applicationInternalError, 'internal error while reading the message');
     if (!isHl7Error(e)) this.deps.log.error('hl7_intake_internal_error', { source: ctx.source, errorName: (e as Error)?.name });
-    const header = message ? ackHeader(message) : sniffHeader(raw.subarray(0, OVERSIZE_HEAD_BYTES).toString('latin1'));
+    const header = message ? ackHeaderOf(message) : sniffHeader(raw.subarray(0, OVERSIZE_HEAD_BYTES).toString('latin1'));
     const enhanced = message ? message.enhancedMode : false;
     const code = ackCodeFor(err.code, enhanced);
     const ackText = buildAck({ code, header, ackControlId: newAckControlId(), now: this.now(), selfApplication: this.deps.appName, error: { condition: err.condition, text: err.message, ...(err.location ? { location: err.location } : {}) } });
     const ack = encodeHl7(ackText, message?.charset ?? '');
-    this.deps.metrics.rejected.inc({ source: ctx.source, type: message ? typeLabel(message) : 'unreadable', code: err.code });
+    this.deps.metrics.rejected.inc({ source: ctx.source, type: message ? metricType(message.typeName) : 'unreadable', code: err.code });
     try {
       // the RETURNING id drives the cap: every REJECTED_TRIM_EVERY rows, the oldest beyond the cap go
       const [row] = await this.deps.sql<{ id: string }[]>`INSERT INTO rejected (source, peer, control_id, error_code, reason, raw, ack)
@@ -144,20 +145,3 @@ export class Hl7Intake {
     return { ack, code, outcome: 'rejected', ids: [] };
   }
 }
-
-function ackHeader(m: Hl7Message): AckHeader {
-  const h = m.header;
-  return {
-    sendingApplication: h.sendingApplication, sendingFacility: h.sendingFacility,
-    receivingApplication: h.receivingApplication, receivingFacility: h.receivingFacility,
-    controlId: h.controlId, processingId: h.processingId, version: h.version, event: h.type.event, delimiters: m.delimiters,
-  };
-}
-
-/** Metric label: supported types by name, anything else as 'other' (bounded label cardinality). */
-function typeLabel(m: Hl7Message): string {
-  const t = m.header.type;
-  return SUPPORTED_TYPES[t.code]?.events.has(t.event) ? `${t.code}^${t.event}` : 'other';
-}
-
-

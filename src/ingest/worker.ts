@@ -2,18 +2,19 @@
 // replicas share one database), maps each to FHIR and saves the result in the same transaction that
 // marks the row processed. A row whose worker died is claimed again when its claim expires; a row
 // that cannot be mapped is left `failed` with its reason, re-processable with `inbox retry`.
-import { parseHl7Input, buildAck, encodeHl7, HL7_ERROR, type Hl7Message } from '../hl7/index.js';
+import { parseHl7Input, ackHeaderOf, buildAck, encodeHl7, HL7_ERROR, type Hl7Message } from '../hl7/index.js';
 import { callNoteSchema } from '../calls/index.js';
 import { mapCallNote, mapHl7Message, MappingError, type MappingResult, type SiteConfig } from '../mapping/index.js';
 import { saveTransactionBundle } from '../fhir/index.js';
 import type { Sql } from '../store/index.js';
-import type { Logger } from '../obs/index.js';
-import type { Metrics } from '../obs/index.js';
+import type { Logger, Metrics } from '../obs/index.js';
 import { newAckControlId } from './hl7-intake.js';
 import { INBOX_CHANNEL } from './inbox-writer.js';
 import type { ScheduleService } from '../oncall/index.js';
+import type { JSONValue } from 'postgres';
 import { applyDecision, routingAttributes } from './route-result.js';
 import { wantsAppAck, type AppAckRouter } from './app-ack.js';
+import { metricType } from './metric-type.js';
 
 export interface WorkerOptions {
   sql: Sql;
@@ -48,6 +49,12 @@ const CLAIM_LOCK = 7_343_282;
 
 export type Outcome = { kind: 'processed'; result: MappingResult } | { kind: 'failed'; code: string; reason: string };
 
+/** A row read once: the mapping outcome, and the parsed HL7 message (for the application ACK). */
+interface Mapped {
+  outcome: Outcome;
+  message: Hl7Message | null;
+}
+
 /** After routing: what is saved, the routing record, and a failure that still keeps the mapped resources. */
 interface Routed {
   bundle: MappingResult['bundle'];
@@ -56,12 +63,15 @@ interface Routed {
 }
 
 export class InboxWorker {
+  private readonly now: () => Date;
   private stopped = true;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private unlisten: (() => Promise<void>) | undefined;
 
-  constructor(private readonly o: WorkerOptions) {}
+  constructor(private readonly o: WorkerOptions) {
+    this.now = o.now ?? (() => new Date());
+  }
 
   async start(): Promise<void> {
     this.stopped = false;
@@ -126,11 +136,11 @@ export class InboxWorker {
 
   private async processRow(row: ClaimedRow): Promise<void> {
     const { sql, metrics } = this.o;
-    const outcome = this.mapRow(row);
+    const { outcome, message } = this.mapRow(row);
     try {
       const routed = outcome.kind === 'processed' ? await this.route(outcome.result) : null;
       const failure = outcome.kind === 'failed' ? outcome.reason : (routed?.failure?.reason ?? null);
-      const appAck = this.appAck(row, failure);
+      const appAck = row.ack_mode === 'enhanced' && message ? this.appAck(message, failure) : null;
       await sql.begin(async (tx) => {
         if (outcome.kind === 'processed' && routed) {
           // the mapped resources are kept even when routing failed: the row is retried as a whole
@@ -138,8 +148,8 @@ export class InboxWorker {
           const f = routed.failure;
           await tx`UPDATE inbox SET state = ${f ? 'failed' : 'processed'}, processed_at = now(), claimed_until = NULL,
                      error_code = ${f?.code ?? null}, error = ${f?.reason ?? null},
-                     mapping_report = ${tx.json(JSON.parse(JSON.stringify(outcome.result.report)))},
-                     routing = ${routed.routing === null ? null : tx.json(JSON.parse(JSON.stringify(routed.routing)))},
+                     mapping_report = ${tx.json(outcome.result.report as unknown as JSONValue)},
+                     routing = ${routed.routing === null ? null : tx.json(routed.routing as JSONValue)},
                      app_ack = ${appAck?.bytes ?? null}
                    WHERE id = ${row.id}`;
         } else if (outcome.kind === 'failed') {
@@ -153,7 +163,7 @@ export class InboxWorker {
         const sent = this.o.appAcks?.deliver(row.id, appAck.bytes) ?? false;
         this.o.log.info(sent ? 'app_ack_sent' : 'app_ack_stored_only', { inboxId: row.id });
       }
-      metrics.processed.inc({ type: typeLabel(row.message_type), outcome: outcome.kind });
+      metrics.processed.inc({ type: metricType(row.message_type), outcome: outcome.kind });
     } catch (e) {
       // store trouble: leave the claim to expire and retry, unless attempts are used up
       this.o.log.error('worker_save_failed', { inboxId: row.id, attempts: row.attempts, errorCode: (e as { code?: string }).code });
@@ -169,8 +179,7 @@ export class InboxWorker {
    */
   private async route(result: MappingResult): Promise<Routed> {
     if (!result.triage || !this.o.schedules) return { bundle: result.bundle, routing: null, failure: null };
-    const now = (this.o.now ?? (() => new Date()))();
-    const decision = await this.o.schedules.route(routingAttributes(result), now.getTime());
+    const decision = await this.o.schedules.route(routingAttributes(result), this.now().getTime());
     if (!decision.ok) {
       this.o.metrics.routed.inc({ outcome: 'unrouted' });
       const reason = decision.error.message;
@@ -182,43 +191,32 @@ export class InboxWorker {
     return { bundle: routed.bundle, routing: routed.record, failure: null };
   }
 
-  /** Pure part: raw row -> mapping outcome. Never throws. */
-  mapRow(row: Pick<ClaimedRow, 'id' | 'source' | 'raw' | 'received_at'>): Outcome {
+  /** Pure part: raw row -> mapping outcome, parsing the bytes once. Never throws. */
+  mapRow(row: Pick<ClaimedRow, 'id' | 'source' | 'raw' | 'received_at'>): Mapped {
+    let message: Hl7Message | null = null;
     try {
       if (row.source === 'calls') {
         const parsed = callNoteSchema.safeParse(JSON.parse(row.raw.toString('utf8')));
-        if (!parsed.success) return { kind: 'failed', code: 'ERR_CALL_INVALID', reason: 'stored call note no longer validates' };
-        return { kind: 'processed', result: mapCallNote(parsed.data, { id: row.id, receivedAt: row.received_at.toISOString() }, this.o.config) };
+        if (!parsed.success) return { outcome: { kind: 'failed', code: 'ERR_CALL_INVALID', reason: 'stored call note no longer validates' }, message };
+        return { outcome: { kind: 'processed', result: mapCallNote(parsed.data, { id: row.id, receivedAt: row.received_at.toISOString() }, this.o.config) }, message };
       }
       const input = parseHl7Input(row.raw);
-      if (input.kind !== 'message') return { kind: 'failed', code: 'ERR_HL7_BAD_BATCH', reason: 'a stored row holds a batch' };
-      return { kind: 'processed', result: mapHl7Message(input.message, this.o.config) };
+      if (input.kind !== 'message') return { outcome: { kind: 'failed', code: 'ERR_HL7_BAD_BATCH', reason: 'a stored row holds a batch' }, message };
+      message = input.message;
+      return { outcome: { kind: 'processed', result: mapHl7Message(message, this.o.config) }, message };
     } catch (e) {
-      if (e instanceof MappingError) return { kind: 'failed', code: e.code, reason: e.message };
+      if (e instanceof MappingError) return { outcome: { kind: 'failed', code: e.code, reason: e.message }, message };
       const code = (e as { code?: string }).code;
-      return { kind: 'failed', code: typeof code === 'string' ? code : 'ERR_MAPPING_INTERNAL', reason: (e as Error).message ?? 'mapping failed' };
+      return { outcome: { kind: 'failed', code: typeof code === 'string' ? code : 'ERR_MAPPING_INTERNAL', reason: (e as Error).message ?? 'mapping failed' }, message };
     }
   }
 
   /** Enhanced mode: the application ACK (AA, or AE with the reason) and MSH-16, which says when to send it. */
-  private appAck(row: ClaimedRow, failure: string | null): { bytes: Buffer; condition: string } | null {
-    if (row.ack_mode !== 'enhanced') return null;
-    let message: Hl7Message;
-    try {
-      const input = parseHl7Input(row.raw);
-      if (input.kind !== 'message') return null;
-      message = input.message;
-    } catch {
-      return null;
-    }
-    const h = message.header;
+  private appAck(message: Hl7Message, failure: string | null): { bytes: Buffer; condition: string } {
     const text = buildAck({
-      code: failure ? 'AE' : 'AA', ackControlId: newAckControlId(), now: (this.o.now ?? (() => new Date()))(), selfApplication: this.o.appName,
-      header: { ...h, event: h.type.event, delimiters: message.delimiters },
+      code: failure ? 'AE' : 'AA', ackControlId: newAckControlId(), now: this.now(), selfApplication: this.o.appName, header: ackHeaderOf(message),
       ...(failure ? { error: { condition: HL7_ERROR.applicationInternalError, text: failure } } : {}),
     });
-    return { bytes: encodeHl7(text, message.charset), condition: h.applicationAckType };
+    return { bytes: encodeHl7(text, message.charset), condition: message.header.applicationAckType };
   }
 }
-
-const typeLabel = (t: string) => (/^(ORU\^R01|ADT\^A\d\d|CALL)$/.test(t) ? t : 'other');
