@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { MllpClient, readAck } from '../hl7/index.js';
+import { MllpClient, readAck, sniffHeader } from '../hl7/index.js';
 import type { Io } from './main.js';
 
 /** Splits a file into messages: each MSH (or FHS/BHS for a batch, sent whole) starts one. */
@@ -13,12 +13,6 @@ export function splitMessages(text: string): string[] {
     out[out.length - 1]!.push(l);
   }
   return out.map((m) => m.join('\r') + '\r');
-}
-
-/** MSH-10 of a message as written (the ACK echoes it in MSA-2). */
-function controlIdOf(msg: string): string {
-  const msh = msg.split('\r', 1)[0] ?? '';
-  return msh.startsWith('MSH') ? (msh.split(msh[3] ?? '|')[9] ?? '') : '';
 }
 
 export async function sendCommand(argv: string[], io: Io): Promise<number> {
@@ -38,7 +32,8 @@ export async function sendCommand(argv: string[], io: Io): Promise<number> {
       for (const msg of splitMessages(readFileSync(file, 'latin1'))) {
         let reply = (await client.send(Buffer.from(msg, 'latin1'))).toString('latin1');
         // an enhanced-mode application ACK for an earlier message may arrive first: show it, read on
-        const expected = controlIdOf(msg);
+        // MSH-10 as written: the ACK echoes it in MSA-2
+        const expected = msg.startsWith('MSH') ? sniffHeader(msg).controlId : '';
         while (expected && !msg.startsWith('FHS') && !msg.startsWith('BHS') && readAck(reply).controlId !== expected) {
           io.stdout(`(application ACK for ${readAck(reply).controlId})\n` + reply.replace(/\r/g, '\n'));
           reply = (await client.nextReply()).toString('latin1');

@@ -1,6 +1,7 @@
 // What integration engineers and the CLI see of the inbox: list rows, retry failed ones, list rejects.
 import type { Sql } from '../store/index.js';
 import { INBOX_CHANNEL } from './inbox-writer.js';
+import { decodeHl7 } from '../hl7/index.js';
 
 export const INBOX_STATES = ['received', 'processing', 'processed', 'failed'] as const;
 export type InboxState = (typeof INBOX_STATES)[number];
@@ -17,17 +18,28 @@ export interface InboxListItem {
   errorCode: string | null;
 }
 
+/** The columns every inbox view shows. */
+interface ListRow {
+  id: string; source: string; sender_app: string; sender_facility: string; control_id: string;
+  message_type: string; state: string; received_at: Date; attempts: number; error_code: string | null;
+}
+
+const toListItem = (r: ListRow): InboxListItem => ({
+  id: r.id, source: r.source, sender: [r.sender_app, r.sender_facility].filter(Boolean).join('|'), controlId: r.control_id, type: r.message_type,
+  state: r.state, receivedAt: r.received_at.toISOString(), attempts: r.attempts, errorCode: r.error_code,
+});
+
+/** Stored bytes (an ACK, a refused input) as text: UTF-8 when valid, else ISO-8859-1 — as intake reads them. */
+const asText = (b: Buffer): string => decodeHl7(b, '').text;
+
 export async function listInbox(sql: Sql, opts: { state?: InboxState; limit?: number; afterId?: string } = {}): Promise<InboxListItem[]> {
   const limit = Math.min(Math.max(opts.limit ?? 100, 1), 1000);
-  const rows = await sql<{ id: string; source: string; sender_app: string; sender_facility: string; control_id: string; message_type: string; state: string; received_at: Date; attempts: number; error_code: string | null }[]>`
+  const rows = await sql<ListRow[]>`
     SELECT id::text, source, sender_app, sender_facility, control_id, message_type, state, received_at, attempts, error_code FROM inbox
     WHERE (${opts.state ?? null}::text IS NULL OR state = ${opts.state ?? null})
       AND id > ${opts.afterId ?? '0'}::bigint
     ORDER BY id LIMIT ${limit}`;
-  return rows.map((r) => ({
-    id: r.id, source: r.source, sender: [r.sender_app, r.sender_facility].filter(Boolean).join('|'), controlId: r.control_id, type: r.message_type,
-    state: r.state, receivedAt: r.received_at.toISOString(), attempts: r.attempts, errorCode: r.error_code,
-  }));
+  return rows.map(toListItem);
 }
 
 export interface InboxDetail extends InboxListItem {
@@ -48,16 +60,15 @@ export interface InboxDetail extends InboxListItem {
 /** One inbox row with its ACKs, mapping report and routing decision (not the raw message). */
 export async function getInbox(sql: Sql, id: string): Promise<InboxDetail | undefined> {
   if (!/^\d{1,18}$/.test(id)) return undefined;
-  const [r] = await sql<{ id: string; source: string; sender_app: string; sender_facility: string; control_id: string; message_type: string; version: string | null; charset: string | null;
-    state: string; received_at: Date; processed_at: Date | null; attempts: number; error_code: string | null; error: string | null; ack_mode: string; ack: Buffer | null; app_ack: Buffer | null; mapping_report: unknown; routing: unknown }[]>`
+  const [r] = await sql<(ListRow & { version: string | null; charset: string | null; processed_at: Date | null; error: string | null; ack_mode: string;
+    ack: Buffer | null; app_ack: Buffer | null; mapping_report: unknown; routing: unknown })[]>`
     SELECT id::text, source, sender_app, sender_facility, control_id, message_type, version, charset, state, received_at, processed_at, attempts,
            error_code, error, ack_mode, ack, app_ack, mapping_report, routing
     FROM inbox WHERE id = ${id}`;
   if (!r) return undefined;
-  const text = (b: Buffer | null) => (b ? b.toString(r.charset?.includes('UTF-8') ? 'utf8' : 'latin1') : null);
+  const text = (b: Buffer | null) => (b ? asText(b) : null);
   return {
-    id: r.id, source: r.source, sender: [r.sender_app, r.sender_facility].filter(Boolean).join('|'), controlId: r.control_id, type: r.message_type,
-    state: r.state, receivedAt: r.received_at.toISOString(), attempts: r.attempts, errorCode: r.error_code,
+    ...toListItem(r),
     messageType: r.message_type, version: r.version, charset: r.charset, ackMode: r.ack_mode, error: r.error,
     processedAt: r.processed_at?.toISOString() ?? null, ack: text(r.ack), appAck: text(r.app_ack), mappingReport: r.mapping_report, routing: r.routing ?? null,
   };
@@ -106,14 +117,6 @@ export async function getRejected(sql: Sql, id: string): Promise<RejectedDetail 
     id: r.id, source: r.source, receivedAt: r.received_at.toISOString(), controlId: r.control_id, errorCode: r.error_code, reason: r.reason,
     bytes: r.raw.length, message: asText(r.raw), ack: r.ack ? asText(r.ack) : null,
   };
-}
-
-function asText(b: Buffer): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(b);
-  } catch {
-    return b.toString('latin1');
-  }
 }
 
 export async function queueDepth(sql: Sql): Promise<Record<string, number>> {
