@@ -72,10 +72,7 @@ async function gateway(sql: Sql) {
   const metrics = createMetrics();
   const writer = new InboxWriter(sql, { maxBatch: 256 }); // the gateway's defaults
   const intake = new Hl7Intake({ sql, writer, metrics, log: silentLogger, appName: 'SWITCHBOARD' });
-  const listener = new MllpListener({ host: '127.0.0.1', port: 0, maxFrameBytes: 1 << 20, idleTimeoutMs: 60_000, frameTimeoutMs: 10_000, maxConnections: 100, log: silentLogger }, {
-    message: async (p, c) => (await intake.receive(p, { source: 'mllp', peer: c.peer })).ack,
-    oversize: async (h, s, c) => (await intake.oversize(h, s, 1 << 20, { source: 'mllp', peer: c.peer })).ack,
-  });
+  const listener = new MllpListener({ host: '127.0.0.1', port: 0, maxFrameBytes: 1 << 20, idleTimeoutMs: 60_000, frameTimeoutMs: 10_000, maxConnections: 100, log: silentLogger }, intake.mllpHandlers(1 << 20));
   const port = await listener.listen();
   return { port, close: () => listener.close(1000) };
 }

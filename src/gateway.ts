@@ -77,10 +77,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
     host: config.MLLP_HOST, port: config.MLLP_PORT, maxFrameBytes: config.MLLP_MAX_FRAME_BYTES,
     idleTimeoutMs: config.MLLP_IDLE_TIMEOUT_MS, frameTimeoutMs: config.MLLP_FRAME_TIMEOUT_MS, maxConnections: config.MLLP_MAX_CONNECTIONS, log,
     ...(config.MLLP_TLS_CERT && config.MLLP_TLS_KEY ? { tls: { certFile: config.MLLP_TLS_CERT, keyFile: config.MLLP_TLS_KEY, ...(config.MLLP_TLS_CA ? { caFile: config.MLLP_TLS_CA } : {}) } } : {}),
-  }, {
-    message: async (payload, conn) => (await intake.receive(payload, { source: 'mllp', peer: conn.peer, reply: conn.send })).ack,
-    oversize: async (head, size, conn) => (await intake.oversize(head, size, config.MLLP_MAX_FRAME_BYTES, { source: 'mllp', peer: conn.peer })).ack,
-  });
+  }, intake.mllpHandlers(config.MLLP_MAX_FRAME_BYTES));
   const mllpPort = await mllp.listen();
   undo.push(() => mllp.close(1000));
   const connGauge = setInterval(() => metrics.mllpConnections.set(mllp.connectionCount), 5000).unref();

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   ackCodeFor, ackHeaderOf, buildAck, checkSupported, encodeHl7, HL7_ERROR, Hl7Error, type Hl7Message,
-  isHl7Error, parseHl7Input, hl7Timestamp, escapeValue, DEFAULT_DELIMITERS, positiveAck, sniffHeader, OVERSIZE_HEAD_BYTES,
+  isHl7Error, type MllpHandlers, parseHl7Input, hl7Timestamp, escapeValue, DEFAULT_DELIMITERS, positiveAck, sniffHeader, OVERSIZE_HEAD_BYTES,
 } from '../hl7/index.js';
 import type { Sql } from '../store/index.js';
 import { isUnavailable } from '../store/index.js';
@@ -75,6 +75,14 @@ export class Hl7Intake {
     } finally {
       this.deps.metrics.ackLatency.observe({ source: ctx.source }, (performance.now() - started) / 1000);
     }
+  }
+
+  /** The MLLP listener's handlers: every frame (or oversize frame) answered by this intake. */
+  mllpHandlers(maxFrameBytes: number): MllpHandlers {
+    return {
+      message: async (payload, conn) => (await this.receive(payload, { source: 'mllp', peer: conn.peer, reply: conn.send })).ack,
+      oversize: async (head, size, conn) => (await this.oversize(head, size, maxFrameBytes, { source: 'mllp', peer: conn.peer })).ack,
+    };
   }
 
   /** A frame over the size limit: answered AR from its first bytes; the head is kept in `rejected`. */

@@ -37,10 +37,7 @@ async function listen(mutual: boolean): Promise<number> {
   const l = new MllpListener({
     host: '127.0.0.1', port: 0, maxFrameBytes: 1 << 20, idleTimeoutMs: 10_000, frameTimeoutMs: 5_000, maxConnections: 10, log: silentLogger,
     tls: { certFile: f('server.pem'), keyFile: f('server.key'), ...(mutual ? { caFile: f('ca.pem') } : {}) },
-  }, {
-    message: async (p, c) => (await intake.receive(p, { source: 'mllp', peer: c.peer })).ack,
-    oversize: async (h, s, c) => (await intake.oversize(h, s, 1 << 20, { source: 'mllp', peer: c.peer })).ack,
-  });
+  }, intake.mllpHandlers(1 << 20));
   listeners.push(l);
   return l.listen();
 }

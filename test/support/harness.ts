@@ -22,10 +22,7 @@ export async function startMllpHarness(sql: Sql, opts: { maxFrameBytes?: number;
   const maxFrameBytes = opts.maxFrameBytes ?? 1024 * 1024;
   const listener = new MllpListener({
     host: '127.0.0.1', port: 0, maxFrameBytes, idleTimeoutMs: opts.idleTimeoutMs ?? 60_000, frameTimeoutMs: opts.frameTimeoutMs ?? 10_000, maxConnections: 100, log: silentLogger,
-  }, {
-    message: async (p, c) => (await intake.receive(p, { source: 'mllp', peer: c.peer, reply: c.send })).ack,
-    oversize: async (h, s, c) => (await intake.oversize(h, s, maxFrameBytes, { source: 'mllp', peer: c.peer })).ack,
-  });
+  }, intake.mllpHandlers(maxFrameBytes));
   const port = await listener.listen();
   return { port, intake, metrics, listener, close: () => listener.close(2000) };
 }
