@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { ContactPoint, PractitionerRole, PractitionerRoleAvailableTime, Schedule, Slot } from 'fhir/r4.js';
 import type { CompiledSchedule } from './compile.js';
-import { coverage } from './coverage.js';
+import { coverage, type CoverageSegment } from './coverage.js';
 import { explainAssignment } from './explain.js';
 import { err, ok, routingError, type Result, type RoutingError } from './errors.js';
 import { formatInstant, WEEKDAYS } from './local-time.js';
@@ -44,7 +45,21 @@ const roleCode = (c: CompiledSchedule, roleId: string) => ({
   coding: [{ system: ONCALL_ROLE_SYSTEM, code: roleId, display: c.roles.get(roleId)?.role.name ?? roleId }],
 });
 
-export const practitionerRoleId = (roleId: string, practitionerId: string): string => `oncall-${roleId}-${practitionerId}`;
+/** FHIR R4 datatypes.html#id */
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+/**
+ * Schedule ids may hold `_` and `:` and be long; FHIR ids may not. A valid id is kept; any other
+ * becomes its legal characters (cut to 51) plus a hash of the original, so it stays unique and stable.
+ */
+export const toFhirId = (raw: string): string => {
+  if (FHIR_ID.test(raw)) return raw;
+  const hash = createHash('sha256').update(raw).digest('hex').slice(0, 12);
+  return `${raw.replace(/[^A-Za-z0-9\-.]/g, '-').slice(0, 51)}.${hash}`;
+};
+
+export const practitionerRoleId = (roleId: string, practitionerId: string): string => toFhirId(`oncall-${roleId}-${practitionerId}`);
+const scheduleIdOf = (roleId: string): string => toFhirId(`oncall-${roleId}`);
 
 export const toPractitionerRoles = (
   c: CompiledSchedule,
@@ -53,11 +68,15 @@ export const toPractitionerRoles = (
   to: number,
 ): Result<PractitionerRole[], RoutingError> => {
   const timeline = coverage(c, roleId, from, to);
-  if (!timeline.ok) return timeline;
+  return timeline.ok ? practitionerRolesOf(c, roleId, timeline.value) : timeline;
+};
+
+/** PractitionerRoles from a coverage timeline already computed for the role. */
+const practitionerRolesOf = (c: CompiledSchedule, roleId: string, timeline: readonly CoverageSegment[]): Result<PractitionerRole[], RoutingError> => {
   const role = c.roles.get(roleId);
   if (role === undefined) return err(routingError('ERR_ROLE_UNKNOWN', `unknown role '${roleId}'`));
   const byPerson = new Map<string, { start: number; end: number; layers: Set<string> }>();
-  for (const seg of timeline.value) {
+  for (const seg of timeline) {
     if (seg.primary === null) continue;
     const pid = seg.primary.practitioner.id;
     const entry = byPerson.get(pid) ?? { start: seg.start, end: seg.end, layers: new Set<string>() };
@@ -75,7 +94,7 @@ export const toPractitionerRoles = (
       id: practitionerRoleId(roleId, pid),
       active: true,
       period: { start: formatInstant(e.start, c.timeZone), end: formatInstant(e.end, c.timeZone) },
-      practitioner: { reference: `Practitioner/${pid}`, display: p?.name ?? pid },
+      practitioner: { reference: `Practitioner/${toFhirId(pid)}`, display: p?.name ?? pid },
       code: [roleCode(c, roleId)],
       ...(role.role.service === undefined ? {} : { specialty: [{ coding: [{ system: SERVICE_SYSTEM, code: role.role.service }] }] }),
       telecom: (p?.channels ?? []).map((ch) => ({ system: TELECOM[ch.kind], value: ch.address })),
@@ -91,11 +110,11 @@ export const toFhirSchedule = (
   from: number,
   to: number,
 ): Result<{ schedule: Schedule; slots: Slot[]; practitionerRoles: PractitionerRole[] }, RoutingError> => {
-  const roles = toPractitionerRoles(c, roleId, from, to);
-  if (!roles.ok) return roles;
   const timeline = coverage(c, roleId, from, to);
   if (!timeline.ok) return timeline;
-  const scheduleId = `oncall-${roleId}`;
+  const roles = practitionerRolesOf(c, roleId, timeline.value);
+  if (!roles.ok) return roles;
+  const scheduleId = scheduleIdOf(roleId);
   const schedule: Schedule = {
     resourceType: 'Schedule',
     id: scheduleId,
@@ -107,7 +126,7 @@ export const toFhirSchedule = (
   };
   const slots: Slot[] = timeline.value.map((seg) => ({
     resourceType: 'Slot',
-    id: `${scheduleId}-${seg.start}`,
+    id: toFhirId(`oncall-${roleId}-${seg.start}`),
     schedule: { reference: `Schedule/${scheduleId}` },
     serviceType: [roleCode(c, roleId)],
     status: seg.primary === null ? 'free' : 'busy',

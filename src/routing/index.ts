@@ -42,7 +42,7 @@ export { explainAssignment } from './explain.js';
 export { routeMessage, isOnDuty } from './route.js';
 export type { MessageAttributes, RouteDecision, Recipient } from './route.js';
 
-export { toPractitionerRoles, toFhirSchedule, ONCALL_ROLE_SYSTEM, SERVICE_SYSTEM } from './fhir-view.js';
+export { toPractitionerRoles, toFhirSchedule, toFhirId, ONCALL_ROLE_SYSTEM, SERVICE_SYSTEM } from './fhir-view.js';
 
 export { importICalendar, withImportedShifts, icalMappingSchema, MAX_OCCURRENCES_PER_EVENT } from './ical-import.js';
 export type { ICalMapping, ICalImport, ImportedShift } from './ical-import.js';
