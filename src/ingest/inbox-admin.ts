@@ -119,9 +119,15 @@ export async function getRejected(sql: Sql, id: string): Promise<RejectedDetail 
   };
 }
 
+/**
+ * Rows waiting or failed, per state (for /metrics, scraped every few seconds). Each count is shaped
+ * to match a partial index (inbox_pending, inbox_failed): it never scans the processed rows.
+ */
 export async function queueDepth(sql: Sql): Promise<Record<string, number>> {
-  const rows = await sql<{ state: string; n: number }[]>`SELECT state, count(*)::int AS n FROM inbox WHERE state <> 'processed' GROUP BY state`;
-  const out: Record<string, number> = { received: 0, processing: 0, failed: 0 };
-  for (const r of rows) out[r.state] = r.n;
-  return out;
+  const [r] = await sql<{ received: number; processing: number; failed: number }[]>`
+    SELECT count(*) FILTER (WHERE state = 'received')::int AS received,
+           count(*) FILTER (WHERE state = 'processing')::int AS processing,
+           (SELECT count(*)::int FROM inbox WHERE state = 'failed') AS failed
+    FROM inbox WHERE state IN ('received', 'processing')`;
+  return { received: r?.received ?? 0, processing: r?.processing ?? 0, failed: r?.failed ?? 0 };
 }
