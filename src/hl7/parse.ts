@@ -5,7 +5,7 @@
 import { decodeHl7 } from './charset.js';
 import { type Delimiters, type DelimiterRepair, readDelimiters } from './encoding.js';
 import { HL7_ERROR, Hl7Error } from './errors.js';
-import { Hl7Message, Segment } from './message.js';
+import { Hl7Message, Segment, splitOn } from './message.js';
 
 export interface Hl7Batch {
   kind: 'batch';
@@ -25,7 +25,6 @@ export interface Hl7Single {
 
 export type Hl7Input = Hl7Single | Hl7Batch;
 
-const SEGMENT_ID = /^[A-Z][A-Z0-9]{2}$/;
 const SEGMENT_BREAK = /\r\n|\n\r|\r|\n/;
 const HEADER_IDS = new Set(['MSH', 'FHS', 'BHS']);
 
@@ -43,20 +42,31 @@ export function parseHl7Input(bytes: Uint8Array): Hl7Input {
 
 /** Parses already-decoded text. `charset` is what the text was decoded from (for the ACK). */
 export function parseHl7Text(text: string, charset = ''): Hl7Input {
-  const lines = text.split(SEGMENT_BREAK).filter((l) => l.trim() !== '');
+  const lines = nonBlank(text.split(SEGMENT_BREAK));
   const first = lines[0];
   if (first === undefined) throw new Hl7Error('ERR_HL7_EMPTY', HL7_ERROR.segmentSequence, 'empty message');
   const id = first.slice(0, 3);
   if (id === 'MSH') {
     // several messages one after another without a batch header: each is its own message, never
     // merged into one (a bug seen in other parsers)
-    const starts = lines.flatMap((l, i) => (l.startsWith('MSH') ? [i] : []));
+    const starts: number[] = [];
+    for (let i = 0; i < lines.length; i++) if (lines[i]!.startsWith('MSH')) starts.push(i);
     if (starts.length === 1) return { kind: 'message', message: buildMessage(lines, charset) };
     const messages = starts.map((s, k) => buildMessage(lines.slice(s, starts[k + 1]), charset));
     return { kind: 'batch', controlId: '', messages };
   }
   if (id === 'FHS' || id === 'BHS') return parseBatch(lines, charset);
   throw new Hl7Error('ERR_HL7_NO_MSH', HL7_ERROR.segmentSequence, 'message does not begin with an MSH segment', { segment: 'MSH', sequence: 1 });
+}
+
+/** The lines that are not empty or whitespace only (kept as they are; trim() only where one starts blank). */
+function nonBlank(lines: string[]): string[] {
+  const out: string[] = [];
+  for (const l of lines) {
+    const c = l.charCodeAt(0);
+    if ((c > 0x20 && c < 0x7f) || (l !== '' && l.trim() !== '')) out.push(l);
+  }
+  return out;
 }
 
 /** Convenience for one message (a batch is an error here). */
@@ -88,24 +98,34 @@ function headerDelimiters(line: string): { d: Delimiters; repair?: DelimiterRepa
   return repair ? { d: delimiters, repair } : { d: delimiters };
 }
 
+/** [A-Z][A-Z0-9]{2}, by char code (once per segment: a regex test was a visible share of a parse). */
+function isSegmentId(s: string): boolean {
+  if (s.length !== 3) return false;
+  const a = s.charCodeAt(0);
+  return a >= 0x41 && a <= 0x5a && upperOrDigit(s.charCodeAt(1)) && upperOrDigit(s.charCodeAt(2));
+}
+
+const upperOrDigit = (x: number): boolean => (x >= 0x41 && x <= 0x5a) || (x >= 0x30 && x <= 0x39);
+
 function splitSegment(line: string, d: Delimiters, index: number): Segment {
-  const name = line.slice(0, 3);
-  if (!SEGMENT_ID.test(name) || (line.length > 3 && line[3] !== d.field)) {
-    throw new Hl7Error('ERR_HL7_BAD_SEGMENT', HL7_ERROR.segmentSequence, `segment ${index + 1} does not start with a segment id and field separator`, { segment: SEGMENT_ID.test(name) ? name : '???', sequence: index + 1 });
+  const fields = splitOn(line, d.field);
+  const name = fields[0]!;
+  if (!isSegmentId(name)) {
+    const id = line.slice(0, 3);
+    throw new Hl7Error('ERR_HL7_BAD_SEGMENT', HL7_ERROR.segmentSequence, `segment ${index + 1} does not start with a segment id and field separator`, { segment: isSegmentId(id) ? id : '???', sequence: index + 1 });
   }
   if (HEADER_IDS.has(name)) {
     // MSH-1 is the field separator itself; MSH-2 the encoding characters (never split further)
-    const parts = line.split(d.field);
-    return new Segment(name, [name, d.field, ...parts.slice(1)], d);
+    fields.splice(1, 0, d.field);
   }
-  return new Segment(name, line.split(d.field), d);
+  return new Segment(name, fields, d);
 }
 
 function buildMessage(lines: string[], charset: string): Hl7Message {
   const { d, repair } = headerDelimiters(lines[0]!);
   const segments = lines.map((l, i) => splitSegment(l, d, i));
   const msh = segments[0]!;
-  const message = new Hl7Message(segments, d, charset, repair ? [repair] : [], lines.join('\r') + '\r');
+  const message = new Hl7Message(segments, d, charset, repair ? [repair] : [], lines);
   if (msh.name !== 'MSH') throw new Hl7Error('ERR_HL7_NO_MSH', HL7_ERROR.segmentSequence, 'message does not begin with an MSH segment', { segment: 'MSH', sequence: 1 });
   requireField(9, 'message type (MSH-9)', message.header.type.code);
   requireField(10, 'message control id (MSH-10)', message.header.controlId);

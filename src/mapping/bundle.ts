@@ -2,7 +2,7 @@
 // resource's business key, ids.ts) and identifier-based conditional requests, so the same message always
 // maps to the same Bundle and a replay updates instead of duplicating.
 import type { Bundle, BundleEntry, Coding, Identifier, Resource } from 'fhir/r4.js';
-import { fullUrlUuidOf, type KeyHash, URI_SYSTEM, uuidOf } from './ids.js';
+import { fullUrlUrnOf, type KeyHash, URI_SYSTEM, urnUuidOf } from './ids.js';
 
 export interface Entry<R extends Resource = Resource> {
   fullUrl: string;
@@ -15,12 +15,12 @@ export interface Entry<R extends Resource = Resource> {
 
 /** The synthetic identifier of a resource without a business identifier: its mapping key's hash as a URI. */
 export function keyIdentifier(key: KeyHash): Identifier {
-  return { system: URI_SYSTEM, value: `urn:uuid:${uuidOf(key)}` };
+  return { system: URI_SYSTEM, value: urnUuidOf(key) };
 }
 
 /** The fullUrl of a resource: a urn:uuid from its type and its mapping key's hash (hashKey). */
 export function fullUrlFor(resourceType: string, key: KeyHash): string {
-  return `urn:uuid:${fullUrlUuidOf(resourceType, key)}`;
+  return fullUrlUrnOf(resourceType, key);
 }
 
 /** FHIR search token `system|value`, each part URL-encoded (the bar kept, as the spec writes it). */

@@ -1,7 +1,7 @@
 // MurmurHash3 x86_128 against SMHasher's own check, and the string form against the byte form.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { murmur3Utf16, murmur3Utf16Join, murmur3x86x128 } from './murmur3.js';
+import { murmur3Utf16, murmur3Utf16Continue, murmur3Utf16Join, murmur3Utf16Prefix, murmur3x86x128 } from './murmur3.js';
 
 /** The hash of a byte array, as SMHasher calls it: the bytes as zero-padded little-endian words. */
 function ofBytes(bytes: Uint8Array, seed: number): [number, number, number, number] {
@@ -44,5 +44,15 @@ describe('MurmurHash3 x86_128', () => {
     fc.assert(fc.property(fc.array(fc.string({ unit: 'binary', maxLength: 20 }), { maxLength: 8 }), fc.string({ maxLength: 2 }), (parts, sep) => {
       expect(murmur3Utf16Join(parts, sep, 7)).toEqual(murmur3Utf16(parts.join(sep), 7));
     }));
+  });
+
+  it('hashes a prefix once and continues to the same hash as the whole key', () => {
+    const part = fc.string({ unit: 'binary', maxLength: 24 });
+    fc.assert(fc.property(fc.array(part, { maxLength: 8 }), fc.array(part, { minLength: 1, maxLength: 5 }), fc.string({ maxLength: 2 }), fc.integer({ min: 0, max: 0xffffffff }), (head, tail, sep, seed) => {
+      const prefix = murmur3Utf16Prefix(head, sep, seed);
+      expect(murmur3Utf16Continue(prefix, tail)).toEqual(murmur3Utf16Join([...head, ...tail], sep, seed));
+      // the prefix is not used up: a second continuation from it is as good as the first
+      expect(murmur3Utf16Continue(prefix, ['x', ...tail])).toEqual(murmur3Utf16Join([...head, 'x', ...tail], sep, seed));
+    }), { numRuns: 500 });
   });
 });

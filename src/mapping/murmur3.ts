@@ -25,8 +25,17 @@ function fmix(h: number): number {
  * tail word mixes to 0, so the padding gives what SMHasher's byte-by-byte tail switch gives).
  */
 export function murmur3x86x128(words: Uint32Array, length: number, seed = 0): [number, number, number, number] {
-  let h1 = seed | 0, h2 = seed | 0, h3 = seed | 0, h4 = seed | 0;
-  const blocks = length >>> 4;
+  const state = SCRATCH.fill(seed | 0);
+  absorb(state, words, length >>> 4);
+  return finish(state, words, (length >>> 4) << 2, length);
+}
+
+/** The running state of the hash being computed (one at a time: JavaScript is single-threaded). */
+const SCRATCH = new Int32Array(4);
+
+/** Mixes whole 16-byte blocks 0..blocks-1 of words into state (h1..h4). */
+function absorb(state: Int32Array, words: Uint32Array, blocks: number): void {
+  let h1 = state[0]!, h2 = state[1]!, h3 = state[2]!, h4 = state[3]!;
   for (let b = 0; b < blocks; b++) {
     const w = b << 2;
     h1 ^= Math.imul(rotl(Math.imul(words[w]!, C1), 15), C2);
@@ -38,12 +47,17 @@ export function murmur3x86x128(words: Uint32Array, length: number, seed = 0): [n
     h4 ^= Math.imul(rotl(Math.imul(words[w + 3]!, C4), 18), C1);
     h4 = (Math.imul(rotl(h4, 13) + h1, 5) + 0x32ac3b17) | 0;
   }
+  state[0] = h1; state[1] = h2; state[2] = h3; state[3] = h4;
+}
+
+/** The tail (the zero-padded block at word `tail`, when length is not a whole number of blocks) and finalisation. */
+function finish(state: Int32Array, words: Uint32Array, tail: number, length: number): [number, number, number, number] {
+  let h1 = state[0]!, h2 = state[1]!, h3 = state[2]!, h4 = state[3]!;
   if (length & 15) {
-    const w = blocks << 2;
-    h1 ^= Math.imul(rotl(Math.imul(words[w]!, C1), 15), C2);
-    h2 ^= Math.imul(rotl(Math.imul(words[w + 1]!, C2), 16), C3);
-    h3 ^= Math.imul(rotl(Math.imul(words[w + 2]!, C3), 17), C4);
-    h4 ^= Math.imul(rotl(Math.imul(words[w + 3]!, C4), 18), C1);
+    h1 ^= Math.imul(rotl(Math.imul(words[tail]!, C1), 15), C2);
+    h2 ^= Math.imul(rotl(Math.imul(words[tail + 1]!, C2), 16), C3);
+    h3 ^= Math.imul(rotl(Math.imul(words[tail + 2]!, C3), 17), C4);
+    h4 ^= Math.imul(rotl(Math.imul(words[tail + 3]!, C4), 18), C1);
   }
   h1 ^= length; h2 ^= length; h3 ^= length; h4 ^= length;
   h1 = (h1 + h2 + h3 + h4) | 0;
@@ -86,4 +100,51 @@ function put(s: string, at: number): number {
   const words = buffer; // a local: the module binding is re-read on every iteration otherwise
   for (let i = 0; i < s.length; i++, at++) words[at >>> 1]! |= s.charCodeAt(i) << ((at & 1) << 4);
   return at;
+}
+
+/**
+ * The hash state after the whole blocks of `parts.join(separator) + separator` (nothing for no parts): keys that share a long
+ * prefix (every OBX of an order shares the order's key) hash only what follows it (murmur3Utf16Continue).
+ */
+export interface Murmur3Prefix {
+  readonly state: Int32Array;
+  /** Code units absorbed into state (a multiple of 8: whole 16-byte blocks). */
+  readonly absorbed: number;
+  /** The code units after them (fewer than 8), still to be hashed. */
+  readonly rest: string;
+  readonly separator: string;
+}
+
+export function murmur3Utf16Prefix(parts: readonly string[], separator: string, seed = 0): Murmur3Prefix {
+  const text = parts.length ? parts.join(separator) + separator : '';
+  const absorbed = text.length & ~7;
+  const words = absorbed >>> 1;
+  if (buffer.length < words) buffer = new Uint32Array(words * 2);
+  buffer.fill(0, 0, words);
+  put(text.slice(0, absorbed), 0);
+  const state = new Int32Array(4).fill(seed | 0);
+  absorb(state, buffer, absorbed >>> 3);
+  return { state, absorbed, rest: text.slice(absorbed), separator };
+}
+
+/**
+ * murmur3Utf16Join([...prefixParts, ...parts], separator, seed) for the prefix made by
+ * murmur3Utf16Prefix(prefixParts, separator, seed): the same hash, hashing only the rest.
+ */
+export function murmur3Utf16Continue(prefix: Murmur3Prefix, parts: readonly string[]): [number, number, number, number] {
+  const { separator, rest } = prefix;
+  let units = rest.length + separator.length * Math.max(parts.length - 1, 0);
+  for (const p of parts) units += p.length;
+  const words = ((units + 7) >>> 3) << 2;
+  if (buffer.length < words) buffer = new Uint32Array(words * 2);
+  buffer.fill(0, 0, words);
+  let at = put(rest, 0);
+  for (let i = 0; i < parts.length; i++) {
+    if (i > 0) at = put(separator, at);
+    at = put(parts[i]!, at);
+  }
+  const state = SCRATCH;
+  state.set(prefix.state);
+  absorb(state, buffer, units >>> 3);
+  return finish(state, buffer, (units >>> 3) << 2, (prefix.absorbed + units) * 2);
 }

@@ -2,7 +2,7 @@
 import type { CodeableConcept, DocumentReference, Observation, ObservationReferenceRange, Quantity, Reference } from 'fhir/r4.js';
 import type { Segment } from '../hl7/index.js';
 import { type Entry, fullUrlFor, keyIdentifier } from './bundle.js';
-import { hashKey } from './ids.js';
+import { hashKey, hashKeyAfter, type KeyPrefix } from './ids.js';
 import { INTERPRETATION_DISPLAY, OBSERVATION_STATUS, V3_INTERPRETATION } from './codes.js';
 import { fhirDateTime, type MapContext, warn } from './context.js';
 import { conceptOf, cweToConcept, fhirCode, repCount, val, xcnToReference } from './datatypes.js';
@@ -32,14 +32,18 @@ export interface MappedObservation {
   label: string;
 }
 
-/** f: the OBX, read (readObx); notes: the NTE texts that follow it. */
-export function mapObservation(ctx: MapContext, f: ObxFields, index: number, occurrence: number, scope: ObservationScope, notes: readonly string[]): MappedObservation {
+/**
+ * f: the OBX, read (readObx); notes: the NTE texts that follow it. keyHead: keyPrefix([...scope.key,
+ * 'OBX']), made once for all the OBX of the scope; the OBX's key is that and its code, sub-id and
+ * occurrence.
+ */
+export function mapObservation(ctx: MapContext, f: ObxFields, index: number, occurrence: number, scope: ObservationScope, keyHead: KeyPrefix, notes: readonly string[]): MappedObservation {
   const obx = f.seg;
   const code = conceptOf(ctx, f.id);
   if (!code) warn(ctx, `OBX[${index}]: OBX-3 observation identifier is empty`);
-  const key = [...scope.key, 'OBX', f.id[0] ?? '', f.subId ?? '', String(occurrence)];
+  const own = [f.id[0] ?? '', f.subId ?? '', String(occurrence)];
   const v = obxValue(ctx, f, index);
-  const hash = hashKey(key);
+  const hash = hashKeyAfter(keyHead, own);
   const o = { resourceType: 'Observation', identifier: [keyIdentifier(hash)] } as Observation; // status, code below
   if (scope.basedOn) o.basedOn = [scope.basedOn];
   o.status = OBSERVATION_STATUS[f.status ?? ''] ?? 'unknown';
@@ -63,7 +67,7 @@ export function mapObservation(ctx: MapContext, f: ObxFields, index: number, occ
   const range = referenceRange(f.range, v.quantity);
   if (range) o.referenceRange = [range];
   if (v.components.length) o.component = v.components;
-  const document = v.attachment ? documentFor(key, v.attachment, scope) : undefined;
+  const document = v.attachment ? documentFor([...keyHead.parts, ...own], v.attachment, scope) : undefined;
   if (document) o.derivedFrom = [{ reference: document.fullUrl }];
   return mapped(o, fullUrlFor('Observation', hash), v, flags, code, document);
 }

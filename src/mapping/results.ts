@@ -6,6 +6,7 @@ import type { MapContext } from './context.js';
 import { type MappedObservation, mapObservation, type ObservationScope } from './observation.js';
 import { quantityText } from './observation-value.js';
 import { readObx } from './obx-fields.js';
+import { keyPrefix } from './ids.js';
 import { type TriageHit, triageResult } from './triage.js';
 import type { ResultSegment } from './walk.js';
 
@@ -15,12 +16,13 @@ export function mapResults(ctx: MapContext, results: readonly ResultSegment[], s
   const seen = new Map<string, number>();
   const observations: MappedObservation[] = [];
   const flagged: FlaggedResult[] = [];
+  const keyHead = keyPrefix([...scope.key, 'OBX']);
   for (const r of results) {
     // a repeated OBX-3/OBX-4 pair in one order gets its occurrence number in its key
     const fields = readObx(r.obx);
     const occurrence = seen.get(fields.pair) ?? 0;
     seen.set(fields.pair, occurrence + 1);
-    const obs = mapObservation(ctx, fields, r.index, occurrence, scope, r.notes);
+    const obs = mapObservation(ctx, fields, r.index, occurrence, scope, keyHead, r.notes);
     observations.push(obs);
     ctx.report.mapped.push({ segment: 'OBX', index: r.index, to: obs.document ? ['Observation', 'DocumentReference'] : ['Observation'] });
     const codings = obs.entry.resource.code.coding ?? [];
