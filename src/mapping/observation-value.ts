@@ -28,6 +28,9 @@ export interface ObxValue {
 
 const DATA_ABSENT = 'http://terminology.hl7.org/CodeSystem/data-absent-reason';
 
+/** The components of most values: none (one frozen array, not a new one per OBX). */
+const NONE = Object.freeze([]) as unknown as ObservationComponent[];
+
 /** FHIR decimal from an HL7 NM, or undefined when it is not a number. */
 export function readNumber(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -39,7 +42,7 @@ export function obxValue(ctx: MapContext, f: ObxFields, index: number): ObxValue
   const obx = f.seg;
   if (!obx.has(5) || (f.value === undefined && repCount(obx, 5) === 1 && obx.components(5).every((c) => c.trim() === '' || c === '""'))) {
     const code = f.status === 'X' ? 'not-performed' : 'unknown';
-    return { value: { dataAbsentReason: { coding: [{ system: DATA_ABSENT, code }] } }, components: [], display: '(no value)' };
+    return { value: { dataAbsentReason: { coding: [{ system: DATA_ABSENT, code }] } }, components: NONE, display: '(no value)' };
   }
   switch (f.type) {
     case 'NM': return numeric(ctx, f, index);
@@ -74,8 +77,8 @@ function text(obx: Segment): ObxValue {
 
 /** FHIR R4 string: non-empty and not only whitespace (datatypes.html#string); else the value is absent. */
 function stringValue(s: string): ObxValue {
-  if (s.trim() === '') return { value: { dataAbsentReason: { coding: [{ system: DATA_ABSENT, code: 'unknown' }] } }, components: [], display: '(no value)' };
-  return { value: { valueString: s }, components: [], display: s.length > 60 ? `${s.slice(0, 57)}...` : s };
+  if (s.trim() === '') return { value: { dataAbsentReason: { coding: [{ system: DATA_ABSENT, code: 'unknown' }] } }, components: NONE, display: '(no value)' };
+  return { value: { valueString: s }, components: NONE, display: s.length > 60 ? `${s.slice(0, 57)}...` : s };
 }
 
 function numeric(ctx: MapContext, f: ObxFields, index: number): ObxValue {
@@ -90,7 +93,7 @@ function numeric(ctx: MapContext, f: ObxFields, index: number): ObxValue {
   if (unit.unit !== undefined) q.unit = unit.unit;
   if (unit.system !== undefined) q.system = unit.system;
   if (unit.code !== undefined) q.code = unit.code;
-  return { value: { valueQuantity: q }, components: [], quantity: q };
+  return { value: { valueQuantity: q }, components: NONE, quantity: q };
 }
 
 const COMPARATORS = new Set(['<', '<=', '>=', '>']);
@@ -104,13 +107,13 @@ function structuredNumeric(ctx: MapContext, obx: Segment, index: number, unit: P
   const raw = [cmp, val(obx, 5, 2) ?? '', sep, val(obx, 5, 4) ?? ''].join('');
   if (n1 !== undefined && sep === '' && val(obx, 5, 4) === undefined && (cmp === '' || cmp === '=' || COMPARATORS.has(cmp))) {
     const q: Quantity = { value: n1, ...(COMPARATORS.has(cmp) ? { comparator: cmp as Quantity['comparator'] } : {}), ...unit };
-    return { value: { valueQuantity: q }, components: [], quantity: q };
+    return { value: { valueQuantity: q }, components: NONE, quantity: q };
   }
   if (n1 !== undefined && n2 !== undefined && sep === '-' && (cmp === '' || cmp === '=')) {
-    return { value: { valueRange: { low: { value: n1, ...unit }, high: { value: n2, ...unit } } }, components: [], display: `${raw}${unit.unit ? ` ${unit.unit}` : ''}` };
+    return { value: { valueRange: { low: { value: n1, ...unit }, high: { value: n2, ...unit } } }, components: NONE, display: `${raw}${unit.unit ? ` ${unit.unit}` : ''}` };
   }
   if (n1 !== undefined && n2 !== undefined && (sep === ':' || sep === '/') && (cmp === '' || cmp === '=')) {
-    return { value: { valueRatio: { numerator: { value: n1 }, denominator: { value: n2 } } }, components: [], display: raw };
+    return { value: { valueRatio: { numerator: { value: n1 }, denominator: { value: n2 } } }, components: NONE, display: raw };
   }
   warn(ctx, `OBX[${index}]: SN value is not a quantity, range or ratio; kept as text`);
   // a blank first repetition (e.g. a stray leading '~') leaves raw empty: keep the whole field as text
@@ -139,7 +142,7 @@ function dated(ctx: MapContext, f: ObxFields, index: number, dateOnly: boolean):
     warn(ctx, `OBX[${index}]: ${dateOnly ? 'DT' : 'DTM'} value is not a valid date; kept as text`);
     return text(f.seg);
   }
-  return { value: { valueDateTime: v }, components: [], display: v };
+  return { value: { valueDateTime: v }, components: NONE, display: v };
 }
 
 function timed(ctx: MapContext, f: ObxFields, index: number): ObxValue {
@@ -149,7 +152,7 @@ function timed(ctx: MapContext, f: ObxFields, index: number): ObxValue {
     return text(f.seg);
   }
   const t = `${m[1]}:${m[2] ?? '00'}:${m[3] ?? '00'}`;
-  return { value: { valueTime: t }, components: [], display: t };
+  return { value: { valueTime: t }, components: NONE, display: t };
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -160,13 +163,13 @@ function encapsulated(ctx: MapContext, obx: Segment, index: number): ObxValue {
   const contentType = type && subtype ? `${type}/${subtype}`.toLowerCase() : undefined;
   const absent = (why: string): ObxValue => {
     warn(ctx, `OBX[${index}]: ED ${why}`);
-    return { value: { dataAbsentReason: { coding: [{ system: DATA_ABSENT, code: 'unknown' }] } }, components: [], display: '(document)' };
+    return { value: { dataAbsentReason: { coding: [{ system: DATA_ABSENT, code: 'unknown' }] } }, components: NONE, display: '(document)' };
   };
   if (!data) return absent('has no data');
   const clean = data.replace(/\s+/g, '');
   if (encoding?.toUpperCase() !== 'BASE64' || !BASE64.test(clean) || clean.length % 4 !== 0) return absent('data is not Base64; not mapped');
   const attachment: Attachment = contentType ? { contentType, data: clean } : { data: clean };
-  return { value: {}, components: [], display: '(document)', attachment };
+  return { value: {}, components: NONE, display: '(document)', attachment };
 }
 
 export function quantityText(q: Quantity): string {

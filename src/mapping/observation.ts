@@ -57,7 +57,9 @@ export function mapObservation(ctx: MapContext, f: ObxFields, index: number, occ
   // OBX-23 performing organization name (XON-1), a logical reference
   if (f.organization) performer.push({ type: 'Organization', display: f.organization });
   if (performer.length) o.performer = performer;
-  Object.assign(o, v.value);
+  // the value[x] where the old Object.assign put it; a quantity (most results) without the generic copy
+  if (v.value.valueQuantity) o.valueQuantity = v.value.valueQuantity;
+  else Object.assign(o, v.value);
   const flags = interpretationFlags(obx);
   if (flags.length) o.interpretation = flags.map(interpretation);
   if (notes.length) o.note = notes.map((text) => ({ text }));
@@ -101,22 +103,23 @@ function interpretation(flag: string): CodeableConcept {
 
 /** OBX-16 responsible observers (XCN, repeating). */
 function responsibleObservers(ctx: MapContext, obx: Segment): Reference[] {
+  const n = repCount(obx, 16);
   const out: Reference[] = [];
-  for (let r = 0, n = repCount(obx, 16); r < n; r++) {
+  for (let r = 0; r < n; r++) {
     const ref = xcnToReference(ctx, obx, 16, r);
     if (ref) out.push(ref);
   }
   return out;
 }
 
-const RANGE = /^\s*(-?\d+(?:\.\d+)?)\s*(?:-|–|_|to)\s*(-?\d+(?:\.\d+)?)\s*$/;
+export const RANGE = /^\s*(-?\d+(?:\.\d+)?)\s*(?:-|–|_|to)\s*(-?\d+(?:\.\d+)?)\s*$/;
 const BOUND = /^\s*(<=|>=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$/;
 
 /** OBX-7 -> referenceRange: low/high when the text is a plain range or bound; the text always kept. */
 function referenceRange(text: string | undefined, q: Quantity | undefined): ObservationReferenceRange | undefined {
   if (!text) return undefined;
   const r: ObservationReferenceRange = {};
-  const m = RANGE.exec(text);
+  const m = plainRange(text) ?? RANGE.exec(text);
   const b = m ? null : BOUND.exec(text);
   if (m) {
     r.low = limit(finite(m[1]!), q);
@@ -126,6 +129,34 @@ function referenceRange(text: string | undefined, q: Quantity | undefined): Obse
   r.text = text;
   return r;
 }
+
+/**
+ * The common "3.5-5.1" (no spaces, a hyphen) without the RANGE regex: [, low, high] as RANGE.exec
+ * gives them for it (a subset of what RANGE matches), else undefined.
+ */
+export function plainRange(text: string): [string, string, string] | undefined {
+  const end1 = decimalEnd(text, 0);
+  if (end1 <= 0 || text.charCodeAt(end1) !== 0x2d) return undefined;
+  const end2 = decimalEnd(text, end1 + 1);
+  if (end2 !== text.length) return undefined;
+  return [text, text.slice(0, end1), text.slice(end1 + 1)];
+}
+
+/** The end of -?\d+(\.\d+)? read from `from`, or -1 when there is none there. */
+function decimalEnd(s: string, from: number): number {
+  let i = from;
+  if (s.charCodeAt(i) === 0x2d) i++;
+  const digits = i;
+  while (isDigit(s.charCodeAt(i))) i++;
+  if (i === digits) return -1;
+  if (s.charCodeAt(i) === 0x2e && isDigit(s.charCodeAt(i + 1))) {
+    i += 2;
+    while (isDigit(s.charCodeAt(i))) i++;
+  }
+  return i;
+}
+
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
 
 /** readNumber of a text the patterns above already matched as a number: only the finiteness check left. */
 function finite(text: string): number | undefined {
