@@ -3,6 +3,7 @@
 // Also p99 ACK latency at a steady 200 messages/s. Runs on the machine's PostgreSQL (TEST_DATABASE_URL
 // or postgres://postgres@127.0.0.1:5432/test when it answers) and on the embedded server.
 import { randomBytes } from 'node:crypto';
+import { cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { Worker } from 'node:worker_threads';
@@ -20,6 +21,18 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 // The gateway under test runs in this thread; the senders run in a worker thread (bench/ingest-sender.ts).
 const TEMPLATE = readFileSync(new URL('../fixtures/spine/oru-r01.hl7', import.meta.url), 'latin1').replace(/\n/g, '\r');
 const message = (id: string) => Buffer.from(TEMPLATE.replace('|CTRL0001|', `|${id}|`), 'latin1');
+
+/** Busy CPU time of the whole machine (every process: PostgreSQL, gateway, senders), in core-seconds. */
+function machineBusy(): number {
+  return cpus().reduce((a, c) => a + c.times.user + c.times.nice + c.times.sys + c.times.irq, 0) / 1000;
+}
+
+/** fn's result, with the machine's busy CPU per message while it ran (µs). */
+async function withCpu<T extends { n: number }>(fn: () => Promise<T>): Promise<T & { cpuUs: number }> {
+  const before = machineBusy();
+  const r = await fn();
+  return { ...r, cpuUs: ((machineBusy() - before) * 1e6) / Math.max(r.n, 1) };
+}
 
 async function freshDatabase(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
@@ -105,20 +118,26 @@ async function onServer(label: string, adminUrl: string): Promise<void> {
   await migrate(sql);
   const gw = await gateway(sql);
   const echo = await echoListener();
-  console.log(`\n### ${label}  (${SECONDS}s per run; ORU^R01 ${TEMPLATE.length} bytes)`);
-  console.log('| connections | ingest msg/s | p50 / p99 ms | baseline, bare table: commits/s, p50 ms | ratio | baseline, inbox-shaped table: commits/s, p50 ms | ratio | MLLP round trip alone, p50 ms |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log(`\n### ${label}  (${SECONDS}s per run; ORU^R01 ${TEMPLATE.length} bytes; ${cpus().length} cores)`);
+  console.log('| connections | ingest msg/s | p50 / p99 ms | baseline, bare table: commits/s, p50 ms | ratio | baseline, inbox-shaped table: commits/s, p50 ms | ratio | MLLP round trip alone, p50 ms | machine CPU per message, µs: ingest / bare baseline |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const ratios = new Map<number, number>();
+  const floors: string[] = [];
   for (const n of [1, 4, 16]) {
-    const bare = await baseline(db.url, n, 'bare');
+    const bare = await withCpu(() => baseline(db.url, n, 'bare'));
     const same = await baseline(db.url, n, 'inbox');
-    const g = await ingest(gw.port, n, `${label}-${n}`);
-    const e = await ingest(echo.port, n, `echo-${n}`);
+    const g = await withCpu(() => ingest(gw.port, n, `${label}-${n}`));
+    const e = await withCpu(() => ingest(echo.port, n, `echo-${n}`));
     ratios.set(n, g.rate / bare.rate);
-    console.log(`| ${n} | ${fmt(g.rate)} | ${fmt(g.p50, 2)} / ${fmt(g.p99, 2)} | ${fmt(bare.rate)}, ${fmt(bare.p50, 2)} | ${fmt(g.rate / bare.rate, 2)}x | ${fmt(same.rate)}, ${fmt(same.p50, 2)} | ${fmt(g.rate / same.rate, 2)}x | ${fmt(e.p50, 2)} |`);
+    console.log(`| ${n} | ${fmt(g.rate)} | ${fmt(g.p50, 2)} / ${fmt(g.p99, 2)} | ${fmt(bare.rate)}, ${fmt(bare.p50, 2)} | ${fmt(g.rate / bare.rate, 2)}x | ${fmt(same.rate)}, ${fmt(same.p50, 2)} | ${fmt(g.rate / same.rate, 2)}x | ${fmt(e.p50, 2)} | ${fmt(g.cpuUs)} / ${fmt(bare.cpuUs)} |`);
+    // 1 connection: a sender waits for each ACK, so no gateway can beat the baseline's commit plus
+    // one MLLP round trip; 16: the machine's cores spent at the CPU cost per message measured above
+    if (n === 1) floors.push(`1 connection: the baseline's commit plus one MLLP round trip allows at most ${fmt(bare.p50 / (bare.p50 + e.p50), 2)}x (p50s) with zero gateway work`);
+    if (n === 16) floors.push(`16 connections: ${cpus().length} cores at ${fmt(g.cpuUs)} µs of machine CPU per ingested message (the senders and MLLP alone, the echo run: ${fmt(e.cpuUs)} µs) allow at most ${fmt((cpus().length * 1e6) / g.cpuUs)} msg/s = ${fmt((cpus().length * 1e6) / g.cpuUs / bare.rate, 2)}x the baseline`);
   }
   const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
   console.log(`\ngoals vs the bare-table baseline: >= 0.80x at 1 connection: ${met(ratios.get(1)! >= 0.8)}; >= 1.5x at 16 connections: ${met(ratios.get(16)! >= 1.5)}`);
+  console.log(`ceilings on this machine (same run): ${floors.join('; ')}`);
   await echo.close();
   const paced = await ingest(gw.port, 4, `${label}-paced`, 200);
   console.log(`steady 200 msg/s over 4 connections: ${fmt(paced.rate)} msg/s, ACK latency p50 ${fmt(paced.p50, 2)} ms, p99 ${fmt(paced.p99, 2)} ms (goal p99 < 20 ms: ${paced.p99 < 20 ? 'met' : 'NOT met'})`);
