@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../obs/index.js';
 import { openStore } from '../store/index.js';
-import { listInbox, retryInbox, listRejected, getRejected, INBOX_STATES, type InboxState } from '../ingest/inbox-admin.js';
+import { listInbox, retryInbox, listRejected, getRejected, INBOX_STATES, type InboxState } from '../ingest/index.js';
 import type { Io } from './main.js';
 
 export async function inboxCommand(argv: string[], io: Io): Promise<number> {

@@ -1,14 +1,13 @@
 // The FHIR R4 REST read API as a Hono sub-app, mounted under /fhir (FHIR R4 http.html): capabilities,
 // read and search-type. Auth runs in front of it (the lead's middleware); nothing here depends on it.
 import { Hono, type Context } from 'hono';
-import type { Sql } from '../store/index.js';
+import { readResource, type Sql } from '../store/index.js';
 import type { Logger } from '../obs/index.js';
 import { FHIR_JSON, createOnError, notFound, notSupported, badRequest } from '../http/outcome.js';
 import { buildCapabilityStatement } from './capability.js';
 import { FHIR_ID, isSupportedType, type SupportedType } from './resource-types.js';
-import { readResource } from './resource-store.js';
 import { parseSearch } from './search-parse.js';
-import { searchResources } from './search.js';
+import { searchType } from './search.js';
 import { searchsetBundle } from './searchset.js';
 
 export interface FhirAppDeps {
@@ -71,7 +70,7 @@ export function createFhirApp(deps: FhirAppDeps): Hono {
     const type = supportedType(c.req.param('type'));
     const params = new URL(c.req.url).searchParams;
     const { query, used, ignored } = parseSearch(type, params, { strict: prefersStrict(c.req.header('prefer')) });
-    const result = await searchResources(deps.sql, type, query);
+    const result = await searchType(deps.sql, type, query);
     const cursor = params.get('_cursor') ?? undefined;
     return fhirResponse(searchsetBundle({ base: baseOf(c, deps, `/${type}`), type, result, used, ignored, ...(cursor ? { cursor } : {}) }));
   });

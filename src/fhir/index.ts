@@ -1,5 +1,6 @@
-// src/fhir: the FHIR R4 REST API (read/search), the resource store it serves from, and transaction
-// Bundle saving. (validate.ts is exported here by its owner.)
+// src/fhir: the FHIR R4 REST API (read/search), the FHIR side of the resource store it serves from
+// (its SQL is src/store/fhir-resources.ts), and transaction Bundle saving. (validate.ts is exported here
+// by its owner.)
 export * from './app.js';
 export * from './capability.js';
 export * from './cursor.js';

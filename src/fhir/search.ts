@@ -1,12 +1,11 @@
-// Search over fhir_resource (FHIR R4 search.html): each Filter becomes one parameterised SQL fragment
-// on an extracted column; pages are keyset-paged on (last_updated, id), which the
-// fhir_resource_updated index serves, and the total is an exact second count.
-import type postgres from 'postgres';
+// Search over the resource store (FHIR R4 search.html), the FHIR side: each parsed Filter becomes a store
+// condition on an extracted column (search-columns.ts), and the store's keyset position becomes the
+// paging cursor. The SQL (parameterised, keyset-paged on (last_updated, id), with an exact total) is
+// src/store/fhir-resources.ts.
+import { searchResources, type ResourceCondition, type ResourceMatch, type StoredResource } from '../store/index.js';
 import type { Cursor } from './cursor.js';
-import { toStored, type Queryable, type StoredResource } from './resource-store.js';
+import type { Queryable } from './resource-store.js';
 import type { Filter, RefValue, SearchQuery } from './search-parse.js';
-
-type Fragment = postgres.Fragment;
 
 export interface SearchResult {
   /** the page, in the requested order (empty for _summary=count) */
@@ -17,102 +16,61 @@ export interface SearchResult {
   next?: Cursor;
 }
 
-function anyOf(sql: Queryable, parts: readonly Fragment[]): Fragment {
-  return parts.slice(1).reduce((acc, p) => sql`${acc} OR ${p}`, sql`(${parts[0]!}`) as Fragment;
-}
-const closeAny = (sql: Queryable, parts: readonly Fragment[]): Fragment => sql`${anyOf(sql, parts)})`;
-
 const typed = (refs: readonly RefValue[]): string[] => refs.filter((r) => r.type).map((r) => `${r.type!}/${r.id}`);
 const bare = (refs: readonly RefValue[]): string[] => refs.filter((r) => !r.type).map((r) => r.id);
 
-function filterSql(sql: Queryable, f: Filter): Fragment {
+/** The match, when it has values: a parameter's values of one form are tested together, absent forms not at all. */
+const ifAny = (m: Extract<ResourceMatch, { values: readonly string[] }>): ResourceMatch[] => (m.values.length ? [m] : []);
+const one = (m: ResourceMatch): ResourceCondition[] => [{ anyOf: [m] }];
+
+/** One parameter occurrence: its values are ORed (one condition); occurrences are ANDed (search.html#combining). */
+function conditionsOf(f: Filter): ResourceCondition[] {
   switch (f.param) {
     case '_id':
-      return sql`id = ANY(${f.ids}::text[])`;
+      return one({ op: 'in', column: 'id', values: f.ids });
     case 'status':
-      return sql`status = ANY(${f.codes}::text[])`;
     case 'priority':
-      return sql`priority = ANY(${f.codes}::text[])`;
-    case 'identifier': {
-      const parts: Fragment[] = [];
-      const exact = f.tokens.flatMap((t) => (t.kind === 'exact' ? [t.key] : []));
-      const values = f.tokens.flatMap((t) => (t.kind === 'value' ? [t.value] : []));
-      const systems = f.tokens.flatMap((t) => (t.kind === 'system' ? [t.system] : []));
-      if (exact.length) parts.push(sql`identifiers && ${exact}::text[]`);
-      if (values.length) parts.push(sql`EXISTS (SELECT 1 FROM unnest(identifiers) x, unnest(${values}::text[]) v WHERE right(x, length(v) + 1) = '|' || v)`);
-      if (systems.length) parts.push(sql`EXISTS (SELECT 1 FROM unnest(identifiers) x, unnest(${systems}::text[]) s WHERE left(x, length(s) + 1) = s || '|')`);
-      return closeAny(sql, parts);
-    }
+      return one({ op: 'in', column: f.param, values: f.codes });
+    case 'identifier':
+      // search.html#token: system|value exact, |value or value by value, system| by system
+      return [{
+        anyOf: [
+          ...ifAny({ op: 'overlaps', column: 'identifiers', values: f.tokens.flatMap((t) => (t.kind === 'exact' ? [t.key] : [])) }),
+          ...ifAny({ op: 'value-in', column: 'identifiers', values: f.tokens.flatMap((t) => (t.kind === 'value' ? [t.value] : [])) }),
+          ...ifAny({ op: 'system-in', column: 'identifiers', values: f.tokens.flatMap((t) => (t.kind === 'system' ? [t.system] : [])) }),
+        ],
+      }];
     case 'patient':
-    case 'subject': {
-      const parts: Fragment[] = [];
-      const t = typed(f.refs);
-      const b = bare(f.refs);
-      if (t.length) parts.push(sql`subject = ANY(${t}::text[])`);
-      if (b.length) parts.push(sql`substr(subject, strpos(subject, '/') + 1) = ANY(${b}::text[])`);
-      return closeAny(sql, parts);
-    }
-    case 'recipient': {
-      const parts: Fragment[] = [];
-      const t = typed(f.refs);
-      const b = bare(f.refs);
-      if (t.length) parts.push(sql`recipients && ${t}::text[]`);
-      if (b.length) parts.push(sql`EXISTS (SELECT 1 FROM unnest(recipients) r WHERE substr(r, strpos(r, '/') + 1) = ANY(${b}::text[]))`);
-      return closeAny(sql, parts);
-    }
+    case 'subject':
+      // search.html#reference: Type/id exactly, a bare id under any type
+      return [{ anyOf: [...ifAny({ op: 'in', column: 'subject', values: typed(f.refs) }), ...ifAny({ op: 'id-in', column: 'subject', values: bare(f.refs) })] }];
+    case 'recipient':
+      return [{ anyOf: [...ifAny({ op: 'overlaps', column: 'recipients', values: typed(f.refs) }), ...ifAny({ op: 'id-in', column: 'recipients', values: bare(f.refs) })] }];
     case '_lastUpdated': {
       // search.html#prefix, with the parameter's range [lo, hi) against the instant last_updated
       const { prefix, lo, hi } = f.date;
-      if (prefix === 'gt') return sql`last_updated >= ${hi}::timestamptz`;
-      if (prefix === 'ge') return sql`last_updated >= ${lo}::timestamptz`;
-      if (prefix === 'lt') return sql`last_updated < ${lo}::timestamptz`;
-      if (prefix === 'le') return sql`last_updated < ${hi}::timestamptz`;
-      return sql`(last_updated >= ${lo}::timestamptz AND last_updated < ${hi}::timestamptz)`;
+      if (prefix === 'gt') return one({ op: '>=', column: 'last_updated', value: hi });
+      if (prefix === 'ge') return one({ op: '>=', column: 'last_updated', value: lo });
+      if (prefix === 'lt') return one({ op: '<', column: 'last_updated', value: lo });
+      if (prefix === 'le') return one({ op: '<', column: 'last_updated', value: hi });
+      // eq: within the range, two ANDed conditions
+      return [...one({ op: '>=', column: 'last_updated', value: lo }), ...one({ op: '<', column: 'last_updated', value: hi })];
     }
   }
 }
 
-function whereSql(sql: Queryable, type: string, filters: readonly Filter[]): Fragment {
-  return filters.reduce((acc, f) => sql`${acc} AND ${filterSql(sql, f)}`, sql`resource_type = ${type}` as Fragment);
-}
-
-function keysetSql(sql: Queryable, c: Cursor | undefined): Fragment {
-  if (!c) return sql`TRUE`;
-  // Row comparison (last_updated, id) matches the ORDER BY exactly, ties on last_updated included.
-  return c.sort === 'desc'
-    ? sql`(last_updated, id) < (${c.lastUpdated}::timestamptz, ${c.id})`
-    : sql`(last_updated, id) > (${c.lastUpdated}::timestamptz, ${c.id})`;
-}
-
-interface PageRow {
-  resource_type: string;
-  id: string;
-  version_id: number;
-  last_updated: Date;
-  /** last_updated with microseconds: a JS Date would round it and the cursor would skip or repeat */
-  lu: string;
-  resource: postgres.JSONValue;
-}
-
-export async function searchResources(sql: Queryable, type: string, q: SearchQuery): Promise<SearchResult> {
-  const where = whereSql(sql, type, q.filters);
-  const countRows = sql<{ total: number }[]>`SELECT count(*)::int AS total FROM fhir_resource WHERE ${where}`;
-  if (q.summaryCount) return { resources: [], total: (await countRows)[0]?.total ?? 0 };
-  const order = q.sort === 'desc' ? sql`ORDER BY last_updated DESC, id DESC` : sql`ORDER BY last_updated ASC, id ASC`;
-  const pageRows = sql<PageRow[]>`
-    SELECT resource_type, id, version_id, last_updated, resource,
-           to_char(last_updated AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS lu
-    FROM fhir_resource
-    WHERE ${where} AND ${keysetSql(sql, q.cursor)}
-    ${order}
-    LIMIT ${q.count + 1}`;
-  const [counted, rows] = await Promise.all([countRows, pageRows]);
-  const page = rows.slice(0, q.count);
-  const last = page[page.length - 1];
-  const result: SearchResult = {
-    resources: page.map((r) => toStored({ ...r, resource: r.resource as unknown as StoredResource['resource'] })),
-    total: counted[0]?.total ?? 0,
-  };
-  if (rows.length > q.count && last) result.next = { lastUpdated: last.lu, id: last.id, sort: q.sort };
+/** FHIR R4 http.html#search, the search-type interaction on an already parsed and validated query. */
+export async function searchType(sql: Queryable, type: string, q: SearchQuery): Promise<SearchResult> {
+  const page = await searchResources(sql, {
+    type,
+    conditions: q.filters.flatMap(conditionsOf),
+    sort: q.sort,
+    // search-parse.ts accepts a cursor only when it was made for this sort, so the keyset runs the same way
+    ...(q.cursor ? { after: { lastUpdated: q.cursor.lastUpdated, id: q.cursor.id } } : {}),
+    count: q.count,
+    countOnly: q.summaryCount,
+  });
+  const result: SearchResult = { resources: page.resources, total: page.total };
+  if (page.next) result.next = { ...page.next, sort: q.sort };
   return result;
 }

@@ -2,7 +2,7 @@
 // updates resolved against the store on identifier, urn:uuid: placeholders rewritten to Type/id, then
 // one saveResources call, all in one database transaction.
 import type { Bundle, BundleEntry, Resource } from 'fhir/r4.js';
-import type { TransactionSql } from '../store/index.js';
+import { findResourcesByIdentifier, lockResourceIdentifiers, type IdentifierMatch, type TransactionSql } from '../store/index.js';
 import { badRequest, notSupported, preconditionFailed } from '../http/outcome.js';
 import { collectReferences, rewriteReferences } from './references.js';
 import { FHIR_ID } from './resource-types.js';
@@ -66,34 +66,19 @@ type Conditional = Extract<Plan, { mode: 'create' | 'upsert' }>;
 const conditionKey = (p: Conditional): string =>
   `${p.type}\u001f${p.token.kind}\u001f${p.token.kind === 'exact' ? p.token.key : p.token.value}`;
 
-interface Match {
-  ord: string;
-  id: string;
-  last_updated: Date;
-}
-
 /** The stored resources matching each condition; 412 when one matches several (http.html#ccreate). */
-async function findMatches(tx: TransactionSql, conds: readonly Conditional[]): Promise<Map<Conditional, Match>> {
-  const found = new Map<Conditional, Match>();
+async function findMatches(tx: TransactionSql, conds: readonly Conditional[]): Promise<Map<Conditional, IdentifierMatch>> {
+  const found = new Map<Conditional, IdentifierMatch>();
   if (conds.length === 0) return found;
-  // Serialise concurrent transactions creating the same identifier, or both would miss and both insert.
-  // The key is the value part only, so `system|v` and `v` of the same type contend for one lock.
-  const lockKeys = [...new Set(conds.map((c) => `${c.type}|${c.token.kind === 'exact' ? c.token.key.slice(c.token.key.indexOf('|') + 1) : c.token.value}`))].sort();
-  await tx`SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM (SELECT unnest(${lockKeys}::text[]) AS k ORDER BY 1) s`;
-  const rows = await tx<Match[]>`
-    SELECT c.ord::text AS ord, f.id, f.last_updated
-    FROM unnest(${conds.map((c) => c.type)}::text[], ${conds.map((c) => c.token.kind)}::text[],
-                ${conds.map((c) => (c.token.kind === 'exact' ? c.token.key : c.token.value))}::text[])
-         WITH ORDINALITY AS c(type, kind, key, ord)
-    JOIN fhir_resource f ON f.resource_type = c.type AND CASE
-      WHEN c.kind = 'value' THEN EXISTS (SELECT 1 FROM unnest(f.identifiers) x WHERE right(x, length(c.key) + 1) = '|' || c.key)
-      ELSE f.identifiers @> ARRAY[c.key] END
-    ORDER BY c.ord, f.id`;
-  for (const row of rows) {
-    const cond = conds[Number(row.ord) - 1]!;
+  const conditions = conds.map((c) => ({ type: c.type, kind: c.token.kind, key: c.token.kind === 'exact' ? c.token.key : c.token.value }));
+  // Serialise concurrent transactions creating the same identifier, or both would miss and both insert:
+  // the locks are held until this transaction ends, so the lookup and the saves below are one step.
+  await lockResourceIdentifiers(tx, conditions);
+  for (const match of await findResourcesByIdentifier(tx, conditions)) {
+    const cond = conds[match.condition]!;
     const prev = found.get(cond);
-    if (prev && prev.id !== row.id) throw preconditionFailed(`Bundle.entry[${cond.entry}]: the ${cond.type} condition matches more than one resource`);
-    found.set(cond, row);
+    if (prev && prev.id !== match.id) throw preconditionFailed(`Bundle.entry[${cond.entry}]: the ${cond.type} condition matches more than one resource`);
+    found.set(cond, match);
   }
   return found;
 }
@@ -109,12 +94,15 @@ async function findMatches(tx: TransactionSql, conds: readonly Conditional[]): P
  * patient, and a message sent after the last write does update it.
  * Conditional update (PUT Type?identifier=...) always replaces the matched resource (http.html#cond-update);
  * unchanged content does not create a version (saveResources). Several stored matches -> 412.
- * Runs in its own transaction unless `sql` already is one.
+ * Runs in its own transaction unless it is handed one (a TransactionSql).
  */
 export async function saveTransactionBundle(sql: Queryable, bundle: Bundle, opts: SaveOptions = {}): Promise<string[]> {
   if (bundle.resourceType !== 'Bundle' || bundle.type !== 'transaction') throw badRequest('Bundle.type must be transaction');
   const plans = (bundle.entry ?? []).map(planEntry);
   const work = (tx: TransactionSql) => saveInTransaction(tx, bundle, plans, opts);
+  // The ingest worker passes its own transaction, so marking its inbox row processed and these resources commit together
+  // (persist, then ACK). The boundary is decided here, not in the store: the advisory locks, the lookup
+  // and the writes must share one transaction, and only this file knows they belong together.
   if ('begin' in sql) return (await sql.begin(work)) as string[];
   return work(sql);
 }
@@ -135,7 +123,7 @@ async function saveInTransaction(tx: TransactionSql, bundle: Bundle, plans: read
       const earlier = firstInBundle.get(key);
       if (match) {
         id = match.id;
-        if (p.mode === 'create') save = bundleTime > match.last_updated.getTime();
+        if (p.mode === 'create') save = bundleTime > match.lastUpdated.getTime();
       } else if (earlier !== undefined) {
         id = earlier;
         if (p.mode === 'create') save = false;

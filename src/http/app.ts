@@ -1,16 +1,16 @@
 // The HTTP surface (Hono): health and metrics open; everything else behind a bearer JWT and scopes.
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { Sql } from '../store/index.js';
+import { pingStore, type Sql } from '../store/index.js';
 import type { Metrics } from '../obs/index.js';
 import type { Logger } from '../obs/index.js';
 import { requireAuth, type AuthEnv } from '../auth/index.js';
 import { allowsFhir, allowsOperation } from '../auth/index.js';
 import { AuthError, type TokenVerifier } from '../auth/index.js';
-import { receiveCall, isValidIdempotencyKey } from '../ingest/call-intake.js';
-import { getInbox, getRejected, listInbox, retryInbox, listRejected, queueDepth, INBOX_STATES, type InboxState } from '../ingest/inbox-admin.js';
-import type { Hl7Intake } from '../ingest/hl7-intake.js';
-import type { InboxWriter } from '../ingest/inbox-writer.js';
+import {
+  receiveCall, isValidIdempotencyKey, getInbox, getRejected, listInbox, retryInbox, listRejected, queueDepth, INBOX_STATES,
+  type InboxState, type Hl7Intake, type InboxWriter,
+} from '../ingest/index.js';
 import { CALL_NOTE_MAX_BYTES } from '../calls/index.js';
 import { createFhirApp } from '../fhir/index.js';
 import { createOncallApp, type ScheduleService } from '../oncall/index.js';
@@ -36,7 +36,7 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
     try {
-      await d.sql`SELECT 1`;
+      await pingStore(d.sql);
       return c.json({ status: 'ready' });
     } catch {
       return c.json({ status: 'unavailable', reason: 'store unreachable' }, 503);

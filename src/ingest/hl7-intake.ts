@@ -7,8 +7,7 @@ import {
   ackCodeFor, ackHeaderOf, buildAck, checkSupported, encodeHl7, HL7_ERROR, Hl7Error, type Hl7Message,
   isHl7Error, type MllpHandlers, parseHl7Input, hl7Timestamp, escapeValue, DEFAULT_DELIMITERS, positiveAck, sniffHeader, OVERSIZE_HEAD_BYTES,
 } from '../hl7/index.js';
-import type { Sql } from '../store/index.js';
-import { isUnavailable } from '../store/index.js';
+import { insertRejected, isUnavailable, type Sql } from '../store/index.js';
 import type { Logger } from '../obs/index.js';
 import type { Metrics } from '../obs/index.js';
 import type { InboxWriter } from './inbox-writer.js';
@@ -47,10 +46,9 @@ export interface IntakeResult {
 /**
  * Refused input kept for inspection: the newest 100,000 by default (REJECTED_MAX_ROWS; typically
  * ~1 KiB each, an oversize frame keeps only its first 8 KiB), so a misbehaving peer cannot fill the
- * disk. Trimmed every 1,000 rows (every tenth of the cap when that is smaller).
+ * disk. The store trims it (insertRejected).
  */
 export const REJECTED_MAX_ROWS = 100_000;
-const REJECTED_TRIM_EVERY = 1_000;
 
 /** MSH-10 of our ACKs: 20 characters, the length v2.3-v2.5 allow for MSH-10. */
 export const newAckControlId = () => randomUUID().replace(/-/g, '').slice(0, 20);
@@ -141,12 +139,9 @@ export class Hl7Intake {
     const ack = encodeHl7(ackText, message?.charset ?? '');
     this.deps.metrics.rejected.inc({ source: ctx.source, type: message ? metricType(message.typeName) : 'unreadable', code: err.code });
     try {
-      // the RETURNING id drives the cap: every REJECTED_TRIM_EVERY rows, the oldest beyond the cap go
-      const [row] = await this.deps.sql<{ id: string }[]>`INSERT INTO rejected (source, peer, control_id, error_code, reason, raw, ack)
-        VALUES (${ctx.source}, ${ctx.peer}, ${header.controlId || null}, ${err.code}, ${err.message}, ${raw}, ${ack}) RETURNING id::text`;
-      const keep = this.deps.rejectedMaxRows ?? REJECTED_MAX_ROWS;
-      const every = Math.max(1, Math.min(REJECTED_TRIM_EVERY, Math.floor(keep / 10)));
-      if (row && Number(row.id) % every === 0) await this.deps.sql`DELETE FROM rejected WHERE id <= ${Number(row.id) - keep}`;
+      await insertRejected(this.deps.sql, {
+        source: ctx.source, peer: ctx.peer, controlId: header.controlId || null, errorCode: err.code, reason: err.message, raw, ack,
+      }, { keep: this.deps.rejectedMaxRows ?? REJECTED_MAX_ROWS });
     } catch (se) {
       this.deps.log.error('rejected_write_failed', { source: ctx.source, errorCode: (se as { code?: string }).code });
     }

@@ -1,6 +1,7 @@
 // What integration engineers and the CLI see of the inbox: list rows, retry failed ones, list rejects.
-import type { Sql } from '../store/index.js';
-import { INBOX_CHANNEL } from './inbox-writer.js';
+import {
+  countInboxByState, getInboxRow, getRejectedRow, listInboxRows, listRejectedRows, requeueInboxRow, type InboxListRow, type Sql,
+} from '../store/index.js';
 import { decodeHl7 } from '../hl7/index.js';
 
 export const INBOX_STATES = ['received', 'processing', 'processed', 'failed'] as const;
@@ -18,13 +19,7 @@ export interface InboxListItem {
   errorCode: string | null;
 }
 
-/** The columns every inbox view shows. */
-interface ListRow {
-  id: string; source: string; sender_app: string; sender_facility: string; control_id: string;
-  message_type: string; state: string; received_at: Date; attempts: number; error_code: string | null;
-}
-
-const toListItem = (r: ListRow): InboxListItem => ({
+const toListItem = (r: InboxListRow): InboxListItem => ({
   id: r.id, source: r.source, sender: [r.sender_app, r.sender_facility].filter(Boolean).join('|'), controlId: r.control_id, type: r.message_type,
   state: r.state, receivedAt: r.received_at.toISOString(), attempts: r.attempts, errorCode: r.error_code,
 });
@@ -34,11 +29,7 @@ const asText = (b: Buffer): string => decodeHl7(b, '').text;
 
 export async function listInbox(sql: Sql, opts: { state?: InboxState; limit?: number; afterId?: string } = {}): Promise<InboxListItem[]> {
   const limit = Math.min(Math.max(opts.limit ?? 100, 1), 1000);
-  const rows = await sql<ListRow[]>`
-    SELECT id::text, source, sender_app, sender_facility, control_id, message_type, state, received_at, attempts, error_code FROM inbox
-    WHERE (${opts.state ?? null}::text IS NULL OR state = ${opts.state ?? null})
-      AND id > ${opts.afterId ?? '0'}::bigint
-    ORDER BY id LIMIT ${limit}`;
+  const rows = await listInboxRows(sql, { ...opts, limit });
   return rows.map(toListItem);
 }
 
@@ -60,11 +51,7 @@ export interface InboxDetail extends InboxListItem {
 /** One inbox row with its ACKs, mapping report and routing decision (not the raw message). */
 export async function getInbox(sql: Sql, id: string): Promise<InboxDetail | undefined> {
   if (!/^\d{1,18}$/.test(id)) return undefined;
-  const [r] = await sql<(ListRow & { version: string | null; charset: string | null; processed_at: Date | null; error: string | null; ack_mode: string;
-    ack: Buffer | null; app_ack: Buffer | null; mapping_report: unknown; routing: unknown })[]>`
-    SELECT id::text, source, sender_app, sender_facility, control_id, message_type, version, charset, state, received_at, processed_at, attempts,
-           error_code, error, ack_mode, ack, app_ack, mapping_report, routing
-    FROM inbox WHERE id = ${id}`;
+  const r = await getInboxRow(sql, id);
   if (!r) return undefined;
   const text = (b: Buffer | null) => (b ? asText(b) : null);
   return {
@@ -77,11 +64,7 @@ export async function getInbox(sql: Sql, id: string): Promise<InboxDetail | unde
 /** Puts a failed (or stuck) row back in the queue. Returns false when no such row may be retried. */
 export async function retryInbox(sql: Sql, id: string): Promise<boolean> {
   if (!/^\d{1,18}$/.test(id)) return false;
-  const rows = await sql`
-    UPDATE inbox SET state = 'received', attempts = 0, claimed_until = NULL, error_code = NULL, error = NULL
-    WHERE id = ${id} AND state IN ('failed', 'processing') RETURNING id`;
-  if (rows.length) await sql`SELECT pg_notify(${INBOX_CHANNEL}, '')`;
-  return rows.length === 1;
+  return (await requeueInboxRow(sql, id)) === 1;
 }
 
 export interface RejectedItem {
@@ -95,8 +78,7 @@ export interface RejectedItem {
 }
 
 export async function listRejected(sql: Sql, limit = 100): Promise<RejectedItem[]> {
-  const rows = await sql<{ id: string; source: string; received_at: Date; control_id: string | null; error_code: string; reason: string; bytes: number }[]>`
-    SELECT id::text, source, received_at, control_id, error_code, reason, octet_length(raw) AS bytes FROM rejected ORDER BY id DESC LIMIT ${Math.min(Math.max(limit, 1), 1000)}`;
+  const rows = await listRejectedRows(sql, Math.min(Math.max(limit, 1), 1000));
   return rows.map((r) => ({ id: r.id, source: r.source, receivedAt: r.received_at.toISOString(), controlId: r.control_id, errorCode: r.error_code, reason: r.reason, bytes: r.bytes }));
 }
 
@@ -110,8 +92,7 @@ export interface RejectedDetail extends RejectedItem {
 /** One refused input with its bytes, for an integration engineer working out what went wrong. */
 export async function getRejected(sql: Sql, id: string): Promise<RejectedDetail | undefined> {
   if (!/^\d{1,18}$/.test(id)) return undefined;
-  const [r] = await sql<{ id: string; source: string; received_at: Date; control_id: string | null; error_code: string; reason: string; raw: Buffer; ack: Buffer | null }[]>`
-    SELECT id::text, source, received_at, control_id, error_code, reason, raw, ack FROM rejected WHERE id = ${id}`;
+  const r = await getRejectedRow(sql, id);
   if (!r) return undefined;
   return {
     id: r.id, source: r.source, receivedAt: r.received_at.toISOString(), controlId: r.control_id, errorCode: r.error_code, reason: r.reason,
@@ -119,15 +100,8 @@ export async function getRejected(sql: Sql, id: string): Promise<RejectedDetail 
   };
 }
 
-/**
- * Rows waiting or failed, per state (for /metrics, scraped every few seconds). Each count is shaped
- * to match a partial index (inbox_pending, inbox_failed): it never scans the processed rows.
- */
+/** Rows waiting or failed, per state (for /metrics, scraped every few seconds; cheap, see countInboxByState). */
 export async function queueDepth(sql: Sql): Promise<Record<string, number>> {
-  const [r] = await sql<{ received: number; processing: number; failed: number }[]>`
-    SELECT count(*) FILTER (WHERE state = 'received')::int AS received,
-           count(*) FILTER (WHERE state = 'processing')::int AS processing,
-           (SELECT count(*)::int FROM inbox WHERE state = 'failed') AS failed
-    FROM inbox WHERE state IN ('received', 'processing')`;
+  const r = await countInboxByState(sql);
   return { received: r?.received ?? 0, processing: r?.processing ?? 0, failed: r?.failed ?? 0 };
 }

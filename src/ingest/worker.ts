@@ -6,12 +6,12 @@ import { parseHl7Input, ackHeaderOf, buildAck, encodeHl7, HL7_ERROR, type Hl7Mes
 import { callNoteSchema } from '../calls/index.js';
 import { mapCallNote, mapHl7Message, MappingError, type MappingResult, type SiteConfig } from '../mapping/index.js';
 import { saveTransactionBundle } from '../fhir/index.js';
-import type { Sql } from '../store/index.js';
+import {
+  claimInboxRows, listenInbox, markInboxFailed, markInboxProcessed, markInboxSaveFailed, type ClaimedInboxRow, type Sql,
+} from '../store/index.js';
 import type { Logger, Metrics } from '../obs/index.js';
 import { newAckControlId } from './hl7-intake.js';
-import { INBOX_CHANNEL } from './inbox-writer.js';
 import type { ScheduleService } from '../oncall/index.js';
-import type { JSONValue } from 'postgres';
 import { applyDecision, routingAttributes } from './route-result.js';
 import { wantsAppAck, type AppAckRouter } from './app-ack.js';
 import { metricType } from './metric-type.js';
@@ -33,19 +33,6 @@ export interface WorkerOptions {
   appAcks?: AppAckRouter;
   now?: () => Date;
 }
-
-interface ClaimedRow {
-  id: string;
-  source: string;
-  message_type: string;
-  raw: Buffer;
-  received_at: Date;
-  attempts: number;
-  ack_mode: string;
-}
-
-/** Arbitrary but fixed: the advisory lock every worker of every replica takes to claim. */
-const CLAIM_LOCK = 7_343_282;
 
 export type Outcome = { kind: 'processed'; result: MappingResult } | { kind: 'failed'; code: string; reason: string };
 
@@ -75,8 +62,7 @@ export class InboxWorker {
 
   async start(): Promise<void> {
     this.stopped = false;
-    const sub = await this.o.sql.listen(INBOX_CHANNEL, () => this.wake?.());
-    this.unlisten = () => sub.unlisten();
+    this.unlisten = await listenInbox(this.o.sql, () => this.wake?.());
     this.loop = this.run();
   }
 
@@ -107,34 +93,19 @@ export class InboxWorker {
   /**
    * Claims and processes one round of rows; returns how many were claimed.
    *
-   * Per-sender order (an A08 must not overtake its A01): claims are serialised by an advisory lock
-   * (they take a millisecond), and a claim skips every sender that has a message being processed
-   * by another worker or replica. The rows one claim takes are processed in id order, so each
-   * sender's messages are processed one after another, in the order they were stored.
+   * Per-sender order (an A08 must not overtake its A01): a claim skips every sender that has a
+   * message being processed by another worker or replica (claimInboxRows). The rows one claim takes
+   * are processed in id order, so each sender's messages are processed one after another, in the
+   * order they were stored.
    */
   async processBatch(): Promise<number> {
-    const { sql } = this.o;
-    const rows = await sql.begin(async (tx) => {
-      await tx`SELECT pg_advisory_xact_lock(${CLAIM_LOCK})`;
-      return tx<ClaimedRow[]>`
-        UPDATE inbox SET state = 'processing', attempts = attempts + 1, claimed_until = now() + ${this.o.claimMs} * interval '1 millisecond'
-        WHERE id IN (
-          SELECT i.id FROM inbox i
-          WHERE (i.state = 'received' OR (i.state = 'processing' AND i.claimed_until < now()))
-            AND NOT EXISTS (
-              SELECT 1 FROM inbox busy
-              WHERE busy.state = 'processing' AND busy.claimed_until >= now()
-                AND busy.sender_app = i.sender_app AND busy.sender_facility = i.sender_facility)
-          ORDER BY i.id LIMIT ${this.o.batch ?? 32}
-          FOR UPDATE SKIP LOCKED)
-        RETURNING id::text, source, message_type, raw, received_at, attempts, ack_mode`;
-    });
+    const rows = await claimInboxRows(this.o.sql, { claimMs: this.o.claimMs, limit: this.o.batch ?? 32 });
     rows.sort((a, b) => Number(a.id) - Number(b.id));
     for (const row of rows) await this.processRow(row);
     return rows.length;
   }
 
-  private async processRow(row: ClaimedRow): Promise<void> {
+  private async processRow(row: ClaimedInboxRow): Promise<void> {
     const { sql, metrics } = this.o;
     const { outcome, message } = this.mapRow(row);
     try {
@@ -145,17 +116,9 @@ export class InboxWorker {
         if (outcome.kind === 'processed' && routed) {
           // the mapped resources are kept even when routing failed: the row is retried as a whole
           await saveTransactionBundle(tx, routed.bundle, { inboxId: row.id });
-          const f = routed.failure;
-          await tx`UPDATE inbox SET state = ${f ? 'failed' : 'processed'}, processed_at = now(), claimed_until = NULL,
-                     error_code = ${f?.code ?? null}, error = ${f?.reason ?? null},
-                     mapping_report = ${tx.json(outcome.result.report as unknown as JSONValue)},
-                     routing = ${routed.routing === null ? null : tx.json(routed.routing as JSONValue)},
-                     app_ack = ${appAck?.bytes ?? null}
-                   WHERE id = ${row.id}`;
+          await markInboxProcessed(tx, row.id, { failure: routed.failure, mappingReport: outcome.result.report, routing: routed.routing, appAck: appAck?.bytes ?? null });
         } else if (outcome.kind === 'failed') {
-          await tx`UPDATE inbox SET state = 'failed', processed_at = now(), claimed_until = NULL, error_code = ${outcome.code}, error = ${outcome.reason},
-                     app_ack = ${appAck?.bytes ?? null}
-                   WHERE id = ${row.id}`;
+          await markInboxFailed(tx, row.id, { code: outcome.code, reason: outcome.reason, appAck: appAck?.bytes ?? null });
         }
       });
       // after the commit: the application ACK never reports work that could still roll back
@@ -168,7 +131,7 @@ export class InboxWorker {
       // store trouble: leave the claim to expire and retry, unless attempts are used up
       this.o.log.error('worker_save_failed', { inboxId: row.id, attempts: row.attempts, errorCode: (e as { code?: string }).code });
       if (row.attempts >= this.o.maxAttempts) {
-        await sql`UPDATE inbox SET state = 'failed', error_code = 'ERR_SAVE_FAILED', error = 'saving the mapped resources failed repeatedly' WHERE id = ${row.id}`.catch(() => {});
+        await markInboxSaveFailed(sql, row.id).catch(() => {});
       }
     }
   }
@@ -192,7 +155,7 @@ export class InboxWorker {
   }
 
   /** Pure part: raw row -> mapping outcome, parsing the bytes once. Never throws. */
-  mapRow(row: Pick<ClaimedRow, 'id' | 'source' | 'raw' | 'received_at'>): Mapped {
+  mapRow(row: Pick<ClaimedInboxRow, 'id' | 'source' | 'raw' | 'received_at'>): Mapped {
     let message: Hl7Message | null = null;
     try {
       if (row.source === 'calls') {

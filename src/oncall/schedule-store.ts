@@ -4,19 +4,24 @@
  * (parseSchedule) and compiles (compileSchedule: unknown references are refused) before any side
  * effect, then — in one transaction — bumps the version, NOTIFYs `switchboard_schedule` and
  * replaces the FHIR view (schedule-view.ts) in `fhir_resource`. Errors are returned as data.
+ * The SQL lives in src/store (schedules.ts); the transactions are opened here, because what runs
+ * inside them (validation, the FHIR view) is domain logic.
  */
 import type postgres from 'postgres';
 import type { Resource } from 'fhir/r4.js';
 import { saveResources } from '../fhir/index.js';
-import type { Sql, TransactionSql } from '../store/index.js';
+import {
+  deleteStaleScheduleView, insertScheduleDocument, lockScheduleDocument, notifyScheduleSaved, readScheduleDocument,
+  readScheduleVersion, updateScheduleDocument, type ScheduleDocumentRow, type Sql, type TransactionSql,
+} from '../store/index.js';
 import { compileSchedule, err, ok, parseSchedule, type CompiledSchedule, type Result, type Schedule } from '../routing/index.js';
 import { fromRoutingError, storeError, StoredScheduleCorrupt, type ScheduleStoreError } from './errors.js';
 import { buildScheduleView, SCHEDULE_VIEW_TAG, SCHEDULE_VIEW_TYPES } from './schedule-view.js';
 
 /** The id the gateway routes with. */
 export const DEFAULT_SCHEDULE_ID = 'default';
-/** LISTEN/NOTIFY channel; the payload is `<id>:<version>`. */
-export const SCHEDULE_CHANNEL = 'switchboard_schedule';
+// The channel belongs to the store (it writes the NOTIFY); re-exported as part of this folder's API.
+export { SCHEDULE_CHANNEL } from '../store/index.js';
 
 type Queryable = Sql | TransactionSql;
 
@@ -46,14 +51,6 @@ export interface Saved {
   readonly compiled: CompiledSchedule;
 }
 
-interface Row {
-  id: string;
-  version: number;
-  document: unknown;
-  updated_at: Date;
-  updated_by: string | null;
-}
-
 /** parseSchedule + compileSchedule: the gate every write passes. */
 export const validateSchedule = (data: unknown): Result<CompiledSchedule, ScheduleStoreError> => {
   const parsed = parseSchedule(data);
@@ -62,28 +59,25 @@ export const validateSchedule = (data: unknown): Result<CompiledSchedule, Schedu
   return compiled.ok ? ok(compiled.value) : err(fromRoutingError(compiled.error));
 };
 
-const toStored = (row: Row): StoredSchedule => {
+const toStored = (row: ScheduleDocumentRow): StoredSchedule => {
   const parsed = parseSchedule(row.document, `schedule_document '${row.id}'`);
   if (!parsed.ok) throw new StoredScheduleCorrupt(row.id, parsed.error.issues);
   return { id: row.id, version: row.version, schedule: parsed.value, updatedAt: row.updated_at, updatedBy: row.updated_by };
 };
 
 export async function loadSchedule(sql: Queryable, id = DEFAULT_SCHEDULE_ID): Promise<StoredSchedule | undefined> {
-  const rows = await sql<Row[]>`SELECT id, version, document, updated_at, updated_by FROM schedule_document WHERE id = ${id}`;
-  const row = rows[0];
+  const row = await readScheduleDocument(sql, id);
   return row === undefined ? undefined : toStored(row);
 }
 
 /** The stored version alone (one index lookup): how the service notices another writer. */
 export async function storedVersion(sql: Queryable, id = DEFAULT_SCHEDULE_ID): Promise<number | undefined> {
-  const rows = await sql<{ version: number }[]>`SELECT version FROM schedule_document WHERE id = ${id}`;
-  return rows[0]?.version;
+  return readScheduleVersion(sql, id);
 }
 
 /** The row, locked for this transaction (FOR UPDATE), so edits of one document are serialised. */
 export async function lockSchedule(tx: TransactionSql, id: string): Promise<StoredSchedule | undefined> {
-  const rows = await tx<Row[]>`SELECT id, version, document, updated_at, updated_by FROM schedule_document WHERE id = ${id} FOR UPDATE`;
-  const row = rows[0];
+  const row = await lockScheduleDocument(tx, id);
   return row === undefined ? undefined : toStored(row);
 }
 
@@ -98,19 +92,12 @@ const conflict = (expected: number, actual: number | undefined): ScheduleStoreEr
 export async function writeValidated(tx: TransactionSql, compiled: CompiledSchedule, current: number | undefined, opts: SaveOptions): Promise<Result<Saved, ScheduleStoreError>> {
   const id = opts.id ?? DEFAULT_SCHEDULE_ID;
   if (opts.expectedVersion !== undefined && opts.expectedVersion !== (current ?? 0)) return err(conflict(opts.expectedVersion, current));
-  const doc = tx.json(compiled.schedule as unknown as postgres.JSONValue);
-  const rows = current === undefined
-    ? await tx<{ version: number }[]>`
-        INSERT INTO schedule_document (id, version, document, updated_at, updated_by)
-        VALUES (${id}, 1, ${doc}, ${opts.now}, ${opts.by})
-        ON CONFLICT (id) DO NOTHING RETURNING version`
-    : await tx<{ version: number }[]>`
-        UPDATE schedule_document SET version = version + 1, document = ${doc}, updated_at = ${opts.now}, updated_by = ${opts.by}
-        WHERE id = ${id} AND version = ${current} RETURNING version`;
-  const version = rows[0]?.version;
+  // Schedule is the zod output of parsed JSON/YAML (strings, numbers, arrays, objects): plain JSON, so the cast is sound
+  const write = { id, document: compiled.schedule as unknown as postgres.JSONValue, now: opts.now, by: opts.by };
+  const version = current === undefined ? await insertScheduleDocument(tx, write) : await updateScheduleDocument(tx, write, current);
   // Another writer created the row between our read and our insert: a conflict, never an overwrite.
   if (version === undefined) return err(conflict(current ?? 0, undefined));
-  await tx`SELECT pg_notify(${SCHEDULE_CHANNEL}, ${`${id}:${version}`})`;
+  await notifyScheduleSaved(tx, id, version);
   if (opts.fhirView !== false) await replaceView(tx, buildScheduleView(compiled, id, opts.now.getTime()), id, opts.now);
   return ok({ version, compiled });
 }
@@ -118,12 +105,7 @@ export async function writeValidated(tx: TransactionSql, compiled: CompiledSched
 /** Deletes the view rows this store wrote for `id` that the new view no longer has, then upserts the new view. */
 async function replaceView(tx: TransactionSql, view: readonly Resource[], id: string, now: Date): Promise<void> {
   const keep = view.map((r) => `${r.resourceType}/${r.id ?? ''}`);
-  const tag = tx.json([{ system: SCHEDULE_VIEW_TAG, code: id }]);
-  await tx`
-    DELETE FROM fhir_resource
-    WHERE resource_type = ANY(${[...SCHEDULE_VIEW_TYPES]}::text[])
-      AND resource -> 'meta' -> 'tag' @> ${tag}
-      AND NOT (resource_type || '/' || id = ANY(${keep}::text[]))`;
+  await deleteStaleScheduleView(tx, { types: SCHEDULE_VIEW_TYPES, tag: { system: SCHEDULE_VIEW_TAG, code: id }, keep });
   await saveResources(tx, view, { now });
 }
 

@@ -5,10 +5,10 @@
  * it stale, and a stale or unlistened service checks the stored version — one index lookup —
  * before answering. The answer never comes from a version older than the last notification.
  */
-import type { Sql } from '../store/index.js';
+import { listenScheduleSaves, type Sql } from '../store/index.js';
 import { compileSchedule, err, oncall, routeMessage, type CompiledSchedule, type MessageAttributes, type OncallResult, type Result, type RouteDecision, type RoutingError } from '../routing/index.js';
 import { storeError, StoredScheduleCorrupt, type ScheduleStoreError } from './errors.js';
-import { DEFAULT_SCHEDULE_ID, loadSchedule, SCHEDULE_CHANNEL, storedVersion } from './schedule-store.js';
+import { DEFAULT_SCHEDULE_ID, loadSchedule, storedVersion } from './schedule-store.js';
 
 export interface CurrentSchedule {
   readonly version: number;
@@ -40,11 +40,11 @@ export class ScheduleService {
   /** LISTEN for saves. Without it every call checks the stored version (still cheap). */
   async start(): Promise<void> {
     if (this.listening) return;
-    const prefix = `${this.id}:`;
-    this.listening = await this.sql.listen(
-      SCHEDULE_CHANNEL,
-      (payload) => {
-        if (payload.startsWith(prefix)) this.stale = true;
+    this.listening = await listenScheduleSaves(
+      this.sql,
+      this.id,
+      () => {
+        this.stale = true;
       },
       // called on every (re)connect: notifications sent while disconnected are lost, so re-check
       () => {

@@ -31,3 +31,8 @@ export function isUnavailable(e: unknown): boolean {
     code === '53300' // too many connections
   );
 }
+
+/** Readiness: resolves when the store answers a trivial query, rejects when it cannot be reached. */
+export async function pingStore(sql: Sql): Promise<void> {
+  await sql`SELECT 1`;
+}

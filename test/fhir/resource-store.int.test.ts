@@ -1,7 +1,8 @@
 import type { Bundle, BundleEntry, Patient, Resource } from 'fhir/r4.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { readResource, saveResources, saveTransactionBundle } from '../../src/fhir/index.js';
+import { saveResources, saveTransactionBundle } from '../../src/fhir/index.js';
+import { readResource } from '../../src/store/index.js';
 import { HttpError } from '../../src/http/outcome.js';
 import { MRN, communication, communicationRequest, observation, patient } from './factories.js';
 

@@ -1,0 +1,280 @@
+// The SQL of the FHIR resource store: table fhir_resource, one row per (resource_type, id) holding the
+// current version and the search columns src/fhir extracts on write. src/fhir keeps the FHIR side
+// (validating resources, extracting search columns, parsing search parameters, paging cursors,
+// conditional-create rules); it hands this file typed rows and an already-validated search description.
+// Transactions stay with the caller (`sql.begin`), which passes `tx` here, so a transaction Bundle's
+// lookups and writes commit or roll back together with whatever the caller does in the same scope.
+import type { Resource } from 'fhir/r4.js';
+import type postgres from 'postgres';
+import type { Sql, TransactionSql } from './db.js';
+
+/** A connection or an open transaction: both run tagged templates. */
+type Queryable = Sql | TransactionSql;
+type Fragment = postgres.Fragment;
+
+/** One fhir_resource row to write; the names are the columns (the rows travel as JSON, see upsertResources). */
+export interface FhirResourceWrite {
+  resource_type: string;
+  id: string;
+  subject: string | null;
+  status: string | null;
+  priority: string | null;
+  recipients: string[];
+  /** 'system|value' strings ('|value' without a system) */
+  identifiers: string[];
+  resource: Resource;
+}
+
+export interface UpsertResourcesOptions {
+  /** The server's time of the write: last_updated and meta.lastUpdated. */
+  now: Date;
+  /** The inbox message the rows came from; null keeps the stored one on update. */
+  inboxId: string | null;
+}
+
+/**
+ * Upserts every row in one INSERT ... ON CONFLICT. A changed resource becomes a new version:
+ * version_id + 1, meta.versionId and meta.lastUpdated set in the stored JSON. Content identical to the
+ * current version (ignoring meta.versionId/lastUpdated) is left alone, so a replayed message does not
+ * mint versions. The rows must be unique on (resource_type, id): ON CONFLICT cannot touch a row twice.
+ */
+export async function upsertResources(sql: Queryable, rows: readonly FhirResourceWrite[], opts: UpsertResourcesOptions): Promise<void> {
+  if (rows.length === 0) return;
+  // FHIR R4 datatypes.html#instant: meta.lastUpdated is the ISO text of the same instant as last_updated
+  const now = opts.now.toISOString();
+  // The rows travel as one jsonb parameter and are unpacked by jsonb_to_recordset: one round trip,
+  // parameterised, and text[] columns of any length without per-row placeholders.
+  await sql`
+    INSERT INTO fhir_resource AS f
+      (resource_type, id, version_id, last_updated, inbox_id, subject, status, priority, recipients, identifiers, resource)
+    SELECT r.resource_type, r.id, 1, ${now}::timestamptz, ${opts.inboxId}::bigint, r.subject, r.status, r.priority,
+           ARRAY(SELECT jsonb_array_elements_text(r.recipients)),
+           ARRAY(SELECT jsonb_array_elements_text(r.identifiers)),
+           jsonb_set(r.resource, '{meta}',
+             coalesce(r.resource -> 'meta', '{}'::jsonb) || jsonb_build_object('versionId', '1', 'lastUpdated', ${now}::text))
+    FROM jsonb_to_recordset(${sql.json(rows as unknown as postgres.JSONValue)}) AS r(
+      resource_type text, id text, subject text, status text, priority text,
+      recipients jsonb, identifiers jsonb, resource jsonb)
+    ON CONFLICT (resource_type, id) DO UPDATE SET
+      version_id   = f.version_id + 1,
+      last_updated = EXCLUDED.last_updated,
+      inbox_id     = coalesce(EXCLUDED.inbox_id, f.inbox_id),
+      subject      = EXCLUDED.subject,
+      status       = EXCLUDED.status,
+      priority     = EXCLUDED.priority,
+      recipients   = EXCLUDED.recipients,
+      identifiers  = EXCLUDED.identifiers,
+      resource     = jsonb_set(EXCLUDED.resource, '{meta,versionId}', to_jsonb((f.version_id + 1)::text))
+    WHERE (f.resource #- '{meta,versionId}' #- '{meta,lastUpdated}')
+          IS DISTINCT FROM (EXCLUDED.resource #- '{meta,versionId}' #- '{meta,lastUpdated}')`;
+}
+
+export interface StoredResource {
+  resourceType: string;
+  id: string;
+  versionId: number;
+  lastUpdated: Date;
+  resource: Resource;
+}
+
+interface StoredRow {
+  resource_type: string;
+  id: string;
+  version_id: number;
+  last_updated: Date;
+  resource: Resource;
+}
+
+const toStored = (r: StoredRow): StoredResource => ({
+  resourceType: r.resource_type,
+  id: r.id,
+  versionId: r.version_id,
+  lastUpdated: r.last_updated,
+  resource: r.resource,
+});
+
+/** FHIR R4 http.html#read: the current version, or undefined. */
+export async function readResource(sql: Queryable, type: string, id: string): Promise<StoredResource | undefined> {
+  const rows = await sql<StoredRow[]>`
+    SELECT resource_type, id, version_id, last_updated, resource
+    FROM fhir_resource WHERE resource_type = ${type} AND id = ${id}`;
+  const row = rows[0];
+  return row ? toStored(row) : undefined;
+}
+
+/** A conditional create/update condition on one identifier (FHIR R4 http.html#ccreate). */
+export interface IdentifierCondition {
+  type: string;
+  /** 'exact': `key` is 'system|value'; 'value': `key` is a value under any system */
+  kind: 'exact' | 'value';
+  key: string;
+}
+
+export interface IdentifierMatch {
+  /** index of the condition in the list given */
+  condition: number;
+  id: string;
+  lastUpdated: Date;
+}
+
+/**
+ * Takes a transaction-scoped advisory lock per condition, held until the caller's transaction ends.
+ * Serialises concurrent transactions creating the same identifier, or both would miss and both insert.
+ * The key is the value part only, so `system|v` and `v` of the same type contend for one lock; keys are
+ * taken in sorted order so two transactions never wait on each other's locks.
+ */
+export async function lockResourceIdentifiers(tx: TransactionSql, conditions: readonly IdentifierCondition[]): Promise<void> {
+  if (conditions.length === 0) return;
+  const lockKeys = [...new Set(conditions.map((c) => `${c.type}|${c.kind === 'exact' ? c.key.slice(c.key.indexOf('|') + 1) : c.key}`))].sort();
+  await tx`SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM (SELECT unnest(${lockKeys}::text[]) AS k ORDER BY 1) s`;
+}
+
+/**
+ * Every stored resource matching each condition, ordered by condition then id (one condition may match
+ * several: the caller decides what that means). Call lockResourceIdentifiers first in the same transaction.
+ */
+export async function findResourcesByIdentifier(tx: TransactionSql, conditions: readonly IdentifierCondition[]): Promise<IdentifierMatch[]> {
+  if (conditions.length === 0) return [];
+  const rows = await tx<{ ord: string; id: string; last_updated: Date }[]>`
+    SELECT c.ord::text AS ord, f.id, f.last_updated
+    FROM unnest(${conditions.map((c) => c.type)}::text[], ${conditions.map((c) => c.kind)}::text[],
+                ${conditions.map((c) => c.key)}::text[])
+         WITH ORDINALITY AS c(type, kind, key, ord)
+    JOIN fhir_resource f ON f.resource_type = c.type AND CASE
+      WHEN c.kind = 'value' THEN EXISTS (SELECT 1 FROM unnest(f.identifiers) x WHERE right(x, length(c.key) + 1) = '|' || c.key)
+      ELSE f.identifiers @> ARRAY[c.key] END
+    ORDER BY c.ord, f.id`;
+  // WITH ORDINALITY counts from 1
+  return rows.map((r) => ({ condition: Number(r.ord) - 1, id: r.id, lastUpdated: r.last_updated }));
+}
+
+/**
+ * One test on an extracted column; `values` are ORed. The stored forms are those src/fhir extracts:
+ * subject and recipients as 'Type/id', identifiers as 'system|value'.
+ */
+export type ResourceMatch =
+  /** column = ANY(values) */
+  | { op: 'in'; column: 'id' | 'status' | 'priority' | 'subject'; values: readonly string[] }
+  /** the id part of a 'Type/id' reference (any type) is one of values */
+  | { op: 'id-in'; column: 'subject' | 'recipients'; values: readonly string[] }
+  /** the array shares an element with values */
+  | { op: 'overlaps'; column: 'identifiers' | 'recipients'; values: readonly string[] }
+  /** an identifier has one of values as its value ('value-in') or system ('system-in') */
+  | { op: 'value-in' | 'system-in'; column: 'identifiers'; values: readonly string[] }
+  /** last_updated against an ISO instant (microsecond precision) */
+  | { op: '>=' | '<'; column: 'last_updated'; value: string };
+
+/** Its matches are ORed; an empty list matches nothing. */
+export interface ResourceCondition {
+  anyOf: readonly ResourceMatch[];
+}
+
+/** A position in (last_updated, id) order: last_updated as ISO text with microseconds. */
+export interface ResourceKey {
+  lastUpdated: string;
+  id: string;
+}
+
+export interface ResourceSearch {
+  type: string;
+  /** ANDed */
+  conditions: readonly ResourceCondition[];
+  /** on (last_updated, id) */
+  sort: 'asc' | 'desc';
+  /** keyset paging: only rows strictly after this position in `sort` order */
+  after?: ResourceKey;
+  /** page size (at least 1) */
+  count: number;
+  /** the total only, no rows */
+  countOnly: boolean;
+}
+
+export interface ResourcePage {
+  /** at most `count`, in `sort` order; empty when countOnly */
+  resources: StoredResource[];
+  /** every match, ignoring paging */
+  total: number;
+  /** the position of the page's last row, present only when more rows follow it */
+  next?: ResourceKey;
+}
+
+function matchSql(sql: Queryable, m: ResourceMatch): Fragment {
+  // Each case is literal SQL text: column names are never built from data, values are parameters.
+  switch (m.op) {
+    case 'in':
+      if (m.column === 'id') return sql`id = ANY(${m.values}::text[])`;
+      if (m.column === 'status') return sql`status = ANY(${m.values}::text[])`;
+      if (m.column === 'priority') return sql`priority = ANY(${m.values}::text[])`;
+      return sql`subject = ANY(${m.values}::text[])`;
+    case 'id-in':
+      if (m.column === 'subject') return sql`substr(subject, strpos(subject, '/') + 1) = ANY(${m.values}::text[])`;
+      return sql`EXISTS (SELECT 1 FROM unnest(recipients) r WHERE substr(r, strpos(r, '/') + 1) = ANY(${m.values}::text[]))`;
+    case 'overlaps':
+      if (m.column === 'identifiers') return sql`identifiers && ${m.values}::text[]`;
+      return sql`recipients && ${m.values}::text[]`;
+    case 'value-in':
+      return sql`EXISTS (SELECT 1 FROM unnest(identifiers) x, unnest(${m.values}::text[]) v WHERE right(x, length(v) + 1) = '|' || v)`;
+    case 'system-in':
+      return sql`EXISTS (SELECT 1 FROM unnest(identifiers) x, unnest(${m.values}::text[]) s WHERE left(x, length(s) + 1) = s || '|')`;
+    case '>=':
+      return sql`last_updated >= ${m.value}::timestamptz`;
+    case '<':
+      return sql`last_updated < ${m.value}::timestamptz`;
+  }
+}
+
+function conditionSql(sql: Queryable, c: ResourceCondition): Fragment {
+  const [first, ...rest] = c.anyOf;
+  if (!first) return sql`FALSE`; // an OR of nothing
+  if (rest.length === 0) return matchSql(sql, first);
+  return sql`(${rest.reduce((acc, m) => sql`${acc} OR ${matchSql(sql, m)}`, matchSql(sql, first))})`;
+}
+
+function whereSql(sql: Queryable, s: ResourceSearch): Fragment {
+  return s.conditions.reduce((acc, c) => sql`${acc} AND ${conditionSql(sql, c)}`, sql`resource_type = ${s.type}` as Fragment);
+}
+
+function keysetSql(sql: Queryable, sort: ResourceSearch['sort'], after: ResourceKey | undefined): Fragment {
+  if (!after) return sql`TRUE`;
+  // Row comparison (last_updated, id) matches the ORDER BY exactly, ties on last_updated included.
+  return sort === 'desc'
+    ? sql`(last_updated, id) < (${after.lastUpdated}::timestamptz, ${after.id})`
+    : sql`(last_updated, id) > (${after.lastUpdated}::timestamptz, ${after.id})`;
+}
+
+interface PageRow {
+  resource_type: string;
+  id: string;
+  version_id: number;
+  last_updated: Date;
+  /** last_updated with microseconds: a JS Date would round it and the keyset would skip or repeat */
+  lu: string;
+  resource: postgres.JSONValue;
+}
+
+/**
+ * Keyset-paged on (last_updated, id), which the fhir_resource_updated index serves; one row more than
+ * the page is read to know whether another page follows. The total is an exact second count.
+ */
+export async function searchResources(sql: Queryable, s: ResourceSearch): Promise<ResourcePage> {
+  const where = whereSql(sql, s);
+  const countRows = sql<{ total: number }[]>`SELECT count(*)::int AS total FROM fhir_resource WHERE ${where}`;
+  if (s.countOnly) return { resources: [], total: (await countRows)[0]?.total ?? 0 };
+  const order = s.sort === 'desc' ? sql`ORDER BY last_updated DESC, id DESC` : sql`ORDER BY last_updated ASC, id ASC`;
+  const pageRows = sql<PageRow[]>`
+    SELECT resource_type, id, version_id, last_updated, resource,
+           to_char(last_updated AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS lu
+    FROM fhir_resource
+    WHERE ${where} AND ${keysetSql(sql, s.sort, s.after)}
+    ${order}
+    LIMIT ${s.count + 1}`;
+  const [counted, rows] = await Promise.all([countRows, pageRows]);
+  const page = rows.slice(0, s.count);
+  const last = page[page.length - 1];
+  const result: ResourcePage = {
+    resources: page.map((r) => toStored({ ...r, resource: r.resource as unknown as Resource })),
+    total: counted[0]?.total ?? 0,
+  };
+  if (rows.length > s.count && last) result.next = { lastUpdated: last.lu, id: last.id };
+  return result;
+}
