@@ -100,6 +100,25 @@ describe('ER7 parser', () => {
     expect(err).toMatchObject({ code, condition });
   });
 
+  // a segment id is [A-Z][A-Z0-9]{2} followed by the field separator or the end of the line
+  it.each([
+    ['pid|', 'ERR_HL7_BAD_SEGMENT'],
+    ['PI|', 'ERR_HL7_BAD_SEGMENT'],
+    ['PIDX|', 'ERR_HL7_BAD_SEGMENT'],
+    ['1ID|', 'ERR_HL7_BAD_SEGMENT'],
+    ['ZP1|', undefined],
+  ])('reads a segment starting %s: %s', (start, code) => {
+    const text = toWire(fixture('spine/oru-r01.hl7')).toString('latin1').replace('\rPID|', `\r${start}`);
+    if (code) expect(() => parseHl7(text)).toThrow(expect.objectContaining({ code }));
+    else expect(parseHl7(text).segments.map((g) => g.name)).toContain(start.slice(0, 3));
+  });
+
+  it('reads a segment of its id alone (no field separator)', () => {
+    const text = `${toWire(fixture('spine/oru-r01.hl7')).toString('latin1').replace(/\r+$/, '')}\rNTE\r`;
+    const last = parseHl7(text).segments.at(-1)!;
+    expect([last.name, last.size, last.value(1)]).toEqual(['NTE', 0, '']);
+  });
+
   it('property: arbitrary bytes either parse or throw an Hl7Error, never anything else', () => {
     const prefix = fc.constantFrom('', 'MSH|^~\\&|', 'MSH', 'FHS|^~\\&|', 'BHS|', 'MSH|^~\\&|A|B|C|D|1||ORU^R01|X|P|2.5.1\r');
     fc.assert(fc.property(prefix, fc.uint8Array({ maxLength: 400 }), (p, tail) => {
