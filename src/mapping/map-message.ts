@@ -6,6 +6,7 @@ import { mapAdt } from './adt.js';
 import type { MappingResult } from './assemble.js';
 import type { SiteConfig } from './config.js';
 import type { MapContext } from './context.js';
+import { val } from './datatypes.js';
 import { MappingError } from './errors.js';
 import { mapOru } from './oru.js';
 import { emptyReport } from './report.js';
@@ -29,10 +30,11 @@ export function mapHl7Message(message: Hl7Message, config: SiteConfig): MappingR
 
 function contextFor(message: Hl7Message, config: SiteConfig): MapContext {
   const msh = message.msh;
-  const facility = msh.value(4, 1) || msh.value(4, 2);
+  // as val() reads values: blank or "" is absent (a blank MSH-4.1 once became a blank display, found by fuzzing)
+  const facility = val(msh, 4, 1) ?? val(msh, 4, 2) ?? '';
   return {
     config, message, facility,
-    sender: `${msh.value(3, 1) || msh.value(3, 2)}|${facility}`,
+    sender: `${val(msh, 3, 1) ?? val(msh, 3, 2) ?? ''}|${facility}`,
     report: emptyReport(),
     dateTimes: new Map(),
   };
