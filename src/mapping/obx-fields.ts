@@ -12,7 +12,7 @@ export interface ObxFields {
   readonly id: FieldValues;
   /** OBX-4 observation sub-id. */
   readonly subId: string | undefined;
-  /** OBX-3.1|OBX-4.1 as decoded (value(), "" and blanks kept): what a repeated result is counted by. */
+  /** OBX-3.1|OBX-4 as the Observation's key has them ("" and blanks absent): what a repeated result is counted by. */
   readonly pair: string;
   /** OBX-5 (component 1 of repetition 0): the value of the simple types (NM, DT, DTM, TM). */
   readonly value: string | undefined;
@@ -31,13 +31,16 @@ export interface ObxFields {
 export function readObx(obx: Segment): ObxFields {
   const id = obx.componentValues(3);
   const subId = obx.value(4);
-  const pair = `${id[0] ?? ''}|${subId}`; // taken before presentAll reads "" and blanks as absent
+  const values = presentAll(id);
+  const sub = present(subId);
   return {
     seg: obx,
     type: (present(obx.value(2)) ?? '').toUpperCase(),
-    id: presentAll(id),
-    subId: present(subId),
-    pair,
+    id: values,
+    subId: sub,
+    // the very parts of the Observation's key (mapObservation): counted on anything else, two OBX
+    // whose sub-ids differed only as blank and empty got one key and one fullUrl (found by fuzzing)
+    pair: `${values[0] ?? ''}|${sub ?? ''}`,
     value: present(obx.value(5)),
     units: fieldValues(obx, 6),
     range: present(obx.value(7)),
