@@ -5,7 +5,13 @@ import { z } from 'zod';
 export const CALLER_TYPES = ['patient', 'family', 'pharmacist', 'hospital', 'lab', 'other'] as const;
 export const OPERATOR_URGENCY = ['routine', 'urgent', 'asap', 'stat'] as const;
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+/**
+ * C0 control characters but tab, line feed and carriage return: FHIR R4 strings may not hold them
+ * (datatypes.html#string), and no operator types them; refused at the edge rather than altered.
+ */
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/;
+const noControl = (s: string) => !CONTROL.test(s);
+const text = (max: number) => z.string().trim().min(1).max(max).refine(noControl, 'control characters are not allowed');
 /** E.164-ish: digits, spaces, + ( ) - . and an optional extension; 7-20 digits. */
 const phone = z.string().trim().max(40).refine((s) => {
   const digits = s.replace(/(ext\.?|x)\s*\d+$/i, '').replace(/[^0-9]/g, '');
@@ -24,7 +30,7 @@ export const callNoteSchema = z.object({
     birthDate: z.iso.date().optional(),
     mrn: text(64).optional(),
     /** identifier system of the MRN (the practice's assigning authority), when the operator knows it */
-    mrnSystem: z.string().trim().max(255).optional(),
+    mrnSystem: z.string().trim().max(255).refine(noControl, 'control characters are not allowed').optional(),
   }).strict(),
   practice: text(100),
   service: text(100).optional(),

@@ -16,10 +16,22 @@ export const DEFAULT_DELIMITERS: Delimiters = {
 };
 
 /** What was repaired while reading the delimiters (reported, never silent). */
-export interface DelimiterRepair {
-  code: 'DOUBLED_ESCAPE';
+/** Something the parser read leniently, reported with the message (the mapping report's warnings). */
+export interface ParseRepair {
+  code: 'DOUBLED_ESCAPE' | 'CONTROL_CHARACTERS';
+  /** where: 'MSH-2', or 'message' */
+  at: string;
   text: string;
 }
+
+/**
+ * C0 control characters but tab, line feed and carriage return. HL7 v2 text may not hold them raw
+ * (they travel as \Xhh\), FHIR R4 strings may not hold them at all: read as U+FFFD.
+ */
+export const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g;
+const ANY_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/; // no /g: test() keeps no state
+
+export const hasControlCharacters = (s: string): boolean => ANY_CONTROL.test(s);
 
 const FORBIDDEN = /[A-Za-z0-9\r\n \t]/;
 
@@ -28,12 +40,12 @@ const FORBIDDEN = /[A-Za-z0-9\r\n \t]/;
  * One repair is made and reported: `^~\\&`, the escape character doubled, as produced when a message
  * is copied out of a Java/JSON string literal; it is read as `^~\&`.
  */
-export function readDelimiters(field: string, encodingChars: string): { delimiters: Delimiters; repair?: DelimiterRepair } {
+export function readDelimiters(field: string, encodingChars: string): { delimiters: Delimiters; repair?: ParseRepair } {
   let enc = encodingChars;
-  let repair: DelimiterRepair | undefined;
+  let repair: ParseRepair | undefined;
   if (enc.length === 5 && enc[2] === enc[3] && enc[2] === '\\') {
     enc = enc.slice(0, 3) + enc.slice(4);
-    repair = { code: 'DOUBLED_ESCAPE', text: 'MSH-2 had a doubled escape character (^~\\\\&); read as ^~\\&' };
+    repair = { code: 'DOUBLED_ESCAPE', at: 'MSH-2', text: 'MSH-2 had a doubled escape character (^~\\\\&); read as ^~\\&' };
   }
   const chars = [field, ...enc];
   const bad = (why: string): never => {
@@ -105,11 +117,13 @@ function decodeSequence(body: string, d: Delimiters): string | undefined {
 
 function hexText(hex: string): string {
   const bytes = Buffer.from(hex, 'hex');
+  let text: string;
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    return bytes.toString('latin1');
+    text = bytes.toString('latin1');
   }
+  return text.replace(CONTROL_CHARACTERS, '\uFFFD'); // \X0D\ (a line break) stays; \X00\ cannot
 }
 
 /** Escapes text so it can stand in a field (the inverse of unescapeValue for delimiters and line breaks). */

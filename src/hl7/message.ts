@@ -1,6 +1,6 @@
 // A parsed HL7 v2 message: segments keep their raw (still escaped) field text and decode on read,
 // so a parse costs one split per segment and only the fields a mapper touches are unescaped.
-import { type Delimiters, type DelimiterRepair, unescapeValue } from './encoding.js';
+import { type Delimiters, type ParseRepair, unescapeValue } from './encoding.js';
 
 /** HL7 v2's explicit null: a field holding `""` means "delete the receiver's value". */
 export const HL7_NULL = '""';
@@ -189,7 +189,7 @@ export class Hl7Message {
     readonly segments: readonly Segment[],
     readonly delimiters: Delimiters,
     readonly charset: string,
-    readonly repairs: readonly DelimiterRepair[] = [],
+    readonly repairs: readonly ParseRepair[] = [],
     /** The message's segment lines as received (decoded), for `text`. */
     private readonly lines: readonly string[] = [],
   ) {

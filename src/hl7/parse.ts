@@ -3,7 +3,7 @@
 // together; the comparison is in the README. Structure only: what a message type must contain is
 // checked in validate.ts.
 import { decodeHl7 } from './charset.js';
-import { type Delimiters, type DelimiterRepair, readDelimiters } from './encoding.js';
+import { CONTROL_CHARACTERS, type Delimiters, hasControlCharacters, type ParseRepair, readDelimiters } from './encoding.js';
 import { HL7_ERROR, Hl7Error } from './errors.js';
 import { Hl7Message, Segment, splitOn } from './message.js';
 
@@ -43,6 +43,7 @@ export function parseHl7Input(bytes: Uint8Array): Hl7Input {
 /** Parses already-decoded text. `charset` is what the text was decoded from (for the ACK). */
 export function parseHl7Text(text: string, charset = ''): Hl7Input {
   const lines = nonBlank(text.split(SEGMENT_BREAK));
+  const controls = hasControlCharacters(text); // one scan of the whole input; per message only when set
   const first = lines[0];
   if (first === undefined) throw new Hl7Error('ERR_HL7_EMPTY', HL7_ERROR.segmentSequence, 'empty message');
   const id = first.slice(0, 3);
@@ -51,11 +52,11 @@ export function parseHl7Text(text: string, charset = ''): Hl7Input {
     // merged into one (a bug seen in other parsers)
     const starts: number[] = [];
     for (let i = 0; i < lines.length; i++) if (lines[i]!.startsWith('MSH')) starts.push(i);
-    if (starts.length === 1) return { kind: 'message', message: buildMessage(lines, charset) };
-    const messages = starts.map((s, k) => buildMessage(lines.slice(s, starts[k + 1]), charset));
+    if (starts.length === 1) return { kind: 'message', message: buildMessage(lines, charset, controls) };
+    const messages = starts.map((s, k) => buildMessage(lines.slice(s, starts[k + 1]), charset, controls));
     return { kind: 'batch', controlId: '', messages };
   }
-  if (id === 'FHS' || id === 'BHS') return parseBatch(lines, charset);
+  if (id === 'FHS' || id === 'BHS') return parseBatch(lines, charset, controls);
   throw new Hl7Error('ERR_HL7_NO_MSH', HL7_ERROR.segmentSequence, 'message does not begin with an MSH segment', { segment: 'MSH', sequence: 1 });
 }
 
@@ -91,7 +92,7 @@ function declaredCharset(head: string): string {
   return f18.slice(0, end);
 }
 
-function headerDelimiters(line: string): { d: Delimiters; repair?: DelimiterRepair } {
+function headerDelimiters(line: string): { d: Delimiters; repair?: ParseRepair } {
   const fs = line[3] ?? '';
   const enc = fs ? (line.slice(4).split(fs, 1)[0] ?? '') : '';
   const { delimiters, repair } = readDelimiters(fs, enc);
@@ -121,16 +122,27 @@ function splitSegment(line: string, d: Delimiters, index: number): Segment {
   return new Segment(name, fields, d);
 }
 
-function buildMessage(lines: string[], charset: string): Hl7Message {
-  const { d, repair } = headerDelimiters(lines[0]!);
+function buildMessage(raw: string[], charset: string, controls: boolean): Hl7Message {
+  const { d, repair } = headerDelimiters(raw[0]!);
+  const repairs: ParseRepair[] = repair ? [repair] : [];
+  const lines = controls ? replaceControls(raw, repairs) : raw;
   const segments = lines.map((l, i) => splitSegment(l, d, i));
   const msh = segments[0]!;
-  const message = new Hl7Message(segments, d, charset, repair ? [repair] : [], lines);
+  // the text a batch member is stored as keeps what was received, control characters included
+  const message = new Hl7Message(segments, d, charset, repairs, raw);
   if (msh.name !== 'MSH') throw new Hl7Error('ERR_HL7_NO_MSH', HL7_ERROR.segmentSequence, 'message does not begin with an MSH segment', { segment: 'MSH', sequence: 1 });
   requireField(9, 'message type (MSH-9)', message.header.type.code);
   requireField(10, 'message control id (MSH-10)', message.header.controlId);
   requireField(12, 'version id (MSH-12)', message.header.version);
   return message;
+}
+
+/** The lines with each control character read as U+FFFD, and a repair saying how many there were (when any). */
+function replaceControls(lines: string[], repairs: ParseRepair[]): string[] {
+  let count = 0;
+  const out = lines.map((l) => l.replace(CONTROL_CHARACTERS, () => { count++; return '\uFFFD'; }));
+  if (count) repairs.push({ code: 'CONTROL_CHARACTERS', at: 'message', text: `${count} control character${count === 1 ? '' : 's'} (not allowed in HL7 v2 text) read as U+FFFD` });
+  return out;
 }
 
 function requireField(n: number, what: string, value: string): void {
@@ -139,13 +151,13 @@ function requireField(n: number, what: string, value: string): void {
   }
 }
 
-function parseBatch(lines: string[], charset: string): Hl7Batch {
+function parseBatch(lines: string[], charset: string, controls: boolean): Hl7Batch {
   const { d } = headerDelimiters(lines[0]!);
   const header = splitSegment(lines[0]!, d, 0);
   const messages: Hl7Message[] = [];
   let current: string[] | undefined;
   let declaredCount: number | undefined;
-  const flush = () => { if (current) messages.push(buildMessage(current, charset)); current = undefined; };
+  const flush = () => { if (current) messages.push(buildMessage(current, charset, controls)); current = undefined; };
   for (const [i, line] of lines.entries()) {
     const id = line.slice(0, 3);
     if (i === 0) continue;

@@ -20,7 +20,7 @@ export function mapHl7Message(message: Hl7Message, config: SiteConfig): MappingR
   }
   try {
     const ctx = contextFor(message, config);
-    for (const r of message.repairs) ctx.report.warnings.push(`MSH-2: ${r.text}`);
+    for (const r of message.repairs) ctx.report.warnings.push(`${r.at}: ${r.text}`);
     return message.header.type.code === 'ORU' ? mapOru(ctx) : mapAdt(ctx);
   } catch (e) {
     if (e instanceof MappingError) throw e;

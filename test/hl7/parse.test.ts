@@ -119,6 +119,18 @@ describe('ER7 parser', () => {
     expect([last.name, last.size, last.value(1)]).toEqual(['NTE', 0, '']);
   });
 
+  it('reads raw control characters (other than CR, LF, tab) as U+FFFD, says so, and keeps them in the text', () => {
+    const wire = toWire(fixture('spine/oru-r01.hl7')).toString('latin1');
+    const obx = wire.indexOf('\rOBX|');
+    expect(obx).toBeGreaterThan(0);
+    const text = `${wire.slice(0, obx)}\rNTE|1||a\u0001b\u001fc\td${wire.slice(obx)}`;
+    const m = parseHl7(text);
+    expect(m.all('NTE')[0]!.value(3)).toBe('a\uFFFDb\uFFFDc\td');
+    expect(m.repairs).toEqual([expect.objectContaining({ code: 'CONTROL_CHARACTERS', at: 'message', text: expect.stringContaining('2 control characters') })]);
+    expect(m.text).toContain('a\u0001b\u001fc');
+    expect(parseHl7(wire).repairs).toEqual([]);
+  });
+
   it('property: arbitrary bytes either parse or throw an Hl7Error, never anything else', () => {
     const prefix = fc.constantFrom('', 'MSH|^~\\&|', 'MSH', 'FHS|^~\\&|', 'BHS|', 'MSH|^~\\&|A|B|C|D|1||ORU^R01|X|P|2.5.1\r');
     fc.assert(fc.property(prefix, fc.uint8Array({ maxLength: 400 }), (p, tail) => {
@@ -138,6 +150,8 @@ describe('escape sequences (HL7 v2 2.7)', () => {
     ['a\\F\\b', 'a|b'], ['a\\S\\b', 'a^b'], ['a\\T\\b', 'a&b'], ['a\\R\\b', 'a~b'], ['a\\E\\b', 'a\\b'],
     ['line1\\.br\\line2', 'line1\nline2'], ['\\X41C3A9\\', 'Aé'], ['\\X41E9\\', 'Aé'], ['\\H\\bold\\N\\', 'bold'],
     ['\\Zcustom\\', '\\Zcustom\\'], ['trailing \\r', 'trailing \\r'], ['no escapes', 'no escapes'], ['\\C2842\\x', 'x'],
+    // hex escapes of control characters: line breaks and tabs stay, the rest cannot be FHIR text
+    ['a\\X0D0A\\b', 'a\r\nb'], ['a\\X09\\b', 'a\tb'], ['a\\X00\\b\\X1B\\', 'a\uFFFDb\uFFFD'],
   ])('unescapes %j as %j', (raw, text) => {
     expect(unescapeValue(raw, d)).toBe(text);
   });

@@ -126,13 +126,15 @@ describe('POST /calls', () => {
     ['an unknown caller type', JSON.stringify({ ...call, caller: { ...call.caller, type: 'robot' } }), /call note is not valid/],
     ['a bad callback number', JSON.stringify({ ...call, caller: { ...call.caller, callbackNumber: 'call me' } }), /call note is not valid/],
     ['an unknown field', JSON.stringify({ ...call, ssn: '000-00-0000' }), /call note is not valid/],
-  ])('%s -> 400 OperationOutcome naming the problem', async (_n, body, text) => {
+    ['a control character in the reason', JSON.stringify({ ...call, reason: 'chest pain\u0001' }), /call note is not valid/],
+  ])('%s -> 400 OperationOutcome naming the problem', async (name, body, text) => {
     const res = await app.request('/calls', { method: 'POST', headers: { ...auth('operator'), 'content-type': 'application/json' }, body });
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toContain('application/fhir+json');
     const oo = await res.json() as { resourceType: string; issue: { diagnostics: string }[] };
     expect(oo.resourceType).toBe('OperationOutcome');
     expect(oo.issue[0]!.diagnostics).toMatch(text);
+    if (name.startsWith('a control character')) expect(oo.issue).toContainEqual(expect.objectContaining({ diagnostics: 'control characters are not allowed', expression: ['reason'] }));
     // the outcome names paths, never echoes the submitted values
     expect(JSON.stringify(oo)).not.toContain('000-00-0000');
   });
