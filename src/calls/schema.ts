@@ -10,7 +10,9 @@ export const OPERATOR_URGENCY = ['routine', 'urgent', 'asap', 'stat'] as const;
  * (datatypes.html#string), and no operator types them; refused at the edge rather than altered.
  */
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/;
-const noControl = (s: string) => !CONTROL.test(s);
+/** Half of a surrogate pair on its own (JSON can spell one as \ud800): not text, and PostgreSQL's jsonb refuses it. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const noControl = (s: string) => !CONTROL.test(s) && !LONE_SURROGATE.test(s);
 const text = (max: number) => z.string().trim().min(1).max(max).refine(noControl, 'control characters are not allowed');
 /** E.164-ish: digits, spaces, + ( ) - . and an optional extension; 7-20 digits. */
 const phone = z.string().trim().max(40).refine((s) => {

@@ -127,6 +127,7 @@ describe('POST /calls', () => {
     ['a bad callback number', JSON.stringify({ ...call, caller: { ...call.caller, callbackNumber: 'call me' } }), /call note is not valid/],
     ['an unknown field', JSON.stringify({ ...call, ssn: '000-00-0000' }), /call note is not valid/],
     ['a control character in the reason', JSON.stringify({ ...call, reason: 'chest pain\u0001' }), /call note is not valid/],
+    ['a control character (a lone surrogate) in the reason', JSON.stringify({ ...call, reason: 'chest pain' }).replace('chest pain', 'chest pain\\ud800'), /call note is not valid/],
   ])('%s -> 400 OperationOutcome naming the problem', async (name, body, text) => {
     const res = await app.request('/calls', { method: 'POST', headers: { ...auth('operator'), 'content-type': 'application/json' }, body });
     expect(res.status).toBe(400);
