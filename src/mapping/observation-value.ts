@@ -158,9 +158,15 @@ function timed(ctx: MapContext, f: ObxFields, index: number): ObxValue {
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /** ED: source ^ type ^ subtype ^ encoding ^ data. The data goes to a DocumentReference. */
+/** RFC 6838 section 4.2: type "/" subtype, each a restricted name. */
+const MIME_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
+
 function encapsulated(ctx: MapContext, obx: Segment, index: number): ObxValue {
   const [type, subtype, encoding, data] = [2, 3, 4, 5].map((c) => val(obx, 5, c));
-  const contentType = type && subtype ? `${type}/${subtype}`.toLowerCase() : undefined;
+  const typed = type && subtype ? `${type}/${subtype}`.toLowerCase() : undefined;
+  // a FHIR code, and a MIME type (RFC 6838 names): anything else is left out rather than made invalid
+  const contentType = typed && MIME_TYPE.test(typed) ? typed : undefined;
+  if (typed && !contentType) warn(ctx, `OBX[${index}]: ED type/subtype is not a MIME type; contentType left out`);
   const absent = (why: string): ObxValue => {
     warn(ctx, `OBX[${index}]: ED ${why}`);
     return { value: { dataAbsentReason: { coding: [{ system: DATA_ABSENT, code: 'unknown' }] } }, components: NONE, display: '(document)' };
