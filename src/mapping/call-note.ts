@@ -34,7 +34,7 @@ export function mapCallNote(note: CallNote, ctx: { id: string; receivedAt: strin
   const callId: Identifier = { system: `${config.systemBase}:call-id`, value: ctx.id };
   const sent = isoToFhir(note.takenAt ?? ctx.receivedAt) ?? isoToFhir(ctx.receivedAt);
   const entries: Entry[] = [];
-  const mrnSystem = note.patient.mrnSystem ?? config.practices[note.practice]?.mrnSystem ?? `${config.identifierSystems.fallbackBase}:${urnSegment(note.practice)}`;
+  const mrnSystem = mrnSystemOf(note, config);
   const person = patientOf(note, mrnSystem);
   let subject: Reference = { reference: '#patient' };
   if (note.patient.mrn) {
@@ -101,4 +101,20 @@ function communication(note: CallNote, key: readonly string[], subject: Referenc
   const who = `${note.caller.name} (${note.caller.relationship ?? note.caller.type})`;
   c.payload = [{ contentString: `Call from ${who}, callback ${note.caller.callbackNumber}, for practice ${note.practice}${note.service ? ` / ${note.service}` : ''}: ${note.reason}` }];
   return { fullUrl: fullUrlFor('Communication', hashKey(key)), resource: c, mode: 'upsert', match: callId };
+}
+
+/** An absolute URI (scheme ":" and no whitespace): what FHIR's Identifier.system should hold. */
+const ABSOLUTE_URI = /^[a-z][a-z0-9+.-]*:\S+$/i;
+
+/**
+ * The MRN's identifier system: the operator's `mrnSystem` when it is a URI; when it is a name (an
+ * assigning authority, as an operator would type it), the site's system for that authority or one
+ * minted from the name, as for an HL7 assigning authority; without one, the practice's. A name used
+ * as-is made an invalid or meaningless system (found by fuzzing call notes).
+ */
+function mrnSystemOf(note: CallNote, config: SiteConfig): string {
+  const { byAuthority, fallbackBase } = config.identifierSystems;
+  const given = note.patient.mrnSystem?.trim();
+  if (given) return ABSOLUTE_URI.test(given) ? given : byAuthority[given] ?? `${fallbackBase}:${urnSegment(given)}`;
+  return config.practices[note.practice]?.mrnSystem ?? `${fallbackBase}:${urnSegment(note.practice)}`;
 }

@@ -1,8 +1,9 @@
 // Call notes -> Patient (by MRN, else contained), CommunicationRequest (the ask) and Communication.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { CommunicationRequest } from 'fhir/r4.js';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { callNoteSchema } from '../../src/calls/index.js';
+import { CALLER_TYPES, callNoteSchema, OPERATOR_URGENCY } from '../../src/calls/index.js';
 import { validateFhir } from '../../src/fhir/validate.js';
 import { mapCallNote } from '../../src/mapping/index.js';
 import { CONFIG, FIXTURES, render } from './golden.js';
@@ -31,5 +32,28 @@ describe('call notes', () => {
     expect(ask.status).toBe('active');
     expect(ask.payload?.[1]?.contentReference?.reference).toBe('#caller');
     expect(ask.medium?.[0]?.coding?.[0]?.code).toBe('PHONE');
+  });
+
+  it('property: every call note the schema accepts maps to valid FHIR', () => {
+    // any text (binary strings: controls, surrogates, emoji), odd but plausible values, and names
+    // where a URI may stand: the schema refuses what cannot be FHIR text, the mapper the rest
+    const str = (max: number) => fc.oneof(fc.string({ unit: 'binary', maxLength: max }), fc.string({ maxLength: max }), fc.constantFrom(' x ', "Dr. O'Neil", 'a\nb', '""', 'é', '\t', 'MRN 12'));
+    const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
+    const note = fc.record({
+      caller: fc.record({ type: fc.constantFrom(...CALLER_TYPES), name: str(40), callbackNumber: fc.constantFrom('+1 (555) 010-0001', '555-0100 x12', '5550100123'), relationship: opt(str(20)) }, { requiredKeys: ['type', 'name', 'callbackNumber'] }),
+      patient: fc.record({ name: str(40), birthDate: opt(fc.constantFrom('1970-01-01', '2024-02-29', '1900-12-31')), mrn: opt(str(20)), mrnSystem: opt(fc.oneof(str(30), fc.constantFrom('urn:oid:2.16.840.1.113883.3.999', 'http://hospital.example/mrn', 'SYNTH', 'a b', ''))) }, { requiredKeys: ['name'] }),
+      practice: str(30), service: opt(str(20)), reason: str(200), urgency: fc.constantFrom(...OPERATOR_URGENCY),
+      operator: opt(fc.record({ id: str(10), name: opt(str(20)) }, { requiredKeys: ['id'] })),
+      takenAt: opt(fc.constantFrom('2024-03-10T02:30:00-05:00', '2024-12-31T23:59:59.999Z')),
+    });
+    let mapped = 0;
+    fc.assert(fc.property(note, (n) => {
+      const parsed = callNoteSchema.safeParse(JSON.parse(JSON.stringify(n)));
+      if (!parsed.success) return;
+      mapped++;
+      const r = mapCallNote(parsed.data, { id: 'call-property', receivedAt: '2024-03-05T07:11:02.123Z' }, CONFIG);
+      expect(validateFhir(r.bundle).issues).toEqual([]);
+    }), { numRuns: 2000 });
+    expect(mapped).toBeGreaterThan(100); // the generator reaches the mapper, not only the schema
   });
 });
