@@ -92,6 +92,8 @@ function once(seen: Set<string>, name: string): void {
   seen.add(name);
 }
 
+const CONTROL = /[\u0000-\u001f]/;
+
 export function parseSearch(type: SupportedType, params: URLSearchParams, opts: { strict?: boolean } = {}): ParsedSearch {
   const supported = new Set<string>(SEARCH_PARAMS[type].map((p) => p.name));
   const filters: Filter[] = [];
@@ -104,6 +106,9 @@ export function parseSearch(type: SupportedType, params: URLSearchParams, opts: 
   let cursorText: string | undefined;
 
   for (const [name, value] of params) {
+    // a NUL cannot reach PostgreSQL text at all (the query failed with a 500, found by fuzzing), and no
+    // FHIR search value holds a control character
+    if (CONTROL.test(value)) throw badRequest(`Search parameter ${safeName(name)}: control characters are not allowed`);
     if ((RESULT_PARAMS as readonly string[]).includes(name)) {
       once(seen, name);
       if (name === '_count') {

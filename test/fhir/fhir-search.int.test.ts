@@ -1,4 +1,5 @@
 import type { Bundle, Encounter, Observation, OperationOutcome, PractitionerRole, Resource, Schedule, ServiceRequest, Slot, Specimen } from 'fhir/r4.js';
+import fc from 'fast-check';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
@@ -178,5 +179,20 @@ describe('search on the resources requests point to', () => {
     const { body } = await get<Bundle>(app, '/Patient?status=active&_id=px');
     expect(ids(body)).toEqual(['px']);
     expect(outcomeEntry(body)?.issue[0]?.diagnostics).toContain('status');
+  });
+});
+
+describe('any search', () => {
+  // search.html#errors: a search the server cannot run is a 400 with an OperationOutcome, never a 500
+  it('property: random parameters, prefixes, tokens and bytes give 200 or 400 with FHIR JSON, never 5xx', async () => {
+    const names = ['patient', 'subject', 'status', 'priority', 'recipient', '_lastUpdated', '_count', '_summary', '_id', 'identifier', '_sort', '_cursor', 'status:not', 'foo', '', '_format', 'category', 'code'];
+    const value = fc.oneof(fc.string({ maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 20 }),
+      fc.constantFrom('gt2024-01-01', 'eq2024', 'ap2024', 'sa2024-13-01', '2024-02-30', '-1', '99999999999999999999', 'Patient/x/y', '|', 'a|b|c', ',,', '%00', '\u0000', 'x'.repeat(3000)));
+    const types = ['CommunicationRequest', 'Communication', 'Patient', 'Observation', 'Encounter', 'Slot', 'Foo'];
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...types), fc.array(fc.tuple(fc.constantFrom(...names), value), { maxLength: 5 }), async (type, params) => {
+      const res = await app.request(`${BASE}/${type}?${new URLSearchParams(params).toString()}`);
+      expect([200, 400, 404]).toContain(res.status);
+      expect(res.headers.get('content-type')).toBe('application/fhir+json; charset=utf-8');
+    }), { numRuns: 400 });
   });
 });
