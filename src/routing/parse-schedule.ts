@@ -43,7 +43,28 @@ const parseText = (text: string, filename: string): Result<unknown, RoutingError
   return err(routingError('ERR_SCHEDULE_FORMAT_UNSUPPORTED', `${filename}: schedule files are .json, .yaml or .yml`));
 };
 
+/** C0 controls but tab, LF and CR, or half a surrogate pair: not text, and PostgreSQL's jsonb refuses NUL and lone surrogates. */
+const UNSTORABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Every string (and object key) holding a character that cannot be stored as text, with its path. */
+function unstorableText(value: unknown, path: PropertyKey[] = [], out: Issue[] = []): Issue[] {
+  if (typeof value === 'string') {
+    if (UNSTORABLE.test(value)) out.push({ path: formatPath(path), message: 'control characters (or a lone surrogate) are not allowed' });
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => unstorableText(v, [...path, i], out));
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (UNSTORABLE.test(k)) out.push({ path: formatPath(path), message: 'a key holds control characters (or a lone surrogate)' });
+      else unstorableText(v, [...path, k], out);
+    }
+  }
+  return out;
+}
+
 export const parseSchedule = (data: unknown, source = 'schedule'): Result<Schedule, RoutingError> => {
+  // before the schema: a NUL in a name passed it and failed only when stored, as a 500 (found by testing)
+  const bad = unstorableText(data);
+  if (bad.length) return err(routingError('ERR_SCHEDULE_INVALID', `${source}: ${bad.length} problem(s): ${bad.map((i) => `${i.path}: ${i.message}`).join('; ')}`, bad));
   const parsed = scheduleSchema.safeParse(data);
   if (parsed.success) return ok(parsed.data);
   const issues = zodIssues(parsed.error);

@@ -124,6 +124,17 @@ describe('/schedule', () => {
     expect((await putJson('/schedule', '{"not json')).status).toBe(400);
   });
 
+  it.each([
+    ['a NUL', '"Dr. Cora \\u0000Chen"'],
+    ['a lone surrogate', '"Dr. Cora \\ud800Chen"'],
+  ])('refuses a name holding %s with 400 naming where (it used to fail in PostgreSQL with a 500)', async (_what, name) => {
+    const body = JSON.stringify(example()).replace('"Dr. Cora Chen"', name);
+    expect(body).toContain(name);
+    const res = await req('/schedule', { method: 'PUT', body, headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(400);
+    expect((await issuesOf(res)).flatMap((i) => i.expression ?? [])).toEqual([expect.stringMatching(/^practitioners\[\d+\]\.name$/)]);
+  });
+
   it('refuses a body over the limit with 413', async () => {
     const res = await req('/schedule', { method: 'PUT', body: 'x'.repeat(2 * 1024 * 1024 + 1), headers: { 'content-type': 'application/json' } });
     expect(res.status).toBe(413);
