@@ -1,7 +1,7 @@
 // Acknowledgements (HL7 v2 2.9): original mode AA/AE/AR, enhanced mode CA/CE/CR then AA/AE/AR.
 // MSA-2 always echoes the sender's MSH-10, even when the message could not be parsed: the header is
 // sniffed from the raw text for that.
-import { DEFAULT_DELIMITERS, type Delimiters, escapeValue } from './encoding.js';
+import { CONTROL_CHARACTERS, DEFAULT_DELIMITERS, type Delimiters, escapeValue } from './encoding.js';
 import { HL7_ERROR_TEXT, type Hl7ErrorCondition, type Hl7Location } from './errors.js';
 import type { Hl7Message } from './message.js';
 
@@ -56,7 +56,8 @@ export function sniffHeader(text: string): AckHeader {
   const parts = line.split(fs);
   const encRaw = parts[1] ?? '';
   const cs = encRaw[0] && !/[A-Za-z0-9\s]/.test(encRaw[0]) && encRaw[0] !== fs ? encRaw[0] : '^';
-  const field = (n: number) => (parts[n - 1] ?? '').split(cs)[0]!.slice(0, 199);
+  // control characters read as U+FFFD, as the parser reads them: a NUL cannot be stored as text at all
+  const field = (n: number) => (parts[n - 1] ?? '').split(cs)[0]!.slice(0, 199).replace(CONTROL_CHARACTERS, '\uFFFD');
   const d: Delimiters = fs === '|' && cs === '^' ? DEFAULT_DELIMITERS : { ...DEFAULT_DELIMITERS, field: fs, component: cs };
   return {
     sendingApplication: field(3),

@@ -101,6 +101,9 @@ describe('MLLP intake', () => {
     { name: 'an unknown message type', make: () => toWire(fixture('spine/bad/unknown-type.hl7')), code: 'AR', controlId: 'BADTYPE1' },
     { name: 'a missing MSH-10', make: () => toWire(fixture('spine/bad/missing-control-id.hl7')), code: 'AE', controlId: '' },
     { name: 'an MSH-10 longer than the standard allows', make: () => withControlId('spine/oru-r01.hl7', 'X'.repeat(3000)), code: 'AR', controlId: 'X'.repeat(3000) },
+    // PostgreSQL text cannot hold a NUL: the refused input must still be kept
+    { name: 'an unknown type with a NUL in MSH-10', make: () => Buffer.from(toWire(fixture('spine/bad/unknown-type.hl7')).toString('latin1').replace('|BADTYPE1|', '|BAD\u0000TYPE|'), 'latin1'), code: 'AR' },
+    { name: 'bad delimiters with a NUL in MSH-10', make: () => Buffer.from(toWire(fixture('spine/bad/bad-delimiters.hl7')).toString('latin1').replace('|BADDELIM1|', '|BAD\u0000DELIM|'), 'latin1'), code: 'AR' },
     { name: 'a 2 MiB frame', make: () => Buffer.concat([withControlId('spine/oru-r01.hl7', 'HUGE1'), Buffer.alloc(2 * 1024 * 1024, 0x41)]), code: 'AR', controlId: 'HUGE1' },
   ];
   it.each(bad)('answers $name with $code, keeps the bytes in `rejected`, and keeps serving', async ({ name, make, code, controlId }) => {
