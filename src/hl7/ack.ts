@@ -48,14 +48,17 @@ export function ackHeaderOf(m: Hl7Message): AckHeader {
 }
 
 /** Reads what an ACK needs from raw text without validating it (for messages that failed to parse). */
+const NOT_A_DELIMITER = /[A-Za-z0-9\s\u0000-\u001f\u007f]/;
+
 export function sniffHeader(text: string): AckHeader {
   const start = text.indexOf('MSH');
   const line = start < 0 ? '' : (text.slice(start).split(/\r|\n/, 1)[0] ?? '');
   const fsCandidate = line[3] ?? '|';
-  const fs = /[A-Za-z0-9\s]/.test(fsCandidate) ? '|' : fsCandidate;
+  // a letter, digit, space or control character cannot be a delimiter (readDelimiters): answer with '|'
+  const fs = NOT_A_DELIMITER.test(fsCandidate) ? '|' : fsCandidate;
   const parts = line.split(fs);
   const encRaw = parts[1] ?? '';
-  const cs = encRaw[0] && !/[A-Za-z0-9\s]/.test(encRaw[0]) && encRaw[0] !== fs ? encRaw[0] : '^';
+  const cs = encRaw[0] && !NOT_A_DELIMITER.test(encRaw[0]) && encRaw[0] !== fs ? encRaw[0] : '^';
   // control characters read as U+FFFD, as the parser reads them: a NUL cannot be stored as text at all
   const field = (n: number) => (parts[n - 1] ?? '').split(cs)[0]!.slice(0, 199).replace(CONTROL_CHARACTERS, '\uFFFD');
   const d: Delimiters = fs === '|' && cs === '^' ? DEFAULT_DELIMITERS : { ...DEFAULT_DELIMITERS, field: fs, component: cs };

@@ -33,7 +33,7 @@ const ANY_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/; // no /g: test()
 
 export const hasControlCharacters = (s: string): boolean => ANY_CONTROL.test(s);
 
-const FORBIDDEN = /[A-Za-z0-9\r\n \t]/;
+const FORBIDDEN = /[A-Za-z0-9\s\u0000-\u001f\u007f]/;
 
 /**
  * Reads MSH-1 and MSH-2. Accepts the 4 standard characters and the v2.7 5th (truncation) character.
@@ -53,7 +53,7 @@ export function readDelimiters(field: string, encodingChars: string): { delimite
   };
   if (field.length !== 1) bad('MSH-1 must be one character');
   if (enc.length < 4 || enc.length > 5) bad(`MSH-2 must have 4 or 5 characters, found ${enc.length}`);
-  if (chars.some((c) => FORBIDDEN.test(c))) bad('letters, digits, spaces and line breaks cannot be delimiters');
+  if (chars.some((c) => FORBIDDEN.test(c))) bad('letters, digits, spaces, line breaks and control characters cannot be delimiters');
   if (new Set(chars).size !== chars.length) bad('each delimiter must be distinct');
   const [component, repetition, escape, subcomponent, truncation = ''] = [...enc] as [string, string, string, string, string?];
   return { delimiters: { field, component, repetition, escape, subcomponent, truncation }, ...(repair ? { repair } : {}) };

@@ -34,6 +34,13 @@ describe('ACK', () => {
     expect(ack).toContain('MSA#AR#CTL-9');
   });
 
+  it('answers in | and ^ when the sender\'s delimiters are control characters, and reads a NUL in MSH-10 as U+FFFD', () => {
+    const header = sniffHeader('MSH\u0000\u0001~\\&\u0000APP\u0000FAC\u0000ME\u0000US\u00002026\u0000\u0000ORU\u0001R01\u0000CTL-9\u0000P\u00002.5\r');
+    expect(header.delimiters).toMatchObject({ field: '|', component: '^' });
+    expect(sniffHeader('MSH|^~\\&|A|B|C|D|2026||ORU^R01|C\u0000TL|P|2.5.1\r').controlId).toBe('C\uFFFDTL');
+    expect(buildAck({ code: 'AR', header, ackControlId: 'A6', now })).toMatch(/^MSH\|\^~\\&\|/);
+  });
+
   it('escapes delimiters inside error texts', () => {
     const header = sniffHeader('MSH|^~\\&|A|B|C|D|2026||ORU^R01|X|P|2.5.1\r');
     const ack = buildAck({ code: 'AE', header, ackControlId: 'A5', now, error: { condition: HL7_ERROR.dataType, text: 'bad | and ^ here' } });

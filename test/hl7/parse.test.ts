@@ -113,6 +113,10 @@ describe('ER7 parser', () => {
     else expect(parseHl7(text).segments.map((g) => g.name)).toContain(start.slice(0, 3));
   });
 
+  it('refuses a control character as a delimiter', () => {
+    expect(() => parseHl7('MSH\u0000^~\\&\u0000A\u0000B\u0000C\u0000D\u00002024\u0000\u0000ORU^R01\u0000X\u0000P\u00002.5.1\r')).toThrow(expect.objectContaining({ code: 'ERR_HL7_BAD_DELIMITERS' }));
+  });
+
   it('reads a segment of its id alone (no field separator)', () => {
     const text = `${toWire(fixture('spine/oru-r01.hl7')).toString('latin1').replace(/\r+$/, '')}\rNTE\r`;
     const last = parseHl7(text).segments.at(-1)!;
