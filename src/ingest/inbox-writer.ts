@@ -2,7 +2,7 @@
 // are written together in the next single-statement transaction, and each caller is answered only
 // after the statement that holds its row has committed. At low load a batch is one message and costs
 // one round trip (no added delay); under load one fsync covers many messages.
-import { findInboxRowsByKey, insertInboxRows, type InboxRow, type Sql } from '../store/index.js';
+import { findInboxRowsByKey, insertInboxRows, type InboxRow, isUnavailable, type Sql } from '../store/index.js';
 
 // the writer's callers describe a message with the store's row type
 export type { InboxRow };
@@ -77,6 +77,13 @@ export class InboxWriter {
       }
       this.opts.onBatch?.(batch.length);
     } catch (e) {
+      // The store refused the statement for something in it, not for being down: one row it cannot
+      // take must not fail the messages that shared its batch, so each row is written on its own
+      // and only the row at fault is refused. (A store that is down fails them all: no retry storm.)
+      if (batch.length > 1 && !isUnavailable(e)) {
+        for (const p of batch) await this.commit([p]);
+        return;
+      }
       for (const p of batch) p.reject(e);
     }
   }

@@ -26,6 +26,17 @@ export function defineStoreContract(db: () => Sql): void {
     expect(stored!.raw.equals(row('V7').raw)).toBe(true);
   });
 
+  it('refuses only the row the store cannot take, not the others of its batch', async () => {
+    const writer = new InboxWriter(db(), { maxBatch: 16 });
+    // PostgreSQL text cannot hold a NUL: this row's insert fails (intake never lets one through; this is the backstop)
+    const rows = [row('P1'), row('P2'), row('P\u00003'), row('P4'), row('P1')];
+    const settled = await Promise.allSettled(rows.map((r) => writer.accept(r)));
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(settled.map((s) => (s.status === 'fulfilled' ? s.value.duplicate : null))).toEqual([false, false, null, false, true]);
+    const stored = await db()<{ control_id: string }[]>`SELECT control_id FROM inbox WHERE control_id LIKE 'P_' ORDER BY control_id`;
+    expect(stored.map((r) => r.control_id)).toEqual(['P1', 'P2', 'P4']);
+  });
+
   it('gives a duplicate the original ACK, not its own', async () => {
     const writer = new InboxWriter(db(), { maxBatch: 8 });
     await writer.accept(row('ORIG1', 'first ack'));
