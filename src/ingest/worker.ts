@@ -15,6 +15,7 @@ import type { ScheduleService } from '../oncall/index.js';
 import { applyDecision, routingAttributes } from './route-result.js';
 import { wantsAppAck, type AppAckRouter } from './app-ack.js';
 import { metricType } from './metric-type.js';
+import { isHttpError } from '../http/outcome.js';
 
 export interface WorkerOptions {
   sql: Sql;
@@ -106,34 +107,57 @@ export class InboxWorker {
   }
 
   private async processRow(row: ClaimedInboxRow): Promise<void> {
-    const { sql, metrics } = this.o;
     const { outcome, message } = this.mapRow(row);
     try {
-      const routed = outcome.kind === 'processed' ? await this.route(outcome.result) : null;
-      const failure = outcome.kind === 'failed' ? outcome.reason : (routed?.failure?.reason ?? null);
-      const appAck = row.ack_mode === 'enhanced' && message ? this.appAck(message, failure) : null;
-      await sql.begin(async (tx) => {
-        if (outcome.kind === 'processed' && routed) {
-          // the mapped resources are kept even when routing failed: the row is retried as a whole
-          await saveTransactionBundle(tx, routed.bundle, { inboxId: row.id });
-          await markInboxProcessed(tx, row.id, { failure: routed.failure, mappingReport: outcome.result.report, routing: routed.routing, appAck: appAck?.bytes ?? null });
-        } else if (outcome.kind === 'failed') {
-          await markInboxFailed(tx, row.id, { code: outcome.code, reason: outcome.reason, appAck: appAck?.bytes ?? null });
-        }
-      });
-      // after the commit: the application ACK never reports work that could still roll back
-      if (appAck && wantsAppAck(appAck.condition, failure !== null)) {
-        const sent = this.o.appAcks?.deliver(row.id, appAck.bytes) ?? false;
-        this.o.log.info(sent ? 'app_ack_sent' : 'app_ack_stored_only', { inboxId: row.id });
-      }
-      metrics.processed.inc({ type: metricType(row.message_type), outcome: outcome.kind });
+      await this.finish(row, outcome, message);
     } catch (e) {
-      // store trouble: leave the claim to expire and retry, unless attempts are used up
-      this.o.log.error('worker_save_failed', { inboxId: row.id, attempts: row.attempts, errorCode: (e as { code?: string }).code });
-      if (row.attempts >= this.o.maxAttempts) {
-        await markInboxSaveFailed(sql, row.id).catch(() => {});
+      if (isHttpError(e) && outcome.kind === 'processed') {
+        // The FHIR store refused the mapped resources for what is in them (e.g. a Patient identifier
+        // that two stored Patients share: a conditional request matching both is 412 by the spec).
+        // Retrying cannot help; the row fails now with the store's reason, which names the entry and
+        // the resource type, never a value.
+        const code = `ERR_FHIR_${(e.outcome.issue[0]?.code ?? 'invalid').toUpperCase().replace(/-/g, '_')}`;
+        const refused: Outcome = { kind: 'failed', code, reason: `the FHIR store refused the mapped resources: ${e.message}` };
+        try {
+          await this.finish(row, refused, message);
+          return;
+        } catch (again) {
+          return this.saveFailed(row, again);
+        }
       }
+      await this.saveFailed(row, e);
     }
+  }
+
+  /** Store trouble: the claim is left to expire and the row retried, until its attempts are used up. */
+  private async saveFailed(row: ClaimedInboxRow, e: unknown): Promise<void> {
+    this.o.log.error('worker_save_failed', { inboxId: row.id, attempts: row.attempts, errorCode: (e as { code?: string }).code });
+    if (row.attempts >= this.o.maxAttempts) {
+      await markInboxSaveFailed(this.o.sql, row.id).catch(() => {});
+    }
+  }
+
+  /** Routes, saves the outcome in one transaction, then sends the application ACK when one is due. */
+  private async finish(row: ClaimedInboxRow, outcome: Outcome, message: Hl7Message | null): Promise<void> {
+    const { sql, metrics } = this.o;
+    const routed = outcome.kind === 'processed' ? await this.route(outcome.result) : null;
+    const failure = outcome.kind === 'failed' ? outcome.reason : (routed?.failure?.reason ?? null);
+    const appAck = row.ack_mode === 'enhanced' && message ? this.appAck(message, failure) : null;
+    await sql.begin(async (tx) => {
+      if (outcome.kind === 'processed' && routed) {
+        // the mapped resources are kept even when routing failed: the row is retried as a whole
+        await saveTransactionBundle(tx, routed.bundle, { inboxId: row.id });
+        await markInboxProcessed(tx, row.id, { failure: routed.failure, mappingReport: outcome.result.report, routing: routed.routing, appAck: appAck?.bytes ?? null });
+      } else if (outcome.kind === 'failed') {
+        await markInboxFailed(tx, row.id, { code: outcome.code, reason: outcome.reason, appAck: appAck?.bytes ?? null });
+      }
+    });
+    // after the commit: the application ACK never reports work that could still roll back
+    if (appAck && wantsAppAck(appAck.condition, failure !== null)) {
+      const sent = this.o.appAcks?.deliver(row.id, appAck.bytes) ?? false;
+      this.o.log.info(sent ? 'app_ack_sent' : 'app_ack_stored_only', { inboxId: row.id });
+    }
+    metrics.processed.inc({ type: metricType(row.message_type), outcome: outcome.kind });
   }
 
   /**
