@@ -25,8 +25,16 @@ export function fullUrlFor(resourceType: string, key: KeyHash): string {
 
 /** FHIR search token `system|value`, each part URL-encoded (the bar kept, as the spec writes it). */
 export function identifierQuery(id: Identifier): string {
-  const value = queryEncode(id.value ?? '');
-  return id.system ? `identifier=${queryEncode(id.system)}|${value}` : `identifier=${value}`;
+  const value = queryEncode(searchEscape(id.value ?? ''));
+  return id.system ? `identifier=${queryEncode(searchEscape(id.system))}|${value}` : `identifier=${value}`;
+}
+
+/**
+ * FHIR R4 search.html#escaping: `\` `|` `,` `$` in a search value are escaped with a backslash. An
+ * MRN holding a backslash (HL7 \E\) once matched nothing and made a new Patient on every message.
+ */
+function searchEscape(s: string): string {
+  return /[\\|,$]/.test(s) ? s.replace(/[\\|,$]/g, (c) => `\\${c}`) : s;
 }
 
 /** What encodeURIComponent leaves alone, plus the ':' '/' '@' queryEncode puts back, by char code. */
