@@ -25,8 +25,8 @@ export function fullUrlFor(resourceType: string, key: KeyHash): string {
 
 /** FHIR search token `system|value`, each part URL-encoded (the bar kept, as the spec writes it). */
 export function identifierQuery(id: Identifier): string {
-  const value = queryEncode(searchEscape(id.value ?? ''));
-  return id.system ? `identifier=${queryEncode(searchEscape(id.system))}|${value}` : `identifier=${value}`;
+  const value = queryEncode(id.value ?? '');
+  return id.system ? `identifier=${queryEncode(id.system)}|${value}` : `identifier=${value}`;
 }
 
 /**
@@ -51,10 +51,10 @@ function querySafe(s: string): boolean {
 }
 const REOPENED: Readonly<Record<string, string>> = { '%3A': ':', '%2F': '/', '%40': '@' };
 
-/** RFC 3986 query component: ':' '/' '@' may stand unencoded (kept readable); '|' ',' '$' are FHIR search syntax. */
+/** A search value (FHIR-escaped: searchEscape) as an RFC 3986 query component: ':' '/' '@' may stand unencoded (kept readable). */
 function queryEncode(s: string): string {
-  if (querySafe(s)) return s; // most systems and values (urn:uuid:..., http://loinc.org): nothing to encode
-  return encodeURIComponent(s).replace(/%3A|%2F|%40/g, (m) => REOPENED[m]!);
+  if (querySafe(s)) return s; // most systems and values (urn:uuid:..., http://loinc.org): nothing to escape or encode
+  return encodeURIComponent(searchEscape(s)).replace(/%3A|%2F|%40/g, (m) => REOPENED[m]!);
 }
 
 /** A name as a URN segment: runs of characters outside RFC 8141's unreserved set become '-'. */
