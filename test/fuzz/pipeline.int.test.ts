@@ -5,25 +5,16 @@
 // found the worker retrying a 412 until it gave up with no reason.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InboxWorker } from '../../src/ingest/index.js';
-import { createMetrics } from '../../src/obs/metrics.js';
-import { silentLogger } from '../../src/obs/log.js';
 import { CONFIG } from '../mapping/golden.js';
 import { mutate, mutation } from '../mapping/mutation.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { startMllpHarness, type MllpHarness } from '../support/harness.js';
+import { startPipeline, type PipelineHarness } from '../support/harness.js';
 
-let db: TestDatabase;
-let h: MllpHarness;
-let worker: InboxWorker;
+let p: PipelineHarness;
 beforeAll(async () => {
-  db = await createTestDatabase();
-  h = await startMllpHarness(db.sql);
-  worker = new InboxWorker({ sql: db.sql, config: CONFIG, log: silentLogger, metrics: createMetrics(), claimMs: 60_000, pollMs: 50, maxAttempts: 1, appName: 'SWITCHBOARD', schedules: null });
+  p = await startPipeline({ config: CONFIG, maxAttempts: 1 });
 });
 afterAll(async () => {
-  await h.close();
-  await db.drop();
+  await p.close();
 });
 
 const ACTIONABLE = /^ERR_MAPPING_(UNSUPPORTED|MISSING_SEGMENT|DUPLICATE_IDENTITY)$|^ERR_FHIR_MULTIPLE_MATCHES$/;
@@ -34,10 +25,10 @@ describe('pipeline fuzz', () => {
     for (const m of fc.sample(mutation, 400)) {
       // a fresh MSH-10 each, so most are new messages rather than duplicates
       const text = mutate(m).replace(/\|([A-Z]{3}\d{4})\|P\|/, `|PIPE${n++}|P|`);
-      await h.intake.receive(Buffer.from(text, 'latin1'), { source: 'mllp', peer: 'fuzz' });
+      await p.mllp.intake.receive(Buffer.from(text, 'latin1'), { source: 'mllp', peer: 'fuzz' });
     }
-    while ((await worker.processBatch()) > 0) { /* drain */ }
-    const rows = await db.sql<{ state: string; error_code: string | null }[]>`SELECT state, error_code FROM inbox`;
+    await p.drain();
+    const rows = await p.db.sql<{ state: string; error_code: string | null }[]>`SELECT state, error_code FROM inbox`;
     expect(rows.length).toBeGreaterThan(100);
     expect(rows.filter((r) => r.state !== 'processed' && !ACTIONABLE.test(r.error_code ?? ''))).toEqual([]);
   });

@@ -3,25 +3,16 @@
 // two Patients sharing a secondary identifier make a third message's conditional request match both,
 // a 412 by the FHIR spec, on every retry).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InboxWorker } from '../../src/ingest/index.js';
 import { DEFAULT_SITE_CONFIG } from '../../src/mapping/index.js';
-import { createMetrics } from '../../src/obs/metrics.js';
-import { silentLogger } from '../../src/obs/log.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { startMllpHarness, type MllpHarness } from '../support/harness.js';
+import { startPipeline, type PipelineHarness } from '../support/harness.js';
 import { withControlId } from '../support/messages.js';
 
-let db: TestDatabase;
-let h: MllpHarness;
-let worker: InboxWorker;
+let p: PipelineHarness;
 beforeAll(async () => {
-  db = await createTestDatabase();
-  h = await startMllpHarness(db.sql);
-  worker = new InboxWorker({ sql: db.sql, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics: createMetrics(), claimMs: 60_000, pollMs: 50, maxAttempts: 5, appName: 'SWITCHBOARD', schedules: null });
+  p = await startPipeline({ config: DEFAULT_SITE_CONFIG, maxAttempts: 5 });
 });
 afterAll(async () => {
-  await h.close();
-  await db.drop();
+  await p.close();
 });
 
 /** The ADT^A01 fixture with another MSH-10 and PID-3. */
@@ -31,11 +22,11 @@ const admit = (controlId: string, pid3: string) =>
 describe('a Bundle the FHIR store refuses', () => {
   it('fails its row on the first attempt with the reason; the rows before it are processed', async () => {
     for (const [id, pid3] of [['REF1', 'MRN1^^^GENHOSP^MR~EXT9^^^OTHER^PI'], ['REF2', 'MRN2^^^GENHOSP^MR~EXT9^^^OTHER^PI'], ['REF3', 'EXT9^^^OTHER^PI']] as const) {
-      const r = await h.intake.receive(admit(id, pid3), { source: 'mllp', peer: 'test' });
+      const r = await p.mllp.intake.receive(admit(id, pid3), { source: 'mllp', peer: 'test' });
       expect(r.outcome).toBe('accepted');
     }
-    while ((await worker.processBatch()) > 0) { /* drain */ }
-    const rows = await db.sql<{ control_id: string; state: string; attempts: number; error_code: string | null; error: string | null }[]>`
+    await p.drain();
+    const rows = await p.db.sql<{ control_id: string; state: string; attempts: number; error_code: string | null; error: string | null }[]>`
       SELECT control_id, state, attempts, error_code, error FROM inbox WHERE control_id LIKE 'REF%' ORDER BY control_id`;
     expect(rows.map((r) => [r.control_id, r.state, r.attempts, r.error_code])).toEqual([
       ['REF1', 'processed', 1, null], ['REF2', 'processed', 1, null], ['REF3', 'failed', 1, 'ERR_FHIR_MULTIPLE_MATCHES'],

@@ -6,6 +6,9 @@ import { createMetrics, type Metrics } from '../../src/obs/metrics.js';
 import { silentLogger } from '../../src/obs/log.js';
 import type { Sql } from '../../src/store/db.js';
 import type { AppAckRouter } from '../../src/ingest/app-ack.js';
+import { InboxWorker } from '../../src/ingest/worker.js';
+import type { SiteConfig } from '../../src/mapping/index.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
 
 export interface MllpHarness {
   port: number;
@@ -25,4 +28,25 @@ export async function startMllpHarness(sql: Sql, opts: { maxFrameBytes?: number;
   }, intake.mllpHandlers(maxFrameBytes));
   const port = await listener.listen();
   return { port, intake, metrics, listener, close: () => listener.close(2000) };
+}
+
+/** A test database with the MLLP harness and a map-only worker on it: the pipeline without HTTP. */
+export interface PipelineHarness {
+  db: TestDatabase;
+  mllp: MllpHarness;
+  worker: InboxWorker;
+  /** Processes until the inbox has nothing left to claim. */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startPipeline(opts: { config: SiteConfig; maxAttempts: number }): Promise<PipelineHarness> {
+  const db = await createTestDatabase();
+  const mllp = await startMllpHarness(db.sql);
+  const worker = new InboxWorker({ sql: db.sql, config: opts.config, log: silentLogger, metrics: createMetrics(), claimMs: 60_000, pollMs: 50, maxAttempts: opts.maxAttempts, appName: 'SWITCHBOARD', schedules: null });
+  return {
+    db, mllp, worker,
+    drain: async () => { while ((await worker.processBatch()) > 0) { /* until empty */ } },
+    close: async () => { await mllp.close(); await db.drop(); },
+  };
 }
