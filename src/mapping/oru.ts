@@ -8,6 +8,7 @@ import { fhirDateTime, type MapContext } from './context.js';
 import { val } from './datatypes.js';
 import { mapEncounter } from './encounter.js';
 import { MappingError } from './errors.js';
+import { KEY_SEPARATOR } from './ids.js';
 import { mapDiagnosticReport, mapServiceRequest, mapSpecimen, orderIdentifiers, type OrderSegments } from './order.js';
 import { mapPatient } from './patient.js';
 import { type FlaggedResult, mapResults, observationEntries, refTo, resultText } from './results.js';
@@ -22,8 +23,9 @@ export function mapOru(ctx: MapContext): MappingResult {
   const entries: Entry[] = [];
   const allHits: TriageHit[] = [];
   let ordering: string | undefined;
+  const orders = new Map<string, number>(); // order key -> OBR segment position, to refuse a repeat by name
   for (const block of w.patients) {
-    const { hits, requester } = mapPatientResults(ctx, block, entries);
+    const { hits, requester } = mapPatientResults(ctx, block, entries, orders);
     allHits.push(...hits);
     ordering ??= requester;
   }
@@ -37,7 +39,7 @@ export function mapOru(ctx: MapContext): MappingResult {
   }));
 }
 
-function mapPatientResults(ctx: MapContext, block: PatientBlock, entries: Entry[]): { hits: TriageHit[]; requester?: string } {
+function mapPatientResults(ctx: MapContext, block: PatientBlock, entries: Entry[], orders: Map<string, number>): { hits: TriageHit[]; requester?: string } {
   const patient = mapPatient(ctx, block.pid, block.index, block.nk1, 'create');
   entries.push(patient);
   ctx.report.mapped.push({ segment: 'PID', index: block.index, to: ['Patient'] });
@@ -51,7 +53,7 @@ function mapPatientResults(ctx: MapContext, block: PatientBlock, entries: Entry[
   const hits: TriageHit[] = [];
   let requester: string | undefined;
   for (const group of block.groups) {
-    const out = mapOrder(ctx, group, patient, encounter, entries);
+    const out = mapOrder(ctx, group, patient, encounter, entries, orders);
     hits.push(...out.hits);
     requester ??= out.requester;
   }
@@ -64,7 +66,7 @@ function mapPatientResults(ctx: MapContext, block: PatientBlock, entries: Entry[
   return requester ? { hits, requester } : { hits };
 }
 
-function mapOrder(ctx: MapContext, group: OrderGroup, patient: Entry, encounter: Entry | undefined, entries: Entry[]): { hits: TriageHit[]; requester?: string } {
+function mapOrder(ctx: MapContext, group: OrderGroup, patient: Entry, encounter: Entry | undefined, entries: Entry[], orders: Map<string, number>): { hits: TriageHit[]; requester?: string } {
   if (!group.obr) {
     ctx.report.ignored.push({ segment: 'ORC', index: group.index, reason: 'ORC without an OBR: nothing to report' });
     const { observations, flagged } = mapResults(ctx, group.results, { key: ['results', ctx.sender, ctx.message.header.controlId, String(group.index)], patient, ...(encounter ? { encounter } : {}), category: LAB });
@@ -74,10 +76,17 @@ function mapOrder(ctx: MapContext, group: OrderGroup, patient: Entry, encounter:
   const o: OrderSegments = { obr: group.obr, index: group.index, notes: group.notes };
   if (group.orc) o.orc = group.orc;
   const { identifiers, key } = orderIdentifiers(ctx, o);
+  const obrAt = ctx.message.segments.indexOf(group.obr);
+  const earlier = orders.get(key.join(KEY_SEPARATOR));
+  if (earlier !== undefined) {
+    // their ServiceRequests and DiagnosticReports would share identity and overwrite each other
+    throw new MappingError('ERR_MAPPING_DUPLICATE_IDENTITY', `OBR segments ${earlier + 1} and ${obrAt + 1} have the same placer/filler order number: their orders and reports cannot be told apart`);
+  }
+  orders.set(key.join(KEY_SEPARATOR), obrAt);
   const sr = mapServiceRequest(ctx, o, key, identifiers, patient, encounter);
   entries.push(sr);
   if (group.orc) ctx.report.mapped.push({ segment: 'ORC', index: ctx.message.segments.indexOf(group.orc), to: ['ServiceRequest'] });
-  ctx.report.mapped.push({ segment: 'OBR', index: ctx.message.segments.indexOf(group.obr), to: ['ServiceRequest', 'DiagnosticReport'] });
+  ctx.report.mapped.push({ segment: 'OBR', index: obrAt, to: ['ServiceRequest', 'DiagnosticReport'] });
   const specimens = group.specimens.map((s) => {
     ctx.report.mapped.push({ segment: 'SPM', index: s.index, to: ['Specimen'] });
     return mapSpecimen(ctx, s.spm, s.index, key, patient);
