@@ -79,7 +79,10 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
     const state = c.req.query('state');
     if (state !== undefined && !INBOX_STATES.includes(state as InboxState)) throw new HttpError(400, outcome('invalid', `state must be one of ${INBOX_STATES.join(', ')}`));
     const limit = Number(c.req.query('limit') ?? 100);
-    return c.json(await listInbox(d.sql, { ...(state ? { state: state as InboxState } : {}), limit: Number.isFinite(limit) ? limit : 100, ...(c.req.query('after') ? { afterId: c.req.query('after')! } : {}) }));
+    const after = c.req.query('after');
+    // an inbox id (keyset paging): anything else reached PostgreSQL's bigint cast as a 500 (found by fuzzing)
+    if (after !== undefined && after !== '' && !/^\d{1,18}$/.test(after)) throw new HttpError(400, outcome('invalid', 'after must be an inbox id'));
+    return c.json(await listInbox(d.sql, { ...(state ? { state: state as InboxState } : {}), limit: Number.isFinite(limit) ? limit : 100, ...(after ? { afterId: after } : {}) }));
   });
   app.get('/inbox/:id', operation('inbox.read'), async (c) => {
     const row = await getInbox(d.sql, c.req.param('id') ?? '');
