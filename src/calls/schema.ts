@@ -1,19 +1,12 @@
 // A call note taken by an answering-service operator (POST /calls, the web console). Validated with
 // zod at the edge; everything past the edge uses the inferred type.
 import { z } from 'zod';
+import { isStorableText, UNSTORABLE_TEXT_MESSAGE } from '../text/index.js';
 
 export const CALLER_TYPES = ['patient', 'family', 'pharmacist', 'hospital', 'lab', 'other'] as const;
 export const OPERATOR_URGENCY = ['routine', 'urgent', 'asap', 'stat'] as const;
 
-/**
- * C0 control characters but tab, line feed and carriage return: FHIR R4 strings may not hold them
- * (datatypes.html#string), and no operator types them; refused at the edge rather than altered.
- */
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/;
-/** Half of a surrogate pair on its own (JSON can spell one as \ud800): not text, and PostgreSQL's jsonb refuses it. */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-const noControl = (s: string) => !CONTROL.test(s) && !LONE_SURROGATE.test(s);
-const text = (max: number) => z.string().trim().min(1).max(max).refine(noControl, 'control characters are not allowed');
+const text = (max: number) => z.string().trim().min(1).max(max).refine(isStorableText, UNSTORABLE_TEXT_MESSAGE);
 /** E.164-ish: digits, spaces, + ( ) - . and an optional extension; 7-20 digits. */
 const phone = z.string().trim().max(40).refine((s) => {
   const digits = s.replace(/(ext\.?|x)\s*\d+$/i, '').replace(/[^0-9]/g, '');
@@ -32,7 +25,7 @@ export const callNoteSchema = z.object({
     birthDate: z.iso.date().optional(),
     mrn: text(64).optional(),
     /** identifier system of the MRN (the practice's assigning authority), when the operator knows it */
-    mrnSystem: z.string().trim().max(255).refine(noControl, 'control characters are not allowed').optional(),
+    mrnSystem: z.string().trim().max(255).refine(isStorableText, UNSTORABLE_TEXT_MESSAGE).optional(),
   }).strict(),
   practice: text(100),
   service: text(100).optional(),

@@ -2,6 +2,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { err, ok, routingError, type Issue, type Result, type RoutingError } from './errors.js';
 import { scheduleSchema, type Schedule } from './schedule-schema.js';
+import { isStorableText, UNSTORABLE_TEXT_MESSAGE } from '../text/index.js';
 
 /**
  * `parseScheduleFile(text, filename)`: JSON (`.json`) or YAML (`.yaml`/`.yml`) by extension,
@@ -43,18 +44,15 @@ const parseText = (text: string, filename: string): Result<unknown, RoutingError
   return err(routingError('ERR_SCHEDULE_FORMAT_UNSUPPORTED', `${filename}: schedule files are .json, .yaml or .yml`));
 };
 
-/** C0 controls but tab, LF and CR, or half a surrogate pair: not text, and PostgreSQL's jsonb refuses NUL and lone surrogates. */
-const UNSTORABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
 /** Every string (and object key) holding a character that cannot be stored as text, with its path. */
 function unstorableText(value: unknown, path: PropertyKey[] = [], out: Issue[] = []): Issue[] {
   if (typeof value === 'string') {
-    if (UNSTORABLE.test(value)) out.push({ path: formatPath(path), message: 'control characters (or a lone surrogate) are not allowed' });
+    if (!isStorableText(value)) out.push({ path: formatPath(path), message: UNSTORABLE_TEXT_MESSAGE });
   } else if (Array.isArray(value)) {
     value.forEach((v, i) => unstorableText(v, [...path, i], out));
   } else if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
-      if (UNSTORABLE.test(k)) out.push({ path: formatPath(path), message: 'a key holds control characters (or a lone surrogate)' });
+      if (!isStorableText(k)) out.push({ path: formatPath(path), message: `a key: ${UNSTORABLE_TEXT_MESSAGE}` });
       else unstorableText(v, [...path, k], out);
     }
   }
