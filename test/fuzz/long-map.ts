@@ -1,5 +1,6 @@
 // The mapping fuzzer, long: `npm run fuzz -- [N] [--seed S]` maps N mutated golden fixtures (default
-// 100,000; CI runs a few hundred per test run) and validates every Bundle. Prints each wrong outcome
+// 100,000; CI runs a few hundred per test run) and validates every Bundle. FUZZ_SEEDS=DIR mutates the
+// .hl7 files under DIR instead (a feed's own samples). Prints each wrong outcome
 // with the input that caused it (fixtures are synthetic: no PHI) and exits 1 when there was one.
 import fc from 'fast-check';
 import { mutate, mutation, outcome, SEED_FILES } from '../mapping/mutation.js';
@@ -8,7 +9,7 @@ const args = process.argv.slice(2);
 const n = Number(args.find((a) => /^\d+$/.test(a)) ?? 100_000);
 const seedAt = args.indexOf('--seed');
 const seed = seedAt >= 0 ? Number(args[seedAt + 1]) : Date.now() % 2 ** 31;
-console.log(`mapping fuzz: ${n.toLocaleString('en-US')} mutated fixtures, seed ${seed}`);
+console.log(`mapping fuzz: ${n.toLocaleString('en-US')} mutations of ${SEED_FILES.length} files, seed ${seed}`);
 
 const counts = new Map<string, number>();
 let wrong = 0;
@@ -20,7 +21,7 @@ fc.sample(mutation, { numRuns: n, seed }).forEach((m, i) => {
   counts.set(key, (counts.get(key) ?? 0) + 1);
   if (o.kind === 'wrong') {
     wrong++;
-    console.log(`\n#${i} from ${SEED_FILES[m.seed]!.split('/fixtures/')[1]}: ${o.why.slice(0, 500)}\n${JSON.stringify(text)}`);
+    console.log(`\n#${i} from ${SEED_FILES[m.seed]}: ${o.why.slice(0, 500)}\n${JSON.stringify(text)}`);
   }
   if ((i + 1) % 10_000 === 0) console.log(`  ${(i + 1).toLocaleString('en-US')} done, ${wrong} wrong`);
 });

@@ -8,7 +8,8 @@ import { isHl7Error, parseHl7 } from '../../src/hl7/index.js';
 import { isMappingError, mapHl7Message } from '../../src/mapping/index.js';
 import { CONFIG, FIXTURES, hl7Files } from './golden.js';
 
-export const SEED_FILES = hl7Files(FIXTURES);
+/** The golden fixtures, or the .hl7 files under FUZZ_SEEDS (an integration engineer's own samples). */
+export const SEED_FILES = hl7Files(process.env.FUZZ_SEEDS ?? FIXTURES);
 export const SEEDS = SEED_FILES.map((f) => readFileSync(f, 'latin1'));
 const ALPHABET = ['|', '^', '~', '\\', '&', '\r', '"', 'X', '0', '9', '.', '-', '+', '<', '>', ' ', 'é', '\u0001', '""', '\\X00\\', '\\.br\\', '\\E\\', '0000', '99991231', '20241301', '-0500', '+1400', 'ISO', 'UUID', 'URI', 'MR', ':', '/', '%', '#', 'urn:', '2.16.840', 'OBX', 'PID', 'OBR', 'NM', 'SN', 'ED', 'HH'];
 
