@@ -1,6 +1,7 @@
 // From a query string to a SearchQuery (FHIR R4 search.html). Validation happens here, before any SQL:
 // a bad value is a 400 naming the parameter (never echoing the value); an unknown parameter is ignored
 // and reported, or refused with `Prefer: handling=strict` (search.html#errors). Pure.
+import { isStorableText, UNSTORABLE_TEXT_MESSAGE } from '../text/index.js';
 import { badRequest, notSupported } from '../http/outcome.js';
 import { decodeCursor, type Cursor, type SortOrder } from './cursor.js';
 import { parseDateParam, type DateFilter } from './date-param.js';
@@ -92,8 +93,6 @@ function once(seen: Set<string>, name: string): void {
   seen.add(name);
 }
 
-const CONTROL = /[\u0000-\u001f]/;
-
 export function parseSearch(type: SupportedType, params: URLSearchParams, opts: { strict?: boolean } = {}): ParsedSearch {
   const supported = new Set<string>(SEARCH_PARAMS[type].map((p) => p.name));
   const filters: Filter[] = [];
@@ -106,9 +105,8 @@ export function parseSearch(type: SupportedType, params: URLSearchParams, opts: 
   let cursorText: string | undefined;
 
   for (const [name, value] of params) {
-    // a NUL cannot reach PostgreSQL text at all (the query failed with a 500, found by fuzzing), and no
-    // FHIR search value holds a control character
-    if (CONTROL.test(value)) throw badRequest(`Search parameter ${safeName(name)}: control characters are not allowed`);
+    // a NUL cannot reach PostgreSQL text at all (the query failed with a 500, found by fuzzing)
+    if (!isStorableText(value)) throw badRequest(`Search parameter ${safeName(name)}: ${UNSTORABLE_TEXT_MESSAGE}`);
     if ((RESULT_PARAMS as readonly string[]).includes(name)) {
       once(seen, name);
       if (name === '_count') {

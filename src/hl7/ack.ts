@@ -1,7 +1,8 @@
 // Acknowledgements (HL7 v2 2.9): original mode AA/AE/AR, enhanced mode CA/CE/CR then AA/AE/AR.
 // MSA-2 always echoes the sender's MSH-10, even when the message could not be parsed: the header is
 // sniffed from the raw text for that.
-import { CONTROL_CHARACTERS, DEFAULT_DELIMITERS, type Delimiters, escapeValue } from './encoding.js';
+import { DEFAULT_DELIMITERS, type Delimiters, escapeValue, NOT_A_DELIMITER } from './encoding.js';
+import { toStorableText } from '../text/index.js';
 import { HL7_ERROR_TEXT, type Hl7ErrorCondition, type Hl7Location } from './errors.js';
 import type { Hl7Message } from './message.js';
 
@@ -48,19 +49,17 @@ export function ackHeaderOf(m: Hl7Message): AckHeader {
 }
 
 /** Reads what an ACK needs from raw text without validating it (for messages that failed to parse). */
-const NOT_A_DELIMITER = /[A-Za-z0-9\s\u0000-\u001f\u007f]/;
-
 export function sniffHeader(text: string): AckHeader {
   const start = text.indexOf('MSH');
   const line = start < 0 ? '' : (text.slice(start).split(/\r|\n/, 1)[0] ?? '');
   const fsCandidate = line[3] ?? '|';
-  // a letter, digit, space or control character cannot be a delimiter (readDelimiters): answer with '|'
+  // a letter, digit, space or control character cannot be a delimiter: answer with '|'
   const fs = NOT_A_DELIMITER.test(fsCandidate) ? '|' : fsCandidate;
   const parts = line.split(fs);
   const encRaw = parts[1] ?? '';
   const cs = encRaw[0] && !NOT_A_DELIMITER.test(encRaw[0]) && encRaw[0] !== fs ? encRaw[0] : '^';
   // control characters read as U+FFFD, as the parser reads them: a NUL cannot be stored as text at all
-  const field = (n: number) => (parts[n - 1] ?? '').split(cs)[0]!.slice(0, 199).replace(CONTROL_CHARACTERS, '\uFFFD');
+  const field = (n: number) => toStorableText((parts[n - 1] ?? '').split(cs)[0]!.slice(0, 199)).text;
   const d: Delimiters = fs === '|' && cs === '^' ? DEFAULT_DELIMITERS : { ...DEFAULT_DELIMITERS, field: fs, component: cs };
   return {
     sendingApplication: field(3),

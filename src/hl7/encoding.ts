@@ -1,4 +1,5 @@
 // Delimiters (MSH-1, MSH-2) and the escape sequences of HL7 v2 section 2.7.
+import { toStorableText } from '../text/index.js';
 import { HL7_ERROR, Hl7Error } from './errors.js';
 
 export interface Delimiters {
@@ -25,15 +26,11 @@ export interface ParseRepair {
 }
 
 /**
- * C0 control characters but tab, line feed and carriage return. HL7 v2 text may not hold them raw
- * (they travel as \Xhh\), FHIR R4 strings may not hold them at all: read as U+FFFD.
+ * Letters, digits, whitespace and control characters are never delimiters (HL7 v2 2.5.4). Also how an
+ * unreadable header is sniffed for the ACK (ack.ts).
  */
-export const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g;
-const ANY_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/; // no /g: test() keeps no state
+export const NOT_A_DELIMITER = /[A-Za-z0-9\s\u0000-\u001f\u007f]/;
 
-export const hasControlCharacters = (s: string): boolean => ANY_CONTROL.test(s);
-
-const FORBIDDEN = /[A-Za-z0-9\s\u0000-\u001f\u007f]/;
 
 /**
  * Reads MSH-1 and MSH-2. Accepts the 4 standard characters and the v2.7 5th (truncation) character.
@@ -53,7 +50,7 @@ export function readDelimiters(field: string, encodingChars: string): { delimite
   };
   if (field.length !== 1) bad('MSH-1 must be one character');
   if (enc.length < 4 || enc.length > 5) bad(`MSH-2 must have 4 or 5 characters, found ${enc.length}`);
-  if (chars.some((c) => FORBIDDEN.test(c))) bad('letters, digits, spaces, line breaks and control characters cannot be delimiters');
+  if (chars.some((c) => NOT_A_DELIMITER.test(c))) bad('letters, digits, spaces, line breaks and control characters cannot be delimiters');
   if (new Set(chars).size !== chars.length) bad('each delimiter must be distinct');
   const [component, repetition, escape, subcomponent, truncation = ''] = [...enc] as [string, string, string, string, string?];
   return { delimiters: { field, component, repetition, escape, subcomponent, truncation }, ...(repair ? { repair } : {}) };
@@ -123,7 +120,7 @@ function hexText(hex: string): string {
   } catch {
     text = bytes.toString('latin1');
   }
-  return text.replace(CONTROL_CHARACTERS, '\uFFFD'); // \X0D\ (a line break) stays; \X00\ cannot
+  return toStorableText(text).text; // \X0D\ (a line break) stays; \X00\ cannot be FHIR text
 }
 
 /** Escapes text so it can stand in a field (the inverse of unescapeValue for delimiters and line breaks). */

@@ -3,7 +3,8 @@
 // together; the comparison is in the README. Structure only: what a message type must contain is
 // checked in validate.ts.
 import { decodeHl7 } from './charset.js';
-import { CONTROL_CHARACTERS, type Delimiters, hasControlCharacters, type ParseRepair, readDelimiters } from './encoding.js';
+import { type Delimiters, type ParseRepair, readDelimiters } from './encoding.js';
+import { isStorableText, toStorableText } from '../text/index.js';
 import { HL7_ERROR, Hl7Error } from './errors.js';
 import { Hl7Message, Segment, splitOn } from './message.js';
 
@@ -43,7 +44,7 @@ export function parseHl7Input(bytes: Uint8Array): Hl7Input {
 /** Parses already-decoded text. `charset` is what the text was decoded from (for the ACK). */
 export function parseHl7Text(text: string, charset = ''): Hl7Input {
   const lines = nonBlank(text.split(SEGMENT_BREAK));
-  const controls = hasControlCharacters(text); // one scan of the whole input; per message only when set
+  const controls = !isStorableText(text); // one scan of the whole input; per message only when set
   const first = lines[0];
   if (first === undefined) throw new Hl7Error('ERR_HL7_EMPTY', HL7_ERROR.segmentSequence, 'empty message');
   const id = first.slice(0, 3);
@@ -140,7 +141,11 @@ function buildMessage(raw: string[], charset: string, controls: boolean): Hl7Mes
 /** The lines with each control character read as U+FFFD, and a repair saying how many there were (when any). */
 function replaceControls(lines: string[], repairs: ParseRepair[]): string[] {
   let count = 0;
-  const out = lines.map((l) => l.replace(CONTROL_CHARACTERS, () => { count++; return '\uFFFD'; }));
+  const out = lines.map((l) => {
+    const r = toStorableText(l);
+    count += r.replaced;
+    return r.text;
+  });
   if (count) repairs.push({ code: 'CONTROL_CHARACTERS', at: 'message', text: `${count} control character${count === 1 ? '' : 's'} (not allowed in HL7 v2 text) read as U+FFFD` });
   return out;
 }
