@@ -3,7 +3,7 @@
 // one saveResources call, all in one database transaction.
 import type { Bundle, BundleEntry, Resource } from 'fhir/r4.js';
 import { findResourcesByIdentifier, lockResourceIdentifiers, type IdentifierMatch, type TransactionSql } from '../store/index.js';
-import { badRequest, notSupported, preconditionFailed } from '../http/outcome.js';
+import { badRequest, isHttpError, notSupported, preconditionFailed } from '../http/outcome.js';
 import { collectReferences, rewriteReferences } from './references.js';
 import { FHIR_ID } from './resource-types.js';
 import { saveResources, type Queryable, type SaveOptions } from './resource-store.js';
@@ -96,6 +96,15 @@ async function findMatches(tx: TransactionSql, conds: readonly Conditional[]): P
  * unchanged content does not create a version (saveResources). Several stored matches -> 412.
  * Runs in its own transaction unless it is handed one (a TransactionSql).
  */
+/**
+ * Whether saveTransactionBundle refused the Bundle for its content (an OperationOutcome with the
+ * reason: invalid, not supported, a condition matching several resources), as opposed to the store
+ * failing: a refusal is final, a store failure may be retried. Returns the outcome's issue code.
+ */
+export function bundleRefusal(e: unknown): { code: string; reason: string } | undefined {
+  return isHttpError(e) ? { code: e.outcome.issue[0]?.code ?? 'invalid', reason: e.message } : undefined;
+}
+
 export async function saveTransactionBundle(sql: Queryable, bundle: Bundle, opts: SaveOptions = {}): Promise<string[]> {
   if (bundle.resourceType !== 'Bundle' || bundle.type !== 'transaction') throw badRequest('Bundle.type must be transaction');
   const plans = (bundle.entry ?? []).map(planEntry);

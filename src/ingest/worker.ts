@@ -5,7 +5,7 @@
 import { parseHl7Input, ackHeaderOf, buildAck, encodeHl7, HL7_ERROR, type Hl7Message } from '../hl7/index.js';
 import { callNoteSchema } from '../calls/index.js';
 import { mapCallNote, mapHl7Message, MappingError, type MappingResult, type SiteConfig } from '../mapping/index.js';
-import { saveTransactionBundle } from '../fhir/index.js';
+import { bundleRefusal, saveTransactionBundle } from '../fhir/index.js';
 import {
   claimInboxRows, listenInbox, markInboxFailed, markInboxProcessed, markInboxSaveFailed, type ClaimedInboxRow, type Sql,
 } from '../store/index.js';
@@ -15,7 +15,6 @@ import type { ScheduleService } from '../oncall/index.js';
 import { applyDecision, routingAttributes } from './route-result.js';
 import { wantsAppAck, type AppAckRouter } from './app-ack.js';
 import { metricType } from './metric-type.js';
-import { isHttpError } from '../http/outcome.js';
 
 export interface WorkerOptions {
   sql: Sql;
@@ -111,13 +110,14 @@ export class InboxWorker {
     try {
       await this.finish(row, outcome, message);
     } catch (e) {
-      if (isHttpError(e) && outcome.kind === 'processed') {
+      const refusal = bundleRefusal(e);
+      if (refusal && outcome.kind === 'processed') {
         // The FHIR store refused the mapped resources for what is in them (e.g. a Patient identifier
         // that two stored Patients share: a conditional request matching both is 412 by the spec).
         // Retrying cannot help; the row fails now with the store's reason, which names the entry and
         // the resource type, never a value.
-        const code = `ERR_FHIR_${(e.outcome.issue[0]?.code ?? 'invalid').toUpperCase().replace(/-/g, '_')}`;
-        const refused: Outcome = { kind: 'failed', code, reason: `the FHIR store refused the mapped resources: ${e.message}` };
+        const code = `ERR_FHIR_${refusal.code.toUpperCase().replace(/-/g, '_')}`;
+        const refused: Outcome = { kind: 'failed', code, reason: `the FHIR store refused the mapped resources: ${refusal.reason}` };
         try {
           await this.finish(row, refused, message);
           return;
