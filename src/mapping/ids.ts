@@ -83,12 +83,7 @@ function urnUuid8(h0: number, h1: number, h2: number, h3: number): string {
   return URN.toString('latin1', 0, 45);
 }
 
-/** The key hash as a UUIDv8 (RFC 9562 section 5.8). */
-export function uuidOf(h: KeyHash): string {
-  return urnUuid8(h[0], h[1], h[2], h[3]).slice(9);
-}
-
-/** `urn:uuid:` + uuidOf(h): a resource's synthetic identifier value. */
+/** `urn:uuid:` + the key hash as a UUIDv8 (RFC 9562 section 5.8): a resource's synthetic identifier value. */
 export function urnUuidOf(h: KeyHash): string {
   return urnUuid8(h[0], h[1], h[2], h[3]);
 }
@@ -108,13 +103,6 @@ export function fullUrlUrnOf(resourceType: string, h: KeyHash): string {
   }
   return urnUuid8(h[0] ^ m[0], h[1] ^ m[1], h[2] ^ m[2], h[3] ^ m[3]);
 }
-
-/** The UUID of a mapping key given as parts. */
-export function uuidFor(...parts: readonly string[]): string {
-  return uuidOf(hashKey(parts));
-}
-
-export const urnFor = (...parts: readonly string[]): string => urnUuidOf(hashKey(parts));
 
 /** FHIR identifier system for a value that is itself a URI (FHIR R4 Identifier: urn:ietf:rfc:3986). */
 export const URI_SYSTEM = 'urn:ietf:rfc:3986';

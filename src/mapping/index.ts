@@ -10,4 +10,3 @@ export { mapHl7Message } from './map-message.js';
 export { mapCallNote } from './call-note.js';
 export { MappingError, isMappingError, type MappingErrorCode } from './errors.js';
 export { toFhirDate, toFhirDateTime, toFhirInstant } from './datetime.js';
-export { uuidFor } from './ids.js';
