@@ -1,6 +1,7 @@
 // MSH-18 character sets -> decoders. HL7 v2 table 0211 names the sets; the message header itself is
 // always ASCII, so MSH-18 can be read from the raw bytes before the body is decoded.
 import { HL7_ERROR, Hl7Error } from './errors.js';
+import { table } from '../text/index.js';
 
 type Decode = (bytes: Uint8Array) => string;
 
@@ -14,7 +15,7 @@ const isoDecoder = (label: string): Decode => {
 };
 
 /** Table 0211 values we read, and what they decode with. 8859/1 is decoded as true ISO-8859-1. */
-const CHARSETS: Record<string, Decode | undefined> = {
+const CHARSETS: Readonly<Record<string, Decode | undefined>> = table({
   'ASCII': latin1,
   'ISO IR6': latin1,
   '8859/1': latin1,
@@ -30,7 +31,7 @@ const CHARSETS: Record<string, Decode | undefined> = {
   '8859/15': isoDecoder('iso-8859-15'),
   'UNICODE UTF-8': utf8,
   'UTF-8': utf8,
-};
+});
 
 export const SUPPORTED_CHARSETS = Object.keys(CHARSETS);
 

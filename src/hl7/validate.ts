@@ -2,6 +2,7 @@
 // A message that parses but fails here is answered AR with the table 0357 code that names why.
 import { HL7_ERROR, Hl7Error } from './errors.js';
 import type { Hl7Message } from './message.js';
+import { table } from '../text/index.js';
 
 /** HL7 v2 versions whose ER7 encoding we read (MSH-12). */
 export const SUPPORTED_VERSIONS = new Set([
@@ -9,14 +10,14 @@ export const SUPPORTED_VERSIONS = new Set([
 ]);
 
 /** Message type -> supported trigger events -> segments that must be present. */
-export const SUPPORTED_TYPES: Record<string, { events: ReadonlySet<string>; required: readonly string[] }> = {
+export const SUPPORTED_TYPES: Readonly<Record<string, { events: ReadonlySet<string>; required: readonly string[] }>> = table({
   ORU: { events: new Set(['R01']), required: ['OBR', 'OBX'] },
   ADT: {
     // admit, transfer, discharge, register, pre-admit, out->in, in->out, update, cancels, patient updates
     events: new Set(['A01', 'A02', 'A03', 'A04', 'A05', 'A06', 'A07', 'A08', 'A11', 'A12', 'A13', 'A28', 'A31']),
     required: ['PID'],
   },
-};
+}); // table(): MSH-9 'constructor' once found Object and failed as an internal error (AE), not AR
 
 /** HL7 v2.7+ maximum lengths (older versions allowed less): MSH-10 is ST(199), MSH-3/4 are HD(227). */
 const MAX_CONTROL_ID = 199;

@@ -15,6 +15,7 @@ import { mapPatient } from './patient.js';
 import { mapResults, observationEntries, refTo, resultText } from './results.js';
 import { combine, triageAdt, type TriageHit } from './triage.js';
 import { walk } from './walk.js';
+import { table } from '../text/index.js';
 
 /** Events that update the person only (HL7 v2 3.3.28 / 3.3.31): a PV1 there is a placeholder. */
 const PATIENT_ONLY = new Set(['A28', 'A31']);
@@ -65,11 +66,11 @@ export function mapAdt(ctx: MapContext): MappingResult {
   }));
 }
 
-const EVENT_TEXT: Readonly<Record<string, string>> = {
+const EVENT_TEXT: Readonly<Record<string, string>> = table({
   A01: 'Admission', A02: 'Transfer', A03: 'Discharge', A04: 'Registration', A05: 'Pre-admission',
   A06: 'Change outpatient to inpatient', A07: 'Change inpatient to outpatient', A08: 'Patient information update',
   A11: 'Admission cancelled', A12: 'Transfer cancelled', A13: 'Discharge cancelled', A28: 'Person added', A31: 'Person updated',
-};
+});
 
 /** "Transfer: 3W-301-A -> ICU-4-B" (locations only; no name, no identifier). */
 function adtText(event: string, pv1: Segment | undefined): string {

@@ -12,13 +12,14 @@ import { mapAsk } from './communication-request.js';
 import type { SiteConfig } from './config.js';
 import { emptyReport } from './report.js';
 import { combine, triageCall } from './triage.js';
+import { table } from '../text/index.js';
 
 const MEDIUM_PHONE = [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationMode', code: 'PHONE', display: 'telephone' }] }];
 const ROLE_CODE = 'http://terminology.hl7.org/CodeSystem/v3-RoleCode';
-const RELATIONSHIP: Readonly<Record<string, { code: string; display: string }>> = {
+const RELATIONSHIP: Readonly<Record<string, { code: string; display: string }>> = table({
   patient: { code: 'ONESELF', display: 'self' },
   family: { code: 'FAMMEMB', display: 'family member' },
-};
+});
 const ISO = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 /** ISO 8601 from the edge -> FHIR dateTime/instant (seconds and a colon in the offset). */

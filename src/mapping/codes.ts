@@ -2,9 +2,10 @@
 // of the HL7 v2-to-FHIR IG used by the mappers (OBX-11, OBR-25, PID-8, OBX-8, PV1-2, CX-5, XPN-7).
 import { urnSegment } from './bundle.js';
 import type { SiteConfig } from './config.js';
+import { table } from '../text/index.js';
 
 /** HL7 Terminology (THO) URIs of the coding systems seen in lab and ADT feeds. */
-const KNOWN_SYSTEMS: Readonly<Record<string, string>> = {
+const KNOWN_SYSTEMS: Readonly<Record<string, string>> = table({
   LN: 'http://loinc.org',
   LOINC: 'http://loinc.org',
   SCT: 'http://snomed.info/sct',
@@ -23,7 +24,7 @@ const KNOWN_SYSTEMS: Readonly<Record<string, string>> = {
   CVX: 'http://hl7.org/fhir/sid/cvx',
   CDCREC: 'urn:oid:2.16.840.1.113883.6.238',
   DCM: 'http://dicom.nema.org/resources/ontology/DCM',
-};
+});
 
 /** codeSystemUri results per config object (a SiteConfig is never changed after validation). */
 const systemsByConfig = new WeakMap<SiteConfig, Map<string, string | undefined>>();
@@ -62,7 +63,7 @@ function resolveCodeSystem(name: string, config: SiteConfig): string | undefined
 export const V3_INTERPRETATION = 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation';
 
 /** v2 table 0078 flags that are also v3 ObservationInterpretation codes, with their display. */
-export const INTERPRETATION_DISPLAY: Readonly<Record<string, string>> = {
+export const INTERPRETATION_DISPLAY: Readonly<Record<string, string>> = table({
   L: 'Low', H: 'High', LL: 'Critical low', HH: 'Critical high', N: 'Normal', A: 'Abnormal',
   AA: 'Critical abnormal', '<': 'Off scale low', '>': 'Off scale high', U: 'Significant change up',
   D: 'Significant change down', B: 'Better', W: 'Worse', S: 'Susceptible', R: 'Resistant',
@@ -71,27 +72,27 @@ export const INTERPRETATION_DISPLAY: Readonly<Record<string, string>> = {
   EX: 'outside threshold', HU: 'Significantly high', LU: 'Significantly low', NR: 'Non-reactive',
   RR: 'Reactive', WR: 'Weakly reactive', SDD: 'Susceptible-dose dependent', NS: 'Non-susceptible',
   AC: 'Abnormal', TOX: 'Toxic', CAR: 'Carrier', 'H>': 'Significantly high', 'L<': 'Significantly low',
-};
+});
 
 /** v2-to-FHIR IG ConceptMap table 0085 (OBX-11) -> Observation.status. */
-export const OBSERVATION_STATUS: Readonly<Record<string, 'registered' | 'preliminary' | 'final' | 'amended' | 'corrected' | 'cancelled' | 'entered-in-error'>> = {
+export const OBSERVATION_STATUS: Readonly<Record<string, 'registered' | 'preliminary' | 'final' | 'amended' | 'corrected' | 'cancelled' | 'entered-in-error'>> = table({
   C: 'corrected', D: 'entered-in-error', F: 'final', I: 'registered', O: 'registered', P: 'preliminary',
   R: 'preliminary', S: 'preliminary', U: 'final', W: 'entered-in-error', X: 'cancelled', A: 'amended',
-};
+});
 
 /** v2-to-FHIR IG ConceptMap table 0123 (OBR-25) -> DiagnosticReport.status. */
-export const REPORT_STATUS: Readonly<Record<string, 'registered' | 'partial' | 'preliminary' | 'final' | 'corrected' | 'cancelled' | 'entered-in-error'>> = {
+export const REPORT_STATUS: Readonly<Record<string, 'registered' | 'partial' | 'preliminary' | 'final' | 'corrected' | 'cancelled' | 'entered-in-error'>> = table({
   O: 'registered', I: 'registered', S: 'registered', A: 'partial', P: 'preliminary', C: 'corrected',
   R: 'partial', F: 'final', X: 'cancelled', Y: 'partial', Z: 'partial',
-};
+});
 
 /** v2-to-FHIR IG ConceptMap table 0001 (PID-8) -> administrative gender. */
-export const GENDER: Readonly<Record<string, 'male' | 'female' | 'other' | 'unknown'>> = {
+export const GENDER: Readonly<Record<string, 'male' | 'female' | 'other' | 'unknown'>> = table({
   M: 'male', F: 'female', O: 'other', U: 'unknown', A: 'other', N: 'unknown',
-};
+});
 
 /** v2-to-FHIR IG ConceptMap table 0004 (PV1-2) -> Encounter.class (v3 ActCode). */
-export const ENCOUNTER_CLASS: Readonly<Record<string, { code: string; display: string }>> = {
+export const ENCOUNTER_CLASS: Readonly<Record<string, { code: string; display: string }>> = table({
   E: { code: 'EMER', display: 'emergency' },
   I: { code: 'IMP', display: 'inpatient encounter' },
   O: { code: 'AMB', display: 'ambulatory' },
@@ -99,7 +100,7 @@ export const ENCOUNTER_CLASS: Readonly<Record<string, { code: string; display: s
   R: { code: 'IMP', display: 'inpatient encounter' },
   B: { code: 'IMP', display: 'inpatient encounter' },
   N: { code: 'AMB', display: 'ambulatory' },
-};
+});
 
 /** HL7 table 0203 identifier types that THO's v2-0203 defines (subset seen in feeds). */
 export const IDENTIFIER_TYPES = new Set([
@@ -108,12 +109,12 @@ export const IDENTIFIER_TYPES = new Set([
 ]);
 
 /** XPN-7 name type (table 0200) -> HumanName.use. */
-export const NAME_USE: Readonly<Record<string, 'official' | 'usual' | 'maiden' | 'nickname' | 'old' | 'anonymous'>> = {
+export const NAME_USE: Readonly<Record<string, 'official' | 'usual' | 'maiden' | 'nickname' | 'old' | 'anonymous'>> = table({
   L: 'official', D: 'usual', M: 'maiden', N: 'nickname', C: 'old', S: 'anonymous', A: 'usual',
-};
+});
 
 /** HL7 OIDs with a canonical FHIR system URI (THO identifier systems). */
-export const CANONICAL_OIDS: Readonly<Record<string, string>> = {
+export const CANONICAL_OIDS: Readonly<Record<string, string>> = table({
   '2.16.840.1.113883.4.1': 'http://hl7.org/fhir/sid/us-ssn',
   '2.16.840.1.113883.4.6': 'http://hl7.org/fhir/sid/us-npi',
-};
+});

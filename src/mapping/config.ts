@@ -3,6 +3,7 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { MappingError } from './errors.js';
+import { table } from '../text/index.js';
 
 export const PRIORITIES = ['routine', 'urgent', 'asap', 'stat'] as const;
 export type Priority = (typeof PRIORITIES)[number];
@@ -36,16 +37,16 @@ export const siteConfigSchema = z.object({
   timeZone: z.string().min(1).refine(isZone, 'not an IANA time zone').default('UTC'),
   identifierSystems: z.object({
     /** PID-3.4 / EI assigning authority (namespace id or universal id) -> identifier system URI. */
-    byAuthority: z.record(z.string(), uri).default({}),
+    byAuthority: z.record(z.string(), uri).default({}).transform(table),
     /** MSH-4 sending facility -> system for identifiers that name no assigning authority. */
-    byFacility: z.record(z.string(), uri).default({}),
+    byFacility: z.record(z.string(), uri).default({}).transform(table),
     /** Prefix of the system minted when neither names one: `<base>:<facility>:<authority>`. */
     fallbackBase: uri.default('urn:switchboard:id'),
   }).strict().prefault({}),
   /** v2 coding system names (table 0396 and local 99xxx / L) -> code system URI; adds to the built-ins. */
-  codeSystems: z.record(z.string(), uri).default({}),
+  codeSystems: z.record(z.string(), uri).default({}).transform(table),
   /** Local unit texts -> UCUM code, for units a sender writes in a non-UCUM way. */
-  units: z.record(z.string(), z.string().min(1)).default({}),
+  units: z.record(z.string(), z.string().min(1)).default({}).transform(table),
   /** Base of the code systems Switchboard itself defines (triage categories, mapping keys). */
   systemBase: uri.default('urn:switchboard'),
   triage: z.object({
@@ -59,7 +60,7 @@ export const siteConfigSchema = z.object({
       H: { priority: 'routine', category: 'abnormal-result' },
       L: { priority: 'routine', category: 'abnormal-result' },
       A: { priority: 'routine', category: 'abnormal-result' },
-    }),
+    }).transform(table),
     thresholds: z.array(thresholdSchema).default([
       { system: 'http://loinc.org', code: '2823-3', label: 'Potassium', unit: 'mmol/L', above: 6.0, below: 2.8, priority: 'stat', category: 'critical-result' },
       { system: 'http://loinc.org', code: '2951-2', label: 'Sodium', unit: 'mmol/L', above: 160, below: 120, priority: 'stat', category: 'critical-result' },
@@ -71,9 +72,9 @@ export const siteConfigSchema = z.object({
       A01: { priority: 'routine', category: 'admission' },
       A02: { priority: 'routine', category: 'transfer' },
       A03: { priority: 'routine', category: 'discharge' },
-    }),
+    }).transform(table),
     /** A caller of this type raises a call note to at least this priority. */
-    callerMinimum: z.record(z.string(), priority).default({ hospital: 'urgent', lab: 'urgent' }),
+    callerMinimum: z.record(z.string(), priority).default({ hospital: 'urgent', lab: 'urgent' }).transform(table),
     /** Priorities that wake the on-call provider now; the others are held until morning. */
     wakePriorities: z.array(priority).default(['urgent', 'asap', 'stat']),
   }).strict().prefault({}),
@@ -83,7 +84,7 @@ export const siteConfigSchema = z.object({
     operatorSystem: uri.default('urn:switchboard:operator'),
   }).strict().prefault({}),
   /** Practice (call note `practice`) -> settings. */
-  practices: z.record(z.string(), practiceSchema).default({}),
+  practices: z.record(z.string(), practiceSchema).default({}).transform(table),
 }).strict();
 
 export type SiteConfig = z.output<typeof siteConfigSchema>;

@@ -6,6 +6,7 @@ import type { Address, CodeableConcept, Coding, ContactPoint, HumanName, Identif
 import { HL7_NULL, type Segment } from '../hl7/index.js';
 import { CANONICAL_OIDS, codeSystemUri, IDENTIFIER_TYPES, NAME_USE } from './codes.js';
 import type { MapContext } from './context.js';
+import { table } from '../text/index.js';
 
 /**
  * HL7_NULL bound once in this module: val() runs ~25 times per OBX, and each read of the imported
@@ -129,10 +130,10 @@ export function xpnToName(seg: Segment, n: number, rep: number): HumanName | und
   return name;
 }
 
-const ADDRESS_USE: Readonly<Record<string, { use?: Address['use']; type?: Address['type'] }>> = {
+const ADDRESS_USE: Readonly<Record<string, { use?: Address['use']; type?: Address['type'] }>> = table({
   H: { use: 'home' }, B: { use: 'work' }, O: { use: 'work' }, C: { use: 'temp' }, BA: { use: 'old' },
   M: { type: 'postal' }, P: { use: 'home' }, BDL: { use: 'old' },
-};
+});
 
 /** XAD -> Address (XAD-1 street, -2 other designation, -3 city, -4 state, -5 zip, -6 country, -7 type). */
 export function xadToAddress(seg: Segment, n: number, rep: number): Address | undefined {
@@ -153,9 +154,9 @@ export function xadToAddress(seg: Segment, n: number, rep: number): Address | un
   return a;
 }
 
-const TELECOM_USE: Readonly<Record<string, ContactPoint['use']>> = {
+const TELECOM_USE: Readonly<Record<string, ContactPoint['use']>> = table({
   PRN: 'home', ORN: 'home', VHN: 'home', WPN: 'work', PRS: 'mobile', EMR: 'temp', ASN: 'work',
-};
+});
 
 /** XTN -> ContactPoint (XTN-1 text, -2 use, -3 equipment, -4 email, -5/-6/-7/-8 number parts). */
 export function xtnToContactPoint(seg: Segment, n: number, rep: number): ContactPoint | undefined {

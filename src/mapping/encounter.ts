@@ -7,15 +7,16 @@ import { codeSystemUri, ENCOUNTER_CLASS } from './codes.js';
 import { type MapContext, warn } from './context.js';
 import { cweToConcept, cxToIdentifier, fhirCode, repCount, val, xcnToReference } from './datatypes.js';
 import { toFhirDateTime } from './datetime.js';
+import { table } from '../text/index.js';
 
 const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 const PARTICIPATION = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType';
 
 /** ADT trigger event -> Encounter.status (v2-to-FHIR IG ADT message maps). */
-export const EVENT_STATUS: Readonly<Record<string, Encounter['status']>> = {
+export const EVENT_STATUS: Readonly<Record<string, Encounter['status']>> = table({
   A01: 'in-progress', A02: 'in-progress', A03: 'finished', A04: 'arrived', A05: 'planned',
   A06: 'in-progress', A07: 'in-progress', A11: 'cancelled', A12: 'in-progress', A13: 'in-progress',
-};
+});
 
 export interface EncounterInput {
   pv1: Segment;

@@ -1,5 +1,6 @@
 // The mapping report (issue 3, item 7): every segment is mapped, ignored with a reason, or unknown.
 // Nothing is dropped silently. PHI-free: segment ids, positions and reasons only, never values.
+import { table } from '../text/index.js';
 
 export interface MappingReport {
   mapped: { segment: string; index: number; to: string[] }[];
@@ -11,7 +12,7 @@ export interface MappingReport {
 export const emptyReport = (): MappingReport => ({ mapped: [], ignored: [], unknown: [], warnings: [] });
 
 /** Segments we read but deliberately do not turn into FHIR, with the reason shown in the report. */
-export const IGNORED_SEGMENTS: Readonly<Record<string, string>> = {
+export const IGNORED_SEGMENTS: Readonly<Record<string, string>> = table({
   SFT: 'software segment: describes the sending system, not the patient',
   PD1: 'additional demographics: not needed for notification',
   PV2: 'visit details beyond PV1: not needed for notification',
@@ -38,4 +39,4 @@ export const IGNORED_SEGMENTS: Readonly<Record<string, string>> = {
   MRG: 'merge information: patient merges are not automated (handled by the EHR)',
   ARV: 'access restriction: not mapped (the inbox keeps the raw message)',
   UAC: 'user authentication credential: never mapped',
-};
+});

@@ -9,6 +9,7 @@ import { readObx } from './obx-fields.js';
 import { keyPrefix } from './ids.js';
 import { type TriageHit, triageResult } from './triage.js';
 import type { ResultSegment } from './walk.js';
+import { table } from '../text/index.js';
 
 export interface FlaggedResult { obs: MappedObservation; hits: TriageHit[] }
 
@@ -41,9 +42,9 @@ export function observationEntries(observations: readonly MappedObservation[]): 
   return out;
 }
 
-const TITLES: Readonly<Record<string, string>> = {
+const TITLES: Readonly<Record<string, string>> = table({
   'critical-result': 'Critical result', 'abnormal-result': 'Abnormal result',
-};
+});
 
 /** "Critical result: Potassium 6.8 mmol/L (HH)": the label, value and flags only, at most 3 results. */
 export function resultText(category: string, flagged: readonly FlaggedResult[]): string {

@@ -4,6 +4,7 @@
 // a guessed code would be worse than none.
 import type { Quantity } from 'fhir/r4.js';
 import type { SiteConfig } from './config.js';
+import { table } from '../text/index.js';
 
 export const UCUM = 'http://unitsofmeasure.org';
 
@@ -19,13 +20,13 @@ const BY_LOWER = new Map(COMMON_UCUM.map((u) => [u.toLowerCase(), u]));
 /** COMMON_UCUM as a set: every OBX with a unit asks (an array search was ~80 string compares). */
 const EXACT = new Set(COMMON_UCUM);
 // well-known non-UCUM spellings of UCUM units
-const ALIASES: Readonly<Record<string, string>> = {
+const ALIASES: Readonly<Record<string, string>> = table({
   'µmol/l': 'umol/L', 'μmol/l': 'umol/L', 'µg/l': 'ug/L', 'µg/dl': 'ug/dL', 'µg/ml': 'ug/mL', 'mcg/dl': 'ug/dL',
   'mcg/l': 'ug/L', 'mcg/ml': 'ug/mL', 'k/ul': '10*3/uL', 'x10e3/ul': '10*3/uL', 'm/ul': '10*6/uL', 'x10e6/ul': '10*6/uL',
   'sec': 's', 'secs': 's', 'mins': 'min', 'hrs': 'h', 'hr': 'h', 'days': 'd', 'yrs': 'a', 'years': 'a',
   'deg c': 'Cel', '°c': 'Cel', 'mmhg': 'mm[Hg]', 'iu/l': '[IU]/L', 'miu/l': 'm[IU]/L', 'uiu/ml': 'u[IU]/mL', 'µiu/ml': 'u[IU]/mL',
   'meq/l': 'meq/L', 'bpm': '/min',
-};
+});
 
 /** Unit text (OBX-6.1, or .2 when .1 is empty) and its coding system -> Quantity unit fields. */
 export function unitFields(text: string | undefined, system: string | undefined, config: SiteConfig): Pick<Quantity, 'unit' | 'system' | 'code'> {

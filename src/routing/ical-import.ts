@@ -4,6 +4,7 @@ import { err, ok, routingError, type Issue, type Result, type RoutingError } fro
 import { zodIssues } from './parse-schedule.js';
 import type { Schedule } from './schedule-schema.js';
 import { isValidZone, zoneClock } from './zone-clock.js';
+import { table } from '../text/index.js';
 
 /**
  * Import an iCalendar (RFC 5545) feed as exported by physician scheduling systems into role
@@ -37,7 +38,7 @@ export const icalMappingSchema = z.object({
     map: z.record(z.string(), z.string()).optional(),
   }),
   /** Non-IANA TZIDs (e.g. Windows names) -> IANA zone. */
-  timeZones: z.record(z.string(), z.string()).default({}),
+  timeZones: z.record(z.string(), z.string()).default({}).transform(table), // TZID is outside text
 });
 export type ICalMapping = z.output<typeof icalMappingSchema>;
 

@@ -23,3 +23,4 @@ export function toStorableText(s: string): { text: string; replaced: number } {
   });
   return { text, replaced };
 }
+export { table } from './table.js';

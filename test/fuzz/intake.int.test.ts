@@ -20,7 +20,7 @@ afterAll(async () => {
   await db.drop();
 });
 
-const ALPHABET = ['|', '^', '~', '\\', '&', '\r', '\n', '\u0000', '\u0001', '\u001c', '\u000b', 'é', '"', 'MSH|', 'BHS|', 'FHS|', 'BTS|1', '\uFEFF', 'ï»¿', 'UNICODE UTF-8', '8859/1', 'AL', 'NE', 'ER', '2.9', '2.1', 'ACK', 'ORU^R01', 'ADT^A08', ' '];
+const ALPHABET = ['|', '^', '~', '\\', '&', '\r', '\n', '\u0000', '\u0001', '\u001c', '\u000b', 'é', '"', 'MSH|', 'BHS|', 'FHS|', 'BTS|1', '\uFEFF', 'ï»¿', 'UNICODE UTF-8', '8859/1', 'AL', 'NE', 'ER', '2.9', '2.1', 'ACK', 'ORU^R01', 'ADT^A08', 'constructor', '__proto__', ' '];
 const mutation = fc.record({
   seed: fc.nat(SEEDS.length - 1),
   edits: fc.array(fc.record({ at: fc.nat(), del: fc.nat(6), ins: fc.array(fc.constantFrom(...ALPHABET), { maxLength: 4 }) }), { minLength: 1, maxLength: 6 }),

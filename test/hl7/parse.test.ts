@@ -113,6 +113,11 @@ describe('ER7 parser', () => {
     else expect(parseHl7(text).segments.map((g) => g.name)).toContain(start.slice(0, 3));
   });
 
+  it.each(['constructor', '__proto__', 'toString'])('refuses message type %s as unsupported (a lookup once found Object.prototype)', (type) => {
+    const m = parseHl7(toWire(fixture('spine/oru-r01.hl7')).toString('latin1').replace('|ORU^R01^ORU_R01|', `|${type}^R01|`));
+    expect(() => checkSupported(m)).toThrow(expect.objectContaining({ code: 'ERR_HL7_UNSUPPORTED_TYPE' }));
+  });
+
   it('refuses a control character as a delimiter', () => {
     expect(() => parseHl7('MSH\u0000^~\\&\u0000A\u0000B\u0000C\u0000D\u00002024\u0000\u0000ORU^R01\u0000X\u0000P\u00002.5.1\r')).toThrow(expect.objectContaining({ code: 'ERR_HL7_BAD_DELIMITERS' }));
   });

@@ -34,6 +34,13 @@ describe('call notes', () => {
     expect(ask.medium?.[0]?.coding?.[0]?.code).toBe('PHONE');
   });
 
+  it.each(['valueOf', 'constructor', '__proto__'])('reads an MRN system named %s as a name, not an Object.prototype member', (mrnSystem) => {
+    const note = callNoteSchema.parse({ ...JSON.parse(readFileSync(`${DIR}/family-urgent-known-mrn.json`, 'utf8')), practice: mrnSystem });
+    note.patient.mrnSystem = mrnSystem;
+    const r = mapCallNote(note, { id: 'call-proto', receivedAt: '2024-03-05T07:11:02.123Z' }, CONFIG);
+    expect(validateFhir(r.bundle).issues).toEqual([]);
+  });
+
   it('property: every call note the schema accepts maps to valid FHIR', () => {
     // any text (binary strings: controls, surrogates, emoji), odd but plausible values, and names
     // where a URI may stand: the schema refuses what cannot be FHIR text, the mapper the rest

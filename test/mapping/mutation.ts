@@ -11,7 +11,7 @@ import { CONFIG, FIXTURES, hl7Files } from './golden.js';
 /** The golden fixtures, or the .hl7 files under FUZZ_SEEDS (an integration engineer's own samples). */
 export const SEED_FILES = hl7Files(process.env.FUZZ_SEEDS ?? FIXTURES);
 export const SEEDS = SEED_FILES.map((f) => readFileSync(f, 'latin1'));
-const ALPHABET = ['|', '^', '~', '\\', '&', '\r', '"', 'X', '0', '9', '.', '-', '+', '<', '>', ' ', 'é', '\u0001', '""', '\\X00\\', '\\.br\\', '\\E\\', '0000', '99991231', '20241301', '-0500', '+1400', 'ISO', 'UUID', 'URI', 'MR', ':', '/', '%', '#', 'urn:', '2.16.840', 'OBX', 'PID', 'OBR', 'NM', 'SN', 'ED', 'HH'];
+const ALPHABET = ['|', '^', '~', '\\', '&', '\r', '"', 'X', '0', '9', '.', '-', '+', '<', '>', ' ', 'é', '\u0001', 'constructor', 'valueOf', '__proto__', 'toString', '""', '\\X00\\', '\\.br\\', '\\E\\', '0000', '99991231', '20241301', '-0500', '+1400', 'ISO', 'UUID', 'URI', 'MR', ':', '/', '%', '#', 'urn:', '2.16.840', 'OBX', 'PID', 'OBR', 'NM', 'SN', 'ED', 'HH'];
 
 export interface Mutation { seed: number; edits: { at: number; del: number; ins: string[] }[] }
 
