@@ -3,15 +3,13 @@
 import { readFileSync } from 'node:fs';
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
-import type { Config } from './config/env.js';
-import type { Logger } from './obs/log.js';
-import { createMetrics, type Metrics } from './obs/metrics.js';
-import { openStore, type Store } from './store/open.js';
+import type { Config } from './config/index.js';
+import { createMetrics, type Logger, type Metrics } from './obs/index.js';
+import { openStore, type Store } from './store/index.js';
 import { AppAckRouter, Hl7Intake, InboxWorker, InboxWriter } from './ingest/index.js';
-import { MllpListener } from './hl7/listener.js';
-import { createApp } from './http/app.js';
-import { loadOrCreateLocalKey } from './auth/keys.js';
-import { TokenVerifier, type TrustedIssuer } from './auth/token.js';
+import { MllpListener } from './hl7/index.js';
+import { createApp } from './http/index.js';
+import { loadOrCreateLocalKey, TokenVerifier, type TrustedIssuer } from './auth/index.js';
 import { DEFAULT_SITE_CONFIG, parseSiteConfig, type SiteConfig } from './mapping/index.js';
 import { ScheduleService, refreshScheduleView, seedScheduleFromFile } from './oncall/index.js';
 

@@ -2,6 +2,7 @@
 // checked, clock injectable so expiry boundaries can be tested exactly.
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { LOCAL_ALG, LOCAL_ISSUER, type LocalKey } from './keys.js';
+import { OperationOutcomeError } from '../outcome/index.js';
 
 /** Asymmetric algorithms only: a shared-secret (HS*) or `none` token is never accepted. */
 export const ALLOWED_ALGS = ['ES256', 'ES384', 'RS256', 'RS384', 'PS256', 'PS384', 'EdDSA'];
@@ -26,10 +27,11 @@ export interface TrustedIssuer {
 
 export type AuthErrorCode = 'ERR_AUTH_MISSING' | 'ERR_AUTH_INVALID' | 'ERR_AUTH_UNTRUSTED_ISSUER' | 'ERR_AUTH_FORBIDDEN';
 
-export class AuthError extends Error {
-  override readonly name = 'AuthError';
-  constructor(readonly code: AuthErrorCode, message: string) {
-    super(message);
+/** An authentication (401) or authorization (403, ERR_AUTH_FORBIDDEN) failure, as an OperationOutcome error. */
+export class AuthError extends OperationOutcomeError {
+  declare readonly code: AuthErrorCode;
+  constructor(code: AuthErrorCode, message: string) {
+    super(code === 'ERR_AUTH_FORBIDDEN' ? 'forbidden' : 'unauthenticated', message, { code });
   }
 }
 

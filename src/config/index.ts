@@ -1,1 +1,3 @@
-export * from './env.js';
+
+export { ConfigError, loadConfig } from './env.js';
+export type { Config } from './env.js';

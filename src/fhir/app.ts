@@ -3,7 +3,7 @@
 import { Hono, type Context } from 'hono';
 import { readResource, type Sql } from '../store/index.js';
 import type { Logger } from '../obs/index.js';
-import { FHIR_JSON, createOnError, notFound, notSupported, badRequest } from '../http/outcome.js';
+import { FHIR_JSON, notFound, notSupported, badRequest } from '../outcome/index.js';
 import { buildCapabilityStatement } from './capability.js';
 import { FHIR_ID, isSupportedType, type SupportedType } from './resource-types.js';
 import { parseSearch } from './search-parse.js';
@@ -45,7 +45,6 @@ export function prefersStrict(prefer: string | undefined): boolean {
 
 export function createFhirApp(deps: FhirAppDeps): Hono {
   const app = new Hono();
-  app.onError(createOnError(deps.log));
   const startedAt = deps.startedAt ?? new Date();
 
   app.get('/metadata', (c) => {

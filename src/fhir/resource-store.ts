@@ -3,7 +3,7 @@
 // side (validation, extraction); the SQL is src/store/fhir-resources.ts.
 import type { Resource } from 'fhir/r4.js';
 import { upsertResources, type FhirResourceWrite, type Sql, type TransactionSql } from '../store/index.js';
-import { badRequest } from '../http/outcome.js';
+import { badRequest } from '../outcome/index.js';
 import { FHIR_ID } from './resource-types.js';
 import { extractSearchColumns } from './search-columns.js';
 

@@ -2,7 +2,7 @@
 // a bad value is a 400 naming the parameter (never echoing the value); an unknown parameter is ignored
 // and reported, or refused with `Prefer: handling=strict` (search.html#errors). Pure.
 import { isStorableText, UNSTORABLE_TEXT_MESSAGE } from '../text/index.js';
-import { badRequest, notSupported } from '../http/outcome.js';
+import { badRequest, notSupported } from '../outcome/index.js';
 import { decodeCursor, type Cursor, type SortOrder } from './cursor.js';
 import { parseDateParam, type DateFilter } from './date-param.js';
 import { normalizeReference, parseTypedReference } from './references.js';

@@ -2,7 +2,7 @@
 // one entry per match with fullUrl and search.mode match, and an OperationOutcome entry
 // (search.mode outcome) naming parameters that were ignored (search.html#errors). Pure.
 import type { Bundle, BundleEntry, BundleLink } from 'fhir/r4.js';
-import { warningOutcome } from '../http/outcome.js';
+import { warningOutcome } from '../outcome/index.js';
 import { encodeCursor } from './cursor.js';
 import type { SearchResult } from './search.js';
 

@@ -3,7 +3,7 @@
 // one saveResources call, all in one database transaction.
 import type { Bundle, BundleEntry, Resource } from 'fhir/r4.js';
 import { findResourcesByIdentifier, lockResourceIdentifiers, type IdentifierMatch, type TransactionSql } from '../store/index.js';
-import { badRequest, isHttpError, notSupported, preconditionFailed } from '../http/outcome.js';
+import { badRequest, isOutcomeError, notSupported, preconditionFailed } from '../outcome/index.js';
 import { collectReferences, rewriteReferences } from './references.js';
 import { FHIR_ID } from './resource-types.js';
 import { saveResources, type Queryable, type SaveOptions } from './resource-store.js';
@@ -102,7 +102,7 @@ async function findMatches(tx: TransactionSql, conds: readonly Conditional[]): P
  * failing: a refusal is final, a store failure may be retried. Returns the outcome's issue code.
  */
 export function bundleRefusal(e: unknown): { code: string; reason: string } | undefined {
-  return isHttpError(e) ? { code: e.outcome.issue[0]?.code ?? 'invalid', reason: e.message } : undefined;
+  return isOutcomeError(e) ? { code: e.issueCode, reason: e.message } : undefined;
 }
 
 export async function saveTransactionBundle(sql: Queryable, bundle: Bundle, opts: SaveOptions = {}): Promise<string[]> {

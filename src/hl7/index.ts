@@ -1,12 +1,13 @@
 // src/hl7: MLLP framing and listening, ER7 parsing, validation and ACKs. Knows nothing of FHIR.
-export * from './errors.js';
-export * from './encoding.js';
-export * from './charset.js';
-export * from './message.js';
-export * from './parse.js';
-export * from './validate.js';
-export * from './ack.js';
-export * from './frame.js';
-export * from './listener.js';
-export * from './ack-codes.js';
-export * from './client.js';
+export { ackCodeFor, positiveAck } from './ack-codes.js';
+export { ackHeaderOf, buildAck, hl7Timestamp, readAck, sniffHeader } from './ack.js';
+export { decodeHl7, encodeHl7 } from './charset.js';
+export { MllpClient } from './client.js';
+export { DEFAULT_DELIMITERS, escapeValue, unescapeValue } from './encoding.js';
+export { HL7_ERROR, Hl7Error, isHl7Error } from './errors.js';
+export { OVERSIZE_HEAD_BYTES, frame } from './frame.js';
+export { MllpListener } from './listener.js';
+export type { MllpHandlers } from './listener.js';
+export { HL7_NULL, Hl7Message, Segment } from './message.js';
+export { parseHl7, parseHl7Input } from './parse.js';
+export { SUPPORTED_TYPES, checkSupported } from './validate.js';

@@ -14,7 +14,8 @@ import {
 import { CALL_NOTE_MAX_BYTES } from '../calls/index.js';
 import { createFhirApp } from '../fhir/index.js';
 import { createOncallApp, type ScheduleService } from '../oncall/index.js';
-import { HttpError, outcome, FHIR_JSON, createOnError } from './outcome.js';
+import { badRequest, FHIR_JSON, notFound, outcome, tooLarge } from '../outcome/index.js';
+import { createOnError } from './error-response.js';
 
 export interface AppDeps {
   sql: Sql;
@@ -29,8 +30,7 @@ export interface AppDeps {
 
 export function createApp(d: AppDeps): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
-  const fallback = createOnError(d.log);
-  app.onError((err, c) => (err instanceof AuthError ? authResponse(err, c) : fallback(err, c)));
+  app.onError(createOnError(d.log));
   app.notFound((c) => c.json(outcome('not-found', 'no such route'), 404, { 'content-type': FHIR_JSON }));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
@@ -52,7 +52,7 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
 
   app.use('*', requireAuth(d.verifier));
 
-  app.post('/hl7', operation('hl7.write'), bodyLimit({ maxSize: d.maxHl7Bytes, onError: (c) => c.json(outcome('too-costly', `HL7 body exceeds ${d.maxHl7Bytes} bytes`), 413) }), async (c) => {
+  app.post('/hl7', operation('hl7.write'), bodyLimit({ maxSize: d.maxHl7Bytes, onError: () => { throw tooLarge(`HL7 body exceeds ${d.maxHl7Bytes} bytes`); } }), async (c) => {
     const body = Buffer.from(await c.req.arrayBuffer());
     const r = await d.intake.receive(body, { source: 'http', peer: null });
     // the ACK is the answer; the status says whether to resend (503) or fix (400)
@@ -60,44 +60,44 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
     return c.body(new Uint8Array(r.ack), status, { 'content-type': 'application/hl7-v2', 'x-hl7-ack-code': r.code });
   });
 
-  app.post('/calls', operation('calls.write'), bodyLimit({ maxSize: CALL_NOTE_MAX_BYTES, onError: (c) => c.json(outcome('too-costly', `call note exceeds ${CALL_NOTE_MAX_BYTES} bytes`), 413, { 'content-type': FHIR_JSON }) }), async (c) => {
+  app.post('/calls', operation('calls.write'), bodyLimit({ maxSize: CALL_NOTE_MAX_BYTES, onError: () => { throw tooLarge(`call note exceeds ${CALL_NOTE_MAX_BYTES} bytes`); } }), async (c) => {
     const key = c.req.header('idempotency-key');
-    if (key !== undefined && !isValidIdempotencyKey(key)) throw new HttpError(400, outcome('invalid', 'Idempotency-Key must be 1-128 printable ASCII characters'));
+    if (key !== undefined && !isValidIdempotencyKey(key)) throw badRequest('Idempotency-Key must be 1-128 printable ASCII characters');
     let body: unknown;
     try {
       body = await c.req.json();
     } catch {
-      throw new HttpError(400, outcome('invalid', 'body is not valid JSON'));
+      throw badRequest('body is not valid JSON');
     }
     const auth = c.get('auth');
     const r = await receiveCall(d.writer, d.metrics, body, { submitter: `${auth.issuer}|${auth.subject}`, peer: null, ...(key ? { idempotencyKey: key } : {}) });
-    if (!r.ok) throw new HttpError(400, outcome('invalid', 'call note is not valid', r.issues.map((i) => ({ path: i.path, message: i.message }))));
+    if (!r.ok) throw badRequest('call note is not valid', { details: r.issues.map((i) => ({ path: i.path, message: i.message })) });
     return c.json({ id: r.id, duplicate: r.duplicate }, r.duplicate ? 200 : 201, { location: `/inbox/${r.id}` });
   });
 
   app.get('/inbox', operation('inbox.read'), async (c) => {
     const state = c.req.query('state');
-    if (state !== undefined && !INBOX_STATES.includes(state as InboxState)) throw new HttpError(400, outcome('invalid', `state must be one of ${INBOX_STATES.join(', ')}`));
+    if (state !== undefined && !INBOX_STATES.includes(state as InboxState)) throw badRequest(`state must be one of ${INBOX_STATES.join(', ')}`);
     const limit = Number(c.req.query('limit') ?? 100);
     const after = c.req.query('after');
     // an inbox id (keyset paging): anything else reached PostgreSQL's bigint cast as a 500 (found by fuzzing)
-    if (after !== undefined && after !== '' && !/^\d{1,18}$/.test(after)) throw new HttpError(400, outcome('invalid', 'after must be an inbox id'));
+    if (after !== undefined && after !== '' && !/^\d{1,18}$/.test(after)) throw badRequest('after must be an inbox id');
     return c.json(await listInbox(d.sql, { ...(state ? { state: state as InboxState } : {}), limit: Number.isFinite(limit) ? limit : 100, ...(after ? { afterId: after } : {}) }));
   });
   app.get('/inbox/:id', operation('inbox.read'), async (c) => {
     const row = await getInbox(d.sql, c.req.param('id') ?? '');
-    if (!row) throw new HttpError(404, outcome('not-found', 'no inbox row with that id'));
+    if (!row) throw notFound('no inbox row with that id');
     return c.json(row);
   });
   app.post('/inbox/:id/retry', operation('inbox.write'), async (c) => {
     const id = c.req.param('id') ?? '';
-    if (!(await retryInbox(d.sql, id))) throw new HttpError(404, outcome('not-found', 'no failed inbox row with that id'));
+    if (!(await retryInbox(d.sql, id))) throw notFound('no failed inbox row with that id');
     return c.json({ id, state: 'received' });
   });
   app.get('/rejected', operation('inbox.read'), async (c) => c.json(await listRejected(d.sql, Number(c.req.query('limit') ?? 100) || 100)));
   app.get('/rejected/:id', operation('inbox.read'), async (c) => {
     const row = await getRejected(d.sql, c.req.param('id') ?? '');
-    if (!row) throw new HttpError(404, outcome('not-found', 'no rejected input with that id'));
+    if (!row) throw notFound('no rejected input with that id');
     return c.json(row);
   });
 
@@ -120,12 +120,4 @@ function operation(name: string) {
     if (!allowsOperation(c.get('auth').scopes, name)) throw new AuthError('ERR_AUTH_FORBIDDEN', `token lacks the '${name}' scope`);
     await next();
   };
-}
-
-/** 401 (no or bad token, with WWW-Authenticate) or 403 (token lacks the scope), as OperationOutcome. */
-function authResponse(err: AuthError, c: Context): Response {
-  const status = err.code === 'ERR_AUTH_FORBIDDEN' ? 403 : 401;
-  const headers: Record<string, string> = { 'content-type': FHIR_JSON };
-  if (status === 401) headers['www-authenticate'] = 'Bearer realm="switchboard"';
-  return c.json(outcome(status === 401 ? 'login' : 'forbidden', err.message), status, headers);
 }

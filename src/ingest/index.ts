@@ -1,8 +1,8 @@
 // src/ingest: the durable front door — intake of HL7 v2 and call notes, group commit, processing worker.
-export * from './inbox-writer.js';
-export * from './hl7-intake.js';
-export * from './call-intake.js';
-export * from './worker.js';
-export * from './inbox-admin.js';
-export * from './app-ack.js';
-export * from './route-result.js';
+export { AppAckRouter } from './app-ack.js';
+export { isValidIdempotencyKey, receiveCall } from './call-intake.js';
+export { Hl7Intake } from './hl7-intake.js';
+export { INBOX_STATES, getInbox, getRejected, listInbox, listRejected, queueDepth, retryInbox } from './inbox-admin.js';
+export type { InboxState } from './inbox-admin.js';
+export { InboxWriter } from './inbox-writer.js';
+export { InboxWorker } from './worker.js';

@@ -1,2 +1,5 @@
-export * from './log.js';
-export * from './metrics.js';
+
+export { createLogger } from './log.js';
+export type { Logger } from './log.js';
+export { createMetrics } from './metrics.js';
+export type { Metrics } from './metrics.js';

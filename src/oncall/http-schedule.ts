@@ -11,11 +11,11 @@ import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Sql } from '../store/index.js';
 import type { AuthEnv } from '../auth/index.js';
-import { badRequest, FHIR_JSON, HttpError, outcome } from '../http/outcome.js';
+import { badRequest, tooLarge, unsupportedMediaType } from '../outcome/index.js';
 import { formatInstant, lintSchedule, parseScheduleFile, zoneClock } from '../routing/index.js';
 import { collectionFromSlug, findItem, type Collection } from './collections.js';
 import { fromRoutingError, storeError } from './errors.js';
-import { etagOf, httpErrorOf, parseIfMatch } from './http-errors.js';
+import { etagOf, outcomeErrorOf, parseIfMatch } from './http-errors.js';
 import { instantParam, READ_SCOPE, requireOperation, WRITE_SCOPE } from './http-support.js';
 import { importCalendarIntoStore } from './ical-merge.js';
 import { DEFAULT_IMPORT_WINDOW_MS, DEFAULT_LOOKAHEAD_MS } from './instant-arg.js';
@@ -38,13 +38,13 @@ export interface ScheduleRouteDeps {
 }
 
 const limit = (bytes: number, what: string) =>
-  bodyLimit({ maxSize: bytes, onError: (c) => c.json(outcome('too-costly', `${what} exceeds ${bytes} bytes`), 413, { 'content-type': FHIR_JSON }) });
+  bodyLimit({ maxSize: bytes, onError: () => { throw tooLarge(`${what} exceeds ${bytes} bytes`); } });
 
 const by = (c: Context<AuthEnv>): string => `${c.get('auth').issuer}|${c.get('auth').subject}`;
 
 const collectionParam = (c: Context): Collection => {
   const col = collectionFromSlug(c.req.param('collection') ?? '');
-  if (col === undefined) throw httpErrorOf(storeError('ERR_COLLECTION_UNKNOWN', 'no such schedule collection'));
+  if (col === undefined) throw outcomeErrorOf(storeError('ERR_COLLECTION_UNKNOWN', 'no such schedule collection'));
   return col;
 };
 
@@ -60,7 +60,7 @@ export function registerScheduleRoutes(app: Hono<AuthEnv>, d: ScheduleRouteDeps)
   const id = d.scheduleId ?? DEFAULT_SCHEDULE_ID;
   const storedOrThrow = async (): Promise<StoredSchedule> => {
     const s = await loadSchedule(d.sql, id);
-    if (s === undefined) throw httpErrorOf(storeError('ERR_SCHEDULE_NOT_FOUND', 'no on-call schedule is stored'));
+    if (s === undefined) throw outcomeErrorOf(storeError('ERR_SCHEDULE_NOT_FOUND', 'no on-call schedule is stored'));
     return s;
   };
   const saved = (c: Context, version: number, status: 200 | 201 = 200) => {
@@ -77,9 +77,9 @@ export function registerScheduleRoutes(app: Hono<AuthEnv>, d: ScheduleRouteDeps)
     const expectedVersion = parseIfMatch(c.req.header('if-match'));
     const yaml = /^(application|text)\/(x-)?yaml/.test(c.req.header('content-type') ?? '');
     const parsed = parseScheduleFile(await c.req.text(), yaml ? 'body.yaml' : 'body.json');
-    if (!parsed.ok) throw httpErrorOf(fromRoutingError(parsed.error));
+    if (!parsed.ok) throw outcomeErrorOf(fromRoutingError(parsed.error));
     const r = await saveSchedule(d.sql, parsed.value, { id, expectedVersion, by: by(c), now: d.now() });
-    if (!r.ok) throw httpErrorOf(r.error);
+    if (!r.ok) throw outcomeErrorOf(r.error);
     return saved(c, r.value.version);
   });
 
@@ -112,7 +112,7 @@ export function registerScheduleRoutes(app: Hono<AuthEnv>, d: ScheduleRouteDeps)
     const to = instantParam(c, 'to', clock, from + DEFAULT_IMPORT_WINDOW_MS);
     const layer = c.req.query('layer');
     const r = await importCalendarIntoStore(d.sql, ics, mapping, { id, from, to, layer, expectedVersion: expectedVersion ?? s.version, by: by(c), now: d.now() });
-    if (!r.ok) throw httpErrorOf(r.error);
+    if (!r.ok) throw outcomeErrorOf(r.error);
     d.service.invalidate();
     return c.json({ id, version: r.value.version, shifts: r.value.shifts, skipped: r.value.skipped }, 200, { etag: etagOf(r.value.version) });
   });
@@ -121,7 +121,7 @@ export function registerScheduleRoutes(app: Hono<AuthEnv>, d: ScheduleRouteDeps)
     const col = collectionParam(c);
     const s = await storedOrThrow();
     const item = findItem(s.schedule, col, c.req.param('id') ?? '');
-    if (item === undefined) throw httpErrorOf(storeError('ERR_ITEM_NOT_FOUND', `no ${c.req.param('collection') ?? ''} item with that id`));
+    if (item === undefined) throw outcomeErrorOf(storeError('ERR_ITEM_NOT_FOUND', `no ${c.req.param('collection') ?? ''} item with that id`));
     return c.json(item, 200, { etag: etagOf(s.version) });
   });
 
@@ -132,16 +132,16 @@ export function registerScheduleRoutes(app: Hono<AuthEnv>, d: ScheduleRouteDeps)
     const body = await jsonBody(c);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('item must be a JSON object');
     const bodyId = (body as { id?: unknown }).id;
-    if (bodyId !== undefined && bodyId !== itemId) throw new HttpError(400, outcome('invalid', 'the item id must equal the id in the path', [{ path: 'id', message: 'does not match the path' }]));
+    if (bodyId !== undefined && bodyId !== itemId) throw badRequest('the item id must equal the id in the path', { details: [{ path: 'id', message: 'does not match the path' }] });
     const r = await upsertItem(d.sql, col, { ...body, id: itemId }, { id, expectedVersion, by: by(c), now: d.now() });
-    if (!r.ok) throw httpErrorOf(r.error);
+    if (!r.ok) throw outcomeErrorOf(r.error);
     return saved(c, r.value.version, r.value.created ? 201 : 200);
   });
 
   app.delete('/schedule/:collection/:id', requireOperation(WRITE_SCOPE), async (c) => {
     const col = collectionParam(c);
     const r = await deleteItem(d.sql, col, c.req.param('id') ?? '', { id, expectedVersion: parseIfMatch(c.req.header('if-match')), by: by(c), now: d.now() });
-    if (!r.ok) throw httpErrorOf(r.error);
+    if (!r.ok) throw outcomeErrorOf(r.error);
     return saved(c, r.value.version);
   });
 }
@@ -162,7 +162,7 @@ async function readImport(c: Context): Promise<{ ics: string; mappingText: strin
     ics = await c.req.text();
     mappingText = c.req.query('mapping');
   } else {
-    throw new HttpError(415, outcome('not-supported', 'import takes Content-Type text/calendar (mapping in ?mapping=) or multipart/form-data'));
+    throw unsupportedMediaType('import takes Content-Type text/calendar (mapping in ?mapping=) or multipart/form-data');
   }
   if (mappingText === undefined || mappingText === '') throw badRequest('mapping is required: ?mapping=<JSON> or a `mapping` part');
   return { ics, mappingText };

@@ -3,7 +3,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { AuthEnv } from '../auth/index.js';
 import { allowsOperation } from '../auth/index.js';
 import { AuthError } from '../auth/index.js';
-import { badRequest } from '../http/outcome.js';
+import { badRequest } from '../outcome/index.js';
 import type { ZoneClock } from '../routing/index.js';
 import { parseInstantArg } from './instant-arg.js';
 

@@ -9,12 +9,11 @@ import { Hono, type Context } from 'hono';
 import type { Sql } from '../store/index.js';
 import type { Logger } from '../obs/index.js';
 import type { AuthEnv } from '../auth/index.js';
-import { AuthError } from '../auth/index.js';
-import { badRequest, createOnError, FHIR_JSON, outcome } from '../http/outcome.js';
+import { badRequest } from '../outcome/index.js';
 import { instantParam, READ_SCOPE, requireOperation } from './http-support.js';
 import { coverage, explainAssignment, formatInstant, oncall, toOncallJson, type CompiledSchedule } from '../routing/index.js';
 import { storeError } from './errors.js';
-import { httpErrorOf } from './http-errors.js';
+import { outcomeErrorOf } from './http-errors.js';
 import { registerScheduleRoutes } from './http-schedule.js';
 import { DEFAULT_LOOKAHEAD_MS } from './instant-arg.js';
 import type { ScheduleService } from './service.js';
@@ -32,18 +31,10 @@ export interface OncallAppDeps {
 export function createOncallApp(deps: OncallAppDeps): Hono<AuthEnv> {
   const now = deps.now ?? (() => new Date());
   const app = new Hono<AuthEnv>();
-  const fallback = createOnError(deps.log);
-  app.onError((e, c) => {
-    if (e instanceof AuthError) {
-      const status = e.code === 'ERR_AUTH_FORBIDDEN' ? 403 : 401;
-      return c.json(outcome(status === 403 ? 'forbidden' : 'login', e.message), status, { 'content-type': FHIR_JSON });
-    }
-    return fallback(e, c);
-  });
 
   const compiledOrThrow = async (): Promise<CompiledSchedule> => {
     const cur = await deps.service.current();
-    if (cur === undefined) throw httpErrorOf(storeError('ERR_SCHEDULE_NOT_FOUND', 'no on-call schedule is stored'));
+    if (cur === undefined) throw outcomeErrorOf(storeError('ERR_SCHEDULE_NOT_FOUND', 'no on-call schedule is stored'));
     return cur.compiled;
   };
   const roleParam = (c: Context): string => {
@@ -57,7 +48,7 @@ export function createOncallApp(deps: OncallAppDeps): Hono<AuthEnv> {
     const compiled = await compiledOrThrow();
     const at = instantParam(c, 'at', compiled.clock, now().getTime());
     const r = oncall(compiled, role, at);
-    if (!r.ok) throw httpErrorOf(r.error);
+    if (!r.ok) throw outcomeErrorOf(r.error);
     return c.json(toOncallJson(r.value));
   });
 
@@ -67,7 +58,7 @@ export function createOncallApp(deps: OncallAppDeps): Hono<AuthEnv> {
     const from = instantParam(c, 'from', compiled.clock, now().getTime());
     const to = instantParam(c, 'to', compiled.clock, from + DEFAULT_LOOKAHEAD_MS);
     const r = coverage(compiled, role, from, to);
-    if (!r.ok) throw httpErrorOf(r.error);
+    if (!r.ok) throw outcomeErrorOf(r.error);
     const zone = compiled.timeZone;
     return c.json({
       role,

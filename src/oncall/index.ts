@@ -34,6 +34,6 @@ export { createOncallApp } from './http.js';
 export type { OncallAppDeps } from './http.js';
 export { READ_SCOPE, WRITE_SCOPE, requireOperation } from './http-support.js';
 export { SCHEDULE_MAX_BYTES, ITEM_MAX_BYTES, ICS_MAX_BYTES } from './http-schedule.js';
-export { httpErrorOf, parseIfMatch, etagOf } from './http-errors.js';
+export { outcomeErrorOf, parseIfMatch, etagOf } from './http-errors.js';
 export { readScheduleFile, readTextFile } from './schedule-file.js';
 export type { FileError } from './schedule-file.js';

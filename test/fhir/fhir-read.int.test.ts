@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { connect } from '../../src/store/db.js';
 import { SUPPORTED_TYPES, createFhirApp, saveResources } from '../../src/fhir/index.js';
-import { createOnError, HttpError, outcome } from '../../src/http/outcome.js';
+import { createOnError, onError } from '../../src/http/error-response.js';
+import { conflict } from '../../src/outcome/index.js';
 import { communicationRequest, patient } from './factories.js';
 import { BASE, get, mountFhir } from './http.js';
 
@@ -76,17 +77,17 @@ describe('errors are OperationOutcomes with the right status', () => {
   it('a store failure is a 500 OperationOutcome without stack or message', async () => {
     const dead = connect(db.url, { max: 1 });
     await dead.end();
-    const broken = new Hono().route('/fhir', createFhirApp({ sql: dead }));
+    const broken = new Hono().onError(onError).route('/fhir', createFhirApp({ sql: dead }));
     const r = await get<OperationOutcome>(broken, '/Patient/rd-1');
     expect(r.status).toBe(500);
     expect(r.body).toEqual({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: 'Internal server error' }] });
   });
 });
 
-describe('onError (src/http/outcome.ts)', () => {
+describe('onError (src/http/error-response.ts)', () => {
   const app2 = new Hono();
   app2.onError(createOnError());
-  app2.get('/http-error', () => { throw new HttpError(409, outcome('conflict', 'version conflict')); });
+  app2.get('/http-error', () => { throw conflict('version conflict'); });
   app2.get('/hono', () => { throw new HTTPException(401, { res: new Response(null, { status: 401, headers: { 'www-authenticate': 'Bearer' } }) }); });
   app2.get('/plain', () => { throw new Error('patient Synthetic Testpatient exploded'); });
 
@@ -130,7 +131,7 @@ describe('GET /fhir/metadata', () => {
   });
 
   it('uses the configured base URL', async () => {
-    const configured = new Hono().route('/fhir', createFhirApp({ sql: db.sql, baseUrl: 'https://sb.example/fhir/' }));
+    const configured = new Hono().onError(onError).route('/fhir', createFhirApp({ sql: db.sql, baseUrl: 'https://sb.example/fhir/' }));
     const { body } = await get<CapabilityStatement>(configured, '/metadata');
     expect(body.implementation?.url).toBe('https://sb.example/fhir');
   });

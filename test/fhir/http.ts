@@ -4,11 +4,13 @@ import type { Bundle, OperationOutcome, Resource } from 'fhir/r4.js';
 import { expect } from 'vitest';
 import type { Sql } from '../../src/store/db.js';
 import { createFhirApp } from '../../src/fhir/index.js';
+import { onError } from '../../src/http/error-response.js';
 
 export const BASE = 'http://localhost/fhir';
 
 export function mountFhir(sql: Sql): Hono {
   const root = new Hono();
+  root.onError(onError);
   root.route('/fhir', createFhirApp({ sql, startedAt: new Date('2024-01-01T00:00:00Z') }));
   return root;
 }

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { saveResources, saveTransactionBundle } from '../../src/fhir/index.js';
 import { readResource } from '../../src/store/index.js';
-import { HttpError } from '../../src/http/outcome.js';
+import { OperationOutcomeError } from '../../src/outcome/index.js';
+import { statusOf } from '../../src/http/error-response.js';
 import { MRN, communication, communicationRequest, observation, patient } from './factories.js';
 
 let db: TestDatabase;
@@ -105,7 +106,7 @@ describe('saveResources', () => {
     ['no id', { resourceType: 'Communication', status: 'completed' } as Resource],
     ['a bad id', { resourceType: 'Communication', id: 'has space', status: 'completed' } as Resource],
   ])('refuses a resource with %s', async (_, resource) => {
-    await expect(saveResources(db.sql, [resource])).rejects.toBeInstanceOf(HttpError);
+    await expect(saveResources(db.sql, [resource])).rejects.toBeInstanceOf(OperationOutcomeError);
   });
 });
 
@@ -214,8 +215,8 @@ describe('saveTransactionBundle', () => {
     const bundle = await make();
     const after0 = (await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM fhir_resource`)[0]?.n;
     const err: unknown = await saveTransactionBundle(db.sql, bundle, { now: T0 }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(HttpError);
-    expect((err as HttpError).status).toBe(status);
+    expect(err).toBeInstanceOf(OperationOutcomeError);
+    expect(statusOf(err as OperationOutcomeError)).toBe(status);
     const after = (await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM fhir_resource`)[0]?.n;
     expect(after).toBe(after0);
     expect(after0).toBeGreaterThanOrEqual(before ?? 0);

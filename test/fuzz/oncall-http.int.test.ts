@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Hono } from 'hono';
 import type { AuthEnv } from '../../src/auth/middleware.js';
 import { createOncallApp, ScheduleService } from '../../src/oncall/index.js';
+import { onError } from '../../src/http/error-response.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { example, NOW } from '../oncall/support.js';
 let db: TestDatabase;
@@ -13,6 +14,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   const service = new ScheduleService({ sql: db.sql });
   app = new Hono<AuthEnv>();
+  app.onError(onError);
   app.use('*', async (c, next) => { c.set('auth', { subject: 't', issuer: 't', scopes: ['oncall.read', 'oncall.write'] }); await next(); });
   app.route('/', createOncallApp({ sql: db.sql, service, now: () => NOW }));
   const seeded = await app.request('/schedule', { method: 'PUT', body: JSON.stringify(example()), headers: { 'content-type': 'application/json' } });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Hono } from 'hono';
 import type { AuthEnv } from '../../src/auth/middleware.js';
 import { createOncallApp, ScheduleService } from '../../src/oncall/index.js';
+import { onError } from '../../src/http/error-response.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { example, FEED_MAPPING_PATH, FEED_PATH, NOW } from './support.js';
 
@@ -16,6 +17,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   service = new ScheduleService({ sql: db.sql });
   app = new Hono<AuthEnv>();
+  app.onError(onError);
   app.use('*', async (c, next) => {
     const scopes = c.req.header('x-test-scopes');
     if (scopes !== undefined) c.set('auth', { subject: 'tester', issuer: 'test', scopes: scopes.split(' ').filter(Boolean) });
