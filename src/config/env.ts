@@ -52,6 +52,14 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Name we answer with in MSH-3 of ACKs when the sender left MSH-5 empty. */
   APP_NAME: z.string().default('SWITCHBOARD'),
+  // HTTP API: public address, TLS, bearer tokens
+  /** Where clients reach the API (scheme://host[:port][/prefix]); FHIR links and the CapabilityStatement are built on it. Default http(s)://localhost:PORT. */
+  PUBLIC_BASE_URL: z.string().url().refine((u) => /^https?:\/\/[^?#]+$/.test(u), 'an http(s) URL without query or fragment').optional(),
+  /** PEM files: serve the HTTP API over HTTPS (and send HSTS). Behind a TLS proxy, leave unset and give PUBLIC_BASE_URL an https:// address. */
+  HTTP_TLS_CERT: z.string().optional(),
+  HTTP_TLS_KEY: z.string().optional(),
+  /** Longest bearer-token lifetime accepted (exp - iat), seconds; `switchboard token --ttl` may not exceed it. */
+  AUTH_MAX_TOKEN_LIFETIME_S: positive.default(3600),
 });
 
 export type Config = z.infer<typeof configSchema>;

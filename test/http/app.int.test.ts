@@ -1,29 +1,22 @@
 // The HTTP surface in process (app.request), over a real PostgreSQL.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createApp } from '../../src/http/app.js';
-import { Hl7Intake } from '../../src/ingest/hl7-intake.js';
-import { InboxWriter } from '../../src/ingest/inbox-writer.js';
 import { InboxWorker } from '../../src/ingest/worker.js';
-import { createMetrics } from '../../src/obs/metrics.js';
 import { silentLogger } from '../../src/obs/log.js';
-import { loadOrCreateLocalKey, mintLocalToken, TokenVerifier } from '../../src/auth/index.js';
 import { DEFAULT_SITE_CONFIG } from '../../src/mapping/index.js';
-import { ScheduleService, saveSchedule } from '../../src/oncall/index.js';
+import { saveSchedule } from '../../src/oncall/index.js';
 import { parseScheduleFile } from '../../src/routing/index.js';
 import { readFileSync } from 'node:fs';
 import { readAck } from '../../src/hl7/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { buildApp, type TestApp } from './support.js';
 import { withControlId } from '../support/messages.js';
 import { fixture, toWire } from '../support/fixtures.js';
 
 let db: TestDatabase;
-let app: ReturnType<typeof createApp>;
+let t: TestApp;
+let app: TestApp['app'];
 let worker: InboxWorker;
-const tokens: Record<string, string> = {};
 
 const call = {
   caller: { type: 'pharmacist', name: 'Pat Pharmacist', callbackNumber: '+1 555 010 0199' },
@@ -33,28 +26,21 @@ const call = {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  const metrics = createMetrics();
-  const writer = new InboxWriter(db.sql, { maxBatch: 64 });
-  const intake = new Hl7Intake({ sql: db.sql, writer, metrics, log: silentLogger, appName: 'SWITCHBOARD' });
-  const key = await loadOrCreateLocalKey(mkdtempSync(path.join(os.tmpdir(), 'sb-http-')));
-  const verifier = new TokenVerifier(key, 'switchboard');
   const parsed = parseScheduleFile(readFileSync(new URL('../../fixtures/schedules/example.json', import.meta.url), 'utf8'), 'example.json');
   if (!parsed.ok) throw new Error('example schedule does not parse');
   const saved = await saveSchedule(db.sql, parsed.value, { by: 'test', now: new Date('2025-03-10T12:00:00Z') });
   if (!saved.ok) throw new Error('example schedule not stored');
-  const schedules = new ScheduleService({ sql: db.sql });
-  app = createApp({ sql: db.sql, intake, writer, metrics, log: silentLogger, verifier, maxHl7Bytes: 64 * 1024, schedules });
+  t = await buildApp(db);
+  app = t.app;
   // routing "now" inside the example schedule's weeks: Wed 2025-03-12 23:30 New York
-  worker = new InboxWorker({ sql: db.sql, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics, claimMs: 60_000, pollMs: 50, maxAttempts: 3, appName: 'SWITCHBOARD', schedules, now: () => new Date('2025-03-13T03:30:00Z') });
-  for (const [name, scopes] of Object.entries({ admin: ['admin', 'system/*.rs'], feed: ['hl7.write'], operator: ['calls.write'], reader: ['system/CommunicationRequest.rs'] })) {
-    tokens[name] = await mintLocalToken(key, { scopes, audience: 'switchboard', subject: name });
-  }
+  worker = new InboxWorker({ sql: db.sql, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics: t.metrics, claimMs: 60_000, pollMs: 50, maxAttempts: 3, appName: 'SWITCHBOARD', schedules: t.schedules, now: () => new Date('2025-03-13T03:30:00Z') });
 });
 afterAll(async () => {
+  await t.close();
   await db.drop();
 });
 
-const auth = (who: string) => ({ authorization: `Bearer ${tokens[who]}` });
+const auth = (who: string) => t.auth(who);
 
 describe('open routes', () => {
   it.each(['/healthz', '/readyz'])('%s answers 200 without a token', async (p) => {
