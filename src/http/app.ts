@@ -1,7 +1,7 @@
 // The HTTP surface (Hono): health and metrics open; everything else behind a bearer JWT and scopes.
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { pingStore, type Sql } from '../store/index.js';
+import { pingStore, type Sql, type StoreHealth } from '../store/index.js';
 import type { Metrics } from '../obs/index.js';
 import type { Logger } from '../obs/index.js';
 import { requireAuth, type AuthEnv } from '../auth/index.js';
@@ -26,6 +26,8 @@ export interface AppDeps {
   verifier: TokenVerifier | null;
   maxHl7Bytes: number;
   schedules: ScheduleService;
+  /** the store's health flag: while down, store-backed routes answer 503 at once (src/store/health.ts) */
+  health?: StoreHealth;
 }
 
 export function createApp(d: AppDeps): Hono<AuthEnv> {
@@ -35,12 +37,9 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
-    try {
-      await pingStore(d.sql);
-      return c.json({ status: 'ready' });
-    } catch {
-      return c.json({ status: 'unavailable', reason: 'store unreachable' }, 503);
-    }
+    // with a health flag the ping has a deadline: a frozen store is reported within it
+    const ready = d.health ? await d.health.ping() : await pingStore(d.sql).then(() => true, () => false);
+    return ready ? c.json({ status: 'ready' }) : c.json({ status: 'unavailable', reason: 'store unreachable' }, 503);
   });
   app.get('/metrics', async (c) => {
     try {
@@ -51,6 +50,8 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
   });
 
   app.use('*', requireAuth(d.verifier));
+  // POST /hl7 answers with an HL7 ACK (AE when the store is down), which the intake builds itself
+  if (d.health) app.use('*', storeGate(d.health, ['/hl7']));
 
   app.post('/hl7', operation('hl7.write'), bodyLimit({ maxSize: d.maxHl7Bytes, onError: () => { throw tooLarge(`HL7 body exceeds ${d.maxHl7Bytes} bytes`); } }), async (c) => {
     const body = Buffer.from(await c.req.arrayBuffer());
@@ -113,6 +114,17 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
   // on-call: /oncall, /oncall/coverage, /schedule... (scopes oncall.read / oncall.write)
   app.route('/', createOncallApp({ sql: d.sql, service: d.schedules, log: d.log }));
   return app;
+}
+
+/**
+ * While the store is known down, a route that needs it answers 503 at once; one running when the
+ * store goes down answers 503 then, instead of waiting for a frozen database.
+ */
+function storeGate(health: StoreHealth, skip: readonly string[]) {
+  return async (c: Context<AuthEnv>, next: () => Promise<void>) => {
+    if (skip.includes(c.req.path)) return next();
+    await health.guard(next);
+  };
 }
 
 function operation(name: string) {

@@ -1,5 +1,7 @@
 // src/store: SQL, migrations and the embedded default. The only folder that writes SQL.
-export { isUnavailable, pingStore } from './db.js';
+export { DB_TIMEOUT_DEFAULTS, STORE_DOWN, isUnavailable, pingStore } from './db.js';
+export { StoreDownError, StoreHealth } from './health.js';
+export type { StoreHealthOptions } from './health.js';
 export type { Sql, TransactionSql } from './db.js';
 export { findResourcesByIdentifier, lockResourceIdentifiers, readResource, searchResources, upsertResources } from './fhir-resources.js';
 export type { FhirResourceWrite, IdentifierMatch, ResourceCondition, ResourceMatch, StoredResource } from './fhir-resources.js';
