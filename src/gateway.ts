@@ -29,6 +29,12 @@ export interface Gateway {
 export interface GatewayOptions {
   /** run the processing worker in this process (default true) */
   worker?: boolean;
+  /**
+   * Called once when the gateway cannot go on: a listener failed after it was listening, or the
+   * embedded PostgreSQL died and could not be restarted. `switchboard serve` then closes and exits
+   * non-zero, and the supervisor (systemd Restart=on-failure, Docker --restart) starts it again.
+   */
+  onFatal?: (reason: string) => void;
 }
 
 export async function startGateway(config: Config, log: Logger, opts: GatewayOptions = {}): Promise<Gateway> {
@@ -68,8 +74,20 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   const writer = new InboxWriter(store.sql, {
     maxBatch: config.INGEST_BATCH_MAX, maxInFlight: config.INGEST_MAX_IN_FLIGHT, onBatch: (n) => metrics.batchSize.observe(n), onInserted: () => workers.forEach((w) => w.poke()),
   });
+  let fatal = false;
+  const onFatal = (reason: string) => {
+    if (fatal) return;
+    fatal = true;
+    log.error('gateway_fatal', { code: reason });
+    opts.onFatal?.(reason);
+  };
+  // the store's health: while it is down intake answers AE/CE and the API 503 at once
+  store.health.start();
+  undo.push(() => store.health.stop());
+  const stopWatch = store.watch(onFatal);
+  undo.push(async () => stopWatch());
   const appAcks = new AppAckRouter();
-  const intake = new Hl7Intake({ sql: store.sql, writer, metrics, log, appName: config.APP_NAME, appAcks, rejectedMaxRows: config.REJECTED_MAX_ROWS });
+  const intake = new Hl7Intake({ sql: store.sql, writer, metrics, log, appName: config.APP_NAME, appAcks, rejectedMaxRows: config.REJECTED_MAX_ROWS, health: store.health });
   // rows an older search extractor wrote become searchable by every parameter before the API serves
   const reindexed = await reindexSearchColumns(store.sql);
   if (reindexed > 0) log.info('fhir_search_columns_reindexed', { count: reindexed });
@@ -84,6 +102,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   const mllp = new MllpListener({
     host: config.MLLP_HOST, port: config.MLLP_PORT, maxFrameBytes: config.MLLP_MAX_FRAME_BYTES,
     idleTimeoutMs: config.MLLP_IDLE_TIMEOUT_MS, frameTimeoutMs: config.MLLP_FRAME_TIMEOUT_MS, maxConnections: config.MLLP_MAX_CONNECTIONS, log,
+    onError: () => onFatal('mllp_listener_failed'),
     ...(config.MLLP_TLS_CERT && config.MLLP_TLS_KEY ? { tls: { certFile: config.MLLP_TLS_CERT, keyFile: config.MLLP_TLS_KEY, ...(config.MLLP_TLS_CA ? { caFile: config.MLLP_TLS_CA } : {}) } } : {}),
   }, intake.mllpHandlers(config.MLLP_MAX_FRAME_BYTES));
   const mllpPort = await mllp.listen();
@@ -92,7 +111,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
 
   const app = createApp({
     sql: store.sql, intake, writer, metrics, log, verifier, maxHl7Bytes: config.HTTP_MAX_BODY_BYTES, schedules,
-    publicBaseUrl: publicBaseUrl(config), hsts: httpsServed(config),
+    publicBaseUrl: publicBaseUrl(config), hsts: httpsServed(config), health: store.health,
   });
   const tls = config.HTTP_TLS_CERT && config.HTTP_TLS_KEY
     ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(config.HTTP_TLS_CERT), key: readFileSync(config.HTTP_TLS_KEY), minVersion: 'TLSv1.2' as const } }
@@ -102,6 +121,11 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
     s.once('error', reject);
   });
   undo.push(() => new Promise<void>((r) => http.close(() => r())));
+  http.removeAllListeners('error');
+  http.on('error', (e: NodeJS.ErrnoException) => {
+    log.error('http_listener_failed', { errorCode: e.code });
+    onFatal('http_listener_failed');
+  });
   const httpPort = (http.address() as AddressInfo).port;
   log.info('http_listening', { port: httpPort, mode: config.HTTP_TLS_CERT ? 'https' : 'http' });
 
@@ -115,6 +139,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= (async () => {
     log.info('shutdown_started');
+    stopWatch();
     clearInterval(connGauge);
     clearInterval(viewTimer);
     await Promise.all([

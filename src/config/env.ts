@@ -40,6 +40,19 @@ export const configSchema = z.object({
   WORKER_CLAIM_MS: positive.default(60_000),
   WORKER_POLL_MS: positive.default(1_000),
   WORKER_MAX_ATTEMPTS: positive.default(5),
+  // intake: database faults (connect, statement and idle-in-transaction timeouts; the store's health ping)
+  /** Giving up on opening a database connection, ms. */
+  DB_CONNECT_TIMEOUT_MS: positive.default(3_000),
+  /** A pooled connection unused this long is closed, ms; 0 keeps them. */
+  DB_IDLE_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
+  /** PostgreSQL statement_timeout per connection, ms; 0 = none. */
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+  /** PostgreSQL idle_in_transaction_session_timeout per connection, ms; 0 = none. */
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
+  /** How often the store is pinged, ms. */
+  STORE_PING_INTERVAL_MS: positive.default(250),
+  /** A ping unanswered this long marks the store down (AE/CE and 503 at once until one answers), ms. */
+  STORE_PING_TIMEOUT_MS: positive.default(500),
   /** Trusted token issuers: JSON array of {issuer, jwksUri, audience?}. */
   AUTH_ISSUERS: z.string().default('[]'),
   /** Audience tokens must carry. */

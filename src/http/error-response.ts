@@ -4,8 +4,9 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { OperationOutcome } from 'fhir/r4.js';
-import { FHIR_JSON, OperationOutcomeError, outcome, type IssueCode, type OutcomeKind } from '../outcome/index.js';
+import { FHIR_JSON, OperationOutcomeError, outcome, unavailable, type IssueCode, type OutcomeKind } from '../outcome/index.js';
 import type { Logger } from '../obs/index.js';
+import { isUnavailable } from '../store/index.js';
 
 /** The one table from an error's kind to its HTTP status. */
 const STATUS: Record<OutcomeKind, number> = {
@@ -24,8 +25,11 @@ const STATUS: Record<OutcomeKind, number> = {
   internal: 500,
 };
 
-/** Seconds a client should wait before retrying after a 503 (the store's reconnect cadence). */
-const RETRY_AFTER_S = 5;
+/**
+ * Seconds a client should wait before retrying after a 503: the store is pinged every 250 ms by
+ * default, so a recovered store is used again within a second; 1 s keeps retries cheap and prompt.
+ */
+const RETRY_AFTER_S = 1;
 
 export const statusOf = (e: OperationOutcomeError): number => STATUS[e.kind];
 
@@ -63,6 +67,12 @@ export function errorResponse(e: OperationOutcomeError): Response {
 export function createOnError(log?: Logger): (err: Error, c: Context) => Response {
   return (err, c) => {
     if (err instanceof OperationOutcomeError) return errorResponse(err);
+    // the store cannot be reached now (connection refused or lost, known down, a statement timeout):
+    // the caller should retry, so 503 with Retry-After, not 500
+    if (isUnavailable(err)) {
+      log?.warn('http.store_unavailable', { errorCode: (err as { code?: string }).code, method: c.req.method, status: 503 });
+      return errorResponse(unavailable('store unavailable; retry later', { code: 'ERR_STORE_UNAVAILABLE' }));
+    }
     if (err instanceof HTTPException) {
       const headers: Record<string, string> = {};
       const auth = err.res?.headers.get('www-authenticate');
