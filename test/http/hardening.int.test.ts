@@ -150,3 +150,23 @@ describe('security headers on every response', () => {
     }
   });
 });
+
+describe('errors carry a stable code and the path of the problem', () => {
+  const code = (oo: OperationOutcome) => oo.issue[0]?.details?.coding?.[0];
+  it.each([
+    ['GET', '/inbox?limit=1.5', 'admin', undefined, 'ERR_QUERY_INVALID', 'limit'],
+    ['GET', '/fhir/Observation?patient.identifier=x', 'admin', undefined, 'ERR_FHIR_SEARCH_PARAM_UNKNOWN', 'patient.identifier'],
+    ['GET', '/fhir/Observation?date=2024-00-15', 'admin', undefined, 'ERR_FHIR_SEARCH_VALUE', 'date'],
+    ['GET', '/inbox', undefined, undefined, 'ERR_AUTH_MISSING', undefined],
+    ['GET', '/hl7x', 'admin', undefined, 'ERR_NO_ROUTE', undefined],
+    ['POST', '/calls', 'admin', 'text/plain', 'ERR_CONTENT_TYPE', undefined],
+    ['POST', '/calls', 'admin', 'application/json', 'ERR_JSON_TOO_DEEP', undefined],
+    ['POST', '/calls', 'operator', 'application/json', 'ERR_CALL_INVALID', 'caller'],
+  ] as const)('%s %s -> %s', async (method, path, who, type, expected, at) => {
+    const body = type === 'application/json' ? (who === 'admin' ? '['.repeat(40) + ']'.repeat(40) : '{}') : type ? 'x' : undefined;
+    const res = await t.app.request(path, { method, headers: { ...(who ? t.auth(who) : {}), ...(type ? { 'content-type': type } : {}) }, ...(body !== undefined ? { body } : {}) });
+    const oo = await outcomeOf(res);
+    expect(code(oo)).toEqual({ system: 'urn:switchboard:error-code', code: expected });
+    if (at) expect(oo.issue.map((i) => i.expression?.[0])).toContain(at);
+  });
+});
