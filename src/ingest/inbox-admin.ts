@@ -17,11 +17,14 @@ export interface InboxListItem {
   receivedAt: string;
   attempts: number;
   errorCode: string | null;
+  /** stored although an earlier message from this sender has the same control id (other content) */
+  controlIdReused: boolean;
 }
 
 const toListItem = (r: InboxListRow): InboxListItem => ({
   id: r.id, source: r.source, sender: [r.sender_app, r.sender_facility].filter(Boolean).join('|'), controlId: r.control_id, type: r.message_type,
   state: r.state, receivedAt: r.received_at.toISOString(), attempts: r.attempts, errorCode: r.error_code,
+  controlIdReused: r.control_id_reused,
 });
 
 /** Stored bytes (an ACK, a refused input) as text: UTF-8 when valid, else ISO-8859-1 — as intake reads them. */

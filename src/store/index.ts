@@ -3,7 +3,7 @@ export { isUnavailable, pingStore } from './db.js';
 export type { Sql, TransactionSql } from './db.js';
 export { explainResourceSearch, findResourcesByIdentifier, listStaleSearchRows, lockResourceIdentifiers, readResource, searchResources, updateSearchColumns, upsertResources } from './fhir-resources.js';
 export type { FhirResourceWrite, IdentifierMatch, ResourceCondition, ResourceMatch, ResourceSearch, SearchColumnsUpdate, StaleSearchRow, StoredResource } from './fhir-resources.js';
-export { claimInboxRows, countInboxByState, findInboxRowsByKey, getInboxRow, getRejectedRow, insertInboxRows, insertRejected, listInboxRows, listRejectedRows, listenInbox, markInboxFailed, markInboxProcessed, markInboxSaveFailed, requeueInboxRow } from './inbox.js';
+export { claimInboxRows, countInboxByState, findInboxRowsByKey, isCallKeyConflict, getInboxRow, getRejectedRow, insertInboxRows, insertRejected, listInboxRows, listRejectedRows, listenInbox, markInboxFailed, markInboxProcessed, markInboxSaveFailed, requeueInboxRow } from './inbox.js';
 export type { ClaimedInboxRow, InboxListRow, InboxRow } from './inbox.js';
 export { openStore } from './open.js';
 export { REVOCATION_CHANNEL, insertRevocation, listRevocations, listenRevocations } from './revocations.js';

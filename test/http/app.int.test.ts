@@ -106,6 +106,32 @@ describe('POST /calls', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ id: a.id, duplicate: true });
   });
+  it('refuses the same Idempotency-Key with another body: 409 naming the conflict, the new note not stored beside the first', async () => {
+    const h = { ...auth('operator'), 'content-type': 'application/json', 'idempotency-key': 'call-reused-9c1' };
+    const first = await app.request('/calls', { method: 'POST', headers: h, body: JSON.stringify(call) });
+    expect(first.status).toBe(201);
+    const other = { ...call, patient: { name: 'Sam Otherpatient', birthDate: '1971-07-04', mrn: 'MRN555001' }, urgency: 'stat', reason: 'Chest pain radiating to the left arm' };
+    const res = await app.request('/calls', { method: 'POST', headers: h, body: JSON.stringify(other) });
+    expect(res.status).toBe(409);
+    expect(res.headers.get('content-type')).toContain('application/fhir+json');
+    const text = await res.text();
+    expect(JSON.parse(text)).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'conflict', diagnostics: expect.stringMatching(/Idempotency-Key was already used for a different request body/) }] });
+    for (const v of ['Otherpatient', 'MRN555001', 'Chest pain', 'call-reused-9c1']) expect(text).not.toContain(v);
+    const stored = await db.sql`SELECT id FROM inbox WHERE source = 'calls' AND control_id = 'call-reused-9c1'`;
+    expect(stored).toHaveLength(1);
+    // the first body with its key is still a duplicate, the same body in another key order too
+    const again = await app.request('/calls', { method: 'POST', headers: h, body: JSON.stringify(Object.fromEntries(Object.entries(call).reverse())) });
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ duplicate: true });
+  });
+  it('refuses a reused key with another body also when both arrive at once (one stored, one 409)', async () => {
+    const h = { ...auth('operator'), 'content-type': 'application/json', 'idempotency-key': 'call-race-11' };
+    const bodies = Array.from({ length: 6 }, (_, i) => JSON.stringify({ ...call, reason: `Reason number ${i}` }));
+    const statuses = await Promise.all(bodies.map(async (body) => (await app.request('/calls', { method: 'POST', headers: h, body })).status));
+    expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 409)).toHaveLength(5);
+    expect(await db.sql`SELECT id FROM inbox WHERE control_id = 'call-race-11'`).toHaveLength(1);
+  });
   it.each([
     ['invalid JSON', '{"caller":', /not valid JSON/],
     ['missing fields', JSON.stringify({ caller: { type: 'patient' } }), /call note is not valid/],
