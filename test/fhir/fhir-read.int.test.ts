@@ -106,7 +106,7 @@ describe('onError (src/http/error-response.ts)', () => {
     expect(res.status).toBe(status);
     expect(res.headers.get('content-type')).toBe('application/fhir+json; charset=utf-8');
     const body = (await res.json()) as OperationOutcome;
-    expect(body.issue).toEqual([{ severity: 'error', code, diagnostics }]);
+    expect(body.issue).toEqual([{ severity: 'error', code, diagnostics, ...(path === '/http-error' ? { details: { coding: [{ system: 'urn:switchboard:error-code', code: 'ERR_CONFLICT' }] } } : {}) }]);
     if (status === 401) expect(res.headers.get('www-authenticate')).toBe('Bearer');
   });
 });
