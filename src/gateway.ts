@@ -13,7 +13,7 @@ import { createApp } from './http/index.js';
 import { loadOrCreateLocalKey, RevocationList, TokenVerifier, type TrustedIssuer } from './auth/index.js';
 import { reindexSearchColumns } from './fhir/index.js';
 import { DEFAULT_SITE_CONFIG, parseSiteConfig, type SiteConfig } from './mapping/index.js';
-import { ScheduleService, refreshScheduleView, seedScheduleFromFile } from './oncall/index.js';
+import { ScheduleService, WorkerJobs, limitsFromSettings, refreshScheduleView, seedScheduleFromFile } from './oncall/index.js';
 
 /** How often the schedule's FHIR view is rebuilt: a quarter day, well inside its 14-day horizon. */
 const SCHEDULE_VIEW_REFRESH_MS = 6 * 3_600_000;
@@ -56,16 +56,20 @@ export async function startGateway(config: Config, log: Logger, opts: GatewayOpt
 }
 
 async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, siteConfig: SiteConfig, store: Store, undo: (() => Promise<void>)[]): Promise<Gateway> {
+  // schedule checks and iCalendar expansion run in a worker thread, never on the one answering MLLP/HTTP
+  const limits = limitsFromSettings(config);
+  const jobs = new WorkerJobs({ timeoutMs: limits.jobTimeoutMs });
+  undo.push(() => jobs.close());
   if (config.SCHEDULE_FILE) {
     // only when nothing is stored yet: a restart never undoes an edit made through the API
-    const seeded = await seedScheduleFromFile(store.sql, config.SCHEDULE_FILE, new Date());
+    const seeded = await seedScheduleFromFile(store.sql, config.SCHEDULE_FILE, new Date(), undefined, { jobs, limits });
     if (!seeded.ok) throw new Error(`SCHEDULE_FILE: ${seeded.error.message}`);
   }
-  const schedules = new ScheduleService({ sql: store.sql });
+  const schedules = new ScheduleService({ sql: store.sql, jobs, limits });
   await schedules.start();
   undo.push(() => schedules.stop());
   // keep the published Slots (14 days ahead) from running out while nobody edits the schedule
-  const refreshView = () => refreshScheduleView(store.sql, new Date()).catch((e: unknown) => log.warn('schedule_view_refresh_failed', { errorCode: (e as { code?: string }).code }));
+  const refreshView = () => refreshScheduleView(store.sql, new Date(), undefined, jobs).catch((e: unknown) => log.warn('schedule_view_refresh_failed', { errorCode: (e as { code?: string }).code }));
   await refreshView();
   const viewTimer = setInterval(() => void refreshView(), SCHEDULE_VIEW_REFRESH_MS).unref();
   undo.push(async () => clearInterval(viewTimer));
@@ -153,6 +157,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
     await Promise.all(workers.map((w) => w.stop()));
     await schedules.stop();
     await revocations.stop();
+    await jobs.close();
     await store.close();
     log.info('shutdown_complete');
   })());

@@ -62,6 +62,13 @@ export const configSchema = z.object({
   SITE_CONFIG: z.string().optional(),
   /** On-call schedule file (JSON/YAML) stored at start when no schedule is stored yet. */
   SCHEDULE_FILE: z.string().optional(),
+  // On-call schedules: limits on every schedule change (PUT, item edits, iCalendar imports, CLI).
+  /** Largest stored schedule, bytes of its JSON (also the PUT /schedule body limit). */
+  SCHEDULE_MAX_BYTES: positive.default(2 * 1024 * 1024),
+  /** Most occurrences one iCalendar import may expand, across all its events. */
+  SCHEDULE_IMPORT_MAX_OCCURRENCES: positive.default(20_000),
+  /** Time budget of one schedule check or import in its worker thread, ms; past it the change is refused (422). */
+  SCHEDULE_JOB_TIMEOUT_MS: positive.default(10_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Name we answer with in MSH-3 of ACKs when the sender left MSH-5 empty. */
   APP_NAME: z.string().default('SWITCHBOARD'),

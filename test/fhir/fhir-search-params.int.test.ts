@@ -155,7 +155,7 @@ describe('strict by default (search.html#errors)', () => {
 describe('impossible dates are refused, never moved', () => {
   it.each([
     '_lastUpdated=2024-00-15', '_lastUpdated=2024-13-01', '_lastUpdated=2024-02-30', '_lastUpdated=2023-02-29', '_lastUpdated=2024-04-31',
-    '_lastUpdated=2024-01-00', '_lastUpdated=0050-01-01', '_lastUpdated=2024-01-01T24:00:00Z', '_lastUpdated=2024-01-01T10:60:00Z',
+    '_lastUpdated=2024-01-00', '_lastUpdated=2024-01-01T24:00:00Z', '_lastUpdated=2024-01-01T10:60:00Z',
     '_lastUpdated=2024-01-01T10:00:60Z', '_lastUpdated=2024-01-01T10:00:00+25:00', '_lastUpdated=2024-01-01T10:00:00+01:75',
     'date=2024-00', 'date=ge2024-00-15', 'date=2024-02-30T10:00:00Z', 'date=sa2024-01-01', 'date=ap2024', 'date=2024-1-1',
   ])('Observation?%s -> 400', async (query) => {
