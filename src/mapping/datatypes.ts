@@ -62,10 +62,6 @@ function visibleAscii(s: string): boolean {
   return s.length > 0;
 }
 
-export function repCount(seg: Segment, n: number): number {
-  return seg.repetitionCount(n);
-}
-
 /** HD (namespace & universal id & type) -> identifier system (site config, OID, or minted). */
 export function systemForAuthority(ctx: MapContext, ns: string | undefined, uid: string | undefined, uidType: string | undefined): string | undefined {
   const { byAuthority, fallbackBase } = ctx.config.identifierSystems;
