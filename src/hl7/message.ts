@@ -7,7 +7,7 @@ export const HL7_NULL = '""';
 
 /**
  * unescapeValue, bound once in this module: every value() calls it, and an imported binding read
- * through the module loader's live-binding getter (tsx) was ~1.5% of mapping an ORU (issue 3 profile).
+ * through the module loader's live-binding getter (tsx) was ~1.5% of mapping an ORU (CPU profile).
  */
 const decode = unescapeValue;
 
@@ -79,7 +79,7 @@ export class Segment {
   /**
    * value(n, c, 1, rep) of every component c of one repetition, in one pass (a new array; [] when the
    * repetition is absent): a coded field (CWE, 9 components) read one value() at a time cost more than the
-   * mapping around it (issue 3 profile). MSH-1/MSH-2 are never split: [the field] for repetition 0.
+   * mapping around it (CPU profile). MSH-1/MSH-2 are never split: [the field] for repetition 0.
    */
   componentValues(n: number, rep = 0): string[] {
     const f = this.fields[n];

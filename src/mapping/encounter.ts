@@ -75,7 +75,7 @@ export function mapEncounter(ctx: MapContext, input: EncounterInput): Entry<Enco
 function serviceType(service: CodeableConcept): CodeableConcept {
   if (!service.coding) return service;
   // cweToConcept writes coding, then text; built in that order rather than as `{ ...service, coding }`,
-  // a spread-first literal that V8 (Node 20) builds ~40x slower (issue 3 profile)
+  // a spread-first literal that V8 (Node 20) builds ~40x slower (CPU profile)
   const typed: CodeableConcept = { coding: service.coding.map((c) => c.system ? c : { system: 'http://terminology.hl7.org/CodeSystem/v2-0069', ...c }) };
   if (service.text !== undefined) typed.text = service.text;
   return typed;

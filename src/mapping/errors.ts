@@ -1,5 +1,6 @@
-// Errors of the mapping stage: data with stable codes (STYLE.md habit 4). mapHl7Message throws only
-// MappingError; anything unexpected inside a mapper is wrapped as ERR_MAPPING_INTERNAL with its reason.
+// Errors of the mapping stage: data with stable codes (STYLE.md, "Errors are data"). mapHl7Message
+// throws only MappingError; anything unexpected inside a mapper is wrapped as ERR_MAPPING_INTERNAL
+// with its reason.
 
 export type MappingErrorCode =
   | 'ERR_MAPPING_UNSUPPORTED'

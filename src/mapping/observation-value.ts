@@ -20,7 +20,7 @@ export interface ObxValue {
   /**
    * A short rendering for the notification text; absent for a quantity, whose rendering is
    * quantityText(quantity), made only for the few results a notification names (number -> text
-   * for every OBX was a visible cost, issue 3 profile).
+   * for every OBX was a visible cost in a CPU profile).
    */
   display?: string;
   /** ED data, turned into a DocumentReference by the caller. */
@@ -159,10 +159,10 @@ function timed(ctx: MapContext, f: ObxFields, index: number): ObxValue {
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
-/** ED: source ^ type ^ subtype ^ encoding ^ data. The data goes to a DocumentReference. */
 /** RFC 6838 section 4.2: type "/" subtype, each a restricted name. */
 const MIME_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
 
+/** ED: source ^ type ^ subtype ^ encoding ^ data. The data goes to a DocumentReference. */
 function encapsulated(ctx: MapContext, obx: Segment, index: number): ObxValue {
   const [type, subtype, encoding, data] = [2, 3, 4, 5].map((c) => val(obx, 5, c));
   const typed = type && subtype ? `${type}/${subtype}`.toLowerCase() : undefined;

@@ -24,7 +24,7 @@ function noteText(ctx: MapContext, nte: Segment): string | undefined {
 }
 
 // a function, not a closure made per segment: the bench's loader (tsx, keepNames) names every
-// `const f = () => ...` with Object.defineProperty, which was ~6% of mapping an ORU (issue 3 profile)
+// `const f = () => ...` with Object.defineProperty, which was ~6% of mapping an ORU (CPU profile)
 function ignore(report: MapContext['report'], segment: string, index: number, reason: string): void {
   report.ignored.push({ segment, index, reason });
 }
