@@ -12,6 +12,7 @@ import { createApp } from './http/index.js';
 import { loadOrCreateLocalKey, TokenVerifier, type TrustedIssuer } from './auth/index.js';
 import { DEFAULT_SITE_CONFIG, parseSiteConfig, type SiteConfig } from './mapping/index.js';
 import { ScheduleService, refreshScheduleView, seedScheduleFromFile } from './oncall/index.js';
+import { DELIVERY_DEFAULTS, DeliveryService, type DeliveryConfig } from './delivery/index.js';
 
 /** How often the schedule's FHIR view is rebuilt: a quarter day, well inside its 14-day horizon. */
 const SCHEDULE_VIEW_REFRESH_MS = 6 * 3_600_000;
@@ -64,6 +65,9 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   const writer = new InboxWriter(store.sql, {
     maxBatch: config.INGEST_BATCH_MAX, maxInFlight: config.INGEST_MAX_IN_FLIGHT, onBatch: (n) => metrics.batchSize.observe(n), onInserted: () => workers.forEach((w) => w.poke()),
   });
+  const delivery = await DeliveryService.open({ sql: store.sql, schedules, config: deliveryConfig(config), log, registry: metrics.registry });
+  await delivery.start();
+  undo.push(() => delivery.stop());
   const appAcks = new AppAckRouter();
   const intake = new Hl7Intake({ sql: store.sql, writer, metrics, log, appName: config.APP_NAME, appAcks, rejectedMaxRows: config.REJECTED_MAX_ROWS });
   const verifier = config.DEV_NO_AUTH ? null : new TokenVerifier(await loadOrCreateLocalKey(config.DATA_DIR), config.AUTH_AUDIENCE, parseIssuers(config.AUTH_ISSUERS));
@@ -77,7 +81,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   undo.push(() => mllp.close(1000));
   const connGauge = setInterval(() => metrics.mllpConnections.set(mllp.connectionCount), 5000).unref();
 
-  const app = createApp({ sql: store.sql, intake, writer, metrics, log, verifier, maxHl7Bytes: config.HTTP_MAX_BODY_BYTES, schedules });
+  const app = createApp({ sql: store.sql, intake, writer, metrics, log, verifier, maxHl7Bytes: config.HTTP_MAX_BODY_BYTES, schedules, delivery });
   const http = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
     s.once('error', reject);
@@ -88,7 +92,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
 
   if (opts.worker !== false) workers.push(...Array.from({ length: config.WORKER_CONCURRENCY }, () => new InboxWorker({
     sql: store.sql, config: siteConfig, log, metrics, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS,
-    maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: 16, schedules, appAcks,
+    maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: 16, schedules, appAcks, delivery,
   })));
   undo.push(async () => { await Promise.all(workers.map((w) => w.stop())); });
   for (const w of workers) await w.start();
@@ -107,11 +111,23 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
       }),
     ]);
     await Promise.all(workers.map((w) => w.stop()));
+    await delivery.stop();
     await schedules.stop();
     await store.close();
     log.info('shutdown_complete');
   })());
   return { httpPort, mllpPort, store, metrics, close };
+}
+
+function deliveryConfig(c: Config): DeliveryConfig {
+  return {
+    ...DELIVERY_DEFAULTS,
+    maxAgeMs: c.DELIVERY_MAX_AGE_MS, startOfDay: c.DELIVERY_START_OF_DAY, renotifyMax: c.DELIVERY_RENOTIFY_MAX,
+    maxAttempts: c.DELIVERY_MAX_ATTEMPTS, baseMs: c.DELIVERY_RETRY_BASE_MS, maxMs: c.DELIVERY_RETRY_MAX_MS,
+    webhookTimeoutMs: c.WEBHOOK_TIMEOUT_MS, leaseMs: c.WEBHOOK_TIMEOUT_MS + 25_000,
+    pollMs: c.DELIVERY_POLL_MS, stallMs: c.DELIVERY_STALL_MS, publicBaseUrl: c.PUBLIC_BASE_URL,
+    vapidSubject: c.VAPID_SUBJECT === 'off' ? null : c.VAPID_SUBJECT,
+  };
 }
 
 function loadSiteConfig(config: Config): SiteConfig {

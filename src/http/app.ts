@@ -14,6 +14,7 @@ import {
 import { CALL_NOTE_MAX_BYTES } from '../calls/index.js';
 import { createFhirApp } from '../fhir/index.js';
 import { createOncallApp, type ScheduleService } from '../oncall/index.js';
+import type { DeliveryService } from '../delivery/index.js';
 import { badRequest, FHIR_JSON, notFound, outcome, tooLarge } from '../outcome/index.js';
 import { createOnError } from './error-response.js';
 
@@ -26,6 +27,8 @@ export interface AppDeps {
   verifier: TokenVerifier | null;
   maxHl7Bytes: number;
   schedules: ScheduleService;
+  /** delivery: the scheduler's readiness */
+  delivery?: DeliveryService;
 }
 
 export function createApp(d: AppDeps): Hono<AuthEnv> {
@@ -37,6 +40,9 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
   app.get('/readyz', async (c) => {
     try {
       await pingStore(d.sql);
+      // a stalled delivery scheduler, or timers nobody fires, means pages would be late: not ready
+      const delivery = await d.delivery?.readiness();
+      if (delivery && !delivery.ok) return c.json({ status: 'unavailable', reason: delivery.reason }, 503);
       return c.json({ status: 'ready' });
     } catch {
       return c.json({ status: 'unavailable', reason: 'store unreachable' }, 503);
