@@ -10,3 +10,5 @@ export type { NotificationPayload } from './payload.js';
 export { READ_EXTENSION, ACKNOWLEDGED_EXTENSION } from './communication.js';
 export { acknowledge, forward, markFetched, markLiveDelivered, markRead, resolve, respond } from './receipts.js';
 export type { ActionContext } from './receipts.js';
+export { getDeadLetter, listDeadLetters, replayDeadLetter } from './dead-letters.js';
+export type { DeadLetter } from './dead-letters.js';

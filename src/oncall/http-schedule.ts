@@ -22,6 +22,7 @@ import { DEFAULT_IMPORT_WINDOW_MS, DEFAULT_LOOKAHEAD_MS } from './instant-arg.js
 import { deleteItem, upsertItem } from './schedule-items.js';
 import { DEFAULT_SCHEDULE_ID, loadSchedule, saveSchedule, type StoredSchedule } from './schedule-store.js';
 import type { ScheduleService } from './service.js';
+import { redactItem, redactSecrets } from './redact.js';
 
 /** Largest schedule document, bytes: a year of imported shifts for a large group is well under 1 MiB. */
 export const SCHEDULE_MAX_BYTES = 2 * 1024 * 1024;
@@ -70,7 +71,7 @@ export function registerScheduleRoutes(app: Hono<AuthEnv>, d: ScheduleRouteDeps)
 
   app.get('/schedule', requireOperation(READ_SCOPE), async (c) => {
     const s = await storedOrThrow();
-    return c.json(s.schedule, 200, { etag: etagOf(s.version) });
+    return c.json(redactSecrets(s.schedule), 200, { etag: etagOf(s.version) });
   });
 
   app.put('/schedule', requireOperation(WRITE_SCOPE), limit(SCHEDULE_MAX_BYTES, 'schedule'), async (c) => {
@@ -122,7 +123,7 @@ export function registerScheduleRoutes(app: Hono<AuthEnv>, d: ScheduleRouteDeps)
     const s = await storedOrThrow();
     const item = findItem(s.schedule, col, c.req.param('id') ?? '');
     if (item === undefined) throw outcomeErrorOf(storeError('ERR_ITEM_NOT_FOUND', `no ${c.req.param('collection') ?? ''} item with that id`));
-    return c.json(item, 200, { etag: etagOf(s.version) });
+    return c.json(redactItem(item), 200, { etag: etagOf(s.version) });
   });
 
   app.put('/schedule/:collection/:id', requireOperation(WRITE_SCOPE), limit(ITEM_MAX_BYTES, 'schedule item'), async (c) => {
