@@ -7,7 +7,7 @@ import { createLogger } from '../obs/index.js';
 import { openStore } from '../store/index.js';
 import { compileSchedule, formatInstant, oncall, toOncallJson, zoneClock, type CompiledSchedule, type Issue } from '../routing/index.js';
 import { describeOncall, loadSchedule, parseInstantArg, readScheduleFile } from '../oncall/index.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 
 const USAGE = 'usage: switchboard oncall ROLE [--at ISO-8601] [--json] [--schedule FILE]\n';
 

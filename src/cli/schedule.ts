@@ -11,7 +11,7 @@ import {
   DEFAULT_IMPORT_WINDOW_MS, DEFAULT_LOOKAHEAD_MS, importCalendarIntoStore, loadSchedule, parseInstantArg, readScheduleFile, readTextFile, redactSecrets, saveSchedule,
 } from '../oncall/index.js';
 import { printIssues } from './oncall.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 
 const USAGE = `usage: switchboard schedule import FILE [--mapping FILE] [--from D] [--to D] [--layer ID]
        switchboard schedule lint [--from D] [--to D] [--schedule FILE] [--json]

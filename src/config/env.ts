@@ -69,10 +69,16 @@ export const configSchema = z.object({
   DELIVERY_POLL_MS: positive.default(5_000),
   /** A scheduler round missing, or a timer overdue, this long makes /readyz fail, ms. */
   DELIVERY_STALL_MS: positive.default(30_000),
-  /** Base of the links in push and webhook payloads (where providers' apps read the message). */
-  PUBLIC_BASE_URL: z.string().url().default('http://localhost:8080'),
   /** VAPID subject for Web Push (mailto: or https:); `off` disables Web Push. */
   VAPID_SUBJECT: z.string().regex(/^(mailto:|https:\/\/|off$)/, 'expected mailto:..., https://... or off').default('mailto:operator@localhost'),
+  // HTTP API: public address, TLS, bearer tokens
+  /** Where clients reach the API (scheme://host[:port][/prefix]); FHIR links and the CapabilityStatement are built on it. Default http(s)://localhost:PORT. */
+  PUBLIC_BASE_URL: z.string().url().refine((u) => /^https?:\/\/[^?#]+$/.test(u), 'an http(s) URL without query or fragment').optional(),
+  /** PEM files: serve the HTTP API over HTTPS (and send HSTS). Behind a TLS proxy, leave unset and give PUBLIC_BASE_URL an https:// address. */
+  HTTP_TLS_CERT: z.string().optional(),
+  HTTP_TLS_KEY: z.string().optional(),
+  /** Longest bearer-token lifetime accepted (exp - iat), seconds; `switchboard token --ttl` may not exceed it. */
+  AUTH_MAX_TOKEN_LIFETIME_S: positive.default(3600),
 });
 
 export type Config = z.infer<typeof configSchema>;

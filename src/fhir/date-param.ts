@@ -40,7 +40,9 @@ export function dateRange(value: string): { lo: number; hi: number } | undefined
   const year = Number(y);
   const month = mo ? Number(mo) - 1 : 0;
   const day = d ? Number(d) : 1;
-  if (month > 11 || day < 1 || day > 31) return undefined;
+  // range checks: month 00 or a year before 0100 (which Date.UTC reads as 19YY) would move the date
+  if (year < 100 || month < 0 || month > 11 || day < 1 || day > 31) return undefined;
+  if (zone && zone !== 'Z' && (Number(zone.slice(1, 3)) > 14 || Number(zone.slice(4, 6)) > 59)) return undefined;
   if (h !== undefined && (Number(h) > 23 || Number(mi) > 59 || Number(s ?? 0) > 59)) return undefined;
   const startMs = Date.UTC(year, month, day, Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0)) - zoneOffsetMinutes(zone) * 60_000;
   if (new Date(Date.UTC(year, month, day)).getUTCDate() !== day) return undefined; // 2024-02-30

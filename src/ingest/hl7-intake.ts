@@ -13,6 +13,7 @@ import type { Metrics } from '../obs/index.js';
 import type { InboxWriter } from './inbox-writer.js';
 import { mayWantAppAck, type AppAckRouter, type Reply } from './app-ack.js';
 import { metricType } from './metric-type.js';
+import { hl7ContentHash } from './content-hash.js';
 
 export interface Hl7IntakeDeps {
   sql: Sql;
@@ -114,9 +115,14 @@ export class Hl7Intake {
       const r = await this.deps.writer.accept({
         source: ctx.source, senderApp: h.sendingApplication, senderFacility: h.sendingFacility, controlId: h.controlId,
         messageType: message.typeName, version: h.version, charset: message.charset, raw, peer: ctx.peer,
-        ackMode: enhanced ? 'enhanced' : 'original', ack,
+        ackMode: enhanced ? 'enhanced' : 'original', ack, contentHash: hl7ContentHash(raw),
       });
       (r.duplicate ? metrics.duplicates : metrics.accepted).inc({ source: ctx.source, type });
+      if (r.controlIdReused) {
+        // stored and processed like any message; said so the sender's integration can be looked at
+        metrics.controlIdReused.inc({ source: ctx.source, type });
+        this.deps.log.warn('inbox_control_id_reused', { inboxId: r.id, source: ctx.source, messageType: type });
+      }
       if (!r.duplicate && ctx.reply && this.deps.appAcks && mayWantAppAck(h.applicationAckType)) this.deps.appAcks.register(r.id, ctx.reply);
       return { ack: r.ack ?? ack, code: positiveAck(enhanced), outcome: r.duplicate ? 'duplicate' : 'accepted', ids: [r.id] };
     } catch (e) {

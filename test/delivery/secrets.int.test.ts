@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hono } from 'hono';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { requireAuth, type AuthEnv } from '../../src/auth/index.js';
+import { authenticate, type AuthEnv } from '../../src/auth/index.js';
 import { createOncallApp, loadSchedule, saveSchedule, ScheduleService } from '../../src/oncall/index.js';
 import { createOnError } from '../../src/http/error-response.js';
 import { SECRET, testSchedule } from './support.js';
@@ -17,7 +17,7 @@ beforeAll(async () => {
   expect((await saveSchedule(db.sql, testSchedule('https://hooks.example'), { by: 'test', now: new Date(), fhirView: false })).ok).toBe(true);
   app = new Hono<AuthEnv>();
   app.onError(createOnError());
-  app.use('*', requireAuth(null));
+  app.use('*', async (c, next) => { c.set('auth', await authenticate(undefined, null)); await next(); });
   app.route('/', createOncallApp({ sql: db.sql, service: new ScheduleService({ sql: db.sql }) }));
 });
 afterAll(async () => { await db.drop(); });
