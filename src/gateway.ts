@@ -14,6 +14,7 @@ import { loadOrCreateLocalKey, RevocationList, TokenVerifier, type TrustedIssuer
 import { reindexSearchColumns } from './fhir/index.js';
 import { DEFAULT_SITE_CONFIG, parseSiteConfig, type SiteConfig } from './mapping/index.js';
 import { ScheduleService, WorkerJobs, limitsFromSettings, refreshScheduleView, seedScheduleFromFile } from './oncall/index.js';
+import { DELIVERY_DEFAULTS, DeliveryService, type DeliveryConfig } from './delivery/index.js';
 
 /** How often the schedule's FHIR view is rebuilt: a quarter day, well inside its 14-day horizon. */
 const SCHEDULE_VIEW_REFRESH_MS = 6 * 3_600_000;
@@ -90,6 +91,9 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   undo.push(() => store.health.stop());
   const stopWatch = store.watch(onFatal);
   undo.push(async () => stopWatch());
+  const delivery = await DeliveryService.open({ sql: store.sql, schedules, config: deliveryConfig(config), log, registry: metrics.registry });
+  await delivery.start();
+  undo.push(() => delivery.stop());
   const appAcks = new AppAckRouter();
   const intake = new Hl7Intake({ sql: store.sql, writer, metrics, log, appName: config.APP_NAME, appAcks, rejectedMaxRows: config.REJECTED_MAX_ROWS, health: store.health });
   // rows an older search extractor wrote become searchable by every parameter before the API serves
@@ -115,7 +119,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
 
   const app = createApp({
     sql: store.sql, intake, writer, metrics, log, verifier, maxHl7Bytes: config.HTTP_MAX_BODY_BYTES, schedules,
-    publicBaseUrl: publicBaseUrl(config), hsts: httpsServed(config), health: store.health,
+    publicBaseUrl: publicBaseUrl(config), hsts: httpsServed(config), health: store.health, delivery,
   });
   const tls = config.HTTP_TLS_CERT && config.HTTP_TLS_KEY
     ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(config.HTTP_TLS_CERT), key: readFileSync(config.HTTP_TLS_KEY), minVersion: 'TLSv1.2' as const } }
@@ -135,7 +139,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
 
   if (opts.worker !== false) workers.push(...Array.from({ length: config.WORKER_CONCURRENCY }, () => new InboxWorker({
     sql: store.sql, config: siteConfig, log, metrics, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS,
-    maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: 16, schedules, appAcks,
+    maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: 16, schedules, appAcks, delivery,
   })));
   undo.push(async () => { await Promise.all(workers.map((w) => w.stop())); });
   for (const w of workers) await w.start();
@@ -155,6 +159,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
       }),
     ]);
     await Promise.all(workers.map((w) => w.stop()));
+    await delivery.stop();
     await schedules.stop();
     await revocations.stop();
     await jobs.close();
@@ -162,6 +167,17 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
     log.info('shutdown_complete');
   })());
   return { httpPort, mllpPort, store, metrics, close };
+}
+
+function deliveryConfig(c: Config): DeliveryConfig {
+  return {
+    ...DELIVERY_DEFAULTS,
+    maxAgeMs: c.DELIVERY_MAX_AGE_MS, startOfDay: c.DELIVERY_START_OF_DAY, renotifyMax: c.DELIVERY_RENOTIFY_MAX,
+    maxAttempts: c.DELIVERY_MAX_ATTEMPTS, baseMs: c.DELIVERY_RETRY_BASE_MS, maxMs: c.DELIVERY_RETRY_MAX_MS,
+    webhookTimeoutMs: c.WEBHOOK_TIMEOUT_MS, leaseMs: c.WEBHOOK_TIMEOUT_MS + 25_000,
+    pollMs: c.DELIVERY_POLL_MS, stallMs: c.DELIVERY_STALL_MS, publicBaseUrl: publicBaseUrl(c),
+    vapidSubject: c.VAPID_SUBJECT === 'off' ? null : c.VAPID_SUBJECT,
+  };
 }
 
 /** HTTPS is how clients reach the API: served by us, or by a TLS proxy in front (an https:// PUBLIC_BASE_URL). */

@@ -9,7 +9,7 @@ import { openStore, type Store } from '../store/index.js';
 import type { ScheduleLimits } from '../oncall/index.js';
 import { lintSchedule, type Schedule } from '../routing/index.js';
 import {
-  DEFAULT_IMPORT_WINDOW_MS, DEFAULT_LOOKAHEAD_MS, importCalendarIntoStore, limitsFromSettings, loadSchedule, parseInstantArg, readScheduleFile, readTextFile, saveSchedule,
+  DEFAULT_IMPORT_WINDOW_MS, DEFAULT_LOOKAHEAD_MS, importCalendarIntoStore, limitsFromSettings, loadSchedule, parseInstantArg, readScheduleFile, readTextFile, redactSecrets, saveSchedule,
 } from '../oncall/index.js';
 import { formatInstant, zoneClock } from '../time/index.js';
 import { printIssues } from './oncall.js';
@@ -165,7 +165,8 @@ export async function scheduleCommand(argv: string[], io: Io): Promise<number> {
         io.stderr('no schedule is stored\n');
         return 1;
       }
-      io.stdout(JSON.stringify(stored.schedule, null, 2) + '\n');
+      // webhook secrets are credentials: never printed (re-importing the output asks for them)
+      io.stdout(JSON.stringify(redactSecrets(stored.schedule), null, 2) + '\n');
       io.stderr(`version ${stored.version}, updated ${stored.updatedAt.toISOString()}${stored.updatedBy === null ? '' : ` by ${stored.updatedBy}`}\n`);
       return 0;
     });

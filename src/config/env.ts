@@ -72,6 +72,25 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Name we answer with in MSH-3 of ACKs when the sender left MSH-5 empty. */
   APP_NAME: z.string().default('SWITCHBOARD'),
+  // delivery: escalation runs, timers, channels (README "Delivery")
+  /** A message that arrived longer ago than this never pages anyone (its run expires), ms. */
+  DELIVERY_MAX_AGE_MS: positive.default(24 * 3_600_000),
+  /** Start of day for routine digests when neither the practitioner nor the role sets one (HH:MM, schedule's zone). */
+  DELIVERY_START_OF_DAY: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM').default('08:00'),
+  /** Re-notifications of an acknowledged message that gets no response (policy respondWithin), at most. */
+  DELIVERY_RENOTIFY_MAX: z.coerce.number().int().min(0).default(3),
+  /** Sends of one push/webhook before it becomes a dead letter; backoff doubles from the base to the cap, with jitter. */
+  DELIVERY_MAX_ATTEMPTS: positive.default(10),
+  DELIVERY_RETRY_BASE_MS: positive.default(1_000),
+  DELIVERY_RETRY_MAX_MS: positive.default(60_000),
+  /** One webhook or push request, ms. */
+  WEBHOOK_TIMEOUT_MS: positive.default(5_000),
+  /** Longest the scheduler sleeps without a NOTIFY (a safety net; timers wake it on time), ms. */
+  DELIVERY_POLL_MS: positive.default(5_000),
+  /** A scheduler round missing, or a timer overdue, this long makes /readyz fail, ms. */
+  DELIVERY_STALL_MS: positive.default(30_000),
+  /** VAPID subject for Web Push (mailto: or https:); `off` disables Web Push. */
+  VAPID_SUBJECT: z.string().regex(/^(mailto:|https:\/\/|off$)/, 'expected mailto:..., https://... or off').default('mailto:operator@localhost'),
   // HTTP API: public address, TLS, bearer tokens
   /** Where clients reach the API (scheme://host[:port][/prefix]); FHIR links and the CapabilityStatement are built on it. Default http(s)://localhost:PORT. */
   PUBLIC_BASE_URL: z.string().url().refine((u) => /^https?:\/\/[^?#]+$/.test(u), 'an http(s) URL without query or fragment').optional(),

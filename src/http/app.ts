@@ -11,6 +11,7 @@ import { createIngestApp, queueDepth, type Hl7Intake, type InboxWriter } from '.
 import { CALL_NOTE_MAX_BYTES } from '../calls/index.js';
 import { createFhirApp } from '../fhir/index.js';
 import { createOncallApp, type ScheduleService } from '../oncall/index.js';
+import type { DeliveryService } from '../delivery/index.js';
 import { FHIR_JSON, outcome } from '../outcome/index.js';
 import { createOnError } from './error-response.js';
 import { gate, type HttpEnv } from './gate.js';
@@ -25,6 +26,8 @@ export interface AppDeps {
   verifier: TokenVerifier | null;
   maxHl7Bytes: number;
   schedules: ScheduleService;
+  /** delivery: the scheduler's readiness */
+  delivery?: DeliveryService;
   /** Where clients reach this server (PUBLIC_BASE_URL, e.g. https://sb.example): FHIR links are built on it, never on a request's Host. */
   publicBaseUrl: string;
   /** Send Strict-Transport-Security: the API is served over HTTPS (built in, or a TLS proxy in front). */
@@ -70,7 +73,11 @@ export function createApp(d: AppDeps): Hono<HttpEnv> {
   app.get('/readyz', async (c) => {
     // with a health flag the ping has a deadline: a frozen store is reported within it
     const ready = d.health ? await d.health.ping() : await pingStore(d.sql).then(() => true, () => false);
-    return ready ? c.json({ status: 'ready' }) : c.json({ status: 'unavailable', reason: 'store unreachable' }, 503);
+    if (!ready) return c.json({ status: 'unavailable', reason: 'store unreachable' }, 503);
+    // a stalled delivery scheduler, or timers nobody fires, means pages would be late: not ready
+    const delivery = await d.delivery?.readiness().catch(() => ({ ok: false, reason: 'delivery readiness unknown' }));
+    if (delivery && !delivery.ok) return c.json({ status: 'unavailable', reason: delivery.reason }, 503);
+    return c.json({ status: 'ready' });
   });
   app.get('/metrics', async (c) => {
     try {

@@ -13,3 +13,14 @@ export type { Revocation } from './revocations.js';
 export type { Store } from './open.js';
 export { SCHEDULE_CHANNEL, deleteStaleScheduleView, insertScheduleDocument, listenScheduleSaves, lockScheduleDocument, notifyScheduleSaved, readScheduleDocument, readScheduleVersion, updateScheduleDocument } from './schedules.js';
 export type { ScheduleDocumentRow } from './schedules.js';
+export { DELIVERY_WAKE_CHANNEL, claimDueRuns, getRun, insertRuns, listenDeliveryWake, lockRun, nextDeliveryDue, notifyDeliveryWake, readRequestHeads, updateRuns } from './delivery-runs.js';
+export type { DueKind, NextDue, RequestHeadRow, RunInsert, RunRow, RunState, RunUpdate } from './delivery-runs.js';
+export {
+  advanceLadder, cancelPendingAttempts, claimDueAttempts, countAttempts, finishAttempt, getAttempt, getNotification, insertAttempts, insertNotifications,
+  listAttempts, listDeadAttempts, listNotifications, markInboxDelivered, maxNotificationSeq, replayDeadAttempt, stampNotifications, upsertDigest,
+} from './delivery-outbox.js';
+export type { AttemptInsert, AttemptOutcome, AttemptRow, AttemptState, ClaimedAttempt, DigestInsert, NotificationInsert, NotificationKind, NotificationRow, ReceiptField } from './delivery-outbox.js';
+export { DELIVERY_EVENTS_CHANNEL, insertEvents, listEvents, listenLiveEvents, notifyLiveEvents } from './delivery-timeline.js';
+export type { EventInsert, EventRow, LiveEvent } from './delivery-timeline.js';
+export { deletePushSubscription, listPushSubscriptions, upsertPushSubscription, vapidKeys } from './delivery-push.js';
+export type { PushSubscriptionRow } from './delivery-push.js';

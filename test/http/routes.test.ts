@@ -4,13 +4,14 @@
 import { describe, expect, it } from 'vitest';
 import { createApp, matchRoute, routeTable } from '../../src/http/index.js';
 import { silentLogger } from '../../src/obs/log.js';
+import { DEFAULT_SCHEDULE_LIMITS } from '../../src/oncall/index.js';
 
 const table = routeTable({ maxHl7Bytes: 1024, maxCallBytes: 1024 });
 
 // nothing is called while routes are registered: the dependencies are never touched here
 const app = createApp({
   sql: {} as never, intake: {} as never, writer: {} as never, metrics: {} as never, log: silentLogger, verifier: null,
-  maxHl7Bytes: 1024, schedules: {} as never, publicBaseUrl: 'https://sb.example', hsts: true,
+  maxHl7Bytes: 1024, schedules: { limits: DEFAULT_SCHEDULE_LIMITS, jobs: {} } as never, publicBaseUrl: 'https://sb.example', hsts: true,
 });
 
 describe('the route table covers the app', () => {
