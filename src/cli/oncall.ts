@@ -9,7 +9,7 @@ import { openStore } from '../store/index.js';
 import { compileSchedule, explainAssignment, nextChange, oncall, toOncallJson, type CompiledSchedule, type Issue, type OnCallStretch } from '../routing/index.js';
 import { describeNext, describeOncall, loadSchedule, parseInstantArg, readScheduleFile } from '../oncall/index.js';
 import { formatInstant, zoneClock } from '../time/index.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 
 const USAGE = 'usage: switchboard oncall ROLE [--at ISO-8601] [--next] [--json] [--schedule FILE]\n';
 

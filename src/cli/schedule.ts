@@ -9,11 +9,11 @@ import { openStore, type Store } from '../store/index.js';
 import type { ScheduleLimits } from '../oncall/index.js';
 import { lintSchedule, type Schedule } from '../routing/index.js';
 import {
-  DEFAULT_IMPORT_WINDOW_MS, DEFAULT_LOOKAHEAD_MS, importCalendarIntoStore, limitsFromSettings, loadSchedule, parseInstantArg, readScheduleFile, readTextFile, saveSchedule,
+  DEFAULT_IMPORT_WINDOW_MS, DEFAULT_LOOKAHEAD_MS, importCalendarIntoStore, limitsFromSettings, loadSchedule, parseInstantArg, readScheduleFile, readTextFile, redactSecrets, saveSchedule,
 } from '../oncall/index.js';
 import { formatInstant, zoneClock } from '../time/index.js';
 import { printIssues } from './oncall.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 
 const USAGE = `usage: switchboard schedule import FILE [--mapping FILE] [--from D] [--to D] [--layer ID]
        switchboard schedule lint [--from D] [--to D] [--schedule FILE] [--json]
@@ -165,7 +165,8 @@ export async function scheduleCommand(argv: string[], io: Io): Promise<number> {
         io.stderr('no schedule is stored\n');
         return 1;
       }
-      io.stdout(JSON.stringify(stored.schedule, null, 2) + '\n');
+      // webhook secrets are credentials: never printed (re-importing the output asks for them)
+      io.stdout(JSON.stringify(redactSecrets(stored.schedule), null, 2) + '\n');
       io.stderr(`version ${stored.version}, updated ${stored.updatedAt.toISOString()}${stored.updatedBy === null ? '' : ` by ${stored.updatedBy}`}\n`);
       return 0;
     });

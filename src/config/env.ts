@@ -40,6 +40,19 @@ export const configSchema = z.object({
   WORKER_CLAIM_MS: positive.default(60_000),
   WORKER_POLL_MS: positive.default(1_000),
   WORKER_MAX_ATTEMPTS: positive.default(5),
+  // intake: database faults (connect, statement and idle-in-transaction timeouts; the store's health ping)
+  /** Giving up on opening a database connection, ms. */
+  DB_CONNECT_TIMEOUT_MS: positive.default(3_000),
+  /** A pooled connection unused this long is closed, ms; 0 keeps them. */
+  DB_IDLE_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
+  /** PostgreSQL statement_timeout per connection, ms; 0 = none. */
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+  /** PostgreSQL idle_in_transaction_session_timeout per connection, ms; 0 = none. */
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
+  /** How often the store is pinged, ms. */
+  STORE_PING_INTERVAL_MS: positive.default(250),
+  /** A ping unanswered this long marks the store down (AE/CE and 503 at once until one answers), ms. */
+  STORE_PING_TIMEOUT_MS: positive.default(500),
   /** Trusted token issuers: JSON array of {issuer, jwksUri, audience?}. */
   AUTH_ISSUERS: z.string().default('[]'),
   /** Audience tokens must carry. */
@@ -59,6 +72,33 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Name we answer with in MSH-3 of ACKs when the sender left MSH-5 empty. */
   APP_NAME: z.string().default('SWITCHBOARD'),
+  // delivery: escalation runs, timers, channels (README "Delivery")
+  /** A message that arrived longer ago than this never pages anyone (its run expires), ms. */
+  DELIVERY_MAX_AGE_MS: positive.default(24 * 3_600_000),
+  /** Start of day for routine digests when neither the practitioner nor the role sets one (HH:MM, schedule's zone). */
+  DELIVERY_START_OF_DAY: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM').default('08:00'),
+  /** Re-notifications of an acknowledged message that gets no response (policy respondWithin), at most. */
+  DELIVERY_RENOTIFY_MAX: z.coerce.number().int().min(0).default(3),
+  /** Sends of one push/webhook before it becomes a dead letter; backoff doubles from the base to the cap, with jitter. */
+  DELIVERY_MAX_ATTEMPTS: positive.default(10),
+  DELIVERY_RETRY_BASE_MS: positive.default(1_000),
+  DELIVERY_RETRY_MAX_MS: positive.default(60_000),
+  /** One webhook or push request, ms. */
+  WEBHOOK_TIMEOUT_MS: positive.default(5_000),
+  /** Longest the scheduler sleeps without a NOTIFY (a safety net; timers wake it on time), ms. */
+  DELIVERY_POLL_MS: positive.default(5_000),
+  /** A scheduler round missing, or a timer overdue, this long makes /readyz fail, ms. */
+  DELIVERY_STALL_MS: positive.default(30_000),
+  /** VAPID subject for Web Push (mailto: or https:); `off` disables Web Push. */
+  VAPID_SUBJECT: z.string().regex(/^(mailto:|https:\/\/|off$)/, 'expected mailto:..., https://... or off').default('mailto:operator@localhost'),
+  // HTTP API: public address, TLS, bearer tokens
+  /** Where clients reach the API (scheme://host[:port][/prefix]); FHIR links and the CapabilityStatement are built on it. Default http(s)://localhost:PORT. */
+  PUBLIC_BASE_URL: z.string().url().refine((u) => /^https?:\/\/[^?#]+$/.test(u), 'an http(s) URL without query or fragment').optional(),
+  /** PEM files: serve the HTTP API over HTTPS (and send HSTS). Behind a TLS proxy, leave unset and give PUBLIC_BASE_URL an https:// address. */
+  HTTP_TLS_CERT: z.string().optional(),
+  HTTP_TLS_KEY: z.string().optional(),
+  /** Longest bearer-token lifetime accepted (exp - iat), seconds; `switchboard token --ttl` may not exceed it. */
+  AUTH_MAX_TOKEN_LIFETIME_S: positive.default(3600),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -33,6 +33,8 @@ export interface MllpListenerOptions {
   maxConnections: number;
   tls?: { certFile: string; keyFile: string; caFile?: string };
   log: Logger;
+  /** The listening socket failed after it was listening: the listener cannot go on. */
+  onError?: (e: Error) => void;
 }
 
 /** Frames a connection may have waiting before we stop reading from it (backpressure). */
@@ -66,6 +68,11 @@ export class MllpListener {
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(o.port, o.host, () => resolve());
+    });
+    this.server.removeAllListeners('error');
+    this.server.on('error', (e: NodeJS.ErrnoException) => {
+      o.log.error('mllp_listener_failed', { errorCode: e.code, errorName: e.name });
+      o.onError?.(e);
     });
     const port = (this.server.address() as net.AddressInfo).port;
     o.log.info('mllp_listening', { port, mode: o.tls ? (o.tls.caFile ? 'mtls' : 'tls') : 'plain' });

@@ -1,9 +1,15 @@
 // Call notes from operators (POST /calls, the console): validated, stored in the inbox like any
-// message (so the same worker maps them), deduplicated by the client's Idempotency-Key.
+// message (so the same worker maps them), deduplicated by the client's Idempotency-Key. A key names
+// one request: the same key with the same body is a duplicate (200, nothing new); with another body
+// it is refused (409), never answered as a duplicate — the second note would be lost — and never
+// stored beside the first (the key would then name two calls).
 import { randomUUID } from 'node:crypto';
 import { callNoteSchema, type CallNote } from '../calls/index.js';
 import type { Metrics } from '../obs/index.js';
 import type { InboxWriter } from './inbox-writer.js';
+import { conflict } from '../outcome/index.js';
+import { isCallKeyConflict } from '../store/index.js';
+import { bytesContentHash } from './content-hash.js';
 
 export type CallIntakeResult =
   | { ok: true; id: string; duplicate: boolean }
@@ -24,13 +30,22 @@ export async function receiveCall(writer: InboxWriter, metrics: Metrics, body: u
     return { ok: false, issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) };
   }
   const note: CallNote = parsed.data;
-  const r = await writer.accept({
-    source: 'calls',
-    // dedupe scope: the submitting principal; without a key every POST is a new call
-    senderApp: 'calls', senderFacility: opts.submitter.slice(0, 200), controlId: opts.idempotencyKey ?? randomUUID(),
-    messageType: 'CALL', version: null, charset: 'UNICODE UTF-8', raw: Buffer.from(JSON.stringify(note), 'utf8'),
-    peer: opts.peer, ackMode: 'none', ack: null,
-  });
+  // the validated note re-serialised: key order and spacing of the request do not make it another body
+  const raw = Buffer.from(JSON.stringify(note), 'utf8');
+  let r;
+  try {
+    r = await writer.accept({
+      source: 'calls',
+      // dedupe scope: the submitting principal; without a key every POST is a new call
+      senderApp: 'calls', senderFacility: opts.submitter.slice(0, 200), controlId: opts.idempotencyKey ?? randomUUID(),
+      messageType: 'CALL', version: null, charset: 'UNICODE UTF-8', raw,
+      peer: opts.peer, ackMode: 'none', ack: null, contentHash: bytesContentHash(raw),
+    });
+  } catch (e) {
+    if (!isCallKeyConflict(e)) throw e;
+    metrics.rejected.inc({ source: 'calls', type: 'CALL', code: 'ERR_IDEMPOTENCY_KEY_REUSED' });
+    throw conflict('Idempotency-Key was already used for a different request body; use a new key for a new call', { code: 'ERR_IDEMPOTENCY_KEY_REUSED' });
+  }
   (r.duplicate ? metrics.duplicates : metrics.accepted).inc({ source: 'calls', type: 'CALL' });
   return { ok: true, id: r.id, duplicate: r.duplicate };
 }

@@ -7,12 +7,13 @@ import {
   ackCodeFor, ackHeaderOf, buildAck, checkSupported, encodeHl7, HL7_ERROR, Hl7Error, type Hl7Message,
   isHl7Error, type MllpHandlers, parseHl7Input, hl7Timestamp, escapeValue, DEFAULT_DELIMITERS, positiveAck, sniffHeader, OVERSIZE_HEAD_BYTES,
 } from '../hl7/index.js';
-import { insertRejected, isUnavailable, type Sql } from '../store/index.js';
+import { insertRejected, isUnavailable, type Sql, type StoreHealth } from '../store/index.js';
 import type { Logger } from '../obs/index.js';
 import type { Metrics } from '../obs/index.js';
 import type { InboxWriter } from './inbox-writer.js';
 import { mayWantAppAck, type AppAckRouter, type Reply } from './app-ack.js';
 import { metricType } from './metric-type.js';
+import { hl7ContentHash } from './content-hash.js';
 
 export interface Hl7IntakeDeps {
   sql: Sql;
@@ -22,6 +23,12 @@ export interface Hl7IntakeDeps {
   appName: string;
   /** where enhanced-mode application ACKs are sent from once the message is processed */
   appAcks?: AppAckRouter;
+  /**
+   * Whether the store answers now: while it is known down every message is answered AE/CE at once,
+   * and one waiting for its commit when the store goes down is answered then (no ACK waits for a
+   * frozen database). Without it, each message waits for its own store call.
+   */
+  health?: StoreHealth;
   /** most refused inputs kept (default REJECTED_MAX_ROWS) */
   rejectedMaxRows?: number;
   now?: () => Date;
@@ -111,12 +118,17 @@ export class Hl7Intake {
     const enhanced = message.enhancedMode;
     const ack = encodeHl7(buildAck({ code: positiveAck(enhanced), header, ackControlId: newAckControlId(), now: this.now(), selfApplication: this.deps.appName }), message.charset);
     try {
-      const r = await this.deps.writer.accept({
+      const r = await this.stored(() => this.deps.writer.accept({
         source: ctx.source, senderApp: h.sendingApplication, senderFacility: h.sendingFacility, controlId: h.controlId,
         messageType: message.typeName, version: h.version, charset: message.charset, raw, peer: ctx.peer,
-        ackMode: enhanced ? 'enhanced' : 'original', ack,
-      });
+        ackMode: enhanced ? 'enhanced' : 'original', ack, contentHash: hl7ContentHash(raw),
+      }));
       (r.duplicate ? metrics.duplicates : metrics.accepted).inc({ source: ctx.source, type });
+      if (r.controlIdReused) {
+        // stored and processed like any message; said so the sender's integration can be looked at
+        metrics.controlIdReused.inc({ source: ctx.source, type });
+        this.deps.log.warn('inbox_control_id_reused', { inboxId: r.id, source: ctx.source, messageType: type });
+      }
       if (!r.duplicate && ctx.reply && this.deps.appAcks && mayWantAppAck(h.applicationAckType)) this.deps.appAcks.register(r.id, ctx.reply);
       return { ack: r.ack ?? ack, code: positiveAck(enhanced), outcome: r.duplicate ? 'duplicate' : 'accepted', ids: [r.id] };
     } catch (e) {
@@ -129,6 +141,11 @@ export class Hl7Intake {
     }
   }
 
+  /** A store call, given up at once while the store is known down (see `health`). */
+  private stored<T>(call: () => Promise<T>): Promise<T> {
+    return this.deps.health ? this.deps.health.guard(call) : call();
+  }
+
   private async refuse(raw: Buffer, ctx: IntakeContext, e: unknown, message?: Hl7Message): Promise<IntakeResult> {
     const err = isHl7Error(e) ? e : new Hl7Error('ERR_INTERNAL', HL7_ERROR.applicationInternalError, 'internal error while reading the message');
     if (!isHl7Error(e)) this.deps.log.error('hl7_intake_internal_error', { source: ctx.source, errorName: (e as Error)?.name });
@@ -139,9 +156,9 @@ export class Hl7Intake {
     const ack = encodeHl7(ackText, message?.charset ?? '');
     this.deps.metrics.rejected.inc({ source: ctx.source, type: message ? metricType(message.typeName) : 'unreadable', code: err.code });
     try {
-      await insertRejected(this.deps.sql, {
+      await this.stored(() => insertRejected(this.deps.sql, {
         source: ctx.source, peer: ctx.peer, controlId: header.controlId || null, errorCode: err.code, reason: err.message, raw, ack,
-      }, { keep: this.deps.rejectedMaxRows ?? REJECTED_MAX_ROWS });
+      }, { keep: this.deps.rejectedMaxRows ?? REJECTED_MAX_ROWS }));
     } catch (se) {
       this.deps.log.error('rejected_write_failed', { source: ctx.source, errorCode: (se as { code?: string }).code });
     }

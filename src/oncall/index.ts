@@ -45,4 +45,5 @@ export { READ_SCOPE, WRITE_SCOPE, requireOperation } from './http/support.js';
 export { SCHEDULE_MAX_BYTES, ITEM_MAX_BYTES, ICS_MAX_BYTES } from './http/schedule-routes.js';
 export { outcomeErrorOf, parseIfMatch, etagOf } from './http/outcomes.js';
 export { readScheduleFile, readTextFile } from './schedule-file.js';
+export { redactItem, redactSecrets, SECRET_NOT_SHOWN } from './redact.js';
 export type { FileError } from './schedule-file.js';

@@ -8,6 +8,7 @@ export { ok, err, routingError } from './errors.js';
 export type { Result, RoutingError, RoutingErrorCode, Issue, LintFinding, LintCode, Severity } from './errors.js';
 
 export { scheduleSchema } from './schedule-schema.js';
+export { durationMs } from './duration.js';
 export type {
   Schedule,
   ScheduleInput,

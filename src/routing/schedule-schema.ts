@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DAY_MS, HHMM, isInstantText, readDate, readDuration, WEEKDAYS } from '../time/index.js';
+import { durationMs } from './duration.js';
 
 /**
  * The schedule file format (documented in README.md "On-call schedules and routing"; example in
@@ -31,6 +32,24 @@ const oneEnd = (v: { end?: string | undefined; duration?: string | undefined }, 
 };
 
 export const channelKindSchema = z.enum(['inbox', 'push', 'sms', 'voice', 'pager', 'email', 'webhook']);
+
+/** A wait of delivery (README "Delivery"): an ISO 8601 duration (`PT20S`, `PT5M`), elapsed time, at most a year. */
+const waitDuration = z
+  .string()
+  .max(40)
+  .refine((v) => { const ms = durationMs(v); return Number.isFinite(ms) && ms <= 366 * DAY_MS; }, 'expected an ISO 8601 duration of at most a year, e.g. PT20S, PT5M or P1D');
+
+/**
+ * A contact. A webhook contact (paging, SMS and voice gateways) names an http(s) URL and its
+ * Standard Webhooks signing secret (`whsec_` + base64): a credential the API never returns.
+ */
+export const contactSchema = z
+  .object({ kind: channelKindSchema, address: z.string(), secret: z.string().regex(/^whsec_[A-Za-z0-9+/]{16,}={0,2}$/, 'expected whsec_ and a base64 key').optional() })
+  .superRefine((c, ctx) => {
+    if (c.kind !== 'webhook') return;
+    if (!/^https?:\/\/[^\s]+$/.test(c.address) || !URL.canParse(c.address)) ctx.addIssue({ code: 'custom', path: ['address'], message: 'a webhook address is an http(s) URL' });
+    if (c.secret === undefined) ctx.addIssue({ code: 'custom', path: ['secret'], message: 'a webhook contact needs its signing secret (whsec_...)' });
+  });
 
 /** A weekly window in local time; `end <= start` wraps past midnight, `end == start` is 24 h. */
 export const windowSchema = z.object({
@@ -112,12 +131,20 @@ export const escalationPolicySchema = z.object({
       z.object({
         targets: z.array(targetSchema).min(1),
         channels: z.array(channelKindSchema).optional(),
-        waitMinutes: z.int().min(0),
-      }),
+        /** How long to wait for an acknowledgement: `waitMinutes`, or `wait` as an ISO 8601 duration. */
+        waitMinutes: z.int().min(0).optional(),
+        wait: waitDuration.optional(),
+        /** Per-person ladder: each target's contacts one after another, this long apart, until acknowledged. */
+        ladderWait: waitDuration.optional(),
+      }).refine((s) => (s.waitMinutes === undefined) !== (s.wait === undefined), 'give exactly one of waitMinutes and wait'),
     )
     .min(1),
   repeat: z.int().min(0).default(0),
   fallback: z.object({ targets: z.array(targetSchema).min(1), channels: z.array(channelKindSchema).optional() }).optional(),
+  /** Acknowledged is not done: re-notify the acknowledger when no response (reply, resolve) follows within this. */
+  respondWithin: waitDuration.optional(),
+  /** Routine messages: held for the recipient's start of day as one digest (default), or sent now. */
+  routine: z.enum(['digest', 'now']).optional(),
 });
 
 const oneOrMany = z.union([z.string(), z.array(z.string()).min(1)]);
@@ -153,12 +180,14 @@ export const scheduleSchema = z
         id,
         name: z.string(),
         identifiers: z.array(z.string()).default([]),
-        channels: z.array(z.object({ kind: channelKindSchema, address: z.string() })).default([]),
+        channels: z.array(contactSchema).default([]),
         preferredChannels: z.array(channelKindSchema).optional(),
         coveredBy: id.optional(),
         dutyHours: z.array(windowSchema).optional(),
         /** Zone of dutyHours; default the schedule's. */
         timeZone: zoneName.optional(),
+        /** Local time routine messages are delivered as a digest (default: the role's, else 08:00). */
+        startOfDay: hhmm.optional(),
       }),
     ),
     groups: z.array(z.object({ id, name: z.string().optional(), members: z.array(id) })).default([]),
@@ -169,6 +198,8 @@ export const scheduleSchema = z
         name: z.string(),
         service: id.optional(),
         escalationPolicy: id.optional(),
+        /** Local time routine messages for this role are delivered as a digest. */
+        startOfDay: hhmm.optional(),
         /** Bottom to top: a later layer wins over earlier ones wherever it has someone. */
         layers: z.array(coverageSchema),
         /** Ordered backups, each optionally only inside its windows. */

@@ -25,6 +25,7 @@ import { DEFAULT_SCHEDULE_ID, loadSchedule, saveScheduleText, type SaveOptions, 
 import type { ScheduleService } from '../service.js';
 import { etagOf, outcomeErrorOf, parseIfMatch } from './outcomes.js';
 import { bodyFormat, instantParam, jsonObjectBody, limit, READ_SCOPE, requireOperation, WRITE_SCOPE } from './support.js';
+import { redactItem, redactSecrets } from '../redact.js';
 
 /** Largest PUT /schedule body, bytes (the default SCHEDULE_MAX_BYTES; the gateway's setting applies). */
 export const SCHEDULE_MAX_BYTES = DEFAULT_SCHEDULE_LIMITS.maxBytes;
@@ -64,7 +65,7 @@ export function registerScheduleRoutes(app: Hono<AuthEnv>, d: ScheduleRouteDeps)
 
   app.get('/schedule', requireOperation(READ_SCOPE), async (c) => {
     const s = await storedOrThrow();
-    return c.json(s.schedule, 200, { etag: etagOf(s.version) });
+    return c.json(redactSecrets(s.schedule), 200, { etag: etagOf(s.version) });
   });
 
   app.put('/schedule', requireOperation(WRITE_SCOPE), limit(limits.maxBytes, 'schedule (SCHEDULE_MAX_BYTES)'), async (c) => {
@@ -108,7 +109,7 @@ export function registerScheduleRoutes(app: Hono<AuthEnv>, d: ScheduleRouteDeps)
     const s = await storedOrThrow();
     const item = findItem(s.schedule, col, c.req.param('id') ?? '');
     if (item === undefined) throw outcomeErrorOf(storeError('ERR_ITEM_NOT_FOUND', 'no item with that id in the collection'));
-    return c.json(item, 200, { etag: etagOf(s.version) });
+    return c.json(redactItem(item), 200, { etag: etagOf(s.version) });
   });
 
   app.put('/schedule/:collection/:id', requireOperation(WRITE_SCOPE), limit(ITEM_MAX_BYTES, 'schedule item'), async (c) => {
