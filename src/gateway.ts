@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config/index.js';
 import { createMetrics, type Logger, type Metrics } from './obs/index.js';
 import { openStore, type Store } from './store/index.js';
-import { AppAckRouter, Hl7Intake, InboxWorker, InboxWriter } from './ingest/index.js';
+import { AppAckRouter, Hl7Intake, InboxWorker, InboxWriter, SenderPolicy, loadSendersFile } from './ingest/index.js';
 import { MllpListener } from './hl7/index.js';
 import { createApp } from './http/index.js';
 import { loadOrCreateLocalKey, TokenVerifier, type TrustedIssuer } from './auth/index.js';
@@ -39,19 +39,20 @@ export async function startGateway(config: Config, log: Logger, opts: GatewayOpt
   if (config.DEV_NO_AUTH) log.warn('DEV_NO_AUTH_IS_ON_every_api_route_is_open_do_not_use_with_real_data', { setting: 'DEV_NO_AUTH' });
   if (!config.MLLP_TLS_CERT) log.warn('mllp_plaintext_use_tls_or_a_vpn_for_phi_on_any_network', { setting: 'MLLP_TLS_CERT' });
   const siteConfig = loadSiteConfig(config);
+  const senders = senderPolicy(config, log);
   const store = await openStore(config, log, { name: 'switchboard-gateway', owner: true });
   // a start that fails half way (a port in use, a bad schedule file) must not leave the embedded
   // server or open connections behind, or the process would hang instead of exiting
   const undo: (() => Promise<void>)[] = [() => store.close()];
   try {
-    return await startOnStore(config, log, opts, siteConfig, store, undo);
+    return await startOnStore(config, log, opts, siteConfig, senders, store, undo);
   } catch (e) {
     for (const u of undo.reverse()) await u().catch(() => {});
     throw e;
   }
 }
 
-async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, siteConfig: SiteConfig, store: Store, undo: (() => Promise<void>)[]): Promise<Gateway> {
+async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, siteConfig: SiteConfig, senders: SenderPolicy, store: Store, undo: (() => Promise<void>)[]): Promise<Gateway> {
   if (config.SCHEDULE_FILE) {
     // only when nothing is stored yet: a restart never undoes an edit made through the API
     const seeded = await seedScheduleFromFile(store.sql, config.SCHEDULE_FILE, new Date());
@@ -83,12 +84,13 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   const stopWatch = store.watch(onFatal);
   undo.push(async () => stopWatch());
   const appAcks = new AppAckRouter();
-  const intake = new Hl7Intake({ sql: store.sql, writer, metrics, log, appName: config.APP_NAME, appAcks, rejectedMaxRows: config.REJECTED_MAX_ROWS, health: store.health });
+  const intake = new Hl7Intake({ sql: store.sql, writer, metrics, log, appName: config.APP_NAME, appAcks, rejectedMaxRows: config.REJECTED_MAX_ROWS, rejectedMaxBytes: config.REJECTED_MAX_BYTES, health: store.health, senders });
   const verifier = config.DEV_NO_AUTH ? null : new TokenVerifier(await loadOrCreateLocalKey(config.DATA_DIR), config.AUTH_AUDIENCE, parseIssuers(config.AUTH_ISSUERS));
 
   const mllp = new MllpListener({
     host: config.MLLP_HOST, port: config.MLLP_PORT, maxFrameBytes: config.MLLP_MAX_FRAME_BYTES,
     idleTimeoutMs: config.MLLP_IDLE_TIMEOUT_MS, frameTimeoutMs: config.MLLP_FRAME_TIMEOUT_MS, maxConnections: config.MLLP_MAX_CONNECTIONS, log,
+    maxConnectionsPerAddress: config.MLLP_MAX_CONNECTIONS_PER_ADDRESS,
     onError: () => onFatal('mllp_listener_failed'),
     ...(config.MLLP_TLS_CERT && config.MLLP_TLS_KEY ? { tls: { certFile: config.MLLP_TLS_CERT, keyFile: config.MLLP_TLS_KEY, ...(config.MLLP_TLS_CA ? { caFile: config.MLLP_TLS_CA } : {}) } } : {}),
   }, intake.mllpHandlers(config.MLLP_MAX_FRAME_BYTES));
@@ -96,7 +98,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   undo.push(() => mllp.close(1000));
   const connGauge = setInterval(() => metrics.mllpConnections.set(mllp.connectionCount), 5000).unref();
 
-  const app = createApp({ sql: store.sql, intake, writer, metrics, log, verifier, maxHl7Bytes: config.HTTP_MAX_BODY_BYTES, schedules, health: store.health });
+  const app = createApp({ sql: store.sql, intake, writer, metrics, log, verifier, maxHl7Bytes: config.HTTP_MAX_BODY_BYTES, schedules, health: store.health, trustProxy: config.TRUST_PROXY });
   const http = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
     s.once('error', reject);
@@ -137,6 +139,25 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
     log.info('shutdown_complete');
   })());
   return { httpPort, mllpPort, store, metrics, close };
+}
+
+/**
+ * Who may send: SENDERS_FILE (checked at start; a bad file stops the gateway naming the file and the
+ * path of the problem), else loopback senders only, or anyone with DEV_ALLOW_ANY_SENDER — both said
+ * at every start.
+ */
+function senderPolicy(config: Config, log: Logger): SenderPolicy {
+  if (config.SENDERS_FILE) {
+    const file = loadSendersFile(config.SENDERS_FILE);
+    log.info('senders_loaded', { count: file.senders.length });
+    return SenderPolicy.fromFile(file);
+  }
+  if (config.DEV_ALLOW_ANY_SENDER) {
+    log.warn('DEV_ALLOW_ANY_SENDER_IS_ON_any_sender_from_anywhere_is_accepted_do_not_use_with_real_data', { setting: 'DEV_ALLOW_ANY_SENDER' });
+    return SenderPolicy.anySender();
+  }
+  log.warn('no_sender_allow_list_only_loopback_senders_are_accepted_set_SENDERS_FILE', { setting: 'SENDERS_FILE' });
+  return SenderPolicy.loopbackOnly();
 }
 
 function loadSiteConfig(config: Config): SiteConfig {

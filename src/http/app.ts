@@ -8,7 +8,7 @@ import { requireAuth, type AuthEnv } from '../auth/index.js';
 import { allowsFhir, allowsOperation } from '../auth/index.js';
 import { AuthError, type TokenVerifier } from '../auth/index.js';
 import {
-  receiveCall, isValidIdempotencyKey, getInbox, getRejected, listInbox, retryInbox, listRejected, queueDepth, INBOX_STATES,
+  receiveCall, isValidIdempotencyKey, clientAddress, getInbox, getRejected, listInbox, retryInbox, listRejected, queueDepth, INBOX_STATES,
   type InboxState, type Hl7Intake, type InboxWriter,
 } from '../ingest/index.js';
 import { CALL_NOTE_MAX_BYTES } from '../calls/index.js';
@@ -28,6 +28,8 @@ export interface AppDeps {
   schedules: ScheduleService;
   /** the store's health flag: while down, store-backed routes answer 503 at once (src/store/health.ts) */
   health?: StoreHealth;
+  /** proxies whose X-Forwarded-For names the client of POST /hl7 (TRUST_PROXY); none by default */
+  trustProxy?: readonly string[];
 }
 
 export function createApp(d: AppDeps): Hono<AuthEnv> {
@@ -55,7 +57,9 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
 
   app.post('/hl7', operation('hl7.write'), bodyLimit({ maxSize: d.maxHl7Bytes, onError: () => { throw tooLarge(`HL7 body exceeds ${d.maxHl7Bytes} bytes`); } }), async (c) => {
     const body = Buffer.from(await c.req.arrayBuffer());
-    const r = await d.intake.receive(body, { source: 'http', peer: null });
+    // the sender check needs where it came from: the socket's peer, or a trusted proxy's client
+    const address = clientAddress(socketAddress(c), c.req.header('x-forwarded-for'), d.trustProxy ?? []);
+    const r = await d.intake.receive(body, { source: 'http', peer: address, origin: { address } });
     // the ACK is the answer; the status says whether to resend (503) or fix (400)
     const status = r.outcome === 'unavailable' ? 503 : r.outcome === 'rejected' ? 400 : 200;
     return c.body(new Uint8Array(r.ack), status, { 'content-type': 'application/hl7-v2', 'x-hl7-ack-code': r.code });
@@ -114,6 +118,12 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
   // on-call: /oncall, /oncall/coverage, /schedule... (scopes oncall.read / oncall.write)
   app.route('/', createOncallApp({ sql: d.sql, service: d.schedules, log: d.log }));
   return app;
+}
+
+/** The TCP peer of a request served by @hono/node-server (none for in-process app.request). */
+function socketAddress(c: Context<AuthEnv>): string | null {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? null;
 }
 
 /**
