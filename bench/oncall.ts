@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { compileSchedule, coverage, oncall, parseSchedule, type CompiledSchedule, type ScheduleInput } from '../src/routing/index.js';
 
 /**
- * On-call resolution benchmark (issue 4): 500 roles, a year of shifts and overrides.
+ * On-call resolution benchmark: 500 roles, a year of shifts and overrides.
  * Half the roles use rotations (weekly attending + weeknight layer + weekend layer + backup),
  * half use a year of explicit daily shifts (as imported from iCalendar); every role has one
  * override per week. Prints load (validate + compile) time and resolutions/s of `oncall`

@@ -1,6 +1,7 @@
 // Composition root: store, intake, MLLP and HTTP listeners, processing worker. Graceful shutdown
 // stops accepting, lets in-flight messages commit and answer, then closes the store.
 import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/index.js';
@@ -9,9 +10,10 @@ import { openStore, type Store } from './store/index.js';
 import { AppAckRouter, Hl7Intake, InboxWorker, InboxWriter, SenderPolicy, loadSendersFile } from './ingest/index.js';
 import { MllpListener } from './hl7/index.js';
 import { createApp } from './http/index.js';
-import { loadOrCreateLocalKey, TokenVerifier, type TrustedIssuer } from './auth/index.js';
+import { loadOrCreateLocalKey, RevocationList, TokenVerifier, type TrustedIssuer } from './auth/index.js';
+import { reindexSearchColumns } from './fhir/index.js';
 import { DEFAULT_SITE_CONFIG, parseSiteConfig, type SiteConfig } from './mapping/index.js';
-import { ScheduleService, refreshScheduleView, seedScheduleFromFile } from './oncall/index.js';
+import { ScheduleService, WorkerJobs, limitsFromSettings, refreshScheduleView, seedScheduleFromFile } from './oncall/index.js';
 
 /** How often the schedule's FHIR view is rebuilt: a quarter day, well inside its 14-day horizon. */
 const SCHEDULE_VIEW_REFRESH_MS = 6 * 3_600_000;
@@ -38,6 +40,8 @@ export interface GatewayOptions {
 export async function startGateway(config: Config, log: Logger, opts: GatewayOptions = {}): Promise<Gateway> {
   if (config.DEV_NO_AUTH) log.warn('DEV_NO_AUTH_IS_ON_every_api_route_is_open_do_not_use_with_real_data', { setting: 'DEV_NO_AUTH' });
   if (!config.MLLP_TLS_CERT) log.warn('mllp_plaintext_use_tls_or_a_vpn_for_phi_on_any_network', { setting: 'MLLP_TLS_CERT' });
+  if (!config.HTTP_TLS_CERT !== !config.HTTP_TLS_KEY) throw new Error('HTTP_TLS_CERT and HTTP_TLS_KEY must be set together');
+  if (!httpsServed(config)) log.warn('http_plaintext_use_HTTP_TLS_CERT_or_an_https_PUBLIC_BASE_URL_behind_a_tls_proxy', { setting: 'PUBLIC_BASE_URL' });
   const siteConfig = loadSiteConfig(config);
   const senders = senderPolicy(config, log);
   const store = await openStore(config, log, { name: 'switchboard-gateway', owner: true });
@@ -53,16 +57,20 @@ export async function startGateway(config: Config, log: Logger, opts: GatewayOpt
 }
 
 async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, siteConfig: SiteConfig, senders: SenderPolicy, store: Store, undo: (() => Promise<void>)[]): Promise<Gateway> {
+  // schedule checks and iCalendar expansion run in a worker thread, never on the one answering MLLP/HTTP
+  const limits = limitsFromSettings(config);
+  const jobs = new WorkerJobs({ timeoutMs: limits.jobTimeoutMs });
+  undo.push(() => jobs.close());
   if (config.SCHEDULE_FILE) {
     // only when nothing is stored yet: a restart never undoes an edit made through the API
-    const seeded = await seedScheduleFromFile(store.sql, config.SCHEDULE_FILE, new Date());
+    const seeded = await seedScheduleFromFile(store.sql, config.SCHEDULE_FILE, new Date(), undefined, { jobs, limits });
     if (!seeded.ok) throw new Error(`SCHEDULE_FILE: ${seeded.error.message}`);
   }
-  const schedules = new ScheduleService({ sql: store.sql });
+  const schedules = new ScheduleService({ sql: store.sql, jobs, limits });
   await schedules.start();
   undo.push(() => schedules.stop());
   // keep the published Slots (14 days ahead) from running out while nobody edits the schedule
-  const refreshView = () => refreshScheduleView(store.sql, new Date()).catch((e: unknown) => log.warn('schedule_view_refresh_failed', { errorCode: (e as { code?: string }).code }));
+  const refreshView = () => refreshScheduleView(store.sql, new Date(), undefined, jobs).catch((e: unknown) => log.warn('schedule_view_refresh_failed', { errorCode: (e as { code?: string }).code }));
   await refreshView();
   const viewTimer = setInterval(() => void refreshView(), SCHEDULE_VIEW_REFRESH_MS).unref();
   undo.push(async () => clearInterval(viewTimer));
@@ -85,7 +93,16 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   undo.push(async () => stopWatch());
   const appAcks = new AppAckRouter();
   const intake = new Hl7Intake({ sql: store.sql, writer, metrics, log, appName: config.APP_NAME, appAcks, rejectedMaxRows: config.REJECTED_MAX_ROWS, rejectedMaxBytes: config.REJECTED_MAX_BYTES, health: store.health, senders });
-  const verifier = config.DEV_NO_AUTH ? null : new TokenVerifier(await loadOrCreateLocalKey(config.DATA_DIR), config.AUTH_AUDIENCE, parseIssuers(config.AUTH_ISSUERS));
+  // rows an older search extractor wrote become searchable by every parameter before the API serves
+  const reindexed = await reindexSearchColumns(store.sql);
+  if (reindexed > 0) log.info('fhir_search_columns_reindexed', { count: reindexed });
+  const revocations = new RevocationList(store.sql, { log });
+  await revocations.start();
+  undo.push(() => revocations.stop());
+  const verifier = config.DEV_NO_AUTH ? null : new TokenVerifier({
+    localKey: await loadOrCreateLocalKey(config.DATA_DIR), audience: config.AUTH_AUDIENCE, issuers: parseIssuers(config.AUTH_ISSUERS),
+    maxLifetimeS: config.AUTH_MAX_TOKEN_LIFETIME_S, revocations,
+  });
 
   const mllp = new MllpListener({
     host: config.MLLP_HOST, port: config.MLLP_PORT, maxFrameBytes: config.MLLP_MAX_FRAME_BYTES,
@@ -98,9 +115,15 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   undo.push(() => mllp.close(1000));
   const connGauge = setInterval(() => metrics.mllpConnections.set(mllp.connectionCount), 5000).unref();
 
-  const app = createApp({ sql: store.sql, intake, writer, metrics, log, verifier, maxHl7Bytes: config.HTTP_MAX_BODY_BYTES, schedules, health: store.health, trustProxy: config.TRUST_PROXY });
+  const app = createApp({
+    sql: store.sql, intake, writer, metrics, log, verifier, maxHl7Bytes: config.HTTP_MAX_BODY_BYTES, schedules,
+    publicBaseUrl: publicBaseUrl(config), hsts: httpsServed(config), health: store.health, trustProxy: config.TRUST_PROXY,
+  });
+  const tls = config.HTTP_TLS_CERT && config.HTTP_TLS_KEY
+    ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(config.HTTP_TLS_CERT), key: readFileSync(config.HTTP_TLS_KEY), minVersion: 'TLSv1.2' as const } }
+    : {};
   const http = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
+    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST, ...tls }, () => resolve(s));
     s.once('error', reject);
   });
   undo.push(() => new Promise<void>((r) => http.close(() => r())));
@@ -110,7 +133,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
     onFatal('http_listener_failed');
   });
   const httpPort = (http.address() as AddressInfo).port;
-  log.info('http_listening', { port: httpPort });
+  log.info('http_listening', { port: httpPort, mode: config.HTTP_TLS_CERT ? 'https' : 'http' });
 
   if (opts.worker !== false) workers.push(...Array.from({ length: config.WORKER_CONCURRENCY }, () => new InboxWorker({
     sql: store.sql, config: siteConfig, log, metrics, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS,
@@ -135,6 +158,8 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
     ]);
     await Promise.all(workers.map((w) => w.stop()));
     await schedules.stop();
+    await revocations.stop();
+    await jobs.close();
     await store.close();
     log.info('shutdown_complete');
   })());
@@ -158,6 +183,16 @@ function senderPolicy(config: Config, log: Logger): SenderPolicy {
   }
   log.warn('no_sender_allow_list_only_loopback_senders_are_accepted_set_SENDERS_FILE', { setting: 'SENDERS_FILE' });
   return SenderPolicy.loopbackOnly();
+}
+
+/** HTTPS is how clients reach the API: served by us, or by a TLS proxy in front (an https:// PUBLIC_BASE_URL). */
+export function httpsServed(config: Config): boolean {
+  return Boolean(config.HTTP_TLS_CERT) || (config.PUBLIC_BASE_URL?.startsWith('https://') ?? false);
+}
+
+/** PUBLIC_BASE_URL, else this machine's address as served (links in FHIR Bundles must be absolute). */
+export function publicBaseUrl(config: Config): string {
+  return (config.PUBLIC_BASE_URL ?? `${config.HTTP_TLS_CERT ? 'https' : 'http'}://localhost:${config.PORT}`).replace(/\/+$/, '');
 }
 
 function loadSiteConfig(config: Config): SiteConfig {

@@ -2,7 +2,8 @@ import { loadConfig, ConfigError } from '../config/index.js';
 import { createLogger } from '../obs/index.js';
 import { startGateway, type Gateway } from '../gateway.js';
 import { openStore } from '../store/index.js';
-import type { Io } from './main.js';
+import { reindexSearchColumns } from '../fhir/index.js';
+import type { Io } from './io.js';
 
 export async function serveCommand(_argv: string[], io: Io): Promise<number> {
   let config;
@@ -45,6 +46,9 @@ export async function migrateCommand(_argv: string[], io: Io): Promise<number> {
     const { migrate } = await import('../store/migrate.js');
     const applied = await migrate(store.sql);
     io.stdout(applied.length ? `applied: ${applied.join(', ')}\n` : 'up to date\n');
+    // stored resources whose search columns an older version extracted become searchable now
+    const reindexed = await reindexSearchColumns(store.sql);
+    if (reindexed > 0) io.stdout(`search columns re-extracted: ${reindexed} resources\n`);
     return 0;
   } finally {
     await store.close();

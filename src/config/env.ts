@@ -78,9 +78,24 @@ export const configSchema = z.object({
   SITE_CONFIG: z.string().optional(),
   /** On-call schedule file (JSON/YAML) stored at start when no schedule is stored yet. */
   SCHEDULE_FILE: z.string().optional(),
+  // On-call schedules: limits on every schedule change (PUT, item edits, iCalendar imports, CLI).
+  /** Largest stored schedule, bytes of its JSON (also the PUT /schedule body limit). */
+  SCHEDULE_MAX_BYTES: positive.default(2 * 1024 * 1024),
+  /** Most occurrences one iCalendar import may expand, across all its events. */
+  SCHEDULE_IMPORT_MAX_OCCURRENCES: positive.default(20_000),
+  /** Time budget of one schedule check or import in its worker thread, ms; past it the change is refused (422). */
+  SCHEDULE_JOB_TIMEOUT_MS: positive.default(10_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Name we answer with in MSH-3 of ACKs when the sender left MSH-5 empty. */
   APP_NAME: z.string().default('SWITCHBOARD'),
+  // HTTP API: public address, TLS, bearer tokens
+  /** Where clients reach the API (scheme://host[:port][/prefix]); FHIR links and the CapabilityStatement are built on it. Default http(s)://localhost:PORT. */
+  PUBLIC_BASE_URL: z.string().url().refine((u) => /^https?:\/\/[^?#]+$/.test(u), 'an http(s) URL without query or fragment').optional(),
+  /** PEM files: serve the HTTP API over HTTPS (and send HSTS). Behind a TLS proxy, leave unset and give PUBLIC_BASE_URL an https:// address. */
+  HTTP_TLS_CERT: z.string().optional(),
+  HTTP_TLS_KEY: z.string().optional(),
+  /** Longest bearer-token lifetime accepted (exp - iat), seconds; `switchboard token --ttl` may not exceed it. */
+  AUTH_MAX_TOKEN_LIFETIME_S: positive.default(3600),
 });
 
 export type Config = z.infer<typeof configSchema>;

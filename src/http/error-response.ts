@@ -1,6 +1,6 @@
 // Errors to HTTP, once (FHIR R4 http.html#summary): every layer below throws an OperationOutcomeError
 // (src/outcome) with a `kind`; this file alone knows which status each kind is. Nothing from the
-// request and no stack ever goes into a response or a log line (PHI-safe, STYLE habit 9).
+// request and no stack ever goes into a response or a log line (no PHI leaves through an error).
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { OperationOutcome } from 'fhir/r4.js';
@@ -49,13 +49,22 @@ export function outcomeResponse(status: number, body: OperationOutcome, headers:
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': FHIR_JSON, ...headers } });
 }
 
+/** The code system of our stable error codes (`ERR_AUTH_REVOKED`, `ERR_FHIR_SEARCH_PARAM_UNKNOWN` …). */
+export const ERROR_CODE_SYSTEM = 'urn:switchboard:error-code';
+
+/** The error's stable code in its first issue's details (FHIR R4 OperationOutcome.issue.details), for clients to switch on. */
+function withCode(o: OperationOutcome, code: string): OperationOutcome {
+  const [first, ...rest] = o.issue;
+  return first ? { ...o, issue: [{ ...first, details: { coding: [{ system: ERROR_CODE_SYSTEM, code }] } }, ...rest] } : o;
+}
+
 /** An OperationOutcomeError as its response: 401 carries WWW-Authenticate, 503 Retry-After. */
 export function errorResponse(e: OperationOutcomeError): Response {
   const status = statusOf(e);
   const headers: Record<string, string> = {};
   if (status === 401) headers['www-authenticate'] = 'Bearer realm="switchboard"';
   if (status === 503) headers['retry-after'] = String(RETRY_AFTER_S);
-  return outcomeResponse(status, e.outcome, headers);
+  return outcomeResponse(status, withCode(e.outcome, e.code), headers);
 }
 
 /**

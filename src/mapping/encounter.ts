@@ -4,8 +4,9 @@ import type { Segment } from '../hl7/index.js';
 import { type Entry, fullUrlFor, keyIdentifier } from './bundle.js';
 import { hashKey } from './ids.js';
 import { codeSystemUri, ENCOUNTER_CLASS } from './codes.js';
-import { type MapContext, warn } from './context.js';
-import { cweToConcept, cxToIdentifier, fhirCode, repCount, val, xcnToReference } from './datatypes.js';
+import { boundedRepetitions, type MapContext, warn } from './context.js';
+import { MAX_REPETITIONS } from './limits.js';
+import { cweToConcept, cxToIdentifier, fhirCode, val, xcnToReference } from './datatypes.js';
 import { toFhirDateTime } from './datetime.js';
 import { table } from '../text/index.js';
 
@@ -74,7 +75,7 @@ export function mapEncounter(ctx: MapContext, input: EncounterInput): Entry<Enco
 function serviceType(service: CodeableConcept): CodeableConcept {
   if (!service.coding) return service;
   // cweToConcept writes coding, then text; built in that order rather than as `{ ...service, coding }`,
-  // a spread-first literal that V8 (Node 20) builds ~40x slower (issue 3 profile)
+  // a spread-first literal that V8 (Node 20) builds ~40x slower (CPU profile)
   const typed: CodeableConcept = { coding: service.coding.map((c) => c.system ? c : { system: 'http://terminology.hl7.org/CodeSystem/v2-0069', ...c }) };
   if (service.text !== undefined) typed.text = service.text;
   return typed;
@@ -98,7 +99,7 @@ function encounterClass(ctx: MapContext, pv1: Segment, index: number): Coding {
 function participants(ctx: MapContext, pv1: Segment): EncounterParticipant[] {
   const out: EncounterParticipant[] = [];
   for (const [n, code, display] of [[7, 'ATND', 'attender'], [8, 'REF', 'referrer'], [9, 'CON', 'consultant'], [17, 'ADM', 'admitter']] as const) {
-    for (let r = 0, count = repCount(pv1, n); r < count; r++) {
+    for (let r = 0, count = boundedRepetitions(ctx, pv1, n, MAX_REPETITIONS); r < count; r++) {
       const individual = xcnToReference(ctx, pv1, n, r);
       if (individual) out.push({ type: [{ coding: [{ system: PARTICIPATION, code, display }] }], individual });
     }

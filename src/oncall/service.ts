@@ -8,6 +8,8 @@
 import { listenScheduleSaves, type Sql } from '../store/index.js';
 import { compileSchedule, err, oncall, routeMessage, type CompiledSchedule, type MessageAttributes, type OncallResult, type Result, type RouteDecision, type RoutingError } from '../routing/index.js';
 import { storeError, StoredScheduleCorrupt, type ScheduleStoreError } from './errors.js';
+import { InlineJobs, type ScheduleJobs } from './jobs/pool.js';
+import { DEFAULT_SCHEDULE_LIMITS, type ScheduleLimits } from './limits.js';
 import { DEFAULT_SCHEDULE_ID, loadSchedule, storedVersion } from './schedule-store.js';
 
 export interface CurrentSchedule {
@@ -21,11 +23,18 @@ export interface ScheduleServiceOptions {
   readonly sql: Sql;
   /** Document id; default `default`. */
   readonly id?: string;
+  /** Where schedule changes are checked and feeds expanded (default: this thread; the gateway passes WorkerJobs). */
+  readonly jobs?: ScheduleJobs;
+  /** Limits on every change (default DEFAULT_SCHEDULE_LIMITS). */
+  readonly limits?: ScheduleLimits;
 }
 
 export class ScheduleService {
   private readonly sql: Sql;
   private readonly id: string;
+  /** Used by the HTTP routes for every change of this document. */
+  readonly jobs: ScheduleJobs;
+  readonly limits: ScheduleLimits;
   private cached: CurrentSchedule | undefined;
   /** True until a LISTEN is active and nothing was notified since the last check. */
   private stale = true;
@@ -35,6 +44,8 @@ export class ScheduleService {
   constructor(opts: ScheduleServiceOptions) {
     this.sql = opts.sql;
     this.id = opts.id ?? DEFAULT_SCHEDULE_ID;
+    this.jobs = opts.jobs ?? new InlineJobs();
+    this.limits = opts.limits ?? DEFAULT_SCHEDULE_LIMITS;
   }
 
   /** LISTEN for saves. Without it every call checks the stored version (still cheap). */
@@ -97,7 +108,7 @@ export class ScheduleService {
   }
 
   private notStored(): ScheduleStoreError {
-    return storeError('ERR_SCHEDULE_NOT_FOUND', `no schedule '${this.id}' is stored`);
+    return storeError('ERR_SCHEDULE_NOT_FOUND', 'no on-call schedule is stored');
   }
 
   /** Who is on call for `role` at `atMs` (epoch ms), with the schedule version it came from. */

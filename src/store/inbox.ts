@@ -182,13 +182,17 @@ export interface InboxListRow {
   control_id_reused: boolean;
 }
 
-/** Rows in id order after `afterId` (keyset paging), optionally only those in `state`. */
+/**
+ * Rows in id order after `afterId` (keyset paging), optionally only those in `state`.
+ * `ORDER BY inbox.id`, qualified: the output column `id` is text (`id::text`), and an unqualified
+ * ORDER BY id would sort by it (1, 10, 100, 1000, 1001 …), so keyset pages would skip rows.
+ */
 export function listInboxRows(sql: Sql, opts: { state?: string; afterId?: string; limit: number }): Promise<InboxListRow[]> {
   return sql<InboxListRow[]>`
-    SELECT id::text, source, sender_app, sender_facility, control_id, message_type, state, received_at, attempts, error_code, control_id_reused FROM inbox
+    SELECT inbox.id::text AS id, source, sender_app, sender_facility, control_id, message_type, state, received_at, attempts, error_code, control_id_reused FROM inbox
     WHERE (${opts.state ?? null}::text IS NULL OR state = ${opts.state ?? null})
-      AND id > ${opts.afterId ?? '0'}::bigint
-    ORDER BY id LIMIT ${opts.limit}`;
+      AND inbox.id > ${opts.afterId ?? '0'}::bigint
+    ORDER BY inbox.id LIMIT ${opts.limit}`;
 }
 
 export interface InboxDetailRow extends InboxListRow {
@@ -277,10 +281,15 @@ export interface RejectedListRow {
   id: string; source: string; received_at: Date; control_id: string | null; error_code: string; reason: string; bytes: number;
 }
 
-/** The newest refused inputs first, without their bytes (only their length). */
-export function listRejectedRows(sql: Sql, limit: number): Promise<RejectedListRow[]> {
+/**
+ * The newest refused inputs first, older than `beforeId` when given (keyset paging), without their
+ * bytes (only their length). Ordered by the qualified bigint column, as listInboxRows.
+ */
+export function listRejectedRows(sql: Sql, opts: { beforeId?: string; limit: number }): Promise<RejectedListRow[]> {
   return sql<RejectedListRow[]>`
-    SELECT id::text, source, received_at, control_id, error_code, reason, octet_length(raw) AS bytes FROM rejected ORDER BY id DESC LIMIT ${limit}`;
+    SELECT rejected.id::text AS id, source, received_at, control_id, error_code, reason, octet_length(raw) AS bytes FROM rejected
+    WHERE (${opts.beforeId ?? null}::bigint IS NULL OR rejected.id < ${opts.beforeId ?? null}::bigint)
+    ORDER BY rejected.id DESC LIMIT ${opts.limit}`;
 }
 
 export interface RejectedDetailRow {

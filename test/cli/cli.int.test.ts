@@ -75,7 +75,7 @@ describe('switchboard CLI', () => {
     const token = r.stdout.trim();
     const ok = await fetch(`http://127.0.0.1:${gw.httpPort}/inbox`, { headers: { authorization: `Bearer ${token}` } });
     expect(ok.status).toBe(200);
-    const denied = await fetch(`http://127.0.0.1:${gw.httpPort}/rejected?x=1`, { method: 'GET', headers: { authorization: `Bearer ${token}` } });
+    const denied = await fetch(`http://127.0.0.1:${gw.httpPort}/rejected`, { method: 'GET', headers: { authorization: `Bearer ${token}` } });
     expect(denied.status).toBe(200);
     const forbidden = await fetch(`http://127.0.0.1:${gw.httpPort}/hl7`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: 'x' });
     expect(forbidden.status).toBe(403);

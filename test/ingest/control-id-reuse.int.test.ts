@@ -73,7 +73,7 @@ describe('control-id reuse', () => {
     const detail = await getInbox(db.sql, stored[1]!.id);
     expect(detail).toMatchObject({ state: 'processed', controlIdReused: true });
     expect(await getInbox(db.sql, stored[0]!.id)).toMatchObject({ state: 'processed', controlIdReused: false });
-    const listed = (await listInbox(db.sql)).filter((r) => r.controlId === 'REUSE-CORR');
+    const listed = (await listInbox(db.sql)).items.filter((r) => r.controlId === 'REUSE-CORR');
     expect(listed.map((r) => r.controlIdReused)).toEqual([false, true]);
     const potassium = await db.sql<{ v: number; status: string }[]>`
       SELECT (resource->'valueQuantity'->>'value')::float AS v, resource->>'status' AS status FROM fhir_resource
