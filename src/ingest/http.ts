@@ -16,12 +16,21 @@ import { isValidIdempotencyKey, receiveCall } from './call-intake.js';
 import type { Hl7Intake } from './hl7-intake.js';
 import { INBOX_STATES, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, getInbox, getRejected, listInbox, listRejected, retryInbox, type InboxState, type ListPage } from './inbox-admin.js';
 import type { InboxWriter } from './inbox-writer.js';
+import { clientAddress } from './senders.js';
 
 export interface IngestAppDeps {
   sql: Sql;
   intake: Hl7Intake;
   writer: InboxWriter;
   metrics: Metrics;
+  /** proxies whose X-Forwarded-For names the client of POST /hl7 (TRUST_PROXY); none by default */
+  trustProxy?: readonly string[];
+}
+
+/** The TCP peer of a request served by @hono/node-server (none for in-process app.request). */
+function socketAddress(c: Context): string | null {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? null;
 }
 
 /** An inbox or rejected id: digits that always fit a bigint (anything else reached PostgreSQL's cast as a 500). */
@@ -73,7 +82,9 @@ export function createIngestApp(d: IngestAppDeps): Hono<AuthEnv> {
 
   app.post('/hl7', async (c) => {
     const body = Buffer.from(await c.req.arrayBuffer());
-    const r = await d.intake.receive(body, { source: 'http', peer: null });
+    // the sender check needs where it came from: the socket's peer, or a trusted proxy's client
+    const address = clientAddress(socketAddress(c), c.req.header('x-forwarded-for'), d.trustProxy ?? []);
+    const r = await d.intake.receive(body, { source: 'http', peer: address, origin: { address } });
     // the ACK is the answer; the status says whether to resend (503) or fix (400)
     const status = r.outcome === 'unavailable' ? 503 : r.outcome === 'rejected' ? 400 : 200;
     return c.body(new Uint8Array(r.ack), status, { 'content-type': 'application/hl7-v2', 'x-hl7-ack-code': r.code });
