@@ -42,7 +42,7 @@ export async function startGateway(config: Config, log: Logger, opts: GatewayOpt
   if (config.DEV_NO_AUTH) log.warn('DEV_NO_AUTH_IS_ON_every_api_route_is_open_do_not_use_with_real_data', { setting: 'DEV_NO_AUTH' });
   if (!config.MLLP_TLS_CERT) log.warn('mllp_plaintext_use_tls_or_a_vpn_for_phi_on_any_network', { setting: 'MLLP_TLS_CERT' });
   if (!config.HTTP_TLS_CERT !== !config.HTTP_TLS_KEY) throw new Error('HTTP_TLS_CERT and HTTP_TLS_KEY must be set together');
-  if (!httpsServed(config)) log.warn('http_plaintext_use_HTTP_TLS_CERT_or_an_https_PUBLIC_BASE_URL_behind_a_tls_proxy', { setting: 'PUBLIC_BASE_URL' });
+  if (!httpsServed(config)) log.warn('http_plaintext_use_http_tls_cert_or_an_https_public_base_url_behind_a_tls_proxy', { setting: 'PUBLIC_BASE_URL' });
   const siteConfig = loadSiteConfig(config);
   const senders = senderPolicy(config, log);
   const store = await openStore(config, log, { name: 'switchboard-gateway', owner: true });

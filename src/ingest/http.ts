@@ -5,8 +5,9 @@
 //   GET  /inbox, /inbox/:id        stored messages (keyset paging: ?after=ID&limit=N, oldest first)
 //   POST /inbox/:id/retry          queue a failed row again
 //   GET  /rejected, /rejected/:id  refused input (keyset paging: ?before=ID&limit=N, newest first)
-// A list page that is not the last carries `Link: <…>; rel="next"` (RFC 8288), relative to the request,
-// so no host name from the request is ever echoed.
+// A list page that is not the last carries `Link: <…>; rel="next"` (RFC 8288). It and the Location of
+// a stored call note are relative references (RFC 3986 5.2: `inbox?after=7` from /inbox, `inbox/7`
+// from /calls), so they hold behind a proxy's path prefix and never echo a host name from the request.
 import { Hono, type Context } from 'hono';
 import type { AuthEnv } from '../auth/index.js';
 import type { Metrics } from '../obs/index.js';
@@ -71,9 +72,9 @@ function idParam(c: Context, name: 'after' | 'before'): string | undefined {
 }
 
 /** The JSON array of a page, and a Link to the next one built from our own validated values. */
-function pageResponse<T>(c: Context, page: ListPage<T>, nextQuery: (next: string) => Record<string, string>): Response {
+function pageResponse<T>(c: Context, list: 'inbox' | 'rejected', page: ListPage<T>, nextQuery: (next: string) => Record<string, string>): Response {
   const headers: Record<string, string> = {};
-  if (page.next !== undefined) headers.link = `<${c.req.path}?${new URLSearchParams(nextQuery(page.next)).toString()}>; rel="next"`;
+  if (page.next !== undefined) headers.link = `<${list}?${new URLSearchParams(nextQuery(page.next)).toString()}>; rel="next"`;
   return c.json(page.items, 200, headers);
 }
 
@@ -103,7 +104,7 @@ export function createIngestApp(d: IngestAppDeps): Hono<AuthEnv> {
     const auth = c.get('auth');
     const r = await receiveCall(d.writer, d.metrics, body, { submitter: `${auth.issuer}|${auth.subject}`, peer: null, ...(key ? { idempotencyKey: key } : {}) });
     if (!r.ok) throw badRequest('call note is not valid', { code: 'ERR_CALL_INVALID', details: r.issues });
-    return c.json({ id: r.id, duplicate: r.duplicate }, r.duplicate ? 200 : 201, { location: `/inbox/${r.id}` });
+    return c.json({ id: r.id, duplicate: r.duplicate }, r.duplicate ? 200 : 201, { location: `inbox/${r.id}` });
   });
 
   app.get('/inbox', async (c) => {
@@ -113,7 +114,7 @@ export function createIngestApp(d: IngestAppDeps): Hono<AuthEnv> {
     const limit = limitParam(c);
     const after = idParam(c, 'after');
     const page = await listInbox(d.sql, { ...(state ? { state: state as InboxState } : {}), limit, ...(after ? { afterId: after } : {}) });
-    return pageResponse(c, page, (next) => ({ ...(state ? { state } : {}), after: next, limit: String(limit) }));
+    return pageResponse(c, 'inbox', page, (next) => ({ ...(state ? { state } : {}), after: next, limit: String(limit) }));
   });
   app.get('/inbox/:id', async (c) => {
     const row = await getInbox(d.sql, c.req.param('id'));
@@ -131,7 +132,7 @@ export function createIngestApp(d: IngestAppDeps): Hono<AuthEnv> {
     const limit = limitParam(c);
     const before = idParam(c, 'before');
     const page = await listRejected(d.sql, { limit, ...(before ? { beforeId: before } : {}) });
-    return pageResponse(c, page, (next) => ({ before: next, limit: String(limit) }));
+    return pageResponse(c, 'rejected', page, (next) => ({ before: next, limit: String(limit) }));
   });
   app.get('/rejected/:id', async (c) => {
     const row = await getRejected(d.sql, c.req.param('id'));
