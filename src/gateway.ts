@@ -62,12 +62,15 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   const limits = limitsFromSettings(config);
   const jobs = new WorkerJobs({ timeoutMs: limits.jobTimeoutMs });
   undo.push(() => jobs.close());
+  // reloads of the stored schedule get their own worker, so routing never waits behind an import
+  const loadJobs = new WorkerJobs({ timeoutMs: limits.jobTimeoutMs });
+  undo.push(() => loadJobs.close());
   if (config.SCHEDULE_FILE) {
     // only when nothing is stored yet: a restart never undoes an edit made through the API
     const seeded = await seedScheduleFromFile(store.sql, config.SCHEDULE_FILE, new Date(), undefined, { jobs, limits });
     if (!seeded.ok) throw new Error(`SCHEDULE_FILE: ${seeded.error.message}`);
   }
-  const schedules = new ScheduleService({ sql: store.sql, jobs, limits });
+  const schedules = new ScheduleService({ sql: store.sql, jobs, loadJobs, limits });
   await schedules.start();
   undo.push(() => schedules.stop());
   // keep the published Slots (14 days ahead) from running out while nobody edits the schedule
@@ -165,6 +168,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
     await schedules.stop();
     await revocations.stop();
     await jobs.close();
+    await loadJobs.close();
     await store.close();
     log.info('shutdown_complete');
   })());

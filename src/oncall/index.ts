@@ -11,6 +11,7 @@ export {
   DEFAULT_SCHEDULE_ID,
   SCHEDULE_CHANNEL,
   loadSchedule,
+  loadScheduleDocument,
   storedVersion,
   refreshScheduleView,
   saveSchedule,

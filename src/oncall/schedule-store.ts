@@ -77,6 +77,12 @@ const toStored = (row: ScheduleDocumentRow): StoredSchedule => {
   return { id: row.id, version: row.version, schedule: parsed.value, updatedAt: row.updated_at, updatedBy: row.updated_by };
 };
 
+/** The stored row as JSON, not yet validated (the service validates it in the jobs' thread). */
+export async function loadScheduleDocument(sql: Queryable, id = DEFAULT_SCHEDULE_ID): Promise<{ version: number; document: unknown } | undefined> {
+  const row = await readScheduleDocument(sql, id);
+  return row === undefined ? undefined : { version: row.version, document: row.document };
+}
+
 export async function loadSchedule(sql: Queryable, id = DEFAULT_SCHEDULE_ID): Promise<StoredSchedule | undefined> {
   const row = await readScheduleDocument(sql, id);
   return row === undefined ? undefined : toStored(row);

@@ -1,6 +1,6 @@
 import ICAL from 'ical.js';
 import { z } from 'zod';
-import { DAY_MS, formatInstant, HOUR_MS, isValidZone, MINUTE_MS, SECOND_MS, addDuration, wallTime, zoneClock, type Duration, type ZoneClock } from '../time/index.js';
+import { DAY_MS, formatInstant, HOUR_MS, isValidZone, MINUTE_MS, readIsoDateTime, SECOND_MS, addDuration, wallTime, zoneClock, type Duration, type ZoneClock } from '../time/index.js';
 import { err, ok, routingError, type Issue, type Result, type RoutingError } from './errors.js';
 import { scanICalendar } from './ical-scan.js';
 import { zodIssues } from './parse-schedule.js';
@@ -109,6 +109,20 @@ type Event = InstanceType<typeof ICAL.Event>;
 const textOf = (v: unknown): string => (typeof v === 'string' ? v.slice(0, MAX_MATCH_CHARS) : '');
 const isUtc = (t: Time): boolean => t.zone === ICAL.Timezone.utcTimezone;
 const wallOf = (t: Time): number => wallTime(t.year, t.month, t.day, t.isDate ? 0 : t.hour, t.isDate ? 0 : t.minute, t.isDate ? 0 : t.second);
+
+/**
+ * DTSTART, DTEND, RECURRENCE-ID, EXDATE and RDATE name real dates and times by src/time's calendar
+ * rule. ical.js rolls 20240230 over to March 1 (and 20240015 to 2023-12-15) when it reads a value,
+ * so the text it parsed (jCal: `2024-02-30T07:00:00`) is checked before that.
+ */
+const realTimes = (c: Component): boolean =>
+  ['dtstart', 'dtend', 'recurrence-id', 'exdate', 'rdate'].every((name) =>
+    c.getAllProperties(name).every((p) => {
+      const [, , type, ...values] = p.jCal as unknown[];
+      if (type !== 'date-time' && type !== 'date') return true;
+      return values.every((v) => typeof v === 'string' && readIsoDateTime(v) !== undefined);
+    }),
+  );
 
 const tzidOf = (c: Component, prop: string): string | undefined => {
   const tz = c.getFirstProperty(prop)?.getParameter('tzid');
@@ -281,6 +295,10 @@ export const importICalendar = (text: string, mappingInput: unknown, window: Imp
     for (const { c, line } of vevents) {
       if (c.hasProperty('recurrence-id') !== (pass === 'instances')) continue;
       try {
+        if (!realTimes(c)) {
+          skipped.push({ path: where(line), message: 'a DTSTART, DTEND, RECURRENCE-ID, EXDATE or RDATE is not a real date and time' });
+          continue;
+        }
         normaliseZones(c, mapping, window.defaultTimeZone);
         const uid = textOf(c.getFirstPropertyValue('uid'));
         const master = uid === '' ? undefined : byUid.get(uid);

@@ -30,7 +30,7 @@ export { compileSchedule } from './compile.js';
 export type { CompiledSchedule, CompiledRole, OverrideRef } from './compile.js';
 export { lintSchedule } from './lint.js';
 
-export { oncall } from './oncall.js';
+export { oncall, primaryOf } from './oncall.js';
 export type { OncallResult, OncallOptions } from './oncall.js';
 export { toOncallJson } from './oncall-json.js';
 export type { OncallJson } from './oncall-json.js';

@@ -22,6 +22,13 @@ export interface OncallOptions {
   readonly policy?: string | undefined;
 }
 
+/** The primary alone (no backups, no chain): who `oncall` names, for callers that need only that. */
+export const primaryOf = (compiled: CompiledSchedule, roleId: string, at: number): Result<Assignment | null, RoutingError> => {
+  const role = compiled.roles.get(roleId);
+  if (role === undefined) return err(routingError('ERR_ROLE_UNKNOWN', 'no role with this id in the schedule'));
+  return ok(primaryAt(compiled, role, at));
+};
+
 export const oncall = (
   compiled: CompiledSchedule,
   roleId: string,

@@ -8,7 +8,9 @@ import { AuthError } from '../../auth/index.js';
 import { badRequest, tooLarge, unsupportedMediaType } from '../../outcome/index.js';
 import { jsonTooDeep, MAX_SCHEDULE_DEPTH } from '../../routing/index.js';
 import type { ZoneClock } from '../../time/index.js';
+import { storeError } from '../errors.js';
 import { parseInstantArg } from '../instant-arg.js';
+import { outcomeErrorOf } from './outcomes.js';
 
 export const READ_SCOPE = 'oncall.read';
 export const WRITE_SCOPE = 'oncall.write';
@@ -51,7 +53,7 @@ export const bodyFormat = (c: Context, accepted: readonly BodyFormat[]): BodyFor
 export async function jsonObjectBody(c: Context): Promise<Record<string, unknown>> {
   bodyFormat(c, ['json']);
   const text = await c.req.text();
-  if (jsonTooDeep(text, MAX_SCHEDULE_DEPTH)) throw badRequest(`body nests deeper than ${MAX_SCHEDULE_DEPTH} levels`, { code: 'ERR_SCHEDULE_TOO_COMPLEX', issue: 'too-costly' });
+  if (jsonTooDeep(text, MAX_SCHEDULE_DEPTH)) throw outcomeErrorOf(storeError('ERR_SCHEDULE_TOO_COMPLEX', `body nests deeper than ${MAX_SCHEDULE_DEPTH} levels`));
   let body: unknown;
   try {
     body = JSON.parse(text);

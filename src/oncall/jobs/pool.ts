@@ -11,7 +11,9 @@
  * considered: it loads its task file with require()/import() itself, leaving no place to register
  * tsx in the thread, so the source checkout could not run it.)
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { err, type Result } from '../../routing/index.js';
@@ -59,12 +61,24 @@ const here = fileURLToPath(import.meta.url);
 const FROM_SOURCE = here.endsWith('.ts');
 const ENTRY = new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.meta.url);
 
+/**
+ * The ESM build of tsx's register API (its package `exports` `./esm/api` `import` entry; the CJS
+ * build resolves its own files wrongly when registered from a worker).
+ */
+const tsxApi = (): string => {
+  const require = createRequire(import.meta.url);
+  const manifest = require.resolve('tsx/package.json');
+  const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
+  const entry = pkg.exports['./esm/api']?.import.default ?? './dist/esm/api/index.mjs';
+  return pathToFileURL(join(dirname(manifest), entry)).href;
+};
+
 /** The worker: tsx registered in its own thread first when running from source. */
 const startWorker = (maxMemoryMb: number): Worker => {
   const resourceLimits = { maxOldGenerationSizeMb: maxMemoryMb };
   if (!FROM_SOURCE) return new Worker(ENTRY, { resourceLimits });
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href;
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { (m.register ?? m.default.register)(); return import(${JSON.stringify(ENTRY.href)}); })`;
+  const tsx = tsxApi();
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(ENTRY.href)}); })`;
   return new Worker(boot, { eval: true, resourceLimits });
 };
 
