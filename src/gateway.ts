@@ -180,7 +180,7 @@ function deliveryConfig(c: Config): DeliveryConfig {
     ...DELIVERY_DEFAULTS,
     maxAgeMs: c.DELIVERY_MAX_AGE_MS, startOfDay: c.DELIVERY_START_OF_DAY, renotifyMax: c.DELIVERY_RENOTIFY_MAX,
     maxAttempts: c.DELIVERY_MAX_ATTEMPTS, baseMs: c.DELIVERY_RETRY_BASE_MS, maxMs: c.DELIVERY_RETRY_MAX_MS,
-    webhookTimeoutMs: c.WEBHOOK_TIMEOUT_MS, leaseMs: c.WEBHOOK_TIMEOUT_MS + 25_000,
+    webhookTimeoutMs: c.WEBHOOK_TIMEOUT_MS, leaseMs: c.WEBHOOK_TIMEOUT_MS + 5_000,
     pollMs: c.DELIVERY_POLL_MS, stallMs: c.DELIVERY_STALL_MS, publicBaseUrl: publicBaseUrl(c),
     vapidSubject: c.VAPID_SUBJECT === 'off' ? null : c.VAPID_SUBJECT,
   };
