@@ -1,3 +1,6 @@
+# Restarting is the orchestrator's job: the gateway exits non-zero when it cannot go on (and never
+# hangs on the way out), so run it with `docker run --restart unless-stopped …` or, in compose,
+# `restart: unless-stopped`; under Kubernetes the pod's restartPolicy does it (readiness: /readyz).
 # Multi-stage build: compile TypeScript, then a slim runtime with production dependencies only,
 # running as a non-root user. The embedded PostgreSQL needs no root inside the image (it runs as
 # the image's user); in production set DATABASE_URL to your managed PostgreSQL instead.

@@ -13,8 +13,12 @@ export const configSchema = z.object({
   MLLP_HOST: z.string().default('0.0.0.0'),
   /** Largest MLLP frame accepted, bytes. 1 MiB holds any lab report we have seen, with room. */
   MLLP_MAX_FRAME_BYTES: positive.default(1024 * 1024),
-  /** A connection that sends nothing for this long is closed, ms. */
-  MLLP_IDLE_TIMEOUT_MS: positive.default(10 * 60_000),
+  /**
+   * A connection that sends nothing for this long is closed, ms. 2 min: an engine with traffic sends
+   * within seconds and reconnects on its next message when closed; an idle socket only holds a slot,
+   * and closing it ourselves beats a firewall or NAT silently dropping it (often after 5 min or more).
+   */
+  MLLP_IDLE_TIMEOUT_MS: positive.default(2 * 60_000),
   /** A frame that has started must finish within this, ms (slow-sender / slowloris guard). */
   MLLP_FRAME_TIMEOUT_MS: positive.default(30_000),
   MLLP_MAX_CONNECTIONS: positive.default(500),
@@ -49,10 +53,22 @@ export const configSchema = z.object({
   DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
   /** PostgreSQL idle_in_transaction_session_timeout per connection, ms; 0 = none. */
   DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
+  // intake: who may send (SENDERS_FILE), MLLP connection limits, refused-input cap
+  /** JSON/YAML file mapping senders (MSH-3/MSH-4) to the addresses/CIDRs and TLS subjects they may send from. */
+  SENDERS_FILE: z.string().optional(),
+  /** DEV ONLY: accept any sender from anywhere when there is no SENDERS_FILE. Logged loudly at every boot. */
+  DEV_ALLOW_ANY_SENDER: bool.default(false),
+  /** POST /hl7 behind a reverse proxy: comma-separated addresses/CIDRs whose X-Forwarded-For is believed. */
+  TRUST_PROXY: z.string().default('').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .refine((l) => l.every((x) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(x)), 'comma-separated IP addresses or CIDRs'),
   /** How often the store is pinged, ms. */
   STORE_PING_INTERVAL_MS: positive.default(250),
   /** A ping unanswered this long marks the store down (AE/CE and 503 at once until one answers), ms. */
   STORE_PING_TIMEOUT_MS: positive.default(500),
+  /** MLLP connections from one address at most; at the cap its oldest idle connection makes room. */
+  MLLP_MAX_CONNECTIONS_PER_ADDRESS: positive.default(32),
+  /** Refused inputs kept for inspection, total bytes (the newest); older ones are deleted. */
+  REJECTED_MAX_BYTES: positive.default(256 * 1024 * 1024),
   /** Trusted token issuers: JSON array of {issuer, jwksUri, audience?}. */
   AUTH_ISSUERS: z.string().default('[]'),
   /** Audience tokens must carry. */

@@ -27,7 +27,6 @@ export function toCommunication(n: NotificationRow, head: RequestHead): Communic
     resourceType: 'Communication',
     id: n.id,
     ...(extension.length ? { extension } : {}),
-    identifier: [{ system: 'urn:switchboard:notification', value: n.id }],
     basedOn: [{ reference: `CommunicationRequest/${n.request_id}` }],
     status: n.delivered_at ? 'completed' : 'in-progress',
     category: [{ coding: [{ system: COMM_CATEGORY, code: 'notification' }] }],

@@ -4,7 +4,7 @@
 // fallback; a request resolved elsewhere or older than the limit expires without paging anyone.
 import type { CompiledSchedule, EscalationStep } from '../routing/index.js';
 import type { RunRow, RunUpdate } from '../store/index.js';
-import { chainAt, planStep, policyOf } from './chain.js';
+import { chainAt, planStep, policyOf, type Chain } from './chain.js';
 import { emptyRows, event, notifyTargets, type Rows, type Target } from './dispatch.js';
 import { durationMs } from '../routing/index.js';
 import { holdsForDigest, nextLocalTime, startOfDayOf } from './triage.js';
@@ -27,6 +27,8 @@ export interface DecideContext {
   /** the stored CommunicationRequest's status (undefined: not stored) */
   readonly head: { readonly status: string | null } | undefined;
   readonly settings: DeliverySettings;
+  /** chains already built at this `now`, by role, policy and direct recipient (a batch shares them) */
+  readonly chains?: Map<string, Chain>;
 }
 
 export interface Decision {
@@ -82,7 +84,9 @@ export function decideRun(run: RunRow, ctx: DecideContext): Decision {
     rows.events.push(event(run.request_id, at, 'held_for_digest', { reason: `routine: held for the ${hhmm} digest (${ctx.compiled.timeZone}) at ${due.toISOString()}` }));
     return result({ ...updateOf(run), state: 'held', due_at: due, due_kind: 'digest' }, rows);
   }
-  const chain = chainAt(ctx.compiled, run, ctx.now);
+  const key = `${run.role ?? ''}\u001f${run.policy}\u001f${run.direct_to ?? ''}`;
+  const chain = ctx.chains?.get(key) ?? chainAt(ctx.compiled, run, ctx.now);
+  ctx.chains?.set(key, chain);
   if (!chain.ok) {
     const rows = emptyRows();
     rows.events.push(event(run.request_id, at, 'exhausted', { step: run.step, reason: `no escalation chain: ${chain.reason}` }));

@@ -39,7 +39,9 @@ export interface FireResult {
 async function decideAll(tx: TransactionSql, d: FireDeps, runs: readonly RunRow[], now: number): Promise<{ decisions: Decision[]; heads: Map<string, RequestHead> }> {
   const compiled = await d.schedule();
   const stored = await readRequestHeads(tx, runs.map((r) => r.request_id));
-  const decisions = runs.map((run) => decideRun(run, { compiled, now, head: stored.get(run.request_id), settings: d.settings }));
+  // targets are resolved once per (role, policy, direct recipient) for the batch: all share `now`
+  const chains = new Map();
+  const decisions = runs.map((run) => decideRun(run, { compiled, now, head: stored.get(run.request_id), settings: d.settings, chains }));
   const heads = new Map(runs.map((r) => [r.request_id, { priority: r.priority, subject: stored.get(r.request_id)?.subject ?? null }]));
   return { decisions, heads };
 }

@@ -72,7 +72,15 @@ export class DeliveryScheduler {
     const now = this.o.fire.clock();
     let next = await nextDeliveryDue(this.o.fire.sql);
     let work = 0;
-    if (next.run !== null && next.run.getTime() <= now) work += (await fireDueRuns(this.o.fire, this.o.batch)).fired;
+    // timers first, all that are due, before new sends take the database's time: a burst of steps due
+    // together (a shift of pages) fires in consecutive batches, and its pages queue behind it in order
+    if (next.run !== null && next.run.getTime() <= now) {
+      for (;;) {
+        const fired = (await fireDueRuns(this.o.fire, this.o.batch)).fired;
+        work += fired;
+        if (fired < this.o.batch || this.stopped) break;
+      }
+    }
     if (next.digest !== null && next.digest.getTime() <= now) work += (await fireDueDigests(this.o.fire)).fired;
     const room = this.o.sendConcurrency - this.inflight.size;
     if (next.attempt !== null && next.attempt.getTime() <= now && room > 0) {

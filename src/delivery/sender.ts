@@ -6,7 +6,7 @@
 import type { Logger } from '../obs/index.js';
 import type { CompiledSchedule } from '../routing/index.js';
 import {
-  advanceLadder, claimDueAttempts, finishAttempt, insertEvents, stampNotifications,
+  advanceLadder, claimDueAttempts, finishAttempts, insertEvents, stampDelivered, stampNotifications,
   type AttemptOutcome, type ClaimedAttempt, type EventInsert, type NotificationRow, type Sql, type TransactionSql,
 } from '../store/index.js';
 import { retryDelayMs, type RetryPolicy } from './backoff.js';
@@ -79,25 +79,79 @@ export function outcomeOf(r: SendResult, attempts: number, p: RetryPolicy, now: 
 /** The requests an outbox row speaks for: its notification's, or every message in its digest. */
 const requestsOf = (a: ClaimedAttempt): string[] => (a.digest_id !== null ? (a.digest_request_ids ?? []) : a.request_id === null ? [] : [a.request_id]);
 
-async function record(tx: TransactionSql, a: ClaimedAttempt, o: ReturnType<typeof outcomeOf>, now: Date): Promise<boolean> {
-  if (!(await finishAttempt(tx, a.id, o))) return false; // cancelled while it was being sent
-  const step = a.kind === 'step' ? a.seq : a.run_step;
-  const mk = (kind: string, reason: string): EventInsert[] => requestsOf(a).map((r) => event(r, now, kind, { step, recipient: a.recipient, channel: a.channel, notification_id: a.notification_id, attempt_id: a.id, reason }));
-  const status = o.last_status === null ? '' : `HTTP ${o.last_status}`;
-  if (o.kind === 'delivered') {
-    const changed: NotificationRow[] = [];
-    const which = a.notification_id !== null ? [{ notificationId: a.notification_id }] : requestsOf(a).map((r) => ({ requestId: r, recipient: a.recipient }));
-    for (const w of which) changed.push(...(await stampNotifications(tx, 'delivered_at', now, w)));
-    await refreshCommunications(tx, changed, now);
-    await insertEvents(tx, mk('delivered', `${a.digest_id ? `digest ${a.digest_id}, ` : ''}${status}, attempt ${a.attempts}`));
-  } else if (o.kind === 'retry') {
-    await insertEvents(tx, mk('retry_scheduled', `${o.last_error ?? ''}${status ? ` (${status})` : ''}, attempt ${a.attempts}; next at ${o.due_at!.toISOString()}`));
-  } else {
-    await insertEvents(tx, mk(o.kind === 'dead' ? 'dead_letter' : 'attempt_skipped', `${o.last_error ?? ''}${status ? ` (${status})` : ''}, attempt ${a.attempts}`));
-    if (a.notification_id !== null) await advanceLadder(tx, a.notification_id, now);
+type Outcome = ReturnType<typeof outcomeOf>;
+interface Finished { readonly a: ClaimedAttempt; readonly o: Outcome; readonly at: Date }
+
+/**
+ * Records the outcomes of sends that finished together, in one transaction: outbox rows, receipts
+ * on the notifications, their Communications, the timeline. Rows cancelled while being sent stay
+ * cancelled and record nothing.
+ */
+async function recordAll(tx: TransactionSql, items: readonly Finished[]): Promise<void> {
+  const done = new Set(await finishAttempts(tx, items.map(({ a, o }) => ({ id: a.id, ...o }))));
+  const live = items.filter((x) => done.has(x.a.id));
+  const events: EventInsert[] = [];
+  const delivered: NotificationRow[] = [];
+  for (const { a, o, at } of live) {
+    const step = a.kind === 'step' ? a.seq : a.run_step;
+    const status = o.last_status === null ? '' : `HTTP ${o.last_status}`;
+    const mk = (kind: string, reason: string) => requestsOf(a).forEach((r) => events.push(event(r, at, kind, { step, recipient: a.recipient, channel: a.channel, notification_id: a.notification_id, attempt_id: a.id, reason })));
+    if (o.kind === 'delivered') {
+      mk('delivered', `${a.digest_id ? `digest ${a.digest_id}, ` : ''}${status}, attempt ${a.attempts}`);
+    } else if (o.kind === 'retry') {
+      mk('retry_scheduled', `${o.last_error ?? ''}${status ? ` (${status})` : ''}, attempt ${a.attempts}; next at ${o.due_at!.toISOString()}`);
+    } else {
+      mk(o.kind === 'dead' ? 'dead_letter' : 'attempt_skipped', `${o.last_error ?? ''}${status ? ` (${status})` : ''}, attempt ${a.attempts}`);
+      if (a.notification_id !== null) await advanceLadder(tx, a.notification_id, at);
+    }
+    if (o.kind === 'delivered' && a.digest_id !== null) {
+      for (const r of requestsOf(a)) delivered.push(...(await stampNotifications(tx, 'delivered_at', at, { requestId: r, recipient: a.recipient })));
+    }
   }
-  return true;
+  const viaNotification = live.filter((x) => x.o.kind === 'delivered' && x.a.notification_id !== null);
+  if (viaNotification.length > 0) delivered.push(...(await stampDelivered(tx, viaNotification.map((x) => ({ id: x.a.notification_id!, at: x.at })))));
+  await refreshCommunications(tx, delivered, items[0]?.at ?? new Date());
+  await insertEvents(tx, events);
 }
+
+/** Per sender: outcomes wait here while a record transaction runs, and go together in the next one. */
+class Recorder {
+  private queue: { item: Finished; done: () => void; fail: (e: unknown) => void }[] = [];
+  private running = false;
+
+  constructor(private readonly sql: Sql) {}
+
+  record(item: Finished): Promise<void> {
+    return new Promise((done, fail) => {
+      this.queue.push({ item, done, fail });
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, RECORD_BATCH_MAX);
+      try {
+        await this.sql.begin((tx) => recordAll(tx, batch.map((b) => b.item)));
+        batch.forEach((b) => b.done());
+      } catch (e) {
+        batch.forEach((b) => b.fail(e));
+      }
+    }
+    this.running = false;
+  }
+}
+
+/** Outcomes recorded in one transaction, at most. */
+const RECORD_BATCH_MAX = 200;
+const recorders = new WeakMap<SenderDeps, Recorder>();
+const recorderOf = (d: SenderDeps): Recorder => {
+  let r = recorders.get(d);
+  if (r === undefined) recorders.set(d, (r = new Recorder(d.sql)));
+  return r;
+};
 
 /** Sends one claimed outbox row and records the outcome; never throws (a failure to record leaves the row to its lease). */
 export async function sendClaimed(d: SenderDeps, a: ClaimedAttempt, compiled: CompiledSchedule | undefined): Promise<void> {
@@ -120,7 +174,7 @@ async function sendOne(d: SenderDeps, a: ClaimedAttempt, compiled: CompiledSched
   const o = outcomeOf(r, a.attempts, d.settings, now, d.random ?? Math.random);
   // a store failure here leaves the row `sending` until its lease ends: it is then sent again with
   // the same webhook-id, which receivers deduplicate (at-least-once at the network boundary)
-  await d.sql.begin((tx) => record(tx, a, o, new Date(now)));
+  await recorderOf(d).record({ a, o, at: new Date(now) });
   d.metrics?.attempts.inc({ channel: a.channel, outcome: o.kind });
   if (o.kind === 'dead') d.log?.warn('delivery_dead_letter', { attemptId: a.id, channel: a.channel, code: o.last_error?.split(' ')[0] });
 }

@@ -31,7 +31,7 @@ export const DELIVERY_DEFAULTS: DeliveryConfig = {
   baseMs: 1_000,
   maxMs: 60_000,
   webhookTimeoutMs: 5_000,
-  leaseMs: 30_000, // > the send timeout with room: a live sender always finishes before another may take the row
+  leaseMs: 10_000, // the send timeout and 5 s to record it: a page claimed by a process that died goes out this much later
   publicBaseUrl: 'http://localhost:8080',
   pollMs: 5_000,
   batch: 200,

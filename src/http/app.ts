@@ -37,6 +37,8 @@ export interface AppDeps {
   version?: string;
   /** the store's health flag: while down, store-backed routes answer 503 at once (src/store/health.ts) */
   health?: StoreHealth;
+  /** proxies whose X-Forwarded-For names the client of POST /hl7 (TRUST_PROXY); none by default */
+  trustProxy?: readonly string[];
 }
 
 /** HSTS for a year on every subdomain (RFC 6797 6.1), once HTTPS is how clients reach us. */
@@ -90,7 +92,7 @@ export function createApp(d: AppDeps): Hono<HttpEnv> {
   // POST /hl7 answers with an HL7 ACK (AE when the store is down), which the intake builds itself
   if (d.health) app.use('*', storeGate(d.health, ['/hl7']));
 
-  app.route('/', createIngestApp({ sql: d.sql, intake: d.intake, writer: d.writer, metrics: d.metrics }));
+  app.route('/', createIngestApp({ sql: d.sql, intake: d.intake, writer: d.writer, metrics: d.metrics, trustProxy: d.trustProxy ?? [] }));
   app.route('/fhir', createFhirApp({
     sql: d.sql, baseUrl: `${d.publicBaseUrl.replace(/\/+$/, '')}/fhir`,
     ...(d.startedAt ? { startedAt: d.startedAt } : {}), ...(d.version ? { version: d.version } : {}),

@@ -1,5 +1,5 @@
 // PV1 (+ EVN, and the ADT event) -> Encounter (v2-to-FHIR IG PV1[Encounter], ADT event maps).
-import type { CodeableConcept, Coding, Encounter, EncounterLocation, EncounterParticipant, Reference } from 'fhir/r4.js';
+import type { CodeableConcept, Coding, Encounter, EncounterLocation, EncounterParticipant, Identifier, Reference } from 'fhir/r4.js';
 import type { Segment } from '../hl7/index.js';
 import { type Entry, fullUrlFor, keyIdentifier } from './bundle.js';
 import { hashKey } from './ids.js';
@@ -42,7 +42,7 @@ export function mapEncounter(ctx: MapContext, input: EncounterInput): Entry<Enco
   const tz = ctx.config.timeZone;
   const visit = cxToIdentifier(ctx, pv1, 19, 0);
   const admitted = val(pv1, 44);
-  const key = visit ? ['Encounter', visit.system ?? '', visit.value ?? ''] : ['Encounter', patient.fullUrl, admitted ?? `${ctx.sender}|${ctx.message.header.controlId}`];
+  const key = encounterKey(ctx, input, visit, admitted);
   const e = { resourceType: 'Encounter' } as Encounter; // status and class set below, in element order
   if (event) e.meta = { tag: [eventTag(event)] };
   const hash = hashKey(key);
@@ -69,6 +69,39 @@ export function mapEncounter(ctx: MapContext, input: EncounterInput): Entry<Enco
   const location = locations(pv1, e.status, event, occurred);
   if (location.length) e.location = location;
   return { fullUrl: fullUrlFor('Encounter', hash), resource: e, mode: 'upsert', match: e.identifier[0]! };
+}
+
+/**
+ * What makes two messages' PV1 the same Encounter (README "Encounter identity"; DIFFERENCES.md):
+ * 1. the visit number (PV1-19), as the IG maps it to Encounter.identifier;
+ * 2. without one, the patient's matching identifier and the admit time (PV1-44) read as an instant,
+ *    so "202403040800-0500" and "20240304080000-0500" are one visit;
+ * 3. without either, in ADT: the patient's current visit at this sender, one Encounter updated by
+ *    every ADT message for the patient (a sender that names no visit cannot tell us of two at
+ *    once; an admission after a discharge reuses it, the earlier visit kept as a version); in an
+ *    ORU, whose PV1 is a copy the ADT feed owns, the message (as before: never overwrites a visit).
+ * Before this, (3) was always the message, so an A01 and an A08 without PV1-19 made two Encounters.
+ */
+function encounterKey(ctx: MapContext, input: EncounterInput, visit: Identifier | undefined, admitted: string | undefined): string[] {
+  if (visit) return ['Encounter', visit.system ?? '', visit.value ?? ''];
+  const patient = input.patient.match;
+  const at = admitted ? admitInstant(admitted, ctx.config.timeZone) : undefined;
+  if (at) {
+    warn(ctx, `PV1[${input.pv1Index}]: no visit number (PV1-19); the Encounter is identified by the patient and the admit time (PV1-44)`);
+    return ['Encounter', 'admitted', patient.system ?? '', patient.value ?? '', at];
+  }
+  if (input.event) {
+    warn(ctx, `PV1[${input.pv1Index}]: no visit number (PV1-19) nor admit time (PV1-44); the Encounter is the patient's current visit at this sender`);
+    return ['Encounter', 'current-visit', ctx.sender, patient.system ?? '', patient.value ?? ''];
+  }
+  return ['Encounter', 'message', ctx.sender, ctx.message.header.controlId, String(input.pv1Index)];
+}
+
+/** PV1-44 as one text per instant: epoch milliseconds when it has a time, else its FHIR date ("2024-03-04"). */
+function admitInstant(raw: string, zone: string): string | undefined {
+  const dt = toFhirDateTime(raw, zone);
+  if (!dt) return undefined;
+  return dt.includes('T') ? String(Date.parse(dt)) : dt;
 }
 
 /** PV1-10 hospital service: a code without a system is from HL7 table 0069. */

@@ -142,14 +142,29 @@ export interface AttemptOutcome {
   delivered_at: Date | null;
 }
 
-/** Records a send's outcome; only a row still being sent changes (a cancelled one stays cancelled). */
-export async function finishAttempt(tx: TransactionSql, id: string, o: AttemptOutcome): Promise<boolean> {
-  const r = await tx`
-    UPDATE delivery_attempt SET state = ${o.state}, due_at = ${o.due_at}, last_status = ${o.last_status}, last_error = ${o.last_error},
-      sent_at = coalesce(sent_at, ${o.sent_at}), delivered_at = coalesce(delivered_at, ${o.delivered_at})
-    WHERE id = ${id} AND state = 'sending' RETURNING id`;
-  if (o.due_at !== null) await tx`SELECT pg_notify(${DELIVERY_WAKE_CHANNEL}, 'attempt')`;
-  return r.length > 0;
+/**
+ * Records sends' outcomes (one statement); only rows still being sent change (a cancelled one
+ * stays cancelled). Returns the ids that changed. NOTIFYs when a retry was scheduled.
+ */
+export async function finishAttempts(tx: TransactionSql, rows: readonly (AttemptOutcome & { id: string })[]): Promise<string[]> {
+  if (rows.length === 0) return [];
+  const r = await tx<{ id: string }[]>`
+    UPDATE delivery_attempt a SET state = u.state, due_at = u.due_at, last_status = u.last_status, last_error = u.last_error,
+      sent_at = coalesce(a.sent_at, u.sent_at), delivered_at = coalesce(a.delivered_at, u.delivered_at)
+    FROM jsonb_to_recordset(${tx.json(rows as unknown as postgres.JSONValue)}) AS u(
+      id bigint, state text, due_at timestamptz, last_status integer, last_error text, sent_at timestamptz, delivered_at timestamptz)
+    WHERE a.id = u.id AND a.state = 'sending' RETURNING a.id::text`;
+  if (rows.some((o) => o.due_at !== null)) await tx`SELECT pg_notify(${DELIVERY_WAKE_CHANNEL}, 'attempt')`;
+  return r.map((x) => x.id);
+}
+
+/** A channel delivered these notifications: `delivered_at` (and `sent_at`) stamped where not yet. Returns those that changed. */
+export function stampDelivered(tx: TransactionSql, rows: readonly { id: string; at: Date }[]): Promise<NotificationRow[]> {
+  return tx<NotificationRow[]>`
+    UPDATE delivery_notification n SET delivered_at = u.at, sent_at = coalesce(n.sent_at, u.at)
+    FROM jsonb_to_recordset(${tx.json(rows as unknown as postgres.JSONValue)}) AS u(id text, at timestamptz)
+    WHERE n.id = u.id AND n.delivered_at IS NULL
+    RETURNING n.id, n.request_id, n.kind, n.seq, n.recipient, n.via, n.created_at, n.sent_at, n.delivered_at, n.read_at, n.acknowledged_at, n.responded_at`;
 }
 
 /** The next rung of a person's ladder comes now: the channel before it had nothing to send to, or gave up. */

@@ -92,10 +92,14 @@ export class StoreHealth {
     return ok;
   }
 
-  /** A caller saw this error: a lost connection marks the store down at once (the ping brings it back). */
+  /**
+   * A caller saw this error: a lost connection is checked at once with a ping, which marks the store
+   * down when it fails (a refused connect fails in a millisecond). One pooled connection left over
+   * from before a restart fails once and must not take the store down while the server answers.
+   */
   reportFailure(e: unknown): void {
     const code = (e as { code?: unknown } | null)?.code;
-    if (typeof code === 'string' && CONNECTION_LOST.has(code)) this.markDown('connection_lost');
+    if (typeof code === 'string' && CONNECTION_LOST.has(code)) void this.ping();
   }
 
   /**

@@ -22,7 +22,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   receiver = await startReceiver();
   ({ service, schedules } = await openDelivery(db.sql, {
-    base: receiver.base, clock, config: { maxAttempts: 4, baseMs: 1_000, maxMs: 8_000, webhookTimeoutMs: 500 }, onPayload: (_c, b) => payloads.push(b),
+    base: receiver.base, clock, config: { maxAttempts: 4, baseMs: 1_000, maxMs: 8_000, webhookTimeoutMs: 3_000 }, onPayload: (_c, b) => payloads.push(b),
   }));
 });
 afterAll(async () => {

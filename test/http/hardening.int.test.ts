@@ -92,6 +92,19 @@ describe('JSON bodies (POST /calls)', () => {
     expect(text).not.toContain('Synthetic');
   });
 
+  it('an unknown key is named by its path only when it looks like a field name, never quoted from the body', async () => {
+    const res = await post('/calls', JSON.stringify({ ...call, ssn: '000-00-0000', 'Synthetic Secret Name': 1, caller: { ...call.caller, extra: true } }));
+    expect(res.status).toBe(400);
+    const oo = await outcomeOf(res);
+    expect(JSON.stringify(oo)).not.toContain('Synthetic');
+    expect(JSON.stringify(oo)).not.toContain('000-00-0000');
+    expect(oo.issue).toEqual(expect.arrayContaining([
+      expect.objectContaining({ expression: ['ssn'], diagnostics: 'unknown field' }),
+      expect.objectContaining({ expression: ['caller.extra'], diagnostics: 'unknown field' }),
+      expect.objectContaining({ expression: ['$this'], diagnostics: 'unknown field (name not shown)' }),
+    ]));
+  });
+
   it('an over-size body is a 413 before it is read', async () => {
     const res = await post('/calls', JSON.stringify({ ...call, reason: 'x'.repeat(70 * 1024) }));
     expect(res.status).toBe(413);

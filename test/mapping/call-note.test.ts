@@ -61,5 +61,5 @@ describe('call notes', () => {
       expect(validateFhir(r.bundle).issues).toEqual([]);
     }), { numRuns: 2000 });
     expect(mapped).toBeGreaterThan(100); // the generator reaches the mapper, not only the schema
-  });
+  }, 180_000); // 2,000 validated Bundles: minutes on a loaded 2-core machine
 });
