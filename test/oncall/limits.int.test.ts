@@ -125,7 +125,7 @@ describe('iCalendar import of a hostile feed (worker thread)', () => {
     expect(stored.headers.get('etag')).toBe('W/"1"');
   });
 
-  it('while the worker expands the feed, this thread keeps answering, and reloads (their own worker, as in the gateway) do not wait behind it', async () => {
+  it('while the worker expands the feed, this thread keeps answering, and a reload (its own jobs, as in the gateway) does not wait behind it', async () => {
     await seed();
     const loads = new WorkerJobs({ timeoutMs: 60_000 });
     try {

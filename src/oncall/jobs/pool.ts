@@ -5,6 +5,10 @@
  * terminating the worker (the next job starts a fresh one) and refused with
  * ERR_SCHEDULE_TIME_LIMIT; one that runs out of memory is refused with ERR_SCHEDULE_MEMORY_LIMIT.
  *
+ * A small document is checked in the calling thread instead (see SMALL_*): its check takes
+ * milliseconds, and waiting for the worker — started on first use, seconds from a source checkout
+ * under load — would hold up the first routing decision after a restart for nothing.
+ *
  * From a source checkout the code runs through tsx, whose module hooks are registered per thread
  * and do not reach a worker: the worker is then started from a few lines that register tsx in that
  * thread first and import worker.ts. Compiled (dist/), worker.js is started directly. (piscina was
@@ -49,6 +53,29 @@ export interface WorkerJobsOptions {
   /** Heap of the worker, MiB: a hostile feed cannot take the gateway's memory. */
   readonly maxMemoryMb?: number;
 }
+
+/** Documents up to this many values (array elements and object members) are checked in the caller's thread. */
+const SMALL_VALUES = 5_000;
+/** Document text up to this many characters, likewise (a 64 KiB schedule checks in a few ms). */
+const SMALL_TEXT_BYTES = 64 * 1024;
+
+/** True when `value` holds at most `limit` values; stops counting past it (no recursion on outside data). */
+const fewValues = (value: unknown, limit: number): boolean => {
+  let n = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object') continue;
+    const children = Array.isArray(v) ? v : Object.values(v);
+    n += children.length;
+    if (n > limit) return false;
+    for (const c of children) if (c !== null && typeof c === 'object') stack.push(c);
+  }
+  return true;
+};
+
+const isSmall = (input: CheckInput): boolean =>
+  input.source !== undefined ? input.source.text.length <= SMALL_TEXT_BYTES : fewValues(input.document, SMALL_VALUES);
 
 interface Pending {
   readonly id: number;
@@ -99,6 +126,7 @@ export class WorkerJobs implements ScheduleJobs {
   }
 
   check(input: CheckInput): Promise<Result<Checked, ScheduleStoreError>> {
+    if (isSmall(input)) return Promise.resolve(runJob({ kind: 'check', input }) as Result<Checked, ScheduleStoreError>);
     return this.submit({ kind: 'check', input }) as Promise<Result<Checked, ScheduleStoreError>>;
   }
 
