@@ -28,7 +28,7 @@ export async function buildDeliveryApp(db: TestDatabase, clock: TestClock, o: { 
   const intake = new Hl7Intake({ sql: db.sql, writer, metrics, log: silentLogger, appName: 'SWITCHBOARD' });
   const key = await loadOrCreateLocalKey(mkdtempSync(path.join(os.tmpdir(), 'sb-delivery-http-')));
   const verifier = new TokenVerifier({ localKey: key, audience: 'switchboard' });
-  const { service, schedules } = await openDelivery(db.sql, { base: o.base, clock, ...(o.fetch ? { fetch: o.fetch } : {}), ...(o.onPayload ? { onPayload: o.onPayload } : {}), ...(o.pushAgent ? { pushAgent: o.pushAgent } : {}) });
+  const { service, schedules } = await openDelivery(db.sql, { base: o.base, clock, registry: metrics.registry, ...(o.fetch ? { fetch: o.fetch } : {}), ...(o.onPayload ? { onPayload: o.onPayload } : {}), ...(o.pushAgent ? { pushAgent: o.pushAgent } : {}) });
   const app = createApp({
     sql: db.sql, intake, writer, metrics, log: silentLogger, verifier, maxHl7Bytes: 64 * 1024, schedules, publicBaseUrl: 'https://sb.example', hsts: false, delivery: service,
   });
