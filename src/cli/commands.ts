@@ -26,8 +26,8 @@ export const USAGE = `usage: switchboard <command> [options]
   inbox retry ID                re-process a failed inbox row
   inbox rejected [ID] [--json] [--limit N] [--before ID] [--all]
                                 list refused input with the reason; with ID, its bytes and the ACK sent
-  oncall ROLE [--at ISO-8601] [--json] [--schedule FILE]
-                                who is on call, the backups and the escalation chain
+  oncall ROLE [--at ISO-8601] [--next] [--json] [--schedule FILE]
+                                who is on call, the backups and the escalation chain (--next: until when, who next)
   schedule import FILE [--mapping FILE] [--from D] [--to D] [--layer ID]
                                 store a JSON/YAML schedule, or merge an iCalendar feed
   schedule lint [--from D] [--to D] [--schedule FILE] [--json]

@@ -13,8 +13,12 @@ export const configSchema = z.object({
   MLLP_HOST: z.string().default('0.0.0.0'),
   /** Largest MLLP frame accepted, bytes. 1 MiB holds any lab report we have seen, with room. */
   MLLP_MAX_FRAME_BYTES: positive.default(1024 * 1024),
-  /** A connection that sends nothing for this long is closed, ms. */
-  MLLP_IDLE_TIMEOUT_MS: positive.default(10 * 60_000),
+  /**
+   * A connection that sends nothing for this long is closed, ms. 2 min: an engine with traffic sends
+   * within seconds and reconnects on its next message when closed; an idle socket only holds a slot,
+   * and closing it ourselves beats a firewall or NAT silently dropping it (often after 5 min or more).
+   */
+  MLLP_IDLE_TIMEOUT_MS: positive.default(2 * 60_000),
   /** A frame that has started must finish within this, ms (slow-sender / slowloris guard). */
   MLLP_FRAME_TIMEOUT_MS: positive.default(30_000),
   MLLP_MAX_CONNECTIONS: positive.default(500),
@@ -40,6 +44,31 @@ export const configSchema = z.object({
   WORKER_CLAIM_MS: positive.default(60_000),
   WORKER_POLL_MS: positive.default(1_000),
   WORKER_MAX_ATTEMPTS: positive.default(5),
+  // intake: database faults (connect, statement and idle-in-transaction timeouts; the store's health ping)
+  /** Giving up on opening a database connection, ms. */
+  DB_CONNECT_TIMEOUT_MS: positive.default(3_000),
+  /** A pooled connection unused this long is closed, ms; 0 keeps them. */
+  DB_IDLE_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
+  /** PostgreSQL statement_timeout per connection, ms; 0 = none. */
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+  /** PostgreSQL idle_in_transaction_session_timeout per connection, ms; 0 = none. */
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
+  // intake: who may send (SENDERS_FILE), MLLP connection limits, refused-input cap
+  /** JSON/YAML file mapping senders (MSH-3/MSH-4) to the addresses/CIDRs and TLS subjects they may send from. */
+  SENDERS_FILE: z.string().optional(),
+  /** DEV ONLY: accept any sender from anywhere when there is no SENDERS_FILE. Logged loudly at every boot. */
+  DEV_ALLOW_ANY_SENDER: bool.default(false),
+  /** POST /hl7 behind a reverse proxy: comma-separated addresses/CIDRs whose X-Forwarded-For is believed. */
+  TRUST_PROXY: z.string().default('').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .refine((l) => l.every((x) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(x)), 'comma-separated IP addresses or CIDRs'),
+  /** How often the store is pinged, ms. */
+  STORE_PING_INTERVAL_MS: positive.default(250),
+  /** A ping unanswered this long marks the store down (AE/CE and 503 at once until one answers), ms. */
+  STORE_PING_TIMEOUT_MS: positive.default(500),
+  /** MLLP connections from one address at most; at the cap its oldest idle connection makes room. */
+  MLLP_MAX_CONNECTIONS_PER_ADDRESS: positive.default(32),
+  /** Refused inputs kept for inspection, total bytes (the newest); older ones are deleted. */
+  REJECTED_MAX_BYTES: positive.default(256 * 1024 * 1024),
   /** Trusted token issuers: JSON array of {issuer, jwksUri, audience?}. */
   AUTH_ISSUERS: z.string().default('[]'),
   /** Audience tokens must carry. */
@@ -49,6 +78,13 @@ export const configSchema = z.object({
   SITE_CONFIG: z.string().optional(),
   /** On-call schedule file (JSON/YAML) stored at start when no schedule is stored yet. */
   SCHEDULE_FILE: z.string().optional(),
+  // On-call schedules: limits on every schedule change (PUT, item edits, iCalendar imports, CLI).
+  /** Largest stored schedule, bytes of its JSON (also the PUT /schedule body limit). */
+  SCHEDULE_MAX_BYTES: positive.default(2 * 1024 * 1024),
+  /** Most occurrences one iCalendar import may expand, across all its events. */
+  SCHEDULE_IMPORT_MAX_OCCURRENCES: positive.default(20_000),
+  /** Time budget of one schedule check or import in its worker thread, ms; past it the change is refused (422). */
+  SCHEDULE_JOB_TIMEOUT_MS: positive.default(10_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Name we answer with in MSH-3 of ACKs when the sender left MSH-5 empty. */
   APP_NAME: z.string().default('SWITCHBOARD'),

@@ -7,4 +7,6 @@ export { reindexSearchColumns } from './reindex.js';
 export { saveResources } from './resource-store.js';
 export { SUPPORTED_TYPES, isSupportedType } from './resource-types.js';
 export { SEARCH_PARAMS, hasPatientCompartment } from './search-params.js';
+export { parseSearch } from './search-parse.js';
+export { explainSearchType, searchType } from './search.js';
 export { bundleRefusal, saveTransactionBundle } from './transaction-bundle.js';

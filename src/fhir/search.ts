@@ -3,7 +3,7 @@
 // paging cursor. The SQL (parameterised, keyset-paged on (last_updated, id), with an exact total) is
 // src/store/fhir-resources.ts; every condition here is one an index of fhir_resource serves.
 import type { DateFilter } from './date-param.js';
-import { searchResources, type ResourceCondition, type ResourceMatch, type StoredResource } from '../store/index.js';
+import { explainResourceSearch, searchResources, type ResourceCondition, type ResourceMatch, type ResourceSearch, type StoredResource } from '../store/index.js';
 import type { Cursor } from './cursor.js';
 import type { Queryable } from './resource-store.js';
 import type { Filter, SearchQuery } from './search-parse.js';
@@ -59,9 +59,8 @@ function conditionOf(f: Filter): ResourceCondition {
   }
 }
 
-/** FHIR R4 http.html#search, the search-type interaction on an already parsed and validated query. */
-export async function searchType(sql: Queryable, type: string, q: SearchQuery): Promise<SearchResult> {
-  const page = await searchResources(sql, {
+function storeSearch(type: string, q: SearchQuery): ResourceSearch {
+  return {
     type,
     conditions: q.filters.map(conditionOf),
     sort: q.sort,
@@ -69,8 +68,18 @@ export async function searchType(sql: Queryable, type: string, q: SearchQuery): 
     ...(q.cursor ? { after: { lastUpdated: q.cursor.lastUpdated, id: q.cursor.id } } : {}),
     count: q.count,
     countOnly: q.summaryCount,
-  });
+  };
+}
+
+/** FHIR R4 http.html#search, the search-type interaction on an already parsed and validated query. */
+export async function searchType(sql: Queryable, type: string, q: SearchQuery): Promise<SearchResult> {
+  const page = await searchResources(sql, storeSearch(type, q));
   const result: SearchResult = { resources: page.resources, total: page.total };
   if (page.next) result.next = { ...page.next, sort: q.sort };
   return result;
+}
+
+/** The plans PostgreSQL picks for a search (EXPLAIN of its count and page statements): which index serves it. */
+export function explainSearchType(sql: Queryable, type: string, q: SearchQuery): Promise<{ count: string; page: string }> {
+  return explainResourceSearch(sql, storeSearch(type, q));
 }

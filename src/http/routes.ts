@@ -67,6 +67,7 @@ export function routeTable(limits: RouteLimits): readonly RouteRule[] {
     { method: 'GET', path: '/rejected/:id', access: op('inbox.read') },
     { method: 'GET', path: '/oncall', access: op('oncall.read') },
     { method: 'GET', path: '/oncall/coverage', access: op('oncall.read') },
+    { method: 'GET', path: '/oncall/next', access: op('oncall.read') },
     { method: 'GET', path: '/schedule', access: op('oncall.read') },
     { method: 'GET', path: '/schedule/*', access: op('oncall.read') },
     { method: 'PUT', path: '/schedule', access: op('oncall.write') },

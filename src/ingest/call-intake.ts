@@ -4,6 +4,7 @@
 // it is refused (409), never answered as a duplicate — the second note would be lost — and never
 // stored beside the first (the key would then name two calls).
 import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
 import { callNoteSchema, type CallNote } from '../calls/index.js';
 import type { Metrics } from '../obs/index.js';
 import type { InboxWriter } from './inbox-writer.js';
@@ -22,12 +23,27 @@ export function isValidIdempotencyKey(k: string): boolean {
   return IDEMPOTENCY_KEY.test(k);
 }
 
+/** A field name shown back only when it looks like one: an unknown key is request text. */
+const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+
+/**
+ * A schema issue as a path and a message that quote nothing of the note: zod's own text for an
+ * unknown key names the key ("Unrecognized key: …"), so each unknown key becomes its own issue, at its
+ * path when its name looks like a field name.
+ */
+function issueOf(i: z.core.$ZodIssue): { path: string; message: string }[] {
+  const path = i.path.map(String).join('.');
+  if (i.code !== 'unrecognized_keys') return [{ path, message: i.message }];
+  // FHIRPath `$this`: the note itself, when the unknown key is at its top level
+  return i.keys.map((k) => (FIELD_NAME.test(k) ? { path: path ? `${path}.${k}` : k, message: 'unknown field' } : { path: path || '$this', message: 'unknown field (name not shown)' }));
+}
+
 export async function receiveCall(writer: InboxWriter, metrics: Metrics, body: unknown, opts: { idempotencyKey?: string; submitter: string; peer: string | null }): Promise<CallIntakeResult> {
   metrics.received.inc({ source: 'calls', type: 'CALL' });
   const parsed = callNoteSchema.safeParse(body);
   if (!parsed.success) {
     metrics.rejected.inc({ source: 'calls', type: 'CALL', code: 'ERR_CALL_INVALID' });
-    return { ok: false, issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) };
+    return { ok: false, issues: parsed.error.issues.flatMap(issueOf) };
   }
   const note: CallNote = parsed.data;
   // the validated note re-serialised: key order and spacing of the request do not make it another body

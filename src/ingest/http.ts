@@ -5,8 +5,9 @@
 //   GET  /inbox, /inbox/:id        stored messages (keyset paging: ?after=ID&limit=N, oldest first)
 //   POST /inbox/:id/retry          queue a failed row again
 //   GET  /rejected, /rejected/:id  refused input (keyset paging: ?before=ID&limit=N, newest first)
-// A list page that is not the last carries `Link: <…>; rel="next"` (RFC 8288), relative to the request,
-// so no host name from the request is ever echoed.
+// A list page that is not the last carries `Link: <…>; rel="next"` (RFC 8288). It and the Location of
+// a stored call note are relative references (RFC 3986 5.2: `inbox?after=7` from /inbox, `inbox/7`
+// from /calls), so they hold behind a proxy's path prefix and never echo a host name from the request.
 import { Hono, type Context } from 'hono';
 import type { AuthEnv } from '../auth/index.js';
 import type { Metrics } from '../obs/index.js';
@@ -16,12 +17,21 @@ import { isValidIdempotencyKey, receiveCall } from './call-intake.js';
 import type { Hl7Intake } from './hl7-intake.js';
 import { INBOX_STATES, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, getInbox, getRejected, listInbox, listRejected, retryInbox, type InboxState, type ListPage } from './inbox-admin.js';
 import type { InboxWriter } from './inbox-writer.js';
+import { clientAddress } from './senders.js';
 
 export interface IngestAppDeps {
   sql: Sql;
   intake: Hl7Intake;
   writer: InboxWriter;
   metrics: Metrics;
+  /** proxies whose X-Forwarded-For names the client of POST /hl7 (TRUST_PROXY); none by default */
+  trustProxy?: readonly string[];
+}
+
+/** The TCP peer of a request served by @hono/node-server (none for in-process app.request). */
+function socketAddress(c: Context): string | null {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? null;
 }
 
 /** An inbox or rejected id: digits that always fit a bigint (anything else reached PostgreSQL's cast as a 500). */
@@ -62,9 +72,9 @@ function idParam(c: Context, name: 'after' | 'before'): string | undefined {
 }
 
 /** The JSON array of a page, and a Link to the next one built from our own validated values. */
-function pageResponse<T>(c: Context, page: ListPage<T>, nextQuery: (next: string) => Record<string, string>): Response {
+function pageResponse<T>(c: Context, list: 'inbox' | 'rejected', page: ListPage<T>, nextQuery: (next: string) => Record<string, string>): Response {
   const headers: Record<string, string> = {};
-  if (page.next !== undefined) headers.link = `<${c.req.path}?${new URLSearchParams(nextQuery(page.next)).toString()}>; rel="next"`;
+  if (page.next !== undefined) headers.link = `<${list}?${new URLSearchParams(nextQuery(page.next)).toString()}>; rel="next"`;
   return c.json(page.items, 200, headers);
 }
 
@@ -73,7 +83,9 @@ export function createIngestApp(d: IngestAppDeps): Hono<AuthEnv> {
 
   app.post('/hl7', async (c) => {
     const body = Buffer.from(await c.req.arrayBuffer());
-    const r = await d.intake.receive(body, { source: 'http', peer: null });
+    // the sender check needs where it came from: the socket's peer, or a trusted proxy's client
+    const address = clientAddress(socketAddress(c), c.req.header('x-forwarded-for'), d.trustProxy ?? []);
+    const r = await d.intake.receive(body, { source: 'http', peer: address, origin: { address } });
     // the ACK is the answer; the status says whether to resend (503) or fix (400)
     const status = r.outcome === 'unavailable' ? 503 : r.outcome === 'rejected' ? 400 : 200;
     return c.body(new Uint8Array(r.ack), status, { 'content-type': 'application/hl7-v2', 'x-hl7-ack-code': r.code });
@@ -92,7 +104,7 @@ export function createIngestApp(d: IngestAppDeps): Hono<AuthEnv> {
     const auth = c.get('auth');
     const r = await receiveCall(d.writer, d.metrics, body, { submitter: `${auth.issuer}|${auth.subject}`, peer: null, ...(key ? { idempotencyKey: key } : {}) });
     if (!r.ok) throw badRequest('call note is not valid', { code: 'ERR_CALL_INVALID', details: r.issues });
-    return c.json({ id: r.id, duplicate: r.duplicate }, r.duplicate ? 200 : 201, { location: `/inbox/${r.id}` });
+    return c.json({ id: r.id, duplicate: r.duplicate }, r.duplicate ? 200 : 201, { location: `inbox/${r.id}` });
   });
 
   app.get('/inbox', async (c) => {
@@ -102,7 +114,7 @@ export function createIngestApp(d: IngestAppDeps): Hono<AuthEnv> {
     const limit = limitParam(c);
     const after = idParam(c, 'after');
     const page = await listInbox(d.sql, { ...(state ? { state: state as InboxState } : {}), limit, ...(after ? { afterId: after } : {}) });
-    return pageResponse(c, page, (next) => ({ ...(state ? { state } : {}), after: next, limit: String(limit) }));
+    return pageResponse(c, 'inbox', page, (next) => ({ ...(state ? { state } : {}), after: next, limit: String(limit) }));
   });
   app.get('/inbox/:id', async (c) => {
     const row = await getInbox(d.sql, c.req.param('id'));
@@ -120,7 +132,7 @@ export function createIngestApp(d: IngestAppDeps): Hono<AuthEnv> {
     const limit = limitParam(c);
     const before = idParam(c, 'before');
     const page = await listRejected(d.sql, { limit, ...(before ? { beforeId: before } : {}) });
-    return pageResponse(c, page, (next) => ({ before: next, limit: String(limit) }));
+    return pageResponse(c, 'rejected', page, (next) => ({ before: next, limit: String(limit) }));
   });
   app.get('/rejected/:id', async (c) => {
     const row = await getRejected(d.sql, c.req.param('id'));

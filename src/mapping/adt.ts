@@ -5,8 +5,7 @@ import type { Segment } from '../hl7/index.js';
 import { type MappingResult, assemble, defined } from './assemble.js';
 import type { Entry } from './bundle.js';
 import { mapAsk } from './communication-request.js';
-import type { MapContext } from './context.js';
-import { warn } from './context.js';
+import { indexOf, type MapContext, warn } from './context.js';
 import { val } from './datatypes.js';
 import { toFhirDateTime } from './datetime.js';
 import { locationText, mapEncounter } from './encounter.js';
@@ -30,8 +29,8 @@ export function mapAdt(ctx: MapContext): MappingResult {
   const patient = mapPatient(ctx, block.pid, block.index, block.nk1, 'upsert');
   entries.push(patient);
   ctx.report.mapped.push({ segment: 'PID', index: block.index, to: ['Patient'] });
-  for (const n of block.nk1) ctx.report.mapped.push({ segment: 'NK1', index: ctx.message.segments.indexOf(n), to: ['Patient.contact'] });
-  const evnIndex = w.evn ? ctx.message.segments.indexOf(w.evn) : -1;
+  for (const n of block.nk1) ctx.report.mapped.push({ segment: 'NK1', index: indexOf(ctx, n), to: ['Patient.contact'] });
+  const evnIndex = w.evn ? indexOf(ctx, w.evn) : -1;
   let encounter: Entry<Encounter> | undefined;
   if (block.pv1 && !PATIENT_ONLY.has(event)) {
     encounter = mapEncounter(ctx, { pv1: block.pv1.seg, pv1Index: block.pv1.index, ...(w.evn ? { evn: w.evn } : {}), event, patient });

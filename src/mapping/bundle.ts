@@ -1,4 +1,4 @@
-// Transaction Bundle assembly (issue 3, item 8): deterministic fullUrls (urn:uuid from the hash of the
+// Transaction Bundle assembly: deterministic fullUrls (urn:uuid from the hash of the
 // resource's business key, ids.ts) and identifier-based conditional requests, so the same message always
 // maps to the same Bundle and a replay updates instead of duplicating.
 import type { Bundle, BundleEntry, Coding, Identifier, Resource } from 'fhir/r4.js';

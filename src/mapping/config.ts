@@ -1,4 +1,4 @@
-// The site mapping config (issue 3, item 6): one file, validated once at start-up. Every field has a
+// The site mapping config: one file, validated once at start-up. Every field has a
 // documented default, so `{}` is a valid config; DEFAULT_SITE_CONFIG is exactly that.
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';

@@ -10,7 +10,7 @@ import { table } from '../text/index.js';
 
 /**
  * HL7_NULL bound once in this module: val() runs ~25 times per OBX, and each read of the imported
- * constant went through two live-binding getters of the module loader (tsx; issue 3 profile).
+ * constant went through two live-binding getters of the module loader (tsx; CPU profile).
  */
 const NULL = HL7_NULL;
 
@@ -60,10 +60,6 @@ function visibleAscii(s: string): boolean {
     if (c <= 0x20 || c >= 0x7f) return false;
   }
   return s.length > 0;
-}
-
-export function repCount(seg: Segment, n: number): number {
-  return seg.repetitionCount(n);
 }
 
 /** HD (namespace & universal id & type) -> identifier system (site config, OID, or minted). */
@@ -141,7 +137,7 @@ export function xadToAddress(seg: Segment, n: number, rep: number): Address | un
   const [city, state, postalCode, country] = [3, 4, 5, 6].map((c) => val(seg, n, c, 1, rep));
   if (!line.length && !city && !state && !postalCode && !country) return undefined;
   // built property by property: a literal that starts with a spread and then grows took ~4 µs in V8
-  // (Node 20), more than the rest of the mapping of the PID (issue 3 profile)
+  // (Node 20), more than the rest of the mapping of the PID (CPU profile)
   const a: Address = {};
   const kind = ADDRESS_USE[val(seg, n, 7, 1, rep) ?? ''];
   if (kind?.use) a.use = kind.use;

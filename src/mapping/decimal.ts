@@ -1,5 +1,5 @@
 // HL7 NM text -> number, read by hand. Number(text) on the short, fresh strings of a message cost
-// ~60 ns a call, and an OBX reads up to three numbers (value, range low and high; issue 3 profile).
+// ~60 ns a call, and an OBX reads up to three numbers (value, range low and high; CPU profile).
 
 /** 10^k for k = 0..15, each exact in a double. */
 const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];

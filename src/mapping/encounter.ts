@@ -1,11 +1,12 @@
 // PV1 (+ EVN, and the ADT event) -> Encounter (v2-to-FHIR IG PV1[Encounter], ADT event maps).
-import type { CodeableConcept, Coding, Encounter, EncounterLocation, EncounterParticipant, Reference } from 'fhir/r4.js';
+import type { CodeableConcept, Coding, Encounter, EncounterLocation, EncounterParticipant, Identifier, Reference } from 'fhir/r4.js';
 import type { Segment } from '../hl7/index.js';
 import { type Entry, fullUrlFor, keyIdentifier } from './bundle.js';
 import { hashKey } from './ids.js';
 import { codeSystemUri, ENCOUNTER_CLASS } from './codes.js';
-import { type MapContext, warn } from './context.js';
-import { cweToConcept, cxToIdentifier, fhirCode, repCount, val, xcnToReference } from './datatypes.js';
+import { boundedRepetitions, type MapContext, warn } from './context.js';
+import { MAX_REPETITIONS } from './limits.js';
+import { cweToConcept, cxToIdentifier, fhirCode, val, xcnToReference } from './datatypes.js';
 import { toFhirDateTime } from './datetime.js';
 import { table } from '../text/index.js';
 
@@ -41,7 +42,7 @@ export function mapEncounter(ctx: MapContext, input: EncounterInput): Entry<Enco
   const tz = ctx.config.timeZone;
   const visit = cxToIdentifier(ctx, pv1, 19, 0);
   const admitted = val(pv1, 44);
-  const key = visit ? ['Encounter', visit.system ?? '', visit.value ?? ''] : ['Encounter', patient.fullUrl, admitted ?? `${ctx.sender}|${ctx.message.header.controlId}`];
+  const key = encounterKey(ctx, input, visit, admitted);
   const e = { resourceType: 'Encounter' } as Encounter; // status and class set below, in element order
   if (event) e.meta = { tag: [eventTag(event)] };
   const hash = hashKey(key);
@@ -70,11 +71,44 @@ export function mapEncounter(ctx: MapContext, input: EncounterInput): Entry<Enco
   return { fullUrl: fullUrlFor('Encounter', hash), resource: e, mode: 'upsert', match: e.identifier[0]! };
 }
 
+/**
+ * What makes two messages' PV1 the same Encounter (README "Encounter identity"; DIFFERENCES.md):
+ * 1. the visit number (PV1-19), as the IG maps it to Encounter.identifier;
+ * 2. without one, the patient's matching identifier and the admit time (PV1-44) read as an instant,
+ *    so "202403040800-0500" and "20240304080000-0500" are one visit;
+ * 3. without either, in ADT: the patient's current visit at this sender, one Encounter updated by
+ *    every ADT message for the patient (a sender that names no visit cannot tell us of two at
+ *    once; an admission after a discharge reuses it, the earlier visit kept as a version); in an
+ *    ORU, whose PV1 is a copy the ADT feed owns, the message (as before: never overwrites a visit).
+ * Before this, (3) was always the message, so an A01 and an A08 without PV1-19 made two Encounters.
+ */
+function encounterKey(ctx: MapContext, input: EncounterInput, visit: Identifier | undefined, admitted: string | undefined): string[] {
+  if (visit) return ['Encounter', visit.system ?? '', visit.value ?? ''];
+  const patient = input.patient.match;
+  const at = admitted ? admitInstant(admitted, ctx.config.timeZone) : undefined;
+  if (at) {
+    warn(ctx, `PV1[${input.pv1Index}]: no visit number (PV1-19); the Encounter is identified by the patient and the admit time (PV1-44)`);
+    return ['Encounter', 'admitted', patient.system ?? '', patient.value ?? '', at];
+  }
+  if (input.event) {
+    warn(ctx, `PV1[${input.pv1Index}]: no visit number (PV1-19) nor admit time (PV1-44); the Encounter is the patient's current visit at this sender`);
+    return ['Encounter', 'current-visit', ctx.sender, patient.system ?? '', patient.value ?? ''];
+  }
+  return ['Encounter', 'message', ctx.sender, ctx.message.header.controlId, String(input.pv1Index)];
+}
+
+/** PV1-44 as one text per instant: epoch milliseconds when it has a time, else its FHIR date ("2024-03-04"). */
+function admitInstant(raw: string, zone: string): string | undefined {
+  const dt = toFhirDateTime(raw, zone);
+  if (!dt) return undefined;
+  return dt.includes('T') ? String(Date.parse(dt)) : dt;
+}
+
 /** PV1-10 hospital service: a code without a system is from HL7 table 0069. */
 function serviceType(service: CodeableConcept): CodeableConcept {
   if (!service.coding) return service;
   // cweToConcept writes coding, then text; built in that order rather than as `{ ...service, coding }`,
-  // a spread-first literal that V8 (Node 20) builds ~40x slower (issue 3 profile)
+  // a spread-first literal that V8 (Node 20) builds ~40x slower (CPU profile)
   const typed: CodeableConcept = { coding: service.coding.map((c) => c.system ? c : { system: 'http://terminology.hl7.org/CodeSystem/v2-0069', ...c }) };
   if (service.text !== undefined) typed.text = service.text;
   return typed;
@@ -98,7 +132,7 @@ function encounterClass(ctx: MapContext, pv1: Segment, index: number): Coding {
 function participants(ctx: MapContext, pv1: Segment): EncounterParticipant[] {
   const out: EncounterParticipant[] = [];
   for (const [n, code, display] of [[7, 'ATND', 'attender'], [8, 'REF', 'referrer'], [9, 'CON', 'consultant'], [17, 'ADM', 'admitter']] as const) {
-    for (let r = 0, count = repCount(pv1, n); r < count; r++) {
+    for (let r = 0, count = boundedRepetitions(ctx, pv1, n, MAX_REPETITIONS); r < count; r++) {
       const individual = xcnToReference(ctx, pv1, n, r);
       if (individual) out.push({ type: [{ coding: [{ system: PARTICIPATION, code, display }] }], individual });
     }

@@ -1,11 +1,13 @@
-// Errors of the mapping stage: data with stable codes (STYLE.md habit 4). mapHl7Message throws only
-// MappingError; anything unexpected inside a mapper is wrapped as ERR_MAPPING_INTERNAL with its reason.
+// Errors of the mapping stage: data with stable codes (STYLE.md, "Errors are data"). mapHl7Message
+// throws only MappingError; anything unexpected inside a mapper is wrapped as ERR_MAPPING_INTERNAL
+// with its reason.
 
 export type MappingErrorCode =
   | 'ERR_MAPPING_UNSUPPORTED'
   | 'ERR_MAPPING_MISSING_SEGMENT'
   | 'ERR_MAPPING_BAD_FIELD'
   | 'ERR_MAPPING_DUPLICATE_IDENTITY'
+  | 'ERR_MAPPING_TOO_LARGE'
   | 'ERR_MAPPING_INTERNAL'
   | 'ERR_CONFIG_INVALID';
 

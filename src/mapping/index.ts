@@ -9,4 +9,5 @@ export type { MappingResult, RoutingFacts } from './assemble.js';
 export { mapHl7Message } from './map-message.js';
 export { mapCallNote } from './call-note.js';
 export { MappingError, isMappingError, type MappingErrorCode } from './errors.js';
+export { MAX_REPETITIONS, MAX_SEGMENTS, MAX_TEXT_LINES } from './limits.js';
 export { toFhirDate, toFhirDateTime, toFhirInstant } from './datetime.js';

@@ -1,13 +1,14 @@
 // mapHl7Message: the one entry point for HL7 v2. Pure: parsed message + site config in, FHIR out.
 // Throws only MappingError: an unsupported message says why; any other failure inside a mapper is
 // wrapped as ERR_MAPPING_INTERNAL with a PHI-free reason, so the worker can mark the row `failed`.
-import { checkSupported, type Hl7Message, isHl7Error } from '../hl7/index.js';
+import { checkSupported, type Hl7Message, isHl7Error, type Segment } from '../hl7/index.js';
 import { mapAdt } from './adt.js';
 import type { MappingResult } from './assemble.js';
 import type { SiteConfig } from './config.js';
-import type { MapContext } from './context.js';
+import { type MapContext, warn } from './context.js';
 import { val } from './datatypes.js';
 import { MappingError } from './errors.js';
+import { MAX_SEGMENTS } from './limits.js';
 import { mapOru } from './oru.js';
 import { emptyReport } from './report.js';
 
@@ -18,9 +19,12 @@ export function mapHl7Message(message: Hl7Message, config: SiteConfig): MappingR
     if (isHl7Error(e)) throw new MappingError('ERR_MAPPING_UNSUPPORTED', e.message);
     throw internal(e);
   }
+  if (message.segments.length > MAX_SEGMENTS) {
+    throw new MappingError('ERR_MAPPING_TOO_LARGE', `message has ${message.segments.length} segments; at most ${MAX_SEGMENTS} are mapped (the inbox keeps it whole)`);
+  }
   try {
     const ctx = contextFor(message, config);
-    for (const r of message.repairs) ctx.report.warnings.push(`${r.at}: ${r.text}`);
+    for (const r of message.repairs) warn(ctx, `${r.at}: ${r.text}`);
     return message.header.type.code === 'ORU' ? mapOru(ctx) : mapAdt(ctx);
   } catch (e) {
     if (e instanceof MappingError) throw e;
@@ -32,10 +36,13 @@ function contextFor(message: Hl7Message, config: SiteConfig): MapContext {
   const msh = message.msh;
   // as val() reads values: blank or "" is absent (a blank MSH-4.1 once became a blank display, found by fuzzing)
   const facility = val(msh, 4, 1) ?? val(msh, 4, 2) ?? '';
+  const segmentIndex = new Map<Segment, number>();
+  for (let i = 0; i < message.segments.length; i++) segmentIndex.set(message.segments[i]!, i);
   return {
     config, message, facility,
     sender: `${val(msh, 3, 1) ?? val(msh, 3, 2) ?? ''}|${facility}`,
     report: emptyReport(),
+    segmentIndex, warned: new Set(), truncatedFields: new Set(),
     dateTimes: new Map(),
   };
 }

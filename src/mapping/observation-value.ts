@@ -3,8 +3,9 @@
 import type { Attachment, CodeableConcept, Observation, ObservationComponent, Quantity } from 'fhir/r4.js';
 import type { Segment } from '../hl7/index.js';
 import type { MapContext } from './context.js';
-import { warn } from './context.js';
-import { conceptOf, cweToConcept, repCount, val } from './datatypes.js';
+import { boundedRepetitions, truncatedLine, warn } from './context.js';
+import { MAX_REPETITIONS, MAX_TEXT_LINES } from './limits.js';
+import { conceptOf, cweToConcept, val } from './datatypes.js';
 import type { ObxFields } from './obx-fields.js';
 import { toFhirDate, toFhirDateTime } from './datetime.js';
 import { parseDecimal } from './decimal.js';
@@ -19,7 +20,7 @@ export interface ObxValue {
   /**
    * A short rendering for the notification text; absent for a quantity, whose rendering is
    * quantityText(quantity), made only for the few results a notification names (number -> text
-   * for every OBX was a visible cost, issue 3 profile).
+   * for every OBX was a visible cost in a CPU profile).
    */
   display?: string;
   /** ED data, turned into a DocumentReference by the caller. */
@@ -40,7 +41,7 @@ export function readNumber(text: string | undefined): number | undefined {
 
 export function obxValue(ctx: MapContext, f: ObxFields, index: number): ObxValue {
   const obx = f.seg;
-  if (!obx.has(5) || (f.value === undefined && repCount(obx, 5) === 1 && obx.components(5).every((c) => c.trim() === '' || c === '""'))) {
+  if (!obx.has(5) || (f.value === undefined && obx.repetitionCount(5) === 1 && obx.components(5).every((c) => c.trim() === '' || c === '""'))) {
     const code = f.status === 'X' ? 'not-performed' : 'unknown';
     return { value: { dataAbsentReason: { coding: [{ system: DATA_ABSENT, code }] } }, components: NONE, display: '(no value)' };
   }
@@ -52,10 +53,10 @@ export function obxValue(ctx: MapContext, f: ObxFields, index: number): ObxValue
     case 'TS': case 'DTM': return dated(ctx, f, index, false);
     case 'TM': return timed(ctx, f, index);
     case 'ED': return encapsulated(ctx, obx, index);
-    case 'ST': case 'TX': case 'FT': return text(obx);
+    case 'ST': case 'TX': case 'FT': return text(ctx, obx);
     default:
       warn(ctx, `OBX[${index}]: value type '${f.type.slice(0, 8) || '(none)'}' kept as text`);
-      return text(obx);
+      return text(ctx, obx);
   }
 }
 
@@ -64,14 +65,15 @@ function units(ctx: MapContext, f: ObxFields): Partial<Quantity> {
   return unitFields(f.units[0] ?? f.units[1], f.units[2], ctx.config);
 }
 
-function text(obx: Segment): ObxValue {
+function text(ctx: MapContext, obx: Segment): ObxValue {
   // ST/TX/FT have no components: a sender's literal ^ is kept; repetitions are lines (v2 2.A.79 TX)
   const lines: string[] = [];
-  for (let r = 0, n = repCount(obx, 5); r < n; r++) {
+  for (let r = 0, n = boundedRepetitions(ctx, obx, 5, MAX_TEXT_LINES); r < n; r++) {
     const comps = obx.components(5, r);
     while (comps.length > 1 && comps[comps.length - 1] === '') comps.pop();
     lines.push(comps.join('^'));
   }
+  if (obx.repetitionCount(5) > lines.length) lines.push(truncatedLine(lines.length, obx.repetitionCount(5)));
   return stringValue(lines.join('\n'));
 }
 
@@ -85,7 +87,7 @@ function numeric(ctx: MapContext, f: ObxFields, index: number): ObxValue {
   const n = readNumber(f.value);
   if (n === undefined) {
     warn(ctx, `OBX[${index}]: NM value is not a number; kept as text`);
-    return text(f.seg);
+    return text(ctx, f.seg);
   }
   const q: Quantity = { value: n };
   // property by property, in unitFields' order: `{ value, ...unit }` was a visible cost per OBX
@@ -117,18 +119,18 @@ function structuredNumeric(ctx: MapContext, obx: Segment, index: number, unit: P
   }
   warn(ctx, `OBX[${index}]: SN value is not a quantity, range or ratio; kept as text`);
   // a blank first repetition (e.g. a stray leading '~') leaves raw empty: keep the whole field as text
-  return raw.trim() === '' ? text(obx) : stringValue(raw);
+  return raw.trim() === '' ? text(ctx, obx) : stringValue(raw);
 }
 
 function coded(ctx: MapContext, f: ObxFields, index: number): ObxValue {
   const obx = f.seg;
   const concepts: CodeableConcept[] = [];
-  for (let r = 0, n = repCount(obx, 5); r < n; r++) {
+  for (let r = 0, n = boundedRepetitions(ctx, obx, 5, MAX_REPETITIONS); r < n; r++) {
     const cc = cweToConcept(ctx, obx, 5, r);
     if (cc) concepts.push(cc);
   }
   const [first, ...rest] = concepts;
-  if (!first) return text(obx);
+  if (!first) return text(ctx, obx);
   const code = conceptOf(ctx, f.id) ?? { text: `OBX-3 of OBX[${index}]` };
   const components = rest.map((cc) => ({ code, valueCodeableConcept: cc }));
   const display = first.text ?? first.coding?.[0]?.display ?? first.coding?.[0]?.code ?? '';
@@ -140,7 +142,7 @@ function dated(ctx: MapContext, f: ObxFields, index: number, dateOnly: boolean):
   const v = dateOnly ? toFhirDate(raw) : toFhirDateTime(raw, ctx.config.timeZone);
   if (!v) {
     warn(ctx, `OBX[${index}]: ${dateOnly ? 'DT' : 'DTM'} value is not a valid date; kept as text`);
-    return text(f.seg);
+    return text(ctx, f.seg);
   }
   return { value: { valueDateTime: v }, components: NONE, display: v };
 }
@@ -149,7 +151,7 @@ function timed(ctx: MapContext, f: ObxFields, index: number): ObxValue {
   const m = /^(\d{2})(\d{2})?(\d{2})?/.exec(f.value ?? '');
   if (!m || +m[1]! > 23 || +(m[2] ?? 0) > 59 || +(m[3] ?? 0) > 59) {
     warn(ctx, `OBX[${index}]: TM value is not a valid time; kept as text`);
-    return text(f.seg);
+    return text(ctx, f.seg);
   }
   const t = `${m[1]}:${m[2] ?? '00'}:${m[3] ?? '00'}`;
   return { value: { valueTime: t }, components: NONE, display: t };
@@ -157,10 +159,10 @@ function timed(ctx: MapContext, f: ObxFields, index: number): ObxValue {
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
-/** ED: source ^ type ^ subtype ^ encoding ^ data. The data goes to a DocumentReference. */
 /** RFC 6838 section 4.2: type "/" subtype, each a restricted name. */
 const MIME_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
 
+/** ED: source ^ type ^ subtype ^ encoding ^ data. The data goes to a DocumentReference. */
 function encapsulated(ctx: MapContext, obx: Segment, index: number): ObxValue {
   const [type, subtype, encoding, data] = [2, 3, 4, 5].map((c) => val(obx, 5, c));
   const typed = type && subtype ? `${type}/${subtype}`.toLowerCase() : undefined;

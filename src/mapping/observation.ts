@@ -4,8 +4,9 @@ import type { Segment } from '../hl7/index.js';
 import { type Entry, fullUrlFor, keyIdentifier } from './bundle.js';
 import { hashKey, hashKeyAfter, type KeyPrefix } from './ids.js';
 import { INTERPRETATION_DISPLAY, OBSERVATION_STATUS, V3_INTERPRETATION } from './codes.js';
-import { fhirDateTime, type MapContext, warn } from './context.js';
-import { conceptOf, cweToConcept, fhirCode, repCount, val, xcnToReference } from './datatypes.js';
+import { boundedRepetitions, fhirDateTime, type MapContext, warn } from './context.js';
+import { MAX_REPETITIONS } from './limits.js';
+import { conceptOf, cweToConcept, fhirCode, val, xcnToReference } from './datatypes.js';
 import type { ObxFields } from './obx-fields.js';
 import { parseDecimal } from './decimal.js';
 import { obxValue, type ObxValue } from './observation-value.js';
@@ -60,7 +61,7 @@ export function mapObservation(ctx: MapContext, f: ObxFields, index: number, occ
   // the value[x] where the old Object.assign put it; a quantity (most results) without the generic copy
   if (v.value.valueQuantity) o.valueQuantity = v.value.valueQuantity;
   else Object.assign(o, v.value);
-  const flags = interpretationFlags(obx);
+  const flags = interpretationFlags(ctx, obx);
   if (flags.length) o.interpretation = flags.map(interpretation);
   if (notes.length) o.note = notes.map((text) => ({ text }));
   const method = cweToConcept(ctx, obx, 17);
@@ -84,9 +85,9 @@ function mapped(o: Observation, fullUrl: string, v: ObxValue, flags: string[], c
   return m;
 }
 
-function interpretationFlags(obx: Segment): string[] {
+function interpretationFlags(ctx: MapContext, obx: Segment): string[] {
   const out: string[] = [];
-  for (let r = 0, n = repCount(obx, 8); r < n; r++) {
+  for (let r = 0, n = boundedRepetitions(ctx, obx, 8, MAX_REPETITIONS); r < n; r++) {
     const f = fhirCode(val(obx, 8, 1, 1, r));
     if (f) out.push(f);
   }
@@ -103,7 +104,7 @@ function interpretation(flag: string): CodeableConcept {
 
 /** OBX-16 responsible observers (XCN, repeating). */
 function responsibleObservers(ctx: MapContext, obx: Segment): Reference[] {
-  const n = repCount(obx, 16);
+  const n = boundedRepetitions(ctx, obx, 16, MAX_REPETITIONS);
   const out: Reference[] = [];
   for (let r = 0; r < n; r++) {
     const ref = xcnToReference(ctx, obx, 16, r);

@@ -1,6 +1,6 @@
 // One OBX read once, by position: the fields the Observation mapping needs, each exactly as val()
 // reads it. Mapping an OBX read ~25 values one call at a time, several of them twice (OBX-3, OBX-5,
-// OBX-11); this view reads each field once and the mapping works on plain strings (issue 3 profile).
+// OBX-11); this view reads each field once and the mapping works on plain strings (CPU profile).
 import type { Segment } from '../hl7/index.js';
 import { type FieldValues, fieldValues, present, presentAll } from './datatypes.js';
 

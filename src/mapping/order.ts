@@ -5,8 +5,9 @@ import type { Segment } from '../hl7/index.js';
 import { type Entry, fullUrlFor, keyIdentifier } from './bundle.js';
 import { hashKey } from './ids.js';
 import { REPORT_STATUS } from './codes.js';
-import { fhirDateTime, type MapContext } from './context.js';
-import { cweToConcept, eiToIdentifier, facilitySystem, fhirCode, repCount, systemForAuthority, val, xcnToReference } from './datatypes.js';
+import { boundedRepetitions, fhirDateTime, type MapContext } from './context.js';
+import { MAX_REPETITIONS } from './limits.js';
+import { cweToConcept, eiToIdentifier, facilitySystem, fhirCode, systemForAuthority, val, xcnToReference } from './datatypes.js';
 import { toFhirDateTime, toFhirInstant } from './datetime.js';
 import { readNumber } from './observation-value.js';
 import { unitFields } from './units.js';
@@ -45,7 +46,7 @@ export function mapServiceRequest(ctx: MapContext, o: OrderSegments, key: string
   const requester = (o.orc && xcnToReference(ctx, o.orc, 12, 0)) ?? xcnToReference(ctx, o.obr, 16, 0);
   if (requester) s.requester = requester;
   const reasons = [];
-  for (let r = 0, n = repCount(o.obr, 31); r < n; r++) {
+  for (let r = 0, n = boundedRepetitions(ctx, o.obr, 31, MAX_REPETITIONS); r < n; r++) {
     const cc = cweToConcept(ctx, o.obr, 31, r);
     if (cc) reasons.push(cc);
   }

@@ -4,7 +4,7 @@ import type { Reference } from 'fhir/r4.js';
 import { type MappingResult, assemble, defined } from './assemble.js';
 import type { Entry } from './bundle.js';
 import { mapAsk } from './communication-request.js';
-import { fhirDateTime, type MapContext } from './context.js';
+import { fhirDateTime, indexOf, type MapContext } from './context.js';
 import { val } from './datatypes.js';
 import { mapEncounter } from './encounter.js';
 import { MappingError } from './errors.js';
@@ -43,7 +43,7 @@ function mapPatientResults(ctx: MapContext, block: PatientBlock, entries: Entry[
   const patient = mapPatient(ctx, block.pid, block.index, block.nk1, 'create');
   entries.push(patient);
   ctx.report.mapped.push({ segment: 'PID', index: block.index, to: ['Patient'] });
-  for (const n of block.nk1) ctx.report.mapped.push({ segment: 'NK1', index: ctx.message.segments.indexOf(n), to: ['Patient.contact'] });
+  for (const n of block.nk1) ctx.report.mapped.push({ segment: 'NK1', index: indexOf(ctx, n), to: ['Patient.contact'] });
   let encounter: Entry | undefined;
   if (block.pv1) {
     encounter = mapEncounter(ctx, { pv1: block.pv1.seg, pv1Index: block.pv1.index, patient });
@@ -76,7 +76,7 @@ function mapOrder(ctx: MapContext, group: OrderGroup, patient: Entry, encounter:
   const o: OrderSegments = { obr: group.obr, index: group.index, notes: group.notes };
   if (group.orc) o.orc = group.orc;
   const { identifiers, key } = orderIdentifiers(ctx, o);
-  const obrAt = ctx.message.segments.indexOf(group.obr);
+  const obrAt = indexOf(ctx, group.obr);
   const earlier = orders.get(key.join(KEY_SEPARATOR));
   if (earlier !== undefined) {
     // their ServiceRequests and DiagnosticReports would share identity and overwrite each other
@@ -85,7 +85,7 @@ function mapOrder(ctx: MapContext, group: OrderGroup, patient: Entry, encounter:
   orders.set(key.join(KEY_SEPARATOR), obrAt);
   const sr = mapServiceRequest(ctx, o, key, identifiers, patient, encounter);
   entries.push(sr);
-  if (group.orc) ctx.report.mapped.push({ segment: 'ORC', index: ctx.message.segments.indexOf(group.orc), to: ['ServiceRequest'] });
+  if (group.orc) ctx.report.mapped.push({ segment: 'ORC', index: indexOf(ctx, group.orc), to: ['ServiceRequest'] });
   ctx.report.mapped.push({ segment: 'OBR', index: obrAt, to: ['ServiceRequest', 'DiagnosticReport'] });
   const specimens = group.specimens.map((s) => {
     ctx.report.mapped.push({ segment: 'SPM', index: s.index, to: ['Specimen'] });

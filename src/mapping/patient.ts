@@ -5,16 +5,17 @@ import type { Segment } from '../hl7/index.js';
 import { type Entry, fullUrlFor, keyIdentifier } from './bundle.js';
 import { hashKey } from './ids.js';
 import { GENDER } from './codes.js';
-import { type MapContext, warn } from './context.js';
-import { cweToConcept, cxToIdentifier, repCount, val, xadToAddress, xpnToName, xtnToContactPoint } from './datatypes.js';
+import { boundedRepetitions, type MapContext, warn } from './context.js';
+import { MAX_REPETITIONS } from './limits.js';
+import { cweToConcept, cxToIdentifier, val, xadToAddress, xpnToName, xtnToContactPoint } from './datatypes.js';
 import { toFhirDate, toFhirDateTime } from './datetime.js';
 
 const MAIDEN_NAME = 'http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName';
 
-/** All repetitions of a field through one reader, absent ones dropped. */
-function each<T>(seg: Segment, n: number, read: (rep: number) => T | undefined): T[] {
+/** The repetitions of a field (at most MAX_REPETITIONS) through one reader, absent ones dropped. */
+function each<T>(ctx: MapContext, seg: Segment, n: number, read: (rep: number) => T | undefined): T[] {
   const out: T[] = [];
-  for (let r = 0, count = repCount(seg, n); r < count; r++) {
+  for (let r = 0, count = boundedRepetitions(ctx, seg, n, MAX_REPETITIONS); r < count; r++) {
     const v = read(r);
     if (v !== undefined) out.push(v);
   }
@@ -23,8 +24,8 @@ function each<T>(seg: Segment, n: number, read: (rep: number) => T | undefined):
 
 /** PID-3 (then PID-2, PID-4, PID-19, PID-20) -> identifiers; PID-3 first, MR before others. */
 export function patientIdentifiers(ctx: MapContext, pid: Segment): Identifier[] {
-  const ids = each(pid, 3, (r) => cxToIdentifier(ctx, pid, 3, r));
-  ids.push(...each(pid, 2, (r) => cxToIdentifier(ctx, pid, 2, r)), ...each(pid, 4, (r) => cxToIdentifier(ctx, pid, 4, r)));
+  const ids = each(ctx, pid, 3, (r) => cxToIdentifier(ctx, pid, 3, r));
+  ids.push(...each(ctx, pid, 2, (r) => cxToIdentifier(ctx, pid, 2, r)), ...each(ctx, pid, 4, (r) => cxToIdentifier(ctx, pid, 4, r)));
   const ssn = val(pid, 19);
   if (ssn) ids.push({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'SS' }] }, system: 'http://hl7.org/fhir/sid/us-ssn', value: ssn });
   const dl = val(pid, 20);
@@ -50,11 +51,11 @@ export function mapPatient(ctx: MapContext, pid: Segment, pidIndex: number, nk1:
   if (!match) warn(ctx, `PID[${pidIndex}]: no patient identifier; the Patient is matched on a message key`);
   const hash = hashKey(key);
   p.identifier = identifier.length ? identifier : [keyIdentifier(hash)];
-  const names = each(pid, 5, (r) => xpnToName(pid, 5, r));
+  const names = each(ctx, pid, 5, (r) => xpnToName(pid, 5, r));
   if (names.length) p.name = names;
   const telecom = [
-    ...each(pid, 13, (r) => xtnToContactPoint(pid, 13, r)),
-    ...each(pid, 14, (r) => xtnToContactPoint(pid, 14, r)).map((t) => {
+    ...each(ctx, pid, 13, (r) => xtnToContactPoint(pid, 13, r)),
+    ...each(ctx, pid, 14, (r) => xtnToContactPoint(pid, 14, r)).map((t) => {
       t.use ??= 'work'; // a fresh ContactPoint; `use` stays last, as the spread wrote it
       return t;
     }),
@@ -68,7 +69,7 @@ export function mapPatient(ctx: MapContext, pid: Segment, pidIndex: number, nk1:
   if (birthDate) p.birthDate = birthDate;
   else if (birth) warn(ctx, `PID[${pidIndex}]: PID-7 is not a valid date; not mapped`);
   deceased(ctx, pid, p);
-  const address = each(pid, 11, (r) => xadToAddress(pid, 11, r));
+  const address = each(ctx, pid, 11, (r) => xadToAddress(pid, 11, r));
   if (address.length) p.address = address;
   const marital = cweToConcept(ctx, pid, 16);
   if (marital) p.maritalStatus = marital;
@@ -94,7 +95,7 @@ function contact(ctx: MapContext, nk1: Segment): PatientContact | undefined {
   if (rel) c.relationship = [rel];
   const name = xpnToName(nk1, 2, 0);
   if (name) c.name = name;
-  const telecom = [...each(nk1, 5, (r) => xtnToContactPoint(nk1, 5, r)), ...each(nk1, 6, (r) => xtnToContactPoint(nk1, 6, r))];
+  const telecom = [...each(ctx, nk1, 5, (r) => xtnToContactPoint(nk1, 5, r)), ...each(ctx, nk1, 6, (r) => xtnToContactPoint(nk1, 6, r))];
   if (telecom.length) c.telecom = telecom;
   const address = xadToAddress(nk1, 4, 0);
   if (address) c.address = address;

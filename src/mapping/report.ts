@@ -1,15 +1,18 @@
-// The mapping report (issue 3, item 7): every segment is mapped, ignored with a reason, or unknown.
-// Nothing is dropped silently. PHI-free: segment ids, positions and reasons only, never values.
+// The mapping report: every segment is mapped, ignored with a reason, or unknown, and a field cut at a
+// bound (limits.ts) is listed as truncated. Nothing is dropped silently. PHI-free: segment ids,
+// positions and reasons only, never values.
 import { table } from '../text/index.js';
 
 export interface MappingReport {
   mapped: { segment: string; index: number; to: string[] }[];
   ignored: { segment: string; index: number; reason: string }[];
   unknown: { segment: string; index: number }[];
+  /** Fields with more repetitions than the mapper maps (limits.ts): `kept` of `total` were mapped. */
+  truncated: { segment: string; index: number; field: number; kept: number; total: number }[];
   warnings: string[];
 }
 
-export const emptyReport = (): MappingReport => ({ mapped: [], ignored: [], unknown: [], warnings: [] });
+export const emptyReport = (): MappingReport => ({ mapped: [], ignored: [], unknown: [], truncated: [], warnings: [] });
 
 /** Segments we read but deliberately do not turn into FHIR, with the reason shown in the report. */
 export const IGNORED_SEGMENTS: Readonly<Record<string, string>> = table({

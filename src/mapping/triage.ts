@@ -1,4 +1,4 @@
-// Triage (issue 3, item 5): pure rules from the site config -> priority, category, and whether to
+// Triage: pure rules from the site config -> priority, category, and whether to
 // wake the on-call provider now or hold until morning. Defaults are in config.ts and the README.
 import type { Coding, Quantity } from 'fhir/r4.js';
 import type { CallNote } from '../calls/index.js';
@@ -60,7 +60,7 @@ export function triageResult(config: SiteConfig, result: { codings: readonly Cod
   const hits: TriageHit[] = [];
   for (const flag of result.flags) {
     const rule = config.triage.flags[flag];
-    // no `{ ...rule, reason }`: V8 makes a spread-first literal that grows ~40x slower (issue 3 profile)
+    // no `{ ...rule, reason }`: V8 makes a spread-first literal that grows ~40x slower (CPU profile)
     if (rule) hits.push({ priority: rule.priority, category: rule.category, reason: `OBX-8 flag ${flag} on ${result.label}` });
   }
   const q = result.quantity;

@@ -1,4 +1,4 @@
-// OBX-6 units -> UCUM (issue 3: "UCUM units where the unit is UCUM, original unit text kept").
+// OBX-6 units -> UCUM where the unit is UCUM, the sender's unit text always kept.
 // A unit is UCUM when OBX-6.3 says so, or when its text is one of the lab units below (matched
 // case-insensitively, since senders write mg/dl for UCUM mg/dL). Otherwise only the text is kept:
 // a guessed code would be worse than none.

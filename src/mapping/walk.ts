@@ -2,7 +2,8 @@
 // abstract structures, read leniently) and writes the report entry of every segment that is not
 // mapped: ignored ones with the reason, unknown ones (Z-segments and the unexpected) kept by name.
 import type { Segment } from '../hl7/index.js';
-import type { MapContext } from './context.js';
+import { boundedRepetitions, type MapContext, truncatedLine } from './context.js';
+import { MAX_TEXT_LINES } from './limits.js';
 import { IGNORED_SEGMENTS } from './report.js';
 
 export interface ResultSegment { obx: Segment; index: number; notes: string[] }
@@ -10,16 +11,20 @@ export interface OrderGroup { orc?: Segment; obr?: Segment; index: number; notes
 export interface PatientBlock { pid: Segment; index: number; nk1: Segment[]; pv1?: { seg: Segment; index: number }; groups: OrderGroup[]; results: ResultSegment[] }
 export interface Walk { evn?: Segment; patients: PatientBlock[] }
 
-/** NTE-3 (FT, repeating) as one text; \.br\ already decoded to line breaks by the parser. */
-export function noteText(nte: Segment): string | undefined {
+/**
+ * NTE-3 (FT, repeating) as one text, one line per repetition (at most MAX_TEXT_LINES); \.br\ is
+ * already decoded to a line break by the parser.
+ */
+function noteText(ctx: MapContext, nte: Segment): string | undefined {
   const lines: string[] = [];
-  for (let r = 0, n = nte.repetitions(3).length; r < n; r++) lines.push(nte.components(3, r).join('^'));
+  for (let r = 0, n = boundedRepetitions(ctx, nte, 3, MAX_TEXT_LINES); r < n; r++) lines.push(nte.components(3, r).join('^'));
+  if (nte.repetitionCount(3) > lines.length) lines.push(truncatedLine(lines.length, nte.repetitionCount(3)));
   const t = lines.join('\n').trim();
   return t === '' || t === '""' ? undefined : t;
 }
 
 // a function, not a closure made per segment: the bench's loader (tsx, keepNames) names every
-// `const f = () => ...` with Object.defineProperty, which was ~6% of mapping an ORU (issue 3 profile)
+// `const f = () => ...` with Object.defineProperty, which was ~6% of mapping an ORU (CPU profile)
 function ignore(report: MapContext['report'], segment: string, index: number, reason: string): void {
   report.ignored.push({ segment, index, reason });
 }
@@ -59,7 +64,7 @@ export function walk(ctx: MapContext): Walk {
       }
       case 'SPM': if (group) group.specimens.push({ spm: seg, index: i }); else ignore(report, seg.name, i, 'SPM outside an order'); break;
       case 'NTE': {
-        const text = noteText(seg);
+        const text = noteText(ctx, seg);
         if (!last) ignore(report, seg.name, i, 'NTE that follows no order or result (patient or message notes are not mapped)');
         else if (!text) ignore(report, seg.name, i, 'empty NTE');
         else { last.notes.push(text); report.mapped.push({ segment: 'NTE', index: i, to: [last.name === 'OBX' ? 'Observation.note' : 'ServiceRequest.note'] }); }

@@ -1,14 +1,12 @@
-import { Duration } from 'luxon';
+import { DAY_MS, readDuration } from '../time/index.js';
 
 /**
- * ISO 8601 durations of days, hours, minutes and seconds (`P1D`, `PT5M`, `PT20S`, `PT1.5S`): exact
- * lengths, so no years or months (whose length depends on the calendar). Parsed by luxon.
+ * A delivery wait (`wait`, `ladderWait`, `respondWithin`: `PT20S`, `PT5M`, `P1D`) in milliseconds,
+ * read by src/time's one duration reader. A wait is elapsed time — how long nobody answered — so a
+ * day here is 24 hours, not the calendar day RFC 5545 gives shifts. NaN when it is not a duration or
+ * is negative.
  */
-export const ISO_DURATION = /^P(?=\d|T\d)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d{1,3})?S)?)?$/;
-
-/** The duration's length in ms; NaN when it is not one ISO_DURATION accepts. */
 export const durationMs = (text: string): number => {
-  if (!ISO_DURATION.test(text)) return Number.NaN;
-  const d = Duration.fromISO(text);
-  return d.isValid ? d.toMillis() : Number.NaN;
+  const d = readDuration(text);
+  return d === undefined || d.sign < 0 ? Number.NaN : d.days * DAY_MS + d.ms;
 };

@@ -258,13 +258,23 @@ const REJECTED_TRIM_EVERY = 1_000;
 /**
  * Stores refused input and keeps only about the newest `keep` rows, so a misbehaving peer cannot
  * fill the disk: the RETURNING id drives the cap; every REJECTED_TRIM_EVERY rows, the oldest beyond
- * the cap go.
+ * the cap go. With `trimBytes` (the caller counts the bytes it stored) the oldest rows beyond
+ * `keepBytes` in all go too: a few large inputs must not fill it either.
  */
-export async function insertRejected(sql: Sql, r: RejectedInput, opts: { keep: number }): Promise<void> {
+export async function insertRejected(sql: Sql, r: RejectedInput, opts: { keep: number; keepBytes?: number; trimBytes?: boolean }): Promise<void> {
   const [row] = await sql<{ id: string }[]>`INSERT INTO rejected (source, peer, control_id, error_code, reason, raw, ack)
     VALUES (${r.source}, ${r.peer}, ${r.controlId}, ${r.errorCode}, ${r.reason}, ${r.raw}, ${r.ack}) RETURNING id::text`;
   const every = Math.max(1, Math.min(REJECTED_TRIM_EVERY, Math.floor(opts.keep / 10)));
   if (row && Number(row.id) % every === 0) await sql`DELETE FROM rejected WHERE id <= ${Number(row.id) - opts.keep}`;
+  if (opts.trimBytes && opts.keepBytes !== undefined) {
+    // newest first, a running total of what each row holds; the first row past the cap and all older go
+    // (octet_length of a stored bytea reads its size without fetching it)
+    await sql`
+      DELETE FROM rejected WHERE id <= (
+        SELECT id FROM (
+          SELECT id, sum(octet_length(raw) + coalesce(octet_length(ack), 0)) OVER (ORDER BY id DESC) AS total FROM rejected) t
+        WHERE total > ${opts.keepBytes} ORDER BY id DESC LIMIT 1)`;
+  }
 }
 
 export interface RejectedListRow {

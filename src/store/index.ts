@@ -1,5 +1,7 @@
 // src/store: SQL, migrations and the embedded default. The only folder that writes SQL.
-export { isUnavailable, pingStore } from './db.js';
+export { DB_TIMEOUT_DEFAULTS, STORE_DOWN, isUnavailable, pingStore } from './db.js';
+export { StoreDownError, StoreHealth } from './health.js';
+export type { StoreHealthOptions } from './health.js';
 export type { Sql, TransactionSql } from './db.js';
 export { explainResourceSearch, findResourcesByIdentifier, listStaleSearchRows, lockResourceIdentifiers, readResource, searchResources, updateSearchColumns, upsertResources } from './fhir-resources.js';
 export type { FhirResourceWrite, IdentifierMatch, ResourceCondition, ResourceMatch, ResourceSearch, SearchColumnsUpdate, StaleSearchRow, StoredResource } from './fhir-resources.js';

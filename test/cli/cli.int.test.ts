@@ -1,5 +1,5 @@
 // The `switchboard` command as a user runs it: a real process against a real database.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -7,6 +7,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { spawnGateway, type GatewayProcess } from '../support/process.js';
+
+// each run starts a process that compiles the TypeScript: seconds apiece on a busy machine
+vi.setConfig({ testTimeout: 120_000 });
 
 const BIN = fileURLToPath(new URL('../../bin/switchboard.js', import.meta.url));
 const FIX = fileURLToPath(new URL('../../fixtures/', import.meta.url));

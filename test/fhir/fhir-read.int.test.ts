@@ -80,13 +80,17 @@ describe('errors are OperationOutcomes with the right status', () => {
     expect(JSON.stringify(r.body)).not.toContain('Synthetic-Secret-Name');
   });
 
-  it('a store failure is a 500 OperationOutcome without stack or message', async () => {
+  it('a store that cannot be reached is a 503 with Retry-After, without stack or message', async () => {
     const dead = connect(db.url, { max: 1 });
     await dead.end();
     const broken = new Hono().onError(onError).route('/fhir', createFhirApp({ sql: dead, baseUrl: BASE }));
     const r = await get<OperationOutcome>(broken, '/Patient/rd-1');
-    expect(r.status).toBe(500);
-    expect(r.body).toEqual({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: 'Internal server error' }] });
+    expect(r.status).toBe(503);
+    expect(r.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(r.body).toEqual({
+      resourceType: 'OperationOutcome',
+      issue: [{ severity: 'error', code: 'transient', diagnostics: 'store unavailable; retry later', details: { coding: [{ system: 'urn:switchboard:error-code', code: 'ERR_STORE_UNAVAILABLE' }] } }],
+    });
   });
 });
 
@@ -106,7 +110,7 @@ describe('onError (src/http/error-response.ts)', () => {
     expect(res.status).toBe(status);
     expect(res.headers.get('content-type')).toBe('application/fhir+json; charset=utf-8');
     const body = (await res.json()) as OperationOutcome;
-    expect(body.issue).toEqual([{ severity: 'error', code, diagnostics }]);
+    expect(body.issue).toEqual([{ severity: 'error', code, diagnostics, ...(path === '/http-error' ? { details: { coding: [{ system: 'urn:switchboard:error-code', code: 'ERR_CONFLICT' }] } } : {}) }]);
     if (status === 401) expect(res.headers.get('www-authenticate')).toBe('Bearer');
   });
 });

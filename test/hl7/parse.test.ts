@@ -63,6 +63,38 @@ describe('ER7 parser', () => {
     expect(b.declaredCount).toBe(2);
   });
 
+  it('checks each BTS-1 against its own batch when a file holds several (FHS, BHS..BTS, BHS..BTS, FTS)', () => {
+    const lines = toWire(fixture('spine/batch.hl7')).toString('latin1').split('\r').filter((l) => l !== '');
+    const [fhs, bhs, ...rest] = lines;
+    const body = rest.slice(0, -2); // the two messages, without BTS and FTS
+    const file = (counts: [string, string]) => [fhs, bhs, ...body.slice(0, 4), `BTS|${counts[0]}`, bhs, ...body.slice(4), `BTS|${counts[1]}`, 'FTS|2', ''].join('\r');
+    const two = parseHl7Input(Buffer.from(file(['1', '1']), 'latin1'));
+    expect(two).toMatchObject({ kind: 'batch', declaredCount: 2 });
+    expect(() => parseHl7Input(Buffer.from(file(['2', '0']), 'latin1'))).toThrow(expect.objectContaining({ code: 'ERR_HL7_BAD_BATCH' }));
+  });
+
+  it('reads components and sub-components of any repetition (property, against a naive split)', () => {
+    const part = fc.stringMatching(/^[A-Za-z0-9 .]{0,4}$/);
+    const field = fc.array(fc.array(fc.array(part, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 6 })
+      .map((reps) => reps.map((comps) => comps.map((subs) => subs.join('&')).join('^')).join('~'));
+    const msh = toWire(fixture('spine/oru-r01.hl7')).toString('latin1').split('\r')[0]!;
+    fc.assert(fc.property(field, (f) => {
+      const obx = parseHl7(`${msh}\rOBX|1|ST|X||${f}\r`).all('OBX')[0]!;
+      const reps = f === '' ? [] : f.split('~');
+      expect(obx.repetitionCount(5)).toBe(reps.length);
+      // read the repetitions in a shuffled order too: each is split on first read
+      for (const r of [...reps.keys()].reverse()) {
+        const comps = reps[r]!.split('^');
+        expect(obx.components(5, r)).toEqual(comps);
+        for (const [c, comp] of comps.entries()) {
+          expect(obx.subcomponents(5, c + 1, r)).toEqual(comp === '' ? [] : comp.split('&'));
+          for (const [sIdx, sub] of comp.split('&').entries()) expect(obx.value(5, c + 1, sIdx + 1, r)).toBe(sub);
+        }
+      }
+      expect(obx.components(5, reps.length)).toEqual([]);
+    }), { numRuns: 300 });
+  });
+
   it('reads messages that follow each other without a batch header as separate messages, never merged', () => {
     const b = parseHl7Input(toWire(fixture('spine/two-messages.hl7')));
     expect(b.kind).toBe('batch');

@@ -27,7 +27,10 @@ async function page(path: string): Promise<{ ids: string[]; next: string | null 
   expect(res.status).toBe(200);
   const rows = (await res.json()) as { id: string }[];
   const link = res.headers.get('link');
-  return { ids: rows.map((r) => r.id), next: link ? /^<([^>]+)>; rel="next"$/.exec(link)?.[1] ?? null : null };
+  // the link is relative to the list's own URL (RFC 3986 5.2)
+  const target = link ? /^<([^>]+)>; rel="next"$/.exec(link)?.[1] : undefined;
+  const next = target ? new URL(target, `http://sb.test${path}`) : undefined;
+  return { ids: rows.map((r) => r.id), next: next ? `${next.pathname}${next.search}` : null };
 }
 
 describe('GET /inbox?after=', () => {
@@ -45,6 +48,11 @@ describe('GET /inbox?after=', () => {
 
   it.each([['9', ['10', '11']], ['99', ['100', '101']], ['999', ['1000', '1001']], ['2499', ['2500']]])('after=%s starts at the next id', async (after, expected) => {
     expect((await page(`/inbox?after=${after}&limit=2`)).ids).toEqual(expected);
+  });
+
+  it('the next link is relative to the list and carries the page size and state', async () => {
+    const res = await t.app.request('/inbox?limit=5&state=received', { headers: t.auth('admin') });
+    expect(res.headers.get('link')).toBe('<inbox?state=received&after=5&limit=5>; rel="next"');
   });
 
   it('the first page is the oldest rows, numerically', async () => {

@@ -1,11 +1,13 @@
 // Every fixture under fixtures/hl7 maps to its reviewed .expected.json, validates against FHIR R4, and
-// maps byte-identically twice. UPDATE_GOLDEN=1 rewrites the expectations (review each diff by eye).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { relative } from 'node:path';
+// maps byte-identically twice. UPDATE_GOLDENS=1 rewrites the expectations (review each diff by eye); a
+// missing one fails otherwise (golden.ts).
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import type { Bundle } from 'fhir/r4.js';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { validateFhir } from '../../src/fhir/validate.js';
-import { FIXTURES, hl7Files, mapFixture, render } from './golden.js';
+import { FIXTURES, golden, hl7Files, mapFixture, render } from './golden.js';
 
 const files = hl7Files(FIXTURES);
 
@@ -15,14 +17,43 @@ describe('golden fixtures', () => {
   it.each(files.map((f) => [relative(FIXTURES, f), f]))('%s maps to its expected file', (_name, file) => {
     const got = render(mapFixture(file));
     const expectedPath = file.replace(/\.hl7$/, '.expected.json');
-    if (process.env.UPDATE_GOLDEN === '1' || !existsSync(expectedPath)) writeFileSync(expectedPath, got);
-    expect(got).toBe(readFileSync(expectedPath, 'utf8'));
+    expect(got).toBe(golden(expectedPath, got));
     expect(render(mapFixture(file))).toBe(got); // deterministic: same input, same bytes
   });
 
   it.each(files.map((f) => [relative(FIXTURES, f), f]))('%s produces valid FHIR R4', (_name, file) => {
-    const out = mapFixture(file) as { bundle?: Bundle; error?: unknown };
-    if (out.error) return;
-    expect(validateFhir(out.bundle!).issues).toEqual([]);
+    // a file of several messages maps to one result per message
+    const out = mapFixture(file) as { bundle?: Bundle; error?: unknown } | { bundle: Bundle }[];
+    for (const one of Array.isArray(out) ? out : [out]) {
+      if ('error' in one && one.error) continue;
+      expect(validateFhir(one.bundle!).issues).toEqual([]);
+    }
+  });
+});
+
+describe('a missing golden', () => {
+  afterEach(() => { vi.unstubAllEnvs(); });
+  const missing = () => join(mkdtempSync(join(tmpdir(), 'golden-')), 'x.expected.json');
+
+  it.each([
+    ['neither CI nor UPDATE_GOLDENS', undefined, undefined],
+    ['UPDATE_GOLDENS=0', undefined, '0'],
+    ['CI, even with UPDATE_GOLDENS=1', 'true', '1'],
+  ])('fails under %s, and writes nothing', (_when, ci, update) => {
+    vi.stubEnv('CI', ci);
+    vi.stubEnv('UPDATE_GOLDENS', update);
+    const path = missing();
+    expect(() => golden(path, '{}\n')).toThrow(/missing golden/);
+    expect(existsSync(path)).toBe(false);
+    rmSync(join(path, '..'), { recursive: true });
+  });
+
+  it('is written with UPDATE_GOLDENS=1 outside CI', () => {
+    vi.stubEnv('CI', undefined);
+    vi.stubEnv('UPDATE_GOLDENS', '1');
+    const path = missing();
+    expect(golden(path, '{}\n')).toBe('{}\n');
+    expect(readFileSync(path, 'utf8')).toBe('{}\n');
+    rmSync(join(path, '..'), { recursive: true });
   });
 });

@@ -1,5 +1,8 @@
-// Golden-file helpers: map a fixture, render it stably, read or (UPDATE_GOLDEN=1) rewrite its expectation.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+// Golden-file helpers: map a fixture, render it stably, compare it with its expectation. A golden is a
+// snapshot of our own output: it says the output did not change, not that it is right (the IG tests
+// in ig.test.ts say that). UPDATE_GOLDENS=1 writes new and changed goldens (review each diff by eye);
+// without it, and always under CI, a missing golden fails like a wrong one.
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseHl7Input } from '../../src/hl7/index.js';
 import { isMappingError, mapHl7Message, parseSiteConfig, type SiteConfig } from '../../src/mapping/index.js';
@@ -29,3 +32,19 @@ export function mapFixture(path: string, config: SiteConfig = CONFIG): unknown {
 }
 
 export const render = (x: unknown): string => `${JSON.stringify(x, null, 2)}\n`;
+
+/** Whether this run may write goldens: UPDATE_GOLDENS set, and not under CI. */
+export const updatingGoldens = (): boolean => !process.env.CI && !!process.env.UPDATE_GOLDENS && process.env.UPDATE_GOLDENS !== '0';
+
+/**
+ * The golden text at `path` to compare `got` with. When updating, `got` is written first (so the
+ * comparison passes and git shows the diff); otherwise a missing golden throws, naming the file.
+ */
+export function golden(path: string, got: string): string {
+  if (updatingGoldens()) {
+    writeFileSync(path, got);
+    return got;
+  }
+  if (!existsSync(path)) throw new Error(`missing golden ${path}: run with UPDATE_GOLDENS=1 (never under CI), then review it`);
+  return readFileSync(path, 'utf8');
+}
