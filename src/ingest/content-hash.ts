@@ -17,20 +17,42 @@ import { createHash } from 'node:crypto';
 export function hl7ContentHash(raw: Buffer): Buffer {
   // PostgreSQL text cannot hold NUL, so the SQL twin hashes such input as received; so do we
   if (raw.includes(0)) return sha256(raw);
-  let s = raw.toString('latin1'); // one character per byte, reversible
-  if (s.includes('\n')) s = s.replace(/\r\n|\n\r|\n/g, '\r');
-  s = s.replace(/\r+$/, '') + '\r';
-  const p = s.indexOf('MSH');
-  if (p >= 0 && p + 3 < s.length) {
-    const fs = s[p + 3]!;
-    const end = s.indexOf('\r', p);
-    const parts = s.slice(p, end).split(fs);
-    if (parts.length >= 7) {
-      parts[6] = ''; // parts[0] = 'MSH', parts[1] = MSH-2, ..., parts[6] = MSH-7
-      s = s.slice(0, p) + parts.join(fs) + s.slice(end);
+  // segment breaks as CR: only when there is an LF at all (most senders use CR alone)
+  const bytes = raw.includes(LF) ? Buffer.from(raw.toString('latin1').replace(/\r\n|\n\r|\n/g, '\r'), 'latin1') : raw;
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === CR) end--;
+  const h = createHash('sha256');
+  // MSH-7: from after the 6th field separator of the first MSH to the next separator or segment end
+  const p = bytes.indexOf(MSH);
+  if (p >= 0 && p + 3 < end) {
+    const fs = bytes[p + 3]!;
+    const segEnd = indexOrEnd(bytes, CR, p, end);
+    let at = p + 3;
+    for (let n = 0; n < 5 && at >= 0; n++) at = indexWithin(bytes, fs, at + 1, segEnd);
+    if (at >= 0) {
+      const stop = indexOrEnd(bytes, fs, at + 1, segEnd);
+      h.update(bytes.subarray(0, at + 1)).update(bytes.subarray(stop, end));
+      return h.update(CR_BYTE).digest();
     }
   }
-  return sha256(Buffer.from(s, 'latin1'));
+  return h.update(bytes.subarray(0, end)).update(CR_BYTE).digest();
+}
+
+const CR = 0x0d;
+const LF = 0x0a;
+const CR_BYTE = Buffer.from([CR]);
+const MSH = Buffer.from('MSH', 'latin1');
+
+/** Index of byte b in buf[from, to), or -1. */
+function indexWithin(buf: Buffer, b: number, from: number, to: number): number {
+  const i = buf.indexOf(b, from);
+  return i >= 0 && i < to ? i : -1;
+}
+
+/** Index of byte b in buf[from, to), or `to`. */
+function indexOrEnd(buf: Buffer, b: number, from: number, to: number): number {
+  const i = indexWithin(buf, b, from, to);
+  return i < 0 ? to : i;
 }
 
 /** Content already in a canonical form (a call note re-serialised after validation): its bytes. */

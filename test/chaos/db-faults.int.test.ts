@@ -22,6 +22,8 @@ const KINDS: FaultKind[] = ['stop', 'kill', 'freeze'];
  * start, whichever is later, ms. FAULT_BUDGET_MS overrides it on a machine too loaded to keep it.
  */
 const ANSWER_BUDGET_MS = Number(process.env.FAULT_BUDGET_MS ?? 1000);
+/** A client's pause after a negative answer before its next request, ms. */
+const RETRY_PAUSE_MS = 20;
 /** How long each fault lasts under load, ms: no answer at all may wait this long. */
 const FAULT_MS = 1500;
 
@@ -54,6 +56,8 @@ function load(tag: string) {
         if (!c) { c = new MllpClient({ port: gw.mllpPort, timeoutMs: 5000 }); await c.connect(); }
         const ack = readAck((await c.send(withControlId('spine/adt-a01.hl7', id))).toString('latin1'));
         answers.push({ what: 'mllp', code: ack.code, ms: performance.now() - t0, at: t0, id });
+        // as a real sender does, a moment before the next try after an AE (else thousands per second)
+        if (ack.code !== 'AA') await sleep(RETRY_PAUSE_MS);
       } catch {
         answers.push({ what: 'mllp', code: 'NO_ANSWER', ms: performance.now() - t0, at: t0, id });
         c?.close();
@@ -78,6 +82,7 @@ function load(tag: string) {
         const code = kind === 0 ? (res.headers.get('x-hl7-ack-code') ?? String(res.status)) : String(res.status);
         answers.push({ what: req[0], code, ms: performance.now() - t0, at: t0, id: kind === 1 && res.status === 201 ? (JSON.parse(body) as { id: string }).id : id });
         if (res.status === 503 && kind !== 0 && kind !== 3) expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+        if (res.status >= 500) await sleep(RETRY_PAUSE_MS);
       } catch {
         answers.push({ what: req[0], code: 'NO_ANSWER', ms: performance.now() - t0, at: t0 });
       }
