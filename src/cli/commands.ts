@@ -8,12 +8,15 @@ import { inboxCommand } from './inbox.js';
 import { mapCommand } from './map.js';
 import { oncallCommand } from './oncall.js';
 import { scheduleCommand } from './schedule.js';
+import { deliveryCommand } from './delivery.js';
 
 export const USAGE = `usage: switchboard <command> [options]
   serve                         run the gateway (HTTP :PORT, MLLP :MLLP_PORT)
   migrate                       apply database migrations and exit
   token [--scope S]... [--ttl SECONDS] [--subject SUB] [--patient ID]
                                 print a short-lived bearer token signed by the local key
+  token --practitioner ID [--ttl SECONDS]
+                                a provider token: the /me routes, as that practitioner
   token revoke TOKEN | --jti ID [--issuer I] | --kid KID [--issuer I]
                                 revoke one token, or every token a key signed
   send FILE... [--host H] [--port P] [--tls] [--ca FILE]
@@ -29,6 +32,11 @@ export const USAGE = `usage: switchboard <command> [options]
                                 store a JSON/YAML schedule, or merge an iCalendar feed
   schedule lint [--from D] [--to D] [--schedule FILE] [--json]
   schedule show                 print the stored schedule
+  delivery dead-letters [--json] [--limit N] [--after ID]
+                                pages, pushes and webhooks given up on
+  delivery replay ID            send a dead letter again (same webhook-id)
+  delivery timeline MESSAGE_ID [--json]
+                                every escalation step, attempt and receipt of a message, with reasons
 Configuration is read from the environment: see README.md.`;
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
@@ -40,6 +48,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   inbox: inboxCommand,
   oncall: oncallCommand,
   schedule: scheduleCommand,
+  delivery: deliveryCommand,
 };
 
 export async function runCli(argv: string[], io: Io): Promise<number> {

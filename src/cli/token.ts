@@ -1,5 +1,6 @@
 // `switchboard token`: print a bearer token signed by the local key (DATA_DIR/keys), or revoke tokens.
 //   token [--scope S]... [--ttl SECONDS] [--subject SUB] [--patient ID] [--fhir-user REF]
+//   token --practitioner ID [--ttl SECONDS]     a provider token: the /me routes, as that practitioner
 //   token revoke TOKEN                       one token, by its jti (read from the token, not verified)
 //   token revoke --jti ID [--issuer I] [--expires ISO-8601]
 //   token revoke --kid KID [--issuer I]      every token the key signed, for good
@@ -11,8 +12,11 @@ import { createLogger } from '../obs/index.js';
 import { openStore } from '../store/index.js';
 import { DEFAULT_LOCAL_SCOPES, DEFAULT_TOKEN_TTL_S, LOCAL_ISSUER, loadOrCreateLocalKey, mintLocalToken, revoke } from '../auth/index.js';
 import type { Io } from './io.js';
+import { PROVIDER_SCOPE } from '../delivery/index.js';
+import { toFhirId } from '../routing/index.js';
 
 const USAGE = `usage: switchboard token [--scope S]... [--ttl SECONDS] [--subject SUB] [--patient ID] [--fhir-user REF]
+       switchboard token --practitioner ID [--ttl SECONDS]
        switchboard token revoke TOKEN | --jti ID [--issuer I] [--expires ISO-8601] | --kid KID [--issuer I]
 `;
 
@@ -22,6 +26,7 @@ export async function tokenCommand(argv: string[], io: Io): Promise<number> {
   try {
     ({ values } = parseArgs({ args: argv, options: {
       scope: { type: 'string', multiple: true }, ttl: { type: 'string' }, subject: { type: 'string' }, patient: { type: 'string' }, 'fhir-user': { type: 'string' },
+      practitioner: { type: 'string' },
     } }));
   } catch (e) {
     io.stderr(`${(e as Error).message}\n${USAGE}`);
@@ -35,6 +40,13 @@ export async function tokenCommand(argv: string[], io: Io): Promise<number> {
   if (ttl > max) { io.stderr(`--ttl may be at most ${max} seconds (AUTH_MAX_TOKEN_LIFETIME_S)\n`); return 2; }
   if (values.patient !== undefined && !/^[A-Za-z0-9\-.]{1,64}$/.test(values.patient)) { io.stderr('--patient must be a FHIR id\n'); return 2; }
   const key = await loadOrCreateLocalKey(config.DATA_DIR);
+  if (values.practitioner !== undefined) {
+    // a provider token: nothing but the provider scope, the practitioner as its subject (the gateway admits it to /me only)
+    if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(values.practitioner)) { io.stderr('--practitioner must be a practitioner id of the schedule\n'); return 2; }
+    if (values.scope || values.subject || values.patient || values['fhir-user']) { io.stderr('--practitioner takes no --scope, --subject, --patient or --fhir-user\n'); return 2; }
+    io.stdout(await mintLocalToken(key, { scopes: [PROVIDER_SCOPE], subject: values.practitioner, fhirUser: `Practitioner/${toFhirId(values.practitioner)}`, ttlSeconds: ttl, audience: config.AUTH_AUDIENCE }) + '\n');
+    return 0;
+  }
   const scopes = values.scope?.flatMap((s) => s.split(/[\s,]+/)).filter(Boolean) ?? DEFAULT_LOCAL_SCOPES;
   io.stdout(await mintLocalToken(key, {
     scopes, ttlSeconds: ttl, audience: config.AUTH_AUDIENCE,

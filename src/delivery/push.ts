@@ -2,6 +2,7 @@
 // library. The VAPID key pair lives in the database, made by whichever replica starts first: every
 // replica signs with the key the browsers subscribed with (a key per data folder would make a
 // subscription registered through one replica unusable from the others).
+import type { Agent } from 'node:https';
 import webpush from 'web-push';
 import { deletePushSubscription, listPushSubscriptions, vapidKeys, type Sql } from '../store/index.js';
 import type { SendResult } from './webhook.js';
@@ -10,6 +11,8 @@ export interface PushSettings {
   /** VAPID `sub`: a mailto: or https: URL where the push service can reach the operator */
   readonly subject: string;
   readonly timeoutMs: number;
+  /** the HTTPS agent to reach push services with (tests: one trusting a local push service's certificate) */
+  readonly agent?: Agent | undefined;
 }
 
 export interface PushChannel {
@@ -33,7 +36,7 @@ export async function openPushChannel(sql: Sql, s: PushSettings, now: Date): Pro
       for (const sub of subs) {
         try {
           const r = await webpush.sendNotification({ endpoint: sub.endpoint, keys: { p256dh: sub.p256dh, auth: sub.auth } }, body, {
-            vapidDetails, TTL: urgent ? 3600 : 86_400, urgency: urgent ? 'high' : 'normal', timeout: s.timeoutMs,
+            vapidDetails, TTL: urgent ? 3600 : 86_400, urgency: urgent ? 'high' : 'normal', timeout: s.timeoutMs, ...(s.agent ? { agent: s.agent } : {}),
           });
           delivered = r.statusCode;
         } catch (e) {

@@ -1,6 +1,7 @@
 // Delivery as the gateway composes it: settings, the shared schedule, the push channel (VAPID keys
 // from the database), the scheduler loop and its readiness. One per gateway process; any number of
 // processes share one database.
+import type { Agent } from 'node:https';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../obs/index.js';
 import type { ScheduleService } from '../oncall/index.js';
@@ -11,6 +12,8 @@ import type { Clock, FireDeps } from './fire.js';
 import { createDeliveryMetrics, type DeliveryMetrics } from './metrics.js';
 import { openPushChannel, type PushChannel } from './push.js';
 import { DeliveryScheduler, type Readiness } from './scheduler.js';
+import { LiveHub } from './live.js';
+import { markLiveDelivered } from './receipts.js';
 import type { SendSettings, SenderDeps } from './sender.js';
 
 export interface DeliveryConfig extends DeliverySettings, SendSettings {
@@ -52,10 +55,13 @@ export interface DeliveryServiceOptions {
   readonly registry?: Registry;
   /** sees every push and webhook body that leaves the gateway (tests scan them for PHI) */
   readonly onPayload?: (channel: string, body: string) => void;
+  /** the HTTPS agent for push services (tests: one trusting a local push service) */
+  readonly pushAgent?: Agent;
 }
 
 export class DeliveryService {
   readonly scheduler: DeliveryScheduler;
+  readonly live: LiveHub;
   readonly metrics: DeliveryMetrics | undefined;
   readonly clock: Clock;
 
@@ -69,12 +75,15 @@ export class DeliveryService {
       ...(o.random ? { random: o.random } : {}), ...(o.fetch ? { fetch: o.fetch } : {}), ...(o.onPayload ? { onPayload: o.onPayload } : {}),
       metrics: this.metrics, log: o.log,
     };
+    this.live = new LiveHub(o.sql, (who, ids) => {
+      markLiveDelivered(o.sql, who, ids, new Date(this.clock())).catch((e: unknown) => o.log?.warn('delivery_live_receipt_failed', { errorCode: (e as { code?: string }).code }));
+    }, o.log, (n) => this.metrics?.liveConnections.set(n));
     this.scheduler = new DeliveryScheduler({ fire, send, pollMs: o.config.pollMs, batch: o.config.batch, sendConcurrency: o.config.sendConcurrency, stallMs: o.config.stallMs });
   }
 
   static async open(o: DeliveryServiceOptions): Promise<DeliveryService> {
     const now = new Date((o.clock ?? Date.now)());
-    const push = o.config.vapidSubject === null ? null : await openPushChannel(o.sql, { subject: o.config.vapidSubject, timeoutMs: o.config.webhookTimeoutMs }, now);
+    const push = o.config.vapidSubject === null ? null : await openPushChannel(o.sql, { subject: o.config.vapidSubject, timeoutMs: o.config.webhookTimeoutMs, agent: o.pushAgent }, now);
     return new DeliveryService(o, push);
   }
 
@@ -83,12 +92,14 @@ export class DeliveryService {
     return (await this.o.schedules.current())?.compiled;
   }
 
-  start(): Promise<void> {
-    return this.scheduler.start();
+  async start(): Promise<void> {
+    await this.live.start();
+    await this.scheduler.start();
   }
 
-  stop(): Promise<void> {
-    return this.scheduler.stop();
+  async stop(): Promise<void> {
+    await this.scheduler.stop();
+    await this.live.stop();
   }
 
   /** Runs were started in this process: look now instead of waiting for the NOTIFY round trip. */

@@ -11,7 +11,7 @@ import { createIngestApp, queueDepth, type Hl7Intake, type InboxWriter } from '.
 import { CALL_NOTE_MAX_BYTES } from '../calls/index.js';
 import { createFhirApp } from '../fhir/index.js';
 import { createOncallApp, type ScheduleService } from '../oncall/index.js';
-import type { DeliveryService } from '../delivery/index.js';
+import { createDeliveryApp, type DeliveryService } from '../delivery/index.js';
 import { FHIR_JSON, outcome } from '../outcome/index.js';
 import { createOnError } from './error-response.js';
 import { gate, type HttpEnv } from './gate.js';
@@ -26,7 +26,7 @@ export interface AppDeps {
   verifier: TokenVerifier | null;
   maxHl7Bytes: number;
   schedules: ScheduleService;
-  /** delivery: the scheduler's readiness */
+  /** delivery: its routes (/me..., /messages/:id/timeline, /delivery/...) and the scheduler's readiness */
   delivery?: DeliveryService;
   /** Where clients reach this server (PUBLIC_BASE_URL, e.g. https://sb.example): FHIR links are built on it, never on a request's Host. */
   publicBaseUrl: string;
@@ -98,6 +98,7 @@ export function createApp(d: AppDeps): Hono<HttpEnv> {
     ...(d.startedAt ? { startedAt: d.startedAt } : {}), ...(d.version ? { version: d.version } : {}),
   }));
   app.route('/', createOncallApp({ sql: d.sql, service: d.schedules, log: d.log }));
+  if (d.delivery) app.route('/', createDeliveryApp(d.delivery));
   return app;
 }
 

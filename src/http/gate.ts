@@ -7,6 +7,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { AuthError, allowsOperation, authenticate, fhirGrant, type Principal, type TokenVerifier } from '../auth/index.js';
 import { hasPatientCompartment, isSupportedType } from '../fhir/index.js';
 import { notFound, tooLarge } from '../outcome/index.js';
+import { practitionerOf } from '../delivery/index.js';
 import { checkJsonContentType, checkJsonDepth } from './json-body.js';
 import { matchRoute, type BodyRule, type RouteAccess, type RouteRule } from './routes.js';
 
@@ -14,6 +15,12 @@ import { matchRoute, type BodyRule, type RouteAccess, type RouteRule } from './r
 export type HttpEnv = { Variables: { auth: Principal; patientCompartment?: string } };
 
 function authorize(c: Context<HttpEnv>, access: Exclude<RouteAccess, { kind: 'public' }>, params: Record<string, string>, p: Principal): void {
+  // a provider token speaks for one practitioner and reaches the /me routes only, whatever else it carries
+  const provider = practitionerOf(p) !== undefined;
+  if (access.kind === 'provider' || provider) {
+    if (access.kind !== 'provider' || !provider) throw new AuthError('ERR_AUTH_FORBIDDEN', access.kind === 'provider' ? 'a provider token is required (switchboard token --practitioner ID)' : 'a provider token reaches only /me routes');
+    return;
+  }
   if (access.kind === 'operation') {
     if (!allowsOperation(p.scopes, access.scope)) throw new AuthError('ERR_AUTH_FORBIDDEN', `token lacks the '${access.scope}' scope`);
     return;

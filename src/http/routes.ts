@@ -4,14 +4,16 @@
 // (deny by default). Sub-apps carry no auth code.
 
 /** Operation scopes of the gateway's own routes (`admin` grants all of them). */
-export type OperationScope = 'hl7.write' | 'calls.write' | 'inbox.read' | 'inbox.write' | 'oncall.read' | 'oncall.write';
+export type OperationScope = 'hl7.write' | 'calls.write' | 'inbox.read' | 'inbox.write' | 'oncall.read' | 'oncall.write' | 'delivery.read' | 'delivery.write';
 
 export type RouteAccess =
   /** no token: health, metrics, the CapabilityStatement (clients read it before they authenticate), /.well-known */
   | { kind: 'public' }
   | { kind: 'operation'; scope: OperationScope }
   /** SMART v2 access to the FHIR type in the path's `:type`: `r` read by id, `s` search */
-  | { kind: 'fhir'; access: 'r' | 's' };
+  | { kind: 'fhir'; access: 'r' | 's' }
+  /** a provider token (`provider` scope; its subject is the practitioner): the /me routes, and only they */
+  | { kind: 'provider' };
 
 export type BodyRule =
   /** raw bytes (an HL7 message) up to a size */
@@ -42,6 +44,9 @@ export const MAX_JSON_DEPTH = 32;
 
 const op = (scope: OperationScope): RouteAccess => ({ kind: 'operation', scope });
 const PUBLIC: RouteAccess = { kind: 'public' };
+const PROVIDER: RouteAccess = { kind: 'provider' };
+/** A reply, a forward, a push subscription: small JSON (a reply is at most 4,000 characters). */
+const SMALL_JSON: BodyRule = { kind: 'json', maxBytes: 32 * 1024, maxDepth: 4 };
 
 /** Every route, first match wins (so /fhir/metadata comes before /fhir/:type/:id). */
 export function routeTable(limits: RouteLimits): readonly RouteRule[] {
@@ -69,6 +74,21 @@ export function routeTable(limits: RouteLimits): readonly RouteRule[] {
     { method: 'PUT', path: '/schedule/*', access: op('oncall.write') },
     { method: 'POST', path: '/schedule/*', access: op('oncall.write') },
     { method: 'DELETE', path: '/schedule/*', access: op('oncall.write') },
+    // delivery: the provider API (provider tokens only) and the operator views
+    { method: 'GET', path: '/me/messages', access: PROVIDER },
+    { method: 'GET', path: '/me/messages/:id', access: PROVIDER },
+    { method: 'POST', path: '/me/messages/:id/read', access: PROVIDER },
+    { method: 'POST', path: '/me/messages/:id/ack', access: PROVIDER },
+    { method: 'POST', path: '/me/messages/:id/resolve', access: PROVIDER },
+    { method: 'POST', path: '/me/messages/:id/reply', access: PROVIDER, body: SMALL_JSON },
+    { method: 'POST', path: '/me/messages/:id/forward', access: PROVIDER, body: SMALL_JSON },
+    { method: 'GET', path: '/me/events', access: PROVIDER },
+    { method: 'GET', path: '/me/push-subscriptions', access: PROVIDER },
+    { method: 'POST', path: '/me/push-subscriptions', access: PROVIDER, body: SMALL_JSON },
+    { method: 'DELETE', path: '/me/push-subscriptions/:id', access: PROVIDER },
+    { method: 'GET', path: '/messages/:id/timeline', access: op('delivery.read') },
+    { method: 'GET', path: '/delivery/dead-letters', access: op('delivery.read') },
+    { method: 'POST', path: '/delivery/dead-letters/:id/replay', access: op('delivery.write') },
   ];
 }
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { spawnGateway, type GatewayProcess } from '../support/process.js';
 import { startReceiver, type Receiver } from '../delivery/receiver.js';
+import { findPhi } from '../support/phi.js';
 import { arrivals, max, pct, saveChaosSchedule, startMany, stepLateness, waitFor } from './delivery-support.js';
 
 const N = 1_000;
@@ -23,6 +24,8 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const g of gateways) if (g.child.exitCode === null) g.child.kill('SIGTERM');
   await Promise.all(gateways.map((g) => g.exited));
+  // every page the gateways sent: no patient name, MRN or birth date of the fixtures
+  expect(findPhi(receiver.received.map((r) => r.body).join('\n'))).toEqual([]);
   await receiver.close();
   await db.drop();
   rmSync(dataDir, { recursive: true, force: true });

@@ -8,11 +8,13 @@ import { acknowledge, respond, resolve, type DeliveryService } from '../../src/d
 import { getRun, listEvents, listNotifications, readResource } from '../../src/store/index.js';
 import { openDelivery, recordingFetch, startRequest, TestClock, type RecordedCall } from './support.js';
 import type { Metrics } from '../../src/obs/index.js';
+import { findPhi } from '../support/phi.js';
 
 let db: TestDatabase;
 let service: DeliveryService;
 let metrics: Metrics;
 let calls: RecordedCall[];
+const sent: string[] = [];
 // Tue 2025-03-04 10:00 New York: dr-baker covers `ward` (shift 3 of the daily rotation)
 const clock = new TestClock(Date.parse('2025-03-04T15:00:00Z'));
 const BASE = 'https://hooks.example';
@@ -23,8 +25,14 @@ beforeAll(async () => {
   calls = rec.calls;
   ({ service, metrics } = await openDelivery(db.sql, { base: BASE, clock, fetch: rec.fetch }));
 });
-afterAll(async () => { await db.drop(); });
-beforeEach(() => { calls.length = 0; });
+afterAll(async () => {
+  expect(findPhi(sent.join('\n'))).toEqual([]);
+  await db.drop();
+});
+beforeEach(() => {
+  sent.push(...calls.map((c) => c.body));
+  calls.length = 0;
+});
 
 const ctx = async (practitioner: string) => ({ sql: db.sql, now: new Date(clock.t), compiled: await service.compiled(), practitioner });
 const stepsOf = async (id: string) => (await listNotifications(db.sql, id)).filter((n) => n.kind === 'step').map((n) => `${n.seq}:${n.recipient}`);

@@ -1,7 +1,9 @@
 // Shared pieces of the delivery tests: a small schedule whose webhook contacts point at a receiver
 // the test chooses, an injected clock, a CommunicationRequest stored and its run started, and a
 // delivery service over a test database.
+import type { Agent } from 'node:https';
 import type { CommunicationRequest } from 'fhir/r4.js';
+import type { Registry } from 'prom-client';
 import { saveResources } from '../../src/fhir/index.js';
 import { DELIVERY_DEFAULTS, DeliveryService, startEscalations, type DeliveryConfig, type EscalationStart } from '../../src/delivery/index.js';
 import { ScheduleService, saveSchedule } from '../../src/oncall/index.js';
@@ -79,14 +81,14 @@ export function recordingFetch(status: (url: string, n: number) => number = () =
 
 export const TEST_CONFIG: DeliveryConfig = { ...DELIVERY_DEFAULTS, vapidSubject: 'mailto:test@example.org', publicBaseUrl: 'https://sb.example' };
 
-export async function openDelivery(sql: Sql, opts: { base: string; clock: TestClock; fetch?: typeof fetch; config?: Partial<DeliveryConfig>; schedule?: ScheduleInput; onPayload?: (channel: string, body: string) => void }) {
+export async function openDelivery(sql: Sql, opts: { base: string; clock: TestClock; fetch?: typeof fetch; config?: Partial<DeliveryConfig>; schedule?: ScheduleInput; onPayload?: (channel: string, body: string) => void; pushAgent?: Agent; registry?: Registry }) {
   const saved = await saveSchedule(sql, opts.schedule ?? testSchedule(opts.base), { by: 'test', now: new Date(opts.clock.t), fhirView: false });
   if (!saved.ok) throw new Error(`schedule: ${JSON.stringify(saved.error)}`);
   const schedules = new ScheduleService({ sql });
   const metrics = createMetrics();
   const service = await DeliveryService.open({
-    sql, schedules, config: { ...TEST_CONFIG, ...opts.config }, clock: opts.clock.now, random: () => 0.5, registry: metrics.registry,
-    ...(opts.fetch ? { fetch: opts.fetch } : {}), ...(opts.onPayload ? { onPayload: opts.onPayload } : {}),
+    sql, schedules, config: { ...TEST_CONFIG, ...opts.config }, clock: opts.clock.now, random: () => 0.5, registry: opts.registry ?? metrics.registry,
+    ...(opts.fetch ? { fetch: opts.fetch } : {}), ...(opts.onPayload ? { onPayload: opts.onPayload } : {}), ...(opts.pushAgent ? { pushAgent: opts.pushAgent } : {}),
   });
   return { service, schedules, metrics };
 }

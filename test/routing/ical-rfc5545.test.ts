@@ -136,6 +136,11 @@ describe('limits: total occurrences per import', () => {
     expect(fits.ok && (fits.value as ICalImport).occurrences).toBe(30);
   });
 
+  it('bounds what ical.js parses: a line of 10,000 parameters is refused by its line number', () => {
+    const r = run(feed([['DTSTART:20250101T000000Z', 'DURATION:PT1H', `X-LOTS${';X-A=1'.repeat(10_000)}:v`]]));
+    expect(r.ok ? null : r.error.issues).toEqual([{ path: 'line 10', message: 'more than 64 parameters on one line' }]);
+  });
+
   it('refuses an import range over two years', () => {
     const r = importICalendar(feed([]), MAPPING, { from: FROM, to: FROM + 3 * 366 * 86_400_000, defaultTimeZone: NY });
     expect(r.ok ? null : r.error.code).toBe('ERR_RANGE_INVALID');

@@ -1,0 +1,65 @@
+// The SQL of a provider's inbox: the messages addressed to one practitioner (a notification to
+// them: an escalation step, a re-notification, a forward) or to a role they cover now, with their
+// own receipts. Who covers which role is decided in src/delivery; this file only filters by it.
+import type { Sql, TransactionSql } from './db.js';
+
+type Queryable = Sql | TransactionSql;
+
+export interface ProviderMessageRow {
+  request_id: string;
+  priority: string;
+  state: string;
+  step: number;
+  role: string | null;
+  created_at: Date;
+  updated_at: Date;
+  acknowledged_at: Date | null;
+  acknowledged_by: string | null;
+  responded_at: Date | null;
+  closed_at: Date | null;
+  /** the CommunicationRequest's payload text (what, how much, which flag) */
+  text: string | null;
+  /** `Patient/<id>` */
+  subject: string | null;
+  /** this practitioner's receipts, over all their notifications of the message */
+  notified_at: Date | null;
+  delivered_at: Date | null;
+  read_at: Date | null;
+  /** addressed to them (a notification), rather than seen through a role they cover */
+  addressed: boolean;
+}
+
+const OPEN_STATES = ['held', 'active', 'acknowledged', 'exhausted'];
+
+/** Priority order: stat first (FHIR request-priority: routine < urgent < asap < stat). */
+const RANK = "array_position(ARRAY['stat','asap','urgent','routine']::text[], r.priority)";
+
+const select = (sql: Queryable, practitioner: string) => sql`
+  SELECT r.request_id, r.priority, r.state, r.step, r.role, r.created_at, r.updated_at, r.acknowledged_at, r.acknowledged_by,
+         r.responded_at, r.closed_at, f.resource -> 'payload' -> 0 ->> 'contentString' AS text, f.subject,
+         m.notified_at, m.delivered_at, m.read_at, m.notified_at IS NOT NULL AS addressed
+  FROM delivery_run r
+  LEFT JOIN fhir_resource f ON f.resource_type = 'CommunicationRequest' AND f.id = r.request_id
+  LEFT JOIN LATERAL (
+    SELECT min(n.created_at) AS notified_at, min(n.delivered_at) AS delivered_at, max(n.read_at) AS read_at
+    FROM delivery_notification n WHERE n.request_id = r.request_id AND n.recipient = ${practitioner}
+  ) m ON true`;
+
+/** The messages a practitioner may see: addressed to them, or (open ones) to a role they cover now. Most urgent first, newest first. */
+export function listProviderMessages(sql: Queryable, o: { practitioner: string; roles: readonly string[]; open: boolean; limit: number }): Promise<ProviderMessageRow[]> {
+  return sql<ProviderMessageRow[]>`
+    ${select(sql, o.practitioner)}
+    WHERE (m.notified_at IS NOT NULL OR (r.role = ANY(${o.roles as string[]}) AND r.state = ANY(${OPEN_STATES})))
+      AND (${!o.open} OR r.state = ANY(${OPEN_STATES}))
+    ORDER BY ${sql.unsafe(RANK)}, r.created_at DESC, r.request_id
+    LIMIT ${o.limit}`;
+}
+
+/** One message, when the practitioner may see it (same rule as the list); undefined otherwise. */
+export async function getProviderMessage(sql: Queryable, o: { practitioner: string; roles: readonly string[]; requestId: string }): Promise<ProviderMessageRow | undefined> {
+  const [r] = await sql<ProviderMessageRow[]>`
+    ${select(sql, o.practitioner)}
+    WHERE r.request_id = ${o.requestId}
+      AND (m.notified_at IS NOT NULL OR (r.role = ANY(${o.roles as string[]}) AND r.state = ANY(${OPEN_STATES})))`;
+  return r;
+}
