@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config/index.js';
 import { createMetrics, type Logger, type Metrics } from './obs/index.js';
 import { openStore, type Store } from './store/index.js';
-import { AppAckRouter, Hl7Intake, InboxWorker, InboxWriter, SenderPolicy, loadSendersFile } from './ingest/index.js';
+import { AppAckRouter, Hl7Intake, InboxWorker, InboxWriter, SenderPolicy, invalidCidrs, loadSendersFile } from './ingest/index.js';
 import { MllpListener } from './hl7/index.js';
 import { createApp } from './http/index.js';
 import { loadOrCreateLocalKey, RevocationList, TokenVerifier, type TrustedIssuer } from './auth/index.js';
@@ -192,6 +192,8 @@ function deliveryConfig(c: Config): DeliveryConfig {
  * at every start.
  */
 function senderPolicy(config: Config, log: Logger): SenderPolicy {
+  const badProxies = invalidCidrs(config.TRUST_PROXY);
+  if (badProxies.length) throw new Error(`TRUST_PROXY: ${badProxies.length} entr${badProxies.length === 1 ? 'y is' : 'ies are'} not an IP address or CIDR`);
   if (config.SENDERS_FILE) {
     const file = loadSendersFile(config.SENDERS_FILE);
     log.info('senders_loaded', { count: file.senders.length });

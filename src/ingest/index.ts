@@ -7,6 +7,6 @@ export type { IngestAppDeps } from './http.js';
 export { INBOX_STATES, LIST_MAX_LIMIT, getInbox, getRejected, listInbox, listRejected, queueDepth, retryInbox } from './inbox-admin.js';
 export type { InboxListItem, InboxState, ListPage, RejectedItem } from './inbox-admin.js';
 export { InboxWriter } from './inbox-writer.js';
-export { SenderPolicy, SendersFileError, clientAddress, isCidrList, loadSendersFile, sendersFileSchema } from './senders.js';
+export { SenderPolicy, SendersFileError, clientAddress, invalidCidrs, loadSendersFile, sendersFileSchema } from './senders.js';
 export type { AppAckDestination, Origin, SendersFile } from './senders.js';
 export { InboxWorker } from './worker.js';

@@ -136,9 +136,9 @@ export function clientAddress(peer: string | null, forwardedFor: string | undefi
   return null;
 }
 
-/** True for a list of CIDRs or addresses every entry of which is valid (config checks). */
-export function isCidrList(list: readonly string[]): boolean {
-  return list.every((s) => parseCidr(s) !== undefined);
+/** The entries of an address/CIDR list that are not one (TRUST_PROXY is checked at start with it). */
+export function invalidCidrs(list: readonly string[]): string[] {
+  return list.filter((s) => parseCidr(s) === undefined);
 }
 
 const keyOf = (application: string, facility: string) => `${application}\u0000${facility}`;
@@ -169,8 +169,8 @@ function parseCidr(s: string): { address: string; prefix: number; family: 'ipv4'
 function blockList(entries: readonly string[]): net.BlockList {
   const b = new net.BlockList();
   for (const e of entries) {
-    const c = parseCidr(e)!;
-    b.addSubnet(c.address, c.prefix, c.family);
+    const c = parseCidr(e);
+    if (c) b.addSubnet(c.address, c.prefix, c.family); // lists are checked at start; never throw here
   }
   return b;
 }

@@ -79,3 +79,13 @@ describe('sender allow-list', () => {
     expect(clientAddress(null, '203.0.113.9', ['10.9.0.0/16'])).toBeNull();
   });
 });
+
+describe('address lists', () => {
+  it('names the entries that are not addresses or CIDRs (TRUST_PROXY is checked at start)', async () => {
+    const { invalidCidrs } = await import('../../src/ingest/senders.js');
+    expect(invalidCidrs(['10.0.0.0/8', '::1', '2001:db8::/32', '192.168.1.1'])).toEqual([]);
+    expect(invalidCidrs(['999.1.1.1', '10.0.0.0/40', 'proxy.local', '10.0.0.1/8/1'])).toHaveLength(4);
+    // a bad entry that got through anyway is ignored, never a 500
+    expect(clientAddress('10.9.0.2', '203.0.113.9', ['999.1.1.1'])).toBe('10.9.0.2');
+  });
+});
