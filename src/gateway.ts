@@ -12,6 +12,7 @@ import { createApp } from './http/index.js';
 import { loadOrCreateLocalKey, TokenVerifier, type TrustedIssuer } from './auth/index.js';
 import { DEFAULT_SITE_CONFIG, parseSiteConfig, type SiteConfig } from './mapping/index.js';
 import { ScheduleService, refreshScheduleView, seedScheduleFromFile } from './oncall/index.js';
+import { prepareResourceIds } from './resource-ids.js';
 
 /** How often the schedule's FHIR view is rebuilt: a quarter day, well inside its 14-day horizon. */
 const SCHEDULE_VIEW_REFRESH_MS = 6 * 3_600_000;
@@ -46,6 +47,8 @@ export async function startGateway(config: Config, log: Logger, opts: GatewayOpt
 }
 
 async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, siteConfig: SiteConfig, store: Store, undo: (() => Promise<void>)[]): Promise<Gateway> {
+  // before anything maps: the installation's id key, and the one-time re-keying of older resources
+  const idKey = await prepareResourceIds(store.sql, { ...idKeyPin(config), config: siteConfig, log });
   if (config.SCHEDULE_FILE) {
     // only when nothing is stored yet: a restart never undoes an edit made through the API
     const seeded = await seedScheduleFromFile(store.sql, config.SCHEDULE_FILE, new Date());
@@ -88,7 +91,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
 
   if (opts.worker !== false) workers.push(...Array.from({ length: config.WORKER_CONCURRENCY }, () => new InboxWorker({
     sql: store.sql, config: siteConfig, log, metrics, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS,
-    maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: 16, schedules, appAcks,
+    maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: 16, schedules, appAcks, idKey,
   })));
   undo.push(async () => { await Promise.all(workers.map((w) => w.stop())); });
   for (const w of workers) await w.start();
@@ -114,7 +117,12 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   return { httpPort, mllpPort, store, metrics, close };
 }
 
-function loadSiteConfig(config: Config): SiteConfig {
+/** MAPPING_ID_KEY as the pin of the installation's id key (prepareResourceIds), when set. */
+export function idKeyPin(config: Pick<Config, 'MAPPING_ID_KEY'>): { pinned?: Buffer } {
+  return config.MAPPING_ID_KEY ? { pinned: Buffer.from(config.MAPPING_ID_KEY, 'hex') } : {};
+}
+
+export function loadSiteConfig(config: Config): SiteConfig {
   if (!config.SITE_CONFIG) return DEFAULT_SITE_CONFIG;
   return parseSiteConfig(readFileSync(config.SITE_CONFIG, 'utf8'), config.SITE_CONFIG);
 }

@@ -52,6 +52,13 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Name we answer with in MSH-3 of ACKs when the sender left MSH-5 empty. */
   APP_NAME: z.string().default('SWITCHBOARD'),
+  // mapping: resource ids
+  /**
+   * Pins the installation's resource-id key (hex, 32-128 digits: 128-512 bits): stored at the first
+   * start instead of a random one, and checked against the stored one after (tests, reproducible
+   * set-ups). Unset: a random key is made once and shared through the database.
+   */
+  MAPPING_ID_KEY: z.string().regex(/^(?:[0-9a-fA-F]{2}){16,64}$/, 'hex, 32 to 128 digits (128 to 512 bits)').optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

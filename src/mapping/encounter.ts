@@ -2,7 +2,6 @@
 import type { CodeableConcept, Coding, Encounter, EncounterLocation, EncounterParticipant, Identifier, Reference } from 'fhir/r4.js';
 import type { Segment } from '../hl7/index.js';
 import { type Entry, fullUrlFor, keyIdentifier } from './bundle.js';
-import { hashKey } from './ids.js';
 import { codeSystemUri, ENCOUNTER_CLASS } from './codes.js';
 import { boundedRepetitions, type MapContext, warn } from './context.js';
 import { MAX_REPETITIONS } from './limits.js';
@@ -45,8 +44,8 @@ export function mapEncounter(ctx: MapContext, input: EncounterInput): Entry<Enco
   const key = encounterKey(ctx, input, visit, admitted);
   const e = { resourceType: 'Encounter' } as Encounter; // status and class set below, in element order
   if (event) e.meta = { tag: [eventTag(event)] };
-  const hash = hashKey(key);
-  e.identifier = [visit ?? keyIdentifier(hash)];
+  const hash = ctx.ids.hash(key);
+  e.identifier = [visit ?? keyIdentifier(ctx.ids, hash)];
   const discharged = val(pv1, 45);
   e.status = (event ? EVENT_STATUS[event] : undefined) ?? (discharged ? 'finished' : event ? 'in-progress' : 'unknown');
   e.class = encounterClass(ctx, pv1, input.pv1Index);
@@ -68,7 +67,7 @@ export function mapEncounter(ctx: MapContext, input: EncounterInput): Entry<Enco
   if (hosp) e.hospitalization = hosp;
   const location = locations(pv1, e.status, event, occurred);
   if (location.length) e.location = location;
-  return { fullUrl: fullUrlFor('Encounter', hash), resource: e, mode: 'upsert', match: e.identifier[0]! };
+  return { fullUrl: fullUrlFor(ctx.ids, 'Encounter', hash), resource: e, mode: 'upsert', match: e.identifier[0]! };
 }
 
 /**
@@ -78,12 +77,14 @@ export function mapEncounter(ctx: MapContext, input: EncounterInput): Entry<Enco
  *    so "202403040800-0500" and "20240304080000-0500" are one visit;
  * 3. without either, in ADT: the patient's current visit at this sender, one Encounter updated by
  *    every ADT message for the patient (a sender that names no visit cannot tell us of two at
- *    once; an admission after a discharge reuses it, the earlier visit kept as a version); in an
- *    ORU, whose PV1 is a copy the ADT feed owns, the message (as before: never overwrites a visit).
- * Before this, (3) was always the message, so an A01 and an A08 without PV1-19 made two Encounters.
+ *    once; an admission after a discharge reuses it, replacing the earlier visit's data, which the
+ *    EHR keeps); in an ORU, whose PV1 is a copy the ADT feed owns, the message (never overwrites a
+ *    visit). Keyed on the message in ADT too, an A01 and an A08 without PV1-19 made two Encounters.
  */
 function encounterKey(ctx: MapContext, input: EncounterInput, visit: Identifier | undefined, admitted: string | undefined): string[] {
   if (visit) return ['Encounter', visit.system ?? '', visit.value ?? ''];
+  // the key every Encounter without PV1-19 had under the legacy ids: only to pair old and new ids (rekey.ts)
+  if (ctx.ids.legacy) return ['Encounter', input.patient.fullUrl, admitted ?? `${ctx.sender}|${ctx.message.header.controlId}`];
   const patient = input.patient.match;
   const at = admitted ? admitInstant(admitted, ctx.config.timeZone) : undefined;
   if (at) {

@@ -3,7 +3,6 @@ import { urnSegment } from './bundle.js';
 import type { Identifier, Patient, PatientContact } from 'fhir/r4.js';
 import type { Segment } from '../hl7/index.js';
 import { type Entry, fullUrlFor, keyIdentifier } from './bundle.js';
-import { hashKey } from './ids.js';
 import { GENDER } from './codes.js';
 import { boundedRepetitions, type MapContext, warn } from './context.js';
 import { MAX_REPETITIONS } from './limits.js';
@@ -49,8 +48,8 @@ export function mapPatient(ctx: MapContext, pid: Segment, pidIndex: number, nk1:
   const match = matchIdentifier(identifier);
   const key = match ? ['Patient', match.system ?? '', match.value ?? ''] : ['Patient', ctx.sender, ctx.message.header.controlId, String(pidIndex)];
   if (!match) warn(ctx, `PID[${pidIndex}]: no patient identifier; the Patient is matched on a message key`);
-  const hash = hashKey(key);
-  p.identifier = identifier.length ? identifier : [keyIdentifier(hash)];
+  const hash = ctx.ids.hash(key);
+  p.identifier = identifier.length ? identifier : [keyIdentifier(ctx.ids, hash)];
   const names = each(ctx, pid, 5, (r) => xpnToName(pid, 5, r));
   if (names.length) p.name = names;
   const telecom = [
@@ -77,7 +76,7 @@ export function mapPatient(ctx: MapContext, pid: Segment, pidIndex: number, nk1:
   if (contacts.length) p.contact = contacts;
   const language = cweToConcept(ctx, pid, 15);
   if (language) p.communication = [{ language }];
-  return { fullUrl: fullUrlFor('Patient', hash), resource: p, mode, match: p.identifier.find((i) => i === match) ?? p.identifier[0]! };
+  return { fullUrl: fullUrlFor(ctx.ids, 'Patient', hash), resource: p, mode, match: p.identifier.find((i) => i === match) ?? p.identifier[0]! };
 }
 
 function deceased(ctx: MapContext, pid: Segment, p: Patient): void {
