@@ -1,9 +1,14 @@
+# Restarting is the orchestrator's job: the gateway exits non-zero when it cannot go on (and never
+# hangs on the way out), so run it with `docker run --restart unless-stopped …` or, in compose,
+# `restart: unless-stopped`; under Kubernetes the pod's restartPolicy does it (readiness: /readyz).
 # Multi-stage build: compile TypeScript, then a slim runtime with production dependencies only,
 # running as a non-root user. The embedded PostgreSQL needs no root inside the image (it runs as
 # the image's user); in production set DATABASE_URL to your managed PostgreSQL instead.
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
+# patches/: the postgres.js fix applied by patch-package in postinstall
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -13,6 +18,7 @@ FROM node:22-bookworm-slim AS runtime
 ENV NODE_ENV=production DATA_DIR=/var/lib/switchboard PORT=8080 MLLP_PORT=2575
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
+COPY patches ./patches
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY bin ./bin

@@ -1,18 +1,21 @@
 // Composition root: store, intake, MLLP and HTTP listeners, processing worker. Graceful shutdown
 // stops accepting, lets in-flight messages commit and answer, then closes the store.
 import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/index.js';
 import { createMetrics, type Logger, type Metrics } from './obs/index.js';
 import { openStore, type Store } from './store/index.js';
-import { AppAckRouter, Hl7Intake, InboxWorker, InboxWriter } from './ingest/index.js';
+import { AppAckRouter, Hl7Intake, InboxWorker, InboxWriter, SenderPolicy, loadSendersFile } from './ingest/index.js';
 import { MllpListener } from './hl7/index.js';
 import { createApp } from './http/index.js';
-import { loadOrCreateLocalKey, TokenVerifier, type TrustedIssuer } from './auth/index.js';
+import { loadOrCreateLocalKey, RevocationList, TokenVerifier, type TrustedIssuer } from './auth/index.js';
+import { reindexSearchColumns } from './fhir/index.js';
 import { DEFAULT_SITE_CONFIG, parseSiteConfig, type SiteConfig } from './mapping/index.js';
-import { ScheduleService, refreshScheduleView, seedScheduleFromFile } from './oncall/index.js';
 import { prepareResourceIds } from './resource-ids.js';
+import { ScheduleService, WorkerJobs, limitsFromSettings, refreshScheduleView, seedScheduleFromFile } from './oncall/index.js';
+import { DELIVERY_DEFAULTS, DeliveryService, type DeliveryConfig } from './delivery/index.js';
 
 /** How often the schedule's FHIR view is rebuilt: a quarter day, well inside its 14-day horizon. */
 const SCHEDULE_VIEW_REFRESH_MS = 6 * 3_600_000;
@@ -28,37 +31,53 @@ export interface Gateway {
 export interface GatewayOptions {
   /** run the processing worker in this process (default true) */
   worker?: boolean;
+  /**
+   * Called once when the gateway cannot go on: a listener failed after it was listening, or the
+   * embedded PostgreSQL died and could not be restarted. `switchboard serve` then closes and exits
+   * non-zero, and the supervisor (systemd Restart=on-failure, Docker --restart) starts it again.
+   */
+  onFatal?: (reason: string) => void;
 }
 
 export async function startGateway(config: Config, log: Logger, opts: GatewayOptions = {}): Promise<Gateway> {
   if (config.DEV_NO_AUTH) log.warn('DEV_NO_AUTH_IS_ON_every_api_route_is_open_do_not_use_with_real_data', { setting: 'DEV_NO_AUTH' });
   if (!config.MLLP_TLS_CERT) log.warn('mllp_plaintext_use_tls_or_a_vpn_for_phi_on_any_network', { setting: 'MLLP_TLS_CERT' });
+  if (!config.HTTP_TLS_CERT !== !config.HTTP_TLS_KEY) throw new Error('HTTP_TLS_CERT and HTTP_TLS_KEY must be set together');
+  if (!httpsServed(config)) log.warn('http_plaintext_use_http_tls_cert_or_an_https_public_base_url_behind_a_tls_proxy', { setting: 'PUBLIC_BASE_URL' });
   const siteConfig = loadSiteConfig(config);
+  const senders = senderPolicy(config, log);
   const store = await openStore(config, log, { name: 'switchboard-gateway', owner: true });
   // a start that fails half way (a port in use, a bad schedule file) must not leave the embedded
   // server or open connections behind, or the process would hang instead of exiting
   const undo: (() => Promise<void>)[] = [() => store.close()];
   try {
-    return await startOnStore(config, log, opts, siteConfig, store, undo);
+    return await startOnStore(config, log, opts, siteConfig, senders, store, undo);
   } catch (e) {
     for (const u of undo.reverse()) await u().catch(() => {});
     throw e;
   }
 }
 
-async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, siteConfig: SiteConfig, store: Store, undo: (() => Promise<void>)[]): Promise<Gateway> {
+async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, siteConfig: SiteConfig, senders: SenderPolicy, store: Store, undo: (() => Promise<void>)[]): Promise<Gateway> {
   // before anything maps: the installation's id key, and the one-time re-keying of older resources
   const idKey = await prepareResourceIds(store.sql, { ...idKeyPin(config), config: siteConfig, log });
+  // schedule checks and iCalendar expansion run in a worker thread, never on the one answering MLLP/HTTP
+  const limits = limitsFromSettings(config);
+  const jobs = new WorkerJobs({ timeoutMs: limits.jobTimeoutMs });
+  undo.push(() => jobs.close());
+  // reloads of the stored schedule get their own worker, so routing never waits behind an import
+  const loadJobs = new WorkerJobs({ timeoutMs: limits.jobTimeoutMs });
+  undo.push(() => loadJobs.close());
   if (config.SCHEDULE_FILE) {
     // only when nothing is stored yet: a restart never undoes an edit made through the API
-    const seeded = await seedScheduleFromFile(store.sql, config.SCHEDULE_FILE, new Date());
+    const seeded = await seedScheduleFromFile(store.sql, config.SCHEDULE_FILE, new Date(), undefined, { jobs, limits });
     if (!seeded.ok) throw new Error(`SCHEDULE_FILE: ${seeded.error.message}`);
   }
-  const schedules = new ScheduleService({ sql: store.sql });
+  const schedules = new ScheduleService({ sql: store.sql, jobs, loadJobs, limits });
   await schedules.start();
   undo.push(() => schedules.stop());
   // keep the published Slots (14 days ahead) from running out while nobody edits the schedule
-  const refreshView = () => refreshScheduleView(store.sql, new Date()).catch((e: unknown) => log.warn('schedule_view_refresh_failed', { errorCode: (e as { code?: string }).code }));
+  const refreshView = () => refreshScheduleView(store.sql, new Date(), undefined, jobs).catch((e: unknown) => log.warn('schedule_view_refresh_failed', { errorCode: (e as { code?: string }).code }));
   await refreshView();
   const viewTimer = setInterval(() => void refreshView(), SCHEDULE_VIEW_REFRESH_MS).unref();
   undo.push(async () => clearInterval(viewTimer));
@@ -67,31 +86,68 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   const writer = new InboxWriter(store.sql, {
     maxBatch: config.INGEST_BATCH_MAX, maxInFlight: config.INGEST_MAX_IN_FLIGHT, onBatch: (n) => metrics.batchSize.observe(n), onInserted: () => workers.forEach((w) => w.poke()),
   });
+  let fatal = false;
+  const onFatal = (reason: string) => {
+    if (fatal) return;
+    fatal = true;
+    log.error('gateway_fatal', { code: reason });
+    opts.onFatal?.(reason);
+  };
+  // the store's health: while it is down intake answers AE/CE and the API 503 at once
+  store.health.start();
+  undo.push(() => store.health.stop());
+  const stopWatch = store.watch(onFatal);
+  undo.push(async () => stopWatch());
+  const delivery = await DeliveryService.open({ sql: store.sql, schedules, config: deliveryConfig(config), log, registry: metrics.registry });
+  await delivery.start();
+  undo.push(() => delivery.stop());
   const appAcks = new AppAckRouter();
-  const intake = new Hl7Intake({ sql: store.sql, writer, metrics, log, appName: config.APP_NAME, appAcks, rejectedMaxRows: config.REJECTED_MAX_ROWS });
-  const verifier = config.DEV_NO_AUTH ? null : new TokenVerifier(await loadOrCreateLocalKey(config.DATA_DIR), config.AUTH_AUDIENCE, parseIssuers(config.AUTH_ISSUERS));
+  const intake = new Hl7Intake({ sql: store.sql, writer, metrics, log, appName: config.APP_NAME, appAcks, rejectedMaxRows: config.REJECTED_MAX_ROWS, rejectedMaxBytes: config.REJECTED_MAX_BYTES, health: store.health, senders });
+  // rows an older search extractor wrote become searchable by every parameter before the API serves
+  const reindexed = await reindexSearchColumns(store.sql);
+  if (reindexed > 0) log.info('fhir_search_columns_reindexed', { count: reindexed });
+  const revocations = new RevocationList(store.sql, { log });
+  await revocations.start();
+  undo.push(() => revocations.stop());
+  const verifier = config.DEV_NO_AUTH ? null : new TokenVerifier({
+    localKey: await loadOrCreateLocalKey(config.DATA_DIR), audience: config.AUTH_AUDIENCE, issuers: parseIssuers(config.AUTH_ISSUERS),
+    maxLifetimeS: config.AUTH_MAX_TOKEN_LIFETIME_S, revocations,
+  });
 
   const mllp = new MllpListener({
     host: config.MLLP_HOST, port: config.MLLP_PORT, maxFrameBytes: config.MLLP_MAX_FRAME_BYTES,
     idleTimeoutMs: config.MLLP_IDLE_TIMEOUT_MS, frameTimeoutMs: config.MLLP_FRAME_TIMEOUT_MS, maxConnections: config.MLLP_MAX_CONNECTIONS, log,
+    maxConnectionsPerAddress: config.MLLP_MAX_CONNECTIONS_PER_ADDRESS,
+    onError: () => onFatal('mllp_listener_failed'),
     ...(config.MLLP_TLS_CERT && config.MLLP_TLS_KEY ? { tls: { certFile: config.MLLP_TLS_CERT, keyFile: config.MLLP_TLS_KEY, ...(config.MLLP_TLS_CA ? { caFile: config.MLLP_TLS_CA } : {}) } } : {}),
   }, intake.mllpHandlers(config.MLLP_MAX_FRAME_BYTES));
   const mllpPort = await mllp.listen();
   undo.push(() => mllp.close(1000));
   const connGauge = setInterval(() => metrics.mllpConnections.set(mllp.connectionCount), 5000).unref();
 
-  const app = createApp({ sql: store.sql, intake, writer, metrics, log, verifier, maxHl7Bytes: config.HTTP_MAX_BODY_BYTES, schedules });
+  const app = createApp({
+    sql: store.sql, intake, writer, metrics, log, verifier, maxHl7Bytes: config.HTTP_MAX_BODY_BYTES, schedules,
+    publicBaseUrl: publicBaseUrl(config), hsts: httpsServed(config), health: store.health, delivery, trustProxy: config.TRUST_PROXY,
+  });
+  const tls = config.HTTP_TLS_CERT && config.HTTP_TLS_KEY
+    ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(config.HTTP_TLS_CERT), key: readFileSync(config.HTTP_TLS_KEY), minVersion: 'TLSv1.2' as const } }
+    : {};
   const http = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
+    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST, ...tls }, () => resolve(s));
     s.once('error', reject);
   });
   undo.push(() => new Promise<void>((r) => http.close(() => r())));
+  http.removeAllListeners('error');
+  http.on('error', (e: NodeJS.ErrnoException) => {
+    log.error('http_listener_failed', { errorCode: e.code });
+    onFatal('http_listener_failed');
+  });
   const httpPort = (http.address() as AddressInfo).port;
-  log.info('http_listening', { port: httpPort });
+  log.info('http_listening', { port: httpPort, mode: config.HTTP_TLS_CERT ? 'https' : 'http' });
 
   if (opts.worker !== false) workers.push(...Array.from({ length: config.WORKER_CONCURRENCY }, () => new InboxWorker({
     sql: store.sql, config: siteConfig, log, metrics, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS,
-    maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: 16, schedules, appAcks, idKey,
+    maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: 16, schedules, appAcks, delivery, idKey,
   })));
   undo.push(async () => { await Promise.all(workers.map((w) => w.stop())); });
   for (const w of workers) await w.start();
@@ -99,6 +155,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= (async () => {
     log.info('shutdown_started');
+    stopWatch();
     clearInterval(connGauge);
     clearInterval(viewTimer);
     await Promise.all([
@@ -110,7 +167,11 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
       }),
     ]);
     await Promise.all(workers.map((w) => w.stop()));
+    await delivery.stop();
     await schedules.stop();
+    await revocations.stop();
+    await jobs.close();
+    await loadJobs.close();
     await store.close();
     log.info('shutdown_complete');
   })());
@@ -120,6 +181,46 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
 /** MAPPING_ID_KEY as the pin of the installation's id key (prepareResourceIds), when set. */
 export function idKeyPin(config: Pick<Config, 'MAPPING_ID_KEY'>): { pinned?: Buffer } {
   return config.MAPPING_ID_KEY ? { pinned: Buffer.from(config.MAPPING_ID_KEY, 'hex') } : {};
+}
+
+function deliveryConfig(c: Config): DeliveryConfig {
+  return {
+    ...DELIVERY_DEFAULTS,
+    maxAgeMs: c.DELIVERY_MAX_AGE_MS, startOfDay: c.DELIVERY_START_OF_DAY, renotifyMax: c.DELIVERY_RENOTIFY_MAX,
+    maxAttempts: c.DELIVERY_MAX_ATTEMPTS, baseMs: c.DELIVERY_RETRY_BASE_MS, maxMs: c.DELIVERY_RETRY_MAX_MS,
+    webhookTimeoutMs: c.WEBHOOK_TIMEOUT_MS, leaseMs: c.WEBHOOK_TIMEOUT_MS + 5_000,
+    pollMs: c.DELIVERY_POLL_MS, stallMs: c.DELIVERY_STALL_MS, publicBaseUrl: publicBaseUrl(c),
+    vapidSubject: c.VAPID_SUBJECT === 'off' ? null : c.VAPID_SUBJECT,
+  };
+}
+
+/**
+ * Who may send: SENDERS_FILE (checked at start; a bad file stops the gateway naming the file and the
+ * path of the problem), else loopback senders only, or anyone with DEV_ALLOW_ANY_SENDER — both said
+ * at every start.
+ */
+function senderPolicy(config: Config, log: Logger): SenderPolicy {
+  if (config.SENDERS_FILE) {
+    const file = loadSendersFile(config.SENDERS_FILE);
+    log.info('senders_loaded', { count: file.senders.length });
+    return SenderPolicy.fromFile(file);
+  }
+  if (config.DEV_ALLOW_ANY_SENDER) {
+    log.warn('DEV_ALLOW_ANY_SENDER_IS_ON_any_sender_from_anywhere_is_accepted_do_not_use_with_real_data', { setting: 'DEV_ALLOW_ANY_SENDER' });
+    return SenderPolicy.anySender();
+  }
+  log.warn('no_sender_allow_list_only_loopback_senders_are_accepted_set_SENDERS_FILE', { setting: 'SENDERS_FILE' });
+  return SenderPolicy.loopbackOnly();
+}
+
+/** HTTPS is how clients reach the API: served by us, or by a TLS proxy in front (an https:// PUBLIC_BASE_URL). */
+export function httpsServed(config: Config): boolean {
+  return Boolean(config.HTTP_TLS_CERT) || (config.PUBLIC_BASE_URL?.startsWith('https://') ?? false);
+}
+
+/** PUBLIC_BASE_URL, else this machine's address as served (links in FHIR Bundles must be absolute). */
+export function publicBaseUrl(config: Config): string {
+  return (config.PUBLIC_BASE_URL ?? `${config.HTTP_TLS_CERT ? 'https' : 'http'}://localhost:${config.PORT}`).replace(/\/+$/, '');
 }
 
 export function loadSiteConfig(config: Config): SiteConfig {

@@ -12,7 +12,7 @@ import { callNoteSchema } from './calls/index.js';
 import { parseHl7Input } from './hl7/index.js';
 import { callNoteIdPairs, hl7IdPairs, type SiteConfig } from './mapping/index.js';
 import type { Logger } from './obs/index.js';
-import { ensureIdKey, rekeyPending, type RekeySource, rekeySources, rekeyStoredResources, type Sql } from './store/index.js';
+import { ensureIdKey, rekeyPending, type RekeySource, rekeySources, rekeyStoredResources, resourceIdsHeldElsewhere, type Sql } from './store/index.js';
 
 /** Stored messages read per round while pairing ids. */
 const PAGE = 500;
@@ -56,6 +56,11 @@ async function rekey(sql: Sql, idKey: Buffer, opts: PrepareIdsOptions): Promise<
     }
     after = rows[rows.length - 1]!.id;
   }
+  // ids delivery keeps and derives its own from stay: the resource keeps its id, its references
+  // stay valid, and its synthetic identifier (another UUID, still re-keyed) is what a replay matches
+  const held = await resourceIdsHeldElsewhere(sql);
+  for (const id of held) pairs.delete(id);
+  if (held.size) opts.log.info('resource_ids_rekey_held_by_delivery', { count: held.size });
   const rewrite = (s: string): string => (s.length < 36 ? s : s.replace(UUIDS, (u) => pairs.get(u) ?? u));
   let legacyLeft = 0;
   const rewriteId = (id: string): string => {

@@ -1,15 +1,34 @@
 // Minting and verifying bearer JWTs with jose: an explicit algorithm allow-list, issuer and audience
-// checked, clock injectable so expiry boundaries can be tested exactly.
-import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+// checked, `exp` required and the lifetime capped, `iat`/`nbf` checked, the `typ` header checked,
+// revocation by `jti` or key id; the clock is injectable so every boundary can be tested exactly.
+import { randomUUID } from 'node:crypto';
+import {
+  createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT,
+  type JWTPayload, type JWTVerifyGetKey, type ProtectedHeaderParameters,
+} from 'jose';
 import { LOCAL_ALG, LOCAL_ISSUER, type LocalKey } from './keys.js';
 import { OperationOutcomeError } from '../outcome/index.js';
 
-/** Asymmetric algorithms only: a shared-secret (HS*) or `none` token is never accepted. */
+/** Asymmetric algorithms only: a shared-secret (HS*) or `none` token is never accepted (RFC 8725 3.1). */
 export const ALLOWED_ALGS = ['ES256', 'ES384', 'RS256', 'RS384', 'PS256', 'PS384', 'EdDSA'];
 
-/** Local tokens are short-lived: 1 h by default, at most 24 h. */
+/** Local tokens live 1 h unless asked otherwise. */
 export const DEFAULT_TOKEN_TTL_S = 3600;
-export const MAX_TOKEN_TTL_S = 24 * 3600;
+/** The longest lifetime (exp - iat) accepted unless configured otherwise (AUTH_MAX_TOKEN_LIFETIME_S). */
+export const DEFAULT_MAX_LIFETIME_S = 3600;
+/** Clock difference tolerated between us and an issuer on exp, nbf and iat, seconds. */
+export const CLOCK_TOLERANCE_S = 30;
+
+/**
+ * `typ` headers accepted: RFC 9068 access tokens (`at+jwt`, also spelt `application/at+jwt`), plain
+ * `JWT`, or none (RFC 7519 5.1 makes it optional, and many issuers leave it out). Anything else is a
+ * token of another kind presented as an access token: an OpenID Connect ID token (`id_token`,
+ * `id_token+jwt`), a logout or security-event token, a DPoP proof.
+ */
+const ACCEPTED_TYP = ['jwt', 'at+jwt', 'application/at+jwt', 'application/jwt'];
+
+/** FHIR R4 datatypes.html#id: the SMART `patient` launch context must be one. */
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 export interface Principal {
   subject: string;
@@ -17,6 +36,8 @@ export interface Principal {
   scopes: string[];
   /** practitioner the token speaks for (SMART fhirUser), when given */
   fhirUser?: string;
+  /** SMART launch context: the patient `patient/` scopes are limited to */
+  patient?: string;
 }
 
 export interface TrustedIssuer {
@@ -25,7 +46,15 @@ export interface TrustedIssuer {
   audience?: string;
 }
 
-export type AuthErrorCode = 'ERR_AUTH_MISSING' | 'ERR_AUTH_INVALID' | 'ERR_AUTH_UNTRUSTED_ISSUER' | 'ERR_AUTH_FORBIDDEN';
+export type AuthErrorCode =
+  | 'ERR_AUTH_MISSING'
+  | 'ERR_AUTH_INVALID'
+  | 'ERR_AUTH_UNTRUSTED_ISSUER'
+  | 'ERR_AUTH_TOKEN_TYPE'
+  | 'ERR_AUTH_LIFETIME'
+  | 'ERR_AUTH_ISSUED_IN_FUTURE'
+  | 'ERR_AUTH_REVOKED'
+  | 'ERR_AUTH_FORBIDDEN';
 
 /** An authentication (401) or authorization (403, ERR_AUTH_FORBIDDEN) failure, as an OperationOutcome error. */
 export class AuthError extends OperationOutcomeError {
@@ -35,46 +64,96 @@ export class AuthError extends OperationOutcomeError {
   }
 }
 
-export async function mintLocalToken(key: LocalKey, opts: { subject?: string; scopes: string[]; ttlSeconds?: number; audience: string; now?: Date; fhirUser?: string }): Promise<string> {
-  const ttl = Math.min(opts.ttlSeconds ?? DEFAULT_TOKEN_TTL_S, MAX_TOKEN_TTL_S);
+/** Whether a token (by its issuer and `jti`, or the `kid` that signed it) was revoked. */
+export interface RevocationCheck {
+  isRevoked(issuer: string, ids: { jti?: string; kid?: string }): boolean;
+}
+
+export async function mintLocalToken(key: LocalKey, opts: { subject?: string; scopes: string[]; ttlSeconds?: number; audience: string; now?: Date; fhirUser?: string; patient?: string }): Promise<string> {
+  const ttl = opts.ttlSeconds ?? DEFAULT_TOKEN_TTL_S;
   const iat = Math.floor((opts.now ?? new Date()).getTime() / 1000);
-  const jwt = new SignJWT({ scope: opts.scopes.join(' '), ...(opts.fhirUser ? { fhirUser: opts.fhirUser } : {}) })
-    .setProtectedHeader({ alg: LOCAL_ALG, kid: key.kid, typ: 'JWT' })
+  const claims = { scope: opts.scopes.join(' '), ...(opts.fhirUser ? { fhirUser: opts.fhirUser } : {}), ...(opts.patient ? { patient: opts.patient } : {}) };
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: LOCAL_ALG, kid: key.kid, typ: 'at+jwt' })
     .setIssuer(LOCAL_ISSUER)
     .setSubject(opts.subject ?? 'local-admin')
     .setAudience(opts.audience)
+    .setJti(randomUUID()) // so that `switchboard token revoke` can revoke this one token
     .setIssuedAt(iat)
-    .setExpirationTime(iat + ttl);
-  return jwt.sign(key.privateKey);
+    .setExpirationTime(iat + ttl)
+    .sign(key.privateKey);
 }
+
+export interface VerifierOptions {
+  localKey: LocalKey;
+  /** `aud` every token must carry (a configured issuer may name its own) */
+  audience: string;
+  issuers?: readonly TrustedIssuer[];
+  now?: () => Date;
+  /** the longest exp - iat accepted, seconds (DEFAULT_MAX_LIFETIME_S) */
+  maxLifetimeS?: number;
+  revocations?: RevocationCheck;
+}
+
+const rejected = (e: unknown): AuthError => new AuthError('ERR_AUTH_INVALID', `bearer token rejected (${(e as { code?: string }).code ?? 'invalid'})`);
 
 export class TokenVerifier {
   private readonly keySets = new Map<string, { get: JWTVerifyGetKey; audience: string }>();
+  private readonly now: () => Date;
+  private readonly maxLifetimeS: number;
 
-  constructor(localKey: LocalKey, private readonly audience: string, issuers: TrustedIssuer[] = [], private readonly now: () => Date = () => new Date()) {
-    this.keySets.set(LOCAL_ISSUER, { get: createLocalJWKSet({ keys: [localKey.publicJwk] }), audience });
-    for (const i of issuers) this.keySets.set(i.issuer, { get: createRemoteJWKSet(new URL(i.jwksUri)), audience: i.audience ?? audience });
+  constructor(private readonly opts: VerifierOptions) {
+    this.now = opts.now ?? (() => new Date());
+    this.maxLifetimeS = opts.maxLifetimeS ?? DEFAULT_MAX_LIFETIME_S;
+    this.keySets.set(LOCAL_ISSUER, { get: createLocalJWKSet({ keys: [opts.localKey.publicJwk] }), audience: opts.audience });
+    for (const i of opts.issuers ?? []) this.keySets.set(i.issuer, { get: createRemoteJWKSet(new URL(i.jwksUri)), audience: i.audience ?? opts.audience });
   }
 
   async verify(token: string): Promise<Principal> {
+    let header: ProtectedHeaderParameters;
     let iss: string | undefined;
     try {
+      header = decodeProtectedHeader(token);
       iss = decodeJwt(token).iss;
     } catch {
       throw new AuthError('ERR_AUTH_INVALID', 'bearer token is not a JWT');
     }
     const ks = iss ? this.keySets.get(iss) : undefined;
-    if (!ks) throw new AuthError('ERR_AUTH_UNTRUSTED_ISSUER', 'token issuer is not trusted');
+    if (!ks || !iss) throw new AuthError('ERR_AUTH_UNTRUSTED_ISSUER', 'token issuer is not trusted');
+    // RFC 7515 4.1.9: typ is a media type, compared case-insensitively
+    if (header.typ !== undefined && !ACCEPTED_TYP.includes(header.typ.toLowerCase())) {
+      throw new AuthError('ERR_AUTH_TOKEN_TYPE', 'token is not an access token (typ must be at+jwt, JWT or absent)');
+    }
+    const now = this.now();
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, ks.get, { algorithms: ALLOWED_ALGS, issuer: iss, audience: ks.audience, currentDate: this.now(), clockTolerance: 30 }));
+      ({ payload } = await jwtVerify(token, ks.get, { algorithms: ALLOWED_ALGS, issuer: iss, audience: ks.audience, currentDate: now, clockTolerance: CLOCK_TOLERANCE_S, requiredClaims: ['exp'] }));
     } catch (e) {
-      throw new AuthError('ERR_AUTH_INVALID', `bearer token rejected (${(e as { code?: string }).code ?? 'invalid'})`);
+      throw rejected(e);
+    }
+    this.checkTimes(payload, now);
+    const jti = typeof payload.jti === 'string' ? payload.jti : undefined;
+    if (this.opts.revocations?.isRevoked(iss, { ...(jti ? { jti } : {}), ...(header.kid ? { kid: header.kid } : {}) })) {
+      throw new AuthError('ERR_AUTH_REVOKED', 'bearer token was revoked');
     }
     const scope = typeof payload.scope === 'string' ? payload.scope : '';
     return {
-      subject: payload.sub ?? '', issuer: iss!, scopes: scope.split(/\s+/).filter(Boolean),
+      subject: payload.sub ?? '', issuer: iss, scopes: scope.split(/\s+/).filter(Boolean),
       ...(typeof payload.fhirUser === 'string' ? { fhirUser: payload.fhirUser } : {}),
+      ...(typeof payload.patient === 'string' && FHIR_ID.test(payload.patient) ? { patient: payload.patient } : {}),
     };
+  }
+
+  /** jose has checked exp and nbf; a token issued in the future, or living longer than allowed, is refused here. */
+  private checkTimes(payload: JWTPayload, now: Date): void {
+    const nowS = Math.floor(now.getTime() / 1000);
+    if (payload.iat !== undefined && payload.iat > nowS + CLOCK_TOLERANCE_S) {
+      throw new AuthError('ERR_AUTH_ISSUED_IN_FUTURE', 'bearer token is issued in the future (iat)');
+    }
+    // without iat, the lifetime is counted from nbf or from now: what is left of it must fit the cap
+    const from = payload.iat ?? payload.nbf ?? nowS;
+    if ((payload.exp ?? 0) - from > this.maxLifetimeS) {
+      throw new AuthError('ERR_AUTH_LIFETIME', `bearer token lives longer than ${this.maxLifetimeS} s (exp - iat)`);
+    }
   }
 }

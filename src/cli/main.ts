@@ -1,63 +1,11 @@
-// The `switchboard` command. Each sub-command is a function of (argv, io) returning an exit code.
-import { serveCommand, migrateCommand } from './serve.js';
-import { tokenCommand } from './token.js';
-import { sendCommand } from './send.js';
-import { inboxCommand } from './inbox.js';
-import { mapCommand } from './map.js';
-import { oncallCommand } from './oncall.js';
-import { scheduleCommand } from './schedule.js';
+// The entry of the `switchboard` command (bin/switchboard.js imports this module): runs the command
+// named on the command line with the process's streams and exits with its code. Nothing imports this
+// file; the commands live in commands.ts and its neighbours.
+import { runCli } from './commands.js';
+import { processIo } from './io.js';
 
-export interface Io {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
-
-const USAGE = `usage: switchboard <command> [options]
-  serve                         run the gateway (HTTP :PORT, MLLP :MLLP_PORT)
-  migrate                       apply database migrations and exit
-  token [--scope S]... [--ttl SECONDS] [--subject SUB]
-                                print a short-lived bearer token signed by the local key
-  send FILE... [--host H] [--port P] [--tls] [--ca FILE]
-                                send each HL7 message over MLLP, print each ACK (exit 1 on AE/AR)
-  map FILE [--report] [--pretty] map HL7 v2 to FHIR R4 Bundles (one JSON document per line)
-  inbox list [--json] [--state S] [--limit N]
-  inbox retry ID                re-process a failed inbox row
-  inbox rejected [ID] [--json]  list refused input with the reason; with ID, its bytes and the ACK sent
-  oncall ROLE [--at ISO-8601] [--json] [--schedule FILE]
-                                who is on call, the backups and the escalation chain
-  schedule import FILE [--mapping FILE] [--from D] [--to D] [--layer ID]
-                                store a JSON/YAML schedule, or merge an iCalendar feed
-  schedule lint [--from D] [--to D] [--schedule FILE] [--json]
-  schedule show                 print the stored schedule
-Configuration is read from the environment: see README.md.`;
-
-const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
-  serve: serveCommand,
-  migrate: migrateCommand,
-  token: tokenCommand,
-  send: sendCommand,
-  map: mapCommand,
-  inbox: inboxCommand,
-  oncall: oncallCommand,
-  schedule: scheduleCommand,
-};
-
-export async function main(argv: string[], io: Io): Promise<number> {
-  const [cmd, ...rest] = argv;
-  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    io.stdout(USAGE + '\n');
-    return cmd ? 0 : 2;
-  }
-  const run = COMMANDS[cmd];
-  if (!run) {
-    io.stderr(`switchboard: unknown command '${cmd}'\n${USAGE}\n`);
-    return 2;
-  }
-  return run(rest, io);
-}
-
-const io: Io = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) };
-main(process.argv.slice(2), io).then(
+const io = processIo();
+runCli(process.argv.slice(2), io).then(
   (code) => { process.exitCode = code; },
   (e: unknown) => {
     io.stderr(`switchboard: ${(e as Error)?.message ?? String(e)}\n`);

@@ -1,15 +1,17 @@
-// `switchboard oncall ROLE [--at ISO-8601] [--json] [--schedule FILE]`: who is on call, why, the
-// backups and the escalation chain. With --schedule no database is needed. Exit 1: unknown role or
-// no usable schedule; 2: bad arguments (including an unreadable --schedule file).
+// `switchboard oncall ROLE [--at ISO-8601] [--next] [--json] [--schedule FILE]`: who is on call, why,
+// the backups and the escalation chain; with --next, until when and who takes over. With --schedule
+// no database is needed. Exit 1: unknown role or no usable schedule; 2: bad arguments (including
+// an unreadable --schedule file).
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../obs/index.js';
 import { openStore } from '../store/index.js';
-import { compileSchedule, formatInstant, oncall, toOncallJson, zoneClock, type CompiledSchedule, type Issue } from '../routing/index.js';
-import { describeOncall, loadSchedule, parseInstantArg, readScheduleFile } from '../oncall/index.js';
-import type { Io } from './main.js';
+import { compileSchedule, explainAssignment, nextChange, oncall, toOncallJson, type CompiledSchedule, type Issue, type OnCallStretch } from '../routing/index.js';
+import { describeNext, describeOncall, loadSchedule, parseInstantArg, readScheduleFile } from '../oncall/index.js';
+import { formatInstant, zoneClock } from '../time/index.js';
+import type { Io } from './io.js';
 
-const USAGE = 'usage: switchboard oncall ROLE [--at ISO-8601] [--json] [--schedule FILE]\n';
+const USAGE = 'usage: switchboard oncall ROLE [--at ISO-8601] [--next] [--json] [--schedule FILE]\n';
 
 export const printIssues = (io: Io, message: string, issues: readonly Issue[]): void => {
   io.stderr(`${message}\n`);
@@ -43,12 +45,20 @@ async function compiledFrom(file: string | undefined, io: Io): Promise<CompiledS
   }
 }
 
+/** The `GET /oncall/next` shape. */
+const stretchJson = (s: OnCallStretch, zone: string) => ({
+  primary: s.primary === null ? null : { id: s.primary.practitioner.id, name: s.primary.practitioner.name },
+  since: s.since === null ? null : formatInstant(s.since, zone),
+  until: s.until === null ? null : formatInstant(s.until, zone),
+  explanation: explainAssignment(s.primary, zone),
+});
+
 export async function oncallCommand(argv: string[], io: Io): Promise<number> {
-  let values: { at?: string | undefined; json?: boolean | undefined; schedule?: string | undefined };
+  let values: { at?: string | undefined; json?: boolean | undefined; next?: boolean | undefined; schedule?: string | undefined };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: {
-      at: { type: 'string' }, json: { type: 'boolean', default: false }, schedule: { type: 'string' },
+      at: { type: 'string' }, json: { type: 'boolean', default: false }, next: { type: 'boolean', default: false }, schedule: { type: 'string' },
     } }));
   } catch (e) {
     io.stderr(`${(e as Error).message}\n${USAGE}`);
@@ -67,12 +77,22 @@ export async function oncallCommand(argv: string[], io: Io): Promise<number> {
   const compiled = await compiledFrom(values.schedule, io);
   if (typeof compiled === 'number') return compiled;
   const at = values.at === undefined ? Date.now() : (parseInstantArg(values.at, compiled.clock) as number);
-  const r = oncall(compiled, role, at);
-  if (!r.ok) {
-    if (r.error.code === 'ERR_ROLE_UNKNOWN') io.stderr(`unknown role '${role}'; roles: ${[...compiled.roles.keys()].join(', ') || '(none)'}\n`);
-    else io.stderr(`${r.error.code}: ${r.error.message}\n`);
+  const atText = formatInstant(at, compiled.timeZone);
+  const unknownRole = (): number => {
+    io.stderr(`ERR_ROLE_UNKNOWN: the schedule has no such role; its roles: ${[...compiled.roles.keys()].join(', ') || '(none)'}\n`);
     return 1;
+  };
+  if (values.next === true) {
+    const r = nextChange(compiled, role, at);
+    if (!r.ok) return r.error.code === 'ERR_ROLE_UNKNOWN' ? unknownRole() : (io.stderr(`${r.error.code}: ${r.error.message}\n`), 1);
+    const zone = compiled.timeZone;
+    io.stdout(values.json
+      ? JSON.stringify({ role, at: atText, current: stretchJson(r.value.current, zone), next: r.value.next === null ? null : stretchJson(r.value.next, zone) }) + '\n'
+      : describeNext(r.value, atText));
+    return 0;
   }
-  io.stdout(values.json ? JSON.stringify(toOncallJson(r.value)) + '\n' : describeOncall(r.value, formatInstant(at, compiled.timeZone)));
+  const r = oncall(compiled, role, at);
+  if (!r.ok) return r.error.code === 'ERR_ROLE_UNKNOWN' ? unknownRole() : (io.stderr(`${r.error.code}: ${r.error.message}\n`), 1);
+  io.stdout(values.json ? JSON.stringify(toOncallJson(r.value)) + '\n' : describeOncall(r.value, atText));
   return 0;
 }

@@ -6,12 +6,14 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../obs/index.js';
 import { openStore, type Store } from '../store/index.js';
-import { formatInstant, lintSchedule, zoneClock, type Schedule } from '../routing/index.js';
+import type { ScheduleLimits } from '../oncall/index.js';
+import { lintSchedule, type Schedule } from '../routing/index.js';
 import {
-  DEFAULT_IMPORT_WINDOW_MS, DEFAULT_LOOKAHEAD_MS, importCalendarIntoStore, loadSchedule, parseInstantArg, readScheduleFile, readTextFile, saveSchedule,
+  DEFAULT_IMPORT_WINDOW_MS, DEFAULT_LOOKAHEAD_MS, importCalendarIntoStore, limitsFromSettings, loadSchedule, parseInstantArg, readScheduleFile, readTextFile, redactSecrets, saveSchedule,
 } from '../oncall/index.js';
+import { formatInstant, zoneClock } from '../time/index.js';
 import { printIssues } from './oncall.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 
 const USAGE = `usage: switchboard schedule import FILE [--mapping FILE] [--from D] [--to D] [--layer ID]
        switchboard schedule lint [--from D] [--to D] [--schedule FILE] [--json]
@@ -21,10 +23,12 @@ D is a date (2025-03-01, local midnight in the schedule's zone) or an ISO 8601 d
 
 type Values = { mapping?: string | undefined; from?: string | undefined; to?: string | undefined; layer?: string | undefined; schedule?: string | undefined; json?: boolean | undefined };
 
-async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(loadConfig(), createLogger('warn'), { name: 'switchboard-cli' });
+async function withStore<T>(fn: (store: Store, limits: ScheduleLimits) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const store = await openStore(config, createLogger('warn'), { name: 'switchboard-cli' });
   try {
-    return await fn(store);
+    // the gateway's limits apply to the CLI too; the checks run in this process (nothing else to answer)
+    return await fn(store, limitsFromSettings(config));
   } finally {
     await store.close();
   }
@@ -58,14 +62,7 @@ async function importCommand(file: string, v: Values, io: Io): Promise<number> {
       io.stderr(`${!ics.ok ? ics.error.message : !mappingText.ok ? mappingText.error.message : ''}\n`);
       return 2;
     }
-    let mapping: unknown;
-    try {
-      mapping = JSON.parse(mappingText.value);
-    } catch {
-      io.stderr(`${v.mapping}: not valid JSON\n`);
-      return 2;
-    }
-    return withStore(async (store) => {
+    return withStore(async (store, limits) => {
       const stored = await loadSchedule(store.sql);
       if (stored === undefined) {
         io.stderr('no schedule is stored: import a JSON/YAML schedule first; the feed is merged into it\n');
@@ -73,7 +70,7 @@ async function importCommand(file: string, v: Values, io: Io): Promise<number> {
       }
       const r0 = range(v, stored.schedule.timeZone, now.getTime(), DEFAULT_IMPORT_WINDOW_MS, io);
       if (r0 === undefined) return 2;
-      const r = await importCalendarIntoStore(store.sql, ics.value, mapping, { ...r0, layer: v.layer, expectedVersion: stored.version, by: 'cli', now });
+      const r = await importCalendarIntoStore(store.sql, ics.value, mappingText.value, { ...r0, layer: v.layer, expectedVersion: stored.version, by: 'cli', now, limits });
       if (!r.ok) {
         printIssues(io, `${r.error.code}: ${r.error.message}`, r.error.issues);
         return 1;
@@ -92,8 +89,8 @@ async function importCommand(file: string, v: Values, io: Io): Promise<number> {
     printIssues(io, parsed.error.message, parsed.error.issues);
     return parsed.error.code === 'ERR_FILE_UNREADABLE' ? 2 : 1;
   }
-  return withStore(async (store) => {
-    const r = await saveSchedule(store.sql, parsed.value, { by: 'cli', now });
+  return withStore(async (store, limits) => {
+    const r = await saveSchedule(store.sql, parsed.value, { by: 'cli', now, limits });
     if (!r.ok) {
       printIssues(io, `${r.error.code}: ${r.error.message}`, r.error.issues);
       return 1;
@@ -168,7 +165,8 @@ export async function scheduleCommand(argv: string[], io: Io): Promise<number> {
         io.stderr('no schedule is stored\n');
         return 1;
       }
-      io.stdout(JSON.stringify(stored.schedule, null, 2) + '\n');
+      // webhook secrets are credentials: never printed (re-importing the output asks for them)
+      io.stdout(JSON.stringify(redactSecrets(stored.schedule), null, 2) + '\n');
       io.stderr(`version ${stored.version}, updated ${stored.updatedAt.toISOString()}${stored.updatedBy === null ? '' : ` by ${stored.updatedBy}`}\n`);
       return 0;
     });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { MllpClient, readAck, sniffHeader } from '../hl7/index.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 
 /** Splits a file into messages: each MSH (or FHS/BHS for a batch, sent whole) starts one. */
 export function splitMessages(text: string): string[] {

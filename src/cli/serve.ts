@@ -1,9 +1,10 @@
 import { loadConfig, ConfigError } from '../config/index.js';
 import { createLogger } from '../obs/index.js';
-import { idKeyPin, loadSiteConfig, startGateway } from '../gateway.js';
+import { idKeyPin, loadSiteConfig, startGateway, type Gateway } from '../gateway.js';
 import { prepareResourceIds } from '../resource-ids.js';
 import { openStore } from '../store/index.js';
-import type { Io } from './main.js';
+import { reindexSearchColumns } from '../fhir/index.js';
+import type { Io } from './io.js';
 
 export async function serveCommand(_argv: string[], io: Io): Promise<number> {
   let config;
@@ -14,17 +15,29 @@ export async function serveCommand(_argv: string[], io: Io): Promise<number> {
     throw e;
   }
   const log = createLogger(config.LOG_LEVEL);
-  const gw = await startGateway(config, log);
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log.info('signal_received', { signal });
-      void gw.close().then(resolve);
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
-  return 0;
+  let resolveExit!: (code: number) => void;
+  const exit = new Promise<number>((r) => { resolveExit = r; });
+  const running: { gw?: Gateway } = {};
+  let stopping = false;
+  const stop = (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    // never hang: whatever a close leaves open (a frozen database), the process ends with its code
+    setTimeout(() => process.exit(code), CLOSE_DEADLINE_MS).unref();
+    void (running.gw ? running.gw.close() : Promise.resolve()).catch(() => {}).then(() => resolveExit(code));
+  };
+  process.once('SIGTERM', () => { log.info('signal_received', { signal: 'SIGTERM' }); stop(0); });
+  process.once('SIGINT', () => { log.info('signal_received', { signal: 'SIGINT' }); stop(0); });
+  // a bug must not leave a half-working gateway behind: log (no message: it may quote data), exit 1
+  process.on('uncaughtException', (e) => { log.error('uncaught_exception', { errorName: e?.name }); stop(1); });
+  process.on('unhandledRejection', (e) => { log.error('unhandled_rejection', { errorName: (e as Error)?.name }); stop(1); });
+  running.gw = await startGateway(config, log, { onFatal: () => stop(1) });
+  if (stopping) await running.gw.close().catch(() => {}); // it failed while starting
+  return exit;
 }
+
+/** Longest a shutdown may take before the process exits anyway, ms (in-flight grace is 10 s). */
+const CLOSE_DEADLINE_MS = 20_000;
 
 export async function migrateCommand(_argv: string[], io: Io): Promise<number> {
   const config = loadConfig();
@@ -36,6 +49,9 @@ export async function migrateCommand(_argv: string[], io: Io): Promise<number> {
     io.stdout(applied.length ? `applied: ${applied.join(', ')}\n` : 'up to date\n');
     // the installation's resource-id key, and the one-time re-keying of resources stored before it
     await prepareResourceIds(store.sql, { ...idKeyPin(config), config: loadSiteConfig(config), log });
+    // stored resources whose search columns an older version extracted become searchable now
+    const reindexed = await reindexSearchColumns(store.sql);
+    if (reindexed > 0) io.stdout(`search columns re-extracted: ${reindexed} resources\n`);
     return 0;
   } finally {
     await store.close();

@@ -13,8 +13,12 @@ export const configSchema = z.object({
   MLLP_HOST: z.string().default('0.0.0.0'),
   /** Largest MLLP frame accepted, bytes. 1 MiB holds any lab report we have seen, with room. */
   MLLP_MAX_FRAME_BYTES: positive.default(1024 * 1024),
-  /** A connection that sends nothing for this long is closed, ms. */
-  MLLP_IDLE_TIMEOUT_MS: positive.default(10 * 60_000),
+  /**
+   * A connection that sends nothing for this long is closed, ms. 2 min: an engine with traffic sends
+   * within seconds and reconnects on its next message when closed; an idle socket only holds a slot,
+   * and closing it ourselves beats a firewall or NAT silently dropping it (often after 5 min or more).
+   */
+  MLLP_IDLE_TIMEOUT_MS: positive.default(2 * 60_000),
   /** A frame that has started must finish within this, ms (slow-sender / slowloris guard). */
   MLLP_FRAME_TIMEOUT_MS: positive.default(30_000),
   MLLP_MAX_CONNECTIONS: positive.default(500),
@@ -40,6 +44,31 @@ export const configSchema = z.object({
   WORKER_CLAIM_MS: positive.default(60_000),
   WORKER_POLL_MS: positive.default(1_000),
   WORKER_MAX_ATTEMPTS: positive.default(5),
+  // intake: database faults (connect, statement and idle-in-transaction timeouts; the store's health ping)
+  /** Giving up on opening a database connection, ms. */
+  DB_CONNECT_TIMEOUT_MS: positive.default(3_000),
+  /** A pooled connection unused this long is closed, ms; 0 keeps them. */
+  DB_IDLE_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
+  /** PostgreSQL statement_timeout per connection, ms; 0 = none. */
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+  /** PostgreSQL idle_in_transaction_session_timeout per connection, ms; 0 = none. */
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
+  // intake: who may send (SENDERS_FILE), MLLP connection limits, refused-input cap
+  /** JSON/YAML file mapping senders (MSH-3/MSH-4) to the addresses/CIDRs and TLS subjects they may send from. */
+  SENDERS_FILE: z.string().optional(),
+  /** DEV ONLY: accept any sender from anywhere when there is no SENDERS_FILE. Logged loudly at every boot. */
+  DEV_ALLOW_ANY_SENDER: bool.default(false),
+  /** POST /hl7 behind a reverse proxy: comma-separated addresses/CIDRs whose X-Forwarded-For is believed. */
+  TRUST_PROXY: z.string().default('').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .refine((l) => l.every((x) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(x)), 'comma-separated IP addresses or CIDRs'),
+  /** How often the store is pinged, ms. */
+  STORE_PING_INTERVAL_MS: positive.default(250),
+  /** A ping unanswered this long marks the store down (AE/CE and 503 at once until one answers), ms. */
+  STORE_PING_TIMEOUT_MS: positive.default(500),
+  /** MLLP connections from one address at most; at the cap its oldest idle connection makes room. */
+  MLLP_MAX_CONNECTIONS_PER_ADDRESS: positive.default(32),
+  /** Refused inputs kept for inspection, total bytes (the newest); older ones are deleted. */
+  REJECTED_MAX_BYTES: positive.default(256 * 1024 * 1024),
   /** Trusted token issuers: JSON array of {issuer, jwksUri, audience?}. */
   AUTH_ISSUERS: z.string().default('[]'),
   /** Audience tokens must carry. */
@@ -49,9 +78,43 @@ export const configSchema = z.object({
   SITE_CONFIG: z.string().optional(),
   /** On-call schedule file (JSON/YAML) stored at start when no schedule is stored yet. */
   SCHEDULE_FILE: z.string().optional(),
+  // On-call schedules: limits on every schedule change (PUT, item edits, iCalendar imports, CLI).
+  /** Largest stored schedule, bytes of its JSON (also the PUT /schedule body limit). */
+  SCHEDULE_MAX_BYTES: positive.default(2 * 1024 * 1024),
+  /** Most occurrences one iCalendar import may expand, across all its events. */
+  SCHEDULE_IMPORT_MAX_OCCURRENCES: positive.default(20_000),
+  /** Time budget of one schedule check or import in its worker thread, ms; past it the change is refused (422). */
+  SCHEDULE_JOB_TIMEOUT_MS: positive.default(10_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Name we answer with in MSH-3 of ACKs when the sender left MSH-5 empty. */
   APP_NAME: z.string().default('SWITCHBOARD'),
+  // delivery: escalation runs, timers, channels (README "Delivery")
+  /** A message that arrived longer ago than this never pages anyone (its run expires), ms. */
+  DELIVERY_MAX_AGE_MS: positive.default(24 * 3_600_000),
+  /** Start of day for routine digests when neither the practitioner nor the role sets one (HH:MM, schedule's zone). */
+  DELIVERY_START_OF_DAY: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM').default('08:00'),
+  /** Re-notifications of an acknowledged message that gets no response (policy respondWithin), at most. */
+  DELIVERY_RENOTIFY_MAX: z.coerce.number().int().min(0).default(3),
+  /** Sends of one push/webhook before it becomes a dead letter; backoff doubles from the base to the cap, with jitter. */
+  DELIVERY_MAX_ATTEMPTS: positive.default(10),
+  DELIVERY_RETRY_BASE_MS: positive.default(1_000),
+  DELIVERY_RETRY_MAX_MS: positive.default(60_000),
+  /** One webhook or push request, ms. */
+  WEBHOOK_TIMEOUT_MS: positive.default(5_000),
+  /** Longest the scheduler sleeps without a NOTIFY (a safety net; timers wake it on time), ms. */
+  DELIVERY_POLL_MS: positive.default(5_000),
+  /** A scheduler round missing, or a timer overdue, this long makes /readyz fail, ms. */
+  DELIVERY_STALL_MS: positive.default(30_000),
+  /** VAPID subject for Web Push (mailto: or https:); `off` disables Web Push. */
+  VAPID_SUBJECT: z.string().regex(/^(mailto:|https:\/\/|off$)/, 'expected mailto:..., https://... or off').default('mailto:operator@localhost'),
+  // HTTP API: public address, TLS, bearer tokens
+  /** Where clients reach the API (scheme://host[:port][/prefix]); FHIR links and the CapabilityStatement are built on it. Default http(s)://localhost:PORT. */
+  PUBLIC_BASE_URL: z.string().url().refine((u) => /^https?:\/\/[^?#]+$/.test(u), 'an http(s) URL without query or fragment').optional(),
+  /** PEM files: serve the HTTP API over HTTPS (and send HSTS). Behind a TLS proxy, leave unset and give PUBLIC_BASE_URL an https:// address. */
+  HTTP_TLS_CERT: z.string().optional(),
+  HTTP_TLS_KEY: z.string().optional(),
+  /** Longest bearer-token lifetime accepted (exp - iat), seconds; `switchboard token --ttl` may not exceed it. */
+  AUTH_MAX_TOKEN_LIFETIME_S: positive.default(3600),
   // mapping: resource ids
   /**
    * Pins the installation's resource-id key (hex, 32-128 digits: 128-512 bits): stored at the first

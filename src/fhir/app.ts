@@ -1,20 +1,26 @@
 // The FHIR R4 REST read API as a Hono sub-app, mounted under /fhir (FHIR R4 http.html): capabilities,
-// read and search-type. Auth runs in front of it (the lead's middleware); nothing here depends on it.
+// read and search-type. src/http authenticates and checks scopes before a request gets here; when a
+// token may only see one patient's data (a SMART `patient/` scope) it says so in the `patientCompartment`
+// variable, and every read and search here is limited to that patient.
 import { Hono, type Context } from 'hono';
+import type { Resource } from 'fhir/r4.js';
 import { readResource, type Sql } from '../store/index.js';
-import type { Logger } from '../obs/index.js';
 import { FHIR_JSON, notFound, notSupported, badRequest } from '../outcome/index.js';
 import { buildCapabilityStatement } from './capability.js';
+import { encodeCursor } from './cursor.js';
 import { FHIR_ID, isSupportedType, type SupportedType } from './resource-types.js';
-import { parseSearch } from './search-parse.js';
+import { extractSearchColumns, refKey } from './search-columns.js';
+import { parseSearch, type Filter } from './search-parse.js';
 import { searchType } from './search.js';
 import { searchsetBundle } from './searchset.js';
 
+/** The variables src/http sets for this sub-app. */
+export type FhirEnv = { Variables: { patientCompartment?: string } };
+
 export interface FhirAppDeps {
   sql: Sql;
-  /** The public FHIR base URL (e.g. https://sb.example/fhir); derived from each request when absent. */
-  baseUrl?: string;
-  log?: Logger;
+  /** The public FHIR base URL (e.g. https://sb.example/fhir), from configuration: never from a request's Host. */
+  baseUrl: string;
   /** CapabilityStatement.date; defaults to when the app was created */
   startedAt?: Date;
   version?: string;
@@ -26,38 +32,41 @@ export function fhirResponse(body: unknown, status = 200, headers: Record<string
 
 function supportedType(type: string): SupportedType {
   if (isSupportedType(type)) return type;
-  // echo the type only when it is a plausible resource name (no request text otherwise)
-  throw notSupported(/^[A-Z][A-Za-z]{1,63}$/.test(type) ? `Resource type ${type} is not supported` : 'Resource type is not supported');
+  // the type is request text: not shown back
+  throw notSupported('Resource type is not supported', { code: 'ERR_FHIR_TYPE_NOT_SUPPORTED' });
 }
 
-/** The FHIR base of this request: its URL minus the path this sub-app matched. */
-function baseOf(c: Context, deps: FhirAppDeps, suffix: string): string {
-  if (deps.baseUrl) return deps.baseUrl.replace(/\/+$/, '');
-  const url = new URL(c.req.url);
-  const path = url.pathname.endsWith(suffix) ? url.pathname.slice(0, -suffix.length) : url.pathname;
-  return `${url.origin}${path}`;
+/** RFC 7240 Prefer with FHIR R4 search.html#errors `handling=strict|lenient` (strict is our default). */
+export function prefersLenient(prefer: string | undefined): boolean {
+  return prefer !== undefined && /(?:^|[\s,;])handling\s*=\s*"?lenient"?(?:$|[\s,;])/i.test(prefer);
 }
 
-/** RFC 7240 Prefer with FHIR R4 search.html#errors `handling=strict|lenient` (lenient is the default). */
-export function prefersStrict(prefer: string | undefined): boolean {
-  return prefer !== undefined && /(?:^|[\s,;])handling\s*=\s*"?strict"?(?:$|[\s,;])/i.test(prefer);
+/** A resource of the patient's compartment: the Patient itself, or one whose `patient` parameter is it. */
+function inCompartment(type: SupportedType, resource: Resource, patient: string): boolean {
+  if (type === 'Patient') return resource.id === patient;
+  return extractSearchColumns(resource).tokens.includes(refKey('patient', { type: 'Patient', id: patient }));
 }
 
-export function createFhirApp(deps: FhirAppDeps): Hono {
-  const app = new Hono();
+function compartmentFilter(type: SupportedType, patient: string): Filter {
+  return type === 'Patient' ? { kind: 'id', ids: [patient] } : { kind: 'tokens', keys: [refKey('patient', { type: 'Patient', id: patient })] };
+}
+
+export function createFhirApp(deps: FhirAppDeps): Hono<FhirEnv> {
+  const app = new Hono<FhirEnv>();
   const startedAt = deps.startedAt ?? new Date();
+  const base = deps.baseUrl.replace(/\/+$/, '');
+  const capability = buildCapabilityStatement({ baseUrl: base, date: startedAt, ...(deps.version ? { version: deps.version } : {}) });
 
-  app.get('/metadata', (c) => {
-    const base = baseOf(c, deps, '/metadata');
-    return fhirResponse(buildCapabilityStatement({ baseUrl: base, date: startedAt, ...(deps.version ? { version: deps.version } : {}) }));
-  });
+  app.get('/metadata', () => fhirResponse(capability));
 
-  app.get('/:type/:id', async (c) => {
-    const type = supportedType(c.req.param('type'));
-    const id = c.req.param('id');
-    if (!FHIR_ID.test(id)) throw badRequest('Resource id is not a valid FHIR id');
+  app.get('/:type/:id', async (c: Context<FhirEnv>) => {
+    const type = supportedType(c.req.param('type') ?? '');
+    const id = c.req.param('id') ?? '';
+    if (!FHIR_ID.test(id)) throw badRequest('Resource id is not a valid FHIR id', { code: 'ERR_FHIR_ID' });
     const found = await readResource(deps.sql, type, id);
-    if (!found) throw notFound(`${type}/${id} is not known`);
+    const patient = c.get('patientCompartment');
+    // outside the token's patient reads as unknown: a 403 would say that the resource exists
+    if (!found || (patient !== undefined && !inCompartment(type, found.resource, patient))) throw notFound(`${type} is not known`, { code: 'ERR_FHIR_NOT_FOUND' });
     // http.html#read: ETag carries the version, Last-Modified meta.lastUpdated
     return fhirResponse(found.resource, 200, {
       etag: `W/"${found.versionId}"`,
@@ -65,13 +74,15 @@ export function createFhirApp(deps: FhirAppDeps): Hono {
     });
   });
 
-  app.get('/:type', async (c) => {
-    const type = supportedType(c.req.param('type'));
+  app.get('/:type', async (c: Context<FhirEnv>) => {
+    const type = supportedType(c.req.param('type') ?? '');
     const params = new URL(c.req.url).searchParams;
-    const { query, used, ignored } = parseSearch(type, params, { strict: prefersStrict(c.req.header('prefer')) });
+    const { query, used, ignored } = parseSearch(type, params, { lenient: prefersLenient(c.req.header('prefer')) });
+    const patient = c.get('patientCompartment');
+    if (patient !== undefined) query.filters.push(compartmentFilter(type, patient));
     const result = await searchType(deps.sql, type, query);
-    const cursor = params.get('_cursor') ?? undefined;
-    return fhirResponse(searchsetBundle({ base: baseOf(c, deps, `/${type}`), type, result, used, ignored, ...(cursor ? { cursor } : {}) }));
+    // the self link carries the cursor as we encode it, never the request's text (decoding skips junk)
+    return fhirResponse(searchsetBundle({ base, type, result, used, ignored, ...(query.cursor ? { cursor: encodeCursor(query.cursor) } : {}) }));
   });
 
   return app;

@@ -1,7 +1,9 @@
 // GET /metadata (FHIR R4 capabilitystatement.html, http.html#capabilities): what this server does,
-// generated from the same table the search parser uses (resource-types.ts).
+// generated from the same table the search parser and the extractor use (search-params.ts), so what
+// is advertised is what is parsed and stored.
 import type { CapabilityStatement, CapabilityStatementRestResource } from 'fhir/r4.js';
-import { SEARCH_PARAMS, SUPPORTED_TYPES, type SupportedType } from './resource-types.js';
+import { SUPPORTED_TYPES, type SupportedType } from './resource-types.js';
+import { SEARCH_PARAMS } from './search-params.js';
 
 function restResource(type: SupportedType): CapabilityStatementRestResource {
   return {
@@ -13,10 +15,9 @@ function restResource(type: SupportedType): CapabilityStatementRestResource {
     conditionalCreate: false,
     conditionalUpdate: false,
     conditionalDelete: 'not-supported',
-    // definition (a canonical URL) is optional and differs per type (Observation uses clinical-patient,
-    // Communication its own), so it is left out rather than guessed.
     searchParam: SEARCH_PARAMS[type].map((p) => ({
       name: p.name,
+      ...(p.definition ? { definition: p.definition } : {}),
       type: p.type,
       documentation: p.documentation,
     })),
@@ -24,8 +25,8 @@ function restResource(type: SupportedType): CapabilityStatementRestResource {
 }
 
 export interface CapabilityOptions {
-  /** the FHIR base URL (implementation.url) */
-  baseUrl?: string;
+  /** the FHIR base URL (implementation.url), from configuration */
+  baseUrl: string;
   /** CapabilityStatement.date; the server's build/start time */
   date: Date;
   version?: string;
@@ -38,12 +39,16 @@ export function buildCapabilityStatement(opts: CapabilityOptions): CapabilitySta
     date: opts.date.toISOString(),
     kind: 'instance',
     software: { name: 'Switchboard', ...(opts.version ? { version: opts.version } : {}) },
-    implementation: { description: 'Switchboard clinical messaging gateway', ...(opts.baseUrl ? { url: opts.baseUrl } : {}) },
+    implementation: { description: 'Switchboard clinical messaging gateway', url: opts.baseUrl },
     fhirVersion: '4.0.1',
     format: ['json'],
     rest: [
       {
         mode: 'server',
+        documentation:
+          'Search is strict by default (search.html#errors): an unknown parameter or modifier is a 400 OperationOutcome; ' +
+          'send Prefer: handling=lenient to have it ignored and reported instead. Paging: _count (default 20, at most 200), ' +
+          '_sort=_lastUpdated|-_lastUpdated, _summary=count, and the next link.',
         security: {
           cors: false,
           service: [
@@ -52,7 +57,10 @@ export function buildCapabilityStatement(opts: CapabilityOptions): CapabilitySta
               text: 'SMART on FHIR',
             },
           ],
-          description: 'Every request needs an OAuth 2.0 bearer token (a JWT, verified against configured issuers) with SMART v2 scopes, e.g. user/Communication.rs.',
+          description:
+            'Every request but this one needs an OAuth 2.0 bearer token: a JWT from a configured issuer (this server issues ' +
+            'none and has no token endpoint), with SMART v2 scopes. system/<type>.r reads, system/<type>.s searches; ' +
+            'patient/ scopes see only the token\'s launch patient (its patient claim); user/ scopes are not supported yet and grant nothing.',
         },
         resource: SUPPORTED_TYPES.map(restResource),
         interaction: [],

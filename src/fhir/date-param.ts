@@ -1,5 +1,8 @@
 // FHIR R4 search.html#date: a date parameter value is a range [lo, hi) given by its precision, and the
 // prefix says how that range relates to the resource's instant (here meta.lastUpdated). Pure.
+// Reading the value (which dates and times exist, offsets) is src/time's one rule: 2024-00-15 and
+// 2024-02-30 are not dates, so they are refused (a 400), never rolled into another month.
+import { MINUTE_MS, readIsoDateTime, wallFields, wallTime } from '../time/index.js';
 
 export type DatePrefix = 'eq' | 'gt' | 'ge' | 'lt' | 'le';
 const PREFIXES: readonly string[] = ['eq', 'gt', 'ge', 'lt', 'le'];
@@ -11,11 +14,9 @@ export interface DateFilter {
   hi: string;
 }
 
-// FHIR R4 datatypes.html#dateTime: YYYY, YYYY-MM, YYYY-MM-DD, or YYYY-MM-DDThh:mm[:ss[.f+]] with a zone.
-const DATE_TIME =
-  /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
-
 const US_PER_MS = 1000;
+/** PostgreSQL timestamptz keeps microseconds: more fraction digits cannot be searched on. */
+const MAX_FRACTION_DIGITS = 6;
 
 /** Epoch microseconds -> 'YYYY-MM-DDThh:mm:ss.ffffffZ' */
 export function formatMicros(us: number): string {
@@ -25,32 +26,25 @@ export function formatMicros(us: number): string {
   return `${iso.slice(0, 23)}${String(rest).padStart(3, '0')}Z`;
 }
 
-function zoneOffsetMinutes(zone: string | undefined): number {
-  // A time without a zone: FHIR says the server's zone; this server's zone is UTC.
-  if (!zone || zone === 'Z') return 0;
-  const sign = zone.startsWith('-') ? -1 : 1;
-  return sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)));
-}
-
 /** [lo, hi) of a dateTime by its precision, in epoch microseconds; undefined when it is not one. */
 export function dateRange(value: string): { lo: number; hi: number } | undefined {
-  const m = DATE_TIME.exec(value);
-  if (!m) return undefined;
-  const [, y, mo, d, h, mi, s, frac, zone] = m;
-  const year = Number(y);
-  const month = mo ? Number(mo) - 1 : 0;
-  const day = d ? Number(d) : 1;
-  if (month > 11 || day < 1 || day > 31) return undefined;
-  if (h !== undefined && (Number(h) > 23 || Number(mi) > 59 || Number(s ?? 0) > 59)) return undefined;
-  const startMs = Date.UTC(year, month, day, Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0)) - zoneOffsetMinutes(zone) * 60_000;
-  if (new Date(Date.UTC(year, month, day)).getUTCDate() !== day) return undefined; // 2024-02-30
-  if (h === undefined) {
+  const t = readIsoDateTime(value, { maxFractionDigits: MAX_FRACTION_DIGITS });
+  if (t === undefined) return undefined;
+  // A time without a zone: FHIR says the server's zone; this server's zone is UTC.
+  const startMs = t.wall - (t.offsetMinutes ?? 0) * MINUTE_MS;
+  if (t.precision === 'year' || t.precision === 'month' || t.precision === 'day') {
     // date precision (no zone: the UTC calendar day / month / year)
-    const endMs = d ? Date.UTC(year, month, day + 1) : mo ? Date.UTC(year, month + 1, 1) : Date.UTC(year + 1, 0, 1);
+    const f = wallFields(t.wall);
+    const endMs =
+      t.precision === 'day' ? startMs + 24 * 60 * MINUTE_MS
+        : t.precision === 'month' ? (f.month === 12 ? wallTime(f.year + 1, 1, 1) : wallTime(f.year, f.month + 1, 1))
+          : wallTime(f.year + 1, 1, 1);
     return { lo: startMs * US_PER_MS, hi: endMs * US_PER_MS };
   }
-  const lo = startMs * US_PER_MS + (frac ? Number(frac.padEnd(6, '0')) : 0);
-  const step = frac ? 10 ** (6 - frac.length) : s !== undefined ? 1_000_000 : 60_000_000;
+  // whole milliseconds from the wall value, the rest of the fraction as microseconds
+  const frac = t.fraction;
+  const lo = (startMs - (frac === '' ? 0 : Number(frac.slice(0, 3).padEnd(3, '0')))) * US_PER_MS + (frac === '' ? 0 : Number(frac.padEnd(6, '0')));
+  const step = frac !== '' ? 10 ** (6 - frac.length) : t.precision === 'second' ? 1_000_000 : 60_000_000;
   return { lo, hi: lo + step };
 }
 

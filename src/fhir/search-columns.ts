@@ -1,28 +1,120 @@
 // The search columns of fhir_resource, extracted from a resource on every write (pure). What is
-// extracted here is exactly what search.ts can filter on (resource-types.ts SEARCH_PARAMS).
+// extracted is read from the search parameter table (search-params.ts), so every parameter the parser
+// accepts has its values stored, and the stored forms are built by the same functions the searches
+// use (tokenKeys, codeKey, systemKey, refKeys below).
+//
+// `tokens` (GIN-indexed) holds, per token parameter and coding:
+//   'param|system|code'   exact (system empty when the coding has none): `system|code` and `|code`
+//   'param#c|code'        the code under any system: `code`
+//   'param#s|system'      any code of the system: `system|`
+// and per reference parameter: 'param>Type/id' (typed) and 'param>id' (any type). `|` and `\` inside a
+// system or code are escaped with `\`, so no two (system, code) pairs share an entry.
+// `date_start`/`date_end` hold the `date` parameter's range [start, end) (FHIR R4 search.html#date).
 import type { Resource } from 'fhir/r4.js';
-import { normalizeReference } from './references.js';
+import { dateRange, formatMicros } from './date-param.js';
+import { normalizeReference, parseTypedReference } from './references.js';
+import { isSupportedType } from './resource-types.js';
+import { SEARCH_PARAMS, type ParamSource } from './search-params.js';
 
+/** Bumped when what is extracted changes: rows stored with an older version are re-extracted (reindex.ts). */
+export const SEARCH_COLUMNS_VERSION = 1;
+
+/** Named as the columns of fhir_resource they fill. */
 export interface SearchColumns {
-  /** 'Patient/<id>': the resource's subject (patient / subject search), or a Patient's own reference */
+  /** 'Patient/<id>': the resource's subject, or a Patient's own reference */
   subject: string | null;
   status: string | null;
   priority: string | null;
   /** recipient[].reference, normalised to Type/id */
   recipients: string[];
-  /** identifier[] as 'system|value' ('|value' when there is no system), FHIR R4 search.html#token */
+  /** identifier[] as 'system|value' ('|value' when there is no system): conditional create reads these */
   identifiers: string[];
+  /** every token and reference parameter's entries (see the file comment) */
+  tokens: string[];
+  /** the `date` parameter's range, ISO instants with microseconds; '-infinity'/'infinity' for an open Period */
+  date_start: string | null;
+  date_end: string | null;
+  search_version: number;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
+const escapeKey = (s: string): string => s.replace(/[\\|]/g, (c) => `\\${c}`);
+
+/** The exact entry of a token: `system` '' for a coding without one. */
+export const tokenKey = (param: string, system: string, code: string): string => `${param}|${escapeKey(system)}|${escapeKey(code)}`;
+/** The entry matching `code` under any system. */
+export const codeKey = (param: string, code: string): string => `${param}#c|${escapeKey(code)}`;
+/** The entry matching any code of `system`. */
+export const systemKey = (param: string, system: string): string => `${param}#s|${escapeKey(system)}`;
+/** The entry of a reference: typed ('Patient/1') or by id alone ('1', any type). */
+export const refKey = (param: string, ref: { type?: string; id: string }): string => `${param}>${ref.type ? `${ref.type}/` : ''}${ref.id}`;
+
+/** All three entries of a coding (only the exact and code entries when it has no system). */
+function codingKeys(param: string, system: string | null, code: string): string[] {
+  return system === null ? [tokenKey(param, '', code), codeKey(param, code)] : [tokenKey(param, system, code), codeKey(param, code), systemKey(param, system)];
+}
 
 function referenceOf(v: unknown): string | null {
   return isObject(v) && typeof v.reference === 'string' && v.reference !== '' ? normalizeReference(v.reference) : null;
 }
 
-/** Element names differ by type, so read them as data: every type here has these at the top level. */
+function tokensOf(param: string, source: ParamSource, r: Record<string, unknown>): string[] {
+  switch (source.kind) {
+    case 'code': {
+      const code = str(r[source.element]);
+      return code === null ? [] : codingKeys(param, source.system, code);
+    }
+    case 'CodeableConcept':
+      return asList(r[source.element]).flatMap((cc) => (isObject(cc) ? asList(cc.coding) : [])).flatMap((c) => {
+        const code = isObject(c) ? str(c.code) : null;
+        return code === null || !isObject(c) ? [] : codingKeys(param, str(c.system), code);
+      });
+    case 'Identifier':
+      return asList(r[source.element]).flatMap((i) => {
+        const value = isObject(i) ? str(i.value) : null;
+        return value === null || !isObject(i) ? [] : codingKeys(param, str(i.system), value);
+      });
+    case 'Reference':
+      return asList(r[source.element]).flatMap((v) => {
+        const ref = referenceOf(v);
+        const typed = ref === null ? undefined : parseTypedReference(ref);
+        if (!typed || (source.only !== undefined && typed.type !== source.only)) return [];
+        return [refKey(param, typed), refKey(param, { id: typed.id })];
+      });
+    case 'date':
+    case 'id':
+    case 'lastUpdated':
+      return [];
+  }
+}
+
+/** [start, end) of a dateTime/instant (by its precision) or a Period; undefined when there is none. */
+function rangeOf(v: unknown): { start: string; end: string } | undefined {
+  if (typeof v === 'string') {
+    const r = dateRange(v);
+    return r && { start: formatMicros(r.lo), end: formatMicros(r.hi) };
+  }
+  if (!isObject(v)) return undefined;
+  // FHIR R4 datatypes.html#Period: a missing start or end is open on that side
+  const start = typeof v.start === 'string' ? dateRange(v.start) : undefined;
+  const end = typeof v.end === 'string' ? dateRange(v.end) : undefined;
+  if (!start && !end) return undefined;
+  return { start: start ? formatMicros(start.lo) : '-infinity', end: end ? formatMicros(end.hi) : 'infinity' };
+}
+
+function dateOf(source: Extract<ParamSource, { kind: 'date' }>, r: Record<string, unknown>): { start: string; end: string } | undefined {
+  if (!source.choice) return rangeOf(r[source.element]);
+  // FHIR R4 formats.html#choice: effectiveDateTime | effectivePeriod | effectiveInstant
+  for (const suffix of ['DateTime', 'Period', 'Instant']) {
+    const v = r[`${source.element}${suffix}`];
+    if (v !== undefined) return rangeOf(v);
+  }
+  return undefined;
+}
+
+/** Element names differ by type, so read them as data: every element named here is at the top level. */
 export function extractSearchColumns(resource: Resource): SearchColumns {
   const r = resource as unknown as Record<string, unknown>;
   // Communication/CommunicationRequest/Observation/DiagnosticReport/Encounter/ServiceRequest/Specimen.subject
@@ -34,11 +126,19 @@ export function extractSearchColumns(resource: Resource): SearchColumns {
     const value = str(i.value);
     if (value !== null) identifiers.push(`${str(i.system) ?? ''}|${value}`);
   }
+  const params = isSupportedType(resource.resourceType) ? SEARCH_PARAMS[resource.resourceType] : [];
+  const tokens = params.flatMap((p) => tokensOf(p.name, p.source, r));
+  const dateSource = params.find((p) => p.source.kind === 'date')?.source;
+  const range = dateSource?.kind === 'date' ? dateOf(dateSource, r) : undefined;
   return {
     subject,
     status: str(r.status),
     priority: str(r.priority),
     recipients: [...new Set(recipients)],
     identifiers: [...new Set(identifiers)],
+    tokens: [...new Set(tokens)],
+    date_start: range?.start ?? null,
+    date_end: range?.end ?? null,
+    search_version: SEARCH_COLUMNS_VERSION,
   };
 }

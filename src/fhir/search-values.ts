@@ -1,20 +1,21 @@
 // Parsing search parameter values (FHIR R4 search.html#escaping, search.html#token). Pure.
 
-/** Splits on `sep` where it is not escaped with a backslash, then unescapes `\,` `\|` `\$` `\\`. */
-export function splitEscaped(raw: string, sep: ',' | '|'): string[] {
+/**
+ * Splits a parameter value into its comma-separated alternatives (search.html#escaping), keeping every
+ * escape as written: a `\|` inside an alternative must still read as a literal `|` when its token is
+ * split (parseToken), so nothing is unescaped here. Use `unescape` on parts that are not tokens.
+ */
+export function splitAlternatives(raw: string): string[] {
   const parts: string[] = [];
-  let cur = '';
+  let start = 0;
   for (let i = 0; i < raw.length; i++) {
-    const ch = raw[i]!;
-    if (ch === '\\' && i + 1 < raw.length) {
-      cur += raw[i + 1];
-      i++;
-    } else if (ch === sep) {
-      parts.push(cur);
-      cur = '';
-    } else cur += ch;
+    if (raw[i] === '\\') i++;
+    else if (raw[i] === ',') {
+      parts.push(raw.slice(start, i));
+      start = i + 1;
+    }
   }
-  parts.push(cur);
+  parts.push(raw.slice(start));
   return parts;
 }
 
@@ -27,7 +28,8 @@ function splitToken(raw: string): [string, string | undefined] {
   return [raw, undefined];
 }
 
-const unescape = (s: string): string => s.replace(/\\(.)/g, '$1');
+/** `\,` `\|` `\$` `\\` -> the character after the backslash. */
+export const unescape = (s: string): string => s.replace(/\\(.)/g, '$1');
 
 /**
  * FHIR R4 search.html#token for identifier:
@@ -46,9 +48,19 @@ export function parseIdentifierToken(raw: string): IdentifierToken | undefined {
   return { kind: 'exact', key: `${unescape(a)}|${unescape(b)}` };
 }
 
-/** A plain code token (status, priority): `code` or `system|code`; the system is not stored, so dropped. */
-export function parseCodeToken(raw: string): string | undefined {
+/**
+ * A token value in its four forms (FHIR R4 search.html#token): `system|code` exact; `|code` a code
+ * with no system (exact with system ''); `code` under any system; `system|` any code of the system.
+ */
+export type TokenValue =
+  | { kind: 'exact'; system: string; code: string }
+  | { kind: 'code'; code: string }
+  | { kind: 'system'; system: string };
+
+/** undefined for an empty token (`|` or ''). */
+export function parseToken(raw: string): TokenValue | undefined {
   const [a, b] = splitToken(raw);
-  const code = unescape(b ?? a);
-  return code === '' ? undefined : code;
+  if (b === undefined) return a === '' ? undefined : { kind: 'code', code: unescape(a) };
+  if (b === '') return a === '' ? undefined : { kind: 'system', system: unescape(a) };
+  return { kind: 'exact', system: unescape(a), code: unescape(b) };
 }

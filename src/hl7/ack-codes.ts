@@ -8,6 +8,8 @@ import type { Hl7ErrorCode } from './errors.js';
 const REJECT: ReadonlySet<Hl7ErrorCode> = new Set([
   'ERR_HL7_EMPTY', 'ERR_HL7_NO_MSH', 'ERR_HL7_BAD_DELIMITERS', 'ERR_HL7_BAD_CHARSET', 'ERR_HL7_UNSUPPORTED_VERSION',
   'ERR_HL7_UNSUPPORTED_TYPE', 'ERR_HL7_UNSUPPORTED_PROCESSING_ID', 'ERR_HL7_FRAME_TOO_LARGE', 'ERR_HL7_FIELD_TOO_LONG',
+  // a sender not on the allow-list, or not from where it may send: resending will not help
+  'ERR_SENDER_NOT_ALLOWED',
 ]);
 
 export function ackCodeFor(code: Hl7ErrorCode, enhanced: boolean): AckCode {

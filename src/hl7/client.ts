@@ -74,3 +74,31 @@ export class MllpClient {
     this.socket?.destroy();
   }
 }
+
+/**
+ * Delivers one frame to a listener as its own message (an enhanced-mode application ACK to the
+ * sender's ACK listener): connects, writes it, waits up to timeoutMs for the listener's reply if it
+ * sends one (an ACK of an ACK is not required, HL7 v2 2.9.3), and closes. Resolves with the reply
+ * (null when none came); rejects when the connection or the write failed.
+ */
+export function deliverFrame(opts: MllpClientOptions, payload: Buffer): Promise<Buffer | null> {
+  const { host = '127.0.0.1', port, timeoutMs = 5_000 } = opts;
+  return new Promise((resolve, reject) => {
+    const framer = new MllpFramer(opts.maxFrameBytes ?? 1024 * 1024);
+    let written = false;
+    const s = opts.tls ? tls.connect({ host, port, ...opts.tls }) : net.connect({ host, port });
+    const timer = setTimeout(() => finish(written ? null : new Error('connect timed out')), timeoutMs);
+    const finish = (r: Buffer | null | Error) => {
+      clearTimeout(timer);
+      s.destroy();
+      if (r instanceof Error) reject(r); else resolve(r);
+    };
+    s.once(opts.tls ? 'secureConnect' : 'connect', () => s.write(frame(payload), (e) => { if (e) finish(e); else written = true; }));
+    s.on('data', (d: Buffer) => {
+      const ev = framer.push(d)[0];
+      if (ev) finish(ev.kind === 'frame' ? ev.payload : ev.head);
+    });
+    s.once('error', (e) => finish(written ? null : e));
+    s.once('close', () => finish(written ? null : new Error('connection closed before the frame was written')));
+  });
+}

@@ -1,6 +1,6 @@
 // MLLP framing (HL7 v2 Appendix C, MLLP release 1): <VT> payload <FS><CR>.
 // Bounded: a frame larger than maxFrameBytes is never buffered whole — the framer keeps its first
-// bytes (enough to read MSH-10 for the error ACK), discards the rest up to the end block, and
+// bytes (enough to read MSH-10 for the error ACK; never more than maxFrameBytes), discards the rest up to the end block, and
 // reports it as oversize. Bytes between frames that are not whitespace are counted and dropped.
 
 export const VT = 0x0b;
@@ -25,6 +25,13 @@ export class MllpFramer {
   strayBytes = 0;
 
   constructor(private readonly maxFrameBytes: number) {}
+
+  /** Bytes held for the frame in progress: never more than maxFrameBytes (an oversize frame keeps its head only). */
+  get bufferedBytes(): number {
+    let n = 0;
+    for (const c of this.chunks) n += c.length;
+    return n;
+  }
 
   /** True while a frame has begun and not ended (for the slow-sender timer). */
   get inFrame(): boolean {
@@ -73,9 +80,10 @@ export class MllpFramer {
     this.size += part.length;
     if (this.oversize) return;
     if (this.size > this.maxFrameBytes) {
-      // keep only the head; drop what was buffered beyond it
+      // keep only the head, never more than the limit itself; drop what was buffered beyond it
       this.oversize = true;
-      const head = Buffer.concat([...this.chunks, part.subarray(0, Math.max(0, OVERSIZE_HEAD_BYTES - before))]).subarray(0, OVERSIZE_HEAD_BYTES);
+      const keep = Math.min(OVERSIZE_HEAD_BYTES, this.maxFrameBytes);
+      const head = Buffer.concat([...this.chunks, part.subarray(0, Math.max(0, keep - before))]).subarray(0, keep);
       this.chunks = [Buffer.from(head)];
       return;
     }

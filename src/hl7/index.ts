@@ -2,7 +2,7 @@
 export { ackCodeFor, positiveAck } from './ack-codes.js';
 export { ackHeaderOf, buildAck, hl7Timestamp, readAck, sniffHeader } from './ack.js';
 export { decodeHl7, encodeHl7 } from './charset.js';
-export { MllpClient } from './client.js';
+export { MllpClient, deliverFrame } from './client.js';
 export { DEFAULT_DELIMITERS, escapeValue, unescapeValue } from './encoding.js';
 export { HL7_ERROR, Hl7Error, isHl7Error } from './errors.js';
 export { OVERSIZE_HEAD_BYTES, frame } from './frame.js';

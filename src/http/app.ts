@@ -1,21 +1,21 @@
-// The HTTP surface (Hono): health and metrics open; everything else behind a bearer JWT and scopes.
+// The HTTP surface (Hono): each domain's routes are a sub-app composed here with `app.route`; this
+// layer owns what is common to all of them — security headers, the one route table with its
+// authentication, scope and body checks (routes.ts, gate.ts), and the one mapping from errors to
+// statuses (error-response.ts). Health, readiness and metrics are served here.
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { pingStore, type Sql } from '../store/index.js';
-import type { Metrics } from '../obs/index.js';
-import type { Logger } from '../obs/index.js';
-import { requireAuth, type AuthEnv } from '../auth/index.js';
-import { allowsFhir, allowsOperation } from '../auth/index.js';
-import { AuthError, type TokenVerifier } from '../auth/index.js';
-import {
-  receiveCall, isValidIdempotencyKey, getInbox, getRejected, listInbox, retryInbox, listRejected, queueDepth, INBOX_STATES,
-  type InboxState, type Hl7Intake, type InboxWriter,
-} from '../ingest/index.js';
+import { secureHeaders } from 'hono/secure-headers';
+import { pingStore, type Sql, type StoreHealth } from '../store/index.js';
+import type { Logger, Metrics } from '../obs/index.js';
+import type { TokenVerifier } from '../auth/index.js';
+import { createIngestApp, queueDepth, type Hl7Intake, type InboxWriter } from '../ingest/index.js';
 import { CALL_NOTE_MAX_BYTES } from '../calls/index.js';
 import { createFhirApp } from '../fhir/index.js';
 import { createOncallApp, type ScheduleService } from '../oncall/index.js';
-import { badRequest, FHIR_JSON, notFound, outcome, tooLarge } from '../outcome/index.js';
+import type { DeliveryService } from '../delivery/index.js';
+import { FHIR_JSON, outcome } from '../outcome/index.js';
 import { createOnError } from './error-response.js';
+import { gate, type HttpEnv } from './gate.js';
+import { routeTable } from './routes.js';
 
 export interface AppDeps {
   sql: Sql;
@@ -26,21 +26,60 @@ export interface AppDeps {
   verifier: TokenVerifier | null;
   maxHl7Bytes: number;
   schedules: ScheduleService;
+  /** delivery: the scheduler's readiness */
+  delivery?: DeliveryService;
+  /** Where clients reach this server (PUBLIC_BASE_URL, e.g. https://sb.example): FHIR links are built on it, never on a request's Host. */
+  publicBaseUrl: string;
+  /** Send Strict-Transport-Security: the API is served over HTTPS (built in, or a TLS proxy in front). */
+  hsts: boolean;
+  /** CapabilityStatement.date (default: when the app was created) */
+  startedAt?: Date;
+  version?: string;
+  /** the store's health flag: while down, store-backed routes answer 503 at once (src/store/health.ts) */
+  health?: StoreHealth;
+  /** proxies whose X-Forwarded-For names the client of POST /hl7 (TRUST_PROXY); none by default */
+  trustProxy?: readonly string[];
 }
 
-export function createApp(d: AppDeps): Hono<AuthEnv> {
-  const app = new Hono<AuthEnv>();
+/** HSTS for a year on every subdomain (RFC 6797 6.1), once HTTPS is how clients reach us. */
+const HSTS = 'max-age=31536000; includeSubDomains';
+
+/**
+ * OWASP secure headers for a JSON API: nothing may be loaded or framed from a response (CSP
+ * default-src 'none', frame-ancestors 'none', X-Frame-Options DENY), no type sniffing, no Referer, and
+ * no caching of responses that carry PHI. `overwrite: false` lets a route that serves a page set its own.
+ */
+function securityHeaders(hsts: boolean) {
+  return secureHeaders({
+    contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] },
+    xFrameOptions: 'DENY',
+    referrerPolicy: 'no-referrer',
+    xContentTypeOptions: 'nosniff',
+    strictTransportSecurity: hsts ? HSTS : false,
+    overwrite: false,
+  });
+}
+
+export function createApp(d: AppDeps): Hono<HttpEnv> {
+  const app = new Hono<HttpEnv>();
+  app.use('*', securityHeaders(d.hsts));
+  app.use('*', async (c, next) => {
+    await next();
+    if (!c.res.headers.has('cache-control')) c.res.headers.set('cache-control', 'no-store');
+  });
   app.onError(createOnError(d.log));
   app.notFound((c) => c.json(outcome('not-found', 'no such route'), 404, { 'content-type': FHIR_JSON }));
+  app.use('*', gate(routeTable({ maxHl7Bytes: d.maxHl7Bytes, maxCallBytes: CALL_NOTE_MAX_BYTES }), d.verifier));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
-    try {
-      await pingStore(d.sql);
-      return c.json({ status: 'ready' });
-    } catch {
-      return c.json({ status: 'unavailable', reason: 'store unreachable' }, 503);
-    }
+    // with a health flag the ping has a deadline: a frozen store is reported within it
+    const ready = d.health ? await d.health.ping() : await pingStore(d.sql).then(() => true, () => false);
+    if (!ready) return c.json({ status: 'unavailable', reason: 'store unreachable' }, 503);
+    // a stalled delivery scheduler, or timers nobody fires, means pages would be late: not ready
+    const delivery = await d.delivery?.readiness().catch(() => ({ ok: false, reason: 'delivery readiness unknown' }));
+    if (delivery && !delivery.ok) return c.json({ status: 'unavailable', reason: delivery.reason }, 503);
+    return c.json({ status: 'ready' });
   });
   app.get('/metrics', async (c) => {
     try {
@@ -50,74 +89,25 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
     return c.text(await d.metrics.registry.metrics(), 200, { 'content-type': d.metrics.registry.contentType });
   });
 
-  app.use('*', requireAuth(d.verifier));
+  // POST /hl7 answers with an HL7 ACK (AE when the store is down), which the intake builds itself
+  if (d.health) app.use('*', storeGate(d.health, ['/hl7']));
 
-  app.post('/hl7', operation('hl7.write'), bodyLimit({ maxSize: d.maxHl7Bytes, onError: () => { throw tooLarge(`HL7 body exceeds ${d.maxHl7Bytes} bytes`); } }), async (c) => {
-    const body = Buffer.from(await c.req.arrayBuffer());
-    const r = await d.intake.receive(body, { source: 'http', peer: null });
-    // the ACK is the answer; the status says whether to resend (503) or fix (400)
-    const status = r.outcome === 'unavailable' ? 503 : r.outcome === 'rejected' ? 400 : 200;
-    return c.body(new Uint8Array(r.ack), status, { 'content-type': 'application/hl7-v2', 'x-hl7-ack-code': r.code });
-  });
-
-  app.post('/calls', operation('calls.write'), bodyLimit({ maxSize: CALL_NOTE_MAX_BYTES, onError: () => { throw tooLarge(`call note exceeds ${CALL_NOTE_MAX_BYTES} bytes`); } }), async (c) => {
-    const key = c.req.header('idempotency-key');
-    if (key !== undefined && !isValidIdempotencyKey(key)) throw badRequest('Idempotency-Key must be 1-128 printable ASCII characters');
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      throw badRequest('body is not valid JSON');
-    }
-    const auth = c.get('auth');
-    const r = await receiveCall(d.writer, d.metrics, body, { submitter: `${auth.issuer}|${auth.subject}`, peer: null, ...(key ? { idempotencyKey: key } : {}) });
-    if (!r.ok) throw badRequest('call note is not valid', { details: r.issues.map((i) => ({ path: i.path, message: i.message })) });
-    return c.json({ id: r.id, duplicate: r.duplicate }, r.duplicate ? 200 : 201, { location: `/inbox/${r.id}` });
-  });
-
-  app.get('/inbox', operation('inbox.read'), async (c) => {
-    const state = c.req.query('state');
-    if (state !== undefined && !INBOX_STATES.includes(state as InboxState)) throw badRequest(`state must be one of ${INBOX_STATES.join(', ')}`);
-    const limit = Number(c.req.query('limit') ?? 100);
-    const after = c.req.query('after');
-    // an inbox id (keyset paging): anything else reached PostgreSQL's bigint cast as a 500 (found by fuzzing)
-    if (after !== undefined && after !== '' && !/^\d{1,18}$/.test(after)) throw badRequest('after must be an inbox id');
-    return c.json(await listInbox(d.sql, { ...(state ? { state: state as InboxState } : {}), limit: Number.isFinite(limit) ? limit : 100, ...(after ? { afterId: after } : {}) }));
-  });
-  app.get('/inbox/:id', operation('inbox.read'), async (c) => {
-    const row = await getInbox(d.sql, c.req.param('id') ?? '');
-    if (!row) throw notFound('no inbox row with that id');
-    return c.json(row);
-  });
-  app.post('/inbox/:id/retry', operation('inbox.write'), async (c) => {
-    const id = c.req.param('id') ?? '';
-    if (!(await retryInbox(d.sql, id))) throw notFound('no failed inbox row with that id');
-    return c.json({ id, state: 'received' });
-  });
-  app.get('/rejected', operation('inbox.read'), async (c) => c.json(await listRejected(d.sql, Number(c.req.query('limit') ?? 100) || 100)));
-  app.get('/rejected/:id', operation('inbox.read'), async (c) => {
-    const row = await getRejected(d.sql, c.req.param('id') ?? '');
-    if (!row) throw notFound('no rejected input with that id');
-    return c.json(row);
-  });
-
-  app.use('/fhir/*', async (c, next) => {
-    // FHIR R4 reads: the resource type is the first path segment after /fhir
-    const type = c.req.path.split('/')[2] ?? '';
-    if (type !== 'metadata' && !allowsFhir(c.get('auth').scopes, type, 'r') && !allowsOperation(c.get('auth').scopes, 'admin')) {
-      throw new AuthError('ERR_AUTH_FORBIDDEN', `token lacks a scope to read ${type.replace(/[^A-Za-z]/g, '')}`);
-    }
-    return next();
-  });
-  app.route('/fhir', createFhirApp({ sql: d.sql }));
-  // on-call: /oncall, /oncall/coverage, /schedule... (scopes oncall.read / oncall.write)
+  app.route('/', createIngestApp({ sql: d.sql, intake: d.intake, writer: d.writer, metrics: d.metrics, trustProxy: d.trustProxy ?? [] }));
+  app.route('/fhir', createFhirApp({
+    sql: d.sql, baseUrl: `${d.publicBaseUrl.replace(/\/+$/, '')}/fhir`,
+    ...(d.startedAt ? { startedAt: d.startedAt } : {}), ...(d.version ? { version: d.version } : {}),
+  }));
   app.route('/', createOncallApp({ sql: d.sql, service: d.schedules, log: d.log }));
   return app;
 }
 
-function operation(name: string) {
-  return async (c: Context<AuthEnv>, next: () => Promise<void>) => {
-    if (!allowsOperation(c.get('auth').scopes, name)) throw new AuthError('ERR_AUTH_FORBIDDEN', `token lacks the '${name}' scope`);
-    await next();
+/**
+ * While the store is known down, a route that needs it answers 503 at once; one running when the
+ * store goes down answers 503 then, instead of waiting for a frozen database.
+ */
+function storeGate(health: StoreHealth, skip: readonly string[]) {
+  return async (c: Context, next: () => Promise<void>) => {
+    if (skip.includes(c.req.path)) return next();
+    await health.guard(next);
   };
 }

@@ -1,4 +1,7 @@
 // src/http: the web layer. Composes every domain's routes into one Hono app, owns authentication,
-// scope checks and the one mapping from errors to HTTP status.
+// scope checks (one route table) and the one mapping from errors to HTTP status.
 export { createApp } from './app.js';
 export type { AppDeps } from './app.js';
+export type { HttpEnv } from './gate.js';
+export { MAX_JSON_DEPTH, matchRoute, routeTable } from './routes.js';
+export type { OperationScope, RouteAccess, RouteRule } from './routes.js';

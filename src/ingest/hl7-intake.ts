@@ -7,12 +7,14 @@ import {
   ackCodeFor, ackHeaderOf, buildAck, checkSupported, encodeHl7, HL7_ERROR, Hl7Error, type Hl7Message,
   isHl7Error, type MllpHandlers, parseHl7Input, hl7Timestamp, escapeValue, DEFAULT_DELIMITERS, positiveAck, sniffHeader, OVERSIZE_HEAD_BYTES,
 } from '../hl7/index.js';
-import { insertRejected, isUnavailable, type Sql } from '../store/index.js';
+import { insertRejected, isUnavailable, STORE_DOWN, type Sql, type StoreHealth } from '../store/index.js';
 import type { Logger } from '../obs/index.js';
 import type { Metrics } from '../obs/index.js';
 import type { InboxWriter } from './inbox-writer.js';
-import { mayWantAppAck, type AppAckRouter, type Reply } from './app-ack.js';
+import { mayWantAppAck, replyToAddress, type AppAckRouter, type Reply } from './app-ack.js';
+import type { AppAckDestination, Origin, SenderPolicy } from './senders.js';
 import { metricType } from './metric-type.js';
+import { hl7ContentHash } from './content-hash.js';
 
 export interface Hl7IntakeDeps {
   sql: Sql;
@@ -22,14 +24,30 @@ export interface Hl7IntakeDeps {
   appName: string;
   /** where enhanced-mode application ACKs are sent from once the message is processed */
   appAcks?: AppAckRouter;
+  /**
+   * Who may send from where (SENDERS_FILE; loopback only without one): a sender it refuses gets AR
+   * and its input is kept in `rejected`. Without it (tests, tools) every sender is taken, and
+   * application ACKs are stored only.
+   */
+  senders?: SenderPolicy;
+  /**
+   * Whether the store answers now: while it is known down every message is answered AE/CE at once,
+   * and one waiting for its commit when the store goes down is answered then (no ACK waits for a
+   * frozen database). Without it, each message waits for its own store call.
+   */
+  health?: StoreHealth;
   /** most refused inputs kept (default REJECTED_MAX_ROWS) */
   rejectedMaxRows?: number;
+  /** most bytes of refused input kept (default REJECTED_MAX_BYTES) */
+  rejectedMaxBytes?: number;
   now?: () => Date;
 }
 
 export interface IntakeContext {
   source: 'mllp' | 'http';
   peer: string | null;
+  /** where it came from, for the sender check (an address; the TLS client certificate's subject) */
+  origin?: Origin;
   /** MLLP: the way back for an enhanced-mode application ACK */
   reply?: Reply;
 }
@@ -50,11 +68,16 @@ export interface IntakeResult {
  */
 export const REJECTED_MAX_ROWS = 100_000;
 
+/** And at most 256 MiB of them: a peer sending large refused frames fills bytes long before rows. */
+export const REJECTED_MAX_BYTES = 256 * 1024 * 1024;
+
 /** MSH-10 of our ACKs: 20 characters, the length v2.3-v2.5 allow for MSH-10. */
 export const newAckControlId = () => randomUUID().replace(/-/g, '').slice(0, 20);
 
 export class Hl7Intake {
   private readonly now: () => Date;
+  /** bytes of refused input stored since the last byte trim (this process) */
+  private rejectedBytes = 0;
 
   constructor(private readonly deps: Hl7IntakeDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -78,8 +101,8 @@ export class Hl7Intake {
   /** The MLLP listener's handlers: every frame (or oversize frame) answered by this intake. */
   mllpHandlers(maxFrameBytes: number): MllpHandlers {
     return {
-      message: async (payload, conn) => (await this.receive(payload, { source: 'mllp', peer: conn.peer, reply: conn.send })).ack,
-      oversize: async (head, size, conn) => (await this.oversize(head, size, maxFrameBytes, { source: 'mllp', peer: conn.peer })).ack,
+      message: async (payload, conn) => (await this.receive(payload, { source: 'mllp', peer: conn.peer, origin: originOf(conn), reply: conn.send })).ack,
+      oversize: async (head, size, conn) => (await this.oversize(head, size, maxFrameBytes, { source: 'mllp', peer: conn.peer, origin: originOf(conn) })).ack,
     };
   }
 
@@ -107,26 +130,52 @@ export class Hl7Intake {
       return this.refuse(raw, ctx, e, message);
     }
     const h = message.header;
+    const allowed = this.deps.senders?.check(h.sendingApplication, h.sendingFacility, ctx.origin ?? { address: null });
+    if (allowed && !allowed.ok) {
+      // no MSH-3/4 in the log or the text: the peer and the reason say enough
+      this.deps.log.warn('sender_refused', { source: ctx.source, peer: ctx.peer ?? undefined, code: allowed.reason, messageType: type });
+      return this.refuse(raw, ctx, new Hl7Error('ERR_SENDER_NOT_ALLOWED', HL7_ERROR.applicationInternalError,
+        'sender not allowed: this sending application and facility may not send from this connection'), message);
+    }
     const header = ackHeaderOf(message);
     const enhanced = message.enhancedMode;
     const ack = encodeHl7(buildAck({ code: positiveAck(enhanced), header, ackControlId: newAckControlId(), now: this.now(), selfApplication: this.deps.appName }), message.charset);
     try {
-      const r = await this.deps.writer.accept({
+      const r = await this.stored(() => this.deps.writer.accept({
         source: ctx.source, senderApp: h.sendingApplication, senderFacility: h.sendingFacility, controlId: h.controlId,
         messageType: message.typeName, version: h.version, charset: message.charset, raw, peer: ctx.peer,
-        ackMode: enhanced ? 'enhanced' : 'original', ack,
-      });
+        ackMode: enhanced ? 'enhanced' : 'original', ack, contentHash: hl7ContentHash(raw),
+      }));
       (r.duplicate ? metrics.duplicates : metrics.accepted).inc({ source: ctx.source, type });
-      if (!r.duplicate && ctx.reply && this.deps.appAcks && mayWantAppAck(h.applicationAckType)) this.deps.appAcks.register(r.id, ctx.reply);
+      if (r.controlIdReused) {
+        // stored and processed like any message; said so the sender's integration can be looked at
+        metrics.controlIdReused.inc({ source: ctx.source, type });
+        this.deps.log.warn('inbox_control_id_reused', { inboxId: r.id, source: ctx.source, messageType: type });
+      }
+      const way = !r.duplicate && this.deps.appAcks && mayWantAppAck(h.applicationAckType) ? this.appAckReply(allowed?.ok ? allowed.appAck : { to: 'stored' }, ctx) : undefined;
+      if (way) this.deps.appAcks!.register(r.id, way);
       return { ack: r.ack ?? ack, code: positiveAck(enhanced), outcome: r.duplicate ? 'duplicate' : 'accepted', ids: [r.id] };
     } catch (e) {
       metrics.unavailable.inc({ source: ctx.source });
-      this.deps.log.error('inbox_write_failed', { source: ctx.source, messageType: type, errorCode: (e as { code?: string }).code, errorName: (e as Error).name });
+      // while the store is known down each message is not worth a line: store_down said it once
+      if ((e as { code?: string })?.code !== STORE_DOWN) this.deps.log.error('inbox_write_failed', { source: ctx.source, messageType: type, errorCode: (e as { code?: string }).code, errorName: (e as Error).name });
       const code = enhanced ? 'CE' : 'AE';
       const text = isUnavailable(e) ? 'message store unavailable; not stored, please resend' : 'message could not be stored; not stored, please resend';
       const nack = buildAck({ code, header, ackControlId: newAckControlId(), now: this.now(), selfApplication: this.deps.appName, error: { condition: HL7_ERROR.applicationInternalError, text } });
       return { ack: encodeHl7(nack, message.charset), code, outcome: 'unavailable', ids: [] };
     }
+  }
+
+  /** Where this message's application ACK goes (the sender's `appAck`); undefined: stored only. */
+  private appAckReply(dest: AppAckDestination, ctx: IntakeContext): Reply | undefined {
+    if (dest.to === 'connection') return ctx.reply;
+    if (dest.to === 'address') return replyToAddress(dest, this.deps.log);
+    return undefined;
+  }
+
+  /** A store call, given up at once while the store is known down (see `health`). */
+  private stored<T>(call: () => Promise<T>): Promise<T> {
+    return this.deps.health ? this.deps.health.guard(call) : call();
   }
 
   private async refuse(raw: Buffer, ctx: IntakeContext, e: unknown, message?: Hl7Message): Promise<IntakeResult> {
@@ -139,12 +188,20 @@ export class Hl7Intake {
     const ack = encodeHl7(ackText, message?.charset ?? '');
     this.deps.metrics.rejected.inc({ source: ctx.source, type: message ? metricType(message.typeName) : 'unreadable', code: err.code });
     try {
-      await insertRejected(this.deps.sql, {
+      // a byte trim reads the whole table: once per tenth of the cap stored here
+      const keepBytes = this.deps.rejectedMaxBytes ?? REJECTED_MAX_BYTES;
+      this.rejectedBytes += raw.length + ack.length;
+      const trimBytes = this.rejectedBytes >= keepBytes / 10;
+      if (trimBytes) this.rejectedBytes = 0;
+      await this.stored(() => insertRejected(this.deps.sql, {
         source: ctx.source, peer: ctx.peer, controlId: header.controlId || null, errorCode: err.code, reason: err.message, raw, ack,
-      }, { keep: this.deps.rejectedMaxRows ?? REJECTED_MAX_ROWS });
+      }, { keep: this.deps.rejectedMaxRows ?? REJECTED_MAX_ROWS, keepBytes, trimBytes }));
     } catch (se) {
       this.deps.log.error('rejected_write_failed', { source: ctx.source, errorCode: (se as { code?: string }).code });
     }
     return { ack, code, outcome: 'rejected', ids: [] };
   }
 }
+
+const originOf = (conn: { address: string | null; certSubject?: string }): Origin =>
+  conn.certSubject ? { address: conn.address, certSubject: conn.certSubject } : { address: conn.address };

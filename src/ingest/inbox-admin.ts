@@ -17,20 +17,43 @@ export interface InboxListItem {
   receivedAt: string;
   attempts: number;
   errorCode: string | null;
+  /** stored although an earlier message from this sender has the same control id (other content) */
+  controlIdReused: boolean;
 }
 
 const toListItem = (r: InboxListRow): InboxListItem => ({
   id: r.id, source: r.source, sender: [r.sender_app, r.sender_facility].filter(Boolean).join('|'), controlId: r.control_id, type: r.message_type,
   state: r.state, receivedAt: r.received_at.toISOString(), attempts: r.attempts, errorCode: r.error_code,
+  controlIdReused: r.control_id_reused,
 });
 
 /** Stored bytes (an ACK, a refused input) as text: UTF-8 when valid, else ISO-8859-1 — as intake reads them. */
 const asText = (b: Buffer): string => decodeHl7(b, '').text;
 
-export async function listInbox(sql: Sql, opts: { state?: InboxState; limit?: number; afterId?: string } = {}): Promise<InboxListItem[]> {
-  const limit = Math.min(Math.max(opts.limit ?? 100, 1), 1000);
-  const rows = await listInboxRows(sql, { ...opts, limit });
-  return rows.map(toListItem);
+/** Rows per page: 100 unless asked, at most 1,000. */
+export const LIST_DEFAULT_LIMIT = 100;
+export const LIST_MAX_LIMIT = 1000;
+
+/** One page of a list; `next` is the id to continue from (`after` / `before`) when more rows follow. */
+export interface ListPage<T> {
+  items: T[];
+  next?: string;
+}
+
+const clampLimit = (limit: number | undefined): number => Math.min(Math.max(Math.trunc(limit ?? LIST_DEFAULT_LIMIT), 1), LIST_MAX_LIMIT);
+
+/** One more row than the page is read: it says whether another page follows without a count. */
+function pageOf<R extends { id: string }, T>(rows: R[], limit: number, map: (r: R) => T): ListPage<T> {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { items: page.map(map), ...(rows.length > limit && last ? { next: last.id } : {}) };
+}
+
+/** Inbox rows in id order (oldest first) after `afterId`. */
+export async function listInbox(sql: Sql, opts: { state?: InboxState; limit?: number; afterId?: string } = {}): Promise<ListPage<InboxListItem>> {
+  const limit = clampLimit(opts.limit);
+  const rows = await listInboxRows(sql, { ...(opts.state ? { state: opts.state } : {}), ...(opts.afterId ? { afterId: opts.afterId } : {}), limit: limit + 1 });
+  return pageOf(rows, limit, toListItem);
 }
 
 export interface InboxDetail extends InboxListItem {
@@ -77,9 +100,11 @@ export interface RejectedItem {
   bytes: number;
 }
 
-export async function listRejected(sql: Sql, limit = 100): Promise<RejectedItem[]> {
-  const rows = await listRejectedRows(sql, Math.min(Math.max(limit, 1), 1000));
-  return rows.map((r) => ({ id: r.id, source: r.source, receivedAt: r.received_at.toISOString(), controlId: r.control_id, errorCode: r.error_code, reason: r.reason, bytes: r.bytes }));
+/** Refused inputs, newest first, older than `beforeId`. */
+export async function listRejected(sql: Sql, opts: { limit?: number; beforeId?: string } = {}): Promise<ListPage<RejectedItem>> {
+  const limit = clampLimit(opts.limit);
+  const rows = await listRejectedRows(sql, { ...(opts.beforeId ? { beforeId: opts.beforeId } : {}), limit: limit + 1 });
+  return pageOf(rows, limit, (r) => ({ id: r.id, source: r.source, receivedAt: r.received_at.toISOString(), controlId: r.control_id, errorCode: r.error_code, reason: r.reason, bytes: r.bytes }));
 }
 
 export interface RejectedDetail extends RejectedItem {

@@ -12,6 +12,8 @@ export interface AcceptResult {
   duplicate: boolean;
   /** The stored ACK: this message's own, or the original's for a duplicate. */
   ack: Buffer | null;
+  /** Stored as a new message although an earlier one has the same sender and control id (other content). */
+  controlIdReused: boolean;
 }
 
 interface Pending {
@@ -36,7 +38,7 @@ export interface InboxWriterOptions {
   notifyEveryMs?: number;
 }
 
-const keyOf = (r: Pick<InboxRow, 'senderApp' | 'senderFacility' | 'controlId'>) => `${r.senderApp}\u0000${r.senderFacility}\u0000${r.controlId}`;
+const keyOf = (r: Pick<InboxRow, 'senderApp' | 'senderFacility' | 'controlId' | 'contentHash'>) => `${r.senderApp}\u0000${r.senderFacility}\u0000${r.controlId}\u0000${r.contentHash.toString('hex')}`;
 
 export class InboxWriter {
   private queue: Pending[] = [];
@@ -72,7 +74,7 @@ export class InboxWriter {
       const seen = new Set<string>();
       for (const p of batch) {
         const r = results.get(p.key)!;
-        p.resolve(seen.has(p.key) ? { ...r, duplicate: true } : r);
+        p.resolve(seen.has(p.key) ? { ...r, duplicate: true, controlIdReused: false } : r);
         seen.add(p.key);
       }
       this.opts.onBatch?.(batch.length);
@@ -100,13 +102,13 @@ export class InboxWriter {
     const inserted = await insertInboxRows(this.sql, rows, { notify: this.shouldNotify() });
     const out = new Map<string, AcceptResult>();
     for (const r of inserted) {
-      const key = keyOf({ senderApp: r.sender_app, senderFacility: r.sender_facility, controlId: r.control_id });
-      out.set(key, { id: r.id, duplicate: false, ack: unique.get(key)!.ack });
+      const key = keyOf({ senderApp: r.sender_app, senderFacility: r.sender_facility, controlId: r.control_id, contentHash: r.content_hash });
+      out.set(key, { id: r.id, duplicate: false, ack: unique.get(key)!.ack, controlIdReused: r.control_id_reused === true });
     }
     const resent = [...unique.entries()].filter(([k]) => !out.has(k)).map(([, r]) => r);
     if (resent.length) {
       const originals = await findInboxRowsByKey(this.sql, resent);
-      for (const e of originals) out.set(keyOf({ senderApp: e.sender_app, senderFacility: e.sender_facility, controlId: e.control_id }), { id: e.id, duplicate: true, ack: e.ack });
+      for (const e of originals) out.set(keyOf({ senderApp: e.sender_app, senderFacility: e.sender_facility, controlId: e.control_id, contentHash: e.content_hash }), { id: e.id, duplicate: true, ack: e.ack, controlIdReused: false });
     }
     for (const k of unique.keys()) if (!out.has(k)) throw new Error('inbox row neither inserted nor found');
     if (inserted.length) this.opts.onInserted?.();

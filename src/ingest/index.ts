@@ -2,7 +2,11 @@
 export { AppAckRouter } from './app-ack.js';
 export { isValidIdempotencyKey, receiveCall } from './call-intake.js';
 export { Hl7Intake } from './hl7-intake.js';
-export { INBOX_STATES, getInbox, getRejected, listInbox, listRejected, queueDepth, retryInbox } from './inbox-admin.js';
-export type { InboxState } from './inbox-admin.js';
+export { createIngestApp } from './http.js';
+export type { IngestAppDeps } from './http.js';
+export { INBOX_STATES, LIST_MAX_LIMIT, getInbox, getRejected, listInbox, listRejected, queueDepth, retryInbox } from './inbox-admin.js';
+export type { InboxListItem, InboxState, ListPage, RejectedItem } from './inbox-admin.js';
 export { InboxWriter } from './inbox-writer.js';
+export { SenderPolicy, SendersFileError, clientAddress, isCidrList, loadSendersFile, sendersFileSchema } from './senders.js';
+export type { AppAckDestination, Origin, SendersFile } from './senders.js';
 export { InboxWorker } from './worker.js';

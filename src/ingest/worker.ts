@@ -11,7 +11,8 @@ import {
 } from '../store/index.js';
 import type { Logger, Metrics } from '../obs/index.js';
 import { newAckControlId } from './hl7-intake.js';
-import type { ScheduleService } from '../oncall/index.js';
+import type { RoutingRecord, ScheduleService } from '../oncall/index.js';
+import { escalationStarts, startEscalations } from '../delivery/index.js';
 import { applyDecision, routingAttributes } from './route-result.js';
 import { wantsAppAck, type AppAckRouter } from './app-ack.js';
 import { metricType } from './metric-type.js';
@@ -33,6 +34,8 @@ export interface WorkerOptions {
   appAcks?: AppAckRouter;
   /** the installation's resource-id key (mapHl7Message `idKey`); read from the store when absent */
   idKey?: Uint8Array;
+  /** delivery: told after a commit that started escalation runs, so it fires them without waiting for the NOTIFY */
+  delivery?: { poke(): void };
   now?: () => Date;
 }
 
@@ -48,6 +51,8 @@ interface Mapped {
 interface Routed {
   bundle: MappingResult['bundle'];
   routing: unknown;
+  /** the decision when routed (null: not routed, or routing failed) */
+  record: RoutingRecord | null;
   failure: { code: string; reason: string } | null;
 }
 
@@ -154,15 +159,21 @@ export class InboxWorker {
     const routed = outcome.kind === 'processed' ? await this.route(outcome.result) : null;
     const failure = outcome.kind === 'failed' ? outcome.reason : (routed?.failure?.reason ?? null);
     const appAck = row.ack_mode === 'enhanced' && message ? this.appAck(message, failure) : null;
-    await sql.begin(async (tx) => {
+    const started = await sql.begin(async (tx) => {
       if (outcome.kind === 'processed' && routed) {
         // the mapped resources are kept even when routing failed: the row is retried as a whole
-        await saveTransactionBundle(tx, routed.bundle, { inboxId: row.id });
+        const savedIds = await saveTransactionBundle(tx, routed.bundle, { inboxId: row.id });
         await markInboxProcessed(tx, row.id, { failure: routed.failure, mappingReport: outcome.result.report, routing: routed.routing, appAck: appAck?.bytes ?? null });
+        // --- delivery: one escalation run per routed CommunicationRequest, in this transaction (persist, then act)
+        if (routed.record !== null && routed.failure === null) {
+          return startEscalations(tx, escalationStarts({ bundle: routed.bundle, savedIds, routing: routed.record, inboxId: row.id, receivedAt: row.received_at }), this.now());
+        }
       } else if (outcome.kind === 'failed') {
         await markInboxFailed(tx, row.id, { code: outcome.code, reason: outcome.reason, appAck: appAck?.bytes ?? null });
       }
+      return 0;
     });
+    if (started > 0) this.o.delivery?.poke();
     // after the commit: the application ACK never reports work that could still roll back
     if (appAck && wantsAppAck(appAck.condition, failure !== null)) {
       const sent = this.o.appAcks?.deliver(row.id, appAck.bytes) ?? false;
@@ -176,17 +187,17 @@ export class InboxWorker {
    * the others (a normal result, an ADT event that does not notify) are stored without routing.
    */
   private async route(result: MappingResult): Promise<Routed> {
-    if (!result.triage || !this.o.schedules) return { bundle: result.bundle, routing: null, failure: null };
+    if (!result.triage || !this.o.schedules) return { bundle: result.bundle, routing: null, record: null, failure: null };
     const decision = await this.o.schedules.route(routingAttributes(result), this.now().getTime());
     if (!decision.ok) {
       this.o.metrics.routed.inc({ outcome: 'unrouted' });
       const reason = decision.error.message;
-      return { bundle: result.bundle, routing: { error: decision.error.code, reason }, failure: { code: decision.error.code, reason: `not routed: ${reason}` } };
+      return { bundle: result.bundle, routing: { error: decision.error.code, reason }, record: null, failure: { code: decision.error.code, reason: `not routed: ${reason}` } };
     }
     const routed = applyDecision(result, decision.value);
     // nobody covering the role at this instant is not a failure (escalation takes the chain), but it is counted
     this.o.metrics.routed.inc({ outcome: routed.record.oncall.primary === null && routed.record.recipient.kind === 'role' ? 'no_coverage' : 'routed' });
-    return { bundle: routed.bundle, routing: routed.record, failure: null };
+    return { bundle: routed.bundle, routing: routed.record, record: routed.record, failure: null };
   }
 
   /** Pure part: raw row -> mapping outcome, parsing the bytes once. Never throws. */

@@ -8,6 +8,8 @@ const ALLOWED = new Set([
   'inboxId', 'controlIdHash', 'messageType', 'source', 'code', 'condition', 'ack', 'state', 'attempts', 'count',
   'ms', 'port', 'host', 'peer', 'connections', 'batch', 'duplicates', 'version', 'path', 'method', 'status',
   'setting', 'dataDir', 'pid', 'mode', 'worker', 'errorName', 'errorCode', 'requestId', 'issuer', 'signal',
+  // delivery: ids and codes only (a webhook secret or a payload can never be a field)
+  'attemptId', 'notificationId', 'channel', 'step',
 ]);
 
 export type LogFields = Record<string, string | number | boolean | undefined>;

@@ -8,6 +8,7 @@ export interface Metrics {
   accepted: Counter<'source' | 'type'>;
   rejected: Counter<'source' | 'type' | 'code'>;
   duplicates: Counter<'source' | 'type'>;
+  controlIdReused: Counter<'source' | 'type'>;
   unavailable: Counter<'source'>;
   ackLatency: Histogram<'source'>;
   batchSize: Histogram;
@@ -27,6 +28,7 @@ export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
     accepted: new Counter({ name: 'switchboard_messages_accepted_total', help: 'Messages stored and acknowledged positively', labelNames: ['source', 'type'], registers: r }),
     rejected: new Counter({ name: 'switchboard_messages_rejected_total', help: 'Messages refused (AE/AR or 4xx), by error code', labelNames: ['source', 'type', 'code'], registers: r }),
     duplicates: new Counter({ name: 'switchboard_messages_duplicate_total', help: 'Resent messages recognised as duplicates', labelNames: ['source', 'type'], registers: r }),
+    controlIdReused: new Counter({ name: 'switchboard_messages_control_id_reused_total', help: 'Messages stored although an earlier one from the same sender has the same control id with other content', labelNames: ['source', 'type'], registers: r }),
     unavailable: new Counter({ name: 'switchboard_store_unavailable_total', help: 'Messages answered AE/CE because the store was unavailable', labelNames: ['source'], registers: r }),
     ackLatency: new Histogram({
       name: 'switchboard_ack_latency_seconds', help: 'From a complete message received to its ACK ready (after commit)', labelNames: ['source'], registers: r,

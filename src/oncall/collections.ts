@@ -51,7 +51,7 @@ export const upsertInDocument = (
 ): Result<{ document: Record<string, unknown>; created: boolean }, ScheduleStoreError> => {
   if (!isItem(item)) return err(storeError('ERR_SCHEDULE_INVALID', `${c} item must be a JSON object`, [{ path: c, message: 'expected an object' }]));
   if (item.id !== undefined && item.id !== id) {
-    return err(storeError('ERR_SCHEDULE_INVALID', `item id '${String(item.id)}' does not match '${id}'`, [{ path: `${c}.id`, message: 'must equal the id in the path' }]));
+    return err(storeError('ERR_SCHEDULE_INVALID', 'the item id does not match the id in the path', [{ path: `${c}.id`, message: 'must equal the id in the path' }]));
   }
   const next = { ...item, id };
   const items = [...itemsOf(doc, c)];
@@ -64,6 +64,6 @@ export const upsertInDocument = (
 /** Remove the item with `id`; ERR_ITEM_NOT_FOUND when there is none. */
 export const deleteFromDocument = (doc: Schedule, c: Collection, id: string): Result<Record<string, unknown>, ScheduleStoreError> => {
   const items = itemsOf(doc, c);
-  if (!items.some((i) => i.id === id)) return err(storeError('ERR_ITEM_NOT_FOUND', `no ${slugOf(c)} item '${id}'`));
+  if (!items.some((i) => i.id === id)) return err(storeError('ERR_ITEM_NOT_FOUND', `no ${slugOf(c)} item with that id`));
   return ok(withItems(doc, c, items.filter((i) => i.id !== id)));
 };

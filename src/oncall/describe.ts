@@ -3,16 +3,21 @@
  * how they were chosen (override, or rotation + layer + shift), their shift window in the
  * schedule's zone, the backups, and the escalation chain with channels and waits.
  */
-import { DateTime } from 'luxon';
-import type { Assignment, OncallResult, Provenance } from '../routing/index.js';
+import type { Assignment, NextChange, OncallResult, OnCallStretch, Provenance } from '../routing/index.js';
+import { formatLocal } from '../time/index.js';
 
-const local = (t: number, zone: string): string =>
-  Number.isFinite(t) ? DateTime.fromMillis(t, { zone }).toFormat('ccc yyyy-LL-dd HH:mm ZZZZ') : '…';
+const local = (t: number, zone: string): string => (Number.isFinite(t) ? formatLocal(t, zone, { zoneName: true }) : '…');
 
 const periodWord = (days: number): string => (days === 7 ? 'weekly' : days === 1 ? 'daily' : `${days}-day`);
 
 const source = (p: Provenance): string =>
-  p.kind === 'rotation' ? `${periodWord(p.periodDays)} rotation '${p.rotation}', shift ${p.shift}` : p.kind === 'fixed' ? 'fixed assignment' : `scheduled shift #${p.index}`;
+  p.kind === 'rotation'
+    ? p.advance === 'per-window'
+      ? `per-window rotation '${p.rotation}', turn ${p.shift}`
+      : `${periodWord(p.periodDays)} rotation '${p.rotation}', shift ${p.shift}`
+    : p.kind === 'fixed'
+      ? 'fixed assignment'
+      : `scheduled shift #${p.index}`;
 
 export const describeVia = (a: Assignment): string => {
   switch (a.via.kind) {
@@ -26,6 +31,25 @@ export const describeVia = (a: Assignment): string => {
 };
 
 const window = (a: Assignment, zone: string): string => `${local(a.start, zone)} – ${local(a.end, zone)}`;
+
+const who = (a: Assignment | null): string => (a === null ? 'NOBODY (a gap in the schedule)' : `${a.practitioner.name} (${a.practitioner.id})`);
+
+const stretch = (s: OnCallStretch, zone: string): string =>
+  `${s.since === null ? 'since before the horizon' : `from ${local(s.since, zone)}`}${s.until === null ? ', no change within the horizon' : ` until ${local(s.until, zone)}`}`;
+
+/** `switchboard oncall ROLE --next`: who is on call now, until when, and who takes over. */
+export const describeNext = (r: NextChange, atText: string): string => {
+  const zone = r.timeZone;
+  const lines = [`${r.role.name} (${r.role.id}) at ${atText} [${zone}]`];
+  lines.push(`now:   ${who(r.current.primary)}, ${stretch(r.current, zone)}`);
+  if (r.current.primary !== null) lines.push(`       via ${describeVia(r.current.primary)}`);
+  if (r.next === null) lines.push('next:  no change within the horizon');
+  else {
+    lines.push(`next:  ${who(r.next.primary)}, ${stretch(r.next, zone)}`);
+    if (r.next.primary !== null) lines.push(`       via ${describeVia(r.next.primary)}`);
+  }
+  return lines.join('\n') + '\n';
+};
 
 export const describeOncall = (r: OncallResult, atText: string): string => {
   const zone = r.timeZone;

@@ -1,5 +1,5 @@
 /**
- * Errors of the schedule store as data with stable codes (STYLE.md habit 4). Callers switch on
+ * Errors of the schedule store as data with stable codes. Callers switch on
  * `code`; the HTTP mapping is one table in http-errors.ts, the CLI prints `message` and `issues`.
  */
 import type { Issue, RoutingError } from '../routing/index.js';
@@ -18,7 +18,19 @@ export type ScheduleStoreErrorCode =
   /** Not one of the editable collections. */
   | 'ERR_COLLECTION_UNKNOWN'
   /** An iCalendar feed or its mapping could not be read. */
-  | 'ERR_ICAL_INVALID';
+  | 'ERR_ICAL_INVALID'
+  /** The stored document (what a PUT, an item edit or an import produces) would pass SCHEDULE_MAX_BYTES. */
+  | 'ERR_SCHEDULE_TOO_LARGE'
+  /** An iCalendar import expands to more than SCHEDULE_IMPORT_MAX_OCCURRENCES occurrences. */
+  | 'ERR_ICAL_TOO_MANY_OCCURRENCES'
+  /** The document nests too deep, or its YAML aliases expand too far. */
+  | 'ERR_SCHEDULE_TOO_COMPLEX'
+  /** Checking or importing took longer than SCHEDULE_JOB_TIMEOUT_MS (the job was stopped). */
+  | 'ERR_SCHEDULE_TIME_LIMIT'
+  /** Checking or importing needed more memory than its worker may use (the job was stopped). */
+  | 'ERR_SCHEDULE_MEMORY_LIMIT'
+  /** Too many schedule jobs are waiting: try again shortly. */
+  | 'ERR_SCHEDULE_BUSY';
 
 export interface ScheduleStoreError {
   readonly code: ScheduleStoreErrorCode;
@@ -32,10 +44,12 @@ export const storeError = (code: ScheduleStoreErrorCode, message: string, issues
   issues,
 });
 
-/** Routing's validation errors become store errors; the reference error keeps its own code. */
+const KEPT: ReadonlySet<string> = new Set(['ERR_SCHEDULE_REFERENCE', 'ERR_ICAL_TOO_MANY_OCCURRENCES', 'ERR_SCHEDULE_TOO_COMPLEX']);
+
+/** Routing's validation errors become store errors; the reference and limit errors keep their own codes. */
 export const fromRoutingError = (e: RoutingError): ScheduleStoreError =>
   storeError(
-    e.code === 'ERR_SCHEDULE_REFERENCE' ? 'ERR_SCHEDULE_REFERENCE' : e.code.startsWith('ERR_ICAL') ? 'ERR_ICAL_INVALID' : 'ERR_SCHEDULE_INVALID',
+    KEPT.has(e.code) ? (e.code as ScheduleStoreErrorCode) : e.code.startsWith('ERR_ICAL') ? 'ERR_ICAL_INVALID' : 'ERR_SCHEDULE_INVALID',
     e.message,
     e.issues,
   );

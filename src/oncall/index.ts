@@ -1,5 +1,5 @@
 /**
- * On-call schedules stored, managed by API and imported from files (issue 4): the schedule store
+ * On-call schedules stored, managed by API and imported from files: the schedule store
  * (PostgreSQL, versioned, FHIR view), item edits, the ScheduleService the worker routes with, the
  * HTTP routes and the helpers the CLI uses. The pure rules live in src/routing.
  */
@@ -11,10 +11,12 @@ export {
   DEFAULT_SCHEDULE_ID,
   SCHEDULE_CHANNEL,
   loadSchedule,
+  loadScheduleDocument,
   storedVersion,
   refreshScheduleView,
   saveSchedule,
-  validateSchedule,
+  saveScheduleText,
+  checkDocument,
 } from './schedule-store.js';
 export type { StoredSchedule, SaveOptions, Saved } from './schedule-store.js';
 export { upsertItem, deleteItem } from './schedule-items.js';
@@ -24,16 +26,24 @@ export { ScheduleService } from './service.js';
 export type { CurrentSchedule, ScheduleServiceOptions, ServiceError } from './service.js';
 export { seedScheduleFromFile } from './seed.js';
 export type { SeedOutcome } from './seed.js';
-export { mergeICalendar, importCalendarIntoStore } from './ical-merge.js';
-export type { MergeOptions, Merged, ImportOptions } from './ical-merge.js';
+export { importCalendarIntoStore } from './ical-merge.js';
+export type { ImportOptions, Imported } from './ical-merge.js';
+export { DEFAULT_SCHEDULE_LIMITS, limitsFromSettings } from './limits.js';
+export type { ScheduleLimits } from './limits.js';
+export { InlineJobs, WorkerJobs } from './jobs/pool.js';
+export type { ScheduleJobs, WorkerJobsOptions } from './jobs/pool.js';
+export { checkSchedule, mergeCalendar } from './jobs/tasks.js';
+export type { Checked, CheckInput, MergeInput, MergedCalendar } from './jobs/tasks.js';
 export { toRoutingRecord } from './routing-record.js';
 export type { RoutingRecord } from './routing-record.js';
 export { parseInstantArg, DEFAULT_LOOKAHEAD_MS, DEFAULT_IMPORT_WINDOW_MS } from './instant-arg.js';
-export { describeOncall, describeVia } from './describe.js';
-export { createOncallApp } from './http.js';
-export type { OncallAppDeps } from './http.js';
-export { READ_SCOPE, WRITE_SCOPE, requireOperation } from './http-support.js';
-export { SCHEDULE_MAX_BYTES, ITEM_MAX_BYTES, ICS_MAX_BYTES } from './http-schedule.js';
-export { outcomeErrorOf, parseIfMatch, etagOf } from './http-errors.js';
+export { describeOncall, describeNext, describeVia } from './describe.js';
+// HTTP (Hono) lives in http/; nothing else in this folder imports hono.
+export { createOncallApp } from './http/app.js';
+export type { OncallAppDeps } from './http/app.js';
+export { READ_SCOPE, WRITE_SCOPE, requireOperation } from './http/support.js';
+export { SCHEDULE_MAX_BYTES, ITEM_MAX_BYTES, ICS_MAX_BYTES } from './http/schedule-routes.js';
+export { outcomeErrorOf, parseIfMatch, etagOf } from './http/outcomes.js';
 export { readScheduleFile, readTextFile } from './schedule-file.js';
+export { redactItem, redactSecrets, SECRET_NOT_SHOWN } from './redact.js';
 export type { FileError } from './schedule-file.js';

@@ -3,7 +3,8 @@
  * the explanation, with the schedule version it was made from, so "why did Dr X get paged at
  * 02:00" is answerable later even after the schedule changed. Ids, names and contacts only.
  */
-import { formatInstant, toOncallJson, type OncallJson, type RouteDecision } from '../routing/index.js';
+import { toOncallJson, type OncallJson, type RouteDecision } from '../routing/index.js';
+import { formatInstant } from '../time/index.js';
 
 export interface RoutingRecord {
   readonly scheduleVersion: number;

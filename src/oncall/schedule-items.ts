@@ -1,14 +1,15 @@
 /**
  * Editing one item of a stored schedule (a practitioner, a rotation, a routing rule...): the edit
- * is applied to the locked document, the WHOLE schedule is re-validated and re-compiled (so
- * deleting a practitioner a rotation still names fails with the reference error naming it), and
- * saved with the version check — all in one transaction.
+ * is applied to the locked document, the WHOLE schedule is checked again (so deleting a
+ * practitioner a rotation still names fails with the reference error naming it, and items cannot
+ * grow the document past SCHEDULE_MAX_BYTES one by one), and saved with the version check — all
+ * in one transaction.
  */
 import type { Sql } from '../store/index.js';
 import { err, type Result } from '../routing/index.js';
 import { deleteFromDocument, upsertInDocument, type Collection } from './collections.js';
 import { storeError, type ScheduleStoreError } from './errors.js';
-import { DEFAULT_SCHEDULE_ID, lockSchedule, validateSchedule, writeValidated, type Saved, type SaveOptions, type StoredSchedule } from './schedule-store.js';
+import { checkDocument, DEFAULT_SCHEDULE_ID, lockSchedule, writeValidated, type Saved, type SaveOptions, type StoredSchedule } from './schedule-store.js';
 
 export type EditOptions = SaveOptions;
 
@@ -18,13 +19,13 @@ async function edit(sql: Sql, opts: EditOptions, apply: Edit): Promise<Result<Sa
   const id = opts.id ?? DEFAULT_SCHEDULE_ID;
   return (await sql.begin(async (tx) => {
     const stored = await lockSchedule(tx, id);
-    if (stored === undefined) return err(storeError('ERR_SCHEDULE_NOT_FOUND', `no schedule '${id}' is stored`));
+    if (stored === undefined) return err(storeError('ERR_SCHEDULE_NOT_FOUND', 'no on-call schedule is stored'));
     if (opts.expectedVersion !== undefined && opts.expectedVersion !== stored.version) {
       return err(storeError('ERR_SCHEDULE_CONFLICT', `schedule version is ${stored.version}, not ${opts.expectedVersion}: reload and apply the change again`));
     }
     const edited = apply(stored);
     if (!edited.ok) return edited;
-    const checked = validateSchedule(edited.value.document);
+    const checked = await checkDocument(edited.value.document, opts);
     if (!checked.ok) return checked;
     const saved = await writeValidated(tx, checked.value, stored.version, { ...opts, expectedVersion: stored.version });
     return saved.ok ? { ok: true, value: { ...saved.value, created: edited.value.created } } : saved;

@@ -1,11 +1,11 @@
 /**
  * The stored on-call schedule: one validated document per id (the gateway uses `default`) in
- * `schedule_document`, with a version for optimistic concurrency. Every write validates
- * (parseSchedule) and compiles (compileSchedule: unknown references are refused) before any side
- * effect, then — in one transaction — bumps the version, NOTIFYs `switchboard_schedule` and
- * replaces the FHIR view (schedule-view.ts) in `fhir_resource`. Errors are returned as data.
- * The SQL lives in src/store (schedules.ts); the transactions are opened here, because what runs
- * inside them (validation, the FHIR view) is domain logic.
+ * `schedule_document`, with a version for optimistic concurrency. Every write is checked
+ * (jobs/tasks.ts: schema, stored size, every reference resolves, the FHIR view built) before any
+ * side effect — in a worker thread when the caller passes WorkerJobs — then, in one transaction,
+ * bumps the version, NOTIFYs `switchboard_schedule` and replaces the FHIR view (schedule-view.ts)
+ * in `fhir_resource`. Errors are returned as data. The SQL lives in src/store (schedules.ts); the
+ * transactions are opened here, because what runs inside them is domain logic.
  */
 import type postgres from 'postgres';
 import type { Resource } from 'fhir/r4.js';
@@ -14,9 +14,12 @@ import {
   deleteStaleScheduleView, insertScheduleDocument, lockScheduleDocument, notifyScheduleSaved, readScheduleDocument,
   readScheduleVersion, updateScheduleDocument, type ScheduleDocumentRow, type Sql, type TransactionSql,
 } from '../store/index.js';
-import { compileSchedule, err, ok, parseSchedule, type CompiledSchedule, type Result, type Schedule } from '../routing/index.js';
-import { fromRoutingError, storeError, StoredScheduleCorrupt, type ScheduleStoreError } from './errors.js';
-import { buildScheduleView, SCHEDULE_VIEW_TAG, SCHEDULE_VIEW_TYPES } from './schedule-view.js';
+import { err, ok, parseSchedule, type Result, type Schedule } from '../routing/index.js';
+import { storeError, StoredScheduleCorrupt, type ScheduleStoreError } from './errors.js';
+import { InlineJobs, type ScheduleJobs } from './jobs/pool.js';
+import type { Checked } from './jobs/tasks.js';
+import { DEFAULT_SCHEDULE_LIMITS, type ScheduleLimits } from './limits.js';
+import { SCHEDULE_VIEW_TAG, SCHEDULE_VIEW_TYPES } from './schedule-view.js';
 
 /** The id the gateway routes with. */
 export const DEFAULT_SCHEDULE_ID = 'default';
@@ -44,26 +47,41 @@ export interface SaveOptions {
   readonly now: Date;
   /** Write the FHIR view (default true). */
   readonly fhirView?: boolean;
+  /** Where the check runs (default: this thread, InlineJobs). The gateway passes its WorkerJobs. */
+  readonly jobs?: ScheduleJobs | undefined;
+  /** Default DEFAULT_SCHEDULE_LIMITS. */
+  readonly limits?: ScheduleLimits | undefined;
 }
 
 export interface Saved {
   readonly version: number;
-  readonly compiled: CompiledSchedule;
+  /** The document as stored. */
+  readonly schedule: Schedule;
 }
 
-/** parseSchedule + compileSchedule: the gate every write passes. */
-export const validateSchedule = (data: unknown): Result<CompiledSchedule, ScheduleStoreError> => {
-  const parsed = parseSchedule(data);
-  if (!parsed.ok) return err(fromRoutingError(parsed.error));
-  const compiled = compileSchedule(parsed.value);
-  return compiled.ok ? ok(compiled.value) : err(fromRoutingError(compiled.error));
-};
+const inline = new InlineJobs();
+
+/** The check every write passes (jobs/tasks.ts checkSchedule), where the options say. */
+export const checkDocument = (data: unknown, opts: SaveOptions, text?: { readonly text: string; readonly filename: string }): Promise<Result<Checked, ScheduleStoreError>> =>
+  (opts.jobs ?? inline).check({
+    ...(text === undefined ? { document: data } : { source: text }),
+    limits: opts.limits ?? DEFAULT_SCHEDULE_LIMITS,
+    documentId: opts.id ?? DEFAULT_SCHEDULE_ID,
+    nowMs: opts.now.getTime(),
+    view: opts.fhirView !== false,
+  });
 
 const toStored = (row: ScheduleDocumentRow): StoredSchedule => {
   const parsed = parseSchedule(row.document, `schedule_document '${row.id}'`);
   if (!parsed.ok) throw new StoredScheduleCorrupt(row.id, parsed.error.issues);
   return { id: row.id, version: row.version, schedule: parsed.value, updatedAt: row.updated_at, updatedBy: row.updated_by };
 };
+
+/** The stored row as JSON, not yet validated (the service validates it in the jobs' thread). */
+export async function loadScheduleDocument(sql: Queryable, id = DEFAULT_SCHEDULE_ID): Promise<{ version: number; document: unknown } | undefined> {
+  const row = await readScheduleDocument(sql, id);
+  return row === undefined ? undefined : { version: row.version, document: row.document };
+}
 
 export async function loadSchedule(sql: Queryable, id = DEFAULT_SCHEDULE_ID): Promise<StoredSchedule | undefined> {
   const row = await readScheduleDocument(sql, id);
@@ -89,17 +107,17 @@ const conflict = (expected: number, actual: number | undefined): ScheduleStoreEr
  * caller (undefined: no row yet). Checks `expectedVersion`, bumps the version, notifies, and
  * replaces the FHIR view.
  */
-export async function writeValidated(tx: TransactionSql, compiled: CompiledSchedule, current: number | undefined, opts: SaveOptions): Promise<Result<Saved, ScheduleStoreError>> {
+export async function writeValidated(tx: TransactionSql, checked: Checked, current: number | undefined, opts: SaveOptions): Promise<Result<Saved, ScheduleStoreError>> {
   const id = opts.id ?? DEFAULT_SCHEDULE_ID;
   if (opts.expectedVersion !== undefined && opts.expectedVersion !== (current ?? 0)) return err(conflict(opts.expectedVersion, current));
   // Schedule is the zod output of parsed JSON/YAML (strings, numbers, arrays, objects): plain JSON, so the cast is sound
-  const write = { id, document: compiled.schedule as unknown as postgres.JSONValue, now: opts.now, by: opts.by };
+  const write = { id, document: checked.schedule as unknown as postgres.JSONValue, now: opts.now, by: opts.by };
   const version = current === undefined ? await insertScheduleDocument(tx, write) : await updateScheduleDocument(tx, write, current);
   // Another writer created the row between our read and our insert: a conflict, never an overwrite.
   if (version === undefined) return err(conflict(current ?? 0, undefined));
   await notifyScheduleSaved(tx, id, version);
-  if (opts.fhirView !== false) await replaceView(tx, buildScheduleView(compiled, id, opts.now.getTime()), id, opts.now);
-  return ok({ version, compiled });
+  if (checked.view !== null) await replaceView(tx, checked.view, id, opts.now);
+  return ok({ version, schedule: checked.schedule });
 }
 
 /** Deletes the view rows this store wrote for `id` that the new view no longer has, then upserts the new view. */
@@ -114,7 +132,15 @@ async function replaceView(tx: TransactionSql, view: readonly Resource[], id: st
  * or unresolvable schedule), then saves with the version check.
  */
 export async function saveSchedule(sql: Sql, data: unknown, opts: SaveOptions): Promise<Result<Saved, ScheduleStoreError>> {
-  const checked = validateSchedule(data);
+  return saveChecked(sql, await checkDocument(data, opts), opts);
+}
+
+/** Replaces the whole document with JSON/YAML text as received (`filename` says which), parsed in the jobs' thread. */
+export async function saveScheduleText(sql: Sql, text: string, filename: string, opts: SaveOptions): Promise<Result<Saved, ScheduleStoreError>> {
+  return saveChecked(sql, await checkDocument(undefined, opts, { text, filename }), opts);
+}
+
+async function saveChecked(sql: Sql, checked: Result<Checked, ScheduleStoreError>, opts: SaveOptions): Promise<Result<Saved, ScheduleStoreError>> {
   if (!checked.ok) return checked;
   const id = opts.id ?? DEFAULT_SCHEDULE_ID;
   return (await sql.begin(async (tx) => {
@@ -126,15 +152,21 @@ export async function saveSchedule(sql: Sql, data: unknown, opts: SaveOptions): 
 /**
  * Rebuilds the FHIR view (Slots for the next SCHEDULE_VIEW_HORIZON_MS from `now`) from the stored
  * document without changing its version: the gateway runs it at start and every few hours, so the
- * published Slots never run out while nobody edits the schedule. Returns false when none is stored.
+ * published Slots never run out while nobody edits the schedule. The view is built first (in the
+ * jobs' thread), then written only if the document is still at the version it was built from.
+ * Returns false when none is stored (or it changed meanwhile: that save wrote its own view).
  */
-export async function refreshScheduleView(sql: Sql, now: Date, id = DEFAULT_SCHEDULE_ID): Promise<boolean> {
+export async function refreshScheduleView(sql: Sql, now: Date, id = DEFAULT_SCHEDULE_ID, jobs?: ScheduleJobs): Promise<boolean> {
+  const stored = await loadSchedule(sql, id);
+  if (!stored) return false;
+  // the stored limits were met when it was saved; this only rebuilds its view
+  const checked = await checkDocument(stored.schedule, { id, now, by: null, jobs, limits: { ...DEFAULT_SCHEDULE_LIMITS, maxBytes: Number.MAX_SAFE_INTEGER } });
+  if (!checked.ok || checked.value.view === null) return false;
+  const view = checked.value.view;
   return sql.begin(async (tx) => {
-    const stored = await lockSchedule(tx, id);
-    if (!stored) return false;
-    const compiled = validateSchedule(stored.schedule);
-    if (!compiled.ok) return false;
-    await replaceView(tx, buildScheduleView(compiled.value, id, now.getTime()), id, now);
+    const locked = await lockSchedule(tx, id);
+    if (locked?.version !== stored.version) return false;
+    await replaceView(tx, view, id, now);
     return true;
   });
 }

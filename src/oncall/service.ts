@@ -8,7 +8,9 @@
 import { listenScheduleSaves, type Sql } from '../store/index.js';
 import { compileSchedule, err, oncall, routeMessage, type CompiledSchedule, type MessageAttributes, type OncallResult, type Result, type RouteDecision, type RoutingError } from '../routing/index.js';
 import { storeError, StoredScheduleCorrupt, type ScheduleStoreError } from './errors.js';
-import { DEFAULT_SCHEDULE_ID, loadSchedule, storedVersion } from './schedule-store.js';
+import { InlineJobs, type ScheduleJobs } from './jobs/pool.js';
+import { DEFAULT_SCHEDULE_LIMITS, type ScheduleLimits } from './limits.js';
+import { DEFAULT_SCHEDULE_ID, loadScheduleDocument, storedVersion } from './schedule-store.js';
 
 export interface CurrentSchedule {
   readonly version: number;
@@ -21,11 +23,24 @@ export interface ScheduleServiceOptions {
   readonly sql: Sql;
   /** Document id; default `default`. */
   readonly id?: string;
+  /** Where schedule changes are checked and feeds expanded (default: this thread; the gateway passes WorkerJobs). */
+  readonly jobs?: ScheduleJobs;
+  /**
+   * Where a changed stored schedule is validated before it is compiled here (default: this
+   * thread). Its own worker in the gateway: a reload must never wait behind a slow import.
+   */
+  readonly loadJobs?: ScheduleJobs;
+  /** Limits on every change (default DEFAULT_SCHEDULE_LIMITS). */
+  readonly limits?: ScheduleLimits;
 }
 
 export class ScheduleService {
   private readonly sql: Sql;
   private readonly id: string;
+  /** Used by the HTTP routes for every change of this document. */
+  readonly jobs: ScheduleJobs;
+  readonly limits: ScheduleLimits;
+  private readonly loadJobs: ScheduleJobs;
   private cached: CurrentSchedule | undefined;
   /** True until a LISTEN is active and nothing was notified since the last check. */
   private stale = true;
@@ -35,6 +50,9 @@ export class ScheduleService {
   constructor(opts: ScheduleServiceOptions) {
     this.sql = opts.sql;
     this.id = opts.id ?? DEFAULT_SCHEDULE_ID;
+    this.jobs = opts.jobs ?? new InlineJobs();
+    this.loadJobs = opts.loadJobs ?? new InlineJobs();
+    this.limits = opts.limits ?? DEFAULT_SCHEDULE_LIMITS;
   }
 
   /** LISTEN for saves. Without it every call checks the stored version (still cheap). */
@@ -84,20 +102,37 @@ export class ScheduleService {
       return undefined;
     }
     if (this.cached?.version === version) return this.cached;
-    const stored = await loadSchedule(this.sql, this.id);
+    const stored = await loadScheduleDocument(this.sql, this.id);
     if (stored === undefined) {
       this.cached = undefined;
       return undefined;
     }
-    const compiled = compileSchedule(stored.schedule);
-    // every write compiled this document; failing now means the row was edited behind our back
+    // Validating the stored document (the schema walk is most of the cost of a big one) runs in
+    // the jobs' thread; compiling (closures: cannot cross threads) runs here. The stored size was
+    // checked when it was saved.
+    const checked = await this.loadJobs.check({
+      document: stored.document,
+      limits: { ...this.limits, maxBytes: Number.MAX_SAFE_INTEGER },
+      documentId: this.id,
+      nowMs: 0,
+      view: false,
+    });
+    if (!checked.ok) {
+      // every write checked this document: invalid now means the row was edited behind our back
+      if (checked.error.code === 'ERR_SCHEDULE_INVALID' || checked.error.code === 'ERR_SCHEDULE_REFERENCE') {
+        throw new StoredScheduleCorrupt(this.id, checked.error.issues);
+      }
+      this.stale = true;
+      throw new Error(`schedule version ${version} could not be loaded now (${checked.error.code})`);
+    }
+    const compiled = compileSchedule(checked.value.schedule);
     if (!compiled.ok) throw new StoredScheduleCorrupt(this.id, compiled.error.issues);
     this.cached = { version: stored.version, compiled: compiled.value };
     return this.cached;
   }
 
   private notStored(): ScheduleStoreError {
-    return storeError('ERR_SCHEDULE_NOT_FOUND', `no schedule '${this.id}' is stored`);
+    return storeError('ERR_SCHEDULE_NOT_FOUND', 'no on-call schedule is stored');
   }
 
   /** Who is on call for `role` at `atMs` (epoch ms), with the schedule version it came from. */

@@ -1,6 +1,6 @@
 // FHIR R4 OperationOutcome (operationoutcome.html): the one shape every error takes, whatever carries it
 // (an HTTP response, an inbox row's reason, a CLI message). Nothing from the request and no stack ever
-// goes into one: a diagnostic names the problem and, through `expression`, where it is (STYLE habit 9).
+// goes into one: a diagnostic names the problem and, through `expression`, where it is: a value may be PHI.
 import type { OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
 
 /** FHIR R4 http.html#mime-type: the one FHIR JSON media type, UTF-8. */

@@ -1,10 +1,10 @@
 import { compileCoverage, compileRotation, type CompiledCoverage, type CoverageSource } from './coverage-source.js';
 import { err, ok, routingError, type Result, type RoutingError } from './errors.js';
-import { parseInstant } from './local-time.js';
+import { clockFor, intervalOf } from './intervals.js';
 import { checkReferences } from './references.js';
 import type { ChannelKind, EscalationPolicy, Practitioner, Role, Schedule } from './schedule-schema.js';
 import { flatten, type Flattened } from './segments.js';
-import { zoneClock, type ZoneClock } from './zone-clock.js';
+import type { ZoneClock } from '../time/index.js';
 
 /**
  * Compiling turns a validated schedule into per-role lookup structures so that resolving who is
@@ -31,6 +31,7 @@ export interface CompiledRole {
 export interface CompiledSchedule {
   readonly schedule: Schedule;
   readonly timeZone: string;
+  /** The schedule's own zone (items may have their own). */
   readonly clock: ZoneClock;
   readonly roles: ReadonlyMap<string, CompiledRole>;
   readonly practitioners: ReadonlyMap<string, Practitioner>;
@@ -66,15 +67,14 @@ export const compileSchedule = (schedule: Schedule): Result<CompiledSchedule, Ro
       ),
     );
   }
-  const clock = zoneClock(schedule.timeZone);
-  const rotations = new Map<string, CoverageSource>(schedule.rotations.map((r) => [r.id, compileRotation(r, clock)]));
+  const clock = clockFor(schedule, undefined);
+  const rotations = new Map<string, CoverageSource>(schedule.rotations.map((r) => [r.id, compileRotation(r, clockFor(schedule, r.timeZone))]));
 
   const overridesByRole = new Map<string, { start: number; end: number; value: OverrideRef; rank: number }[]>();
   schedule.overrides.forEach((o, i) => {
     const list = overridesByRole.get(o.role) ?? [];
     list.push({
-      start: parseInstant(o.start, clock),
-      end: parseInstant(o.end, clock),
+      ...intervalOf(o, clockFor(schedule, o.timeZone)),
       value: { id: o.id ?? `overrides[${i}]`, practitioner: o.practitioner, reason: o.reason },
       rank: i,
     });
@@ -85,8 +85,8 @@ export const compileSchedule = (schedule: Schedule): Result<CompiledSchedule, Ro
   for (const role of schedule.roles) {
     roles.set(role.id, {
       role,
-      layersTopFirst: role.layers.map((l) => compileCoverage(l, rotations, clock)).reverse(),
-      backups: role.backups.map((b) => compileCoverage(b, rotations, clock)),
+      layersTopFirst: role.layers.map((l) => compileCoverage(l, rotations, clockFor(schedule, l.timeZone))).reverse(),
+      backups: role.backups.map((b) => compileCoverage(b, rotations, clockFor(schedule, b.timeZone))),
       overrides: flatten(overridesByRole.get(role.id) ?? []),
     });
   }
@@ -99,7 +99,7 @@ export const compileSchedule = (schedule: Schedule): Result<CompiledSchedule, Ro
   const dutyHours = new Map<string, CompiledCoverage>();
   for (const p of schedule.practitioners) {
     if (p.dutyHours !== undefined) {
-      dutyHours.set(p.id, compileCoverage({ id: `duty:${p.id}`, practitioner: p.id, windows: p.dutyHours }, rotations, clock));
+      dutyHours.set(p.id, compileCoverage({ id: `duty:${p.id}`, practitioner: p.id, windows: p.dutyHours }, rotations, clockFor(schedule, p.timeZone)));
     }
   }
 

@@ -1,15 +1,24 @@
-import { dayNumber, localAt, localDay, minutesOfDay, parseInstant, weekdayIndex, WEEKDAYS } from './local-time.js';
+import { DAY_MS, readDate, readHhmm, wallAt, wallDay, weekdayIndex, WEEKDAYS, type ZoneClock } from '../time/index.js';
+import { intervalOf } from './intervals.js';
 import type { CoverageEntry, Rotation, WeeklyWindow } from './schedule-schema.js';
 import { findSegment, flatten, segmentBoundaries, type Segments } from './segments.js';
-import { DAY_MS, type ZoneClock } from './zone-clock.js';
 
 /**
  * A layer or backup entry compiled for O(1)/O(log n) lookup: who it puts on call at an instant,
- * and the instants where that can change (for coverage timelines).
+ * and the instants where that can change (for coverage timelines). Every local time is read in
+ * the zone of the item that holds it (a rotation's or an entry's own `timeZone`, else the
+ * schedule's), so one role can be covered from Berlin by day and from New York by night.
  */
 
 export type Provenance =
-  | { readonly kind: 'rotation'; readonly rotation: string; readonly shift: number; readonly periodDays: number }
+  | {
+      readonly kind: 'rotation';
+      readonly rotation: string;
+      readonly shift: number;
+      /** `per-period`: calendar turns of `periodDays` days; `per-window`: one turn per window instance. */
+      readonly advance: 'per-period' | 'per-window';
+      readonly periodDays: number;
+    }
   | { readonly kind: 'fixed' }
   | { readonly kind: 'shift'; readonly index: number };
 
@@ -35,20 +44,30 @@ interface Source {
   boundaries(from: number, to: number): number[];
 }
 
+const NOBODY: Source = { at: () => null, boundaries: () => [] };
+
 const PERIOD_DAYS = { day: 1, week: 7 } as const;
 
+/** Day number of a validated YYYY-MM-DD (the schema refuses anything else). */
+const dayOf = (date: string): number => readDate(date) ?? Number.NaN;
+/** Minutes of a validated HH:MM. */
+const minutesOf = (hhmm: string): number => readHhmm(hhmm) ?? Number.NaN;
+
+export const compileRotation = (rot: Rotation, clock: ZoneClock): Source =>
+  rot.advance === 'per-window' ? compileWindowTurns(rot, clock) : compileCalendarTurns(rot, clock);
+
 /**
- * Rotation rule: shift k (k >= 0) covers [handoff(k), handoff(k+1)) with
+ * Calendar turns: shift k (k >= 0) covers [handoff(k), handoff(k+1)) with
  * handoff(k) = local (startDate + k * period) at handoffTime, so a weekly shift is 167 or 169
  * real hours across DST; participant = participants[k mod n]. Before handoff(0): nobody.
  */
-export const compileRotation = (rot: Rotation, clock: ZoneClock): Source => {
-  const periodDays = rot.period.count * PERIOD_DAYS[rot.period.unit];
-  const startDay = dayNumber(rot.startDate);
-  const handoffMin = minutesOfDay(rot.handoffTime);
+const compileCalendarTurns = (rot: Rotation, clock: ZoneClock): Source => {
+  const periodDays = (rot.period?.count ?? 1) * PERIOD_DAYS[rot.period?.unit ?? 'day'];
+  const startDay = dayOf(rot.startDate);
+  const handoffMin = minutesOf(rot.handoffTime ?? '00:00');
   const n = rot.participants.length;
-  const handoff = (k: number): number => clock.toInstant(localAt(startDay + k * periodDays, handoffMin));
-  const origin = localAt(startDay, handoffMin);
+  const handoff = (k: number): number => clock.toInstant(wallAt(startDay + k * periodDays, handoffMin));
+  const origin = wallAt(startDay, handoffMin);
   const shiftIndex = (t: number): number => {
     // O(1): estimate from local-date arithmetic, then correct by at most one step each way.
     let k = Math.floor((clock.toLocal(t) - origin) / (periodDays * DAY_MS));
@@ -63,7 +82,7 @@ export const compileRotation = (rot: Rotation, clock: ZoneClock): Source => {
       if (k < 0) return null;
       const practitioner = rot.participants[k % n];
       if (practitioner === undefined) return null;
-      return { practitioner, start: handoff(k), end: handoff(k + 1), provenance: { kind: 'rotation', rotation: rot.id, shift: k, periodDays } };
+      return { practitioner, start: handoff(k), end: handoff(k + 1), provenance: { kind: 'rotation', rotation: rot.id, shift: k, advance: 'per-period', periodDays } };
     },
     boundaries(from, to) {
       const out: number[] = [];
@@ -71,6 +90,116 @@ export const compileRotation = (rot: Rotation, clock: ZoneClock): Source => {
         const h = handoff(k);
         if (h >= to) break;
         if (h > from) out.push(h);
+      }
+      return out;
+    },
+  };
+};
+
+interface CompiledWindow {
+  readonly days: ReadonlySet<number>;
+  readonly startMin: number;
+  readonly endMin: number;
+  /** 1 when the window runs past midnight (end <= start; end == start is 24 h). */
+  readonly span: 0 | 1;
+}
+
+const compileWindow = (w: WeeklyWindow): CompiledWindow => {
+  const startMin = minutesOf(w.start);
+  const endMin = minutesOf(w.end);
+  return { days: new Set(w.days.map((d) => WEEKDAYS.indexOf(d))), startMin, endMin, span: endMin <= startMin ? 1 : 0 };
+};
+
+/** [start, end) of the window instance starting on local `day`; empty (end <= start) inside a DST gap. */
+const instanceOf = (w: CompiledWindow, clock: ZoneClock, day: number): [number, number] => [
+  clock.toInstant(wallAt(day, w.startMin)),
+  clock.toInstant(wallAt(day + w.span, w.endMin)),
+];
+
+/** Window instances that may contain t start on t's local day or the day before (a window spans at most 24 h). */
+const windowAt = (ws: readonly CompiledWindow[], clock: ZoneClock, t: number): [number, number] | null => {
+  const d = wallDay(clock.toLocal(t));
+  for (let day = d - 1; day <= d + 1; day++) {
+    const wd = weekdayIndex(day);
+    for (const w of ws) {
+      if (!w.days.has(wd)) continue;
+      const [s, e] = instanceOf(w, clock, day);
+      if (s <= t && t < e) return [s, e];
+    }
+  }
+  return null;
+};
+
+const windowBoundaries = (ws: readonly CompiledWindow[], clock: ZoneClock, from: number, to: number): number[] => {
+  const out: number[] = [];
+  const last = wallDay(clock.toLocal(to)) + 1;
+  for (let day = wallDay(clock.toLocal(from)) - 1; day <= last; day++) {
+    const wd = weekdayIndex(day);
+    for (const w of ws) {
+      if (!w.days.has(wd)) continue;
+      for (const b of instanceOf(w, clock, day)) if (b > from && b < to) out.push(b);
+    }
+  }
+  return out;
+};
+
+/**
+ * Window turns: the rotation's weekly windows, each instance from startDate on is one turn, in the
+ * order the instances start (local time); turn k goes to participants[k mod n] and covers exactly
+ * its window instance. Days without a window use no turn, so Monday-Friday windows give one
+ * person per working day and the weekend moves nobody along. Where two of the rotation's own
+ * windows overlap, the instance that started later holds the time.
+ */
+const compileWindowTurns = (rot: Rotation, clock: ZoneClock): Source => {
+  // One slot per (weekday, window), ordered by local start within the week.
+  const slots = (rot.windows ?? [])
+    .flatMap((w) => {
+      const c = compileWindow(w);
+      return [...c.days].map((weekday) => ({ weekday, w: c }));
+    })
+    .sort((a, b) => a.weekday - b.weekday || a.w.startMin - b.w.startMin);
+  const perWeek = slots.length;
+  const n = rot.participants.length;
+  /** Monday-based week number of a day number (day 0, 1970-01-01, was a Thursday). */
+  const weekNo = (day: number): number => Math.floor((day + 3) / 7);
+  const startDay = dayOf(rot.startDate);
+  const firstOrdinal = weekNo(startDay) * perWeek + slots.filter((s) => s.weekday < weekdayIndex(startDay)).length;
+  /** The turn of the instance of slots[j] starting on `day`. */
+  const turnOf = (day: number, j: number): number => weekNo(day) * perWeek + j - firstOrdinal;
+
+  const instanceAt = (t: number): { turn: number; start: number; end: number } | null => {
+    const d = wallDay(clock.toLocal(t));
+    let best: { turn: number; start: number; end: number } | null = null;
+    for (let day = d - 1; day <= d + 1; day++) {
+      const wd = weekdayIndex(day);
+      for (let j = 0; j < perWeek; j++) {
+        const slot = slots[j];
+        if (slot === undefined || slot.weekday !== wd) continue;
+        const [s, e] = instanceOf(slot.w, clock, day);
+        if (s <= t && t < e && (best === null || s >= best.start)) best = { turn: turnOf(day, j), start: s, end: e };
+      }
+    }
+    return best;
+  };
+
+  return {
+    at(t) {
+      if (n === 0 || perWeek === 0) return null;
+      const hit = instanceAt(t);
+      if (hit === null || hit.turn < 0) return null;
+      const practitioner = rot.participants[hit.turn % n];
+      if (practitioner === undefined) return null;
+      return { practitioner, start: hit.start, end: hit.end, provenance: { kind: 'rotation', rotation: rot.id, shift: hit.turn, advance: 'per-window', periodDays: 0 } };
+    },
+    boundaries(from, to) {
+      const out: number[] = [];
+      const last = wallDay(clock.toLocal(to)) + 1;
+      for (let day = Math.max(startDay, wallDay(clock.toLocal(from)) - 1); day <= last; day++) {
+        const wd = weekdayIndex(day);
+        for (const slot of slots) {
+          if (slot.weekday !== wd) continue;
+          for (const b of instanceOf(slot.w, clock, day)) if (b > from && b < to) out.push(b);
+        }
       }
       return out;
     },
@@ -93,52 +222,7 @@ export const compileShifts = (shifts: readonly { practitioner: string; start: nu
   };
 };
 
-interface CompiledWindow {
-  readonly days: ReadonlySet<number>;
-  readonly startMin: number;
-  readonly endMin: number;
-  /** 1 when the window runs past midnight (end <= start; end == start is 24 h). */
-  readonly span: 0 | 1;
-}
-
-const compileWindow = (w: WeeklyWindow): CompiledWindow => {
-  const startMin = minutesOfDay(w.start);
-  const endMin = minutesOfDay(w.end);
-  return { days: new Set(w.days.map((d) => WEEKDAYS.indexOf(d))), startMin, endMin, span: endMin <= startMin ? 1 : 0 };
-};
-
-/** Window instances that may contain t start on t's local day or a neighbour. */
-const windowAt = (ws: readonly CompiledWindow[], clock: ZoneClock, t: number): [number, number] | null => {
-  const d = localDay(clock.toLocal(t));
-  for (let day = d - 1; day <= d + 1; day++) {
-    const wd = weekdayIndex(day);
-    for (const w of ws) {
-      if (!w.days.has(wd)) continue;
-      const s = clock.toInstant(localAt(day, w.startMin));
-      if (s > t) continue;
-      const e = clock.toInstant(localAt(day + w.span, w.endMin));
-      if (t < e) return [s, e];
-    }
-  }
-  return null;
-};
-
-const windowBoundaries = (ws: readonly CompiledWindow[], clock: ZoneClock, from: number, to: number): number[] => {
-  const out: number[] = [];
-  const last = localDay(clock.toLocal(to)) + 1;
-  for (let day = localDay(clock.toLocal(from)) - 1; day <= last; day++) {
-    const wd = weekdayIndex(day);
-    for (const w of ws) {
-      if (!w.days.has(wd)) continue;
-      for (const b of [clock.toInstant(localAt(day, w.startMin)), clock.toInstant(localAt(day + w.span, w.endMin))]) {
-        if (b > from && b < to) out.push(b);
-      }
-    }
-  }
-  return out;
-};
-
-/** A layer or backup: its source restricted to its weekly windows (if any). */
+/** A layer or backup: its source restricted to its weekly windows (if any), both in `clock`'s zone. */
 export const compileCoverage = (
   entry: CoverageEntry,
   rotations: ReadonlyMap<string, Source>,
@@ -146,10 +230,10 @@ export const compileCoverage = (
 ): CompiledCoverage => {
   const source: Source =
     entry.rotation !== undefined
-      ? (rotations.get(entry.rotation) ?? { at: () => null, boundaries: () => [] })
+      ? (rotations.get(entry.rotation) ?? NOBODY)
       : entry.practitioner !== undefined
         ? compileFixed(entry.practitioner)
-        : compileShifts((entry.shifts ?? []).map((s) => ({ practitioner: s.practitioner, start: parseInstant(s.start, clock), end: parseInstant(s.end, clock) })));
+        : compileShifts((entry.shifts ?? []).map((s) => ({ practitioner: s.practitioner, ...intervalOf(s, clock) })));
   const windows = entry.windows?.map(compileWindow);
   return {
     id: entry.id,

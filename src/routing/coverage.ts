@@ -1,5 +1,5 @@
 import { backupsAt, primaryAt, type Assignment, type PractitionerRef } from './assignment.js';
-import type { CompiledSchedule } from './compile.js';
+import type { CompiledRole, CompiledSchedule } from './compile.js';
 import { err, ok, routingError, type Result, type RoutingError } from './errors.js';
 import { segmentBoundaries } from './segments.js';
 
@@ -25,6 +25,17 @@ const keyOf = (p: Assignment | null, backups: readonly PractitionerRef[]): strin
   return `${p?.practitioner.id ?? '-'}|${via}|${backups.map((b) => b.id).join(',')}`;
 };
 
+/**
+ * [from, ...instants where the answer may change..., to], sorted and distinct: override, hand-off,
+ * window and shift boundaries inside (from, to); backups' too when `withBackups`.
+ */
+export const cutPoints = (role: CompiledRole, from: number, to: number, withBackups: boolean): number[] => {
+  const cuts = new Set<number>([from, to]);
+  for (const b of segmentBoundaries(role.overrides.segments, from, to)) cuts.add(b);
+  for (const c of withBackups ? [...role.layersTopFirst, ...role.backups] : role.layersTopFirst) for (const b of c.boundaries(from, to)) cuts.add(b);
+  return [...cuts].sort((a, b) => a - b);
+};
+
 export const coverage = (
   compiled: CompiledSchedule,
   roleId: string,
@@ -32,14 +43,11 @@ export const coverage = (
   to: number,
 ): Result<CoverageSegment[], RoutingError> => {
   const role = compiled.roles.get(roleId);
-  if (role === undefined) return err(routingError('ERR_ROLE_UNKNOWN', `unknown role '${roleId}'`));
+  if (role === undefined) return err(routingError('ERR_ROLE_UNKNOWN', 'no role with this id in the schedule'));
   if (!(to > from) || to - from > MAX_COVERAGE_RANGE_MS) {
     return err(routingError('ERR_RANGE_INVALID', 'coverage range must be non-empty and at most two years'));
   }
-  const cuts = new Set<number>([from, to]);
-  for (const b of segmentBoundaries(role.overrides.segments, from, to)) cuts.add(b);
-  for (const c of [...role.layersTopFirst, ...role.backups]) for (const b of c.boundaries(from, to)) cuts.add(b);
-  const points = [...cuts].sort((a, b) => a - b);
+  const points = cutPoints(role, from, to, true);
 
   const out: CoverageSegment[] = [];
   let lastKey = '';

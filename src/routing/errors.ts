@@ -1,5 +1,5 @@
 /**
- * Errors and findings of the routing stage, as data with stable codes (STYLE.md habit 4).
+ * Errors and findings of the routing stage, as data with stable codes.
  * Callers switch on `code`, never on `message`.
  */
 
@@ -20,7 +20,11 @@ export type RoutingErrorCode =
   | 'ERR_POLICY_UNKNOWN'
   | 'ERR_NO_ROUTE'
   | 'ERR_ICAL_SYNTAX'
-  | 'ERR_ICAL_INVALID';
+  | 'ERR_ICAL_INVALID'
+  /** An iCalendar import expands to more occurrences than its limit. */
+  | 'ERR_ICAL_TOO_MANY_OCCURRENCES'
+  /** A schedule (or mapping) document nests deeper than the limit, or its YAML aliases expand too far. */
+  | 'ERR_SCHEDULE_TOO_COMPLEX';
 
 /** One problem at one place: `path` is a JSON path like `roles[2].layers[0].rotation`. */
 export interface Issue {

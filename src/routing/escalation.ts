@@ -1,6 +1,7 @@
 import { backupsAt, practitionerRef, primaryAt, type Assignment, type PractitionerRef } from './assignment.js';
 import { contactsInOrder, type CompiledSchedule } from './compile.js';
 import type { ChannelKind, EscalationPolicy, Target } from './schedule-schema.js';
+import { durationMs } from './duration.js';
 
 /**
  * An escalation policy expanded at one instant into concrete people: steps in order, the whole
@@ -28,6 +29,10 @@ export interface EscalationStep {
   readonly pass: number | null;
   readonly targets: readonly EscalationTarget[];
   readonly waitMinutes: number;
+  /** The same wait exactly, in ms (a step may give it as `wait: "PT20S"`). */
+  readonly waitMs: number;
+  /** Per-person ladder: each target's contacts this long apart (null: all at once). */
+  readonly ladderWaitMs: number | null;
   /** Targets that resolved to nobody (e.g. "role 'ob-night' has nobody on call"): never silent. */
   readonly unresolved: readonly string[];
 }
@@ -138,12 +143,14 @@ export const buildEscalation = (
   for (let pass = 0; pass <= policy.repeat; pass++) {
     for (const s of policy.steps) {
       const built = buildStep(compiled, memo, roleId, at, s.targets, s.channels);
-      steps.push({ step: steps.length + 1, pass, waitMinutes: s.waitMinutes, ...built });
+      const waitMs = s.wait === undefined ? (s.waitMinutes ?? 0) * 60_000 : durationMs(s.wait);
+      const ladderWaitMs = s.ladderWait === undefined ? null : durationMs(s.ladderWait);
+      steps.push({ step: steps.length + 1, pass, waitMinutes: waitMs / 60_000, waitMs, ladderWaitMs, ...built });
     }
   }
   if (policy.fallback !== undefined) {
     const built = buildStep(compiled, memo, roleId, at, policy.fallback.targets, policy.fallback.channels);
-    steps.push({ step: steps.length + 1, pass: null, waitMinutes: 0, ...built });
+    steps.push({ step: steps.length + 1, pass: null, waitMinutes: 0, waitMs: 0, ladderWaitMs: null, ...built });
   }
   return steps;
 };

@@ -1,6 +1,6 @@
 import type { Assignment } from './assignment.js';
 import type { Provenance } from './coverage-source.js';
-import { formatLocal } from './local-time.js';
+import { formatLocal } from '../time/index.js';
 
 /**
  * Human-readable explanations stored with every routed message, e.g.
@@ -18,7 +18,7 @@ const when = (start: number, end: number, zone: string): string => {
 
 const source = (p: Provenance): string =>
   p.kind === 'rotation'
-    ? `${periodWord(p.periodDays)} rotation '${p.rotation}'`
+    ? `${p.advance === 'per-window' ? 'per-window' : periodWord(p.periodDays)} rotation '${p.rotation}'`
     : p.kind === 'fixed'
       ? 'fixed assignment'
       : `scheduled shift #${p.index}`;
@@ -31,7 +31,7 @@ export const explainAssignment = (a: Assignment | null, zone: string): string =>
     case 'override':
       return `${who} on call via override '${a.via.override}'${a.via.reason === undefined ? '' : ` (${a.via.reason})`}, ${span}`;
     case 'layer':
-      return `${who} on call via ${source(a.via.source)} (layer '${a.via.layer}'${a.via.source.kind === 'rotation' ? `, shift ${a.via.source.shift}` : ''}, ${span}), override none`;
+      return `${who} on call via ${source(a.via.source)} (layer '${a.via.layer}'${a.via.source.kind === 'rotation' ? `, ${a.via.source.advance === 'per-window' ? 'turn' : 'shift'} ${a.via.source.shift}` : ''}, ${span}), override none`;
     case 'backup':
       return `${who} backup via ${source(a.via.source)} (backup '${a.via.backup}', ${span})`;
   }

@@ -4,11 +4,11 @@ import type { CompiledSchedule } from './compile.js';
 import { coverage, type CoverageSegment } from './coverage.js';
 import { explainAssignment } from './explain.js';
 import { err, ok, routingError, type Result, type RoutingError } from './errors.js';
-import { formatInstant, WEEKDAYS } from './local-time.js';
+import { formatInstant, WEEKDAYS } from '../time/index.js';
 import type { ChannelKind, WeeklyWindow } from './schedule-schema.js';
 
 /**
- * FHIR R4 view of on-call coverage (issue 4 item 5), built purely from the compiled schedule:
+ * FHIR R4 view of on-call coverage, built purely from the compiled schedule:
  *  - one PractitionerRole per (role, practitioner) who is primary in [from, to): `code` is the
  *    on-call role, `period` spans their first to last covered instant, `availableTime` is the
  *    weekly windows of the layers they cover (allDay for a layer without windows);
@@ -74,7 +74,7 @@ export const toPractitionerRoles = (
 /** PractitionerRoles from a coverage timeline already computed for the role. */
 const practitionerRolesOf = (c: CompiledSchedule, roleId: string, timeline: readonly CoverageSegment[]): Result<PractitionerRole[], RoutingError> => {
   const role = c.roles.get(roleId);
-  if (role === undefined) return err(routingError('ERR_ROLE_UNKNOWN', `unknown role '${roleId}'`));
+  if (role === undefined) return err(routingError('ERR_ROLE_UNKNOWN', 'no role with this id in the schedule'));
   const byPerson = new Map<string, { start: number; end: number; layers: Set<string> }>();
   for (const seg of timeline) {
     if (seg.primary === null) continue;

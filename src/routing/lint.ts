@@ -1,8 +1,9 @@
 import { compileSchedule } from './compile.js';
 import { coverage } from './coverage.js';
 import type { LintFinding } from './errors.js';
-import { formatLocal, parseInstant } from './local-time.js';
+import { clockFor, intervalOf } from './intervals.js';
 import { checkReferences } from './references.js';
+import { formatLocal } from '../time/index.js';
 import type { Schedule } from './schedule-schema.js';
 import { flatten } from './segments.js';
 
@@ -59,14 +60,14 @@ export const lintSchedule = (schedule: Schedule, from: number, to: number): Lint
     };
     const overrides = schedule.overrides.map((o, j) => ({ o, j })).filter((x) => x.o.role === role.id);
     overlapsIn(
-      overrides.map(({ o }) => ({ start: parseInstant(o.start, c.clock), end: parseInstant(o.end, c.clock) })),
+      overrides.map(({ o }) => intervalOf(o, clockFor(schedule, o.timeZone))),
       'overrides',
       (rank) => `overrides[${overrides[rank]?.j ?? -1}]`,
     );
     role.layers.forEach((layer, j) => {
       if (layer.shifts === undefined) return;
       overlapsIn(
-        layer.shifts.map((s) => ({ start: parseInstant(s.start, c.clock), end: parseInstant(s.end, c.clock) })),
+        layer.shifts.map((s) => intervalOf(s, clockFor(schedule, layer.timeZone))),
         `shifts of layer '${layer.id}'`,
         (rank) => `roles[${i}].layers[${j}].shifts[${rank}]`,
       );

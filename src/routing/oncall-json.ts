@@ -1,9 +1,9 @@
 import type { PractitionerRef } from './assignment.js';
-import { formatInstant } from './local-time.js';
+import { formatInstant } from '../time/index.js';
 import type { OncallResult } from './oncall.js';
 
 /**
- * The exact shape printed by `switchboard oncall ROLE [--at ISO-8601] --json` (issue 4 item 7).
+ * The exact shape printed by `switchboard oncall ROLE [--at ISO-8601] --json` and `GET /oncall`.
  * `at` is ISO 8601 in the schedule's zone with its offset, so it is both exact and local.
  */
 export interface OncallJson {

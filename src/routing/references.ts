@@ -1,12 +1,13 @@
 import type { LintFinding } from './errors.js';
-import { parseInstant } from './local-time.js';
+import { clockFor, intervalOf } from './intervals.js';
 import type { CoverageEntry, Schedule, Target } from './schedule-schema.js';
-import { isValidZone, zoneClock } from './zone-clock.js';
+import { isValidZone } from '../time/index.js';
 
 /**
  * Referential checks of a structurally valid schedule: every id points at something, ids are
- * unique, intervals are non-empty. `error` findings stop compilation (fail closed: we never page
- * "someone" for an id we cannot resolve); `warning`s are reported by lint only.
+ * unique, every time zone exists, intervals are non-empty. `error` findings stop compilation
+ * (fail closed: we never page "someone" for an id we cannot resolve); `warning`s are reported by
+ * lint only. Messages name what is wrong, never the offending text: the path says where it is.
  */
 export const checkReferences = (s: Schedule): LintFinding[] => {
   const out: LintFinding[] = [];
@@ -17,12 +18,17 @@ export const checkReferences = (s: Schedule): LintFinding[] => {
     out.push({ code, severity: 'warning', path, message });
   };
 
-  if (!isValidZone(s.timeZone)) error('INVALID_TIME_ZONE', 'timeZone', `unknown IANA time zone '${s.timeZone}'`);
+  const zoneOk = (zone: string | undefined, path: string): boolean => {
+    if (zone === undefined || isValidZone(zone)) return true;
+    error('INVALID_TIME_ZONE', path, 'not an IANA time zone name (e.g. America/New_York)');
+    return false;
+  };
+  const scheduleZoneOk = zoneOk(s.timeZone, 'timeZone');
 
   const ids = <T extends { id: string }>(list: readonly T[], path: string): Set<string> => {
     const seen = new Set<string>();
     list.forEach((x, i) => {
-      if (seen.has(x.id)) error('DUPLICATE_ID', `${path}[${i}].id`, `duplicate id '${x.id}' in ${path}`);
+      if (seen.has(x.id)) error('DUPLICATE_ID', `${path}[${i}].id`, `an earlier item of ${path} has the same id`);
       seen.add(x.id);
     });
     return seen;
@@ -36,48 +42,51 @@ export const checkReferences = (s: Schedule): LintFinding[] => {
   const policies = ids(s.escalationPolicies, 'escalationPolicies');
 
   const person = (pid: string, path: string, role?: string): void => {
-    if (!people.has(pid)) error('UNKNOWN_PRACTITIONER', path, `unknown practitioner '${pid}'`, role);
+    if (!people.has(pid)) error('UNKNOWN_PRACTITIONER', path, 'no practitioner has this id', role);
   };
   const policy = (pid: string | undefined, path: string): void => {
-    if (pid !== undefined && !policies.has(pid)) error('UNKNOWN_POLICY', path, `unknown escalation policy '${pid}'`);
+    if (pid !== undefined && !policies.has(pid)) error('UNKNOWN_POLICY', path, 'no escalation policy has this id');
   };
   const role = (rid: string | undefined, path: string): void => {
-    if (rid !== undefined && !roles.has(rid)) error('UNKNOWN_ROLE', path, `unknown role '${rid}'`);
+    if (rid !== undefined && !roles.has(rid)) error('UNKNOWN_ROLE', path, 'no role has this id');
   };
-  const clock = isValidZone(s.timeZone) ? zoneClock(s.timeZone) : undefined;
-  const interval = (start: string, end: string, path: string): void => {
-    if (clock !== undefined && parseInstant(end, clock) <= parseInstant(start, clock)) {
-      error('INVALID_INTERVAL', path, `end ${end} is not after start ${start}`);
-    }
+  /** A shift or override must end after it starts, read in its own zone (checked once the zone is known valid). */
+  const interval = (item: { start: string; end?: string | undefined; duration?: string | undefined; timeZone?: string | undefined }, zone: string | undefined, path: string): void => {
+    if (!scheduleZoneOk || (zone !== undefined && !isValidZone(zone))) return;
+    const { start, end } = intervalOf(item, clockFor(s, zone));
+    if (!(end > start)) error('INVALID_INTERVAL', path, 'end is not after start');
   };
 
   s.services.forEach((sv, i) => {
     if (sv.organization !== undefined && !orgs.has(sv.organization)) {
-      error('UNKNOWN_ORGANIZATION', `services[${i}].organization`, `unknown organization '${sv.organization}'`);
+      error('UNKNOWN_ORGANIZATION', `services[${i}].organization`, 'no organization has this id');
     }
   });
   s.practitioners.forEach((p, i) => {
     role(p.coveredBy, `practitioners[${i}].coveredBy`);
-    if (p.channels.length === 0) warn('NO_CHANNEL', `practitioners[${i}].channels`, `practitioner '${p.id}' has no contact channel`);
+    zoneOk(p.timeZone, `practitioners[${i}].timeZone`);
+    if (p.channels.length === 0) warn('NO_CHANNEL', `practitioners[${i}].channels`, 'the practitioner has no contact channel');
   });
   s.groups.forEach((g, i) => {
     g.members.forEach((m, j) => person(m, `groups[${i}].members[${j}]`));
-    if (g.members.length === 0) warn('EMPTY_GROUP', `groups[${i}].members`, `group '${g.id}' has no members`);
+    if (g.members.length === 0) warn('EMPTY_GROUP', `groups[${i}].members`, 'the group has no members');
   });
   s.rotations.forEach((r, i) => {
     r.participants.forEach((m, j) => person(m, `rotations[${i}].participants[${j}]`));
-    if (r.participants.length === 0) warn('EMPTY_ROTATION', `rotations[${i}].participants`, `rotation '${r.id}' has no participants: it covers nobody`);
+    zoneOk(r.timeZone, `rotations[${i}].timeZone`);
+    if (r.participants.length === 0) warn('EMPTY_ROTATION', `rotations[${i}].participants`, 'the rotation has no participants: it covers nobody');
   });
   const coverage = (c: CoverageEntry, path: string, rid: string): void => {
-    if (c.rotation !== undefined && !rotations.has(c.rotation)) error('UNKNOWN_ROTATION', `${path}.rotation`, `unknown rotation '${c.rotation}'`, rid);
+    if (c.rotation !== undefined && !rotations.has(c.rotation)) error('UNKNOWN_ROTATION', `${path}.rotation`, 'no rotation has this id', rid);
     if (c.practitioner !== undefined) person(c.practitioner, `${path}.practitioner`, rid);
+    zoneOk(c.timeZone, `${path}.timeZone`);
     c.shifts?.forEach((sh, k) => {
       person(sh.practitioner, `${path}.shifts[${k}].practitioner`, rid);
-      interval(sh.start, sh.end, `${path}.shifts[${k}]`);
+      interval(sh, c.timeZone, `${path}.shifts[${k}]`);
     });
   };
   s.roles.forEach((r, i) => {
-    if (r.service !== undefined && !services.has(r.service)) error('UNKNOWN_SERVICE', `roles[${i}].service`, `unknown service '${r.service}'`, r.id);
+    if (r.service !== undefined && !services.has(r.service)) error('UNKNOWN_SERVICE', `roles[${i}].service`, 'no service has this id', r.id);
     policy(r.escalationPolicy, `roles[${i}].escalationPolicy`);
     ids(r.layers, `roles[${i}].layers`);
     r.layers.forEach((l, j) => coverage(l, `roles[${i}].layers[${j}]`, r.id));
@@ -86,12 +95,12 @@ export const checkReferences = (s: Schedule): LintFinding[] => {
   s.overrides.forEach((o, i) => {
     role(o.role, `overrides[${i}].role`);
     person(o.practitioner, `overrides[${i}].practitioner`, o.role);
-    interval(o.start, o.end, `overrides[${i}]`);
+    if (zoneOk(o.timeZone, `overrides[${i}].timeZone`)) interval(o, o.timeZone, `overrides[${i}]`);
   });
   const target = (t: Target, path: string): void => {
     if (t.kind === 'role' || t.kind === 'backups') role(t.role, `${path}.role`);
     else if (t.kind === 'practitioner') person(t.practitioner, `${path}.practitioner`);
-    else if (!groups.has(t.group)) error('UNKNOWN_GROUP', `${path}.group`, `unknown group '${t.group}'`);
+    else if (!groups.has(t.group)) error('UNKNOWN_GROUP', `${path}.group`, 'no group has this id');
   };
   s.escalationPolicies.forEach((p, i) => {
     p.steps.forEach((st, j) => st.targets.forEach((t, k) => target(t, `escalationPolicies[${i}].steps[${j}].targets[${k}]`)));

@@ -6,7 +6,7 @@ import { oncall, type OncallResult } from './oncall.js';
 import type { RoutingRule } from './schedule-schema.js';
 
 /**
- * Routing rules (issue 4 item 4): message attributes -> rule -> role + escalation policy -> who.
+ * Routing rules: message attributes -> rule -> role + escalation policy -> who.
  * Rules are tried in listed order; the first whose every `when` field matches wins (a field
  * given as a list matches any of its values; matching is exact and case-sensitive). No rule ->
  * `routing.default`; no default -> ERR_NO_ROUTE (fail closed: the message is `failed`, visible).

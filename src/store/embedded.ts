@@ -14,6 +14,8 @@ export interface EmbeddedServer {
   port: number;
   /** true when a server left behind by an earlier process was reused */
   adopted: boolean;
+  /** whether its postmaster still runs (postmaster.pid names a live process) */
+  alive(): boolean;
   stop(): Promise<void>;
 }
 
@@ -38,7 +40,7 @@ export async function startEmbedded(dataDir: string, wantedPort: number, log: Lo
   if (left) {
     if (await answers(url(left.port), SETTLE_MS)) {
       log.info('embedded_pg_adopted', { pid: left.pid, port: left.port });
-      return { url: url(left.port), port: left.port, adopted: true, stop: () => stopPid(left.pid) };
+      return { url: url(left.port), port: left.port, adopted: true, alive: () => alive(left.pid), stop: () => stopPid(left.pid) };
     }
     log.warn('embedded_pg_stuck_restarting', { pid: left.pid });
     await stopPid(left.pid);
@@ -60,7 +62,7 @@ export async function startEmbedded(dataDir: string, wantedPort: number, log: Lo
   }
   await pg.start();
   log.info('embedded_pg_started', { port: state.port });
-  return { url: url(state.port), port: state.port, adopted: false, stop: () => pg.stop() };
+  return { url: url(state.port), port: state.port, adopted: false, alive: () => runningServer(pgDir) !== undefined, stop: () => pg.stop() };
 }
 
 const HIJACKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;

@@ -22,6 +22,8 @@ export interface FhirResourceWrite {
   recipients: string[];
   /** 'system|value' strings ('|value' without a system) */
   identifiers: string[];
+  /** the search entries src/fhir extracts (token and reference parameters), and the `date` range */
+  tokens: string[]; date_start: string | null; date_end: string | null; search_version: number;
   resource: Resource;
 }
 
@@ -46,15 +48,17 @@ export async function upsertResources(sql: Queryable, rows: readonly FhirResourc
   // parameterised, and text[] columns of any length without per-row placeholders.
   await sql`
     INSERT INTO fhir_resource AS f
-      (resource_type, id, version_id, last_updated, inbox_id, subject, status, priority, recipients, identifiers, resource)
+      (resource_type, id, version_id, last_updated, inbox_id, subject, status, priority, recipients, identifiers,
+       tokens, date_start, date_end, search_version, resource)
     SELECT r.resource_type, r.id, 1, ${now}::timestamptz, ${opts.inboxId}::bigint, r.subject, r.status, r.priority,
            ARRAY(SELECT jsonb_array_elements_text(r.recipients)),
            ARRAY(SELECT jsonb_array_elements_text(r.identifiers)),
+           ARRAY(SELECT jsonb_array_elements_text(r.tokens)), r.date_start, r.date_end, r.search_version,
            jsonb_set(r.resource, '{meta}',
              coalesce(r.resource -> 'meta', '{}'::jsonb) || jsonb_build_object('versionId', '1', 'lastUpdated', ${now}::text))
     FROM jsonb_to_recordset(${sql.json(rows as unknown as postgres.JSONValue)}) AS r(
       resource_type text, id text, subject text, status text, priority text,
-      recipients jsonb, identifiers jsonb, resource jsonb)
+      recipients jsonb, identifiers jsonb, tokens jsonb, date_start timestamptz, date_end timestamptz, search_version smallint, resource jsonb)
     ON CONFLICT (resource_type, id) DO UPDATE SET
       version_id   = f.version_id + 1,
       last_updated = EXCLUDED.last_updated,
@@ -64,6 +68,7 @@ export async function upsertResources(sql: Queryable, rows: readonly FhirResourc
       priority     = EXCLUDED.priority,
       recipients   = EXCLUDED.recipients,
       identifiers  = EXCLUDED.identifiers,
+      tokens = EXCLUDED.tokens, date_start = EXCLUDED.date_start, date_end = EXCLUDED.date_end, search_version = EXCLUDED.search_version,
       resource     = jsonb_set(EXCLUDED.resource, '{meta,versionId}', to_jsonb((f.version_id + 1)::text))
     WHERE (f.resource #- '{meta,versionId}' #- '{meta,lastUpdated}')
           IS DISTINCT FROM (EXCLUDED.resource #- '{meta,versionId}' #- '{meta,lastUpdated}')`;
@@ -149,20 +154,19 @@ export async function findResourcesByIdentifier(tx: TransactionSql, conditions: 
 }
 
 /**
- * One test on an extracted column; `values` are ORed. The stored forms are those src/fhir extracts:
- * subject and recipients as 'Type/id', identifiers as 'system|value'.
+ * One test on a column; a list of them is ORed. The stored forms are those src/fhir extracts: `tokens`
+ * holds 'param|system|code', 'param#c|code', 'param#s|system' and 'param>Type/id' entries; the `date`
+ * parameter's range is [date_start, date_end).
  */
 export type ResourceMatch =
-  /** column = ANY(values) */
-  | { op: 'in'; column: 'id' | 'status' | 'priority' | 'subject'; values: readonly string[] }
-  /** the id part of a 'Type/id' reference (any type) is one of values */
-  | { op: 'id-in'; column: 'subject' | 'recipients'; values: readonly string[] }
-  /** the array shares an element with values */
-  | { op: 'overlaps'; column: 'identifiers' | 'recipients'; values: readonly string[] }
-  /** an identifier has one of values as its value ('value-in') or system ('system-in') */
-  | { op: 'value-in' | 'system-in'; column: 'identifiers'; values: readonly string[] }
-  /** last_updated against an ISO instant (microsecond precision) */
-  | { op: '>=' | '<'; column: 'last_updated'; value: string };
+  /** id = ANY(values) (the primary key) */
+  | { op: 'in'; column: 'id'; values: readonly string[] }
+  /** tokens && values (the GIN index fhir_resource_tokens) */
+  | { op: 'tokens'; values: readonly string[] }
+  /** a timestamp column against an ISO instant (microsecond precision), or ±infinity */
+  | { op: 'cmp'; column: 'last_updated' | 'date_start' | 'date_end'; cmp: '>=' | '>' | '<' | '<='; value: string }
+  | { op: 'and'; all: readonly ResourceMatch[] }
+  | { op: 'or'; any: readonly ResourceMatch[] };
 
 /** Its matches are ORed; an empty list matches nothing. */
 export interface ResourceCondition {
@@ -198,36 +202,40 @@ export interface ResourcePage {
   next?: ResourceKey;
 }
 
+function cmpSql(sql: Queryable, column: 'last_updated' | 'date_start' | 'date_end', cmp: '>=' | '>' | '<' | '<=', value: string): Fragment {
+  // Literal SQL text per column and operator: nothing of the query's shape is built from data.
+  const v = sql`${value}::timestamptz`;
+  const col = column === 'last_updated' ? sql`last_updated` : column === 'date_start' ? sql`date_start` : sql`date_end`;
+  if (cmp === '>=') return sql`${col} >= ${v}`;
+  if (cmp === '>') return sql`${col} > ${v}`;
+  if (cmp === '<') return sql`${col} < ${v}`;
+  return sql`${col} <= ${v}`;
+}
+
+function joined(sql: Queryable, parts: readonly Fragment[], op: 'AND' | 'OR', empty: Fragment): Fragment {
+  const [first, ...rest] = parts;
+  if (!first) return empty;
+  if (rest.length === 0) return first;
+  return sql`(${rest.reduce((acc, p) => (op === 'AND' ? sql`${acc} AND ${p}` : sql`${acc} OR ${p}`), first)})`;
+}
+
 function matchSql(sql: Queryable, m: ResourceMatch): Fragment {
-  // Each case is literal SQL text: column names are never built from data, values are parameters.
   switch (m.op) {
     case 'in':
-      if (m.column === 'id') return sql`id = ANY(${m.values}::text[])`;
-      if (m.column === 'status') return sql`status = ANY(${m.values}::text[])`;
-      if (m.column === 'priority') return sql`priority = ANY(${m.values}::text[])`;
-      return sql`subject = ANY(${m.values}::text[])`;
-    case 'id-in':
-      if (m.column === 'subject') return sql`substr(subject, strpos(subject, '/') + 1) = ANY(${m.values}::text[])`;
-      return sql`EXISTS (SELECT 1 FROM unnest(recipients) r WHERE substr(r, strpos(r, '/') + 1) = ANY(${m.values}::text[]))`;
-    case 'overlaps':
-      if (m.column === 'identifiers') return sql`identifiers && ${m.values}::text[]`;
-      return sql`recipients && ${m.values}::text[]`;
-    case 'value-in':
-      return sql`EXISTS (SELECT 1 FROM unnest(identifiers) x, unnest(${m.values}::text[]) v WHERE right(x, length(v) + 1) = '|' || v)`;
-    case 'system-in':
-      return sql`EXISTS (SELECT 1 FROM unnest(identifiers) x, unnest(${m.values}::text[]) s WHERE left(x, length(s) + 1) = s || '|')`;
-    case '>=':
-      return sql`last_updated >= ${m.value}::timestamptz`;
-    case '<':
-      return sql`last_updated < ${m.value}::timestamptz`;
+      return sql`id = ANY(${m.values}::text[])`;
+    case 'tokens':
+      return sql`tokens && ${m.values}::text[]`;
+    case 'cmp':
+      return cmpSql(sql, m.column, m.cmp, m.value);
+    case 'and':
+      return joined(sql, m.all.map((x) => matchSql(sql, x)), 'AND', sql`TRUE`);
+    case 'or':
+      return joined(sql, m.any.map((x) => matchSql(sql, x)), 'OR', sql`FALSE`);
   }
 }
 
 function conditionSql(sql: Queryable, c: ResourceCondition): Fragment {
-  const [first, ...rest] = c.anyOf;
-  if (!first) return sql`FALSE`; // an OR of nothing
-  if (rest.length === 0) return matchSql(sql, first);
-  return sql`(${rest.reduce((acc, m) => sql`${acc} OR ${matchSql(sql, m)}`, matchSql(sql, first))})`;
+  return joined(sql, c.anyOf.map((m) => matchSql(sql, m)), 'OR', sql`FALSE`); // an OR of nothing matches nothing
 }
 
 function whereSql(sql: Queryable, s: ResourceSearch): Fragment {
@@ -256,18 +264,22 @@ interface PageRow {
  * Keyset-paged on (last_updated, id), which the fhir_resource_updated index serves; one row more than
  * the page is read to know whether another page follows. The total is an exact second count.
  */
-export async function searchResources(sql: Queryable, s: ResourceSearch): Promise<ResourcePage> {
-  const where = whereSql(sql, s);
-  const countRows = sql<{ total: number }[]>`SELECT count(*)::int AS total FROM fhir_resource WHERE ${where}`;
-  if (s.countOnly) return { resources: [], total: (await countRows)[0]?.total ?? 0 };
+function pageSql(sql: Queryable, s: ResourceSearch, where: Fragment): Fragment {
   const order = s.sort === 'desc' ? sql`ORDER BY last_updated DESC, id DESC` : sql`ORDER BY last_updated ASC, id ASC`;
-  const pageRows = sql<PageRow[]>`
+  return sql`
     SELECT resource_type, id, version_id, last_updated, resource,
            to_char(last_updated AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS lu
     FROM fhir_resource
     WHERE ${where} AND ${keysetSql(sql, s.sort, s.after)}
     ${order}
     LIMIT ${s.count + 1}`;
+}
+
+export async function searchResources(sql: Queryable, s: ResourceSearch): Promise<ResourcePage> {
+  const where = whereSql(sql, s);
+  const countRows = sql<{ total: number }[]>`SELECT count(*)::int AS total FROM fhir_resource WHERE ${where}`;
+  if (s.countOnly) return { resources: [], total: (await countRows)[0]?.total ?? 0 };
+  const pageRows = sql<PageRow[]>`${pageSql(sql, s, where)}`;
   const [counted, rows] = await Promise.all([countRows, pageRows]);
   const page = rows.slice(0, s.count);
   const last = page[page.length - 1];
@@ -277,4 +289,48 @@ export async function searchResources(sql: Queryable, s: ResourceSearch): Promis
   };
   if (rows.length > s.count && last) result.next = { lastUpdated: last.lu, id: last.id };
   return result;
+}
+
+/** The plans PostgreSQL picks for a search's count and page statements (EXPLAIN), to check that an index serves them. */
+export async function explainResourceSearch(sql: Queryable, s: ResourceSearch): Promise<{ count: string; page: string }> {
+  const where = whereSql(sql, s);
+  const text = (rows: Record<string, string>[]) => rows.map((r) => r['QUERY PLAN']).join('\n');
+  const count = text(await sql<Record<string, string>[]>`EXPLAIN SELECT count(*)::int AS total FROM fhir_resource WHERE ${where}`);
+  const page = text(await sql<Record<string, string>[]>`EXPLAIN ${pageSql(sql, s, where)}`);
+  return { count, page };
+}
+
+/** A stored row whose search columns an older extractor wrote. */
+export interface StaleSearchRow {
+  resource_type: string;
+  id: string;
+  version_id: number;
+  resource: Resource;
+}
+
+/**
+ * Up to `limit` rows with search_version below `version`, after `from` in primary-key order: walking
+ * the primary key makes a full re-extraction one pass over the table, however many batches it takes.
+ */
+export function listStaleSearchRows(sql: Queryable, version: number, from: { type: string; id: string } | null, limit: number): Promise<StaleSearchRow[]> {
+  return sql<StaleSearchRow[]>`
+    SELECT resource_type, id, version_id, resource FROM fhir_resource
+    WHERE (resource_type, id) > (${from?.type ?? ''}, ${from?.id ?? ''}) AND search_version < ${version}
+    ORDER BY resource_type, id LIMIT ${limit}`;
+}
+
+/** New search columns for stored rows; a row whose version changed since it was read is left to its writer. */
+export type SearchColumnsUpdate = Omit<FhirResourceWrite, 'resource'> & { version_id: number };
+
+export async function updateSearchColumns(sql: Queryable, rows: readonly SearchColumnsUpdate[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const done = await sql`
+    UPDATE fhir_resource f SET subject = r.subject, status = r.status, priority = r.priority,
+      recipients = ARRAY(SELECT jsonb_array_elements_text(r.recipients)), identifiers = ARRAY(SELECT jsonb_array_elements_text(r.identifiers)),
+      tokens = ARRAY(SELECT jsonb_array_elements_text(r.tokens)), date_start = r.date_start, date_end = r.date_end, search_version = r.search_version
+    FROM jsonb_to_recordset(${sql.json(rows as unknown as postgres.JSONValue)}) AS r(
+      resource_type text, id text, version_id integer, subject text, status text, priority text,
+      recipients jsonb, identifiers jsonb, tokens jsonb, date_start timestamptz, date_end timestamptz, search_version smallint)
+    WHERE f.resource_type = r.resource_type AND f.id = r.id AND f.version_id = r.version_id`;
+  return done.count;
 }

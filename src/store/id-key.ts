@@ -84,8 +84,20 @@ export interface RekeyCounts {
 const REKEY_BATCH = 500;
 
 /**
- * The one-time re-keying, in one transaction: every string of every stored resource (its subject and
- * identifiers columns, its JSON) and of every inbox routing record goes through `rewrite`, and its id
+ * Resource ids other tables keep and derive their own ids from, so they must not change: the
+ * CommunicationRequests delivery has started a run for (delivery_run.request_id, and the
+ * notification and Communication ids hashed from it, src/delivery/ids.ts).
+ */
+export async function resourceIdsHeldElsewhere(sql: Sql): Promise<Set<string>> {
+  const [exists] = await sql<{ t: string | null }[]>`SELECT to_regclass('delivery_run')::text AS t`;
+  if (!exists?.t) return new Set();
+  const rows = await sql<{ request_id: string }[]>`SELECT request_id FROM delivery_run`;
+  return new Set(rows.map((r) => r.request_id));
+}
+
+/**
+ * The one-time re-keying, in one transaction: every string of every stored resource (its subject,
+ * recipients, identifiers and search tokens columns, its JSON) and of every inbox routing record goes through `rewrite`, and its id
  * through `rewriteId`; then the installation is marked re-keyed. Returns null when it already was
  * (another replica got there first: the key row is locked for the whole transaction).
  */
@@ -106,7 +118,9 @@ interface ResourceRow {
   id: string;
   last_updated: Date;
   subject: string | null;
+  recipients: string[];
   identifiers: string[];
+  tokens: string[];
   resource: postgres.JSONValue;
 }
 
@@ -116,9 +130,10 @@ interface ResourceRow {
  */
 async function rewriteResources(tx: TransactionSql, rewrite: (s: string) => string, rewriteId: (id: string) => string, counts: RekeyCounts): Promise<void> {
   await tx`CREATE TEMPORARY TABLE rekey_rows (
-    resource_type text, old_id text, id text, last_updated timestamptz, subject text, identifiers text[], resource jsonb
+    resource_type text, old_id text, id text, last_updated timestamptz, subject text, recipients text[], identifiers text[],
+    tokens text[], resource jsonb
   ) ON COMMIT DROP`;
-  const cursor = tx<ResourceRow[]>`SELECT resource_type, id, last_updated, subject, identifiers, resource FROM fhir_resource`.cursor(REKEY_BATCH);
+  const cursor = tx<ResourceRow[]>`SELECT resource_type, id, last_updated, subject, recipients, identifiers, tokens, resource FROM fhir_resource`.cursor(REKEY_BATCH);
   for await (const rows of cursor) {
     const changed = [];
     for (const r of rows) {
@@ -126,18 +141,23 @@ async function rewriteResources(tx: TransactionSql, rewrite: (s: string) => stri
       const next = {
         resource_type: r.resource_type, old_id: r.id, id: rewriteId(r.id), last_updated: r.last_updated.toISOString(),
         subject: r.subject === null ? null : rewrite(r.subject),
+        recipients: r.recipients.map(rewrite),
         identifiers: r.identifiers.map(rewrite),
+        tokens: r.tokens.map(rewrite),
         resource: rewriteJson(r.resource, rewrite),
       };
-      if (next.id !== r.id || next.subject !== r.subject || JSON.stringify(next.identifiers) !== JSON.stringify(r.identifiers)
-        || JSON.stringify(next.resource) !== JSON.stringify(r.resource)) changed.push(next);
+      const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+      if (next.id !== r.id || next.subject !== r.subject || !same(next.recipients, r.recipients) || !same(next.identifiers, r.identifiers)
+        || !same(next.tokens, r.tokens) || JSON.stringify(next.resource) !== JSON.stringify(r.resource)) changed.push(next);
     }
     if (changed.length === 0) continue;
     await tx`
       INSERT INTO rekey_rows
-      SELECT r.resource_type, r.old_id, r.id, r.last_updated, r.subject, ARRAY(SELECT jsonb_array_elements_text(r.identifiers)), r.resource
+      SELECT r.resource_type, r.old_id, r.id, r.last_updated, r.subject, ARRAY(SELECT jsonb_array_elements_text(r.recipients)),
+             ARRAY(SELECT jsonb_array_elements_text(r.identifiers)), ARRAY(SELECT jsonb_array_elements_text(r.tokens)), r.resource
         FROM jsonb_to_recordset(${tx.json(changed as unknown as postgres.JSONValue)})
-             AS r(resource_type text, old_id text, id text, last_updated timestamptz, subject text, identifiers jsonb, resource jsonb)`;
+             AS r(resource_type text, old_id text, id text, last_updated timestamptz, subject text, recipients jsonb, identifiers jsonb,
+                  tokens jsonb, resource jsonb)`;
   }
   // rows that meet at one new id: all but the most recently updated go
   const losers = await tx`
@@ -155,7 +175,7 @@ async function rewriteResources(tx: TransactionSql, rewrite: (s: string) => stri
   counts.merged = losers.length;
   const moved = await tx`
     UPDATE fhir_resource AS f
-       SET id = r.id, subject = r.subject, identifiers = r.identifiers, resource = r.resource
+       SET id = r.id, subject = r.subject, recipients = r.recipients, identifiers = r.identifiers, tokens = r.tokens, resource = r.resource
       FROM rekey_rows r
      WHERE f.resource_type = r.resource_type AND f.id = r.old_id`;
   counts.rewritten = moved.count;

@@ -24,16 +24,24 @@ export interface InboxRow {
   ackMode: 'original' | 'enhanced' | 'none';
   /** The answer to send once committed; stored so a duplicate gets the very same bytes. */
   ack: Buffer | null;
+  /** SHA-256 of the content as src/ingest defines "the same message" (part of the dedupe key). */
+  contentHash: Buffer;
 }
 
-/** The dedupe key of an inbox row (MSH-3, MSH-4, MSH-10; for call notes the submitter and Idempotency-Key). */
-export type InboxKey = Pick<InboxRow, 'senderApp' | 'senderFacility' | 'controlId'>;
+/**
+ * The dedupe key of an inbox row: MSH-3, MSH-4, MSH-10 and the content hash (for call notes the
+ * submitter, the Idempotency-Key and the body's hash).
+ */
+export type InboxKey = Pick<InboxRow, 'senderApp' | 'senderFacility' | 'controlId' | 'contentHash'>;
 
 export interface InsertedInboxRow {
   id: string;
   sender_app: string;
   sender_facility: string;
   control_id: string;
+  content_hash: Buffer;
+  /** an earlier row has the same sender and control id with other content (set by a trigger, migration 005) */
+  control_id_reused?: boolean;
 }
 
 /** An already stored row found for a resend: its id and the ACK it was answered with. */
@@ -41,7 +49,7 @@ export interface StoredInboxAck extends InsertedInboxRow {
   ack: Buffer | null;
 }
 
-const INBOX_COLUMNS = ['source', 'sender_app', 'sender_facility', 'control_id', 'message_type', 'version', 'charset', 'raw', 'peer', 'ack_mode', 'ack'] as const;
+const INBOX_COLUMNS = ['source', 'sender_app', 'sender_facility', 'control_id', 'message_type', 'version', 'charset', 'raw', 'peer', 'ack_mode', 'ack', 'content_hash'] as const;
 
 /**
  * Inserts a batch; rows whose key is already stored (resends) are skipped and not returned.
@@ -55,11 +63,21 @@ export function insertInboxRows(sql: Sql, rows: InboxRow[], opts: { notify: bool
   const values = rows.map((r) => ({
     source: r.source, sender_app: r.senderApp, sender_facility: r.senderFacility, control_id: r.controlId,
     message_type: r.messageType, version: r.version, charset: r.charset, raw: r.raw, peer: r.peer, ack_mode: r.ackMode, ack: r.ack,
+    content_hash: r.contentHash,
   }));
   return sql<InsertedInboxRow[]>`
     INSERT INTO inbox ${sql(values, INBOX_COLUMNS)}
-    ON CONFLICT (sender_app, sender_facility, control_id) DO NOTHING
-    RETURNING id::text, sender_app, sender_facility, control_id ${woke}`;
+    ON CONFLICT (sender_app, sender_facility, control_id, content_hash) DO NOTHING
+    RETURNING id::text, sender_app, sender_facility, control_id, content_hash, control_id_reused ${woke}`;
+}
+
+/** The unique index that binds a call note's Idempotency-Key to one body (migration 005). */
+const CALL_KEY_INDEX = 'inbox_call_idempotency_key';
+
+/** True when an insert failed because a call note's Idempotency-Key is stored with another body. */
+export function isCallKeyConflict(e: unknown): boolean {
+  const err = e as { code?: unknown; constraint_name?: unknown } | null;
+  return err?.code === '23505' && err.constraint_name === CALL_KEY_INDEX;
 }
 
 /**
@@ -68,9 +86,11 @@ export function insertInboxRows(sql: Sql, rows: InboxRow[], opts: { notify: bool
  */
 export function findInboxRowsByKey(sql: Sql, keys: InboxKey[]): Promise<StoredInboxAck[]> {
   return sql<StoredInboxAck[]>`
-    SELECT e.id::text, e.sender_app, e.sender_facility, e.control_id, e.ack FROM inbox e
-    JOIN unnest(${keys.map((r) => r.senderApp)}::text[], ${keys.map((r) => r.senderFacility)}::text[], ${keys.map((r) => r.controlId)}::text[])
-      AS k(sender_app, sender_facility, control_id) USING (sender_app, sender_facility, control_id)`;
+    SELECT e.id::text, e.sender_app, e.sender_facility, e.control_id, e.content_hash, e.ack FROM inbox e
+    JOIN unnest(${keys.map((r) => r.senderApp)}::text[], ${keys.map((r) => r.senderFacility)}::text[], ${keys.map((r) => r.controlId)}::text[],
+                ${keys.map((r) => r.contentHash.toString('hex'))}::text[])
+      AS k(sender_app, sender_facility, control_id, content_hex)
+      ON e.sender_app = k.sender_app AND e.sender_facility = k.sender_facility AND e.control_id = k.control_id AND e.content_hash = decode(k.content_hex, 'hex')`;
 }
 
 /**
@@ -159,15 +179,20 @@ export async function markInboxSaveFailed(sql: Sql, id: string): Promise<void> {
 export interface InboxListRow {
   id: string; source: string; sender_app: string; sender_facility: string; control_id: string;
   message_type: string; state: string; received_at: Date; attempts: number; error_code: string | null;
+  control_id_reused: boolean;
 }
 
-/** Rows in id order after `afterId` (keyset paging), optionally only those in `state`. */
+/**
+ * Rows in id order after `afterId` (keyset paging), optionally only those in `state`.
+ * `ORDER BY inbox.id`, qualified: the output column `id` is text (`id::text`), and an unqualified
+ * ORDER BY id would sort by it (1, 10, 100, 1000, 1001 …), so keyset pages would skip rows.
+ */
 export function listInboxRows(sql: Sql, opts: { state?: string; afterId?: string; limit: number }): Promise<InboxListRow[]> {
   return sql<InboxListRow[]>`
-    SELECT id::text, source, sender_app, sender_facility, control_id, message_type, state, received_at, attempts, error_code FROM inbox
+    SELECT inbox.id::text AS id, source, sender_app, sender_facility, control_id, message_type, state, received_at, attempts, error_code, control_id_reused FROM inbox
     WHERE (${opts.state ?? null}::text IS NULL OR state = ${opts.state ?? null})
-      AND id > ${opts.afterId ?? '0'}::bigint
-    ORDER BY id LIMIT ${opts.limit}`;
+      AND inbox.id > ${opts.afterId ?? '0'}::bigint
+    ORDER BY inbox.id LIMIT ${opts.limit}`;
 }
 
 export interface InboxDetailRow extends InboxListRow {
@@ -179,7 +204,7 @@ export interface InboxDetailRow extends InboxListRow {
 export async function getInboxRow(sql: Sql, id: string): Promise<InboxDetailRow | undefined> {
   const [r] = await sql<InboxDetailRow[]>`
     SELECT id::text, source, sender_app, sender_facility, control_id, message_type, version, charset, state, received_at, processed_at, attempts,
-           error_code, error, ack_mode, ack, app_ack, mapping_report, routing
+           error_code, error, ack_mode, ack, app_ack, mapping_report, routing, control_id_reused
     FROM inbox WHERE id = ${id}`;
   return r;
 }
@@ -233,23 +258,38 @@ const REJECTED_TRIM_EVERY = 1_000;
 /**
  * Stores refused input and keeps only about the newest `keep` rows, so a misbehaving peer cannot
  * fill the disk: the RETURNING id drives the cap; every REJECTED_TRIM_EVERY rows, the oldest beyond
- * the cap go.
+ * the cap go. With `trimBytes` (the caller counts the bytes it stored) the oldest rows beyond
+ * `keepBytes` in all go too: a few large inputs must not fill it either.
  */
-export async function insertRejected(sql: Sql, r: RejectedInput, opts: { keep: number }): Promise<void> {
+export async function insertRejected(sql: Sql, r: RejectedInput, opts: { keep: number; keepBytes?: number; trimBytes?: boolean }): Promise<void> {
   const [row] = await sql<{ id: string }[]>`INSERT INTO rejected (source, peer, control_id, error_code, reason, raw, ack)
     VALUES (${r.source}, ${r.peer}, ${r.controlId}, ${r.errorCode}, ${r.reason}, ${r.raw}, ${r.ack}) RETURNING id::text`;
   const every = Math.max(1, Math.min(REJECTED_TRIM_EVERY, Math.floor(opts.keep / 10)));
   if (row && Number(row.id) % every === 0) await sql`DELETE FROM rejected WHERE id <= ${Number(row.id) - opts.keep}`;
+  if (opts.trimBytes && opts.keepBytes !== undefined) {
+    // newest first, a running total of what each row holds; the first row past the cap and all older go
+    // (octet_length of a stored bytea reads its size without fetching it)
+    await sql`
+      DELETE FROM rejected WHERE id <= (
+        SELECT id FROM (
+          SELECT id, sum(octet_length(raw) + coalesce(octet_length(ack), 0)) OVER (ORDER BY id DESC) AS total FROM rejected) t
+        WHERE total > ${opts.keepBytes} ORDER BY id DESC LIMIT 1)`;
+  }
 }
 
 export interface RejectedListRow {
   id: string; source: string; received_at: Date; control_id: string | null; error_code: string; reason: string; bytes: number;
 }
 
-/** The newest refused inputs first, without their bytes (only their length). */
-export function listRejectedRows(sql: Sql, limit: number): Promise<RejectedListRow[]> {
+/**
+ * The newest refused inputs first, older than `beforeId` when given (keyset paging), without their
+ * bytes (only their length). Ordered by the qualified bigint column, as listInboxRows.
+ */
+export function listRejectedRows(sql: Sql, opts: { beforeId?: string; limit: number }): Promise<RejectedListRow[]> {
   return sql<RejectedListRow[]>`
-    SELECT id::text, source, received_at, control_id, error_code, reason, octet_length(raw) AS bytes FROM rejected ORDER BY id DESC LIMIT ${limit}`;
+    SELECT rejected.id::text AS id, source, received_at, control_id, error_code, reason, octet_length(raw) AS bytes FROM rejected
+    WHERE (${opts.beforeId ?? null}::bigint IS NULL OR rejected.id < ${opts.beforeId ?? null}::bigint)
+    ORDER BY rejected.id DESC LIMIT ${opts.limit}`;
 }
 
 export interface RejectedDetailRow {

@@ -1,13 +1,28 @@
 // src/store: SQL, migrations and the embedded default. The only folder that writes SQL.
-export { isUnavailable, pingStore } from './db.js';
+export { DB_TIMEOUT_DEFAULTS, STORE_DOWN, isUnavailable, pingStore } from './db.js';
+export { StoreDownError, StoreHealth } from './health.js';
+export type { StoreHealthOptions } from './health.js';
 export type { Sql, TransactionSql } from './db.js';
-export { findResourcesByIdentifier, lockResourceIdentifiers, readResource, searchResources, upsertResources } from './fhir-resources.js';
-export type { FhirResourceWrite, IdentifierMatch, ResourceCondition, ResourceMatch, StoredResource } from './fhir-resources.js';
-export { claimInboxRows, countInboxByState, findInboxRowsByKey, getInboxRow, getRejectedRow, insertInboxRows, insertRejected, listInboxRows, listRejectedRows, listenInbox, markInboxFailed, markInboxProcessed, markInboxSaveFailed, requeueInboxRow } from './inbox.js';
+export { explainResourceSearch, findResourcesByIdentifier, listStaleSearchRows, lockResourceIdentifiers, readResource, searchResources, updateSearchColumns, upsertResources } from './fhir-resources.js';
+export type { FhirResourceWrite, IdentifierMatch, ResourceCondition, ResourceMatch, ResourceSearch, SearchColumnsUpdate, StaleSearchRow, StoredResource } from './fhir-resources.js';
+export { claimInboxRows, countInboxByState, findInboxRowsByKey, isCallKeyConflict, getInboxRow, getRejectedRow, insertInboxRows, insertRejected, listInboxRows, listRejectedRows, listenInbox, markInboxFailed, markInboxProcessed, markInboxSaveFailed, requeueInboxRow } from './inbox.js';
 export type { ClaimedInboxRow, InboxListRow, InboxRow } from './inbox.js';
-export { IdKeyMismatchError, ensureIdKey, readIdKey, rekeyPending, rekeySources, rekeyStoredResources } from './id-key.js';
+export { IdKeyMismatchError, ensureIdKey, readIdKey, rekeyPending, rekeySources, rekeyStoredResources, resourceIdsHeldElsewhere } from './id-key.js';
 export type { RekeyCounts, RekeySource } from './id-key.js';
 export { openStore } from './open.js';
+export { REVOCATION_CHANNEL, insertRevocation, listRevocations, listenRevocations } from './revocations.js';
+export type { Revocation } from './revocations.js';
 export type { Store } from './open.js';
 export { SCHEDULE_CHANNEL, deleteStaleScheduleView, insertScheduleDocument, listenScheduleSaves, lockScheduleDocument, notifyScheduleSaved, readScheduleDocument, readScheduleVersion, updateScheduleDocument } from './schedules.js';
 export type { ScheduleDocumentRow } from './schedules.js';
+export { DELIVERY_WAKE_CHANNEL, claimDueRuns, getRun, insertRuns, listenDeliveryWake, lockRun, nextDeliveryDue, notifyDeliveryWake, readRequestHeads, updateRuns } from './delivery-runs.js';
+export type { DueKind, NextDue, RequestHeadRow, RunInsert, RunRow, RunState, RunUpdate } from './delivery-runs.js';
+export {
+  advanceLadder, cancelPendingAttempts, claimDueAttempts, countAttempts, finishAttempts, getAttempt, getNotification, insertAttempts, insertNotifications,
+  listAttempts, listDeadAttempts, listNotifications, markInboxDelivered, maxNotificationSeq, replayDeadAttempt, stampDelivered, stampNotifications, upsertDigest,
+} from './delivery-outbox.js';
+export type { AttemptInsert, AttemptOutcome, AttemptRow, AttemptState, ClaimedAttempt, DigestInsert, NotificationInsert, NotificationKind, NotificationRow, ReceiptField } from './delivery-outbox.js';
+export { DELIVERY_EVENTS_CHANNEL, insertEvents, listEvents, listenLiveEvents, notifyLiveEvents } from './delivery-timeline.js';
+export type { EventInsert, EventRow, LiveEvent } from './delivery-timeline.js';
+export { deletePushSubscription, listPushSubscriptions, upsertPushSubscription, vapidKeys } from './delivery-push.js';
+export type { PushSubscriptionRow } from './delivery-push.js';

@@ -24,6 +24,8 @@ export function listMigrations(dir = MIGRATIONS_DIR): Migration[] {
 /** Applies what is missing; returns the names applied now. */
 export async function migrate(sql: Sql, migrations = listMigrations()): Promise<string[]> {
   return sql.begin(async (tx) => {
+    // a migration may rewrite a large table: the per-connection statement timeout is not for it
+    await tx`SET LOCAL statement_timeout = 0`;
     await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`;
     await tx`CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`;
     const done = new Set((await tx<{ version: number }[]>`SELECT version FROM schema_migrations`).map((r) => r.version));

@@ -30,14 +30,14 @@ const token = (claims: Record<string, unknown>, iss = ISSUER, aud = 'switchboard
 describe('configured issuers', () => {
   it('accepts a token signed with a key from the issuer\'s JWKS, with its own audience', async () => {
     const local = await loadOrCreateLocalKey(mkdtempSync(path.join(os.tmpdir(), 'sb-iss-')));
-    const v = new TokenVerifier(local, 'switchboard', [{ issuer: ISSUER, jwksUri, audience: 'switchboard-api' }]);
+    const v = new TokenVerifier({ localKey: local, audience: 'switchboard', issuers: [{ issuer: ISSUER, jwksUri, audience: 'switchboard-api' }] });
     const p = await v.verify(await token({ scope: 'system/Communication.rs', fhirUser: 'Practitioner/dr-chen' }));
     expect(p).toMatchObject({ issuer: ISSUER, subject: 'ehr-client', scopes: ['system/Communication.rs'], fhirUser: 'Practitioner/dr-chen' });
   });
 
   it('refuses the wrong audience and an issuer that is not configured', async () => {
     const local = await loadOrCreateLocalKey(mkdtempSync(path.join(os.tmpdir(), 'sb-iss-')));
-    const v = new TokenVerifier(local, 'switchboard', [{ issuer: ISSUER, jwksUri, audience: 'switchboard-api' }]);
+    const v = new TokenVerifier({ localKey: local, audience: 'switchboard', issuers: [{ issuer: ISSUER, jwksUri, audience: 'switchboard-api' }] });
     await expect(v.verify(await token({}, ISSUER, 'someone-else'))).rejects.toMatchObject({ code: 'ERR_AUTH_INVALID' });
     await expect(v.verify(await token({}, 'https://other.test'))).rejects.toMatchObject({ code: 'ERR_AUTH_UNTRUSTED_ISSUER' });
   });

@@ -19,7 +19,7 @@ describe('local tokens', () => {
   it('verifies a token it minted, with subject and scopes', async () => {
     const key = await loadOrCreateLocalKey(dir);
     const token = await mintLocalToken(key, { scopes: ['hl7.write', 'system/Communication.rs'], audience: 'switchboard', now: t0, subject: 'feed-1' });
-    const p = await new TokenVerifier(key, 'switchboard', [], () => t0).verify(token);
+    const p = await new TokenVerifier({ localKey: key, audience: 'switchboard', now: () => t0 }).verify(token);
     expect(p).toMatchObject({ subject: 'feed-1', issuer: LOCAL_ISSUER, scopes: ['hl7.write', 'system/Communication.rs'] });
   });
 
@@ -31,14 +31,14 @@ describe('local tokens', () => {
   ])('%s', async (_n, offsetS, ok) => {
     const key = await loadOrCreateLocalKey(dir);
     const token = await mintLocalToken(key, { scopes: ['admin'], audience: 'switchboard', now: t0, ttlSeconds: 3600 });
-    const v = new TokenVerifier(key, 'switchboard', [], () => new Date(t0.getTime() + offsetS * 1000));
+    const v = new TokenVerifier({ localKey: key, audience: 'switchboard', now: () => new Date(t0.getTime() + offsetS * 1000) });
     if (ok) await expect(v.verify(token)).resolves.toBeTruthy();
     else await expect(v.verify(token)).rejects.toMatchObject({ code: 'ERR_AUTH_INVALID' });
   });
 
   it('rejects another audience, a foreign key, an untrusted issuer, alg none and garbage', async () => {
     const key = await loadOrCreateLocalKey(dir);
-    const v = new TokenVerifier(key, 'switchboard', [], () => t0);
+    const v = new TokenVerifier({ localKey: key, audience: 'switchboard', now: () => t0 });
     await expect(v.verify(await mintLocalToken(key, { scopes: [], audience: 'other', now: t0 }))).rejects.toMatchObject({ code: 'ERR_AUTH_INVALID' });
     const { privateKey } = await generateKeyPair('ES256');
     const forged = await new SignJWT({ scope: 'admin' }).setProtectedHeader({ alg: 'ES256' }).setIssuer(LOCAL_ISSUER).setAudience('switchboard').setIssuedAt(t0.getTime() / 1000).setExpirationTime(t0.getTime() / 1000 + 60).sign(privateKey);

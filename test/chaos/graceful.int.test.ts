@@ -32,7 +32,8 @@ describe('graceful shutdown', () => {
       }
       c.close();
     });
-    await new Promise((r) => setTimeout(r, 500));
+    // a stream under way (on a loaded machine the first messages take a while), then SIGTERM
+    for (let i = 0; i < 200 && acked.length < 20; i++) await new Promise((r) => setTimeout(r, 50));
     gw.child.kill('SIGTERM');
     const code = await gw.exited;
     stop = true;

@@ -54,12 +54,12 @@ describe('switchboard oncall ROLE --schedule FILE', () => {
   });
 
   it.each([
-    ['an unknown role', ['nope', '--schedule', EXAMPLE], 1, "unknown role 'nope'; roles: ob-oncall, cardio-oncall"],
-    ['a bad --at', ['ob-oncall', '--schedule', EXAMPLE, '--at', 'noon'], 2, '--at must be an ISO 8601 date-time'],
-    ['no role', ['--schedule', EXAMPLE], 2, 'usage: switchboard oncall'],
-    ['an unknown option', ['ob-oncall', '--when', 'now'], 2, "Unknown option '--when'"],
-    ['a missing file', ['ob-oncall', '--schedule', '/nonexistent/s.json'], 2, 'cannot read /nonexistent/s.json'],
-  ])('%s -> exit %i with a clear message', async (_n, argv, code, message) => {
+    ['an unknown role', 1, ['nope', '--schedule', EXAMPLE], 'ERR_ROLE_UNKNOWN: the schedule has no such role; its roles: ob-oncall, cardio-oncall'],
+    ['a bad --at', 2, ['ob-oncall', '--schedule', EXAMPLE, '--at', 'noon'], '--at must be an ISO 8601 date-time'],
+    ['no role', 2, ['--schedule', EXAMPLE], 'usage: switchboard oncall'],
+    ['an unknown option', 2, ['ob-oncall', '--when', 'now'], "Unknown option '--when'"],
+    ['a missing file', 2, ['ob-oncall', '--schedule', '/nonexistent/s.json'], 'cannot read /nonexistent/s.json'],
+  ])('%s -> exit %i with a clear message', async (_n, code, argv, message) => {
     const c = capture();
     expect(await oncallCommand(argv, c.io)).toBe(code);
     expect(c.err()).toContain(message);
@@ -93,7 +93,7 @@ describe('switchboard schedule lint --schedule FILE', () => {
     writeFileSync(file, JSON.stringify({ version: 1, timeZone: 'UTC', practitioners: [], rotations: [{ id: 'r', participants: ['ghost'], period: { unit: 'day' }, handoffTime: '07:00', startDate: '2025-01-01' }], roles: [] }));
     const c = capture();
     expect(await scheduleCommand(['lint', '--schedule', file, '--from', '2025-03-01', '--to', '2025-03-02'], c.io)).toBe(1);
-    expect(c.out()).toMatch(/^error\tUNKNOWN_PRACTITIONER\trotations\[0\]\.participants\[0\]\t.*ghost/m);
+    expect(c.out()).toMatch(/^error\tUNKNOWN_PRACTITIONER\trotations\[0\]\.participants\[0\]\tno practitioner has this id$/m);
   });
 
   it('--json prints one JSON finding per line with local instants', async () => {

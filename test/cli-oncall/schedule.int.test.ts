@@ -45,7 +45,7 @@ describe('stored schedule from the CLI', () => {
     const r = await run(oncallCommand, ['ob-oncall', '--at', '2025-03-04T10:00', '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toMatchObject({ at: '2025-03-04T10:00:00-05:00', primary: { id: 'dr-alvarez' } });
-    expect(await run(oncallCommand, ['nope'])).toMatchObject({ code: 1, err: expect.stringContaining("unknown role 'nope'") });
+    expect(await run(oncallCommand, ['nope'])).toMatchObject({ code: 1, err: expect.stringContaining('ERR_ROLE_UNKNOWN') });
   });
 
   it('show prints the stored document (re-importable JSON), the version on stderr', async () => {

@@ -42,10 +42,10 @@ describe('GET /fhir/:type/:id', () => {
 
 describe('errors are OperationOutcomes with the right status', () => {
   it.each([
-    ['/Patient/missing', 404, 'not-found', 'Patient/missing'],
-    ['/Foo/1', 400, 'not-supported', 'Foo'],
-    ['/Foo', 400, 'not-supported', 'Foo'],
-    ['/Medication/1', 400, 'not-supported', 'Medication'],
+    ['/Patient/missing', 404, 'not-found', 'Patient'],
+    ['/Foo/1', 400, 'not-supported', 'Resource type'],
+    ['/Foo', 400, 'not-supported', 'Resource type'],
+    ['/Medication/1', 400, 'not-supported', 'Resource type'],
     ['/Patient/bad%20id', 400, 'invalid', 'id'],
     ['/CommunicationRequest?_count=abc', 400, 'invalid', '_count'],
     ['/CommunicationRequest?_count=-1', 400, 'invalid', '_count'],
@@ -69,18 +69,28 @@ describe('errors are OperationOutcomes with the right status', () => {
     expect(r.body.issue[0]?.diagnostics).toContain(named);
   });
 
+  it.each([['/Patient/Synthetic-Secret-Id', 'Synthetic-Secret-Id'], ['/SyntheticSecretType/1', 'SyntheticSecretType'], ['/SyntheticSecretType', 'SyntheticSecretType']])('GET %s does not echo the id or the type name', async (path, secret) => {
+    const r = await get<OperationOutcome>(app, path);
+    expect(r.status).toBeGreaterThanOrEqual(400);
+    expect(JSON.stringify(r.body)).not.toContain(secret);
+  });
+
   it('does not echo a bad value', async () => {
     const r = await get<OperationOutcome>(app, '/CommunicationRequest?_lastUpdated=Synthetic-Secret-Name');
     expect(JSON.stringify(r.body)).not.toContain('Synthetic-Secret-Name');
   });
 
-  it('a store failure is a 500 OperationOutcome without stack or message', async () => {
+  it('a store that cannot be reached is a 503 with Retry-After, without stack or message', async () => {
     const dead = connect(db.url, { max: 1 });
     await dead.end();
-    const broken = new Hono().onError(onError).route('/fhir', createFhirApp({ sql: dead }));
+    const broken = new Hono().onError(onError).route('/fhir', createFhirApp({ sql: dead, baseUrl: BASE }));
     const r = await get<OperationOutcome>(broken, '/Patient/rd-1');
-    expect(r.status).toBe(500);
-    expect(r.body).toEqual({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: 'Internal server error' }] });
+    expect(r.status).toBe(503);
+    expect(r.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(r.body).toEqual({
+      resourceType: 'OperationOutcome',
+      issue: [{ severity: 'error', code: 'transient', diagnostics: 'store unavailable; retry later', details: { coding: [{ system: 'urn:switchboard:error-code', code: 'ERR_STORE_UNAVAILABLE' }] } }],
+    });
   });
 });
 
@@ -100,7 +110,7 @@ describe('onError (src/http/error-response.ts)', () => {
     expect(res.status).toBe(status);
     expect(res.headers.get('content-type')).toBe('application/fhir+json; charset=utf-8');
     const body = (await res.json()) as OperationOutcome;
-    expect(body.issue).toEqual([{ severity: 'error', code, diagnostics }]);
+    expect(body.issue).toEqual([{ severity: 'error', code, diagnostics, ...(path === '/http-error' ? { details: { coding: [{ system: 'urn:switchboard:error-code', code: 'ERR_CONFLICT' }] } } : {}) }]);
     if (status === 401) expect(res.headers.get('www-authenticate')).toBe('Bearer');
   });
 });
@@ -126,7 +136,7 @@ describe('GET /fhir/metadata', () => {
     expect(rest?.resource?.map((r) => r.type)).toEqual([...SUPPORTED_TYPES]);
     const cr = rest?.resource?.find((r) => r.type === 'CommunicationRequest');
     expect(cr?.interaction?.map((i) => i.code)).toEqual(['read', 'search-type']);
-    expect(cr?.searchParam?.map((p) => p.name).sort()).toEqual(['_id', '_lastUpdated', 'identifier', 'patient', 'priority', 'recipient', 'status', 'subject']);
+    expect(cr?.searchParam?.map((p) => p.name).sort()).toEqual(['_id', '_lastUpdated', 'based-on', 'identifier', 'patient', 'priority', 'recipient', 'status', 'subject']);
     expect(rest?.resource?.find((r) => r.type === 'Patient')?.searchParam?.map((p) => p.name)).toEqual(['_id', '_lastUpdated', 'identifier']);
   });
 

@@ -98,8 +98,8 @@ describe('GET /fhir/CommunicationRequest?...', () => {
     expect(body.link?.[0]?.url).toBe(`${BASE}/CommunicationRequest?_count=200`);
   });
 
-  it('ignores an unknown parameter and reports it in an outcome entry', async () => {
-    const { status, body } = await get<Bundle>(app, '/CommunicationRequest?status=revoked&colour=blue&status:not=active');
+  it('with Prefer: handling=lenient, ignores an unknown parameter and reports it in an outcome entry', async () => {
+    const { status, body } = await get<Bundle>(app, '/CommunicationRequest?status=revoked&colour=blue&status:not=active', { prefer: 'handling=lenient' });
     expect(status).toBe(200);
     expect(ids(body)).toEqual(['sr-4']);
     const oo = outcomeEntry(body);
@@ -175,8 +175,9 @@ describe('search on the resources requests point to', () => {
     expect(ids(body)).toEqual(expected ? [expected] : []);
   });
 
-  it('Patient has no patient/status parameters: ignored and reported', async () => {
-    const { body } = await get<Bundle>(app, '/Patient?status=active&_id=px');
+  it('Patient has no patient/status parameters: refused, or with handling=lenient ignored and reported', async () => {
+    expect((await get(app, '/Patient?status=active&_id=px')).status).toBe(400);
+    const { body } = await get<Bundle>(app, '/Patient?status=active&_id=px', { prefer: 'handling=lenient' });
     expect(ids(body)).toEqual(['px']);
     expect(outcomeEntry(body)?.issue[0]?.diagnostics).toContain('status');
   });

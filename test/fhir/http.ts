@@ -11,7 +11,7 @@ export const BASE = 'http://localhost/fhir';
 export function mountFhir(sql: Sql): Hono {
   const root = new Hono();
   root.onError(onError);
-  root.route('/fhir', createFhirApp({ sql, startedAt: new Date('2024-01-01T00:00:00Z') }));
+  root.route('/fhir', createFhirApp({ sql, baseUrl: BASE, startedAt: new Date('2024-01-01T00:00:00Z') }));
   return root;
 }
 

@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import fc from 'fast-check';
-import { MllpClient, readAck } from '../../src/hl7/index.js';
+import { MllpClient, frame, readAck } from '../../src/hl7/index.js';
+import { MllpFramer } from '../../src/hl7/frame.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startMllpHarness, type MllpHarness } from '../support/harness.js';
 import { withControlId } from '../support/messages.js';
@@ -32,6 +33,36 @@ async function blast(chunks: Uint8Array[]): Promise<Buffer> {
   return Buffer.concat(got);
 }
 
+/**
+ * Writes the chunks, then an end block (closing any frame left open) and a good message as a
+ * sentinel; reads replies until the sentinel's ACK arrives. Replies come in order per connection, so
+ * by then every frame before it has been answered: returns every reply payload.
+ */
+async function exchange(chunks: Uint8Array[], sentinel: string): Promise<{ sent: Buffer; replies: Buffer[] }> {
+  const sent = Buffer.concat([...chunks, Buffer.from('\x1c\r', 'latin1'), frame(withControlId('spine/adt-a01.hl7', sentinel))]);
+  const sock = net.connect({ port: gw.port, host: '127.0.0.1' });
+  await new Promise<void>((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); });
+  const framer = new MllpFramer(1024 * 1024);
+  const replies: Buffer[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ACK for the sentinel; ${replies.length} replies`)), 10_000);
+      sock.on('data', (d: Buffer) => {
+        for (const ev of framer.push(d)) {
+          replies.push(ev.kind === 'frame' ? ev.payload : ev.head);
+          if (readAck(replies[replies.length - 1]!.toString('latin1')).controlId === sentinel) { clearTimeout(timer); resolve(); }
+        }
+      });
+      sock.once('close', () => { clearTimeout(timer); reject(new Error('connection closed before the sentinel was answered')); });
+      sock.on('error', () => {});
+      sock.write(sent);
+    });
+  } finally {
+    sock.destroy();
+  }
+  return { sent, replies };
+}
+
 const byte = fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0x0b, 0x1c, 0x0d, 0x7c, 0x5e));
 const chunk = fc.oneof(
   fc.array(byte, { maxLength: 300 }).map((a) => Uint8Array.from(a)),
@@ -39,12 +70,16 @@ const chunk = fc.oneof(
 );
 
 describe('MLLP listener under hostile input', () => {
-  it('property: random byte streams never crash it, and whatever it answers is a framed ACK', async () => {
+  it('property: random byte streams never crash it, and every frame gets exactly one framed ACK, in order', async () => {
+    let run = 0;
     await fc.assert(fc.asyncProperty(fc.array(chunk, { minLength: 1, maxLength: 12 }), async (chunks) => {
-      const reply = await blast(chunks);
-      // whatever came back is well-framed MLLP carrying an MSA
-      const text = reply.toString('latin1');
-      for (const part of text.split('\x1c\r').filter((p) => p.length)) expect(part).toMatch(/^\x0b(MSH|BHS)[\s\S]*MSA\|/);
+      const sentinel = `FUZZ-SENTINEL-${run++}`;
+      const { sent, replies } = await exchange(chunks, sentinel);
+      // as many answers as the stream holds frames (the listener's own framer, same limit, same bytes)
+      const frames = new MllpFramer(64 * 1024).push(sent);
+      expect(replies.length).toBe(frames.length);
+      for (const r of replies) expect(r.toString('latin1')).toMatch(/^(MSH|BHS)[\s\S]*MSA\|/);
+      expect(readAck(replies[replies.length - 1]!.toString('latin1')).code).toBe('AA');
     }), { numRuns: 150 });
     // still serving good senders
     const c = new MllpClient({ port: gw.port });

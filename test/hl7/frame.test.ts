@@ -75,13 +75,19 @@ describe('MLLP framer', () => {
   });
 
   it('property: arbitrary bytes never throw and never buffer more than the limit', () => {
-    fc.assert(fc.property(fc.array(fc.uint8Array({ maxLength: 200 }), { maxLength: 20 }), (chunks) => {
-      const f = new MllpFramer(64);
+    // frame characters often enough that frames open, grow past the limit and close
+    const byte = fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0x0b, 0x1c, 0x0d));
+    fc.assert(fc.property(fc.integer({ min: 1, max: 300 }), fc.array(fc.array(byte, { maxLength: 400 }), { maxLength: 20 }), (limit, chunks) => {
+      const f = new MllpFramer(limit);
       for (const c of chunks) {
-        for (const ev of f.push(Buffer.from(c))) {
-          if (ev.kind === 'frame') expect(ev.payload.length).toBeLessThanOrEqual(64);
+        const events = f.push(Buffer.from(c));
+        // what it holds between pushes, not only what it emits
+        expect(f.bufferedBytes).toBeLessThanOrEqual(limit);
+        for (const ev of events) {
+          if (ev.kind === 'frame') expect(ev.payload.length).toBeLessThanOrEqual(limit);
+          else expect(ev.head.length).toBeLessThanOrEqual(limit);
         }
       }
-    }));
+    }), { numRuns: 500 });
   });
 });

@@ -68,12 +68,13 @@ describe('saveSchedule / loadSchedule', () => {
     expect(await viewRows('Practitioner')).toEqual([]);
   });
 
-  it('refuses unknown references (compileSchedule) naming each one', async () => {
+  it('refuses unknown references (compileSchedule) naming each one by its path, not its text', async () => {
     const doc = example();
     doc.rotations[0]!.participants.push('dr-nobody');
     const e = error(await save(doc));
     expect(e.code).toBe('ERR_SCHEDULE_REFERENCE');
-    expect(e.issues).toEqual([expect.objectContaining({ path: 'rotations[0].participants[3]', message: expect.stringContaining('dr-nobody') })]);
+    expect(e.issues).toEqual([{ path: 'rotations[0].participants[3]', message: 'no practitioner has this id' }]);
+    expect(JSON.stringify(e)).not.toContain('dr-nobody');
   });
 
   it('NOTIFYs switchboard_schedule with id:version after commit', async () => {
@@ -123,7 +124,7 @@ describe('item edits', () => {
     value(await save(example()));
     const e = error(await deleteItem(db.sql, 'practitioners', 'dr-brooks', { by: 't', now: NOW }));
     expect(e.code).toBe('ERR_SCHEDULE_REFERENCE');
-    expect(e.issues).toEqual([expect.objectContaining({ path: 'rotations[0].participants[1]', message: expect.stringContaining('dr-brooks') })]);
+    expect(e.issues).toEqual([{ path: 'rotations[0].participants[1]', message: 'no practitioner has this id' }]);
     expect((await loadSchedule(db.sql))?.version).toBe(1);
   });
 

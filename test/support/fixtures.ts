@@ -4,7 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const PUBLIC_SAMPLES = path.resolve(ROOT, '../shared/fixtures/public-samples/hl7');
+/** Public sample messages, copied verbatim into the repository (tests read nothing outside it). */
+export const PUBLIC_SAMPLES = path.join(ROOT, 'fixtures/public-samples/hl7');
 
 export function fixture(rel: string): Buffer {
   return readFileSync(path.join(ROOT, 'fixtures', rel));

@@ -6,6 +6,7 @@ import { createMetrics, type Metrics } from '../../src/obs/metrics.js';
 import { silentLogger } from '../../src/obs/log.js';
 import type { Sql } from '../../src/store/db.js';
 import type { AppAckRouter } from '../../src/ingest/app-ack.js';
+import type { SenderPolicy } from '../../src/ingest/senders.js';
 import { InboxWorker } from '../../src/ingest/worker.js';
 import type { SiteConfig } from '../../src/mapping/index.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
@@ -18,13 +19,14 @@ export interface MllpHarness {
   close(): Promise<void>;
 }
 
-export async function startMllpHarness(sql: Sql, opts: { maxFrameBytes?: number; frameTimeoutMs?: number; idleTimeoutMs?: number; appAcks?: AppAckRouter } = {}): Promise<MllpHarness> {
+export async function startMllpHarness(sql: Sql, opts: { maxFrameBytes?: number; frameTimeoutMs?: number; idleTimeoutMs?: number; appAcks?: AppAckRouter; senders?: SenderPolicy; maxConnections?: number; maxConnectionsPerAddress?: number } = {}): Promise<MllpHarness> {
   const metrics = createMetrics();
   const writer = new InboxWriter(sql, { maxBatch: 256 });
-  const intake = new Hl7Intake({ sql, writer, metrics, log: silentLogger, appName: 'SWITCHBOARD', ...(opts.appAcks ? { appAcks: opts.appAcks } : {}) });
+  const intake = new Hl7Intake({ sql, writer, metrics, log: silentLogger, appName: 'SWITCHBOARD', ...(opts.appAcks ? { appAcks: opts.appAcks } : {}), ...(opts.senders ? { senders: opts.senders } : {}) });
   const maxFrameBytes = opts.maxFrameBytes ?? 1024 * 1024;
   const listener = new MllpListener({
-    host: '127.0.0.1', port: 0, maxFrameBytes, idleTimeoutMs: opts.idleTimeoutMs ?? 60_000, frameTimeoutMs: opts.frameTimeoutMs ?? 10_000, maxConnections: 100, log: silentLogger,
+    host: '127.0.0.1', port: 0, maxFrameBytes, idleTimeoutMs: opts.idleTimeoutMs ?? 60_000, frameTimeoutMs: opts.frameTimeoutMs ?? 10_000, maxConnections: opts.maxConnections ?? 100, log: silentLogger,
+    ...(opts.maxConnectionsPerAddress ? { maxConnectionsPerAddress: opts.maxConnectionsPerAddress } : {}),
   }, intake.mllpHandlers(maxFrameBytes));
   const port = await listener.listen();
   return { port, intake, metrics, listener, close: () => listener.close(2000) };

@@ -9,3 +9,11 @@ export function withControlId(rel: string, controlId: string): Buffer {
   f[9] = controlId;
   return Buffer.from([f.join('|'), ...rest].join('\r'), 'latin1');
 }
+
+/** A wire message with MSH field n (1-based, n >= 3) replaced: e.g. MSH-7 re-stamped as some engines do on resend. */
+export function withMshField(msg: Buffer, n: number, value: string): Buffer {
+  const [msh, ...rest] = msg.toString('latin1').split('\r');
+  const f = msh!.split('|');
+  f[n - 1] = value;
+  return Buffer.from([f.join('|'), ...rest].join('\r'), 'latin1');
+}

@@ -1,15 +1,19 @@
 // The store's SQL contract, run against the test database (main suite) and against each PostgreSQL
 // major in containers (test:pg-versions): migrations, group commit with dedupe across concurrent
 // batches, SKIP LOCKED claims, LISTEN/NOTIFY.
+import { createHash } from 'node:crypto';
 import { expect, it } from 'vitest';
 import type { Sql } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { InboxWriter, type InboxRow } from '../../src/ingest/inbox-writer.js';
 
-const row = (controlId: string, ack = `ack ${controlId}`): InboxRow => ({
-  source: 'mllp', senderApp: 'A', senderFacility: 'B', controlId, messageType: 'ORU^R01', version: '2.5.1',
-  charset: 'ASCII', raw: Buffer.from(`raw ${controlId} \u0000\u00ff`, 'latin1'), peer: null, ackMode: 'original', ack: Buffer.from(ack),
-});
+const row = (controlId: string, ack = `ack ${controlId}`, body = ''): InboxRow => {
+  const raw = Buffer.from(`raw ${controlId} \u0000\u00ff${body}`, 'latin1');
+  return {
+    source: 'mllp', senderApp: 'A', senderFacility: 'B', controlId, messageType: 'ORU^R01', version: '2.5.1',
+    charset: 'ASCII', raw, peer: null, ackMode: 'original', ack: Buffer.from(ack), contentHash: createHash('sha256').update(raw).digest(),
+  };
+};
 
 export function defineStoreContract(db: () => Sql): void {
   it('applies the migrations once', async () => {
@@ -43,6 +47,24 @@ export function defineStoreContract(db: () => Sql): void {
     const again = await writer.accept(row('ORIG1', 'second ack'));
     expect(again).toMatchObject({ duplicate: true });
     expect(again.ack?.toString()).toBe('first ack');
+  });
+
+  it('stores the same sender and control id with other content as a new row, flagged, and its resend as a duplicate', async () => {
+    const writer = new InboxWriter(db(), { maxBatch: 8 });
+    const first = await writer.accept(row('REUSE1', 'first ack'));
+    // in one batch: the corrected one, its resend, and a resend of the first
+    const [second, secondAgain, firstAgain] = await Promise.all([
+      writer.accept(row('REUSE1', 'second ack', ' corrected')), writer.accept(row('REUSE1', 'third ack', ' corrected')), writer.accept(row('REUSE1', 'x')),
+    ]);
+    expect(first).toMatchObject({ duplicate: false, controlIdReused: false });
+    expect(second).toMatchObject({ duplicate: false, controlIdReused: true });
+    expect(second!.id).not.toBe(first.id);
+    expect(secondAgain).toMatchObject({ duplicate: true, id: second!.id });
+    expect(secondAgain!.ack?.toString()).toBe('second ack');
+    expect(firstAgain).toMatchObject({ duplicate: true, id: first.id });
+    expect(firstAgain!.ack?.toString()).toBe('first ack');
+    const stored = await db()<{ control_id_reused: boolean }[]>`SELECT control_id_reused FROM inbox WHERE control_id = 'REUSE1' ORDER BY id`;
+    expect(stored.map((r) => r.control_id_reused)).toEqual([false, true]);
   });
 
   it('lets two claimers take disjoint rows (FOR UPDATE SKIP LOCKED)', async () => {

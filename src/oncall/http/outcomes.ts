@@ -2,9 +2,9 @@
  * One table from schedule-store and routing error codes to an OperationOutcomeError's kind and issue
  * code (src/http maps the kind to a status). Each issue path becomes an issue with `expression`.
  */
-import { badRequest, OperationOutcomeError, type IssueCode, type OutcomeKind } from '../outcome/index.js';
-import type { RoutingError } from '../routing/index.js';
-import type { ScheduleStoreError } from './errors.js';
+import { badRequest, OperationOutcomeError, type IssueCode, type OutcomeKind } from '../../outcome/index.js';
+import type { RoutingError } from '../../routing/index.js';
+import type { ScheduleStoreError } from '../errors.js';
 
 const KIND: Record<ScheduleStoreError['code'] | RoutingError['code'], readonly [OutcomeKind, IssueCode]> = {
   ERR_SCHEDULE_INVALID: ['invalid', 'invalid'],
@@ -22,6 +22,13 @@ const KIND: Record<ScheduleStoreError['code'] | RoutingError['code'], readonly [
   ERR_RANGE_INVALID: ['invalid', 'invalid'],
   ERR_POLICY_UNKNOWN: ['invalid', 'invalid'],
   ERR_NO_ROUTE: ['unprocessable', 'business-rule'],
+  // limits: each message names the setting
+  ERR_SCHEDULE_TOO_COMPLEX: ['invalid', 'too-costly'],
+  ERR_SCHEDULE_TOO_LARGE: ['too-large', 'too-costly'],
+  ERR_ICAL_TOO_MANY_OCCURRENCES: ['unprocessable', 'too-costly'],
+  ERR_SCHEDULE_TIME_LIMIT: ['unprocessable', 'too-costly'],
+  ERR_SCHEDULE_MEMORY_LIMIT: ['unprocessable', 'too-costly'],
+  ERR_SCHEDULE_BUSY: ['throttled', 'throttled'],
 };
 
 export const outcomeErrorOf = (e: ScheduleStoreError | RoutingError): OperationOutcomeError => {

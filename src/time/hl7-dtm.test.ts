@@ -1,8 +1,8 @@
-// readHl7Time is read by hand for speed (issue 3); it must accept and split exactly what the DTM
+// readHl7Time is read by hand for speed; it must accept and split exactly what the DTM
 // pattern of HL7 v2 2.A.22 did when it was a regex, with the same calendar checks.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readHl7Time } from './datetime.js';
+import { readHl7Time } from './hl7-dtm.js';
 
 const DTM = /^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:\.(\d{1,4}))?([+-]\d{4})?$/;
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];

@@ -1,22 +1,24 @@
 /**
  * HTTP API of on-call schedules (Hono), mounted at `/` behind requireAuth by the gateway:
- *   GET  /oncall?role=R&at=T            who is on call (toOncallJson)          oncall.read
- *   GET  /oncall/coverage?role=&from=&to= timeline segments                   oncall.read
- *   /schedule...                        see http-schedule.ts                  oncall.read / oncall.write
+ *   GET  /oncall?role=R&at=T              who is on call (toOncallJson)                  oncall.read
+ *   GET  /oncall/next?role=R&at=T         when the person on call next changes, and who  oncall.read
+ *   GET  /oncall/coverage?role=&from=&to= timeline segments                              oncall.read
+ *   /schedule...                          see schedule-routes.ts                         oncall.read / oncall.write
  * Scopes are checked here, deny by default: no principal or no scope -> 403.
  */
 import { Hono, type Context } from 'hono';
-import type { Sql } from '../store/index.js';
-import type { Logger } from '../obs/index.js';
-import type { AuthEnv } from '../auth/index.js';
-import { badRequest } from '../outcome/index.js';
-import { instantParam, READ_SCOPE, requireOperation } from './http-support.js';
-import { coverage, explainAssignment, formatInstant, oncall, toOncallJson, type CompiledSchedule } from '../routing/index.js';
-import { storeError } from './errors.js';
-import { outcomeErrorOf } from './http-errors.js';
-import { registerScheduleRoutes } from './http-schedule.js';
-import { DEFAULT_LOOKAHEAD_MS } from './instant-arg.js';
-import type { ScheduleService } from './service.js';
+import type { Sql } from '../../store/index.js';
+import type { Logger } from '../../obs/index.js';
+import type { AuthEnv } from '../../auth/index.js';
+import { badRequest } from '../../outcome/index.js';
+import { coverage, explainAssignment, nextChange, oncall, toOncallJson, type Assignment, type CompiledSchedule, type OnCallStretch } from '../../routing/index.js';
+import { formatInstant } from '../../time/index.js';
+import { storeError } from '../errors.js';
+import { DEFAULT_LOOKAHEAD_MS } from '../instant-arg.js';
+import type { ScheduleService } from '../service.js';
+import { outcomeErrorOf } from './outcomes.js';
+import { registerScheduleRoutes } from './schedule-routes.js';
+import { instantParam, READ_SCOPE, requireOperation } from './support.js';
 
 export interface OncallAppDeps {
   sql: Sql;
@@ -27,6 +29,17 @@ export interface OncallAppDeps {
   /** Schedule document id; default `default`. */
   scheduleId?: string;
 }
+
+const person = (a: Assignment | null): { id: string; name: string } | null =>
+  a === null ? null : { id: a.practitioner.id, name: a.practitioner.name };
+
+/** One stretch of `GET /oncall/next`: who, from when until when (null: beyond the horizon), and why. */
+const stretchJson = (s: OnCallStretch, zone: string) => ({
+  primary: person(s.primary),
+  since: s.since === null ? null : formatInstant(s.since, zone),
+  until: s.until === null ? null : formatInstant(s.until, zone),
+  explanation: explainAssignment(s.primary, zone),
+});
 
 export function createOncallApp(deps: OncallAppDeps): Hono<AuthEnv> {
   const now = deps.now ?? (() => new Date());
@@ -52,6 +65,21 @@ export function createOncallApp(deps: OncallAppDeps): Hono<AuthEnv> {
     return c.json(toOncallJson(r.value));
   });
 
+  app.get('/oncall/next', requireOperation(READ_SCOPE), async (c) => {
+    const role = roleParam(c);
+    const compiled = await compiledOrThrow();
+    const at = instantParam(c, 'at', compiled.clock, now().getTime());
+    const r = nextChange(compiled, role, at);
+    if (!r.ok) throw outcomeErrorOf(r.error);
+    const zone = compiled.timeZone;
+    return c.json({
+      role,
+      at: formatInstant(at, zone),
+      current: stretchJson(r.value.current, zone),
+      next: r.value.next === null ? null : stretchJson(r.value.next, zone),
+    });
+  });
+
   app.get('/oncall/coverage', requireOperation(READ_SCOPE), async (c) => {
     const role = roleParam(c);
     const compiled = await compiledOrThrow();
@@ -68,7 +96,7 @@ export function createOncallApp(deps: OncallAppDeps): Hono<AuthEnv> {
       segments: r.value.map((s) => ({
         start: formatInstant(s.start, zone),
         end: formatInstant(s.end, zone),
-        primary: s.primary === null ? null : { id: s.primary.practitioner.id, name: s.primary.practitioner.name },
+        primary: person(s.primary),
         backups: s.backups.map((b) => ({ id: b.id, name: b.name })),
         explanation: explainAssignment(s.primary, zone),
       })),

@@ -1,0 +1,14 @@
+// src/delivery: escalation runs, timers in PostgreSQL, channels (provider inbox with live updates,
+// Web Push, signed webhooks), receipts and FHIR Communications (DESIGN.md "delivery").
+export { escalationStarts, startEscalations } from './start.js';
+export type { EscalationStart } from './start.js';
+export { DeliveryService, DELIVERY_DEFAULTS } from './service.js';
+export type { DeliveryConfig, DeliveryServiceOptions } from './service.js';
+export type { Readiness } from './scheduler.js';
+export type { Clock } from './fire.js';
+export type { NotificationPayload } from './payload.js';
+export { READ_EXTENSION, ACKNOWLEDGED_EXTENSION } from './communication.js';
+export { acknowledge, forward, markFetched, markLiveDelivered, markRead, resolve, respond } from './receipts.js';
+export type { ActionContext } from './receipts.js';
+export { getDeadLetter, listDeadLetters, replayDeadLetter } from './dead-letters.js';
+export type { DeadLetter } from './dead-letters.js';

@@ -1,0 +1,155 @@
+// The delivery scheduler of one gateway process: every timer lives in PostgreSQL (delivery_run,
+// delivery_attempt `due_at`); this loop only decides when to look. It sleeps until the earliest
+// due timer (one indexed query), is woken early by LISTEN/NOTIFY when any process sets an earlier
+// one, and looks at least every `pollMs` in case a notification was lost. Nothing is only in
+// memory: a killed process loses no timer, and any replica fires what is due.
+import { performance } from 'node:perf_hooks';
+import type { CompiledSchedule } from '../routing/index.js';
+import { claimDueAttempts, countAttempts, listenDeliveryWake, nextDeliveryDue, type ClaimedAttempt, type NextDue } from '../store/index.js';
+import { fireDueDigests, fireDueRuns, type FireDeps } from './fire.js';
+import { sendClaimed, type SenderDeps } from './sender.js';
+
+export interface SchedulerOptions {
+  readonly fire: FireDeps;
+  readonly send: SenderDeps;
+  /** longest sleep without a notification, ms */
+  readonly pollMs: number;
+  /** timers fired per transaction */
+  readonly batch: number;
+  /** channel sends in flight at once */
+  readonly sendConcurrency: number;
+  /** the loop not completing a round, or a timer this far past due, makes the gateway not ready, ms */
+  readonly stallMs: number;
+}
+
+export interface Readiness {
+  readonly ok: boolean;
+  readonly reason?: string;
+}
+
+const earliest = (...ds: (Date | null)[]): number | null => {
+  const ms = ds.filter((d): d is Date => d !== null).map((d) => d.getTime());
+  return ms.length === 0 ? null : Math.min(...ms);
+};
+
+export class DeliveryScheduler {
+  private stopped = true;
+  private wake: (() => void) | undefined;
+  private woken = false;
+  private loop: Promise<void> | undefined;
+  private listening: { unlisten(): Promise<void> } | undefined;
+  private inflight = new Set<Promise<void>>();
+  private lastRoundAt = performance.now();
+
+  constructor(private readonly o: SchedulerOptions) {}
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    this.listening = await listenDeliveryWake(this.o.fire.sql, () => this.poke());
+    this.lastRoundAt = performance.now();
+    this.loop = this.run();
+  }
+
+  /** Something may be due sooner than the loop thought: look now. */
+  poke(): void {
+    this.woken = true;
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+    await Promise.allSettled([...this.inflight]);
+    await this.listening?.unlisten().catch(() => {});
+  }
+
+  /**
+   * One round: fire what is due (timers, then digests), start due sends. Returns the work done and
+   * the earliest timer left. Tests with an injected clock call `drain` instead of running the loop.
+   */
+  private async round(): Promise<{ work: number; next: NextDue }> {
+    const now = this.o.fire.clock();
+    let next = await nextDeliveryDue(this.o.fire.sql);
+    let work = 0;
+    // timers first, all that are due, before new sends take the database's time: a burst of steps due
+    // together (a shift of pages) fires in consecutive batches, and its pages queue behind it in order
+    if (next.run !== null && next.run.getTime() <= now) {
+      for (;;) {
+        const fired = (await fireDueRuns(this.o.fire, this.o.batch)).fired;
+        work += fired;
+        if (fired < this.o.batch || this.stopped) break;
+      }
+    }
+    if (next.digest !== null && next.digest.getTime() <= now) work += (await fireDueDigests(this.o.fire)).fired;
+    const room = this.o.sendConcurrency - this.inflight.size;
+    if (next.attempt !== null && next.attempt.getTime() <= now && room > 0) {
+      const claimed = await claimDueAttempts(this.o.send.sql, new Date(now), room, this.o.send.settings.leaseMs);
+      if (claimed.length > 0) this.startSends(claimed, await this.o.send.schedule());
+      work += claimed.length;
+    }
+    if (work > 0) next = await nextDeliveryDue(this.o.fire.sql);
+    const overdue = earliest(next.run, next.digest, next.attempt);
+    this.o.fire.metrics?.overdue.set(overdue === null ? 0 : Math.max(0, (this.o.fire.clock() - overdue) / 1000));
+    return { work, next };
+  }
+
+  private startSends(claimed: readonly ClaimedAttempt[], compiled: CompiledSchedule | undefined): void {
+    for (const a of claimed) {
+      const p: Promise<void> = sendClaimed(this.o.send, a, compiled).finally(() => {
+        this.inflight.delete(p);
+        this.poke();
+      });
+      this.inflight.add(p);
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      let sleepMs = this.o.pollMs;
+      this.woken = false;
+      try {
+        const { work, next } = await this.round();
+        const at = earliest(next.run, next.digest, this.inflight.size < this.o.sendConcurrency ? next.attempt : null);
+        if (work > 0) sleepMs = 0;
+        else if (at !== null) sleepMs = Math.min(this.o.pollMs, Math.max(0, at - this.o.fire.clock()));
+      } catch (e) {
+        this.o.fire.log?.error('delivery_round_failed', { errorCode: (e as { code?: string }).code, errorName: (e as Error).name });
+      }
+      this.lastRoundAt = performance.now();
+      if (this.stopped || this.woken || sleepMs === 0) continue;
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, sleepMs);
+        this.wake = () => { clearTimeout(t); r(); };
+      });
+      this.wake = undefined;
+    }
+  }
+
+  /** Fires and sends everything due at the clock's `now`, waiting for the sends; for tests and the CLI. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const { work } = await this.round();
+      await Promise.allSettled([...this.inflight]);
+      total += work;
+      if (work === 0) return total;
+    }
+  }
+
+  /** Not ready when this process's loop is stuck, or a timer is overdue (no process fires them). */
+  async readiness(): Promise<Readiness> {
+    const age = performance.now() - this.lastRoundAt;
+    this.o.fire.metrics?.heartbeatAge.set(this.stopped ? 0 : age / 1000);
+    if (!this.stopped && age > this.o.stallMs) return { ok: false, reason: `delivery scheduler stalled: no round for ${Math.round(age / 1000)} s` };
+    const next = await nextDeliveryDue(this.o.fire.sql);
+    const due = earliest(next.run, next.digest, next.attempt);
+    const late = due === null ? 0 : this.o.fire.clock() - due;
+    this.o.fire.metrics?.overdue.set(Math.max(0, late / 1000));
+    if (late > this.o.stallMs) return { ok: false, reason: `delivery timers overdue by ${Math.round(late / 1000)} s` };
+    const counts = await countAttempts(this.o.fire.sql);
+    this.o.fire.metrics?.deadLetters.set(counts.dead);
+    this.o.fire.metrics?.outboxPending.set(counts.pending);
+    return { ok: true };
+  }
+}

@@ -1,0 +1,102 @@
+// Delivery as the gateway composes it: settings, the shared schedule, the push channel (VAPID keys
+// from the database), the scheduler loop and its readiness. One per gateway process; any number of
+// processes share one database.
+import type { Registry } from 'prom-client';
+import type { Logger } from '../obs/index.js';
+import type { ScheduleService } from '../oncall/index.js';
+import type { CompiledSchedule } from '../routing/index.js';
+import type { Sql } from '../store/index.js';
+import type { DeliverySettings } from './decide.js';
+import type { Clock, FireDeps } from './fire.js';
+import { createDeliveryMetrics, type DeliveryMetrics } from './metrics.js';
+import { openPushChannel, type PushChannel } from './push.js';
+import { DeliveryScheduler, type Readiness } from './scheduler.js';
+import type { SendSettings, SenderDeps } from './sender.js';
+
+export interface DeliveryConfig extends DeliverySettings, SendSettings {
+  readonly pollMs: number;
+  readonly batch: number;
+  readonly sendConcurrency: number;
+  readonly stallMs: number;
+  /** VAPID subject (mailto: or https:); null turns Web Push off */
+  readonly vapidSubject: string | null;
+}
+
+/** Defaults, each overridable through the environment (src/config, README "Delivery"). */
+export const DELIVERY_DEFAULTS: DeliveryConfig = {
+  maxAgeMs: 24 * 3_600_000, // a day: a page about yesterday's result helps nobody, a visible expiry does
+  startOfDay: '08:00',
+  renotifyMax: 3,
+  maxAttempts: 10, // ~4 min of backoff at 1 s doubling, capped at 60 s: the escalation has moved on by then
+  baseMs: 1_000,
+  maxMs: 60_000,
+  webhookTimeoutMs: 5_000,
+  leaseMs: 10_000, // the send timeout and 5 s to record it: a page claimed by a process that died goes out this much later
+  publicBaseUrl: 'http://localhost:8080',
+  pollMs: 5_000,
+  batch: 200,
+  sendConcurrency: 64,
+  stallMs: 30_000,
+  vapidSubject: 'mailto:operator@localhost',
+};
+
+export interface DeliveryServiceOptions {
+  readonly sql: Sql;
+  readonly schedules: ScheduleService;
+  readonly config: DeliveryConfig;
+  readonly clock?: Clock;
+  readonly random?: () => number;
+  readonly fetch?: typeof fetch;
+  readonly log?: Logger;
+  /** the gateway's metrics registry (delivery's metrics are added to it) */
+  readonly registry?: Registry;
+  /** sees every push and webhook body that leaves the gateway (tests scan them for PHI) */
+  readonly onPayload?: (channel: string, body: string) => void;
+}
+
+export class DeliveryService {
+  readonly scheduler: DeliveryScheduler;
+  readonly metrics: DeliveryMetrics | undefined;
+  readonly clock: Clock;
+
+  private constructor(readonly o: DeliveryServiceOptions, readonly push: PushChannel | null) {
+    this.clock = o.clock ?? Date.now;
+    this.metrics = o.registry ? createDeliveryMetrics(o.registry) : undefined;
+    const schedule = (): Promise<CompiledSchedule | undefined> => o.schedules.current().then((c) => c?.compiled);
+    const fire: FireDeps = { sql: o.sql, clock: this.clock, schedule, settings: o.config, metrics: this.metrics, log: o.log };
+    const send: SenderDeps = {
+      sql: o.sql, clock: this.clock, schedule, settings: o.config, push,
+      ...(o.random ? { random: o.random } : {}), ...(o.fetch ? { fetch: o.fetch } : {}), ...(o.onPayload ? { onPayload: o.onPayload } : {}),
+      metrics: this.metrics, log: o.log,
+    };
+    this.scheduler = new DeliveryScheduler({ fire, send, pollMs: o.config.pollMs, batch: o.config.batch, sendConcurrency: o.config.sendConcurrency, stallMs: o.config.stallMs });
+  }
+
+  static async open(o: DeliveryServiceOptions): Promise<DeliveryService> {
+    const now = new Date((o.clock ?? Date.now)());
+    const push = o.config.vapidSubject === null ? null : await openPushChannel(o.sql, { subject: o.config.vapidSubject, timeoutMs: o.config.webhookTimeoutMs }, now);
+    return new DeliveryService(o, push);
+  }
+
+  /** The compiled current schedule (undefined: none stored). */
+  async compiled(): Promise<CompiledSchedule | undefined> {
+    return (await this.o.schedules.current())?.compiled;
+  }
+
+  start(): Promise<void> {
+    return this.scheduler.start();
+  }
+
+  stop(): Promise<void> {
+    return this.scheduler.stop();
+  }
+
+  /** Runs were started in this process: look now instead of waiting for the NOTIFY round trip. */
+  poke(): void {
+    this.scheduler.poke();
+  }
+
+  readiness(): Promise<Readiness> {
+    return this.scheduler.readiness();
+  }
+}

@@ -1,0 +1,57 @@
+// The pipeline's entry into delivery: in the same transaction that marks a routed message
+// processed, one escalation run per routed CommunicationRequest is stored, due at once (persist,
+// then act). The scheduler fires it after the commit; nothing is sent from inside the pipeline.
+import type { Bundle, CommunicationRequest } from 'fhir/r4.js';
+import type { RoutingRecord } from '../oncall/index.js';
+import { insertEvents, insertRuns, type RunInsert, type TransactionSql } from '../store/index.js';
+import { event } from './dispatch.js';
+
+export interface EscalationStart {
+  /** the stored CommunicationRequest's id */
+  readonly requestId: string;
+  readonly inboxId: string | null;
+  readonly priority: 'routine' | 'urgent' | 'asap' | 'stat';
+  /** the role whose escalation chain follows */
+  readonly role: string | null;
+  readonly policy: string;
+  /** routed directly to this provider (on duty): they are step 1 */
+  readonly directTo: string | null;
+  /** the practitioner the request names at routing (their start of day holds routine messages) */
+  readonly routedTo: string | null;
+  /** when the message arrived: the stale limit counts from here */
+  readonly receivedAt: Date;
+}
+
+const PRIORITIES = new Set(['routine', 'urgent', 'asap', 'stat']);
+
+/**
+ * The runs a routed message starts: one per CommunicationRequest in the saved Bundle. `savedIds`
+ * are saveTransactionBundle's `Type/id` per entry (a conditional create may have kept a stored id).
+ */
+export function escalationStarts(o: { bundle: Bundle; savedIds: readonly string[]; routing: RoutingRecord; inboxId: string | null; receivedAt: Date }): EscalationStart[] {
+  const r = o.routing;
+  const directTo = r.recipient.kind === 'provider' ? r.recipient.practitioner : null;
+  const routedTo = directTo ?? r.oncall.primary?.id ?? null;
+  const starts: EscalationStart[] = [];
+  (o.bundle.entry ?? []).forEach((e, i) => {
+    const res = e.resource as CommunicationRequest | undefined;
+    const saved = o.savedIds[i];
+    if (res?.resourceType !== 'CommunicationRequest' || saved === undefined || !saved.startsWith('CommunicationRequest/')) return;
+    const priority = PRIORITIES.has(res.priority ?? '') ? (res.priority as EscalationStart['priority']) : 'routine';
+    starts.push({ requestId: saved.slice('CommunicationRequest/'.length), inboxId: o.inboxId, priority, role: r.oncall.role, policy: r.policy, directTo, routedTo, receivedAt: o.receivedAt });
+  });
+  return starts;
+}
+
+/** Stores the runs in the caller's transaction; a request that has a run already keeps it. */
+export async function startEscalations(tx: TransactionSql, starts: readonly EscalationStart[], now: Date): Promise<number> {
+  const rows: RunInsert[] = starts.map((s) => ({
+    request_id: s.requestId, inbox_id: s.inboxId, priority: s.priority, role: s.role, policy: s.policy,
+    direct_to: s.directTo, routed_to: s.routedTo, received_at: s.receivedAt,
+  }));
+  const started = new Set(await insertRuns(tx, rows, now));
+  await insertEvents(tx, starts.filter((s) => started.has(s.requestId)).map((s) => event(s.requestId, now, 'run_started', {
+    reason: `${s.priority}; ${s.directTo ? `directly to ${s.directTo}, then ` : ''}role ${s.role ?? 'none'}, policy ${s.policy}`,
+  })));
+  return started.size;
+}

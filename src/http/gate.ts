@@ -1,0 +1,59 @@
+// The one check in front of every sub-app: find the request's row in the route table (routes.ts; no
+// row is a 404), authenticate unless the row is public, check the row's scope, then its body rule.
+// A SMART `patient/` grant is passed on as `patientCompartment`, which the FHIR sub-app applies to
+// every read and search.
+import type { Context, MiddlewareHandler, Next } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { AuthError, allowsOperation, authenticate, fhirGrant, type Principal, type TokenVerifier } from '../auth/index.js';
+import { hasPatientCompartment, isSupportedType } from '../fhir/index.js';
+import { notFound, tooLarge } from '../outcome/index.js';
+import { checkJsonContentType, checkJsonDepth } from './json-body.js';
+import { matchRoute, type BodyRule, type RouteAccess, type RouteRule } from './routes.js';
+
+/** The variables the gate sets: the principal, and the patient a `patient/` grant is limited to. */
+export type HttpEnv = { Variables: { auth: Principal; patientCompartment?: string } };
+
+function authorize(c: Context<HttpEnv>, access: Exclude<RouteAccess, { kind: 'public' }>, params: Record<string, string>, p: Principal): void {
+  if (access.kind === 'operation') {
+    if (!allowsOperation(p.scopes, access.scope)) throw new AuthError('ERR_AUTH_FORBIDDEN', `token lacks the '${access.scope}' scope`);
+    return;
+  }
+  const type = params.type ?? '';
+  const supported = isSupportedType(type);
+  const grant = fhirGrant(p, type, access.access, supported && hasPatientCompartment(type));
+  if (!grant) {
+    // the type is named only when it is one of ours (never other request text)
+    const what = access.access === 'r' ? 'read' : 'search';
+    throw new AuthError('ERR_AUTH_FORBIDDEN', supported ? `token lacks a scope to ${what} ${type} (system/${type}.${access.access})` : `token lacks a scope to ${what} this resource type`);
+  }
+  if (grant.level === 'patient') c.set('patientCompartment', grant.patient);
+}
+
+async function checkBody(c: Context<HttpEnv>, rule: BodyRule, next: Next): Promise<Response | void> {
+  if (rule.kind === 'json') checkJsonContentType(c.req.header('content-type'));
+  const limit = bodyLimit({
+    maxSize: rule.maxBytes,
+    onError: () => { throw tooLarge(`body exceeds ${rule.maxBytes} bytes`, { code: 'ERR_BODY_TOO_LARGE' }); },
+  });
+  return limit(c, async () => {
+    // read once here (Hono keeps the text for the handler's c.req.json())
+    if (rule.kind === 'json') checkJsonDepth(await c.req.text(), rule.maxDepth);
+    await next();
+  });
+}
+
+export function gate(table: readonly RouteRule[], verifier: TokenVerifier | null): MiddlewareHandler<HttpEnv> {
+  return async (c, next) => {
+    const match = matchRoute(table, c.req.method, c.req.path);
+    // no row: the route does not exist for this method (a sub-app route without a row is unreachable)
+    if (!match) throw notFound('no such route', { code: 'ERR_NO_ROUTE' });
+    const { rule, params } = match;
+    if (rule.access.kind !== 'public') {
+      const principal = await authenticate(c.req.header('authorization'), verifier);
+      c.set('auth', principal);
+      authorize(c, rule.access, params, principal);
+    }
+    if (rule.body) return checkBody(c, rule.body, next);
+    return next();
+  };
+}

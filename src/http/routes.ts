@@ -1,0 +1,105 @@
+// The one table of what the web layer serves: for each route family and method, who may call it and
+// what its body must be. gate.ts applies it to every request before any sub-app sees it, and a request
+// that no row matches is a 404 there, so a route a sub-app adds without a row here cannot be reached
+// (deny by default). Sub-apps carry no auth code.
+
+/** Operation scopes of the gateway's own routes (`admin` grants all of them). */
+export type OperationScope = 'hl7.write' | 'calls.write' | 'inbox.read' | 'inbox.write' | 'oncall.read' | 'oncall.write';
+
+export type RouteAccess =
+  /** no token: health, metrics, the CapabilityStatement (clients read it before they authenticate), /.well-known */
+  | { kind: 'public' }
+  | { kind: 'operation'; scope: OperationScope }
+  /** SMART v2 access to the FHIR type in the path's `:type`: `r` read by id, `s` search */
+  | { kind: 'fhir'; access: 'r' | 's' };
+
+export type BodyRule =
+  /** raw bytes (an HL7 message) up to a size */
+  | { kind: 'bytes'; maxBytes: number }
+  /** JSON (`application/json` or `application/*+json`, else 415) up to a size and a nesting depth */
+  | { kind: 'json'; maxBytes: number; maxDepth: number };
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface RouteRule {
+  method: Method;
+  /** segments; `:name` matches one segment, a final `*` one or more */
+  path: string;
+  access: RouteAccess;
+  /** checked before the handler runs; the handler's own limits (a sub-app's) still apply after */
+  body?: BodyRule;
+}
+
+export interface RouteLimits {
+  /** POST /hl7 (HTTP_MAX_BODY_BYTES) */
+  maxHl7Bytes: number;
+  /** POST /calls (the call note schema's limit) */
+  maxCallBytes: number;
+}
+
+/** A call note nests three levels; 32 leaves room and keeps a hostile body from reaching the parser deep. */
+export const MAX_JSON_DEPTH = 32;
+
+const op = (scope: OperationScope): RouteAccess => ({ kind: 'operation', scope });
+const PUBLIC: RouteAccess = { kind: 'public' };
+
+/** Every route, first match wins (so /fhir/metadata comes before /fhir/:type/:id). */
+export function routeTable(limits: RouteLimits): readonly RouteRule[] {
+  return [
+    { method: 'GET', path: '/healthz', access: PUBLIC },
+    { method: 'GET', path: '/readyz', access: PUBLIC },
+    { method: 'GET', path: '/metrics', access: PUBLIC },
+    { method: 'GET', path: '/.well-known/*', access: PUBLIC },
+    { method: 'GET', path: '/fhir/metadata', access: PUBLIC },
+    { method: 'GET', path: '/fhir/:type/:id', access: { kind: 'fhir', access: 'r' } },
+    { method: 'GET', path: '/fhir/:type', access: { kind: 'fhir', access: 's' } },
+    { method: 'POST', path: '/hl7', access: op('hl7.write'), body: { kind: 'bytes', maxBytes: limits.maxHl7Bytes } },
+    { method: 'POST', path: '/calls', access: op('calls.write'), body: { kind: 'json', maxBytes: limits.maxCallBytes, maxDepth: MAX_JSON_DEPTH } },
+    { method: 'GET', path: '/inbox', access: op('inbox.read') },
+    { method: 'GET', path: '/inbox/:id', access: op('inbox.read') },
+    { method: 'POST', path: '/inbox/:id/retry', access: op('inbox.write') },
+    { method: 'GET', path: '/rejected', access: op('inbox.read') },
+    { method: 'GET', path: '/rejected/:id', access: op('inbox.read') },
+    { method: 'GET', path: '/oncall', access: op('oncall.read') },
+    { method: 'GET', path: '/oncall/coverage', access: op('oncall.read') },
+    { method: 'GET', path: '/oncall/next', access: op('oncall.read') },
+    { method: 'GET', path: '/schedule', access: op('oncall.read') },
+    { method: 'GET', path: '/schedule/*', access: op('oncall.read') },
+    { method: 'PUT', path: '/schedule', access: op('oncall.write') },
+    { method: 'PUT', path: '/schedule/*', access: op('oncall.write') },
+    { method: 'POST', path: '/schedule/*', access: op('oncall.write') },
+    { method: 'DELETE', path: '/schedule/*', access: op('oncall.write') },
+  ];
+}
+
+export interface RouteMatch {
+  rule: RouteRule;
+  params: Record<string, string>;
+}
+
+function matchPath(pattern: string, path: string): Record<string, string> | undefined {
+  if (!path.startsWith('/')) return undefined;
+  const want = pattern.slice(1).split('/');
+  const got = path.slice(1).split('/');
+  const params: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i]!;
+    const g = got[i];
+    if (w === '*' && i === want.length - 1) return got.length > i && got.slice(i).every((s) => s !== '') ? params : undefined;
+    if (g === undefined || g === '') return undefined;
+    if (w.startsWith(':')) params[w.slice(1)] = g;
+    else if (w !== g) return undefined;
+  }
+  return got.length === want.length ? params : undefined;
+}
+
+/** The rule for a request; HEAD is answered as GET (RFC 9110 9.3.2). */
+export function matchRoute(table: readonly RouteRule[], method: string, path: string): RouteMatch | undefined {
+  const m = method === 'HEAD' ? 'GET' : method;
+  for (const rule of table) {
+    if (rule.method !== m) continue;
+    const params = matchPath(rule.path, path);
+    if (params) return { rule, params };
+  }
+  return undefined;
+}

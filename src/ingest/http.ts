@@ -1,0 +1,144 @@
+// The ingest routes as a Hono sub-app, mounted at `/` by src/http (which authenticates, checks each
+// route's scope and body rules first, see src/http/routes.ts):
+//   POST /hl7                      an ER7 message or batch; the answer is its ACK
+//   POST /calls                    a call note (JSON)
+//   GET  /inbox, /inbox/:id        stored messages (keyset paging: ?after=ID&limit=N, oldest first)
+//   POST /inbox/:id/retry          queue a failed row again
+//   GET  /rejected, /rejected/:id  refused input (keyset paging: ?before=ID&limit=N, newest first)
+// A list page that is not the last carries `Link: <…>; rel="next"` (RFC 8288). It and the Location of
+// a stored call note are relative references (RFC 3986 5.2: `inbox?after=7` from /inbox, `inbox/7`
+// from /calls), so they hold behind a proxy's path prefix and never echo a host name from the request.
+import { Hono, type Context } from 'hono';
+import type { AuthEnv } from '../auth/index.js';
+import type { Metrics } from '../obs/index.js';
+import type { Sql } from '../store/index.js';
+import { badRequest, notFound } from '../outcome/index.js';
+import { isValidIdempotencyKey, receiveCall } from './call-intake.js';
+import type { Hl7Intake } from './hl7-intake.js';
+import { INBOX_STATES, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, getInbox, getRejected, listInbox, listRejected, retryInbox, type InboxState, type ListPage } from './inbox-admin.js';
+import type { InboxWriter } from './inbox-writer.js';
+import { clientAddress } from './senders.js';
+
+export interface IngestAppDeps {
+  sql: Sql;
+  intake: Hl7Intake;
+  writer: InboxWriter;
+  metrics: Metrics;
+  /** proxies whose X-Forwarded-For names the client of POST /hl7 (TRUST_PROXY); none by default */
+  trustProxy?: readonly string[];
+}
+
+/** The TCP peer of a request served by @hono/node-server (none for in-process app.request). */
+function socketAddress(c: Context): string | null {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? null;
+}
+
+/** An inbox or rejected id: digits that always fit a bigint (anything else reached PostgreSQL's cast as a 500). */
+const ROW_ID = /^\d{1,18}$/;
+const INVALID_QUERY = 'ERR_QUERY_INVALID';
+
+/** The one value of a query parameter; a repeated one is refused rather than guessed at. */
+function single(c: Context, name: string): string | undefined {
+  const all = c.req.queries(name);
+  if (all && all.length > 1) throw badRequest(`${name} may appear only once`, { code: INVALID_QUERY, details: [{ path: name, message: 'repeated' }] });
+  const v = all?.[0];
+  return v === '' ? undefined : v;
+}
+
+/** Only the parameters a list reads: a misspelt `limt=5` is a 400, not a silent default page. */
+function onlyParams(c: Context, allowed: readonly string[]): void {
+  for (const name of Object.keys(c.req.queries())) {
+    if (!allowed.includes(name)) {
+      // a name is shown back only when it looks like one (never other request text)
+      const shown = /^[A-Za-z_][A-Za-z0-9_-]{0,31}$/.test(name) ? name : undefined;
+      throw badRequest(`unknown query parameter ${shown ?? '(name not shown)'}; expected ${allowed.join(', ')}`, { code: INVALID_QUERY, ...(shown ? { details: [{ path: shown, message: 'unknown' }] } : {}) });
+    }
+  }
+}
+
+function limitParam(c: Context): number {
+  const raw = single(c, 'limit');
+  if (raw === undefined) return LIST_DEFAULT_LIMIT;
+  const message = `an integer from 1 to ${LIST_MAX_LIMIT}`;
+  if (!/^\d{1,4}$/.test(raw) || Number(raw) < 1 || Number(raw) > LIST_MAX_LIMIT) throw badRequest(`limit must be ${message}`, { code: INVALID_QUERY, details: [{ path: 'limit', message }] });
+  return Number(raw);
+}
+
+function idParam(c: Context, name: 'after' | 'before'): string | undefined {
+  const raw = single(c, name);
+  if (raw !== undefined && !ROW_ID.test(raw)) throw badRequest(`${name} must be a row id (digits)`, { code: INVALID_QUERY, details: [{ path: name, message: 'not a row id' }] });
+  return raw;
+}
+
+/** The JSON array of a page, and a Link to the next one built from our own validated values. */
+function pageResponse<T>(c: Context, list: 'inbox' | 'rejected', page: ListPage<T>, nextQuery: (next: string) => Record<string, string>): Response {
+  const headers: Record<string, string> = {};
+  if (page.next !== undefined) headers.link = `<${list}?${new URLSearchParams(nextQuery(page.next)).toString()}>; rel="next"`;
+  return c.json(page.items, 200, headers);
+}
+
+export function createIngestApp(d: IngestAppDeps): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
+
+  app.post('/hl7', async (c) => {
+    const body = Buffer.from(await c.req.arrayBuffer());
+    // the sender check needs where it came from: the socket's peer, or a trusted proxy's client
+    const address = clientAddress(socketAddress(c), c.req.header('x-forwarded-for'), d.trustProxy ?? []);
+    const r = await d.intake.receive(body, { source: 'http', peer: address, origin: { address } });
+    // the ACK is the answer; the status says whether to resend (503) or fix (400)
+    const status = r.outcome === 'unavailable' ? 503 : r.outcome === 'rejected' ? 400 : 200;
+    return c.body(new Uint8Array(r.ack), status, { 'content-type': 'application/hl7-v2', 'x-hl7-ack-code': r.code });
+  });
+
+  app.post('/calls', async (c) => {
+    const key = c.req.header('idempotency-key');
+    if (key !== undefined && !isValidIdempotencyKey(key)) throw badRequest('Idempotency-Key must be 1-128 printable ASCII characters', { code: 'ERR_CALL_IDEMPOTENCY_KEY' });
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      // never the parser's message: it quotes the body
+      throw badRequest('body is not valid JSON', { code: 'ERR_JSON_INVALID', issue: 'structure' });
+    }
+    const auth = c.get('auth');
+    const r = await receiveCall(d.writer, d.metrics, body, { submitter: `${auth.issuer}|${auth.subject}`, peer: null, ...(key ? { idempotencyKey: key } : {}) });
+    if (!r.ok) throw badRequest('call note is not valid', { code: 'ERR_CALL_INVALID', details: r.issues });
+    return c.json({ id: r.id, duplicate: r.duplicate }, r.duplicate ? 200 : 201, { location: `inbox/${r.id}` });
+  });
+
+  app.get('/inbox', async (c) => {
+    onlyParams(c, ['state', 'limit', 'after']);
+    const state = single(c, 'state');
+    if (state !== undefined && !INBOX_STATES.includes(state as InboxState)) throw badRequest(`state must be one of ${INBOX_STATES.join(', ')}`, { code: INVALID_QUERY, details: [{ path: 'state', message: 'unknown state' }] });
+    const limit = limitParam(c);
+    const after = idParam(c, 'after');
+    const page = await listInbox(d.sql, { ...(state ? { state: state as InboxState } : {}), limit, ...(after ? { afterId: after } : {}) });
+    return pageResponse(c, 'inbox', page, (next) => ({ ...(state ? { state } : {}), after: next, limit: String(limit) }));
+  });
+  app.get('/inbox/:id', async (c) => {
+    const row = await getInbox(d.sql, c.req.param('id'));
+    if (!row) throw notFound('no inbox row with that id');
+    return c.json(row);
+  });
+  app.post('/inbox/:id/retry', async (c) => {
+    const id = c.req.param('id');
+    if (!(await retryInbox(d.sql, id))) throw notFound('no failed inbox row with that id');
+    return c.json({ id, state: 'received' });
+  });
+
+  app.get('/rejected', async (c) => {
+    onlyParams(c, ['limit', 'before']);
+    const limit = limitParam(c);
+    const before = idParam(c, 'before');
+    const page = await listRejected(d.sql, { limit, ...(before ? { beforeId: before } : {}) });
+    return pageResponse(c, 'rejected', page, (next) => ({ before: next, limit: String(limit) }));
+  });
+  app.get('/rejected/:id', async (c) => {
+    const row = await getRejected(d.sql, c.req.param('id'));
+    if (!row) throw notFound('no rejected input with that id');
+    return c.json(row);
+  });
+
+  return app;
+}

@@ -1,0 +1,165 @@
+// The SQL of escalation runs (table delivery_run): starting runs in the pipeline's transaction,
+// claiming due timers (FOR UPDATE SKIP LOCKED), writing the outcome of a fired timer, and the
+// LISTEN/NOTIFY that wakes every gateway's scheduler. What a timer does is src/delivery's business.
+import type postgres from 'postgres';
+import type { Sql, TransactionSql } from './db.js';
+
+type Queryable = Sql | TransactionSql;
+
+/** Schedulers LISTEN here; a NOTIFY (on commit) says a timer was set that may be earlier than theirs. */
+export const DELIVERY_WAKE_CHANNEL = 'switchboard_delivery_wake';
+
+export type RunState = 'held' | 'active' | 'acknowledged' | 'completed' | 'expired' | 'exhausted';
+export type DueKind = 'step' | 'digest' | 'renotify';
+
+export interface RunInsert {
+  request_id: string;
+  inbox_id: string | null;
+  priority: string;
+  role: string | null;
+  policy: string;
+  direct_to: string | null;
+  routed_to: string | null;
+  received_at: Date;
+}
+
+export interface RunRow {
+  request_id: string;
+  inbox_id: string | null;
+  priority: string;
+  role: string | null;
+  policy: string;
+  direct_to: string | null;
+  routed_to: string | null;
+  state: RunState;
+  step: number;
+  due_at: Date | null;
+  due_kind: DueKind | null;
+  renotified: number;
+  received_at: Date;
+  created_at: Date;
+  updated_at: Date;
+  acknowledged_at: Date | null;
+  acknowledged_by: string | null;
+  responded_at: Date | null;
+  closed_at: Date | null;
+  close_reason: string | null;
+}
+
+/** A fixed column list (no input in it), spliced with sql.unsafe. */
+const RUN_COLUMNS = `request_id, inbox_id::text, priority, role, policy, direct_to, routed_to, state, step, due_at, due_kind, renotified,
+  received_at, created_at, updated_at, acknowledged_at, acknowledged_by, responded_at, closed_at, close_reason`;
+
+/**
+ * Starts runs, due at once (their first timer decides: fire step 1, or hold a routine message for
+ * its digest). A request that already has a run keeps it (a re-processed message never restarts
+ * an escalation). NOTIFYs the schedulers, delivered when the caller's transaction commits.
+ * Returns the request ids that got a new run.
+ */
+export async function insertRuns(tx: TransactionSql, rows: readonly RunInsert[], now: Date): Promise<string[]> {
+  if (rows.length === 0) return [];
+  const inserted = await tx<{ request_id: string }[]>`
+    INSERT INTO delivery_run (request_id, inbox_id, priority, role, policy, direct_to, routed_to, state, step, due_at, due_kind, received_at, created_at, updated_at)
+    SELECT r.request_id, r.inbox_id::bigint, r.priority, r.role, r.policy, r.direct_to, r.routed_to, 'active', 0, ${now}, 'step', r.received_at, ${now}, ${now}
+    FROM jsonb_to_recordset(${tx.json(rows as unknown as postgres.JSONValue)}) AS r(
+      request_id text, inbox_id text, priority text, role text, policy text, direct_to text, routed_to text, received_at timestamptz)
+    ON CONFLICT (request_id) DO NOTHING
+    RETURNING request_id`;
+  if (inserted.length > 0) await tx`SELECT pg_notify(${DELIVERY_WAKE_CHANNEL}, 'run')`;
+  return inserted.map((r) => r.request_id);
+}
+
+/**
+ * Claims up to `limit` runs whose timer is due at `now` — step and re-notify timers, or digests —
+ * oldest first, locked until the caller's transaction ends; rows another process holds are
+ * skipped, not waited for. Each form matches its partial index.
+ */
+export function claimDueRuns(tx: TransactionSql, now: Date, which: 'timers' | 'digests', limit: number): Promise<RunRow[]> {
+  const where = which === 'digests'
+    ? tx`due_kind = 'digest' AND due_at <= ${now}`
+    : tx`due_at IS NOT NULL AND due_kind <> 'digest' AND due_at <= ${now}`;
+  return tx<RunRow[]>`
+    SELECT ${tx.unsafe(RUN_COLUMNS)} FROM delivery_run WHERE ${where}
+    ORDER BY due_at LIMIT ${limit}
+    FOR UPDATE SKIP LOCKED`;
+}
+
+/** One run, locked for this transaction (an acknowledgement serialises with a step being fired). */
+export async function lockRun(tx: TransactionSql, requestId: string): Promise<RunRow | undefined> {
+  const [r] = await tx<RunRow[]>`SELECT ${tx.unsafe(RUN_COLUMNS)} FROM delivery_run WHERE request_id = ${requestId} FOR UPDATE`;
+  return r;
+}
+
+export async function getRun(sql: Queryable, requestId: string): Promise<RunRow | undefined> {
+  const [r] = await sql<RunRow[]>`SELECT ${sql.unsafe(RUN_COLUMNS)} FROM delivery_run WHERE request_id = ${requestId}`;
+  return r;
+}
+
+export interface RunUpdate {
+  request_id: string;
+  state: RunState;
+  step: number;
+  due_at: Date | null;
+  due_kind: DueKind | null;
+  renotified: number;
+  acknowledged_at: Date | null;
+  acknowledged_by: string | null;
+  responded_at: Date | null;
+  closed_at: Date | null;
+  close_reason: string | null;
+}
+
+/** Writes the new state of each run (one statement); NOTIFYs the schedulers when a timer was set. */
+export async function updateRuns(tx: TransactionSql, rows: readonly RunUpdate[], now: Date): Promise<void> {
+  if (rows.length === 0) return;
+  await tx`
+    UPDATE delivery_run d SET state = u.state, step = u.step, due_at = u.due_at, due_kind = u.due_kind, renotified = u.renotified,
+      acknowledged_at = u.acknowledged_at, acknowledged_by = u.acknowledged_by, responded_at = u.responded_at,
+      closed_at = u.closed_at, close_reason = u.close_reason, updated_at = ${now}
+    FROM jsonb_to_recordset(${tx.json(rows as unknown as postgres.JSONValue)}) AS u(
+      request_id text, state text, step integer, due_at timestamptz, due_kind text, renotified integer,
+      acknowledged_at timestamptz, acknowledged_by text, responded_at timestamptz, closed_at timestamptz, close_reason text)
+    WHERE d.request_id = u.request_id`;
+  if (rows.some((r) => r.due_at !== null)) await tx`SELECT pg_notify(${DELIVERY_WAKE_CHANNEL}, 'run')`;
+}
+
+export interface RequestHeadRow {
+  status: string | null;
+  subject: string | null;
+  priority: string | null;
+}
+
+/** The status, subject and priority of stored CommunicationRequests (their search columns), by id. */
+export async function readRequestHeads(sql: Queryable, ids: readonly string[]): Promise<Map<string, RequestHeadRow>> {
+  if (ids.length === 0) return new Map();
+  const rows = await sql<({ id: string } & RequestHeadRow)[]>`
+    SELECT id, status, subject, priority FROM fhir_resource WHERE resource_type = 'CommunicationRequest' AND id = ANY(${[...new Set(ids)]})`;
+  return new Map(rows.map((r) => [r.id, { status: r.status, subject: r.subject, priority: r.priority }]));
+}
+
+export interface NextDue {
+  /** the earliest step or re-notify timer */
+  run: Date | null;
+  /** the earliest routine digest */
+  digest: Date | null;
+  /** the earliest outbox send (ladder rung, retry, or a sender's lease running out) */
+  attempt: Date | null;
+}
+
+/** The earliest timers (null: none), so a scheduler sleeps exactly until the next one: one statement, three index probes. */
+export async function nextDeliveryDue(sql: Queryable): Promise<NextDue> {
+  const [r] = await sql<NextDue[]>`
+    SELECT (SELECT min(due_at) FROM delivery_run WHERE due_at IS NOT NULL AND due_kind <> 'digest') AS run,
+           (SELECT min(due_at) FROM delivery_run WHERE due_kind = 'digest') AS digest,
+           (SELECT min(due_at) FROM delivery_attempt WHERE due_at IS NOT NULL) AS attempt`;
+  return r ?? { run: null, digest: null, attempt: null };
+}
+
+/** Subscribes to DELIVERY_WAKE_CHANNEL; `onWake` also runs on every (re)connect, when notifications may have been missed. */
+export async function listenDeliveryWake(sql: Sql, onWake: (what: string) => void): Promise<{ unlisten(): Promise<void> }> {
+  return sql.listen(DELIVERY_WAKE_CHANNEL, (v) => onWake(v), () => onWake('listen'));
+}
+
+export async function notifyDeliveryWake(sql: Queryable, what: 'run' | 'attempt'): Promise<void> {
+  await sql`SELECT pg_notify(${DELIVERY_WAKE_CHANNEL}, ${what})`;
+}

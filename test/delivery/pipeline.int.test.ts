@@ -1,0 +1,89 @@
+// From a stored critical result to the on-call doctor's paging gateway: the worker starts the run in
+// the transaction that marks the message processed, the scheduler fires step 1, the webhook
+// arrives signed per Standard Webhooks, without PHI, and the receipt lands on a FHIR Communication.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Communication } from 'fhir/r4.js';
+import { InboxWorker } from '../../src/ingest/worker.js';
+import { InboxWriter } from '../../src/ingest/inbox-writer.js';
+import { Hl7Intake } from '../../src/ingest/hl7-intake.js';
+import { createMetrics } from '../../src/obs/metrics.js';
+import { silentLogger } from '../../src/obs/log.js';
+import { DEFAULT_SITE_CONFIG } from '../../src/mapping/index.js';
+import { ScheduleService, saveSchedule } from '../../src/oncall/index.js';
+import { parseScheduleFile } from '../../src/routing/index.js';
+import { DeliveryService } from '../../src/delivery/index.js';
+import { getRun, listEvents, readResource } from '../../src/store/index.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { withControlId } from '../support/messages.js';
+import { fixture } from '../support/fixtures.js';
+import { findPhi } from '../support/phi.js';
+import { startReceiver, signedBy, type Receiver } from './receiver.js';
+import { SECRET, TEST_CONFIG, TestClock } from './support.js';
+
+let db: TestDatabase;
+let intake: Hl7Intake;
+let worker: InboxWorker;
+let delivery: DeliveryService;
+let receiver: Receiver;
+const payloads: string[] = [];
+// Tue 2025-03-04 21:00 New York: Dr. Diaz has OB weeknights (layer 'nights')
+const clock = new TestClock(Date.parse('2025-03-05T02:00:00Z'));
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  receiver = await startReceiver();
+  const parsed = parseScheduleFile(fixture('schedules/example.json').toString('utf8'), 'example.json');
+  if (!parsed.ok) throw new Error('example schedule does not parse');
+  const schedule = structuredClone(parsed.value);
+  for (const p of schedule.practitioners) p.channels = [{ kind: 'webhook', address: `${receiver.base}/${p.id}`, secret: SECRET }];
+  for (const p of schedule.practitioners) delete p.preferredChannels;
+  for (const pol of schedule.escalationPolicies) for (const s of pol.steps) delete s.channels;
+  expect((await saveSchedule(db.sql, schedule, { by: 'test', now: new Date(clock.t) })).ok).toBe(true);
+  const metrics = createMetrics();
+  const schedules = new ScheduleService({ sql: db.sql });
+  delivery = await DeliveryService.open({ sql: db.sql, schedules, config: TEST_CONFIG, clock: clock.now, registry: metrics.registry, onPayload: (_c, b) => payloads.push(b) });
+  intake = new Hl7Intake({ sql: db.sql, writer: new InboxWriter(db.sql, { maxBatch: 16 }), metrics, log: silentLogger, appName: 'SWITCHBOARD' });
+  worker = new InboxWorker({ sql: db.sql, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics, claimMs: 60_000, pollMs: 50, maxAttempts: 3, appName: 'SWITCHBOARD', schedules, delivery, now: () => new Date(clock.t) });
+});
+afterAll(async () => {
+  await receiver.close();
+  await db.drop();
+});
+
+describe('a critical result, end to end', () => {
+  it('pages the doctor on call through their webhook, once, signed, without PHI', async () => {
+    const r = await intake.receive(withControlId('spine/oru-r01.hl7', 'DELIV1'), { source: 'mllp', peer: null });
+    while ((await worker.processBatch()) > 0) { /* drain */ }
+    const [cr] = await db.sql<{ id: string }[]>`SELECT id FROM fhir_resource WHERE inbox_id = ${r.ids[0]!} AND resource_type = 'CommunicationRequest'`;
+    const run = await getRun(db.sql, cr!.id);
+    expect(run).toMatchObject({ state: 'active', step: 0, role: 'ob-oncall', policy: 'ob-two-step', priority: 'stat' });
+
+    await delivery.scheduler.drain();
+    const got = receiver.accepted();
+    expect(got.map((x) => x.path)).toEqual(['/dr-diaz']);
+    const hook = got[0]!;
+    expect(signedBy(hook, SECRET)).toBe(true);
+    expect(signedBy(hook, 'whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')).toBe(false);
+    const body = JSON.parse(hook.body) as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual(['link', 'messageId', 'notificationId', 'practitioner', 'priority', 'step', 'type']);
+    expect(body).toMatchObject({ type: 'notification', messageId: cr!.id, priority: 'stat', step: 1, practitioner: 'dr-diaz', link: `https://sb.example/me/messages/${cr!.id}` });
+    expect(hook.id).toBe(body.notificationId);
+    expect(findPhi(hook.body)).toEqual([]);
+    expect(findPhi(payloads.join('\n'))).toEqual([]);
+
+    const comm = (await readResource(db.sql, 'Communication', String(body.notificationId)))?.resource as Communication;
+    expect(comm).toMatchObject({ status: 'completed', basedOn: [{ reference: `CommunicationRequest/${cr!.id}` }], recipient: [{ reference: 'Practitioner/dr-diaz' }] });
+    expect(comm.sent).toBeDefined();
+    expect(comm.received).toBeDefined();
+    const kinds = (await listEvents(db.sql, cr!.id)).map((e) => e.kind);
+    expect(kinds).toEqual(['run_started', 'step_fired', 'notified', 'delivered']);
+  });
+
+  it('a resent message (same MSH-10) starts no second run and pages nobody again', async () => {
+    const before = receiver.received.length;
+    await intake.receive(withControlId('spine/oru-r01.hl7', 'DELIV1'), { source: 'mllp', peer: null });
+    while ((await worker.processBatch()) > 0) { /* drain */ }
+    await delivery.scheduler.drain();
+    expect(receiver.received.length).toBe(before);
+  });
+});
