@@ -9,7 +9,6 @@ import { cweToConcept, cxToIdentifier, fhirCode, val, xcnToReference } from './d
 import { toFhirDateTime } from './datetime.js';
 import { table } from '../text/index.js';
 
-const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 const PARTICIPATION = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType';
 
 /** ADT trigger event -> Encounter.status (v2-to-FHIR IG ADT message maps). */
@@ -39,7 +38,7 @@ export function locationText(seg: Segment, n: number): string | undefined {
 export function mapEncounter(ctx: MapContext, input: EncounterInput): Entry<Encounter> {
   const { pv1, evn, event, patient } = input;
   const tz = ctx.config.timeZone;
-  const visit = cxToIdentifier(ctx, pv1, 19, 0);
+  const visit = visitNumber(ctx, pv1);
   const admitted = val(pv1, 44);
   const key = encounterKey(ctx, input, visit, admitted);
   const e = { resourceType: 'Encounter' } as Encounter; // status and class set below, in element order
@@ -105,6 +104,13 @@ function admitInstant(raw: string, zone: string): string | undefined {
   return dt.includes('T') ? String(Date.parse(dt)) : dt;
 }
 
+/** PV1-19 -> identifier (v2-to-FHIR IG PV1[Encounter]: CX[Identifier], type VN "visit number" when CX-5 gives none). */
+function visitNumber(ctx: MapContext, pv1: Segment): Identifier | undefined {
+  const visit = cxToIdentifier(ctx, pv1, 19, 0);
+  if (!visit || visit.type) return visit;
+  return { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'VN' }], text: 'visit number' }, ...visit };
+}
+
 /** PV1-10 hospital service: a code without a system is from HL7 table 0069. */
 function serviceType(service: CodeableConcept): CodeableConcept {
   if (!service.coding) return service;
@@ -123,7 +129,7 @@ export function eventTag(event: string): Coding {
 function encounterClass(ctx: MapContext, pv1: Segment, index: number): Coding {
   const code = val(pv1, 2) ?? '';
   const mapped = ENCOUNTER_CLASS[code];
-  if (mapped) return { system: ACT_CODE, ...mapped };
+  if (mapped) return { system: mapped.system, code: mapped.code, display: mapped.display };
   warn(ctx, `PV1[${index}]: PV1-2 patient class not in table 0004; Encounter.class is unknown`);
   // Encounter.class is 1..1: v3 NullFlavor UNK when the sender's class is missing or unknown
   return { system: 'http://terminology.hl7.org/CodeSystem/v3-NullFlavor', code: 'UNK', display: 'unknown' };
