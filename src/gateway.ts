@@ -13,6 +13,7 @@ import { createApp } from './http/index.js';
 import { loadOrCreateLocalKey, RevocationList, TokenVerifier, type TrustedIssuer } from './auth/index.js';
 import { reindexSearchColumns } from './fhir/index.js';
 import { DEFAULT_SITE_CONFIG, parseSiteConfig, type SiteConfig } from './mapping/index.js';
+import { prepareResourceIds } from './resource-ids.js';
 import { ScheduleService, WorkerJobs, limitsFromSettings, refreshScheduleView, seedScheduleFromFile } from './oncall/index.js';
 import { DELIVERY_DEFAULTS, DeliveryService, type DeliveryConfig } from './delivery/index.js';
 
@@ -58,6 +59,8 @@ export async function startGateway(config: Config, log: Logger, opts: GatewayOpt
 }
 
 async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, siteConfig: SiteConfig, senders: SenderPolicy, store: Store, undo: (() => Promise<void>)[]): Promise<Gateway> {
+  // before anything maps: the installation's id key, and the one-time re-keying of older resources
+  const idKey = await prepareResourceIds(store.sql, { ...idKeyPin(config), config: siteConfig, log });
   // schedule checks and iCalendar expansion run in a worker thread, never on the one answering MLLP/HTTP
   const limits = limitsFromSettings(config);
   const jobs = new WorkerJobs({ timeoutMs: limits.jobTimeoutMs });
@@ -144,7 +147,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
 
   if (opts.worker !== false) workers.push(...Array.from({ length: config.WORKER_CONCURRENCY }, () => new InboxWorker({
     sql: store.sql, config: siteConfig, log, metrics, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS,
-    maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: 16, schedules, appAcks, delivery,
+    maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: 16, schedules, appAcks, delivery, idKey,
   })));
   undo.push(async () => { await Promise.all(workers.map((w) => w.stop())); });
   for (const w of workers) await w.start();
@@ -173,6 +176,11 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
     log.info('shutdown_complete');
   })());
   return { httpPort, mllpPort, store, metrics, close };
+}
+
+/** MAPPING_ID_KEY as the pin of the installation's id key (prepareResourceIds), when set. */
+export function idKeyPin(config: Pick<Config, 'MAPPING_ID_KEY'>): { pinned?: Buffer } {
+  return config.MAPPING_ID_KEY ? { pinned: Buffer.from(config.MAPPING_ID_KEY, 'hex') } : {};
 }
 
 function deliveryConfig(c: Config): DeliveryConfig {
@@ -217,7 +225,7 @@ export function publicBaseUrl(config: Config): string {
   return (config.PUBLIC_BASE_URL ?? `${config.HTTP_TLS_CERT ? 'https' : 'http'}://localhost:${config.PORT}`).replace(/\/+$/, '');
 }
 
-function loadSiteConfig(config: Config): SiteConfig {
+export function loadSiteConfig(config: Config): SiteConfig {
   if (!config.SITE_CONFIG) return DEFAULT_SITE_CONFIG;
   return parseSiteConfig(readFileSync(config.SITE_CONFIG, 'utf8'), config.SITE_CONFIG);
 }

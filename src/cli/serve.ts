@@ -1,6 +1,7 @@
 import { loadConfig, ConfigError } from '../config/index.js';
 import { createLogger } from '../obs/index.js';
-import { startGateway, type Gateway } from '../gateway.js';
+import { idKeyPin, loadSiteConfig, startGateway, type Gateway } from '../gateway.js';
+import { prepareResourceIds } from '../resource-ids.js';
 import { openStore } from '../store/index.js';
 import { reindexSearchColumns } from '../fhir/index.js';
 import type { Io } from './io.js';
@@ -46,6 +47,8 @@ export async function migrateCommand(_argv: string[], io: Io): Promise<number> {
     const { migrate } = await import('../store/migrate.js');
     const applied = await migrate(store.sql);
     io.stdout(applied.length ? `applied: ${applied.join(', ')}\n` : 'up to date\n');
+    // the installation's resource-id key, and the one-time re-keying of resources stored before it
+    await prepareResourceIds(store.sql, { ...idKeyPin(config), config: loadSiteConfig(config), log });
     // stored resources whose search columns an older version extracted become searchable now
     const reindexed = await reindexSearchColumns(store.sql);
     if (reindexed > 0) io.stdout(`search columns re-extracted: ${reindexed} resources\n`);

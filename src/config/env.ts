@@ -115,6 +115,13 @@ export const configSchema = z.object({
   HTTP_TLS_KEY: z.string().optional(),
   /** Longest bearer-token lifetime accepted (exp - iat), seconds; `switchboard token --ttl` may not exceed it. */
   AUTH_MAX_TOKEN_LIFETIME_S: positive.default(3600),
+  // mapping: resource ids
+  /**
+   * Pins the installation's resource-id key (hex, 32-128 digits: 128-512 bits): stored at the first
+   * start instead of a random one, and checked against the stored one after (tests, reproducible
+   * set-ups). Unset: a random key is made once and shared through the database.
+   */
+  MAPPING_ID_KEY: z.string().regex(/^(?:[0-9a-fA-F]{2}){16,64}$/, 'hex, 32 to 128 digits (128 to 512 bits)').optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -7,7 +7,7 @@ import { callNoteSchema } from '../calls/index.js';
 import { mapCallNote, mapHl7Message, MappingError, type MappingResult, type SiteConfig } from '../mapping/index.js';
 import { bundleRefusal, saveTransactionBundle } from '../fhir/index.js';
 import {
-  claimInboxRows, listenInbox, markInboxFailed, markInboxProcessed, markInboxSaveFailed, type ClaimedInboxRow, type Sql,
+  claimInboxRows, ensureIdKey, listenInbox, markInboxFailed, markInboxProcessed, markInboxSaveFailed, type ClaimedInboxRow, type Sql,
 } from '../store/index.js';
 import type { Logger, Metrics } from '../obs/index.js';
 import { newAckControlId } from './hl7-intake.js';
@@ -32,6 +32,8 @@ export interface WorkerOptions {
   schedules: ScheduleService | null;
   /** enhanced mode: sends application ACKs back over the originating connection */
   appAcks?: AppAckRouter;
+  /** the installation's resource-id key (mapHl7Message `idKey`); read from the store when absent */
+  idKey?: Uint8Array;
   /** delivery: told after a commit that started escalation runs, so it fires them without waiting for the NOTIFY */
   delivery?: { poke(): void };
   now?: () => Date;
@@ -104,14 +106,23 @@ export class InboxWorker {
    * order they were stored.
    */
   async processBatch(): Promise<number> {
+    const idKey = await this.idKey();
     const rows = await claimInboxRows(this.o.sql, { claimMs: this.o.claimMs, limit: this.o.batch ?? 32 });
     rows.sort((a, b) => Number(a.id) - Number(b.id));
-    for (const row of rows) await this.processRow(row);
+    for (const row of rows) await this.processRow(row, idKey);
     return rows.length;
   }
 
-  private async processRow(row: ClaimedInboxRow): Promise<void> {
-    const { outcome, message } = this.mapRow(row);
+  private key: Uint8Array | undefined;
+
+  /** The installation's id key: the one given, else the stored one (created at the first start), read once. */
+  private async idKey(): Promise<Uint8Array> {
+    this.key ??= this.o.idKey ?? (await ensureIdKey(this.o.sql));
+    return this.key;
+  }
+
+  private async processRow(row: ClaimedInboxRow, idKey: Uint8Array): Promise<void> {
+    const { outcome, message } = this.mapRow(row, idKey);
     try {
       await this.finish(row, outcome, message);
     } catch (e) {
@@ -190,18 +201,18 @@ export class InboxWorker {
   }
 
   /** Pure part: raw row -> mapping outcome, parsing the bytes once. Never throws. */
-  mapRow(row: Pick<ClaimedInboxRow, 'id' | 'source' | 'raw' | 'received_at'>): Mapped {
+  mapRow(row: Pick<ClaimedInboxRow, 'id' | 'source' | 'raw' | 'received_at'>, idKey: Uint8Array): Mapped {
     let message: Hl7Message | null = null;
     try {
       if (row.source === 'calls') {
         const parsed = callNoteSchema.safeParse(JSON.parse(row.raw.toString('utf8')));
         if (!parsed.success) return { outcome: { kind: 'failed', code: 'ERR_CALL_INVALID', reason: 'stored call note no longer validates' }, message };
-        return { outcome: { kind: 'processed', result: mapCallNote(parsed.data, { id: row.id, receivedAt: row.received_at.toISOString() }, this.o.config) }, message };
+        return { outcome: { kind: 'processed', result: mapCallNote(parsed.data, { id: row.id, receivedAt: row.received_at.toISOString() }, this.o.config, { idKey }) }, message };
       }
       const input = parseHl7Input(row.raw);
       if (input.kind !== 'message') return { outcome: { kind: 'failed', code: 'ERR_HL7_BAD_BATCH', reason: 'a stored row holds a batch' }, message };
       message = input.message;
-      return { outcome: { kind: 'processed', result: mapHl7Message(message, this.o.config) }, message };
+      return { outcome: { kind: 'processed', result: mapHl7Message(message, this.o.config, { idKey }) }, message };
     } catch (e) {
       if (e instanceof MappingError) return { outcome: { kind: 'failed', code: e.code, reason: e.message }, message };
       const code = (e as { code?: string }).code;

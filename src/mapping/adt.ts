@@ -50,7 +50,7 @@ export function mapAdt(ctx: MapContext): MappingResult {
   if (triage) {
     const authoredOn = toFhirDateTime((w.evn && val(w.evn, 2)) ?? ctx.message.header.dateTime, ctx.config.timeZone);
     const about = [...(encounter ? [refTo(encounter)] : []), ...flagged.map((f) => refTo(f.obs.entry))];
-    entries.push(mapAsk(ctx.config, {
+    entries.push(mapAsk(ctx.config, ctx.ids, {
       key: ['adt', ctx.sender, ctx.message.header.controlId], triage,
       text: triage.category.endsWith('-result') ? resultText(triage.category, flagged) : adtText(event, block.pv1?.seg),
       subject: refTo(patient), about: about.length ? about : [refTo(patient)], ...(encounter ? { encounter: refTo(encounter) } : {}),

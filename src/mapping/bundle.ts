@@ -2,7 +2,7 @@
 // resource's business key, ids.ts) and identifier-based conditional requests, so the same message always
 // maps to the same Bundle and a replay updates instead of duplicating.
 import type { Bundle, BundleEntry, Coding, Identifier, Resource } from 'fhir/r4.js';
-import { fullUrlUrnOf, type KeyHash, URI_SYSTEM, urnUuidOf } from './ids.js';
+import { type IdMinter, type KeyHash, URI_SYSTEM } from './ids.js';
 
 export interface Entry<R extends Resource = Resource> {
   fullUrl: string;
@@ -14,13 +14,13 @@ export interface Entry<R extends Resource = Resource> {
 }
 
 /** The synthetic identifier of a resource without a business identifier: its mapping key's hash as a URI. */
-export function keyIdentifier(key: KeyHash): Identifier {
-  return { system: URI_SYSTEM, value: urnUuidOf(key) };
+export function keyIdentifier(ids: IdMinter, key: KeyHash): Identifier {
+  return { system: URI_SYSTEM, value: ids.identifierUrn(key) };
 }
 
-/** The fullUrl of a resource: a urn:uuid from its type and its mapping key's hash (hashKey). */
-export function fullUrlFor(resourceType: string, key: KeyHash): string {
-  return fullUrlUrnOf(resourceType, key);
+/** The fullUrl of a resource: a urn:uuid from its type and its mapping key's hash (IdMinter.hash). */
+export function fullUrlFor(ids: IdMinter, resourceType: string, key: KeyHash): string {
+  return ids.fullUrl(resourceType, key);
 }
 
 /** FHIR search token `system|value`, each part URL-encoded (the bar kept, as the spec writes it). */

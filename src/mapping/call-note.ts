@@ -7,7 +7,8 @@ import type { Communication, Identifier, Patient, Reference, RelatedPerson, Reso
 import type { CallNote } from '../calls/index.js';
 import { type MappingResult } from './assemble.js';
 import { type Entry, fullUrlFor, toBundle } from './bundle.js';
-import { hashKey } from './ids.js';
+import { type IdMinter, keyedIds } from './ids.js';
+import type { MapOptions } from './map-message.js';
 import { mapAsk } from './communication-request.js';
 import type { SiteConfig } from './config.js';
 import { emptyReport } from './report.js';
@@ -30,7 +31,12 @@ export function isoToFhir(iso: string): string | undefined {
   return `${m[1]}T${m[2]}${m[3] ?? ':00'}${zone}`;
 }
 
-export function mapCallNote(note: CallNote, ctx: { id: string; receivedAt: string }, config: SiteConfig): MappingResult {
+export function mapCallNote(note: CallNote, ctx: { id: string; receivedAt: string }, config: SiteConfig, options: MapOptions): MappingResult {
+  return mapCallNoteWith(note, ctx, config, keyedIds(options?.idKey));
+}
+
+/** mapCallNote with the ids of the given minter (keyed, or the legacy scheme when re-keying). */
+export function mapCallNoteWith(note: CallNote, ctx: { id: string; receivedAt: string }, config: SiteConfig, ids: IdMinter): MappingResult {
   const key = ['call', ctx.id];
   const callId: Identifier = { system: `${config.systemBase}:call-id`, value: ctx.id };
   const sent = isoToFhir(note.takenAt ?? ctx.receivedAt) ?? isoToFhir(ctx.receivedAt);
@@ -40,7 +46,7 @@ export function mapCallNote(note: CallNote, ctx: { id: string; receivedAt: strin
   let subject: Reference = { reference: '#patient' };
   if (note.patient.mrn) {
     const match = person.identifier![0]!;
-    const entry: Entry<Patient> = { fullUrl: fullUrlFor('Patient', hashKey(['Patient', match.system!, match.value!])), resource: person, mode: 'create', match };
+    const entry: Entry<Patient> = { fullUrl: fullUrlFor(ids, 'Patient', ids.hash(['Patient', match.system!, match.value!])), resource: person, mode: 'create', match };
     entries.push(entry);
     subject = { reference: entry.fullUrl };
   }
@@ -48,7 +54,7 @@ export function mapCallNote(note: CallNote, ctx: { id: string; receivedAt: strin
   const service = { resourceType: 'Organization' as const, id: 'service', name: config.answeringService.name };
   const operator = note.operator ? { resourceType: 'Practitioner' as const, id: 'operator', identifier: [{ system: config.answeringService.operatorSystem, value: note.operator.id }], ...(note.operator.name ? { name: [{ text: note.operator.name }] } : {}) } : undefined;
   const triage = combine(config, triageCall(config, note))!;
-  const ask = mapAsk(config, {
+  const ask = mapAsk(config, ids, {
     key, triage, text: note.reason, subject, about: [], ...(sent ? { authoredOn: sent } : {}),
     requester: { reference: operator ? '#operator' : '#service' }, sender: { reference: '#service' },
     medium: MEDIUM_PHONE, reasonText: note.reason,
@@ -58,7 +64,7 @@ export function mapCallNote(note: CallNote, ctx: { id: string; receivedAt: strin
   ask.resource.payload!.push({ contentReference: { reference: '#caller', display: 'caller and callback number' } });
   ask.match = callId;
   entries.push(ask);
-  entries.push(communication(note, key, subject, sent, triage.priority, { service, operator, patient: known ? undefined : person }, callId));
+  entries.push(communication(ids, note, key, subject, sent, triage.priority, { service, operator, patient: known ? undefined : person }, callId));
   const report = emptyReport();
   report.mapped.push({ segment: 'call-note', index: 0, to: entries.map((e) => e.resource.resourceType) });
   const bundle = toBundle(entries, { tags: [], identifier: callId, ...(isoToFhir(ctx.receivedAt) ? { timestamp: isoToFhir(ctx.receivedAt)! } : {}) });
@@ -87,7 +93,7 @@ function caller(note: CallNote, patient: Reference): RelatedPerson {
 
 interface Parties { service: Resource; operator: Resource | undefined; patient: Patient | undefined }
 
-function communication(note: CallNote, key: readonly string[], subject: Reference, sent: string | undefined, priority: Communication['priority'], parties: Parties, callId: Identifier): Entry<Communication> {
+function communication(ids: IdMinter, note: CallNote, key: readonly string[], subject: Reference, sent: string | undefined, priority: Communication['priority'], parties: Parties, callId: Identifier): Entry<Communication> {
   const c = { resourceType: 'Communication' } as Communication; // required elements set below, in element order
   // FHIR dom-3: only what the Communication references is contained (the sender, an unknown patient)
   c.contained = [parties.operator ?? parties.service, ...(parties.patient ? [{ ...parties.patient, id: 'patient' }] : [])];
@@ -101,7 +107,7 @@ function communication(note: CallNote, key: readonly string[], subject: Referenc
   c.sender = { reference: parties.operator ? '#operator' : '#service' };
   const who = `${note.caller.name} (${note.caller.relationship ?? note.caller.type})`;
   c.payload = [{ contentString: `Call from ${who}, callback ${note.caller.callbackNumber}, for practice ${note.practice}${note.service ? ` / ${note.service}` : ''}: ${note.reason}` }];
-  return { fullUrl: fullUrlFor('Communication', hashKey(key)), resource: c, mode: 'upsert', match: callId };
+  return { fullUrl: fullUrlFor(ids, 'Communication', ids.hash(key)), resource: c, mode: 'upsert', match: callId };
 }
 
 /** An absolute URI (scheme ":" and no whitespace): what FHIR's Identifier.system should hold. */

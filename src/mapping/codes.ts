@@ -86,20 +86,28 @@ export const REPORT_STATUS: Readonly<Record<string, 'registered' | 'partial' | '
   R: 'partial', F: 'final', X: 'cancelled', Y: 'partial', Z: 'partial',
 });
 
-/** v2-to-FHIR IG ConceptMap table 0001 (PID-8) -> administrative gender. */
+/** v2-to-FHIR IG ConceptMap AdministrativeSex (table 0001, PID-8) -> administrative gender. */
 export const GENDER: Readonly<Record<string, 'male' | 'female' | 'other' | 'unknown'>> = table({
-  M: 'male', F: 'female', O: 'other', U: 'unknown', A: 'other', N: 'unknown',
+  M: 'male', F: 'female', O: 'other', U: 'unknown', A: 'other', N: 'other',
 });
 
-/** v2-to-FHIR IG ConceptMap table 0004 (PV1-2) -> Encounter.class (v3 ActCode). */
-export const ENCOUNTER_CLASS: Readonly<Record<string, { code: string; display: string }>> = table({
-  E: { code: 'EMER', display: 'emergency' },
-  I: { code: 'IMP', display: 'inpatient encounter' },
-  O: { code: 'AMB', display: 'ambulatory' },
-  P: { code: 'PRENC', display: 'pre-admission' },
-  R: { code: 'IMP', display: 'inpatient encounter' },
-  B: { code: 'IMP', display: 'inpatient encounter' },
-  N: { code: 'AMB', display: 'ambulatory' },
+const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
+const V2_0004 = 'http://terminology.hl7.org/CodeSystem/v2-0004';
+
+/**
+ * v2-to-FHIR IG ConceptMap PatientClass[EncounterClass] (table 0004, PV1-2) -> Encounter.class: v3
+ * ActCode where one fits, else the v2 code itself (THO v2-0004).
+ */
+export const ENCOUNTER_CLASS: Readonly<Record<string, { system: string; code: string; display: string }>> = table({
+  E: { system: ACT_CODE, code: 'EMER', display: 'emergency' },
+  I: { system: ACT_CODE, code: 'IMP', display: 'inpatient encounter' },
+  O: { system: ACT_CODE, code: 'AMB', display: 'ambulatory' },
+  P: { system: ACT_CODE, code: 'PRENC', display: 'pre-admission' },
+  R: { system: V2_0004, code: 'R', display: 'Recurring patient' },
+  B: { system: V2_0004, code: 'B', display: 'Obstetrics' },
+  C: { system: V2_0004, code: 'C', display: 'Commercial Account' },
+  N: { system: V2_0004, code: 'N', display: 'Not Applicable' },
+  U: { system: V2_0004, code: 'U', display: 'Unknown' },
 });
 
 /** HL7 table 0203 identifier types that THO's v2-0203 defines (subset seen in feeds). */

@@ -3,7 +3,7 @@
 // payload without unnecessary PHI (no names, no identifiers: what, how much, which flag).
 import type { CodeableConcept, CommunicationRequest, Reference, Resource } from 'fhir/r4.js';
 import { type Entry, fullUrlFor, keyIdentifier } from './bundle.js';
-import { hashKey } from './ids.js';
+import type { IdMinter } from './ids.js';
 import type { SiteConfig } from './config.js';
 import type { Triage } from './triage.js';
 
@@ -34,12 +34,12 @@ export function askCategories(config: SiteConfig, triage: Triage): CodeableConce
   ];
 }
 
-export function mapAsk(config: SiteConfig, a: AskInput): Entry<CommunicationRequest> {
+export function mapAsk(config: SiteConfig, ids: IdMinter, a: AskInput): Entry<CommunicationRequest> {
   const key = ['CommunicationRequest', ...a.key];
   const c = { resourceType: 'CommunicationRequest' } as CommunicationRequest; // status set below, in element order
   if (a.contained?.length) c.contained = a.contained;
-  const hash = hashKey(key);
-  c.identifier = [keyIdentifier(hash)];
+  const hash = ids.hash(key);
+  c.identifier = [keyIdentifier(ids, hash)];
   c.status = 'active';
   c.category = askCategories(config, a.triage);
   c.priority = a.triage.priority;
@@ -52,5 +52,5 @@ export function mapAsk(config: SiteConfig, a: AskInput): Entry<CommunicationRequ
   if (a.requester) c.requester = a.requester;
   if (a.sender) c.sender = a.sender;
   c.reasonCode = [{ text: a.reasonText ?? a.triage.reasons.join('; ') }];
-  return { fullUrl: fullUrlFor('CommunicationRequest', hash), resource: c, mode: 'upsert', match: c.identifier[0]! };
+  return { fullUrl: fullUrlFor(ids, 'CommunicationRequest', hash), resource: c, mode: 'upsert', match: c.identifier[0]! };
 }

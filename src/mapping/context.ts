@@ -1,12 +1,15 @@
 // What every mapper of one message shares: the config, the sender, and the report being written.
 import type { Hl7Message, Segment } from '../hl7/index.js';
 import type { SiteConfig } from './config.js';
+import type { IdMinter } from './ids.js';
 import { toFhirDateTime } from './datetime.js';
 import type { MappingReport } from './report.js';
 
 export interface MapContext {
   readonly config: SiteConfig;
   readonly message: Hl7Message;
+  /** How this message's resource ids are made: the installation's keyed hash (ids.ts). */
+  readonly ids: IdMinter;
   /** MSH-4.1 (or MSH-4.2 when .1 is empty): scopes identifiers that name no authority. */
   readonly facility: string;
   /** Stable key of the sender: MSH-3 + MSH-4 (used in mapping keys). */

@@ -154,15 +154,17 @@ const TELECOM_USE: Readonly<Record<string, ContactPoint['use']>> = table({
   PRN: 'home', ORN: 'home', VHN: 'home', WPN: 'work', PRS: 'mobile', EMR: 'temp', ASN: 'work',
 });
 
-/** XTN -> ContactPoint (XTN-1 text, -2 use, -3 equipment, -4 email, -5/-6/-7/-8 number parts). */
+/**
+ * XTN -> ContactPoint (v2-to-FHIR IG XTN[ContactPoint]: XTN-1 text, -2 use, -3 equipment, -4 email;
+ * with a local number (-7) the value is "+country area local X extension", else -12, else -1).
+ */
 export function xtnToContactPoint(seg: Segment, n: number, rep: number): ContactPoint | undefined {
   const equipment = val(seg, n, 3, 1, rep);
   const email = val(seg, n, 4, 1, rep);
-  const parts = [5, 6, 7, 8].map((c) => val(seg, n, c, 1, rep));
-  const built = [parts[0] ? `+${parts[0]}` : undefined, parts[1] ? `(${parts[1]})` : undefined, parts[2], parts[3] ? `ext. ${parts[3]}` : undefined]
-    .filter((x) => x !== undefined).join(' ');
-  const isEmail = equipment === 'Internet' || equipment === 'X.400' || (!!email && !parts[2]);
-  const value = isEmail ? (email ?? val(seg, n, 1, 1, rep)) : (val(seg, n, 1, 1, rep) ?? (parts[2] ? built : undefined));
+  const [country, area, local, extension] = [5, 6, 7, 8].map((c) => val(seg, n, c, 1, rep));
+  const built = [country ? `+${country}` : undefined, area, local].filter((x) => x !== undefined).join(' ') + (extension ? ` X${extension}` : '');
+  const isEmail = equipment === 'Internet' || equipment === 'X.400' || (!!email && !local);
+  const value = isEmail ? (email ?? val(seg, n, 1, 1, rep)) : local ? built : (val(seg, n, 12, 1, rep) ?? val(seg, n, 1, 1, rep));
   if (!value) return undefined;
   const cp: ContactPoint = { system: isEmail ? 'email' : equipment === 'FX' ? 'fax' : equipment === 'BP' ? 'pager' : 'phone', value };
   const use = equipment === 'CP' ? 'mobile' : TELECOM_USE[val(seg, n, 2, 1, rep) ?? ''];

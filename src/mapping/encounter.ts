@@ -2,7 +2,6 @@
 import type { CodeableConcept, Coding, Encounter, EncounterLocation, EncounterParticipant, Identifier, Reference } from 'fhir/r4.js';
 import type { Segment } from '../hl7/index.js';
 import { type Entry, fullUrlFor, keyIdentifier } from './bundle.js';
-import { hashKey } from './ids.js';
 import { codeSystemUri, ENCOUNTER_CLASS } from './codes.js';
 import { boundedRepetitions, type MapContext, warn } from './context.js';
 import { MAX_REPETITIONS } from './limits.js';
@@ -10,7 +9,6 @@ import { cweToConcept, cxToIdentifier, fhirCode, val, xcnToReference } from './d
 import { toFhirDateTime } from './datetime.js';
 import { table } from '../text/index.js';
 
-const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 const PARTICIPATION = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType';
 
 /** ADT trigger event -> Encounter.status (v2-to-FHIR IG ADT message maps). */
@@ -40,13 +38,13 @@ export function locationText(seg: Segment, n: number): string | undefined {
 export function mapEncounter(ctx: MapContext, input: EncounterInput): Entry<Encounter> {
   const { pv1, evn, event, patient } = input;
   const tz = ctx.config.timeZone;
-  const visit = cxToIdentifier(ctx, pv1, 19, 0);
+  const visit = visitNumber(ctx, pv1);
   const admitted = val(pv1, 44);
   const key = encounterKey(ctx, input, visit, admitted);
   const e = { resourceType: 'Encounter' } as Encounter; // status and class set below, in element order
   if (event) e.meta = { tag: [eventTag(event)] };
-  const hash = hashKey(key);
-  e.identifier = [visit ?? keyIdentifier(hash)];
+  const hash = ctx.ids.hash(key);
+  e.identifier = [visit ?? keyIdentifier(ctx.ids, hash)];
   const discharged = val(pv1, 45);
   e.status = (event ? EVENT_STATUS[event] : undefined) ?? (discharged ? 'finished' : event ? 'in-progress' : 'unknown');
   e.class = encounterClass(ctx, pv1, input.pv1Index);
@@ -68,7 +66,7 @@ export function mapEncounter(ctx: MapContext, input: EncounterInput): Entry<Enco
   if (hosp) e.hospitalization = hosp;
   const location = locations(pv1, e.status, event, occurred);
   if (location.length) e.location = location;
-  return { fullUrl: fullUrlFor('Encounter', hash), resource: e, mode: 'upsert', match: e.identifier[0]! };
+  return { fullUrl: fullUrlFor(ctx.ids, 'Encounter', hash), resource: e, mode: 'upsert', match: e.identifier[0]! };
 }
 
 /**
@@ -78,12 +76,14 @@ export function mapEncounter(ctx: MapContext, input: EncounterInput): Entry<Enco
  *    so "202403040800-0500" and "20240304080000-0500" are one visit;
  * 3. without either, in ADT: the patient's current visit at this sender, one Encounter updated by
  *    every ADT message for the patient (a sender that names no visit cannot tell us of two at
- *    once; an admission after a discharge reuses it, the earlier visit kept as a version); in an
- *    ORU, whose PV1 is a copy the ADT feed owns, the message (as before: never overwrites a visit).
- * Before this, (3) was always the message, so an A01 and an A08 without PV1-19 made two Encounters.
+ *    once; an admission after a discharge reuses it, replacing the earlier visit's data, which the
+ *    EHR keeps); in an ORU, whose PV1 is a copy the ADT feed owns, the message (never overwrites a
+ *    visit). Keyed on the message in ADT too, an A01 and an A08 without PV1-19 made two Encounters.
  */
 function encounterKey(ctx: MapContext, input: EncounterInput, visit: Identifier | undefined, admitted: string | undefined): string[] {
   if (visit) return ['Encounter', visit.system ?? '', visit.value ?? ''];
+  // the key every Encounter without PV1-19 had under the legacy ids: only to pair old and new ids (rekey.ts)
+  if (ctx.ids.legacy) return ['Encounter', input.patient.fullUrl, admitted ?? `${ctx.sender}|${ctx.message.header.controlId}`];
   const patient = input.patient.match;
   const at = admitted ? admitInstant(admitted, ctx.config.timeZone) : undefined;
   if (at) {
@@ -104,6 +104,13 @@ function admitInstant(raw: string, zone: string): string | undefined {
   return dt.includes('T') ? String(Date.parse(dt)) : dt;
 }
 
+/** PV1-19 -> identifier (v2-to-FHIR IG PV1[Encounter]: CX[Identifier], type VN "visit number" when CX-5 gives none). */
+function visitNumber(ctx: MapContext, pv1: Segment): Identifier | undefined {
+  const visit = cxToIdentifier(ctx, pv1, 19, 0);
+  if (!visit || visit.type) return visit;
+  return { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'VN' }], text: 'visit number' }, ...visit };
+}
+
 /** PV1-10 hospital service: a code without a system is from HL7 table 0069. */
 function serviceType(service: CodeableConcept): CodeableConcept {
   if (!service.coding) return service;
@@ -122,7 +129,7 @@ export function eventTag(event: string): Coding {
 function encounterClass(ctx: MapContext, pv1: Segment, index: number): Coding {
   const code = val(pv1, 2) ?? '';
   const mapped = ENCOUNTER_CLASS[code];
-  if (mapped) return { system: ACT_CODE, ...mapped };
+  if (mapped) return { system: mapped.system, code: mapped.code, display: mapped.display };
   warn(ctx, `PV1[${index}]: PV1-2 patient class not in table 0004; Encounter.class is unknown`);
   // Encounter.class is 1..1: v3 NullFlavor UNK when the sender's class is missing or unknown
   return { system: 'http://terminology.hl7.org/CodeSystem/v3-NullFlavor', code: 'UNK', display: 'unknown' };

@@ -2,7 +2,7 @@
 import type { CodeableConcept, DocumentReference, Observation, ObservationReferenceRange, Quantity, Reference } from 'fhir/r4.js';
 import type { Segment } from '../hl7/index.js';
 import { type Entry, fullUrlFor, keyIdentifier } from './bundle.js';
-import { hashKey, hashKeyAfter, type KeyPrefix } from './ids.js';
+import type { KeyPrefix } from './ids.js';
 import { INTERPRETATION_DISPLAY, OBSERVATION_STATUS, V3_INTERPRETATION } from './codes.js';
 import { boundedRepetitions, fhirDateTime, type MapContext, warn } from './context.js';
 import { MAX_REPETITIONS } from './limits.js';
@@ -44,8 +44,8 @@ export function mapObservation(ctx: MapContext, f: ObxFields, index: number, occ
   if (!code) warn(ctx, `OBX[${index}]: OBX-3 observation identifier is empty`);
   const own = [f.id[0] ?? '', f.subId ?? '', String(occurrence)];
   const v = obxValue(ctx, f, index);
-  const hash = hashKeyAfter(keyHead, own);
-  const o = { resourceType: 'Observation', identifier: [keyIdentifier(hash)] } as Observation; // status, code below
+  const hash = ctx.ids.after(keyHead, own);
+  const o = { resourceType: 'Observation', identifier: [keyIdentifier(ctx.ids, hash)] } as Observation; // status, code below
   if (scope.basedOn) o.basedOn = [scope.basedOn];
   o.status = OBSERVATION_STATUS[f.status ?? ''] ?? 'unknown';
   if (scope.category) o.category = [scope.category];
@@ -70,9 +70,9 @@ export function mapObservation(ctx: MapContext, f: ObxFields, index: number, occ
   const range = referenceRange(f.range, v.quantity);
   if (range) o.referenceRange = [range];
   if (v.components.length) o.component = v.components;
-  const document = v.attachment ? documentFor([...keyHead.parts, ...own], v.attachment, scope) : undefined;
+  const document = v.attachment ? documentFor(ctx, [...keyHead.parts, ...own], v.attachment, scope) : undefined;
   if (document) o.derivedFrom = [{ reference: document.fullUrl }];
-  return mapped(o, fullUrlFor('Observation', hash), v, flags, code, document);
+  return mapped(o, fullUrlFor(ctx.ids, 'Observation', hash), v, flags, code, document);
 }
 
 /** The Observation's entry, with what triage and the notification text read of it. */
@@ -176,8 +176,8 @@ function limit(value: number | undefined, q: Quantity | undefined): Quantity {
   return l;
 }
 
-function documentFor(key: readonly string[], attachment: NonNullable<ReturnType<typeof obxValue>['attachment']>, scope: ObservationScope): Entry<DocumentReference> {
-  const hash = hashKey([...key, 'ED']);
-  const d: DocumentReference = { resourceType: 'DocumentReference', identifier: [keyIdentifier(hash)], status: 'current', subject: { reference: scope.patient.fullUrl }, content: [{ attachment }] };
-  return { fullUrl: fullUrlFor('DocumentReference', hash), resource: d, mode: 'upsert', match: d.identifier![0]! };
+function documentFor(ctx: MapContext, key: readonly string[], attachment: NonNullable<ReturnType<typeof obxValue>['attachment']>, scope: ObservationScope): Entry<DocumentReference> {
+  const hash = ctx.ids.hash([...key, 'ED']);
+  const d: DocumentReference = { resourceType: 'DocumentReference', identifier: [keyIdentifier(ctx.ids, hash)], status: 'current', subject: { reference: scope.patient.fullUrl }, content: [{ attachment }] };
+  return { fullUrl: fullUrlFor(ctx.ids, 'DocumentReference', hash), resource: d, mode: 'upsert', match: d.identifier![0]! };
 }

@@ -3,7 +3,6 @@
 import type { DiagnosticReport, Identifier, Reference, ServiceRequest, Specimen } from 'fhir/r4.js';
 import type { Segment } from '../hl7/index.js';
 import { type Entry, fullUrlFor, keyIdentifier } from './bundle.js';
-import { hashKey } from './ids.js';
 import { REPORT_STATUS } from './codes.js';
 import { boundedRepetitions, fhirDateTime, type MapContext } from './context.js';
 import { MAX_REPETITIONS } from './limits.js';
@@ -32,8 +31,8 @@ export function orderIdentifiers(ctx: MapContext, o: OrderSegments): { identifie
 export function mapServiceRequest(ctx: MapContext, o: OrderSegments, key: string[], ids: Identifier[], patient: Entry, encounter?: Entry): Entry<ServiceRequest> {
   // the conditional update matches the filler number when there is one (the key of the order)
   const main = ids.find((i) => i.type?.coding?.[0]?.code === 'FILL') ?? ids[0];
-  const hash = hashKey(key);
-  const s = { resourceType: 'ServiceRequest', identifier: ids.length ? ids : [keyIdentifier(hash)] } as ServiceRequest; // required below
+  const hash = ctx.ids.hash(key);
+  const s = { resourceType: 'ServiceRequest', identifier: ids.length ? ids : [keyIdentifier(ctx.ids, hash)] } as ServiceRequest; // required below
   const result = val(o.obr, 25);
   s.status = result === 'X' ? 'revoked' : result === 'F' || result === 'C' ? 'completed' : 'active';
   s.intent = 'order';
@@ -52,7 +51,7 @@ export function mapServiceRequest(ctx: MapContext, o: OrderSegments, key: string
   }
   if (reasons.length) s.reasonCode = reasons;
   if (o.notes.length) s.note = o.notes.map((text) => ({ text }));
-  const fullUrl = fullUrlFor('ServiceRequest', hash);
+  const fullUrl = fullUrlFor(ctx.ids, 'ServiceRequest', hash);
   return { fullUrl, resource: s, mode: 'upsert', match: main ?? s.identifier![0]! };
 }
 
@@ -68,8 +67,8 @@ export interface ReportInput {
 
 export function mapDiagnosticReport(ctx: MapContext, o: OrderSegments, r: ReportInput): Entry<DiagnosticReport> {
   const tz = ctx.config.timeZone;
-  const hash = hashKey(r.key);
-  const d = { resourceType: 'DiagnosticReport', identifier: r.ids.length ? r.ids : [keyIdentifier(hash)] } as DiagnosticReport; // required below
+  const hash = ctx.ids.hash(r.key);
+  const d = { resourceType: 'DiagnosticReport', identifier: r.ids.length ? r.ids : [keyIdentifier(ctx.ids, hash)] } as DiagnosticReport; // required below
   d.basedOn = [{ reference: r.serviceRequest.fullUrl }];
   d.status = REPORT_STATUS[val(o.obr, 25) ?? ''] ?? 'unknown';
   const section = fhirCode(val(o.obr, 24));
@@ -91,7 +90,7 @@ export function mapDiagnosticReport(ctx: MapContext, o: OrderSegments, r: Report
   if (r.specimens.length) d.specimen = r.specimens;
   if (r.results.length) d.result = r.results;
   const main = r.ids.find((i) => i.type?.coding?.[0]?.code === 'FILL') ?? d.identifier![0]!;
-  return { fullUrl: fullUrlFor('DiagnosticReport', hash), resource: d, mode: 'upsert', match: main };
+  return { fullUrl: fullUrlFor(ctx.ids, 'DiagnosticReport', hash), resource: d, mode: 'upsert', match: main };
 }
 
 /** OBR-32 principal result interpreter (NDL: CNN in sub-components of component 1). */
@@ -114,8 +113,8 @@ export function mapSpecimen(ctx: MapContext, spm: Segment, index: number, orderK
     const value = val(spm, 2, c, 1);
     if (value) ids.push({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: type }] }, system: systemForAuthority(ctx, val(spm, 2, c, 2), val(spm, 2, c, 3), val(spm, 2, c, 4)) ?? facilitySystem(ctx), value });
   }
-  const hash = hashKey(key);
-  const s: Specimen = { resourceType: 'Specimen', identifier: ids.length ? ids : [keyIdentifier(hash)] };
+  const hash = ctx.ids.hash(key);
+  const s: Specimen = { resourceType: 'Specimen', identifier: ids.length ? ids : [keyIdentifier(ctx.ids, hash)] };
   const type = cweToConcept(ctx, spm, 4);
   if (type) s.type = type;
   s.subject = { reference: patient.fullUrl };
@@ -129,5 +128,5 @@ export function mapSpecimen(ctx: MapContext, spm: Segment, index: number, orderK
   const site = cweToConcept(ctx, spm, 8);
   if (site) collection.bodySite = site;
   if (Object.keys(collection).length) s.collection = collection;
-  return { fullUrl: fullUrlFor('Specimen', hash), resource: s, mode: 'upsert', match: s.identifier![0]! };
+  return { fullUrl: fullUrlFor(ctx.ids, 'Specimen', hash), resource: s, mode: 'upsert', match: s.identifier![0]! };
 }

@@ -112,7 +112,7 @@ function ask(ctx: MapContext, key: readonly string[], flagged: readonly FlaggedR
   if (!triage) return hits;
   const top = flagged.filter((f) => f.hits.some((h) => h.category === triage.category || h.priority === triage.priority));
   const authoredOn = fhirDateTime(ctx, ctx.message.header.dateTime);
-  entries.push(mapAsk(ctx.config, {
+  entries.push(mapAsk(ctx.config, ctx.ids, {
     key: [...key, ctx.message.header.controlId], triage, text: resultText(triage.category, top.length ? top : flagged),
     subject: refTo(patient), about: [...flagged.map((f) => refTo(f.obs.entry)), ...also],
     ...(encounter ? { encounter: refTo(encounter) } : {}), ...(authoredOn ? { authoredOn } : {}),

@@ -1,9 +1,8 @@
 // PID (+ NK1) -> Patient (v2-to-FHIR IG PID[Patient], NK1[Patient]).
 import { urnSegment } from './bundle.js';
-import type { Identifier, Patient, PatientContact } from 'fhir/r4.js';
+import type { ContactPoint, Identifier, Patient, PatientContact } from 'fhir/r4.js';
 import type { Segment } from '../hl7/index.js';
 import { type Entry, fullUrlFor, keyIdentifier } from './bundle.js';
-import { hashKey } from './ids.js';
 import { GENDER } from './codes.js';
 import { boundedRepetitions, type MapContext, warn } from './context.js';
 import { MAX_REPETITIONS } from './limits.js';
@@ -49,16 +48,14 @@ export function mapPatient(ctx: MapContext, pid: Segment, pidIndex: number, nk1:
   const match = matchIdentifier(identifier);
   const key = match ? ['Patient', match.system ?? '', match.value ?? ''] : ['Patient', ctx.sender, ctx.message.header.controlId, String(pidIndex)];
   if (!match) warn(ctx, `PID[${pidIndex}]: no patient identifier; the Patient is matched on a message key`);
-  const hash = hashKey(key);
-  p.identifier = identifier.length ? identifier : [keyIdentifier(hash)];
+  const hash = ctx.ids.hash(key);
+  p.identifier = identifier.length ? identifier : [keyIdentifier(ctx.ids, hash)];
   const names = each(ctx, pid, 5, (r) => xpnToName(pid, 5, r));
   if (names.length) p.name = names;
+  // v2-to-FHIR IG PID[Patient]: PID-13 is home and PID-14 work when XTN-2 names no use
   const telecom = [
-    ...each(ctx, pid, 13, (r) => xtnToContactPoint(pid, 13, r)),
-    ...each(ctx, pid, 14, (r) => xtnToContactPoint(pid, 14, r)).map((t) => {
-      t.use ??= 'work'; // a fresh ContactPoint; `use` stays last, as the spread wrote it
-      return t;
-    }),
+    ...each(ctx, pid, 13, (r) => phone(pid, 13, r, 'home')),
+    ...each(ctx, pid, 14, (r) => phone(pid, 14, r, 'work')),
   ];
   if (telecom.length) p.telecom = telecom;
   const gender = GENDER[val(pid, 8) ?? ''];
@@ -77,7 +74,7 @@ export function mapPatient(ctx: MapContext, pid: Segment, pidIndex: number, nk1:
   if (contacts.length) p.contact = contacts;
   const language = cweToConcept(ctx, pid, 15);
   if (language) p.communication = [{ language }];
-  return { fullUrl: fullUrlFor('Patient', hash), resource: p, mode, match: p.identifier.find((i) => i === match) ?? p.identifier[0]! };
+  return { fullUrl: fullUrlFor(ctx.ids, 'Patient', hash), resource: p, mode, match: p.identifier.find((i) => i === match) ?? p.identifier[0]! };
 }
 
 function deceased(ctx: MapContext, pid: Segment, p: Patient): void {
@@ -86,6 +83,13 @@ function deceased(ctx: MapContext, pid: Segment, p: Patient): void {
   if (dt) p.deceasedDateTime = dt;
   else if (val(pid, 30) === 'Y') p.deceasedBoolean = true;
   else if (val(pid, 30) === 'N') p.deceasedBoolean = false;
+}
+
+/** XTN -> ContactPoint, its use `fallback` when XTN-2 is not valued (v2-to-FHIR IG PID[Patient]: PID-13 home, PID-14 work). */
+function phone(seg: Segment, n: number, rep: number, fallback: 'home' | 'work'): ContactPoint | undefined {
+  const t = xtnToContactPoint(seg, n, rep);
+  if (t && !val(seg, n, 2, 1, rep)) t.use ??= fallback; // a fresh ContactPoint; `use` stays last
+  return t;
 }
 
 /** NK1 -> Patient.contact (v2-to-FHIR IG NK1[Patient]). */

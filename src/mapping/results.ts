@@ -6,7 +6,6 @@ import type { MapContext } from './context.js';
 import { type MappedObservation, mapObservation, type ObservationScope } from './observation.js';
 import { quantityText } from './observation-value.js';
 import { readObx } from './obx-fields.js';
-import { keyPrefix } from './ids.js';
 import { type TriageHit, triageResult } from './triage.js';
 import type { ResultSegment } from './walk.js';
 import { table } from '../text/index.js';
@@ -17,7 +16,7 @@ export function mapResults(ctx: MapContext, results: readonly ResultSegment[], s
   const seen = new Map<string, number>();
   const observations: MappedObservation[] = [];
   const flagged: FlaggedResult[] = [];
-  const keyHead = keyPrefix([...scope.key, 'OBX']);
+  const keyHead = ctx.ids.prefix([...scope.key, 'OBX']);
   for (const r of results) {
     // a repeated OBX-3/OBX-4 pair in one order gets its occurrence number in its key
     const fields = readObx(r.obx);

@@ -7,6 +7,8 @@ export { explainResourceSearch, findResourcesByIdentifier, listStaleSearchRows, 
 export type { FhirResourceWrite, IdentifierMatch, ResourceCondition, ResourceMatch, ResourceSearch, SearchColumnsUpdate, StaleSearchRow, StoredResource } from './fhir-resources.js';
 export { claimInboxRows, countInboxByState, findInboxRowsByKey, isCallKeyConflict, getInboxRow, getRejectedRow, insertInboxRows, insertRejected, listInboxRows, listRejectedRows, listenInbox, markInboxFailed, markInboxProcessed, markInboxSaveFailed, requeueInboxRow } from './inbox.js';
 export type { ClaimedInboxRow, InboxListRow, InboxRow } from './inbox.js';
+export { IdKeyMismatchError, ensureIdKey, readIdKey, rekeyPending, rekeySources, rekeyStoredResources, resourceIdsHeldElsewhere } from './id-key.js';
+export type { RekeyCounts, RekeySource } from './id-key.js';
 export { openStore } from './open.js';
 export { REVOCATION_CHANNEL, insertRevocation, listRevocations, listenRevocations } from './revocations.js';
 export type { Revocation } from './revocations.js';

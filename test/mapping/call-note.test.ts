@@ -6,11 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { CALLER_TYPES, callNoteSchema, OPERATOR_URGENCY } from '../../src/calls/index.js';
 import { validateFhir } from '../../src/fhir/validate.js';
 import { mapCallNote } from '../../src/mapping/index.js';
-import { CONFIG, FIXTURES, golden, render } from './golden.js';
+import { CONFIG, FIXTURES, golden, OPTIONS, render } from './golden.js';
 
 const DIR = `${FIXTURES}/calls`;
 const cases = readdirSync(DIR).filter((f) => f.endsWith('.json') && !f.endsWith('.expected.json')).sort();
-const map = (f: string) => mapCallNote(callNoteSchema.parse(JSON.parse(readFileSync(`${DIR}/${f}`, 'utf8'))), { id: `call-${f.replace('.json', '')}`, receivedAt: '2024-03-05T07:11:02.123Z' }, CONFIG);
+const map = (f: string) => mapCallNote(callNoteSchema.parse(JSON.parse(readFileSync(`${DIR}/${f}`, 'utf8'))), { id: `call-${f.replace('.json', '')}`, receivedAt: '2024-03-05T07:11:02.123Z' }, CONFIG, OPTIONS);
 
 describe('call notes', () => {
   it.each(cases)('%s maps to its expected file and validates', (f) => {
@@ -36,7 +36,7 @@ describe('call notes', () => {
   it.each(['valueOf', 'constructor', '__proto__'])('reads an MRN system named %s as a name, not an Object.prototype member', (mrnSystem) => {
     const note = callNoteSchema.parse({ ...JSON.parse(readFileSync(`${DIR}/family-urgent-known-mrn.json`, 'utf8')), practice: mrnSystem });
     note.patient.mrnSystem = mrnSystem;
-    const r = mapCallNote(note, { id: 'call-proto', receivedAt: '2024-03-05T07:11:02.123Z' }, CONFIG);
+    const r = mapCallNote(note, { id: 'call-proto', receivedAt: '2024-03-05T07:11:02.123Z' }, CONFIG, OPTIONS);
     expect(validateFhir(r.bundle).issues).toEqual([]);
   });
 
@@ -57,7 +57,7 @@ describe('call notes', () => {
       const parsed = callNoteSchema.safeParse(JSON.parse(JSON.stringify(n)));
       if (!parsed.success) return;
       mapped++;
-      const r = mapCallNote(parsed.data, { id: 'call-property', receivedAt: '2024-03-05T07:11:02.123Z' }, CONFIG);
+      const r = mapCallNote(parsed.data, { id: 'call-property', receivedAt: '2024-03-05T07:11:02.123Z' }, CONFIG, OPTIONS);
       expect(validateFhir(r.bundle).issues).toEqual([]);
     }), { numRuns: 2000 });
     expect(mapped).toBeGreaterThan(100); // the generator reaches the mapper, not only the schema

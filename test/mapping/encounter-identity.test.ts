@@ -6,7 +6,7 @@ import type { Encounter } from 'fhir/r4.js';
 import { describe, expect, it } from 'vitest';
 import { type Hl7Message, parseHl7Input } from '../../src/hl7/index.js';
 import { mapHl7Message } from '../../src/mapping/index.js';
-import { CONFIG, FIXTURES } from './golden.js';
+import { CONFIG, FIXTURES, OPTIONS } from './golden.js';
 
 const messages = (file: string): Hl7Message[] => {
   const input = parseHl7Input(readFileSync(`${FIXTURES}/${file}`));
@@ -21,7 +21,7 @@ const one = (s: string): Hl7Message => {
 
 /** The Encounter entry of a message: its fullUrl, the identifier its conditional update matches, and its status. */
 function encounterOf(m: Hl7Message): { fullUrl: string; url: string; status: string } {
-  const e = mapHl7Message(m, CONFIG).bundle.entry!.find((x) => x.resource?.resourceType === 'Encounter')!;
+  const e = mapHl7Message(m, CONFIG, OPTIONS).bundle.entry!.find((x) => x.resource?.resourceType === 'Encounter')!;
   return { fullUrl: e.fullUrl!, url: e.request!.url, status: (e.resource as Encounter).status };
 }
 

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseHl7 } from '../../src/hl7/index.js';
 import { DEFAULT_SITE_CONFIG, isMappingError, mapHl7Message } from '../../src/mapping/index.js';
+import { OPTIONS } from './golden.js';
 import { mutate, mutation, outcome, SEEDS } from './mutation.js';
 
 /** The property: never anything but a (valid, with `validate`) Bundle or a coded error with a reason. */
@@ -26,7 +27,7 @@ describe('fuzz', () => {
 
   it('the default config maps the fixtures too', () => {
     for (const s of SEEDS) {
-      try { mapHl7Message(parseHl7(s), DEFAULT_SITE_CONFIG); } catch (e) { expect(isMappingError(e)).toBe(true); }
+      try { mapHl7Message(parseHl7(s), DEFAULT_SITE_CONFIG, OPTIONS); } catch (e) { expect(isMappingError(e)).toBe(true); }
     }
   });
 });

@@ -5,10 +5,13 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseHl7Input } from '../../src/hl7/index.js';
-import { isMappingError, mapHl7Message, parseSiteConfig, type SiteConfig } from '../../src/mapping/index.js';
+import { DEVELOPMENT_ID_KEY, isMappingError, type MapOptions, mapHl7Message, parseSiteConfig, type SiteConfig } from '../../src/mapping/index.js';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 export const FIXTURES = join(ROOT, 'fixtures/hl7');
+/** The goldens' id key: the published development key, so `switchboard map` offline reproduces them. */
+export const OPTIONS: MapOptions = { idKey: DEVELOPMENT_ID_KEY };
+
 export const CONFIG: SiteConfig = parseSiteConfig(readFileSync(join(ROOT, 'fixtures/site-config.example.json'), 'utf8'), 'site-config.example.json');
 
 export function hl7Files(dir: string): string[] {
@@ -23,7 +26,7 @@ export function mapFixture(path: string, config: SiteConfig = CONFIG): unknown {
   try {
     const input = parseHl7Input(readFileSync(path));
     const messages = input.kind === 'batch' ? input.messages : [input.message];
-    const results = messages.map((m) => mapHl7Message(m, config));
+    const results = messages.map((m) => mapHl7Message(m, config, OPTIONS));
     return results.length === 1 ? results[0] : results;
   } catch (e) {
     if (isMappingError(e)) return { error: { code: e.code, reason: e.reason } };

@@ -6,19 +6,19 @@ import type { Observation } from 'fhir/r4.js';
 import { describe, expect, it } from 'vitest';
 import { parseHl7, parseHl7Input } from '../../src/hl7/index.js';
 import { MAX_REPETITIONS, MAX_SEGMENTS, MAX_TEXT_LINES, type MappingResult, mapHl7Message } from '../../src/mapping/index.js';
-import { CONFIG, FIXTURES } from './golden.js';
+import { CONFIG, FIXTURES, OPTIONS } from './golden.js';
 
 const ORU = readFileSync(`${FIXTURES}/oru/potassium-critical-hh.hl7`, 'latin1').split('\r').filter((l) => l !== '');
 const OBX = ORU[5]!;
 const oru = (...tail: string[]): string => `${[...ORU.slice(0, 5), ...tail].join('\r')}\r`;
-const map = (text: string): MappingResult => mapHl7Message(parseHl7(text), CONFIG);
+const map = (text: string): MappingResult => mapHl7Message(parseHl7(text), CONFIG, OPTIONS);
 const observations = (r: MappingResult): Observation[] => (r.bundle.entry ?? []).map((e) => e.resource).filter((x): x is Observation => x?.resourceType === 'Observation');
 
 describe('bounds on the work of one message', () => {
   it('maps the first MAX_TEXT_LINES of a 200,000-repetition OBX-5, reports the rest, and still routes the critical result after it', () => {
     const input = parseHl7Input(readFileSync(`${FIXTURES}/oru/obx5-200000-repetitions.hl7`));
     if (input.kind !== 'message') throw new Error('expected one message');
-    const r = mapHl7Message(input.message, CONFIG);
+    const r = mapHl7Message(input.message, CONFIG, OPTIONS);
     expect(r.report.truncated).toEqual([{ segment: 'OBX', index: 4, field: 5, kept: MAX_TEXT_LINES, total: 200_000 }]);
     const [text, potassium] = observations(r);
     const lines = text!.valueString!.split('\n');
@@ -31,7 +31,7 @@ describe('bounds on the work of one message', () => {
   it('maps the first MAX_TEXT_LINES lines of a long NTE-3 into the note', () => {
     const input = parseHl7Input(readFileSync(`${FIXTURES}/oru/nte-40000-repetitions.hl7`));
     if (input.kind !== 'message') throw new Error('expected one message');
-    const r = mapHl7Message(input.message, CONFIG);
+    const r = mapHl7Message(input.message, CONFIG, OPTIONS);
     expect(r.report.truncated).toEqual([{ segment: 'NTE', index: 5, field: 3, kept: MAX_TEXT_LINES, total: 40_000 }]);
     expect(observations(r)[0]!.note![0]!.text.split('\n')).toHaveLength(MAX_TEXT_LINES + 1);
   });

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type Hl7Message, parseHl7Input } from '../../src/hl7/index.js';
 import { isMappingError, mapHl7Message } from '../../src/mapping/index.js';
-import { CONFIG, FIXTURES } from './golden.js';
+import { CONFIG, FIXTURES, OPTIONS } from './golden.js';
 
 const GROWTH = 16;
 const SLACK = 6;
@@ -65,7 +65,7 @@ function work(text: Buffer): void {
   const parsed = parseHl7Input(text);
   const messages: Hl7Message[] = parsed.kind === 'batch' ? parsed.messages : [parsed.message];
   for (const m of messages) {
-    try { mapHl7Message(m, CONFIG); } catch (e) { if (!isMappingError(e)) throw e; }
+    try { mapHl7Message(m, CONFIG, OPTIONS); } catch (e) { if (!isMappingError(e)) throw e; }
   }
 }
 

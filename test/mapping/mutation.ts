@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { validateFhir } from '../../src/fhir/validate.js';
 import { isHl7Error, parseHl7 } from '../../src/hl7/index.js';
 import { isMappingError, mapHl7Message } from '../../src/mapping/index.js';
-import { CONFIG, FIXTURES, hl7Files } from './golden.js';
+import { CONFIG, FIXTURES, hl7Files, OPTIONS } from './golden.js';
 
 /** Seeds larger than this (the 400 KB fixtures of limits.ts) are left out: each run would map them whole. */
 const MAX_SEED_BYTES = 64 * 1024;
@@ -48,7 +48,7 @@ export function outcome(text: string, validate: boolean): Outcome {
   let message;
   try { message = parseHl7(text); } catch (e) { return isHl7Error(e) ? { kind: 'refused', code: e.code } : { kind: 'wrong', why: `parser threw ${String(e)}` }; }
   try {
-    const r = mapHl7Message(message, CONFIG);
+    const r = mapHl7Message(message, CONFIG, OPTIONS);
     if (validate) {
       const issues = validateFhir(r.bundle).issues;
       if (issues.length) return { kind: 'wrong', why: `invalid FHIR: ${issues.join('; ')}` };

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { validateFhir } from '../../src/fhir/validate.js';
 import { isHl7Error, parseHl7Input } from '../../src/hl7/index.js';
 import { DEFAULT_SITE_CONFIG, isMappingError, mapHl7Message } from '../../src/mapping/index.js';
-import { ROOT } from './golden.js';
+import { OPTIONS, ROOT } from './golden.js';
 
 const DIR = join(ROOT, 'fixtures/public-samples/hl7');
 const samples = readdirSync(DIR).filter((f) => f.endsWith('.hl7')).sort();
@@ -23,7 +23,7 @@ describe('public samples', () => {
     const input = parseHl7Input(readFileSync(`${DIR}/${file}`));
     expect(input.kind).toBe('message');
     if (input.kind !== 'message') return;
-    const { bundle } = mapHl7Message(input.message, DEFAULT_SITE_CONFIG);
+    const { bundle } = mapHl7Message(input.message, DEFAULT_SITE_CONFIG, OPTIONS);
     expect(validateFhir(bundle).issues).toEqual([]);
     const pid = input.message.segment('PID')!;
     const patients = ofType<Patient>(bundle, 'Patient');
@@ -42,7 +42,7 @@ describe('public samples', () => {
   it.each(samples.filter((f) => !SUPPORTED.test(f) || f.includes('space-separated')))('%s is refused with a coded error', (file) => {
     try {
       const input = parseHl7Input(readFileSync(`${DIR}/${file}`));
-      if (input.kind === 'message') mapHl7Message(input.message, DEFAULT_SITE_CONFIG);
+      if (input.kind === 'message') mapHl7Message(input.message, DEFAULT_SITE_CONFIG, OPTIONS);
       expect.unreachable('should not map');
     } catch (e) {
       expect(isMappingError(e) || isHl7Error(e)).toBe(true);
@@ -52,7 +52,7 @@ describe('public samples', () => {
   it('keeps the SN glucose value the other converter dropped (see DIFFERENCES.md)', () => {
     const input = parseHl7Input(readFileSync(`${DIR}/fhirconverter-ORU_R01-v24-glucose-SN-high.hl7`));
     if (input.kind !== 'message') throw new Error('expected one message');
-    const [obs] = ofType<Observation>(mapHl7Message(input.message, DEFAULT_SITE_CONFIG).bundle, 'Observation');
+    const [obs] = ofType<Observation>(mapHl7Message(input.message, DEFAULT_SITE_CONFIG, OPTIONS).bundle, 'Observation');
     expect(obs!.valueQuantity).toEqual({ value: 182, unit: 'mg/dl', system: 'http://unitsofmeasure.org', code: 'mg/dL' });
     expect(obs!.referenceRange?.[0]).toMatchObject({ low: { value: 70 }, high: { value: 105 }, text: '70_105' });
   });
