@@ -27,6 +27,9 @@ export interface Readiness {
   readonly reason?: string;
 }
 
+/** How often the loop samples the outbox counts for /metrics, ms. */
+const SAMPLE_MS = 10_000;
+
 const earliest = (...ds: (Date | null)[]): number | null => {
   const ms = ds.filter((d): d is Date => d !== null).map((d) => d.getTime());
   return ms.length === 0 ? null : Math.min(...ms);
@@ -40,6 +43,9 @@ export class DeliveryScheduler {
   private listening: { unlisten(): Promise<void> } | undefined;
   private inflight = new Set<Promise<void>>();
   private lastRoundAt = performance.now();
+  /** the earliest timers the last round saw: readiness answers from these, never waiting on the store */
+  private lastNext: NextDue | undefined;
+  private lastSampleAt = 0;
 
   constructor(private readonly o: SchedulerOptions) {}
 
@@ -89,8 +95,15 @@ export class DeliveryScheduler {
       work += claimed.length;
     }
     if (work > 0) next = await nextDeliveryDue(this.o.fire.sql);
+    this.lastNext = next;
     const overdue = earliest(next.run, next.digest, next.attempt);
     this.o.fire.metrics?.overdue.set(overdue === null ? 0 : Math.max(0, (this.o.fire.clock() - overdue) / 1000));
+    if (performance.now() - this.lastSampleAt > SAMPLE_MS) {
+      this.lastSampleAt = performance.now();
+      const counts = await countAttempts(this.o.fire.sql);
+      this.o.fire.metrics?.deadLetters.set(counts.dead);
+      this.o.fire.metrics?.outboxPending.set(counts.pending);
+    }
     return { work, next };
   }
 
@@ -137,19 +150,21 @@ export class DeliveryScheduler {
     }
   }
 
-  /** Not ready when this process's loop is stuck, or a timer is overdue (no process fires them). */
+  /**
+   * Not ready when this process's loop is stuck, or a timer is overdue (no process fires them).
+   * Answered from what the loop last saw (at most `pollMs` old), so a frozen store never makes
+   * /readyz wait: the loop that cannot finish a round shows as stalled instead. Without a running
+   * loop (tests, the CLI) it looks at the store.
+   */
   async readiness(): Promise<Readiness> {
     const age = performance.now() - this.lastRoundAt;
     this.o.fire.metrics?.heartbeatAge.set(this.stopped ? 0 : age / 1000);
     if (!this.stopped && age > this.o.stallMs) return { ok: false, reason: `delivery scheduler stalled: no round for ${Math.round(age / 1000)} s` };
-    const next = await nextDeliveryDue(this.o.fire.sql);
+    const next = this.stopped || this.lastNext === undefined ? await nextDeliveryDue(this.o.fire.sql) : this.lastNext;
     const due = earliest(next.run, next.digest, next.attempt);
     const late = due === null ? 0 : this.o.fire.clock() - due;
     this.o.fire.metrics?.overdue.set(Math.max(0, late / 1000));
     if (late > this.o.stallMs) return { ok: false, reason: `delivery timers overdue by ${Math.round(late / 1000)} s` };
-    const counts = await countAttempts(this.o.fire.sql);
-    this.o.fire.metrics?.deadLetters.set(counts.dead);
-    this.o.fire.metrics?.outboxPending.set(counts.pending);
     return { ok: true };
   }
 }
