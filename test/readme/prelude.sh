@@ -23,6 +23,13 @@ __sb_block_end() {
 # any other command that fails stops the run (set -e); its line is recorded here
 trap '__sb_rc=$?; __sb_fail "$(__sb_where): a command ended with exit $__sb_rc (the last one run: $(printf %s "$BASH_COMMAND" | head -c 300 | __sb_redact))"' ERR
 
+# how long each command took, for the test's summary: README line, milliseconds, the command's first words
+__sb_time() {
+  local t0=$1; shift
+  local ms=$(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 ))
+  printf '%s\t%s\t%s\n' "$(cat "$SB_STATE/block")" "$ms" "$(printf '%s ' "${@:1:4}" | head -c 120 | __sb_redact)" >> "$SB_STATE/timings"
+}
+
 # curl: the README names the default port; the harness's gateway listens on $PORT. The status is read
 # from the response headers (-D), so the command's own output and options stay as written.
 curl() {
@@ -30,8 +37,10 @@ curl() {
   local args=() a
   for a in "$@"; do a=${a//localhost:8080/localhost:$PORT}; args+=("${a//127.0.0.1:8080/127.0.0.1:$PORT}"); done
   local headers; headers=$(mktemp -p "$SB_STATE" headers.XXXXXX)
-  local rc=0
+  local rc=0 t0=$EPOCHREALTIME
   command curl --max-time 60 -D "$headers" "${args[@]}" || rc=$?
+  local url=''; for a in "${args[@]}"; do [[ $a =~ ^(https?://)?(localhost|127\.0\.0\.1): ]] && url=${a%%\?*}; done
+  __sb_time "$t0" curl "$url"
   local status; status=$(awk '/^HTTP\//{s=$2} END{print s}' "$headers")
   local what; what=$(printf '%s ' curl "${args[@]}" | head -c 300 | tr '\n' ' ' | __sb_redact)
   if (( rc != 0 )); then __sb_fail "$(__sb_where): exit $rc (HTTP ${status:-none}) from: $what"; return "$rc"; fi
@@ -44,8 +53,9 @@ curl() {
 # npx / npm: exit 0, or what `# expect exit N` says.
 __sb_exec() {
   local expect; expect=$(__sb_take exit 0)
-  local rc=0
+  local rc=0 t0=$EPOCHREALTIME
   command "$@" || rc=$?
+  __sb_time "$t0" "$@"
   if [[ $rc != "$expect" ]]; then
     __sb_fail "$(__sb_where): exit $rc, expected $expect, from: $(printf '%s ' "$@" | head -c 300 | __sb_redact)"
     return $(( rc ? rc : 1 ))

@@ -156,6 +156,8 @@ export interface RunResult {
   output: string;
   failures: string[];
   statuses: string[];
+  /** each checked command: README line, milliseconds, its first words */
+  timings: { line: number; ms: number; command: string }[];
 }
 
 export function runScript(script: Script, cwd: string, env: Record<string, string>, stateDir: string, timeoutMs: number): Promise<RunResult> {
@@ -174,7 +176,8 @@ export function runScript(script: Script, cwd: string, env: Record<string, strin
     child.once('close', (code) => {
       clearTimeout(timer);
       const read = (f: string): string[] => existsSync(path.join(stateDir, f)) ? readFileSync(path.join(stateDir, f), 'utf8').split('\n').filter(Boolean) : [];
-      resolve({ code, output: Buffer.concat(chunks).toString(), failures: read('failures'), statuses: read('statuses') });
+      const timings = read('timings').map((l) => l.split('\t')).map(([line, ms, command]) => ({ line: Number(line), ms: Number(ms), command: command ?? '' }));
+      resolve({ code, output: Buffer.concat(chunks).toString(), failures: read('failures'), statuses: read('statuses'), timings });
     });
   });
 }
