@@ -18,7 +18,7 @@
 // fails the block by `set -e -o pipefail`; every `# expect` is used. In a transcript block (lines
 // starting with `$ `), each command's output must be the lines shown under it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -180,9 +180,4 @@ export function runScript(script: Script, cwd: string, env: Record<string, strin
       resolve({ code, output: Buffer.concat(chunks).toString(), failures: read('failures'), statuses: read('statuses'), timings });
     });
   });
-}
-
-/** Files a run left in the state folder, for a failure message. */
-export function stateFiles(stateDir: string): string[] {
-  return existsSync(stateDir) ? readdirSync(stateDir) : [];
 }
