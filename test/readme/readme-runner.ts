@@ -10,6 +10,8 @@
 //   ./data. The CLI reads all three from the environment, so `npx switchboard …` needs no change;
 // - curl: `localhost:8080` in a URL is rewritten to `localhost:$PORT` (the README's commands name the
 //   default port literally).
+// - `npx switchboard`: the first runs through npx; the others run package.json's `bin.switchboard`
+//   with node directly (prelude.sh says why);
 // - the gateway block's `npm ci` and `npm test` are not run: this harness runs inside `npm test`,
 //   after `npm ci`.
 //
@@ -158,6 +160,14 @@ export interface RunResult {
   statuses: string[];
   /** each checked command: README line, milliseconds, its first words */
   timings: { line: number; ms: number; command: string }[];
+}
+
+/** The file `npx switchboard` runs: package.json's `bin.switchboard`, absolute. */
+export function switchboardBin(root: string): string {
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
+  const bin = pkg.bin?.switchboard;
+  if (!bin) throw new Error('package.json has no bin.switchboard');
+  return path.join(root, bin);
 }
 
 export function runScript(script: Script, cwd: string, env: Record<string, string>, stateDir: string, timeoutMs: number): Promise<RunResult> {

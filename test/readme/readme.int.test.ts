@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadOrCreateLocalKey, mintLocalToken } from '../../src/auth/index.js';
 import { brokenLinks, parseReadme, unmarkedBlocks, type ParsedReadme } from './readme-doc.js';
-import { buildScript, freePort, freshEnv, runScript, startGateway, type Gateway } from './readme-runner.js';
+import { buildScript, freePort, freshEnv, runScript, startGateway, switchboardBin, type Gateway } from './readme-runner.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const README = path.join(ROOT, 'README.md');
@@ -60,7 +60,7 @@ describe('README.md', () => {
     const stateDir = path.join(tmp, 'state');
     const script = buildScript(readme.blocks, stateDir);
     const started = Date.now();
-    const result = await runScript(script, ROOT, env, stateDir, COMMANDS_BUDGET_MS);
+    const result = await runScript(script, ROOT, { ...env, SB_BIN: switchboardBin(ROOT) }, stateDir, COMMANDS_BUDGET_MS);
     const slowest = [...result.timings].sort((a, b) => b.ms - a.ms).slice(0, 5).map((t) => `${t.ms} ms ${t.command}(line ${t.line})`);
     console.log(`README: gateway ready in ${gatewayMs} ms; ${result.timings.length} commands in ${Date.now() - started} ms; slowest: ${slowest.join('; ')}`);
     const report = `${result.failures.join('\n')}\n--- output (last 80 lines) ---\n${result.output.split('\n').slice(-80).join('\n')}`;
