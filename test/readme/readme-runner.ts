@@ -107,6 +107,8 @@ export interface Gateway {
   child: ChildProcess;
   logFile: string;
   exited: Promise<number | null>;
+  /** the last lines the gateway logged (JSON lines, no PHI by design) */
+  logTail(lines: number): string;
   stop(): Promise<void>;
 }
 
@@ -120,6 +122,7 @@ export async function startGateway(block: ReadmeBlock, cwd: string, env: Record<
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => { writeFileSync(logFile, Buffer.concat(chunks)); r(code); }));
   const gw: Gateway = {
     child, logFile, exited,
+    logTail: (lines) => Buffer.concat(chunks).toString().split('\n').slice(-lines).join('\n'),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* already gone */ }

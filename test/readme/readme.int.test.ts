@@ -63,7 +63,7 @@ describe('README.md', () => {
     const result = await runScript(script, ROOT, { ...env, SB_BIN: switchboardBin(ROOT) }, stateDir, COMMANDS_BUDGET_MS);
     const slowest = [...result.timings].sort((a, b) => b.ms - a.ms).slice(0, 5).map((t) => `${t.ms} ms ${t.command}(line ${t.line})`);
     console.log(`README: gateway ready in ${gatewayMs} ms; ${result.timings.length} commands in ${Date.now() - started} ms; slowest: ${slowest.join('; ')}`);
-    const report = `${result.failures.join('\n')}\n--- output (last 80 lines) ---\n${result.output.split('\n').slice(-80).join('\n')}`;
+    const report = `${result.failures.join('\n')}\n--- output (last 60 lines) ---\n${result.output.split('\n').slice(-60).join('\n')}\n--- gateway log (last 20 lines) ---\n${gateway.logTail(20)}`;
     expect(result.failures, report).toEqual([]);
     expect(result.code, report).toBe(0);
     expect(result.output).toContain('=== README done');
