@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadOrCreateLocalKey, mintLocalToken } from '../../src/auth/index.js';
+import { fixture } from '../support/fixtures.js';
 import { spawnGateway, type GatewayProcess } from '../support/process.js';
 
 /** Token roles: full access, a patient-compartment reader, a reader of one resource type. */
@@ -39,4 +40,10 @@ export async function startTarget(databaseUrl: string, env: Record<string, strin
       return code;
     },
   };
+}
+
+/** Stores the documented example schedule (fixtures/schedules/example.json), so messages are routed and imports have something to merge into. */
+export async function storeExampleSchedule(t: GatewayTarget): Promise<void> {
+  const res = await fetch(`${t.base}/schedule`, { method: 'PUT', body: new Uint8Array(fixture('schedules/example.json')), headers: { ...t.auth('admin'), 'content-type': 'application/json' } });
+  if (res.status !== 200) throw new Error(`could not store the example schedule: ${res.status} ${await res.text()}`);
 }

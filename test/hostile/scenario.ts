@@ -5,8 +5,7 @@
 // gateway's own worst event-loop delay (switchboard_event_loop_delay_seconds), the sender's ACKs
 // and the longest wait between two of them, and the gateway's peak RSS so far (VmHWM).
 import type { Sql } from 'postgres';
-import type { GatewayTarget } from '../fuzz/gateway-target.js';
-import { fixture } from '../support/fixtures.js';
+import { storeExampleSchedule, type GatewayTarget } from '../fuzz/gateway-target.js';
 import { HOSTILE_ITEMS, type HostileItem, type Observed } from './items.js';
 import { longestGap, loopDelayMaxMs, peakRssMb, percentile, sleep, startProbe, startSender } from './observe.js';
 
@@ -43,9 +42,7 @@ const BASELINE: HostileItem = { name: 'baseline: normal load only', goal: '-', s
 export async function runHostile(t: GatewayTarget, sql: Sql, opts: { settleMs?: number; onItem?: (f: ItemFigures) => void } = {}): Promise<HostileReport> {
   const settleMs = opts.settleMs ?? 500;
   const headers = t.auth('admin');
-  // the import merges into a stored schedule
-  const seeded = await fetch(`${t.base}/schedule`, { method: 'PUT', body: new Uint8Array(fixture('schedules/example.json')), headers: { ...headers, 'content-type': 'application/json' } });
-  if (seeded.status !== 200) throw new Error(`could not store the example schedule: ${seeded.status} ${await seeded.text()}`);
+  await storeExampleSchedule(t); // the import merges into a stored schedule
   const tag = `H${Date.now().toString(36).toUpperCase()}`;
   const probe = startProbe(t.base);
   const sender = startSender(t.gw.mllpPort, `${tag}N`);
