@@ -17,6 +17,17 @@ export async function run(args: string[]): Promise<number> {
     console.log(`hostile input against a gateway process (pid ${t.gw.child.pid}); goals: /healthz < ${HEALTHZ_GOAL_MS} ms, VmHWM < ${RSS_GOAL_MB} MB`);
     const report = await runHostile(t, sql, { onItem: (f) => console.log(formatItem(f)) });
     console.log(formatSummary(report));
+    const events = new Map<string, number>();
+    for (const line of t.gw.log) {
+      try {
+        const ev = JSON.parse(line) as { level?: string; event?: string; code?: string; errorCode?: string };
+        if (ev.level === 'warn' || ev.level === 'error') {
+          const k = [ev.level, ev.event, ev.code ?? ev.errorCode].filter(Boolean).join(' ');
+          events.set(k, (events.get(k) ?? 0) + 1);
+        }
+      } catch { /* not JSON */ }
+    }
+    console.log(`gateway warnings and errors: ${[...events].map(([k, n]) => `${k} x${n}`).join(', ') || '-'}`);
     const code = await t.stop();
     t = undefined;
     const wrong = report.items.filter((i) => !i.meets).length;

@@ -5,8 +5,8 @@
 const MODES = ['gateway', 'map', 'hostile'];
 const args = process.argv.slice(2);
 const mode = MODES.includes(args[0] ?? '') ? args.shift()! : 'gateway';
-if (args[0] !== undefined && !args[0].startsWith('-') && !/^\d+$/.test(args[0])) {
-  console.error(`unknown fuzz mode '${args[0]}' (have: ${MODES.join(', ')})`);
+if (mode !== 'map' && args[0] !== undefined && !args[0].startsWith('-')) {
+  console.error(`unknown fuzz mode '${args[0]}' (have: ${MODES.join(', ')}${/^\d+$/.test(args[0]) ? `; the mapping fuzzer is \`npm run fuzz -- map ${args[0]}\`` : ''})`);
   process.exit(2);
 }
 if (mode === 'map') {
