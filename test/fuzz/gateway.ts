@@ -16,7 +16,7 @@ import { withControlId as fixtureWithControlId } from '../support/messages.js';
 import { startTarget, storeExampleSchedule, type GatewayTarget } from './gateway-target.js';
 import { describeRequest, request, toFetch, type FuzzRequest } from './http-requests.js';
 import { hl7Case, wireOf, type Hl7Case } from './hl7-mutations.js';
-import { loopDelayMaxMs, sleep } from '../hostile/observe.js';
+import { loopDelayMaxMs, sleep, startCanary } from '../hostile/observe.js';
 
 const HTTP_CLIENTS = 3;
 const MLLP_SENDERS = 2;
@@ -37,7 +37,7 @@ interface Counts {
   replies: Map<string, number>;
   sentinels: Map<string, number>;
   unanswered: string[];
-  stalls: { atS: number; ms: number }[];
+  stalls: { atS: number; ms: number; from: number; to: number }[];
   loopMaxMs: number;
 }
 
@@ -103,12 +103,15 @@ async function mllpSender(t: GatewayTarget, cases: Generator<Hl7Case>, tag: stri
 
 async function watchLoop(t: GatewayTarget, until: number, started: number, stallMs: number, c: Counts): Promise<void> {
   await loopDelayMaxMs(t.base);
-  while (performance.now() < until) {
+  for (let from = performance.now(); performance.now() < until;) {
     await sleep(1000);
     const ms = await loopDelayMaxMs(t.base);
-    if (!Number.isFinite(ms)) continue;
-    c.loopMaxMs = Math.max(c.loopMaxMs, ms);
-    if (ms > stallMs) c.stalls.push({ atS: (performance.now() - started) / 1000, ms });
+    const to = performance.now();
+    if (Number.isFinite(ms)) {
+      c.loopMaxMs = Math.max(c.loopMaxMs, ms);
+      if (ms > stallMs) c.stalls.push({ atS: (to - started) / 1000, ms, from, to });
+    }
+    from = to;
   }
 }
 
@@ -142,6 +145,7 @@ export async function run(args: string[]): Promise<number> {
     const exits: string[] = [];
     void target.gw.exited.then((code) => exits.push(`exited with ${code} during the run`));
     const c: Counts = { requests: 0, byStatus: new Map(), fiveXx: [], networkErrors: 0, mllpCases: 0, replies: new Map(), sentinels: new Map(), unanswered: [], stalls: [], loopMaxMs: 0 };
+    const canary = startCanary();
     const started = performance.now();
     const until = started + seconds * 1000;
     const progress = setInterval(() => console.log(`  ${((performance.now() - started) / 1000).toFixed(0)} s: ${c.requests} requests (${c.fiveXx.length} 5xx), ${c.mllpCases} MLLP cases, ${c.stalls.length} stalls`), 10_000);
@@ -152,6 +156,9 @@ export async function run(args: string[]): Promise<number> {
       watchLoop(target, until, started, stallMs, c),
     ]);
     clearInterval(progress);
+    canary.stop();
+    // a stall an idle process on the same machine saw too (at least half as long) is the machine's
+    const machine = c.stalls.filter((st) => canary.maxBetween(st.from, st.to) >= st.ms / 2);
     const elapsed = (performance.now() - started) / 1000;
     const rows = await rowOutcomes(db.url);
     const errors = new Map<string, number>();
@@ -171,7 +178,8 @@ export async function run(args: string[]): Promise<number> {
     console.log(`MLLP: ${c.mllpCases.toLocaleString('en-US')} cases, replies by ACK code: ${fmt(c.replies)}; sentinels: ${fmt(c.sentinels)}`);
     console.log(`inbox rows: ${fmt(rows)}`);
     console.log(`gateway: ${exitsDuring} exits during the run, error log lines: ${fmt(errors)}; clean shutdown at the end: ${code === 0 ? 'yes' : `no (${code})`}`);
-    console.log(`event loop: worst delay ${c.loopMaxMs.toFixed(0)} ms; ${c.stalls.length} seconds with a stall past ${stallMs} ms${c.stalls.length ? `: ${c.stalls.slice(0, 20).map((s) => `${s.atS.toFixed(0)} s ${s.ms.toFixed(0)} ms`).join(', ')}` : ''}`);
+    console.log(`event loop: worst delay ${c.loopMaxMs.toFixed(0)} ms; ${c.stalls.length} seconds with a stall past ${stallMs} ms${c.stalls.length ? `: ${c.stalls.slice(0, 20).map((st) => `${st.atS.toFixed(0)} s ${st.ms.toFixed(0)} ms (idle process ${canary.maxBetween(st.from, st.to).toFixed(0)} ms)`).join(', ')}` : ''}`);
+    if (c.stalls.length) console.log(`  ${machine.length} of the ${c.stalls.length} were seen, at least half as long, by an idle process on the same machine: the machine's load, not the gateway's work`);
     for (const b of c.fiveXx.slice(0, 20)) console.log(`5xx: ${b}`);
     for (const u of c.unanswered.slice(0, 20)) console.log(`sentinel: ${u}`);
     const failed = c.fiveXx.length > 0 || exitsDuring > 0 || crashed.length > 0 || code !== 0 || c.unanswered.length > 0 || c.stalls.length > 0;

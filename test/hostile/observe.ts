@@ -1,5 +1,6 @@
 // What a running gateway looks like from outside while it is fed hostile input: a /healthz probe,
 // a sender of normal ORUs over MLLP, the gateway's own event-loop delay metric, its peak RSS.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { MllpClient, readAck } from '../../src/hl7/index.js';
 import { withControlId } from '../support/messages.js';
@@ -101,4 +102,31 @@ export function longestGap(acks: Ack[], from: number, to: number): number {
   let gap = 0;
   for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i]! - times[i - 1]!);
   return gap;
+}
+
+/**
+ * An idle Node process beside the gateway that measures its own event-loop delay: on a shared
+ * machine a process that does nothing is delayed too when the cores are busy elsewhere, so a stall
+ * the canary saw at the same time is the machine's, not the gateway's work. Reports every 100 ms.
+ */
+export function startCanary() {
+  const code = `const h = require('node:perf_hooks').monitorEventLoopDelay({ resolution: 10 }); h.enable();
+setInterval(() => { process.stdout.write(JSON.stringify({ at: Date.now(), ms: h.count ? Math.max(0, h.max / 1e6 - 10) : 0 }) + '\\n'); h.reset(); }, 100);`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const points: { at: number; ms: number }[] = [];
+  let buf = '';
+  child.stdout.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      try { points.push(JSON.parse(buf.slice(0, nl)) as { at: number; ms: number }); } catch { /* partial */ }
+      buf = buf.slice(nl + 1);
+    }
+  });
+  const epoch = (t: number) => performance.timeOrigin + t;
+  return {
+    /** The canary's worst delay in [from, to] (performance.now() times), ms; its reports lag by up to 100 ms. */
+    maxBetween: (from: number, to: number) => Math.max(0, ...points.filter((p) => p.at >= epoch(from) && p.at <= epoch(to) + 100).map((p) => p.ms)),
+    stop: () => { child.kill(); },
+  };
 }

@@ -7,7 +7,7 @@
 import type { Sql } from 'postgres';
 import { storeExampleSchedule, type GatewayTarget } from '../fuzz/gateway-target.js';
 import { HOSTILE_ITEMS, type HostileItem, type Observed } from './items.js';
-import { longestGap, loopDelayMaxMs, peakRssMb, percentile, sleep, startProbe, startSender } from './observe.js';
+import { longestGap, loopDelayMaxMs, peakRssMb, percentile, sleep, startCanary, startProbe, startSender } from './observe.js';
 
 /** The goals the figures are printed against: no answer of /healthz slower than this, ms ... */
 export const HEALTHZ_GOAL_MS = 100;
@@ -24,6 +24,8 @@ export interface ItemFigures {
   healthz: { n: number; failed: number; maxMs: number; p99Ms: number };
   /** the gateway's worst event-loop delay in the window, ms */
   loopMaxMs: number;
+  /** the worst event-loop delay of an idle process on the same machine in the window, ms (the machine's share) */
+  idleMaxMs: number;
   sender: { aa: number; other: number; longestGapMs: number };
   peakRssMb: number;
 }
@@ -46,6 +48,7 @@ export async function runHostile(t: GatewayTarget, sql: Sql, opts: { settleMs?: 
   const tag = `H${Date.now().toString(36).toUpperCase()}`;
   const probe = startProbe(t.base);
   const sender = startSender(t.gw.mllpPort, `${tag}N`);
+  const canary = startCanary();
   const items: ItemFigures[] = [];
   try {
     await sleep(1000); // both running
@@ -61,7 +64,7 @@ export async function runHostile(t: GatewayTarget, sql: Sql, opts: { settleMs?: 
       const f: ItemFigures = {
         name: item.name, goal: item.goal, observed, meets: item.meets(observed), ms: to - from,
         healthz: { n: h.length, failed: h.filter((s) => !s.ok).length, maxMs: Math.max(0, ...h.map((s) => s.ms)), p99Ms: percentile(h.map((s) => s.ms), 99) },
-        loopMaxMs,
+        loopMaxMs, idleMaxMs: canary.maxBetween(from, to),
         sender: { aa: acks.filter((a) => a.code === 'AA').length, other: acks.filter((a) => a.code !== 'AA').length, longestGapMs: longestGap(sender.acks, from, to) },
         peakRssMb: peakRssMb(t.gw.child.pid!),
       };
@@ -69,6 +72,7 @@ export async function runHostile(t: GatewayTarget, sql: Sql, opts: { settleMs?: 
       opts.onItem?.(f);
     }
   } finally {
+    canary.stop();
     await Promise.all([probe.stop(), sender.stop()]);
   }
   const all = probe.samples.map((s) => s.ms);
@@ -87,7 +91,7 @@ export function formatItem(f: ItemFigures): string {
   const o = f.observed;
   const answer = [o.status, o.code, o.state, o.errorCode, o.truncated ? `truncated ${JSON.stringify(o.truncated)}` : undefined].filter((x) => x !== undefined && x !== null).join(' ');
   return `${f.meets ? 'ok  ' : 'BAD '} ${f.name}: ${answer || '-'} | ${n0(f.ms)} ms | healthz max ${n0(f.healthz.maxMs)} ms p99 ${n0(f.healthz.p99Ms)} ms (${f.healthz.n}, ${f.healthz.failed} failed)`
-    + ` | loop delay max ${n0(f.loopMaxMs)} ms | sender ${f.sender.aa} AA ${f.sender.other} other, longest gap ${n0(f.sender.longestGapMs)} ms | VmHWM ${n0(f.peakRssMb)} MB`;
+    + ` | loop delay max ${n0(f.loopMaxMs)} ms (idle process ${n0(f.idleMaxMs)} ms) | sender ${f.sender.aa} AA ${f.sender.other} other, longest gap ${n0(f.sender.longestGapMs)} ms | VmHWM ${n0(f.peakRssMb)} MB`;
 }
 
 export function formatSummary(r: HostileReport): string {
