@@ -32,7 +32,8 @@ interface Counts {
   requests: number;
   byStatus: Map<string, number>;
   fiveXx: string[];
-  networkErrors: number;
+  /** requests that got no answer, by why: the client could not send it, a timeout, a reset connection */
+  networkErrors: Map<string, number>;
   mllpCases: number;
   replies: Map<string, number>;
   sentinels: Map<string, number>;
@@ -56,9 +57,9 @@ async function httpClient(t: GatewayTarget, reqs: Generator<FuzzRequest>, until:
       const body = await res.text();
       inc(c.byStatus, `${Math.floor(res.status / 100)}xx`);
       if (res.status >= 500) c.fiveXx.push(`${res.status} ${describeRequest(r, url)} -> ${body.slice(0, 200)}`);
-    } catch {
-      // a request the client itself cannot send (a lone surrogate in a header) or an answer that never came
-      c.networkErrors++;
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string } }).cause?.code;
+      inc(c.networkErrors, [(e as Error).name, cause].filter(Boolean).join(' '));
     }
   }
 }
@@ -144,7 +145,7 @@ export async function run(args: string[]): Promise<number> {
     await storeExampleSchedule(target);
     const exits: string[] = [];
     void target.gw.exited.then((code) => exits.push(`exited with ${code} during the run`));
-    const c: Counts = { requests: 0, byStatus: new Map(), fiveXx: [], networkErrors: 0, mllpCases: 0, replies: new Map(), sentinels: new Map(), unanswered: [], stalls: [], loopMaxMs: 0 };
+    const c: Counts = { requests: 0, byStatus: new Map(), fiveXx: [], networkErrors: new Map(), mllpCases: 0, replies: new Map(), sentinels: new Map(), unanswered: [], stalls: [], loopMaxMs: 0 };
     const canary = startCanary();
     const started = performance.now();
     const until = started + seconds * 1000;
@@ -174,7 +175,7 @@ export async function run(args: string[]): Promise<number> {
     t = undefined;
 
     console.log(`\nafter ${elapsed.toFixed(0)} s (seed ${seed}):`);
-    console.log(`HTTP: ${c.requests.toLocaleString('en-US')} requests (${(c.requests / elapsed).toFixed(0)}/s): ${fmt(c.byStatus)}; ${c.networkErrors} not sent or not answered`);
+    console.log(`HTTP: ${c.requests.toLocaleString('en-US')} requests (${(c.requests / elapsed).toFixed(0)}/s): ${fmt(c.byStatus)}; no answer: ${fmt(c.networkErrors)}`);
     console.log(`MLLP: ${c.mllpCases.toLocaleString('en-US')} cases, replies by ACK code: ${fmt(c.replies)}; sentinels: ${fmt(c.sentinels)}`);
     console.log(`inbox rows: ${fmt(rows)}`);
     console.log(`gateway: ${exitsDuring} exits during the run, error log lines: ${fmt(errors)}; clean shutdown at the end: ${code === 0 ? 'yes' : `no (${code})`}`);
