@@ -6,6 +6,7 @@
 // event-loop stalls (switchboard_event_loop_delay_seconds, read every second). Exits 1 on any 5xx,
 // any exit or uncaught error of the gateway, any sentinel not answered, any stall past FUZZ_STALL_MS
 // (default 100). FUZZ_SEED replays a run (requests and messages; their interleaving is the machine's).
+// FUZZ_HTTP_CLIENTS (3) and FUZZ_MLLP_SENDERS (2) set the concurrency.
 import fc from 'fast-check';
 import postgres from 'postgres';
 import net from 'node:net';
@@ -18,8 +19,9 @@ import { describeRequest, request, toFetch, type FuzzRequest } from './http-requ
 import { hl7Case, wireOf, type Hl7Case } from './hl7-mutations.js';
 import { loopDelayMaxMs, sleep, startCanary } from '../hostile/observe.js';
 
-const HTTP_CLIENTS = 3;
-const MLLP_SENDERS = 2;
+/** Concurrent HTTP clients and MLLP senders (FUZZ_HTTP_CLIENTS, FUZZ_MLLP_SENDERS): enough to keep the gateway's one thread busy. */
+const HTTP_CLIENTS = Number(process.env.FUZZ_HTTP_CLIENTS ?? 3);
+const MLLP_SENDERS = Number(process.env.FUZZ_MLLP_SENDERS ?? 2);
 /** Largest MLLP frame of the gateway under test (its default), bytes: the oversize case is one byte past it. */
 const MAX_FRAME_BYTES = 1024 * 1024;
 /** A sentinel's ACK must come within this, ms (the gateway's frame timeout is 30 s; a healthy one answers in ms). */

@@ -69,6 +69,10 @@ describe('a running gateway under hostile input', () => {
     expect(report.healthz.maxMs).toBeLessThan(2000);
   });
 
+  it('the gateway exposes its event-loop delay (switchboard_event_loop_delay_seconds), read for every item', () => {
+    for (const f of report.items) expect({ item: f.name, read: Number.isFinite(f.loopMaxMs) && f.loopMaxMs >= 0 }).toEqual({ item: f.name, read: true });
+  });
+
   it(`the gateway's peak resident set stays under ${RSS_GOAL_MB} MB`, () => {
     expect(report.peakRssMb).toBeLessThan(RSS_GOAL_MB);
   });
