@@ -12,5 +12,6 @@ export { acknowledge, forward, markFetched, markLiveDelivered, markRead, resolve
 export type { ActionContext } from './receipts.js';
 export { getDeadLetter, listDeadLetters, replayDeadLetter } from './dead-letters.js';
 export type { DeadLetter } from './dead-letters.js';
-export { createDeliveryApp, REPLY_MAX_CHARS } from './http.js';
+export { createDeliveryApp, deliveryApi, REPLY_MAX_CHARS } from './http.js';
+export type { DeliveryEnv } from './http.js';
 export { PROVIDER_SCOPE, practitionerOf } from './inbox.js';

@@ -56,8 +56,19 @@ describe('operation scopes', () => {
     [['system/*.cruds'], 'GET', '/inbox', 403],
     [['oncall.read'], 'PUT', '/schedule', 403],
     [['inbox.read'], 'GET', '/oncall?role=x', 403],
+    [['inbox.read'], 'GET', '/schedule', 403],
+    [['oncall.read'], 'DELETE', '/schedule/groups/supervisors', 403],
+    [['oncall.read'], 'POST', '/schedule/import', 403],
+    [['oncall.read'], 'PUT', '/schedule/roles/r1', 403],
+    [['oncall.write'], 'GET', '/schedule/lint', 403],
+    [['oncall.write'], 'GET', '/oncall/next?role=x', 403],
+    // past the gate: no schedule is stored
+    [['oncall.read'], 'GET', '/schedule', 404],
+    [['admin'], 'GET', '/schedule/lint', 404],
   ])('%j %s %s -> %i', async (scopes, method, path, status) => {
-    expect((await as(scopes, path, { method })).status).toBe(status);
+    const res = await as(scopes, path, { method });
+    expect(res.status).toBe(status);
+    if (status === 403) expect(JSON.stringify(await res.json())).toMatch(/lacks the '[a-z.]+' scope/);
   });
 });
 
