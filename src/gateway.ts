@@ -8,7 +8,7 @@ import type { Config } from './config/index.js';
 import { createMetrics, type Logger, type Metrics } from './obs/index.js';
 import { openStore, type Store } from './store/index.js';
 import { AppAckRouter, Hl7Intake, InboxWorker, InboxWriter, SenderPolicy, invalidCidrs, loadSendersFile } from './ingest/index.js';
-import { MllpListener } from './hl7/index.js';
+import { MllpListener } from './mllp/index.js';
 import { createApp } from './http/index.js';
 import { loadOrCreateLocalKey, RevocationList, TokenVerifier, type TrustedIssuer } from './auth/index.js';
 import { reindexSearchColumns } from './fhir/index.js';
