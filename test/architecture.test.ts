@@ -103,6 +103,11 @@ describe('the layers of src/', () => {
     expect(wrong).toEqual([]);
   });
 
+  it('the pure folders read no clock (now is passed in)', () => {
+    const reading = files.filter((f) => PURE.includes(unitOf(f)) && /Date\.now\(|new Date\(\)|performance\.now\(/.test(readFileSync(f, 'utf8')));
+    expect(reading.map(rel)).toEqual([]);
+  });
+
   it('only src/http authenticates and checks scopes (the gate); no sub-app checks again', () => {
     const naming = files.filter((f) => !AUTHORIZING_UNITS.includes(unitOf(f)) && imports.some((i) => i.from === f && i.target && unitOf(i.target) === 'auth'));
     const wrong = naming.flatMap((f) => {

@@ -1,5 +1,5 @@
 // src/delivery: escalation runs, timers in PostgreSQL, channels (provider inbox with live updates,
-// Web Push, signed webhooks), receipts and FHIR Communications (DESIGN.md "delivery").
+// Web Push, signed webhooks), receipts and FHIR Communications.
 export { escalationStarts, startEscalations } from './start.js';
 export type { EscalationStart } from './start.js';
 export { DeliveryService, DELIVERY_DEFAULTS } from './service.js';
