@@ -37,10 +37,10 @@ describe('no token', () => {
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
   });
-  it.each(['/healthz', '/readyz', '/metrics', '/fhir/metadata'])('GET %s is public', async (path) => {
+  it.each(['/healthz', '/readyz', '/metrics', '/fhir/metadata', '/openapi.json'])('GET %s is public', async (path) => {
     expect((await t.app.request(path)).status).toBe(200);
   });
-  it('GET /.well-known/* is public (nothing is served there yet: 404, not 401)', async () => {
+  it('nothing is served under /.well-known yet: no row, so 404 before any token is asked for (not 401)', async () => {
     expect((await t.app.request('/.well-known/smart-configuration')).status).toBe(404);
   });
 });
