@@ -103,6 +103,20 @@ describe('the layers of src/', () => {
     expect(wrong).toEqual([]);
   });
 
+  it('src/store is a leaf: of ours it imports only types (a Logger, the Config)', () => {
+    const valued = files.filter((f) => unitOf(f) === 'store').flatMap((f) => {
+      const source = ts.createSourceFile(f, readFileSync(f, 'utf8'), ts.ScriptTarget.Latest);
+      return source.statements.flatMap((st) => {
+        if (!ts.isImportDeclaration(st) && !ts.isExportDeclaration(st)) return [];
+        const spec = st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier) ? st.moduleSpecifier.text : '';
+        if (!spec.startsWith('.') || unitOf(path.resolve(path.dirname(f), spec)) === 'store') return [];
+        const typeOnly = ts.isImportDeclaration(st) ? st.importClause?.isTypeOnly === true : st.isTypeOnly;
+        return typeOnly ? [] : [`${rel(f)} -> ${spec}`];
+      });
+    });
+    expect(valued).toEqual([]);
+  });
+
   it('the pure folders read no clock (now is passed in)', () => {
     const reading = files.filter((f) => PURE.includes(unitOf(f)) && /Date\.now\(|new Date\(\)|performance\.now\(/.test(readFileSync(f, 'utf8')));
     expect(reading.map(rel)).toEqual([]);
