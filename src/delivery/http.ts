@@ -59,7 +59,7 @@ const receipt = (summary: string, flag: string) => ({ summary, requestParams: { 
 export const deliveryApi = {
   'GET /me/messages': {
     summary: 'My messages, most urgent first',
-    requestParams: { query: z.object({ status: z.enum(['open', 'all']).optional().describe('default open'), limit: z.string().regex(/^\d{1,3}$/).optional().describe('1 to 200 (default 50)') }) },
+    requestParams: { query: z.object({ status: z.enum(['open', 'all']).optional().describe('default open'), limit: z.string().optional().describe('an integer, 1 to 200 (default 50)') }) },
     responses: { '200': ok('the messages', z.object({ messages: z.array(z.record(z.string(), z.unknown())) })) },
   },
   'GET /me/messages/:id': { summary: 'One message with its patient, result or note, and timeline (marks it delivered)', requestParams: { path: messageId }, responses: { '200': ok('the message') } },
@@ -88,7 +88,7 @@ export const deliveryApi = {
   'GET /messages/:id/timeline': { summary: 'Every step, attempt and receipt of a message, with reasons', requestParams: { path: messageId }, responses: { '200': ok('the timeline') } },
   'GET /delivery/dead-letters': {
     summary: 'Deliveries that gave up',
-    requestParams: { query: z.object({ after: z.string().regex(DIGITS).optional(), limit: z.string().regex(/^\d{1,3}$/).optional().describe('1 to 500 (default 100)') }) },
+    requestParams: { query: z.object({ after: z.string().regex(DIGITS).optional(), limit: z.string().optional().describe('an integer, 1 to 500 (default 100)') }) },
     responses: { '200': ok('dead letters', z.object({ deadLetters: z.array(z.record(z.string(), z.unknown())) })) },
   },
   'POST /delivery/dead-letters/:id/replay': { summary: 'Send a dead letter again', requestParams: { path: rowId }, responses: { '200': ok('replayed') } },
