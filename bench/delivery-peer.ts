@@ -11,7 +11,7 @@ import { MllpClient } from '../src/hl7/index.js';
 
 export interface PeerSetup { secret: string }
 export type PeerCommand =
-  | { kind: 'load'; port: number; seconds: number; rate: number; connections: number; criticalEveryMs: number }
+  | { kind: 'load'; port: number; seconds: number; rate: number; connections: number; criticalEveryMs: number; tag: string }
   | { kind: 'hooks' }
   | { kind: 'stop' };
 export interface Hook { path: string; messageId: string | null; at: number; valid: boolean }
@@ -75,7 +75,7 @@ async function load(c: Extract<PeerCommand, { kind: 'load' }>): Promise<LoadResu
       next += (c.connections * 1000) / c.rate;
       if (performance.now() >= until) return;
       const n = seq++;
-      const msg = n % 2 === 0 ? withIds(routineOru, `BG${n}`, 'CTRL0001', 'MRN100234', n) : withIds(adt, `BG${n}`, 'ADT0001', 'MRN100235', n);
+      const msg = n % 2 === 0 ? withIds(routineOru, `BG${c.tag}${n}`, 'CTRL0001', 'MRN100234', n) : withIds(adt, `BG${c.tag}${n}`, 'ADT0001', 'MRN100235', n);
       const s = performance.now();
       const ack = await m.send(msg);
       lat.push(performance.now() - s);
@@ -89,7 +89,7 @@ async function load(c: Extract<PeerCommand, { kind: 'load' }>): Promise<LoadResu
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       next += c.criticalEveryMs;
       if (performance.now() >= until) return;
-      const controlId = `CRIT${i}`;
+      const controlId = `CRIT${c.tag}${i}`;
       const msg = withIds(lab, controlId, 'CTRL0001', 'MRN100234', 50_000 + i);
       const sentAt = clock();
       const ack = await critical.send(msg);
