@@ -41,7 +41,7 @@ const BACKGROUND_CONNECTIONS = 8;
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const GOAL = { criticalP99Ms: 100, timerP99Ms: 1_000, idleCpuPct: 2 };
 
-/** Critical results page dr-crit (webhook); routine ones go to dr-day (held for the digest); `timers` is the bench's 10,000 runs. */
+/** Critical results page dr-crit (webhook); routine ones go to dr-day (held for the digest); `timers` and `timers-inbox` hold the bench's runs (a webhook page, the inbox alone). */
 function schedule(receiver: string): ScheduleInput {
   const hook = (p: string) => ({ kind: 'webhook' as const, address: `${receiver}/${p}`, secret: SECRET });
   return {
@@ -52,11 +52,13 @@ function schedule(receiver: string): ScheduleInput {
       { id: 'dr-back', name: 'Backup', channels: [hook('backup')] },
       { id: 'dr-day', name: 'Day team', channels: [hook('routine')] },
       { id: 'dr-timer', name: 'Timer on call', channels: [hook('timers')] },
+      { id: 'dr-inbox', name: 'Inbox only', channels: [{ kind: 'inbox', address: 'app' }] },
     ],
     roles: [
       { id: 'critical', name: 'Critical results', escalationPolicy: 'critical', layers: [{ id: 'all', practitioner: 'dr-crit' }], backups: [{ id: 'b', practitioner: 'dr-back' }] },
       { id: 'routine', name: 'Routine results', escalationPolicy: 'critical', layers: [{ id: 'all', practitioner: 'dr-day' }] },
       { id: 'timers', name: 'Timers', escalationPolicy: 'critical', layers: [{ id: 'all', practitioner: 'dr-timer' }], backups: [{ id: 'b', practitioner: 'dr-back' }] },
+      { id: 'timers-inbox', name: 'Timers, inbox only', escalationPolicy: 'critical', layers: [{ id: 'all', practitioner: 'dr-inbox' }], backups: [{ id: 'b', practitioner: 'dr-back' }] },
     ],
     // an hour between steps: within a run, only step 1 fires
     escalationPolicies: [{ id: 'critical', steps: [{ targets: [{ kind: 'role' }], wait: 'PT1H' }, { targets: [{ kind: 'backups' }], wait: 'PT1H' }] }],
@@ -108,6 +110,7 @@ class Peer {
   }
 }
 
+const loadavg = () => os.loadavg().map((x) => x.toFixed(1)).join(' / ');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sorted = (xs: readonly number[]) => [...xs].sort((a, b) => a - b);
 const p = (xs: readonly number[], q: number) => percentile(sorted(xs), q);
@@ -125,7 +128,7 @@ async function waitFor(what: string, ms: number, cond: () => Promise<boolean>): 
 
 /** The gateway process's CPU (% of one core) and the database's transactions/s over an idle window. */
 async function idle(sql: Sql, label: string): Promise<{ label: string; cpuPct: number; xactPerS: number }> {
-  await sleep(3_000); // past the work that just finished
+  await sleep(5_000); // past the work that just finished (and, at start, the schedule's worker threads)
   const xacts = async () => Number((await sql<{ n: string }[]>`SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()`)[0]!.n);
   const x0 = await xacts();
   const c0 = process.cpuUsage();
@@ -182,13 +185,14 @@ async function stagesOf(sql: Sql, criticals: readonly Critical[], hooks: readonl
   return out;
 }
 
-interface Phase { label: string; load: LoadResult; backlog: number; drainS: number; hooks: Hook[]; stages: Stages[] }
+interface Phase { label: string; loadavg: string; load: LoadResult; backlog: number; drainS: number; hooks: Hook[]; stages: Stages[] }
 
 /** One load: background at `rate` over `connections` (0: none) with the criticals; waits for every page. */
 async function phase(gw: Gateway, peer: Peer, label: string, tag: string, seconds: number, connections: number): Promise<Phase> {
   const sql = gw.store.sql;
   const pendingSql = async () => Number((await sql<{ n: string }[]>`SELECT count(*) AS n FROM inbox WHERE state IN ('received', 'processing')`)[0]!.n);
   const load = await peer.load({ port: gw.mllpPort, seconds, rate: RATE, connections, criticalEveryMs: CRITICAL_EVERY_MS, tag });
+  const avg = loadavg();
   const backlog = await pendingSql();
   const drainStart = performance.now();
   await waitFor('the inbox to drain', 600_000, async () => (await pendingSql()) === 0);
@@ -198,7 +202,7 @@ async function phase(gw: Gateway, peer: Peer, label: string, tag: string, second
     hooks.push(...(await peer.hooks()));
     return hooks.filter((h) => h.path === '/critical').length >= load.criticals.length;
   });
-  return { label, load, backlog, drainS, hooks, stages: await stagesOf(sql, load.criticals, hooks) };
+  return { label, loadavg: avg, load, backlog, drainS, hooks, stages: await stagesOf(sql, load.criticals, hooks) };
 }
 
 function report(x: Phase, floor: readonly number[]): void {
@@ -206,9 +210,11 @@ function report(x: Phase, floor: readonly number[]): void {
   const crit = x.hooks.filter((h) => h.path === '/critical');
   const e2e = stages.map((s) => s.hook - s.sent);
   const critAck = load.criticals.map((c) => c.ackMs);
-  console.log(`\n### Critical result -> webhook, ${x.label}  (${fmt(load.seconds, 0)} s; one critical ORU (OBX-8 HH) every ${CRITICAL_EVERY_MS} ms; ${os.cpus().length} cores, shared)`);
+  console.log(`\n### Critical result -> webhook, ${x.label}  (${fmt(load.seconds, 0)} s; one critical ORU (OBX-8 HH) every ${CRITICAL_EVERY_MS} ms; ${os.cpus().length} cores, load average ${x.loadavg})`);
   if (load.background.length > 0) {
+    const sent = load.background.length + load.criticals.length;
     console.log(`background: ${fmt(load.background.length)} routine ORU/ADT from the same lab and an ADT system at ${fmt(load.background.length / load.seconds)} msg/s (${load.backgroundRefused} not AA); inbox backlog when the senders stopped: ${fmt(x.backlog)} messages, drained ${fmt(x.drainS, 1)} s later`);
+    console.log(`processing throughput (map, route, save): ${fmt((sent - x.backlog) / load.seconds)} msg/s while the senders ran, ${fmt(x.backlog / Math.max(x.drainS, 0.001))} msg/s draining the backlog; offered ${fmt(sent / load.seconds)} msg/s`);
   }
   console.log(`criticals: ${load.criticals.length} sent, ${load.criticals.filter((c) => !c.accepted).length} not AA, ${crit.length} webhooks received (${crit.filter((h) => !h.valid).length} with a bad signature), ${stages.length} matched to their message`);
   console.log('\n| figure | p50 ms | p99 ms | max ms | goal |');
@@ -251,20 +257,23 @@ async function criticalPath(gw: Gateway, peer: Peer): Promise<void> {
   await dropMarks(sql);
 }
 
-async function timers(gw: Gateway, peer: Peer): Promise<void> {
+/** TIMERS runs of `role` whose step 1 is due over the next SPREAD_S seconds: fire lateness (and page lateness when step 1 pages). */
+async function timers(gw: Gateway, peer: Peer, role: 'timers' | 'timers-inbox'): Promise<void> {
   const sql = gw.store.sql;
-  const ids = Array.from({ length: TIMERS }, (_, i) => `bench-timer-${i}`);
+  const prefix = `bench-${role}-`;
+  const pages = role === 'timers';
+  const ids = Array.from({ length: TIMERS }, (_, i) => `${prefix}${i}`);
   const created = new Date();
   await sql.begin(async (tx) => {
     for (let i = 0; i < ids.length; i += 1_000) {
       const chunk = ids.slice(i, i + 1_000);
       const crs: CommunicationRequest[] = chunk.map((id) => ({ resourceType: 'CommunicationRequest', id, status: 'active', priority: 'stat', subject: { reference: 'Patient/bench' } }));
       await saveResources(tx, crs, { now: created });
-      const starts: EscalationStart[] = chunk.map((id) => ({ requestId: id, inboxId: null, priority: 'stat', role: 'timers', policy: 'critical', directTo: null, routedTo: null, receivedAt: created }));
+      const starts: EscalationStart[] = chunk.map((id) => ({ requestId: id, inboxId: null, priority: 'stat', role, policy: 'critical', directTo: null, routedTo: null, receivedAt: created }));
       await startEscalations(tx, starts, created);
     }
     // their first step is due later, not at once: spread over the next SPREAD_S seconds (set below)
-    await tx`UPDATE delivery_run SET due_at = now() + interval '1 hour' WHERE request_id LIKE 'bench-timer-%'`;
+    await tx`UPDATE delivery_run SET due_at = now() + interval '1 hour' WHERE request_id LIKE ${`${prefix}%`}`;
   });
   const base = Date.now() + 2_000;
   const due = ids.map((_, i) => base + Math.floor((i / ids.length) * SPREAD_S * 1000));
@@ -272,15 +281,15 @@ async function timers(gw: Gateway, peer: Peer): Promise<void> {
     await tx`UPDATE delivery_run r SET due_at = to_timestamp(d.ms / 1000.0) FROM unnest(${ids}::text[], ${due}::float8[]) AS d(id, ms) WHERE r.request_id = d.id`;
     await notifyDeliveryWake(tx, 'run'); // as any write of an earlier timer does
   });
-  const fired = async () => Number((await sql<{ n: string }[]>`SELECT count(*) AS n FROM delivery_notification WHERE request_id LIKE 'bench-timer-%' AND kind = 'step'`)[0]!.n);
+  const fired = async () => Number((await sql<{ n: string }[]>`SELECT count(*) AS n FROM delivery_notification WHERE request_id LIKE ${`${prefix}%`} AND kind = 'step'`)[0]!.n);
   const hooks: Hook[] = [];
   await waitFor('every timer to fire and page', SPREAD_S * 1000 + 120_000, async () => {
     hooks.push(...(await peer.hooks()));
-    return (await fired()) >= TIMERS && hooks.filter((h) => h.path === '/timers').length >= TIMERS;
+    return (await fired()) >= TIMERS && (!pages || hooks.filter((h) => h.path === '/timers').length >= TIMERS);
   });
   const rows = await sql<{ request_id: string; at: number; n: number }[]>`
     SELECT request_id, (extract(epoch FROM min(created_at)) * 1000)::float8 AS at, count(*)::int AS n
-    FROM delivery_notification WHERE request_id LIKE 'bench-timer-%' AND kind = 'step' GROUP BY request_id`;
+    FROM delivery_notification WHERE request_id LIKE ${`${prefix}%`} AND kind = 'step' GROUP BY request_id`;
   const dueOf = new Map(ids.map((id, i) => [id, due[i]!]));
   const late = rows.map((r) => r.at - dueOf.get(r.request_id)!);
   const pageAt = new Map<string, number>();
@@ -291,12 +300,12 @@ async function timers(gw: Gateway, peer: Peer): Promise<void> {
     else pageAt.set(h.messageId, h.at);
   }
   const pageLate = [...pageAt].map(([id, at]) => at - dueOf.get(id)!);
-  console.log(`\n### ${fmt(TIMERS)} active escalations, step deadlines spread over ${SPREAD_S} s (each step pages a webhook)`);
-  console.log(`fired: ${fmt(rows.length)} runs, ${rows.filter((r) => r.n !== 1).length} with more than one notification for the step; pages received: ${fmt(pageAt.size)} (${dupPages} duplicates, ${hooks.filter((h) => h.path === '/timers' && !h.valid).length} bad signatures)`);
+  console.log(`\n### ${fmt(TIMERS)} active escalations, step deadlines spread over ${SPREAD_S} s; step 1 ${pages ? 'pages a webhook' : 'goes to the inbox only (no channel send)'}  (load average ${loadavg()})`);
+  console.log(`fired: ${fmt(rows.length)} runs, ${rows.filter((r) => r.n !== 1).length} with more than one notification for the step${pages ? `; pages received: ${fmt(pageAt.size)} (${dupPages} duplicates, ${hooks.filter((h) => h.path === '/timers' && !h.valid).length} bad signatures)` : ''}`);
   console.log('\n| figure | p50 ms | p99 ms | max ms | goal |');
   console.log('|---|---:|---:|---:|---|');
   console.log(`| timer lateness: step fired minus deadline | ${fmt(p(late, 50))} | ${fmt(p(late, 99))} | ${fmt(Math.max(...late))} | p99 < ${GOAL.timerP99Ms} ms: ${met(p(late, 99) < GOAL.timerP99Ms)} |`);
-  console.log(`| page lateness: signed webhook received minus deadline | ${fmt(p(pageLate, 50))} | ${fmt(p(pageLate, 99))} | ${fmt(Math.max(...pageLate))} | |`);
+  if (pages) console.log(`| page lateness: signed webhook received minus deadline | ${fmt(p(pageLate, 50))} | ${fmt(p(pageLate, 99))} | ${fmt(Math.max(...pageLate))} | |`);
 }
 
 export async function run(): Promise<void> {
@@ -315,7 +324,8 @@ export async function run(): Promise<void> {
   try {
     const idleEmpty = await idle(gw.store.sql, 'idle, nothing stored (baseline)');
     await criticalPath(gw, peer);
-    await timers(gw, peer);
+    await timers(gw, peer, 'timers-inbox');
+    await timers(gw, peer, 'timers');
     const active = Number((await gw.store.sql<{ n: string }[]>`SELECT count(*) AS n FROM delivery_run WHERE due_at IS NOT NULL`)[0]!.n);
     const idleActive = await idle(gw.store.sql, `idle, ${fmt(active)} escalations waiting on a future deadline`);
     console.log(`\n### Gateway idle (${IDLE_S} s window; process.cpuUsage of the bench process, which is the gateway plus an idle peer thread)`);
