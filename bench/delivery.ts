@@ -234,8 +234,8 @@ function report(x: Phase, floor: readonly number[]): void {
   stage('claim wait: ACK -> a worker claims the row (behind the same lab\'s earlier messages)', (s) => s.claim - s.ack);
   stage('claimed batch: the rows ahead of it in the same claim (up to 16), then map + route', (s) => s.txStart - s.claim);
   stage('save: FHIR Bundle + inbox row written', (s) => s.saved - s.txStart);
-  stage('run started + commit -> the scheduler fires step 1 (timer fire)', (s) => s.fired - s.saved);
-  stage('step written (notification, outbox rows, Communication) -> outbox row claimed in the next round', (s) => s.sending - s.fired);
+  stage('run started + commit -> the scheduler wakes (poke) and starts firing step 1', (s) => s.fired - s.saved);
+  stage('timer fire: step 1 written (notification, outbox rows, Communication, timeline) + commit, its outbox row claimed', (s) => s.sending - s.fired);
   stage('webhook send: sign, POST, received', (s) => s.hook - s.sending);
   stage('total', (s) => s.hook - s.sent);
 }
@@ -260,7 +260,7 @@ async function criticalPath(gw: Gateway, peer: Peer): Promise<void> {
 /** TIMERS runs of `role` whose step 1 is due over the next SPREAD_S seconds: fire lateness (and page lateness when step 1 pages). */
 async function timers(gw: Gateway, peer: Peer, role: 'timers' | 'timers-inbox'): Promise<void> {
   const sql = gw.store.sql;
-  const prefix = `bench-${role}-`;
+  const prefix = role === 'timers' ? 'bench-page-' : 'bench-inbox-'; // neither is a prefix of the other (LIKE)
   const pages = role === 'timers';
   const ids = Array.from({ length: TIMERS }, (_, i) => `${prefix}${i}`);
   const created = new Date();
