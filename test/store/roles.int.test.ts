@@ -7,6 +7,7 @@ import postgres from 'postgres';
 import { openStore, type Store } from '../../src/store/open.js';
 import { listMigrations, migrate, MigrationPrivilegeError } from '../../src/store/migrate.js';
 import { appRoleScript, roleFacts } from '../../src/store/roles.js';
+import { rekeyStoredResources } from '../../src/store/id-key.js';
 import { createLogger, silentLogger } from '../../src/obs/log.js';
 import { adminUrl, createTestDatabase, ensureLoginRole, urlAs, type TestDatabase } from '../support/db.js';
 
@@ -94,6 +95,14 @@ describe('the app role (DATABASE_URL) after a migrate run as the admin', () => {
     for (let i = 0; i < 50 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     await l.unlisten();
     expect(got).toEqual(['hello']);
+  });
+
+  it('can re-key stored resources (a temporary table in its transaction), as a gateway does once after an upgrade', async () => {
+    await app`INSERT INTO fhir_resource (resource_type, id, resource) VALUES ('Patient', 'old-id', '{"resourceType":"Patient","id":"old-id"}')`;
+    await app`UPDATE mapping_id_key SET rekey_pending = true`;
+    const counts = await rekeyStoredResources(store.sql, (x) => x.replace('old-id', 'new-id'));
+    expect(counts).toMatchObject({ resources: 1, rewritten: 1 });
+    expect((await app<{ id: string }[]>`SELECT id FROM fhir_resource`).map((r) => r.id)).toEqual(['new-id']);
   });
 
   it('is granted the tables of a later migration in the run that creates them', async () => {
