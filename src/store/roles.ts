@@ -90,9 +90,35 @@ export function appRoleScript(role: string, o: GrantOptions & { database?: strin
   return lines.join('\n') + '\n';
 }
 
-/** Runs appRoleGrants as the connected role (which owns the tables, or is superuser). */
-export async function grantAppRole(sql: Queryable, role: string, o: GrantOptions = {}): Promise<void> {
-  for (const statement of appRoleGrants(role, o)) await sql.unsafe(statement);
+/**
+ * Runs appRoleGrants as the connected role (which owns the tables, or is superuser) when the role's
+ * privileges differ from them (a table or sequence not granted, more than rows granted, the history
+ * writable, CREATE on the schema, default privileges unset); a current role costs one query and no
+ * catalog write. Returns whether it granted.
+ */
+export async function grantAppRole(sql: Queryable, role: string, o: GrantOptions = {}): Promise<boolean> {
+  const statements = appRoleGrants(role, o); // validates the names first
+  const schema = o.schema ?? 'public';
+  const [drift] = await sql<{ drift: boolean }[]>`
+    SELECT NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${role}) OR EXISTS (
+      SELECT 1 FROM pg_class c
+       WHERE c.relnamespace = ${schema}::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+         AND CASE WHEN c.relname = ${MIGRATION_TABLE}
+                  THEN NOT has_table_privilege(${role}, c.oid, 'SELECT') OR has_table_privilege(${role}, c.oid, 'INSERT, UPDATE, DELETE')
+                  ELSE NOT has_table_privilege(${role}, c.oid, 'SELECT') OR NOT has_table_privilege(${role}, c.oid, 'INSERT')
+                    OR NOT has_table_privilege(${role}, c.oid, 'UPDATE') OR NOT has_table_privilege(${role}, c.oid, 'DELETE') END
+          OR has_table_privilege(${role}, c.oid, 'TRUNCATE, REFERENCES, TRIGGER'))
+    OR EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = ${schema}::regnamespace AND c.relkind = 'S'
+                 AND (NOT has_sequence_privilege(${role}, c.oid, 'USAGE') OR has_sequence_privilege(${role}, c.oid, 'UPDATE')))
+    OR EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = ${schema}::regnamespace AND NOT has_function_privilege(${role}, p.oid, 'EXECUTE'))
+    OR has_schema_privilege(${role}, ${schema}, 'CREATE') OR NOT has_schema_privilege(${role}, ${schema}, 'USAGE')
+    OR NOT EXISTS (SELECT 1 FROM pg_default_acl d
+                    WHERE d.defaclrole = coalesce(${o.owner ?? null}::text::regrole, current_user::text::regrole)
+                      AND d.defaclnamespace = ${schema}::regnamespace AND d.defaclobjtype = 'r'
+                      AND array_to_string(d.defaclacl, ',') LIKE ${`%${role}=arwd/%`}) AS drift`;
+  if (!drift!.drift) return false;
+  for (const statement of statements) await sql.unsafe(statement);
+  return true;
 }
 
 export interface RoleFacts {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import postgres from 'postgres';
 import { openStore, type Store } from '../../src/store/open.js';
 import { listMigrations, migrate, MigrationPrivilegeError } from '../../src/store/migrate.js';
-import { appRoleScript, roleFacts } from '../../src/store/roles.js';
+import { appRoleScript, grantAppRole, roleFacts } from '../../src/store/roles.js';
 import { rekeyStoredResources } from '../../src/store/id-key.js';
 import { createLogger, silentLogger } from '../../src/obs/log.js';
 import { adminUrl, createTestDatabase, ensureLoginRole, urlAs, type TestDatabase } from '../support/db.js';
@@ -116,6 +116,21 @@ describe('the app role (DATABASE_URL) after a migrate run as the admin', () => {
       await admin`CREATE TABLE adhoc_table (id int)`;
       expect(await outcome(app, 'INSERT INTO adhoc_table VALUES (1)')).toBe('ok');
       expect(await outcome(app, 'DROP TABLE adhoc_table')).toBe(DENIED);
+    } finally {
+      await admin.end();
+    }
+  });
+
+  it('is left alone when its grants are current, and set right when they drifted (TRUNCATE granted by hand)', async () => {
+    const admin = postgres(db.url, { max: 1, onnotice: () => {} });
+    try {
+      expect(await grantAppRole(admin, APP)).toBe(false);
+      await admin.unsafe(`GRANT TRUNCATE ON delivery_event TO ${APP}`);
+      expect(await outcome(app, 'TRUNCATE delivery_event')).toBe('ok');
+      const later = [...listMigrations(), { version: 990, name: '990_later', sql: '' }];
+      expect(await migrate(admin, later, { appRole: APP })).toEqual([]);
+      expect(await outcome(app, 'TRUNCATE delivery_event')).toBe(DENIED);
+      expect(await grantAppRole(admin, APP)).toBe(false);
     } finally {
       await admin.end();
     }
