@@ -9,6 +9,8 @@ import { listMigrations, migrate, MigrationPrivilegeError } from '../../src/stor
 import { appRoleScript, grantAppRole, roleFacts } from '../../src/store/roles.js';
 import { rekeyStoredResources } from '../../src/store/id-key.js';
 import { createLogger, silentLogger } from '../../src/obs/log.js';
+import { runCli } from '../../src/cli/commands.js';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { adminUrl, createTestDatabase, ensureLoginRole, urlAs, type TestDatabase } from '../support/db.js';
 
 const APP = `sb_roles_app_${randomBytes(4).toString('hex')}`;
@@ -163,6 +165,31 @@ describe('switchboard db roles --print', () => {
     } finally {
       await admin.end();
     }
+  });
+});
+
+describe('the command and the settings', () => {
+  const run = async (...argv: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(argv, { stdout: (x) => out.push(x), stderr: (x) => err.push(x) });
+    return { code, out: out.join(''), err: err.join('') };
+  };
+
+  it('db roles --print prints the script for the named role; a bad name or no --print is a usage error (exit 2)', async () => {
+    const ok = await run('db', 'roles', '--print', '--role', 'gw_runtime', '--owner', 'gw_owner');
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "public" TO "gw_runtime";');
+    expect(ok.out).toContain('ALTER DEFAULT PRIVILEGES FOR ROLE "gw_owner" IN SCHEMA "public"');
+    expect(ok.out).not.toMatch(/PASSWORD\s+'/);
+    expect(await run('db', 'roles', '--print', '--role', 'x"; DROP TABLE inbox; --')).toMatchObject({ code: 2, out: '' });
+    expect((await run('db', 'roles')).code).toBe(2);
+  });
+
+  it('DATABASE_APP_ROLE must be a plain identifier; DATABASE_ADMIN_URL a URL', () => {
+    expect(loadConfig({ DATABASE_APP_ROLE: 'gw_runtime', DATABASE_ADMIN_URL: 'postgres://owner@db/sb' })).toMatchObject({ DATABASE_APP_ROLE: 'gw_runtime' });
+    expect(() => loadConfig({ DATABASE_APP_ROLE: 'Robert"); DROP' })).toThrow(ConfigError);
+    expect(() => loadConfig({ DATABASE_ADMIN_URL: 'not a url' })).toThrow(ConfigError);
   });
 });
 
