@@ -13,7 +13,13 @@ import { openStore } from '../../src/store/open.js';
 import { migrate } from '../../src/store/migrate.js';
 import { loadConfig } from '../../src/config/index.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
-import { silentLogger } from '../../src/obs/log.js';
+import { createLogger, silentLogger } from '../../src/obs/log.js';
+
+/** The events a logger was given. */
+function eventLog() {
+  const lines: string[] = [];
+  return { log: createLogger('info', (l) => lines.push(l)), events: () => lines.map((l) => (JSON.parse(l) as { event: string }).event) };
+}
 
 const dirs: string[] = [];
 const servers: EmbeddedServer[] = [];
@@ -86,7 +92,11 @@ describe('a fresh embedded data folder', () => {
   const dir = tmp('fresh');
 
   it('creates the owner and app roles, SCRAM-SHA-256 on loopback only, passwords in a 0600 file', async () => {
-    const store = await openStore({ DATA_DIR: dir, EMBEDDED_PG_PORT: 0, DB_POOL_MAX: 2 }, silentLogger, { owner: false });
+    const first = eventLog();
+    const store = await openStore({ DATA_DIR: dir, EMBEDDED_PG_PORT: 0, DB_POOL_MAX: 2 }, first.log, { owner: false });
+    expect(first.events()).toContain('embedded_pg_hba_written');
+    expect(first.events()).not.toContain('embedded_pg_auth_upgraded');
+    expect(first.events()).not.toContain('embedded_pg_passwords_rehashed');
     const [me] = await store.sql<{ user: string; su: boolean }[]>`SELECT current_user AS user, rolsuper AS su FROM pg_roles WHERE rolname = current_user`;
     expect(me).toEqual({ user: EMBEDDED_APP_ROLE, su: false });
     await store.sql.end();
@@ -173,7 +183,9 @@ describe('an embedded data folder made by an older version', () => {
     expect(readFileSync(path.join(dir, 'pg', 'pg_hba.conf'), 'utf8')).toMatch(/^host\s+all\s+all\s+127\.0\.0\.1\/32\s+password$/m);
     writeFileSync(path.join(dir, 'embedded-pg.json'), JSON.stringify({ port, password }), { mode: 0o644 });
 
-    const store = await openStore({ DATA_DIR: dir, EMBEDDED_PG_PORT: 0, DB_POOL_MAX: 2 }, silentLogger, { owner: false });
+    const upgrade = eventLog();
+    const store = await openStore({ DATA_DIR: dir, EMBEDDED_PG_PORT: 0, DB_POOL_MAX: 2 }, upgrade.log, { owner: false });
+    expect(upgrade.events()).toEqual(expect.arrayContaining(['embedded_pg_passwords_rehashed', 'embedded_pg_auth_upgraded']));
     try {
       const [me] = await store.sql<{ user: string }[]>`SELECT current_user AS user`;
       expect(me!.user).toBe(EMBEDDED_APP_ROLE);
