@@ -1,7 +1,9 @@
 // The one masking rule for phone numbers: only the last four digits in lists, logs and notifications.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import type { CommunicationRequest, RelatedPerson } from 'fhir/r4.js';
 import { MASKED_PHONE, maskPhone, maskPhonesIn } from '../../src/text/index.js';
+import { maskResourcePhones } from '../../src/delivery/phone-view.js';
 
 describe('maskPhone', () => {
   it.each([
@@ -61,5 +63,24 @@ describe('maskPhonesIn (free text in a list or a notification)', () => {
       expect(out.replace(/\D/g, '')).toBe(all.slice(-4));
       expect(out).toBe(`Call back at •••-•••-${all.slice(-4)} please`);
     }));
+  });
+});
+
+describe('maskResourcePhones (a message detail for a provider it was not addressed to)', () => {
+  it('masks phone ContactPoints and phone numbers in payload text, leaves e-mail, ids and the stored resource alone', () => {
+    const cr: CommunicationRequest = {
+      resourceType: 'CommunicationRequest', id: 'cr-1', status: 'active', identifier: [{ system: 'urn:call', value: '5558675309' }],
+      contained: [{ resourceType: 'RelatedPerson', id: 'caller', patient: { reference: '#patient' }, telecom: [
+        { system: 'phone', value: '+1 (555) 867-5309', use: 'temp' }, { system: 'email', value: 'pat@example.org' }, { system: 'pager', value: '555-010-0199 x4' },
+      ] } satisfies RelatedPerson],
+      payload: [{ contentString: 'Dose question, call back at 555-867-5309' }],
+    };
+    const masked = maskResourcePhones(cr);
+    expect((masked.contained![0] as RelatedPerson).telecom).toEqual([
+      { system: 'phone', value: '•••-•••-5309', use: 'temp' }, { system: 'email', value: 'pat@example.org' }, { system: 'pager', value: '•••-•••-0199 ext. •••' },
+    ]);
+    expect(masked.payload).toEqual([{ contentString: 'Dose question, call back at •••-•••-5309' }]);
+    expect(masked.identifier).toEqual(cr.identifier);
+    expect((cr.contained![0] as RelatedPerson).telecom![0]!.value).toBe('+1 (555) 867-5309');
   });
 });
