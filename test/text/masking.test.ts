@@ -68,12 +68,12 @@ describe('maskPhonesIn (free text in a list or a notification)', () => {
 
 describe('maskResourcePhones (a message detail for a provider it was not addressed to)', () => {
   it('masks phone ContactPoints and phone numbers in payload text, leaves e-mail, ids and the stored resource alone', () => {
+    const caller: RelatedPerson = { resourceType: 'RelatedPerson', id: 'caller', patient: { reference: '#patient' }, telecom: [
+      { system: 'phone', value: '+1 (555) 867-5309', use: 'temp' }, { system: 'email', value: 'pat@example.org' }, { system: 'pager', value: '555-010-0199 x4' },
+    ] };
     const cr: CommunicationRequest = {
       resourceType: 'CommunicationRequest', id: 'cr-1', status: 'active', identifier: [{ system: 'urn:call', value: '5558675309' }],
-      contained: [{ resourceType: 'RelatedPerson', id: 'caller', patient: { reference: '#patient' }, telecom: [
-        { system: 'phone', value: '+1 (555) 867-5309', use: 'temp' }, { system: 'email', value: 'pat@example.org' }, { system: 'pager', value: '555-010-0199 x4' },
-      ] } satisfies RelatedPerson],
-      payload: [{ contentString: 'Dose question, call back at 555-867-5309' }],
+      contained: [caller], payload: [{ contentString: 'Dose question, call back at 555-867-5309' }],
     };
     const masked = maskResourcePhones(cr);
     expect((masked.contained![0] as RelatedPerson).telecom).toEqual([
