@@ -5,7 +5,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/index.js';
-import { createMetrics, type Logger, type Metrics } from './obs/index.js';
+import { createMetrics, registerEventLoopDelay, type Logger, type Metrics } from './obs/index.js';
 import { openStore, type Store } from './store/index.js';
 import { AppAckRouter, Hl7Intake, InboxWorker, InboxWriter, SenderPolicy, invalidCidrs, loadSendersFile } from './ingest/index.js';
 import { MllpListener } from './hl7/index.js';
@@ -82,6 +82,8 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   const viewTimer = setInterval(() => void refreshView(), SCHEDULE_VIEW_REFRESH_MS).unref();
   undo.push(async () => clearInterval(viewTimer));
   const metrics = createMetrics({ defaults: true });
+  const loopDelay = registerEventLoopDelay(metrics.registry);
+  undo.push(async () => loopDelay.stop());
   const workers: InboxWorker[] = [];
   const writer = new InboxWriter(store.sql, {
     maxBatch: config.INGEST_BATCH_MAX, maxInFlight: config.INGEST_MAX_IN_FLIGHT, onBatch: (n) => metrics.batchSize.observe(n), onInserted: () => workers.forEach((w) => w.poke()),
@@ -173,6 +175,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
     await jobs.close();
     await loadJobs.close();
     await store.close();
+    loopDelay.stop();
     log.info('shutdown_complete');
   })());
   return { httpPort, mllpPort, store, metrics, close };
