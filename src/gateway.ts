@@ -8,7 +8,7 @@ import type { Config } from './config/index.js';
 import { createMetrics, registerEventLoopDelay, type Logger, type Metrics } from './obs/index.js';
 import { openStore, type Store } from './store/index.js';
 import { AppAckRouter, Hl7Intake, InboxWorker, InboxWriter, SenderPolicy, invalidCidrs, loadSendersFile } from './ingest/index.js';
-import { MllpListener } from './hl7/index.js';
+import { MllpListener } from './mllp/index.js';
 import { createApp } from './http/index.js';
 import { loadOrCreateLocalKey, RevocationList, TokenVerifier, type TrustedIssuer } from './auth/index.js';
 import { reindexSearchColumns } from './fhir/index.js';
@@ -37,6 +37,11 @@ export interface GatewayOptions {
    * non-zero, and the supervisor (systemd Restart=on-failure, Docker --restart) starts it again.
    */
   onFatal?: (reason: string) => void;
+}
+
+/** The package's version, named by the API documents (OpenAPI info, CapabilityStatement.software): package.json sits beside src/ and dist/. */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 export async function startGateway(config: Config, log: Logger, opts: GatewayOptions = {}): Promise<Gateway> {
@@ -128,7 +133,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   const connGauge = setInterval(() => metrics.mllpConnections.set(mllp.connectionCount), 5000).unref();
 
   const app = createApp({
-    sql: store.sql, intake, writer, metrics, log, verifier, maxHl7Bytes: config.HTTP_MAX_BODY_BYTES, schedules,
+    sql: store.sql, intake, writer, metrics, log, verifier, maxHl7Bytes: config.HTTP_MAX_BODY_BYTES, schedules, version: packageVersion(),
     publicBaseUrl: publicBaseUrl(config), hsts: httpsServed(config), health: store.health, delivery, trustProxy: config.TRUST_PROXY,
   });
   const tls = config.HTTP_TLS_CERT && config.HTTP_TLS_KEY

@@ -9,6 +9,7 @@ import { mapCommand } from './map.js';
 import { oncallCommand } from './oncall.js';
 import { scheduleCommand } from './schedule.js';
 import { deliveryCommand } from './delivery.js';
+import { dbCommand } from './db.js';
 
 export const USAGE = `usage: switchboard <command> [options]
   serve                         run the gateway (HTTP :PORT, MLLP :MLLP_PORT)
@@ -37,6 +38,8 @@ export const USAGE = `usage: switchboard <command> [options]
   delivery replay ID            send a dead letter again (same webhook-id)
   delivery timeline MESSAGE_ID [--json]
                                 every escalation step, attempt and receipt of a message, with reasons
+  db roles --print [--role NAME] [--owner NAME] [--schema NAME] [--database NAME]
+                                print the GRANT script for the runtime role (least privilege)
 Configuration is read from the environment: see README.md.`;
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
@@ -49,6 +52,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   oncall: oncallCommand,
   schedule: scheduleCommand,
   delivery: deliveryCommand,
+  db: dbCommand,
 };
 
 export async function runCli(argv: string[], io: Io): Promise<number> {

@@ -2,7 +2,8 @@
 // came back. Each is refused with its own limit and stable code, or (the 200,000-repetition OBX-5)
 // accepted and mapped within the mapper's bounds (src/mapping/limits.ts).
 import type { Sql } from 'postgres';
-import { MllpClient, readAck } from '../../src/hl7/index.js';
+import { readAck } from '../../src/hl7/index.js';
+import { MllpClient } from '../../src/mllp/index.js';
 import { fixture, toWire } from '../support/fixtures.js';
 import { withMshField } from '../support/messages.js';
 import { sleep } from './observe.js';

@@ -2,7 +2,8 @@
 // a sender of normal ORUs over MLLP, the gateway's own event-loop delay metric, its peak RSS.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { MllpClient, readAck } from '../../src/hl7/index.js';
+import { readAck } from '../../src/hl7/index.js';
+import { MllpClient } from '../../src/mllp/index.js';
 import { withControlId } from '../support/messages.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
