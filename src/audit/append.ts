@@ -4,7 +4,7 @@
 // transaction's own row locks) so it is held only for the INSERT and the commit, and no lock cycle
 // with the work's own locks can form.
 import { insertAuditRows, lockAuditHead, type TransactionSql } from '../store/index.js';
-import { chainKey, chainRecords, type AuditEventInput, type AuditRecord, type ChainKey } from './hash.js';
+import { chainRecords, type AuditEventInput, type AuditRecord, type ChainKey } from './hash.js';
 
 let configuredKey: ChainKey | undefined;
 
@@ -13,8 +13,8 @@ let configuredKey: ChainKey | undefined;
  * are sealed with plain SHA-256. The key never goes to the database: whoever can write the tables
  * cannot re-seal a changed chain without it.
  */
-export function configureAuditKey(secret: Buffer | undefined): void {
-  configuredKey = secret ? chainKey(secret) : undefined;
+export function configureAuditKey(key: ChainKey | undefined): void {
+  configuredKey = key;
 }
 
 export function auditKey(): ChainKey | undefined {

@@ -6,6 +6,8 @@ export { ChainChecker } from './chain-check.js';
 export type { BreakReason, ChainBreak, CheckOptions } from './chain-check.js';
 export { auditedBegin, deferAudit } from './deferred.js';
 export { AUDIT_EXTENSION, SWITCHBOARD_AUDIT_CODES, toAuditEvent } from './fhir-audit-event.js';
+export { auditKeys } from './keys.js';
+export type { AuditKeys } from './keys.js';
 export { GENESIS_HASH, canonical, chainKey, chainRecords, hashRecord, macOf } from './hash.js';
 export type { ActorKind, AuditAction, AuditEventInput, AuditRecord, ChainKey } from './hash.js';
 export { countAudit, searchAudit } from './search.js';
