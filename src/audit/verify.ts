@@ -2,7 +2,7 @@
 // every link (chain-check.ts) and the stored head, and reports the first break, the rows checked
 // and the head hash — which an operator records outside the database (the anchor that shows a
 // removed tail, or a chain re-sealed by someone holding the database but not the HMAC key).
-import { listAuditPage, readAuditHead, type Sql } from '../store/index.js';
+import { listAuditPage, readAuditHead, type Sql, type TransactionSql } from '../store/index.js';
 import { ChainChecker, type ChainBreak } from './chain-check.js';
 import type { ChainKey } from './hash.js';
 
@@ -26,7 +26,7 @@ export interface VerifyReport {
 
 const PAGE = 5_000;
 
-export async function verifyAuditChain(sql: Sql, opts: VerifyOptions): Promise<VerifyReport> {
+export async function verifyAuditChain(sql: Sql | TransactionSql, opts: VerifyOptions): Promise<VerifyReport> {
   // the head first: rows appended while we walk are past it and not checked this time
   const head = await readAuditHead(sql);
   const from = { seq: head.fromSeq, hash: head.fromHash };
