@@ -1,0 +1,73 @@
+// The audit trail's cost, over a fresh database on the machine's PostgreSQL:
+//   append:  a small write transaction (one row into a scratch table, as a receipt would) alone,
+//            then with one audit event appended as its last statement, at 1 and 8 connections:
+//            the added cost per transaction, and transactions per second with and without
+//   writer:  the HTTP middleware's path — AuditWriter group commit, 8 / 64 concurrent requests
+//   batch:   one append of 100 events: cost per event
+//   verify:  `audit verify` over BENCH_AUDIT_ROWS rows (default 100,000): rows per second
+import { connect } from '../src/store/db.js';
+import { migrate } from '../src/store/migrate.js';
+import { appendAudit, AuditWriter, verifyAuditChain, type AuditEventInput } from '../src/audit/index.js';
+import { adminUrl, freshDatabase } from './db.js';
+import { fmt } from './stats.js';
+
+const ROWS = Number(process.env.BENCH_AUDIT_ROWS ?? 100_000);
+const TX_SECONDS = Number(process.env.BENCH_AUDIT_SECONDS ?? 3);
+
+const event = (i: number): AuditEventInput => ({
+  at: new Date(), actor: `dr-${i % 50}`, actorKind: 'practitioner', action: 'U', type: 'delivery.acknowledged', entityType: 'CommunicationRequest',
+  entityIds: [`cr-${i}`, `Communication/n-${i}`], patient: `p-${i % 1000}`, outcome: 'success', outcomeCode: 'inbox', source: null, requestId: null,
+});
+
+async function timed(seconds: number, workers: number, work: (i: number) => Promise<void>): Promise<number> {
+  const until = Date.now() + seconds * 1000;
+  let n = 0;
+  await Promise.all(Array.from({ length: workers }, async () => {
+    while (Date.now() < until) await work(n++);
+  }));
+  return n / seconds;
+}
+
+export async function run(): Promise<void> {
+  const db = await freshDatabase(adminUrl());
+  const sql = connect(db.url, { max: 70 });
+  try {
+    await migrate(sql);
+    await sql`CREATE TABLE bench_work (id bigserial PRIMARY KEY, at timestamptz NOT NULL, note text)`;
+    const work = (tx: Parameters<Parameters<typeof sql.begin>[0]>[0]) => tx`INSERT INTO bench_work (at, note) VALUES (now(), 'x')`;
+
+    console.log('| connections | tx/s without audit | tx/s with 1 audit event | added per tx (ms) |');
+    console.log('|---|---|---|---|');
+    for (const c of [1, 8]) {
+      const base = await timed(TX_SECONDS, c, async () => { await sql.begin((tx) => work(tx)); });
+      const withAudit = await timed(TX_SECONDS, c, async (i) => { await sql.begin(async (tx) => { await work(tx); await appendAudit(tx, [event(i)]); }); });
+      console.log(`| ${c} | ${fmt(base)} | ${fmt(withAudit)} | ${fmt((1000 * c) / withAudit - (1000 * c) / base, 3)} |`);
+    }
+
+    for (const c of [8, 64]) {
+      const writer = new AuditWriter(sql);
+      const rate = await timed(TX_SECONDS, c, async (i) => { await writer.append(event(i)); });
+      console.log(`AuditWriter (HTTP path), ${c} concurrent requests: ${fmt(rate)} events/s committed`);
+    }
+
+    const batches = 20;
+    const t0 = process.hrtime.bigint();
+    for (let b = 0; b < batches; b++) await sql.begin((tx) => appendAudit(tx, Array.from({ length: 100 }, (_, i) => event(b * 100 + i))));
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    console.log(`one append of 100 events: ${fmt(ms / batches, 2)} ms (${fmt((ms * 1000) / (batches * 100), 1)} µs per event)`);
+
+    // fill up to ROWS, then verify
+    const [{ n } = { n: 0 }] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM audit_event`;
+    for (let have = n; have < ROWS; have += 1000) {
+      const k = Math.min(1000, ROWS - have);
+      await sql.begin((tx) => appendAudit(tx, Array.from({ length: k }, (_, i) => event(have + i))));
+    }
+    const v0 = process.hrtime.bigint();
+    const report = await verifyAuditChain(sql, { keys: [] });
+    const vs = Number(process.hrtime.bigint() - v0) / 1e9;
+    console.log(`verify: ${fmt(report.checked)} rows in ${fmt(vs, 2)} s (${fmt(report.checked / vs)} rows/s; ${fmt((vs * 100_000) / report.checked, 2)} s per 100k rows), ok=${report.ok}`);
+  } finally {
+    await sql.end({ timeout: 2 });
+    await db.drop();
+  }
+}
