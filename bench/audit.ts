@@ -5,7 +5,7 @@
 //   writer:  the HTTP middleware's path — AuditWriter group commit, 8 / 64 concurrent requests
 //   batch:   one append of 100 events: cost per event
 //   verify:  `audit verify` over BENCH_AUDIT_ROWS rows (default 100,000): rows per second
-import { connect } from '../src/store/db.js';
+import { connect, type TransactionSql } from '../src/store/db.js';
 import { migrate } from '../src/store/migrate.js';
 import { appendAudit, AuditWriter, verifyAuditChain, type AuditEventInput } from '../src/audit/index.js';
 import { adminUrl, freshDatabase } from './db.js';
@@ -34,7 +34,7 @@ export async function run(): Promise<void> {
   try {
     await migrate(sql);
     await sql`CREATE TABLE bench_work (id bigserial PRIMARY KEY, at timestamptz NOT NULL, note text)`;
-    const work = (tx: Parameters<Parameters<typeof sql.begin>[0]>[0]) => tx`INSERT INTO bench_work (at, note) VALUES (now(), 'x')`;
+    const work = (tx: TransactionSql) => tx`INSERT INTO bench_work (at, note) VALUES (now(), 'x')`;
 
     console.log('| connections | tx/s without audit | tx/s with 1 audit event | added per tx (ms) |');
     console.log('|---|---|---|---|');

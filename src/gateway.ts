@@ -16,7 +16,7 @@ import { DEFAULT_SITE_CONFIG, parseSiteConfig, type SiteConfig } from './mapping
 import { prepareResourceIds } from './resource-ids.js';
 import { ScheduleService, WorkerJobs, limitsFromSettings, refreshScheduleView, seedScheduleFromFile } from './oncall/index.js';
 import { DELIVERY_DEFAULTS, DeliveryService, type DeliveryConfig } from './delivery/index.js';
-import { AuditWriter, auditKeys, configureAuditKey, startRetention } from './audit/index.js';
+import { AuditSealer, AuditWriter, auditKeys, configureAuditKey, startRetention } from './audit/index.js';
 
 /** How often the schedule's FHIR view is rebuilt: a quarter day, well inside its 14-day horizon. */
 const SCHEDULE_VIEW_REFRESH_MS = 6 * 3_600_000;
@@ -87,6 +87,9 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   configureAuditKey(auditKeys(config.AUDIT_HMAC_KEY, config.AUDIT_HMAC_OLD_KEYS).current);
   const audit = new AuditWriter(store.sql);
   undo.push(() => audit.idle());
+  const sealer = new AuditSealer(store.sql, { log });
+  sealer.start();
+  undo.push(() => sealer.stop());
   const retention = startRetention(store.sql, { messageDays: config.MESSAGE_RETENTION_DAYS, fhirDays: config.FHIR_RETENTION_DAYS, auditDays: config.AUDIT_RETENTION_DAYS }, log);
   undo.push(() => retention.stop());
   const workers: InboxWorker[] = [];
@@ -179,6 +182,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
     await revocations.stop();
     await retention.stop();
     await audit.idle();
+    await sealer.stop();
     await jobs.close();
     await loadJobs.close();
     await store.close();

@@ -1,8 +1,7 @@
-// Audit events raised in the middle of a transaction, appended at its end: `auditedBegin` runs the
-// work, then appends what `deferAudit` collected as the transaction's last statement, so the chain
-// head's lock is taken after every lock the work takes (no lock cycle with another transaction's
-// work) and held only for the INSERT and the commit. Outside `auditedBegin`, `deferAudit` appends at
-// once (the caller's transaction then should end soon after).
+// Audit events raised in several places of one transaction, recorded by one INSERT at its end:
+// `auditedBegin` runs the work, then appends what `deferAudit` collected (still inside the
+// transaction, so the record commits with the change). Outside `auditedBegin`, `deferAudit` appends
+// at once.
 import type { Sql, TransactionSql } from '../store/index.js';
 import { appendAudit } from './append.js';
 import type { AuditEventInput } from './hash.js';

@@ -2,7 +2,7 @@
 // every link (chain-check.ts) and the stored head, and reports the first break, the rows checked
 // and the head hash — which an operator records outside the database (the anchor that shows a
 // removed tail, or a chain re-sealed by someone holding the database but not the HMAC key).
-import { listAuditPage, readAuditHead, type Sql, type TransactionSql } from '../store/index.js';
+import { countPendingAudit, listAuditPage, readAuditHead, type Sql, type TransactionSql } from '../store/index.js';
 import { ChainChecker, type ChainBreak } from './chain-check.js';
 import type { ChainKey } from './hash.js';
 
@@ -22,6 +22,8 @@ export interface VerifyReport {
   /** the stored head: the last row's seq and hash */
   head: { seq: string; hash: string };
   break?: ChainBreak;
+  /** events recorded but not sealed yet (the sealer chains them within a second when gateways run) */
+  pending: number;
 }
 
 const PAGE = 5_000;
@@ -31,7 +33,8 @@ export async function verifyAuditChain(sql: Sql | TransactionSql, opts: VerifyOp
   const head = await readAuditHead(sql);
   const from = { seq: head.fromSeq, hash: head.fromHash };
   const checker = new ChainChecker(from, { keys: opts.keys, ...(opts.requireHmac ? { requireHmac: true } : {}) });
-  const report = (b?: ChainBreak): VerifyReport => ({ ok: b === undefined, checked: checker.checked, from, head: { seq: head.seq, hash: head.hash }, ...(b ? { break: b } : {}) });
+  const pending = await countPendingAudit(sql);
+  const report = (b?: ChainBreak): VerifyReport => ({ ok: b === undefined, checked: checker.checked, from, head: { seq: head.seq, hash: head.hash }, pending, ...(b ? { break: b } : {}) });
   let after = from.seq;
   const end = BigInt(head.seq);
   while (BigInt(after) < end) {

@@ -1,7 +1,7 @@
 // Group commit for audit events raised outside a transaction (the HTTP middleware): events from
 // concurrent requests wait while one append is in flight and then go together in the next one — one
-// transaction, one head lock and one INSERT for the lot — so the chain's one lock costs a request
-// about a commit, not a queue of them. Each enqueue resolves after the commit that holds its row.
+// transaction and one INSERT for the lot. Each append resolves after the commit that holds its row
+// (unsealed: the sealer chains it moments later).
 import type { Sql } from '../store/index.js';
 import { appendAudit } from './append.js';
 import type { AuditEventInput } from './hash.js';

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../config/index.js';
 import { createLogger } from '../obs/index.js';
 import { openStore, type Sql } from '../store/index.js';
-import { auditKeys, configureAuditKey, purgeExpired, searchAudit, verifyAuditChain, type AuditRecord } from '../audit/index.js';
+import { auditKeys, configureAuditKey, purgeExpired, sealAll, searchAudit, verifyAuditChain, type AuditRecord } from '../audit/index.js';
 import { readInstant, zoneClock } from '../time/index.js';
 import type { Io } from './io.js';
 
@@ -40,6 +40,7 @@ async function verify(values: { json?: boolean; 'require-hmac'?: boolean }, io: 
     io.stdout(`checked ${r.checked} rows from seq ${r.from.seq} (checkpoint ${r.from.hash})\n`);
     // the anchor: record it outside the database; a later head must descend from it
     io.stdout(`head seq ${r.head.seq} hash ${r.head.hash}\n`);
+    if (r.pending > 0) io.stdout(`${r.pending} events recorded but not sealed yet (a running gateway seals them)\n`);
     io.stdout(r.ok ? 'chain ok\n' : `BROKEN at seq ${r.break!.seq}: ${r.break!.reason}\n`);
   }
   return r.ok ? 0 : 1;
@@ -109,7 +110,13 @@ export async function purgeCommand(argv: string[], io: Io): Promise<number> {
   }
   // the purge's own audit row is sealed like the gateway's
   configureAuditKey(auditKeys(config.AUDIT_HMAC_KEY, config.AUDIT_HMAC_OLD_KEYS).current);
-  const r = await withStore(config, (sql) => purgeExpired(sql, { messageDays: config.MESSAGE_RETENTION_DAYS, fhirDays: config.FHIR_RETENTION_DAYS, auditDays: config.AUDIT_RETENTION_DAYS }, new Date(), { actor: 'cli', actorKind: 'cli' }));
+  const r = await withStore(config, async (sql) => {
+    // pending events first, so the purge sees every recorded row; then the purge's own row
+    await sealAll(sql);
+    const result = await purgeExpired(sql, { messageDays: config.MESSAGE_RETENTION_DAYS, fhirDays: config.FHIR_RETENTION_DAYS, auditDays: config.AUDIT_RETENTION_DAYS }, new Date(), { actor: 'cli', actorKind: 'cli' });
+    await sealAll(sql);
+    return result;
+  });
   if (parsed.values.json) io.stdout(`${JSON.stringify(r)}\n`);
   else if (!r.ran) io.stdout('another process is purging now; nothing done\n');
   else io.stdout(`purged: ${r.inboxBytes} message bodies, ${r.rejected} rejected, ${r.fhirResources} FHIR resources, ${r.auditRows} audit rows${r.checkpoint ? ` (checkpoint seq ${r.checkpoint.seq} hash ${r.checkpoint.hash})` : ''}\n`);

@@ -11,7 +11,7 @@ import { loadConfig } from '../config/index.js';
 import { createLogger } from '../obs/index.js';
 import { openStore } from '../store/index.js';
 import { DEFAULT_LOCAL_SCOPES, DEFAULT_TOKEN_TTL_S, LOCAL_ISSUER, loadOrCreateLocalKey, mintLocalToken, revoke } from '../auth/index.js';
-import { appendAudit, auditKeys, configureAuditKey } from '../audit/index.js';
+import { appendAudit, auditKeys, configureAuditKey, sealAll } from '../audit/index.js';
 import type { Io } from './io.js';
 import { PROVIDER_SCOPE } from '../delivery/index.js';
 import { toFhirId } from '../routing/index.js';
@@ -102,6 +102,7 @@ async function revokeCommand(argv: string[], io: Io): Promise<number> {
       at: new Date(), actor: 'cli', actorKind: 'cli', action: 'E', type: 'token.revoked', entityType: 'token',
       entityIds: [`${target.kind}:${target.issuer}|${target.value}`], outcome: 'success', outcomeCode: added ? 'revoked' : 'already',
     }]));
+    await sealAll(store.sql);
     io.stdout(`${target.kind} ${target.value} of ${target.issuer} ${added ? 'revoked' : 'was revoked already'}\n`);
     return 0;
   } finally {

@@ -36,11 +36,32 @@ export interface AuditHead {
 const SELECT_ROW = `seq::text AS seq, at, actor, actor_kind AS "actorKind", action, type, entity_type AS "entityType", entity_ids AS "entityIds",
   patient, outcome, outcome_code AS "outcomeCode", source, request_id AS "requestId", mac, prev_hash AS "prevHash", hash`;
 
-/**
- * Locks the chain head for the rest of the transaction and reads it. Every append takes this one row
- * lock, so appends from all replicas are serialised here and only here; call it last in a
- * transaction (after its other locks) so the lock is held for one INSERT and the commit.
- */
+/** Records events in the caller's transaction, unsealed: one INSERT, no lock. */
+export async function insertPendingAudit(tx: TransactionSql, events: readonly postgres.JSONValue[]): Promise<void> {
+  if (events.length === 0) return;
+  await tx`INSERT INTO audit_pending (event) SELECT e FROM jsonb_array_elements(${tx.json(events as postgres.JSONValue)}) WITH ORDINALITY AS x(e, n) ORDER BY n`;
+}
+
+/** Takes up to `limit` pending events, oldest first (deleted; the caller's transaction seals them). */
+export async function takePendingAudit(tx: TransactionSql, limit: number): Promise<unknown[]> {
+  const rows = await tx<{ id: string; event: unknown }[]>`
+    DELETE FROM audit_pending WHERE id IN (SELECT id FROM audit_pending ORDER BY id LIMIT ${limit}) RETURNING id::bigint AS id, event`;
+  return rows.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id))).map((r) => r.event);
+}
+
+export async function countPendingAudit(sql: Queryable): Promise<number> {
+  const [r] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM audit_pending`;
+  return r?.n ?? 0;
+}
+
+/** One sealer at a time across replicas: true when this transaction holds the seal lock now. */
+export async function trySealLock(tx: TransactionSql): Promise<boolean> {
+  // arbitrary but fixed, like the other advisory keys (migrate 7_343_281, digests 7_343_290)
+  const [r] = await tx<{ ok: boolean }[]>`SELECT pg_try_advisory_xact_lock(7343312) AS ok`;
+  return r?.ok === true;
+}
+
+/** Locks the chain head for the rest of the transaction and reads it (the sealer, and a purge). */
 export async function lockAuditHead(tx: TransactionSql): Promise<{ seq: string; hash: string }> {
   const [head] = await tx<{ seq: string; hash: string }[]>`SELECT seq::text AS seq, hash FROM audit_chain_head FOR UPDATE`;
   if (!head) throw new Error('audit_chain_head is missing (migration 011)');

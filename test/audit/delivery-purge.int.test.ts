@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { recordingFetch, startRequest, TestClock } from '../delivery/support.js';
 import { buildDeliveryApp, type DeliveryApp } from '../delivery/api.js';
-import { appendAudit, purgeExpired, searchAudit, toAuditEvent, verifyAuditChain, type AuditRecord } from '../../src/audit/index.js';
+import { appendAudit, purgeExpired, sealAll, searchAudit, toAuditEvent, verifyAuditChain, type AuditRecord } from '../../src/audit/index.js';
 import { readAuditHead } from '../../src/store/index.js';
 import { validateFhir } from '../../src/fhir/validate.js';
 import { inRolledBack, sampleEvent } from './support.js';
@@ -15,7 +15,7 @@ import { inRolledBack, sampleEvent } from './support.js';
 let db: TestDatabase;
 let h: DeliveryApp;
 const clock = new TestClock(Date.parse('2025-03-04T15:00:00Z'));
-const all = async (): Promise<AuditRecord[]> => (await searchAudit(db.sql, { limit: 5000 })).reverse();
+const all = async (): Promise<AuditRecord[]> => { await sealAll(db.sql); return (await searchAudit(db.sql, { limit: 5000 })).reverse(); };
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -61,7 +61,7 @@ describe('delivery state changes', () => {
 describe('retention', () => {
   // its own database: a purge cuts the oldest run of rows, so the year-old rows must come first
   let db: TestDatabase;
-  const all = async (): Promise<AuditRecord[]> => (await searchAudit(db.sql, { limit: 5000 })).reverse();
+  const all = async (): Promise<AuditRecord[]> => { await sealAll(db.sql); return (await searchAudit(db.sql, { limit: 5000 })).reverse(); };
   beforeAll(async () => { db = await createTestDatabase({ max: 3 }); });
   afterAll(async () => { await db.drop(); });
 
@@ -70,6 +70,7 @@ describe('retention', () => {
     const old = Array.from({ length: 30 }, (_, i) => ({ ...sampleEvent(i), at: new Date(Date.parse('2024-01-01T00:00:00Z') + i * 1000) }));
     await db.sql.begin((tx) => appendAudit(tx, old));
     await db.sql.begin((tx) => appendAudit(tx, [{ ...sampleEvent(99), at: new Date('2025-03-04T12:00:00Z') }]));
+    await sealAll(db.sql);
     const headBefore = await readAuditHead(db.sql);
     const lastOld = (await all()).filter((r) => r.at < new Date('2025-01-01')).at(-1)!;
 
@@ -81,6 +82,7 @@ describe('retention', () => {
 
     const now = new Date('2025-03-04T15:00:00Z');
     const r = await purgeExpired(db.sql, { auditDays: 180, messageDays: 30 }, now, { actor: 'cli', actorKind: 'cli' });
+    expect(await sealAll(db.sql)).toBe(1); // the purge's own event
     expect(r).toMatchObject({ ran: true, rejected: 1, inboxBytes: 1, fhirResources: 0, checkpoint: { seq: lastOld.seq, hash: lastOld.hash } });
     expect(r.auditRows).toBe(Number(lastOld.seq));
 
@@ -105,6 +107,7 @@ describe('retention', () => {
   it('a second purge right after finds nothing old and records nothing', async () => {
     const head = await readAuditHead(db.sql);
     const r = await purgeExpired(db.sql, { auditDays: 180, messageDays: 30 }, new Date('2025-03-04T15:00:00Z'), { actor: 'system', actorKind: 'system' });
+    await sealAll(db.sql);
     expect(r).toMatchObject({ ran: true, auditRows: 0, rejected: 0, inboxBytes: 0 });
     expect((await readAuditHead(db.sql)).seq).toBe(head.seq);
   });

@@ -18,7 +18,7 @@ import { loadOrCreateLocalKey, mintLocalToken, TokenVerifier, type LocalKey } fr
 import { ScheduleService } from '../../src/oncall/index.js';
 import { saveResources } from '../../src/fhir/index.js';
 import { validateFhir } from '../../src/fhir/validate.js';
-import { AuditWriter, searchAudit, verifyAuditChain, type AuditRecord } from '../../src/audit/index.js';
+import { AuditWriter, sealAll, searchAudit, verifyAuditChain, type AuditRecord } from '../../src/audit/index.js';
 import { observation, patient, MRN } from '../fhir/factories.js';
 
 let db: TestDatabase;
@@ -26,7 +26,8 @@ let app: ReturnType<typeof createApp>;
 let key: LocalKey;
 let writer: AuditWriter;
 const auth = async (scopes: string[], subject: string) => ({ authorization: `Bearer ${await mintLocalToken(key, { scopes, subject, audience: 'switchboard' })}` });
-const all = async (): Promise<AuditRecord[]> => (await searchAudit(db.sql, { limit: 1000 })).reverse();
+// what the requests recorded, sealed (a gateway's sealer does it within a second)
+const all = async (): Promise<AuditRecord[]> => { await sealAll(db.sql); return (await searchAudit(db.sql, { limit: 1000 })).reverse(); };
 
 // a fixture patient's name and MRN, stored as a synthetic Patient: what must never reach the trail
 const [FAMILY, MRN_VALUE] = (() => {
@@ -102,6 +103,7 @@ describe('recording requests', () => {
 describe('GET /fhir/AuditEvent', () => {
   it('exports the trail as valid R4 AuditEvents, filtered by patient, agent and date, newest first, with paging', async () => {
     const h = await auth(['system/AuditEvent.rs'], 'privacy-officer');
+    await sealAll(db.sql);
     const res = await app.request('/fhir/AuditEvent?patient=Patient/p1&_count=2', { headers: h });
     expect(res.status).toBe(200);
     const page1 = (await res.json()) as Bundle;

@@ -1,7 +1,7 @@
 // Shared by the audit tests: varied audit events, a chain seeded through the real append path, and
 // tampering as someone with the database's superuser would do it (triggers off for the transaction).
 import type { AuditEventInput } from '../../src/audit/index.js';
-import { appendAudit, type ChainKey } from '../../src/audit/index.js';
+import { appendAudit, sealAll, type ChainKey } from '../../src/audit/index.js';
 import type { Sql, TransactionSql } from '../../src/store/index.js';
 
 const TYPES = ['phi.read', 'phi.search', 'delivery.notified', 'delivery.acknowledged', 'schedule.changed', 'message.received'] as const;
@@ -20,9 +20,10 @@ export async function seedChain(sql: Sql, n: number, key?: ChainKey): Promise<vo
   for (let i = 0; i < n;) {
     const size = Math.min(1 + (i % 7), n - i);
     const batch = Array.from({ length: size }, (_, j) => sampleEvent(i + j));
-    await sql.begin((tx) => appendAudit(tx, batch, key));
+    await sql.begin((tx) => appendAudit(tx, batch));
     i += size;
   }
+  await sealAll(sql, key);
 }
 
 /** Runs `tamper` then `check` in one transaction that is always rolled back. */

@@ -1,8 +1,15 @@
 -- The audit trail (HIPAA 164.312(b) audit controls, (c)(1) integrity; README "Audit trail"):
--- append-only, one row per PHI access or state change, hash-chained. `seq` is gapless: it is taken
--- from the one-row chain head, locked (FOR UPDATE) by the appending transaction as its last step, so
--- appends from every replica form one order. `hash` = SHA-256 (or HMAC-SHA256 with AUDIT_HMAC_KEY)
--- over a canonical encoding of the row's fields and `prev_hash` (src/audit/hash.ts).
+-- append-only, one row per PHI access or state change, hash-chained. An event is first a row of
+-- audit_pending, inserted in the transaction of the change it records (no lock: appends from every
+-- replica never wait for each other); the sealer (one process at a time, an advisory lock) moves
+-- pending rows into audit_event in id order, giving each the next `seq` (gapless) and its hashes:
+-- `hash` = SHA-256 (or HMAC-SHA256 with AUDIT_HMAC_KEY) over a canonical encoding of the row's fields
+-- and `prev_hash` (src/audit/hash.ts).
+CREATE TABLE audit_pending (
+  id     bigserial PRIMARY KEY,
+  event  jsonb     NOT NULL     -- the event as recorded (ids and codes only), sealed within a second
+);
+
 CREATE TABLE audit_event (
   seq          bigint      PRIMARY KEY,
   at           timestamptz NOT NULL,
