@@ -57,10 +57,13 @@ function entities(r: AuditRecord): AuditEventEntity[] {
     });
   }
   for (const id of r.entityIds) {
-    const ref = r.entityType && FHIR_TYPES.has(r.entityType);
-    if (ref && r.entityType === 'Patient' && id === r.patient) continue;
+    // an id of the row's type, or a `Type/id` of another (a delivery event names its Communication)
+    const slash = id.indexOf('/');
+    const reference = slash > 0 && FHIR_TYPES.has(id.slice(0, slash)) ? id : r.entityType && FHIR_TYPES.has(r.entityType) && slash < 0 ? `${r.entityType}/${id}` : undefined;
+    if (reference === `Patient/${r.patient ?? ''}`) continue;
+    const ref = reference !== undefined;
     out.push({
-      what: ref ? { reference: `${r.entityType}/${id}` } : { identifier: { system: `urn:switchboard:${r.entityType ?? 'entity'}`, value: id } },
+      what: reference ? { reference } : { identifier: { system: `urn:switchboard:${r.entityType ?? 'entity'}`, value: id } },
       type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: ref ? '2' : '4', display: ref ? 'System Object' : 'Other' },
     });
   }

@@ -142,7 +142,8 @@ export function auditTrail(d: AuditMiddlewareDeps): MiddlewareHandler<HttpEnv> {
     const what = classify(c.req.method, c.req.path);
     // an unauthenticated request has nobody to record (and would let anyone fill the trail)
     const principal = c.get('auth') as HttpEnv['Variables']['auth'] | undefined;
-    if (!what || !principal || c.res.status === 404) return;
+    // a 404 and a 503 (the store down: answered at once, and nothing could be written) disclosed and changed nothing
+    if (!what || !principal || c.res.status === 404 || c.res.status === 503) return;
     const status = c.res.status;
     const provider = principal.scopes.includes('provider');
     const base = {

@@ -40,6 +40,9 @@ describe('delivery state changes', () => {
     expect(kinds).toContainEqual(['delivery.acknowledged', 'dr-baker', 'practitioner', 'p-1']);
     const notified = rows.find((r) => r.type === 'delivery.notified')!;
     expect(notified.entityIds).toEqual(expect.arrayContaining([id, expect.stringMatching(/^Communication\//), 'Practitioner/dr-baker']));
+    // as an AuditEvent: the request, its Communication and the practitioner notified, and the patient
+    const refs = toAuditEvent(notified).entity?.map((e) => e.what?.reference);
+    expect(refs).toEqual(['Patient/p-1', `CommunicationRequest/${id}`, expect.stringMatching(/^Communication\/[^/]+$/), 'Practitioner/dr-baker']);
   });
 
   it('an unacknowledged message escalates: delivery.escalated at step 2', async () => {

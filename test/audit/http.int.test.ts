@@ -100,6 +100,25 @@ describe('recording requests', () => {
   });
 });
 
+describe('when the audit row cannot be written', () => {
+  it('a read answers 503 ERR_AUDIT_UNAVAILABLE instead of the data (fail closed)', async () => {
+    const failing = { append: () => Promise.reject(Object.assign(new Error('store away'), { code: 'ECONNREFUSED' })) } as unknown as AuditWriter;
+    const metrics = createMetrics();
+    const inbox = new InboxWriter(db.sql, { maxBatch: 8 });
+    const closed = createApp({
+      sql: db.sql, intake: new Hl7Intake({ sql: db.sql, writer: inbox, metrics, log: silentLogger, appName: 'SWITCHBOARD' }), writer: inbox, metrics, log: silentLogger,
+      verifier: new TokenVerifier({ localKey: key, audience: 'switchboard' }), maxHl7Bytes: 1024, schedules: new ScheduleService({ sql: db.sql }),
+      publicBaseUrl: 'https://sb.example', hsts: false, audit: failing,
+    });
+    const res = await closed.request('/fhir/Observation/obs-1', { headers: await auth(['system/Observation.rs'], 'nurse-7') });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('etag')).toBeNull();
+    const body = await res.text();
+    expect(body).toContain('ERR_AUDIT_UNAVAILABLE');
+    expect(body).not.toContain('obs-1');
+  });
+});
+
 describe('GET /fhir/AuditEvent', () => {
   it('exports the trail as valid R4 AuditEvents, filtered by patient, agent and date, newest first, with paging', async () => {
     const h = await auth(['system/AuditEvent.rs'], 'privacy-officer');
