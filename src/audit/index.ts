@@ -11,6 +11,8 @@ export { auditKeys } from './keys.js';
 export type { AuditKeys } from './keys.js';
 export { GENESIS_HASH, canonical, chainKey, chainRecords, hashRecord, macOf } from './hash.js';
 export type { ActorKind, AuditAction, AuditEventInput, AuditRecord, ChainKey } from './hash.js';
+export { messageProcessedEvents, messageReceivedEvent } from './pipeline-events.js';
+export type { ProcessedInput, ReceivedInput } from './pipeline-events.js';
 export { countAudit, searchAudit } from './search.js';
 export type { AuditSearch } from './search.js';
 export { RETENTION_INTERVAL_MS, purgeExpired, startRetention } from './retention.js';

@@ -87,3 +87,35 @@ describe('which requests the web layer records', () => {
     expect(classify('GET', '/fhir/Observation/has%20space')?.entityIds).toEqual([]);
   });
 });
+
+describe('the pipeline events', () => {
+  it('received: the sender as actor, the inbox row as entity, no patient', async () => {
+    const { messageReceivedEvent } = await import('../../src/audit/index.js');
+    expect(messageReceivedEvent({ inboxId: '42', sender: 'LAB^HOSP', source: 'mllp', peer: '10.0.0.5', at: new Date(0) })).toMatchObject({
+      actor: 'LAB^HOSP', actorKind: 'sender', action: 'C', type: 'message.received', entityType: 'inbox', entityIds: ['42'], patient: null, source: '10.0.0.5',
+    });
+  });
+
+  it('processed: one event per patient saved, with the saved resources; failed with its code', async () => {
+    const { messageProcessedEvents } = await import('../../src/audit/index.js');
+    const ev = messageProcessedEvents({ inboxId: '42', at: new Date(0), savedIds: ['Patient/p1', 'Observation/o1', 'CommunicationRequest/c1'] });
+    expect(ev).toEqual([expect.objectContaining({ type: 'message.processed', patient: 'p1', entityIds: ['42', 'Patient/p1', 'Observation/o1', 'CommunicationRequest/c1'] })]);
+    expect(messageProcessedEvents({ inboxId: '43', at: new Date(0), savedIds: [], failureCode: 'ERR_MAP_X' })).toEqual([expect.objectContaining({ type: 'message.failed', outcome: 'failure', outcomeCode: 'ERR_MAP_X', patient: null })]);
+  });
+});
+
+describe('every kind of event is a valid R4 AuditEvent', () => {
+  it('pipeline, CLI and retention events too', async () => {
+    const { messageProcessedEvents, messageReceivedEvent, toAuditEvent } = await import('../../src/audit/index.js');
+    const { validateFhir } = await import('../../src/fhir/validate.js');
+    const events = [
+      messageReceivedEvent({ inboxId: '42', sender: 'LAB^HOSP', source: 'mllp', peer: '10.0.0.5', at: new Date(0) }),
+      ...messageProcessedEvents({ inboxId: '42', at: new Date(0), savedIds: ['Patient/p1', 'Observation/o1'] }),
+      ...messageProcessedEvents({ inboxId: '43', at: new Date(0), savedIds: [], failureCode: 'ERR_MAP_X' }),
+      { at: new Date(0), actor: 'cli', actorKind: 'cli' as const, action: 'E' as const, type: 'token.revoked', entityType: 'token', entityIds: ['jti:https://i.example|j-1'], outcome: 'success' as const },
+      { at: new Date(0), actor: 'system', actorKind: 'system' as const, action: 'D' as const, type: 'retention.purged', entityType: 'retention', entityIds: ['audit:10', 'checkpoint:10'], outcome: 'success' as const },
+      { ...sampleEvent(0), type: 'schedule.changed', outcome: 'failure' as const, outcomeCode: '500' },
+    ];
+    for (const r of chainRecords({ seq: '0', hash: GENESIS_HASH }, events, undefined)) expect(validateFhir(toAuditEvent(r)).issues, r.type).toEqual([]);
+  }, 60_000);
+});
