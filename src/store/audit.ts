@@ -39,7 +39,9 @@ const SELECT_ROW = `seq::text AS seq, at, actor, actor_kind AS "actorKind", acti
 /** Records events in the caller's transaction, unsealed: one INSERT, no lock. */
 export async function insertPendingAudit(tx: TransactionSql, events: readonly postgres.JSONValue[]): Promise<void> {
   if (events.length === 0) return;
-  await tx`INSERT INTO audit_pending (event) SELECT e FROM jsonb_array_elements(${tx.json(events as postgres.JSONValue)}) WITH ORDINALITY AS x(e, n) ORDER BY n`;
+  // one event (the common case) without the array function and its sort
+  if (events.length === 1) await tx`INSERT INTO audit_pending (event) VALUES (${tx.json(events[0]!)})`;
+  else await tx`INSERT INTO audit_pending (event) SELECT e FROM jsonb_array_elements(${tx.json(events as postgres.JSONValue)}) WITH ORDINALITY AS x(e, n) ORDER BY n`;
 }
 
 /** Takes up to `limit` pending events, oldest first (deleted; the caller's transaction seals them). */
