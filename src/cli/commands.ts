@@ -10,6 +10,7 @@ import { oncallCommand } from './oncall.js';
 import { scheduleCommand } from './schedule.js';
 import { deliveryCommand } from './delivery.js';
 import { auditCommand, purgeCommand } from './audit.js';
+import { dbCommand } from './db.js';
 
 export const USAGE = `usage: switchboard <command> [options]
   serve                         run the gateway (HTTP :PORT, MLLP :MLLP_PORT)
@@ -43,6 +44,8 @@ export const USAGE = `usage: switchboard <command> [options]
   audit list [--patient ID] [--actor X] [--since T] [--until T] [--limit N] [--before SEQ] [--json]
                                 audit events, newest first
   purge [--json]                apply MESSAGE_/FHIR_/AUDIT_RETENTION_DAYS now
+  db roles --print [--role NAME] [--owner NAME] [--schema NAME] [--database NAME]
+                                print the GRANT script for the runtime role (least privilege)
 Configuration is read from the environment: see README.md.`;
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
@@ -57,6 +60,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   delivery: deliveryCommand,
   audit: auditCommand,
   purge: purgeCommand,
+  db: dbCommand,
 };
 
 export async function runCli(argv: string[], io: Io): Promise<number> {

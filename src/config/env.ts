@@ -31,6 +31,14 @@ export const configSchema = z.object({
   /** Refused inputs kept for inspection (the newest); older ones are deleted. */
   REJECTED_MAX_ROWS: positive.default(100_000),
   DATABASE_URL: z.string().url().optional(),
+  // least privilege (README "Security"): migrations as the schema owner, the runtime as a role with rows only
+  /** The schema owner's connection, used only to run migrations (and grant DATABASE_APP_ROLE); unset: DATABASE_URL does both. */
+  DATABASE_ADMIN_URL: z.string().url().optional(),
+  /**
+   * The runtime role granted rows on every table at the end of each migrate run. Default: the user of
+   * DATABASE_URL when DATABASE_ADMIN_URL names another one; none when a single URL is given.
+   */
+  DATABASE_APP_ROLE: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier').optional(),
   DATA_DIR: z.string().default('./data'),
   /** Port of the embedded PostgreSQL; 0 = pick a free one on first start and keep it. */
   EMBEDDED_PG_PORT: port.default(0),
