@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { runCli } from '../../src/cli/commands.js';
 import { appendAudit, sealAll } from '../../src/audit/index.js';
-import { sampleEvent, seedChain } from './support.js';
+import { sampleEvent, seedChain, tamperer } from './support.js';
 
 let db: TestDatabase;
 const saved = { ...process.env };
@@ -35,11 +35,13 @@ describe('switchboard audit', () => {
 
   it('verify exits 1 naming the first broken link', async () => {
     // committed tampering this time (the CLI reads through its own connection), undone after
-    await db.sql.begin(async (tx) => { await tx`SET LOCAL session_replication_role = replica`; await tx`UPDATE audit_event SET actor = actor || '!' WHERE seq = 12`; });
+    const admin = tamperer(db);
+    await admin.begin(async (tx) => { await tx`SET LOCAL session_replication_role = replica`; await tx`UPDATE audit_event SET actor = actor || '!' WHERE seq = 12`; });
     const r = await cli(['audit', 'verify', '--json']);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.out)).toMatchObject({ ok: false, break: { seq: '12', reason: 'hash_mismatch' } });
-    await db.sql.begin(async (tx) => { await tx`SET LOCAL session_replication_role = replica`; await tx`UPDATE audit_event SET actor = left(actor, -1) WHERE seq = 12`; });
+    await admin.begin(async (tx) => { await tx`SET LOCAL session_replication_role = replica`; await tx`UPDATE audit_event SET actor = left(actor, -1) WHERE seq = 12`; });
+    await admin.end({ timeout: 2 });
     expect((await cli(['audit', 'verify'])).code).toBe(0);
   });
 

@@ -10,7 +10,7 @@ import { buildDeliveryApp, type DeliveryApp } from '../delivery/api.js';
 import { appendAudit, purgeExpired, sealAll, searchAudit, toAuditEvent, verifyAuditChain, type AuditRecord } from '../../src/audit/index.js';
 import { readAuditHead } from '../../src/store/index.js';
 import { validateFhir } from '../../src/fhir/validate.js';
-import { inRolledBack, sampleEvent } from './support.js';
+import { inRolledBack, sampleEvent, tamperer } from './support.js';
 
 let db: TestDatabase;
 let h: DeliveryApp;
@@ -102,8 +102,10 @@ describe('retention', () => {
 
     // tampering below the checkpoint's successor is still found
     const next = String(BigInt(lastOld.seq) + 1n);
-    const broken = await inRolledBack(db.sql, async (tx) => { await tx`UPDATE audit_event SET patient = 'p-x' WHERE seq = ${next}`; }, (tx) => verifyAuditChain(tx, { keys: [] }));
+    const admin = tamperer(db);
+    const broken = await inRolledBack(admin, async (tx) => { await tx`UPDATE audit_event SET patient = 'p-x' WHERE seq = ${next}`; }, (tx) => verifyAuditChain(tx, { keys: [] }));
     expect(broken).toMatchObject({ ok: false, break: { seq: next, reason: 'hash_mismatch' } });
+    await admin.end({ timeout: 2 });
     expect((await verifyAuditChain(db.sql, { keys: [] })).ok).toBe(true);
   });
 

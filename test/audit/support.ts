@@ -3,6 +3,18 @@
 import type { AuditEventInput } from '../../src/audit/index.js';
 import { appendAudit, sealAll, type ChainKey } from '../../src/audit/index.js';
 import type { Sql, TransactionSql } from '../../src/store/index.js';
+import { connect } from '../../src/store/db.js';
+import { adminUrl, type TestDatabase } from '../support/db.js';
+
+/**
+ * A superuser connection to the test's database: the tamperer. (Under TEST_DB_ROLE=app the suite's
+ * own connection is the runtime role, which cannot turn the append-only trigger off.)
+ */
+export function tamperer(db: TestDatabase): Sql {
+  const u = new URL(adminUrl());
+  u.pathname = new URL(db.url).pathname;
+  return connect(u.toString(), { max: 2, name: 'audit-tamperer' });
+}
 
 const TYPES = ['phi.read', 'phi.search', 'delivery.notified', 'delivery.acknowledged', 'schedule.changed', 'message.received'] as const;
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { chainKey, GENESIS_HASH, hashRecord, macOf, verifyAuditChain, type AuditRecord, type ChainKey, type VerifyReport } from '../../src/audit/index.js';
 import { insertAuditRows, listAuditPage, readAuditHead, type TransactionSql } from '../../src/store/index.js';
-import { inRolledBack, seedChain } from './support.js';
+import { inRolledBack, seedChain, tamperer } from './support.js';
 
 const N = 40;
 const FIELDS = ['actor', 'actor_kind', 'action', 'type', 'entity_type', 'entity_ids', 'patient', 'outcome', 'outcome_code', 'source', 'request_id', 'at', 'mac', 'prev_hash', 'hash'] as const;
@@ -115,7 +115,7 @@ async function apply(tx: TransactionSql, t: Tamper, key: ChainKey | undefined): 
 
 function runProperty(getDb: () => TestDatabase, key: ChainKey | undefined, numRuns: number) {
   return async () => {
-    const db = getDb();
+    const db = { sql: tamperer(getDb()) };
     const anchor = await readAuditHead(db.sql);
     const opts = key ? { keys: [key], requireHmac: true } : { keys: [] };
     const clean = await verifyAuditChain(db.sql, opts);
@@ -141,6 +141,7 @@ function runProperty(getDb: () => TestDatabase, key: ChainKey | undefined, numRu
     expect([...seen.keys()].sort()).toEqual(['delete', 'edit', 'insert', 'reseal', 'swap', 'truncate']);
     // and the stored chain is untouched
     expect(await verifyAuditChain(db.sql, opts)).toMatchObject({ ok: true, checked: N });
+    await db.sql.end({ timeout: 2 });
   };
 }
 
