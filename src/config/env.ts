@@ -130,6 +130,17 @@ export const configSchema = z.object({
    * set-ups). Unset: a random key is made once and shared through the database.
    */
   MAPPING_ID_KEY: z.string().regex(/^(?:[0-9a-fA-F]{2}){16,64}$/, 'hex, 32 to 128 digits (128 to 512 bits)').optional(),
+  // audit trail and retention (README "Audit trail")
+  /** HMAC key sealing the audit chain (hex, 64-128 digits: 256-512 bits); unset: plain SHA-256. Keep it outside the database. */
+  AUDIT_HMAC_KEY: z.string().regex(/^(?:[0-9a-fA-F]{2}){32,64}$/, 'hex, 64 to 128 digits (256 to 512 bits)').optional(),
+  /** Earlier AUDIT_HMAC_KEYs (comma-separated hex) that rows may still be sealed with: verify accepts them. */
+  AUDIT_HMAC_OLD_KEYS: z.string().regex(/^(?:(?:[0-9a-fA-F]{2}){32,64})(?:,(?:[0-9a-fA-F]{2}){32,64})*$/, 'comma-separated hex keys').optional(),
+  /** Audit rows older than this are purged (down to a checkpoint that keeps the rest verifiable), days; unset: kept. */
+  AUDIT_RETENTION_DAYS: positive.optional(),
+  /** Raw bytes of finished messages and refused input older than this are purged, days; unset: kept. */
+  MESSAGE_RETENTION_DAYS: positive.optional(),
+  /** FHIR resources last updated longer ago than this are deleted, days; unset: kept. */
+  FHIR_RETENTION_DAYS: positive.optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
