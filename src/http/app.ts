@@ -13,6 +13,7 @@ import { CALL_NOTE_MAX_BYTES } from '../calls/index.js';
 import { createFhirApp } from '../fhir/index.js';
 import { createOncallApp, oncallApi, type ScheduleService } from '../oncall/index.js';
 import { createDeliveryApp, deliveryApi, type DeliveryService } from '../delivery/index.js';
+import { createSignInApp, signInApi, type SignInDeps } from '../session/index.js';
 import { FHIR_JSON, outcome } from '../outcome/index.js';
 import { createOnError } from './error-response.js';
 import { gate, type HttpEnv } from './gate.js';
@@ -41,6 +42,8 @@ export interface AppDeps {
   health?: StoreHealth;
   /** proxies whose X-Forwarded-For names the client of POST /hl7 (TRUST_PROXY); none by default */
   trustProxy?: readonly string[];
+  /** OpenID Connect sign-in and session cookies (src/session); none: bearer tokens only */
+  signIn?: SignInDeps & { cookieName: string };
 }
 
 /** HSTS for a year on every subdomain (RFC 6797 6.1), once HTTPS is how clients reach us. */
@@ -72,9 +75,9 @@ export function createApp(d: AppDeps): Hono<HttpEnv> {
   app.onError(createOnError(d.log));
   app.notFound((c) => c.json(outcome('not-found', 'no such route'), 404, { 'content-type': FHIR_JSON }));
   const table = routeTable({ maxHl7Bytes: d.maxHl7Bytes, maxCallBytes: CALL_NOTE_MAX_BYTES });
-  app.use('*', gate(table, d.verifier));
+  app.use('*', gate(table, d.verifier, d.signIn ? { cookieName: d.signIn.cookieName, manager: d.signIn.sessions } : undefined));
   // made once, at start: a row without a description stops the gateway here, not at a request
-  const openapi = JSON.stringify(buildOpenApiDocument(table, [ingestApi, oncallApi, deliveryApi], { version: d.version ?? '0.0.0' }));
+  const openapi = JSON.stringify(buildOpenApiDocument(table, [ingestApi, oncallApi, deliveryApi, signInApi], { version: d.version ?? '0.0.0' }));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
@@ -105,6 +108,7 @@ export function createApp(d: AppDeps): Hono<HttpEnv> {
   }));
   app.route('/', createOncallApp({ sql: d.sql, service: d.schedules, log: d.log }));
   if (d.delivery) app.route('/', createDeliveryApp(d.delivery));
+  if (d.signIn) app.route('/', createSignInApp(d.signIn));
   return app;
 }
 

@@ -29,3 +29,5 @@ export { deletePushSubscription, listPushSubscriptions, upsertPushSubscription, 
 export type { PushSubscriptionRow } from './delivery-push.js';
 export { getProviderMessage, listProviderMessages } from './delivery-inbox.js';
 export type { ProviderMessageRow } from './delivery-inbox.js';
+export { getSession, insertLogin, insertSession, revokeSession, takeLogin, touchSession } from './sessions.js';
+export type { LoginRow, SessionInsert, SessionRole, SessionRow } from './sessions.js';
