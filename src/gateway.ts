@@ -10,13 +10,12 @@ import { openStore, type Store } from './store/index.js';
 import { AppAckRouter, Hl7Intake, InboxWorker, InboxWriter, SenderPolicy, invalidCidrs, loadSendersFile } from './ingest/index.js';
 import { MllpListener } from './mllp/index.js';
 import { createApp } from './http/index.js';
-import { loadOrCreateLocalKey, RevocationList, TokenVerifier, type TrustedIssuer } from './auth/index.js';
 import { reindexSearchColumns } from './fhir/index.js';
 import { DEFAULT_SITE_CONFIG, parseSiteConfig, type SiteConfig } from './mapping/index.js';
 import { prepareResourceIds } from './resource-ids.js';
 import { ScheduleService, WorkerJobs, limitsFromSettings, refreshScheduleView, seedScheduleFromFile } from './oncall/index.js';
 import { DELIVERY_DEFAULTS, DeliveryService, type DeliveryConfig } from './delivery/index.js';
-import { OidcRelyingParty, SessionManager, cookieNames, parseRoleMap, type SignInDeps } from './session/index.js';
+import { OidcRelyingParty, RevocationList, SessionManager, TokenVerifier, cookieNames, loadOrCreateLocalKey, parseRoleMap, type SignInDeps, type TrustedIssuer } from './auth/index.js';
 
 /** How often the schedule's FHIR view is rebuilt: a quarter day, well inside its 14-day horizon. */
 const SCHEDULE_VIEW_REFRESH_MS = 6 * 3_600_000;

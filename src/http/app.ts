@@ -7,13 +7,12 @@ import { Hono, type Context } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { pingStore, type Sql, type StoreHealth } from '../store/index.js';
 import type { Logger, Metrics } from '../obs/index.js';
-import type { TokenVerifier } from '../auth/index.js';
 import { createIngestApp, ingestApi, queueDepth, type Hl7Intake, type InboxWriter } from '../ingest/index.js';
 import { CALL_NOTE_MAX_BYTES } from '../calls/index.js';
 import { createFhirApp } from '../fhir/index.js';
 import { createOncallApp, oncallApi, type ScheduleService } from '../oncall/index.js';
 import { createDeliveryApp, deliveryApi, type DeliveryService } from '../delivery/index.js';
-import { createSignInApp, signInApi, type SignInDeps } from '../session/index.js';
+import { createSignInApp, signInApi, type SignInDeps, type TokenVerifier } from '../auth/index.js';
 import { FHIR_JSON, outcome } from '../outcome/index.js';
 import { createOnError } from './error-response.js';
 import { gate, type HttpEnv } from './gate.js';
@@ -42,7 +41,7 @@ export interface AppDeps {
   health?: StoreHealth;
   /** proxies whose X-Forwarded-For names the client of POST /hl7 (TRUST_PROXY); none by default */
   trustProxy?: readonly string[];
-  /** OpenID Connect sign-in and session cookies (src/session); none: bearer tokens only */
+  /** OpenID Connect sign-in and session cookies (src/auth/session-app.ts); none: bearer tokens only */
   signIn?: SignInDeps & { cookieName: string };
 }
 

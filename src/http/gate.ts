@@ -6,11 +6,10 @@
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { getCookie } from 'hono/cookie';
-import { AuthError, allowsOperation, authenticate, fhirGrant, type Principal, type TokenVerifier } from '../auth/index.js';
+import { AuthError, allowsOperation, authenticate, fhirGrant, type Principal, type SessionManager, type TokenVerifier } from '../auth/index.js';
 import { hasPatientCompartment, isSupportedType } from '../fhir/index.js';
 import { notFound, tooLarge } from '../outcome/index.js';
 import { practitionerOf } from '../delivery/index.js';
-import type { SessionManager } from '../session/index.js';
 import { checkJsonContentType, checkJsonDepth } from './json-body.js';
 import { matchRoute, type BodyRule, type RouteAccess, type RouteRule } from './routes.js';
 

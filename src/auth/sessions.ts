@@ -4,9 +4,9 @@
 // whatever its use. Its CSRF token is an HMAC of the cookie value: bound to the session, stored nowhere.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { getSession, insertSession, revokeSession, touchSession, type SessionRow, type Sql } from '../store/index.js';
-import type { Principal } from '../auth/index.js';
-import { SessionError } from './errors.js';
-import { ROLE_SCOPES, type Person } from './roles.js';
+import type { Principal } from './token.js';
+import { SessionError } from './session-errors.js';
+import { ROLE_SCOPES, type Person } from './session-roles.js';
 
 /** last_seen is written at most this often per session. */
 export const TOUCH_EVERY_MS = 60_000;

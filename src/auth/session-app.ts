@@ -5,9 +5,9 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { insertLogin, takeLogin, type Sql } from '../store/index.js';
-import { SessionError } from './errors.js';
+import { SessionError } from './session-errors.js';
 import { hashId, randomToken, checkCsrf, type SessionManager } from './sessions.js';
-import { mapPerson, ROLE_SCOPES, type ClaimMapping } from './roles.js';
+import { mapPerson, ROLE_SCOPES, type ClaimMapping } from './session-roles.js';
 import type { OidcRelyingParty } from './oidc.js';
 
 /** A sign-in must come back from the IdP within this. */

@@ -1,7 +1,7 @@
 // Who a signed-in person is to Switchboard: a role from the IdP's groups/roles claim (through the
 // configured role map), a practitioner id from the practitioner claim, and what each role may do.
 // Deny by default: a person none of whose groups is mapped gets no session.
-import { SessionError } from './errors.js';
+import { SessionError } from './session-errors.js';
 import type { SessionRole } from '../store/index.js';
 
 export const ROLES: readonly SessionRole[] = ['provider', 'operator', 'supervisor', 'admin'];

@@ -2,7 +2,7 @@
 // PKCE S256, state and nonce), the code exchange with the ID token's checks (iss, aud, exp, iat,
 // nonce, and the state), and the IdP's RP-initiated logout URL when it has one.
 import * as client from 'openid-client';
-import { SessionError } from './errors.js';
+import { SessionError } from './session-errors.js';
 
 export interface OidcSettings {
   issuer: string;
