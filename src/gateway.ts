@@ -64,6 +64,8 @@ export async function startGateway(config: Config, log: Logger, opts: GatewayOpt
 }
 
 async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, siteConfig: SiteConfig, senders: SenderPolicy, store: Store, undo: (() => Promise<void>)[]): Promise<Gateway> {
+  // sign-in settings are checked before anything starts (a bad role map stops the gateway here)
+  const signIn = signInFrom(config, store.sql, log);
   // before anything maps: the installation's id key, and the one-time re-keying of older resources
   const idKey = await prepareResourceIds(store.sql, { ...idKeyPin(config), config: siteConfig, log });
   // schedule checks and iCalendar expansion run in a worker thread, never on the one answering MLLP/HTTP
@@ -135,7 +137,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   const app = createApp({
     sql: store.sql, intake, writer, metrics, log, verifier, maxHl7Bytes: config.HTTP_MAX_BODY_BYTES, schedules, version: packageVersion(),
     publicBaseUrl: publicBaseUrl(config), hsts: httpsServed(config), health: store.health, delivery, trustProxy: config.TRUST_PROXY,
-    ...signInFrom(config, store.sql, log),
+    ...signIn,
   });
   const tls = config.HTTP_TLS_CERT && config.HTTP_TLS_KEY
     ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(config.HTTP_TLS_CERT), key: readFileSync(config.HTTP_TLS_KEY), minVersion: 'TLSv1.2' as const } }
