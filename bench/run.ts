@@ -1,6 +1,6 @@
-// npm run bench -- <name>...   (ingest | parse | map | oncall | timers | delivery; no name runs all)
+// npm run bench -- <name>...   (ingest | parse | map | oncall | timers | delivery | audit; no name runs all)
 // Each benchmark prints its figures beside a baseline measured in the same run, with the ratio.
-const ALL = ['ingest', 'parse', 'map', 'oncall', 'timers', 'delivery'];
+const ALL = ['ingest', 'parse', 'map', 'oncall', 'timers', 'delivery', 'audit'];
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const name of names.length ? names : ALL) {
   if (!ALL.includes(name)) {

@@ -16,6 +16,7 @@ import { prepareResourceIds } from './resource-ids.js';
 import { ScheduleService, WorkerJobs, limitsFromSettings, refreshScheduleView, seedScheduleFromFile } from './oncall/index.js';
 import { DELIVERY_DEFAULTS, DeliveryService, type DeliveryConfig } from './delivery/index.js';
 import { OidcRelyingParty, RevocationList, SessionManager, TokenVerifier, cookieNames, loadOrCreateLocalKey, parseRoleMap, type SignInDeps, type TrustedIssuer } from './auth/index.js';
+import { AuditSealer, AuditWriter, auditKeys, configureAuditKey, startRetention } from './audit/index.js';
 
 /** How often the schedule's FHIR view is rebuilt: a quarter day, well inside its 14-day horizon. */
 const SCHEDULE_VIEW_REFRESH_MS = 6 * 3_600_000;
@@ -91,6 +92,15 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   const metrics = createMetrics({ defaults: true });
   const loopDelay = registerEventLoopDelay(metrics.registry);
   undo.push(async () => loopDelay.stop());
+  // the audit chain's key before anything appends; retention purges hourly, one replica at a time
+  configureAuditKey(auditKeys(config.AUDIT_HMAC_KEY, config.AUDIT_HMAC_OLD_KEYS).current);
+  const audit = new AuditWriter(store.sql);
+  undo.push(() => audit.idle());
+  const sealer = new AuditSealer(store.sql, { log });
+  sealer.start();
+  undo.push(() => sealer.stop());
+  const retention = startRetention(store.sql, { messageDays: config.MESSAGE_RETENTION_DAYS, fhirDays: config.FHIR_RETENTION_DAYS, auditDays: config.AUDIT_RETENTION_DAYS }, log);
+  undo.push(() => retention.stop());
   const workers: InboxWorker[] = [];
   const writer = new InboxWriter(store.sql, {
     maxBatch: config.INGEST_BATCH_MAX, maxInFlight: config.INGEST_MAX_IN_FLIGHT, onBatch: (n) => metrics.batchSize.observe(n), onInserted: () => workers.forEach((w) => w.poke()),
@@ -136,7 +146,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
 
   const app = createApp({
     sql: store.sql, intake, writer, metrics, log, verifier, maxHl7Bytes: config.HTTP_MAX_BODY_BYTES, schedules, version: packageVersion(),
-    publicBaseUrl: publicBaseUrl(config), hsts: httpsServed(config), health: store.health, delivery, trustProxy: config.TRUST_PROXY,
+    publicBaseUrl: publicBaseUrl(config), hsts: httpsServed(config), health: store.health, delivery, trustProxy: config.TRUST_PROXY, audit,
     ...signIn,
   });
   const tls = config.HTTP_TLS_CERT && config.HTTP_TLS_KEY
@@ -180,6 +190,9 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
     await delivery.stop();
     await schedules.stop();
     await revocations.stop();
+    await retention.stop();
+    await audit.idle();
+    await sealer.stop();
     await jobs.close();
     await loadJobs.close();
     await store.close();

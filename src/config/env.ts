@@ -31,6 +31,14 @@ export const configSchema = z.object({
   /** Refused inputs kept for inspection (the newest); older ones are deleted. */
   REJECTED_MAX_ROWS: positive.default(100_000),
   DATABASE_URL: z.string().url().optional(),
+  // least privilege (README "Security"): migrations as the schema owner, the runtime as a role with rows only
+  /** The schema owner's connection, used only to run migrations (and grant DATABASE_APP_ROLE); unset: DATABASE_URL does both. */
+  DATABASE_ADMIN_URL: z.string().url().optional(),
+  /**
+   * The runtime role granted rows on every table at the end of each migrate run. Default: the user of
+   * DATABASE_URL when DATABASE_ADMIN_URL names another one; none when a single URL is given.
+   */
+  DATABASE_APP_ROLE: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier').optional(),
   DATA_DIR: z.string().default('./data'),
   /** Port of the embedded PostgreSQL; 0 = pick a free one on first start and keep it. */
   EMBEDDED_PG_PORT: port.default(0),
@@ -142,6 +150,17 @@ export const configSchema = z.object({
    * set-ups). Unset: a random key is made once and shared through the database.
    */
   MAPPING_ID_KEY: z.string().regex(/^(?:[0-9a-fA-F]{2}){16,64}$/, 'hex, 32 to 128 digits (128 to 512 bits)').optional(),
+  // audit trail and retention (README "Audit trail")
+  /** HMAC key sealing the audit chain (hex, 64-128 digits: 256-512 bits); unset: plain SHA-256. Keep it outside the database. */
+  AUDIT_HMAC_KEY: z.string().regex(/^(?:[0-9a-fA-F]{2}){32,64}$/, 'hex, 64 to 128 digits (256 to 512 bits)').optional(),
+  /** Earlier AUDIT_HMAC_KEYs (comma-separated hex) that rows may still be sealed with: verify accepts them. */
+  AUDIT_HMAC_OLD_KEYS: z.string().regex(/^(?:(?:[0-9a-fA-F]{2}){32,64})(?:,(?:[0-9a-fA-F]{2}){32,64})*$/, 'comma-separated hex keys').optional(),
+  /** Audit rows older than this are purged (down to a checkpoint that keeps the rest verifiable), days; unset: kept. */
+  AUDIT_RETENTION_DAYS: positive.optional(),
+  /** Raw bytes of finished messages and refused input older than this are purged, days; unset: kept. */
+  MESSAGE_RETENTION_DAYS: positive.optional(),
+  /** FHIR resources last updated longer ago than this are deleted, days; unset: kept. */
+  FHIR_RETENTION_DAYS: positive.optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

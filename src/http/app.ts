@@ -18,6 +18,8 @@ import { createOnError } from './error-response.js';
 import { gate, type HttpEnv } from './gate.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { routeTable } from './routes.js';
+import { auditTrail } from './audit.js';
+import type { AuditWriter } from '../audit/index.js';
 
 export interface AppDeps {
   sql: Sql;
@@ -43,6 +45,8 @@ export interface AppDeps {
   trustProxy?: readonly string[];
   /** OpenID Connect sign-in and session cookies (src/auth/session-app.ts); none: bearer tokens only */
   signIn?: SignInDeps & { cookieName: string };
+  /** the audit trail's writer: PHI reads and changes over HTTP are recorded (src/http/audit.ts) */
+  audit?: AuditWriter;
 }
 
 /** HSTS for a year on every subdomain (RFC 6797 6.1), once HTTPS is how clients reach us. */
@@ -73,6 +77,8 @@ export function createApp(d: AppDeps): Hono<HttpEnv> {
   });
   app.onError(createOnError(d.log));
   app.notFound((c) => c.json(outcome('not-found', 'no such route'), 404, { 'content-type': FHIR_JSON }));
+  // outside the gate, so a refusal (403) is recorded too
+  if (d.audit) app.use('*', auditTrail({ sql: d.sql, writer: d.audit, log: d.log }));
   const table = routeTable({ maxHl7Bytes: d.maxHl7Bytes, maxCallBytes: CALL_NOTE_MAX_BYTES });
   app.use('*', gate(table, d.verifier, d.signIn ? { cookieName: d.signIn.cookieName, manager: d.signIn.sessions } : undefined));
   // made once, at start: a row without a description stops the gateway here, not at a request
