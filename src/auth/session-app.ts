@@ -72,6 +72,9 @@ export function createSignInApp(d: SignInDeps): Hono {
     if (!login) throw new SessionError('ERR_SESSION_STATE', 'no sign-in under way in this browser (or it took longer than 10 minutes); start again at /auth/login');
     const claims = await d.oidc.exchange(search, login);
     const person = mapPerson(claims, d.mapping);
+    // a browser signing in again ends the session it had (no two live sessions behind one cookie jar)
+    const previous = getCookie(c, names.session);
+    if (previous !== undefined) await d.sessions.revoke(previous);
     const { token } = await d.sessions.create(person);
     setCookie(c, names.session, token, cookie(Math.floor(d.sessions.maxMs / 1000)));
     return c.redirect(login.returnTo, 302);

@@ -77,16 +77,17 @@ export async function startLogin(a: SignInApp, returnTo?: string): Promise<{ aut
 }
 
 /** The callback request the browser makes when the IdP sends it back. */
-export function callback(a: SignInApp, url: URL, loginCookie?: string): Promise<Response> {
-  return Promise.resolve(a.app.request(`${a.base}/auth/callback${url.search}`, { headers: loginCookie ? { cookie: loginCookie } : {} }));
+export function callback(a: SignInApp, url: URL, loginCookie?: string, sessionCookie?: string): Promise<Response> {
+  const cookie = [loginCookie, sessionCookie].filter(Boolean).join('; ');
+  return Promise.resolve(a.app.request(`${a.base}/auth/callback${url.search}`, { headers: cookie ? { cookie } : {} }));
 }
 
 /** The whole flow for `account`; the callback's response and the session cookie's value. */
-export async function signIn(a: SignInApp, idp: TestIdp, account: string, returnTo?: string): Promise<{ res: Response; token: string; cookie: string }> {
+export async function signIn(a: SignInApp, idp: TestIdp, account: string, returnTo?: string, sessionCookie?: string): Promise<{ res: Response; token: string; cookie: string }> {
   idp.account = account;
   const { authorizationUrl, loginCookie } = await startLogin(a, returnTo);
   const back = await throughIdp(authorizationUrl, a.redirectUri);
-  const res = await callback(a, back, loginCookie);
+  const res = await callback(a, back, loginCookie, sessionCookie);
   const token = cookieValue(setCookieLine(res, a.cookieName));
   return { res, token, cookie: `${a.cookieName}=${token}` };
 }

@@ -250,6 +250,19 @@ describe('logout', () => {
   });
 });
 
+describe('signing in again', () => {
+  it('ends the session the browser had', async () => {
+    const first = await signIn(a, s.idp, 'ames');
+    const second = await signIn(a, s.idp, 'otto', undefined, first.cookie);
+    expect(second.res.status).toBe(302);
+    expect(second.token).not.toBe(first.token);
+    const old = await get(a, '/auth/session', first.cookie);
+    expect(old.status).toBe(401);
+    expect(await codeOf(old)).toBe('ERR_SESSION_REVOKED');
+    expect(await whoami(a, second.cookie)).toMatchObject({ role: 'operator' });
+  });
+});
+
 describe('CSRF', () => {
   it('refuses a state-changing request by cookie without the session\'s X-CSRF-Token, or with a wrong one; bearer requests need none', async () => {
     const { cookie } = await signIn(a, s.idp, 'ames');
