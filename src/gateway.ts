@@ -275,5 +275,5 @@ function signInFrom(config: Config, sql: Store['sql'], log: Logger): { signIn?: 
   oidc.discover().catch((e: unknown) => log.warn('oidc_discovery_failed', { errorCode: (e as { code?: string }).code }));
   const sessions = new SessionManager({ sql, idleMs: config.SESSION_IDLE_MINUTES * 60_000, maxMs: config.SESSION_MAX_HOURS * 3_600_000 });
   const mapping = { practitionerClaim: config.OIDC_PRACTITIONER_CLAIM, rolesClaim: config.OIDC_ROLES_CLAIM, roleMap: parseRoleMap(config.OIDC_ROLE_MAP) };
-  return { signIn: { sql, sessions, oidc, mapping, secure, cookieName: cookieNames(secure).session } };
+  return { signIn: { sql, sessions, oidc, mapping, secure, log, cookieName: cookieNames(secure).session } };
 }

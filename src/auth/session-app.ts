@@ -5,9 +5,10 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { insertLogin, takeLogin, type Sql } from '../store/index.js';
+import type { Logger } from '../obs/index.js';
 import { SessionError } from './session-errors.js';
 import { hashId, randomToken, checkCsrf, type SessionManager } from './sessions.js';
-import { mapPerson, ROLE_SCOPES, type ClaimMapping } from './session-roles.js';
+import { mapPerson, ROLE_SCOPES, type ClaimMapping, type Person } from './session-roles.js';
 import type { OidcRelyingParty } from './oidc.js';
 
 /** A sign-in must come back from the IdP within this. */
@@ -43,6 +44,8 @@ export interface SignInDeps {
   /** Cookies Secure and `__Host-` named: the API is served over HTTPS (PUBLIC_BASE_URL https, or TLS here). */
   secure: boolean;
   now?: () => Date;
+  /** sign-ins and refusals, by code and issuer only (never a claim) */
+  log?: Logger;
 }
 
 export function createSignInApp(d: SignInDeps): Hono {
@@ -70,13 +73,19 @@ export function createSignInApp(d: SignInDeps): Hono {
     // the sign-in must have started in this browser (its cookie), and is used once
     const login = handle && /^[A-Za-z0-9_-]{43}$/.test(handle) ? await takeLogin(d.sql, hashId(handle), now()) : undefined;
     if (!login) throw new SessionError('ERR_SESSION_STATE', 'no sign-in under way in this browser (or it took longer than 10 minutes); start again at /auth/login');
-    const claims = await d.oidc.exchange(search, login);
-    const person = mapPerson(claims, d.mapping);
+    let person: Person;
+    try {
+      person = mapPerson(await d.oidc.exchange(search, login), d.mapping);
+    } catch (e) {
+      d.log?.warn('session_sign_in_refused', { errorCode: (e as { code?: string }).code });
+      throw e;
+    }
     // a browser signing in again ends the session it had (no two live sessions behind one cookie jar)
     const previous = getCookie(c, names.session);
     if (previous !== undefined) await d.sessions.revoke(previous);
     const { token } = await d.sessions.create(person);
     setCookie(c, names.session, token, cookie(Math.floor(d.sessions.maxMs / 1000)));
+    d.log?.info('session_signed_in', { issuer: person.issuer });
     return c.redirect(login.returnTo, 302);
   });
 
