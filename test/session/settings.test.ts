@@ -1,6 +1,8 @@
 // The sign-in settings and the pure parts of the claim mapping: defaults, refusals at start, the
 // practitioner claim's forms, the return-path rule, and the principal each role's session acts as.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import '../support/fast-check-seed.js';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { mapPerson, parseRoleMap, practitionerFrom, principalOf, safeReturnPath, ROLE_SCOPES, SessionError } from '../../src/auth/index.js';
 import { practitionerOf } from '../../src/delivery/index.js';
@@ -65,5 +67,18 @@ describe('the return path', () => {
     expect(safeReturnPath(undefined)).toBe('/auth/session');
     expect(safeReturnPath('/me/messages?status=all')).toBe('/me/messages?status=all');
     expect(safeReturnPath('/')).toBe('/');
+  });
+});
+
+describe('the return path, as a browser reads it', () => {
+  // printable ASCII and the characters a browser treats specially in a URL's start
+  const piece = fc.constantFrom('/', '\\', ':', '.', '@', '?', '#', '%2f', '%5c', 'evil.example', 'a', 'http', '//', '\t', ' ', '\n');
+  const candidate = fc.oneof(fc.array(piece, { maxLength: 8 }).map((xs) => xs.join('')), fc.string({ maxLength: 40 }));
+  it('whatever it accepts stays on this origin', () => {
+    fc.assert(fc.property(candidate, (v) => {
+      let accepted: string;
+      try { accepted = safeReturnPath(v); } catch (e) { expect((e as SessionError).code).toBe('ERR_SESSION_RETURN_PATH'); return; }
+      expect(new URL(accepted, 'https://sb.example/auth/callback').origin).toBe('https://sb.example');
+    }), { numRuns: 2000 });
   });
 });
