@@ -178,6 +178,19 @@ describe('the callback checks', () => {
     expect(await codeOf(again)).toBe('ERR_SESSION_STATE');
   });
 
+  it('answers an IdP error (the person declined) with 401 ERR_SESSION_IDP, naming only the error code', async () => {
+    const { authorizationUrl, loginCookie } = await startLogin(a);
+    const state = new URL(authorizationUrl).searchParams.get('state')!;
+    const back = new URL(a.redirectUri);
+    back.search = new URLSearchParams({ error: 'access_denied', error_description: 'Patient Jane Doe MRN 12345', state, iss: s.idp.issuer }).toString();
+    const res = await callback(a, back, loginCookie);
+    expect(res.status).toBe(401);
+    const text = await diagnostics(res);
+    expect(await codeOf(res)).toBe('ERR_SESSION_IDP');
+    expect(text).toContain('access_denied');
+    expect(text).not.toContain('Jane');
+  });
+
   it('refuses a return path that is not a relative path of ours (400 ERR_SESSION_RETURN_PATH)', async () => {
     for (const bad of ['https://evil.example/', '//evil.example/x', '/\\evil.example', '\\\\evil.example', 'javascript:alert(1)', 'evil', '/a b', '/x\r\nSet-Cookie: a=b', `/${'a'.repeat(600)}`]) {
       const res = await a.app.request(`${a.base}/auth/login?returnTo=${encodeURIComponent(bad)}`);
