@@ -78,7 +78,7 @@ export function createApp(d: AppDeps): Hono<HttpEnv> {
   app.onError(createOnError(d.log));
   app.notFound((c) => c.json(outcome('not-found', 'no such route'), 404, { 'content-type': FHIR_JSON }));
   // outside the gate, so a refusal (403) is recorded too
-  if (d.audit) app.use('*', auditTrail({ sql: d.sql, writer: d.audit, log: d.log }));
+  if (d.audit) app.use('*', auditTrail({ sql: d.sql, writer: d.audit, log: d.log, ...(d.health ? { health: d.health } : {}) }));
   const table = routeTable({ maxHl7Bytes: d.maxHl7Bytes, maxCallBytes: CALL_NOTE_MAX_BYTES });
   app.use('*', gate(table, d.verifier, d.signIn ? { cookieName: d.signIn.cookieName, manager: d.signIn.sessions } : undefined));
   // made once, at start: a row without a description stops the gateway here, not at a request
