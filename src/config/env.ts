@@ -123,6 +123,26 @@ export const configSchema = z.object({
   HTTP_TLS_KEY: z.string().optional(),
   /** Longest bearer-token lifetime accepted (exp - iat), seconds; `switchboard token --ttl` may not exceed it. */
   AUTH_MAX_TOKEN_LIFETIME_S: positive.default(3600),
+  // sign-in: OpenID Connect against the hospital's identity provider, and sessions (README "Signing in")
+  /** The identity provider's issuer URL (its /.well-known/openid-configuration is read at start). Unset: no sign-in routes. */
+  OIDC_ISSUER: z.string().url().optional(),
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  /** client_secret_basic; unset: a public client (PKCE only). */
+  OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  /** Registered redirect URI. Default PUBLIC_BASE_URL + /auth/callback. */
+  OIDC_REDIRECT_URI: z.string().url().optional(),
+  /** Scopes asked for, space-separated; `openid` is required. */
+  OIDC_SCOPES: z.string().default('openid profile email').refine((s) => s.split(/\s+/).includes('openid'), 'must include openid'),
+  /** ID-token claim naming the person's practitioner id in the schedule (`fhirUser`: `Practitioner/ID` or a URL ending so). */
+  OIDC_PRACTITIONER_CLAIM: z.string().min(1).default('fhirUser'),
+  /** ID-token claim holding the person's groups or roles (a string or an array of strings). */
+  OIDC_ROLES_CLAIM: z.string().min(1).default('groups'),
+  /** JSON object from an IdP group/role value to a Switchboard role: provider, operator, supervisor or admin. */
+  OIDC_ROLE_MAP: z.string().default('{}'),
+  /** A session unused this long ends, minutes. */
+  SESSION_IDLE_MINUTES: positive.default(15),
+  /** A session ends this long after sign-in whatever its use, hours. */
+  SESSION_MAX_HOURS: positive.default(12),
   // mapping: resource ids
   /**
    * Pins the installation's resource-id key (hex, 32-128 digits: 128-512 bits): stored at the first

@@ -10,13 +10,15 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { AuditAction, AuditEventInput, AuditWriter } from '../audit/index.js';
 import type { Logger } from '../obs/index.js';
 import { unavailable } from '../outcome/index.js';
-import { readRequestHeads, type Sql } from '../store/index.js';
+import { readRequestHeads, type Sql, type StoreHealth } from '../store/index.js';
 import type { HttpEnv } from './gate.js';
 
 export interface AuditMiddlewareDeps {
   sql: Sql;
   writer: AuditWriter;
   log: Logger;
+  /** the store's health flag: a frozen store fails the audit row at once (a read then answers 503) instead of holding the answer */
+  health?: StoreHealth;
 }
 
 /** What a route's request is, for the trail: undefined = not recorded (health, metrics, schedules read, ...). */
@@ -151,11 +153,14 @@ export function auditTrail(d: AuditMiddlewareDeps): MiddlewareHandler<HttpEnv> {
       action: what.action, type: what.type, entityType: what.entityType, outcome: status < 400 ? 'success' as const : 'failure' as const,
       outcomeCode: String(status), source: socketAddress(c), requestId,
     };
-    let events: AuditEventInput[];
-    try {
+    let events: AuditEventInput[] = [];
+    const record = async () => {
       const groups = byPatient(await found(c, what, d.sql));
       events = groups.size === 0 ? [{ ...base, entityIds: what.entityIds, patient: null }] : [...groups].map(([patient, entityIds]) => ({ ...base, entityIds, patient }));
       await Promise.all(events.map((e) => d.writer.append(e)));
+    };
+    try {
+      await (d.health ? d.health.guard(record) : record());
     } catch (e) {
       d.log.error('audit_append_failed', { errorCode: (e as { code?: string }).code, errorName: (e as Error).name, requestId });
       // fail closed for reads: no PHI leaves without its audit row

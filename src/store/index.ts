@@ -33,6 +33,8 @@ export { deletePushSubscription, listPushSubscriptions, upsertPushSubscription, 
 export type { PushSubscriptionRow } from './delivery-push.js';
 export { getProviderMessage, listProviderMessages } from './delivery-inbox.js';
 export type { ProviderMessageRow } from './delivery-inbox.js';
+export { getSession, insertLogin, insertSession, revokeSession, takeLogin, touchSession } from './sessions.js';
+export type { LoginRow, SessionInsert, SessionRole, SessionRow } from './sessions.js';
 export { countAuditRows, countPendingAudit, insertAuditRows, insertPendingAudit, listAuditPage, lockAuditHead, purgeAuditRows, readAuditHead, searchAuditRows, takePendingAudit, trySealLock } from './audit.js';
 export type { AuditHead, AuditQuery, AuditRow } from './audit.js';
 export { purgeFhirResources, purgeInboxBytes, purgeRejected, tryRetentionLock } from './retention.js';
