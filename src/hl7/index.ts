@@ -1,6 +1,7 @@
 // src/hl7: MLLP framing and listening, ER7 parsing, validation and ACKs. Knows nothing of FHIR.
 export { ackCodeFor, positiveAck } from './ack-codes.js';
 export { ackHeaderOf, buildAck, hl7Timestamp, readAck, sniffHeader } from './ack.js';
+export type { AckHeader } from './ack.js';
 export { decodeHl7, encodeHl7 } from './charset.js';
 export { MllpClient, deliverFrame } from './client.js';
 export { DEFAULT_DELIMITERS, escapeValue, unescapeValue } from './encoding.js';
