@@ -239,6 +239,9 @@ export async function saveTransactionBundles(tx: TransactionSql, items: readonly
       refuse(i, e);
     }
   });
+  // JIT compiling the batch's lookup (a nested loop over hundreds of index probes, costed high)
+  // took 100 ms where running it takes a few: not for these statements
+  await tx`SET LOCAL jit = off`;
   await lockResourceIdentifiers(tx, remaining.flatMap((p) => p.conds.map(conditionOf)));
   const now = opts.now ?? new Date();
   while (remaining.length > 0) {

@@ -32,7 +32,7 @@ export interface MapPoolOptions {
 
 /** The interface the worker maps through: this pool, or inline mapping (tests, the CLI). */
 export interface RowMapper {
-  map(row: RowToMap): Promise<MappedRow>;
+  map(row: RowToMap, opts?: { urgent?: boolean }): Promise<MappedRow>;
   close(): Promise<void>;
 }
 
@@ -41,6 +41,7 @@ interface Task {
   readonly row: RowToMap;
   readonly resolve: (m: MappedRow) => void;
   readonly reject: (e: Error) => void;
+  readonly urgent: boolean;
 }
 
 interface Slot {
@@ -76,10 +77,13 @@ export class MapPool implements RowMapper {
     for (let i = 0; i < Math.max(1, o.threads); i++) this.slots.push(this.spawn());
   }
 
-  map(row: RowToMap): Promise<MappedRow> {
+  /** `urgent`: ahead of every routine row waiting (a critical result must not queue behind a batch). */
+  map(row: RowToMap, opts: { urgent?: boolean } = {}): Promise<MappedRow> {
     if (this.closed) return Promise.reject(new Error('the mapping pool is closed'));
     return new Promise<MappedRow>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, row, resolve, reject });
+      const task = { id: this.nextId++, row, resolve, reject, urgent: opts.urgent === true };
+      if (task.urgent) this.queue.splice(this.queue.findIndex((t) => !t.urgent) >>> 0, 0, task);
+      else this.queue.push(task);
       this.pump();
     });
   }

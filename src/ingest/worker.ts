@@ -30,6 +30,8 @@ export interface WorkerOptions {
   metrics: Metrics;
   /** rows claimed per round (default 32) */
   batch?: number;
+  /** claim only rows at least this urgent (intake priority, 0 routine .. 3 stat): the critical lane */
+  minPriority?: number;
   claimMs: number;
   pollMs: number;
   maxAttempts: number;
@@ -134,7 +136,7 @@ export class InboxWorker {
   async processBatch(): Promise<number> {
     const t0 = performance.now();
     const idKey = await this.idKey();
-    const rows = await claimInboxRows(this.o.sql, { claimMs: this.o.claimMs, limit: this.o.batch ?? 32 });
+    const rows = await claimInboxRows(this.o.sql, { claimMs: this.o.claimMs, limit: this.o.batch ?? 32, ...(this.o.minPriority ? { minPriority: this.o.minPriority } : {}) });
     if (rows.length === 0) return 0;
     const t1 = performance.now();
     const mapped = await Promise.all(rows.map((row) => this.mapOne(row, idKey)));
@@ -172,7 +174,7 @@ export class InboxWorker {
       return { outcome: { kind: 'failed', code: 'ERR_ATTEMPTS_EXHAUSTED', reason: `not processed after ${this.o.maxAttempts} attempts` }, ack: null };
     }
     const input: RowToMap = { id: row.id, source: row.source, raw: row.raw, received_at: row.received_at };
-    return this.o.mapper ? this.o.mapper.map(input) : mapInboxRow(input, this.o.config, idKey);
+    return this.o.mapper ? this.o.mapper.map(input, { urgent: row.priority > 0 }) : mapInboxRow(input, this.o.config, idKey);
   }
 
   /** The row's end as stored, its application ACK (enhanced mode), and whether it failed. */

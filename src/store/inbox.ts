@@ -125,13 +125,15 @@ export interface ClaimedInboxRow {
  * without a patient waits for every earlier row of its sender, and every later row of its sender
  * waits for it. So one claim takes at most one row per (sender, patient), and the next one only
  * once the earlier one is processed or failed. The three NOT EXISTS are index probes on
- * inbox_order. Higher `priority` first (inbox_claim), then oldest.
+ * inbox_order. Higher `priority` first (inbox_claim), then oldest; with `minPriority`, only rows
+ * at least that urgent (the gateway's lane for critical messages).
  */
-export function claimInboxRows(sql: Sql, opts: { claimMs: number; limit: number }): Promise<ClaimedInboxRow[]> {
+export function claimInboxRows(sql: Sql, opts: { claimMs: number; limit: number; minPriority?: number }): Promise<ClaimedInboxRow[]> {
   return sql<ClaimedInboxRow[]>`
     WITH picked AS (
       SELECT i.id FROM inbox i
       WHERE i.state IN ('received', 'processing') AND (i.state = 'received' OR i.claimed_until < now())
+        AND i.priority >= ${opts.minPriority ?? 0}
         AND NOT EXISTS (
           SELECT 1 FROM inbox e WHERE e.state IN ('received', 'processing')
             AND e.sender_app = i.sender_app AND e.sender_facility = i.sender_facility AND e.order_patient = i.order_patient AND e.id < i.id)
