@@ -70,6 +70,7 @@ export class MapPool implements RowMapper {
   private readonly queue: Task[] = [];
   private nextId = 1;
   private closed = false;
+  private started = 0;
   /** consecutive threads that died before they were ready: the code cannot start, nothing can map */
   private startFailures = 0;
 
@@ -97,7 +98,13 @@ export class MapPool implements RowMapper {
     }));
   }
 
+  /** Threads started so far (each one replaced after a time-out or a crash adds one). */
+  get threadsStarted(): number {
+    return this.started;
+  }
+
   private spawn(): Slot {
+    this.started++;
     const resourceLimits = { maxOldGenerationSizeMb: this.o.maxMemoryMb ?? 512 };
     const workerData = { config: this.o.config, idKey: this.o.idKey };
     const worker = FROM_SOURCE
