@@ -22,7 +22,7 @@ import { migrate } from '../src/store/migrate.js';
 import { ensureIdKey } from '../src/store/index.js';
 import { startEmbedded } from '../src/store/embedded.js';
 import { adminUrl, freshDatabase } from './db.js';
-import { fmt, percentile, summarise } from './stats.js';
+import { fmt, percentile } from './stats.js';
 import { oru, rng, trafficItem, type Traffic } from './pipeline-messages.js';
 
 const arg = (name: string, def: string): string => {
@@ -91,7 +91,6 @@ async function gateway(url: string) {
   };
 }
 
-type Gw = Awaited<ReturnType<typeof gateway>>;
 
 async function send(port: number, o: { connections: number; n: number; tag: string; traffic: Traffic; seed: number; burst?: boolean }) {
   const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(new URL('./pipeline-sender.ts', import.meta.url).href)}); })`;
@@ -253,7 +252,6 @@ async function onServer(label: string, admin: string): Promise<void> {
       await db.drop();
     }
   }
-  void summarise;
 }
 
 export async function run(): Promise<void> {
