@@ -2,7 +2,7 @@
 // each sending one message after another, or paced to `rate` messages/s in total. Posts latencies.
 import { parentPort, workerData } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
-import { MllpClient } from '../src/hl7/index.js';
+import { MllpClient } from '../src/mllp/index.js';
 
 interface Job { port: number; connections: number; seconds: number; tag: string; rate?: number }
 const job = workerData as Job;

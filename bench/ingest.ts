@@ -7,7 +7,7 @@ import { cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { Worker } from 'node:worker_threads';
-import { MllpListener } from '../src/hl7/index.js';
+import { MllpListener } from '../src/mllp/index.js';
 import { Hl7Intake } from '../src/ingest/index.js';
 import { InboxWriter } from '../src/ingest/index.js';
 import { createMetrics } from '../src/obs/metrics.js';

@@ -2,7 +2,7 @@
 // n HL7 messages of the traffic mix over `connections` MLLP connections, as fast as ACKs come back
 // (or a fixed list of routine results for a burst). Posts the ACK latencies.
 import { parentPort, workerData } from 'node:worker_threads';
-import { MllpClient } from '../src/hl7/index.js';
+import { MllpClient } from '../src/mllp/index.js';
 import { oru, rng, trafficItem, type Traffic } from './pipeline-messages.js';
 
 interface Job { port: number; connections: number; n: number; tag: string; traffic: Traffic; seed: number; burst?: boolean }

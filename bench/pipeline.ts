@@ -11,7 +11,7 @@ import { cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import postgres from 'postgres';
-import { MllpListener } from '../src/hl7/index.js';
+import { MllpListener } from '../src/mllp/index.js';
 import * as ingest from '../src/ingest/index.js';
 import { createMetrics } from '../src/obs/metrics.js';
 import { silentLogger } from '../src/obs/log.js';
@@ -184,7 +184,7 @@ async function throughput(url: string, n: number, senders: number, preloaded: nu
 
 async function criticalBehindBurst(url: string, burst: number, trials: number): Promise<number[]> {
   const gw = await gateway(url);
-  const { MllpClient } = await import('../src/hl7/index.js');
+  const { MllpClient } = await import('../src/mllp/index.js');
   const out: number[] = [];
   try {
     for (let t = 0; t < trials; t++) {

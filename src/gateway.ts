@@ -5,10 +5,10 @@ import { createServer as createHttpsServer } from 'node:https';
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/index.js';
-import { createMetrics, type Logger, type Metrics } from './obs/index.js';
+import { createMetrics, registerEventLoopDelay, type Logger, type Metrics } from './obs/index.js';
 import { openStore, type Store } from './store/index.js';
 import { AppAckRouter, Hl7Intake, InboxWorker, InboxWriter, MapPool, SenderPolicy, invalidCidrs, loadSendersFile } from './ingest/index.js';
-import { MllpListener } from './hl7/index.js';
+import { MllpListener } from './mllp/index.js';
 import { createApp } from './http/index.js';
 import { loadOrCreateLocalKey, RevocationList, TokenVerifier, type TrustedIssuer } from './auth/index.js';
 import { reindexSearchColumns } from './fhir/index.js';
@@ -37,6 +37,11 @@ export interface GatewayOptions {
    * non-zero, and the supervisor (systemd Restart=on-failure, Docker --restart) starts it again.
    */
   onFatal?: (reason: string) => void;
+}
+
+/** The package's version, named by the API documents (OpenAPI info, CapabilityStatement.software): package.json sits beside src/ and dist/. */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 export async function startGateway(config: Config, log: Logger, opts: GatewayOptions = {}): Promise<Gateway> {
@@ -82,6 +87,8 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   const viewTimer = setInterval(() => void refreshView(), SCHEDULE_VIEW_REFRESH_MS).unref();
   undo.push(async () => clearInterval(viewTimer));
   const metrics = createMetrics({ defaults: true });
+  const loopDelay = registerEventLoopDelay(metrics.registry);
+  undo.push(async () => loopDelay.stop());
   const workers: InboxWorker[] = [];
   const writer = new InboxWriter(store.sql, {
     maxBatch: config.INGEST_BATCH_MAX, maxInFlight: config.INGEST_MAX_IN_FLIGHT, onBatch: (n) => metrics.batchSize.observe(n), onInserted: () => workers.forEach((w) => w.poke()),
@@ -126,7 +133,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   const connGauge = setInterval(() => metrics.mllpConnections.set(mllp.connectionCount), 5000).unref();
 
   const app = createApp({
-    sql: store.sql, intake, writer, metrics, log, verifier, maxHl7Bytes: config.HTTP_MAX_BODY_BYTES, schedules,
+    sql: store.sql, intake, writer, metrics, log, verifier, maxHl7Bytes: config.HTTP_MAX_BODY_BYTES, schedules, version: packageVersion(),
     publicBaseUrl: publicBaseUrl(config), hsts: httpsServed(config), health: store.health, delivery, trustProxy: config.TRUST_PROXY,
   });
   const tls = config.HTTP_TLS_CERT && config.HTTP_TLS_KEY
@@ -183,6 +190,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
     await jobs.close();
     await loadJobs.close();
     await store.close();
+    loopDelay.stop();
     log.info('shutdown_complete');
   })());
   return { httpPort, mllpPort, store, metrics, close };

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { MllpClient, readAck, sniffHeader } from '../hl7/index.js';
+import { readAck, sniffHeader } from '../hl7/index.js';
+import { MllpClient } from '../mllp/index.js';
 import type { Io } from './io.js';
 
 /** Splits a file into messages: each MSH (or FHS/BHS for a batch, sent whole) starts one. */

@@ -2,7 +2,7 @@ import { loadConfig, ConfigError } from '../config/index.js';
 import { createLogger } from '../obs/index.js';
 import { idKeyPin, loadSiteConfig, startGateway, type Gateway } from '../gateway.js';
 import { prepareResourceIds } from '../resource-ids.js';
-import { openStore } from '../store/index.js';
+import { migrate, openStore } from '../store/index.js';
 import { reindexSearchColumns } from '../fhir/index.js';
 import type { Io } from './io.js';
 
@@ -44,7 +44,6 @@ export async function migrateCommand(_argv: string[], io: Io): Promise<number> {
   const log = createLogger(config.LOG_LEVEL);
   const store = await openStore(config, log, { migrate: false });
   try {
-    const { migrate } = await import('../store/migrate.js');
     const applied = await migrate(store.sql);
     io.stdout(applied.length ? `applied: ${applied.join(', ')}\n` : 'up to date\n');
     // the installation's resource-id key, and the one-time re-keying of resources stored before it

@@ -1,4 +1,4 @@
-// The FHIR side of delivery (pure; DESIGN.md "One message's life"): one Communication per
+// The FHIR side of delivery (pure): one Communication per
 // notification, basedOn its CommunicationRequest, status in-progress until a channel delivered it,
 // then completed, with `sent`, `received` and extensions for the read and acknowledged times.
 // These are what the EHR write-back sends. A reply is a Communication with inResponseTo.

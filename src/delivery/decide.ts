@@ -1,5 +1,5 @@
 // What a run's due timer does (pure): given the run, the schedule and the request's stored status
-// at `now`, the run's next state and the rows to write. One step of DESIGN.md "One message's life":
+// at `now`, the run's next state and the rows to write. One step of a message's life:
 // notified(step n) -> escalated(step n+1) when the deadline passes unacknowledged, repeats, then the
 // fallback; a request resolved elsewhere or older than the limit expires without paging anyone.
 import type { CompiledSchedule, EscalationStep } from '../routing/index.js';

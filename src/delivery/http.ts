@@ -18,12 +18,13 @@
 import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
+import type { ZodOpenApiOperationObject } from 'zod-openapi';
 import type { AuthEnv } from '../auth/index.js';
 import { badRequest, notFound, OperationOutcomeError } from '../outcome/index.js';
 import { isStorableText } from '../text/index.js';
 import { deletePushSubscription, getRun, listAttempts, listEvents, listNotifications, listPushSubscriptions, upsertPushSubscription, type LiveEvent } from '../store/index.js';
 import { listDeadLetters, replayDeadLetter } from './dead-letters.js';
-import { listMessages, messageDetail, practitionerOf, timelineOf, visibleMessage, type InboxContext } from './inbox.js';
+import { listMessages, messageDetail, timelineOf, visibleMessage, type InboxContext } from './inbox.js';
 import { acknowledge, forward, markFetched, markRead, resolve, respond, type ActionContext } from './receipts.js';
 import type { DeliveryService } from './service.js';
 
@@ -45,6 +46,54 @@ const pushSchema = z.object({
   keys: z.object({ p256dh: z.string().regex(/^[A-Za-z0-9_-]{86,88}={0,2}$/, 'a base64url P-256 public key'), auth: z.string().regex(/^[A-Za-z0-9_-]{22,24}={0,2}$/, 'a base64url 16-byte secret') }),
 });
 
+const json = (schema: z.ZodType) => ({ 'application/json': { schema } });
+const ok = (description: string, schema: z.ZodType = z.record(z.string(), z.unknown())) => ({ description, content: json(schema) });
+const messageId = z.object({ id: z.string().regex(FHIR_ID).describe('the CommunicationRequest id') });
+const rowId = z.object({ id: z.string().regex(DIGITS) });
+const receipt = (summary: string, flag: string) => ({ summary, requestParams: { path: messageId }, responses: { '200': ok(summary, z.object({ id: z.string(), [flag]: z.boolean() }).loose()) } });
+
+/**
+ * These routes for the OpenAPI document (src/http/openapi.ts): what each reads and answers. Who may
+ * call a route, its body limits and its error answers come from src/http's route table.
+ */
+export const deliveryApi = {
+  'GET /me/messages': {
+    summary: 'My messages, most urgent first',
+    requestParams: { query: z.object({ status: z.enum(['open', 'all']).optional().describe('default open'), limit: z.string().optional().describe('an integer, 1 to 200 (default 50)') }) },
+    responses: { '200': ok('the messages', z.object({ messages: z.array(z.record(z.string(), z.unknown())) })) },
+  },
+  'GET /me/messages/:id': { summary: 'One message with its patient, result or note, and timeline (marks it delivered)', requestParams: { path: messageId }, responses: { '200': ok('the message') } },
+  'POST /me/messages/:id/read': receipt('Mark read', 'read'),
+  'POST /me/messages/:id/ack': receipt('Acknowledge (stops escalation)', 'acknowledged'),
+  'POST /me/messages/:id/resolve': receipt('Resolve', 'resolved'),
+  'POST /me/messages/:id/reply': {
+    summary: 'Reply (a Communication inResponseTo the request)',
+    requestParams: { path: messageId },
+    requestBody: { required: true, content: json(replySchema) },
+    responses: { '201': ok('replied', z.object({ id: z.string(), responded: z.literal(true), communication: z.string() })) },
+  },
+  'POST /me/messages/:id/forward': {
+    summary: 'Forward to another practitioner',
+    requestParams: { path: messageId },
+    requestBody: { required: true, content: json(forwardSchema) },
+    responses: { '201': ok('forwarded', z.object({ id: z.string(), forwardedTo: z.string(), notificationId: z.string() })) },
+  },
+  'GET /me/events': { summary: 'Live updates (Server-Sent Events: ready, then one event per change)', responses: { '200': { description: 'an event stream', content: { 'text/event-stream': { schema: z.string() } } } } },
+  'GET /me/push-subscriptions': {
+    summary: 'The VAPID public key and my Web Push subscriptions',
+    responses: { '200': ok('subscriptions', z.object({ vapidPublicKey: z.string().nullable(), subscriptions: z.array(z.object({ id: z.string(), endpoint: z.string(), createdAt: z.string() })) })) },
+  },
+  'POST /me/push-subscriptions': { summary: 'Subscribe a browser (its PushSubscription)', requestBody: { required: true, content: json(pushSchema) }, responses: { '201': ok('subscribed', z.object({ id: z.string() })) } },
+  'DELETE /me/push-subscriptions/:id': { summary: 'Unsubscribe', requestParams: { path: rowId }, responses: { '204': { description: 'removed' } } },
+  'GET /messages/:id/timeline': { summary: 'Every step, attempt and receipt of a message, with reasons', requestParams: { path: messageId }, responses: { '200': ok('the timeline') } },
+  'GET /delivery/dead-letters': {
+    summary: 'Deliveries that gave up',
+    requestParams: { query: z.object({ after: z.string().regex(DIGITS).optional(), limit: z.string().optional().describe('an integer, 1 to 500 (default 100)') }) },
+    responses: { '200': ok('dead letters', z.object({ deadLetters: z.array(z.record(z.string(), z.unknown())) })) },
+  },
+  'POST /delivery/dead-letters/:id/replay': { summary: 'Send a dead letter again', requestParams: { path: rowId }, responses: { '200': ok('replayed') } },
+} satisfies Record<string, ZodOpenApiOperationObject>;
+
 async function body<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
   let raw: unknown;
   try {
@@ -64,18 +113,24 @@ const idParam = (c: Context, name = 'id', re = FHIR_ID): string => {
   return v;
 };
 
-export function createDeliveryApp(svc: DeliveryService): Hono<AuthEnv> {
-  const app = new Hono<AuthEnv>();
+/** The variables src/http's gate sets for these routes: the principal, and on /me the provider's practitioner. */
+export type DeliveryEnv = { Variables: AuthEnv['Variables'] & { practitioner?: string } };
+
+export function createDeliveryApp(svc: DeliveryService): Hono<DeliveryEnv> {
+  const app = new Hono<DeliveryEnv>();
   const sql = svc.o.sql;
 
-  /** The acting practitioner; the gate admits only provider tokens here, this says so again (fail closed). */
-  const me = (c: Context<AuthEnv>): string => {
-    const who = practitionerOf(c.get('auth'));
-    if (who === undefined) throw new OperationOutcomeError('forbidden', 'a provider token is required (switchboard token --practitioner ID)', { code: 'ERR_AUTH_FORBIDDEN' });
+  /**
+   * The acting practitioner, as src/http's gate found it in the provider token. Mounted without the
+   * gate there is none, and the route fails closed (500) rather than act for nobody.
+   */
+  const me = (c: Context<DeliveryEnv>): string => {
+    const who = c.get('practitioner');
+    if (who === undefined) throw new OperationOutcomeError('internal', 'provider route reached without a practitioner', { code: 'ERR_DELIVERY_NO_PRACTITIONER' });
     return who;
   };
-  const inbox = async (c: Context<AuthEnv>): Promise<InboxContext> => ({ sql, compiled: await svc.compiled(), practitioner: me(c), now: svc.clock() });
-  const action = async (c: Context<AuthEnv>): Promise<ActionContext & { id: string }> => {
+  const inbox = async (c: Context<DeliveryEnv>): Promise<InboxContext> => ({ sql, compiled: await svc.compiled(), practitioner: me(c), now: svc.clock() });
+  const action = async (c: Context<DeliveryEnv>): Promise<ActionContext & { id: string }> => {
     const ctx = await inbox(c);
     const id = idParam(c);
     await visibleMessage(ctx, id); // 404 for a message that is not theirs, before any change

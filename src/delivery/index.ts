@@ -1,5 +1,5 @@
 // src/delivery: escalation runs, timers in PostgreSQL, channels (provider inbox with live updates,
-// Web Push, signed webhooks), receipts and FHIR Communications (DESIGN.md "delivery").
+// Web Push, signed webhooks), receipts and FHIR Communications.
 export { escalationStarts, startEscalations } from './start.js';
 export type { EscalationStart } from './start.js';
 export { DeliveryService, DELIVERY_DEFAULTS } from './service.js';
@@ -12,5 +12,6 @@ export { acknowledge, forward, markFetched, markLiveDelivered, markRead, resolve
 export type { ActionContext } from './receipts.js';
 export { getDeadLetter, listDeadLetters, replayDeadLetter } from './dead-letters.js';
 export type { DeadLetter } from './dead-letters.js';
-export { createDeliveryApp, REPLY_MAX_CHARS } from './http.js';
+export { createDeliveryApp, deliveryApi, REPLY_MAX_CHARS } from './http.js';
+export type { DeliveryEnv } from './http.js';
 export { PROVIDER_SCOPE, practitionerOf } from './inbox.js';

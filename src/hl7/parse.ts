@@ -1,6 +1,6 @@
-// ER7 (pipe-and-hat) parser over the raw segments. Measured in TECH-NOTES: a direct split reads an
-// ORU about 10x faster than the npm parsers, and none of them handled escapes, MSH-18 and batches
-// together; the comparison is in the README. Structure only: what a message type must contain is
+// ER7 (pipe-and-hat) parser over the raw segments. A direct split reads an ORU about 10x faster than
+// the npm parsers, and none of them handled escapes, MSH-18 and batches together (README,
+// Benchmarks: `npm run bench -- parse`). Structure only: what a message type must contain is
 // checked in validate.ts.
 import { decodeHl7 } from './charset.js';
 import { type Delimiters, type ParseRepair, readDelimiters } from './encoding.js';

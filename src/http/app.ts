@@ -1,20 +1,22 @@
 // The HTTP surface (Hono): each domain's routes are a sub-app composed here with `app.route`; this
 // layer owns what is common to all of them — security headers, the one route table with its
-// authentication, scope and body checks (routes.ts, gate.ts), and the one mapping from errors to
-// statuses (error-response.ts). Health, readiness and metrics are served here.
+// authentication, scope and body checks (routes.ts, gate.ts), the one mapping from errors to
+// statuses (error-response.ts), and the OpenAPI document made from the table (openapi.ts). Health,
+// readiness, metrics and /openapi.json are served here.
 import { Hono, type Context } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { pingStore, type Sql, type StoreHealth } from '../store/index.js';
 import type { Logger, Metrics } from '../obs/index.js';
 import type { TokenVerifier } from '../auth/index.js';
-import { createIngestApp, queueDepth, type Hl7Intake, type InboxWriter } from '../ingest/index.js';
+import { createIngestApp, ingestApi, queueDepth, type Hl7Intake, type InboxWriter } from '../ingest/index.js';
 import { CALL_NOTE_MAX_BYTES } from '../calls/index.js';
 import { createFhirApp } from '../fhir/index.js';
-import { createOncallApp, type ScheduleService } from '../oncall/index.js';
-import { createDeliveryApp, type DeliveryService } from '../delivery/index.js';
+import { createOncallApp, oncallApi, type ScheduleService } from '../oncall/index.js';
+import { createDeliveryApp, deliveryApi, type DeliveryService } from '../delivery/index.js';
 import { FHIR_JSON, outcome } from '../outcome/index.js';
 import { createOnError } from './error-response.js';
 import { gate, type HttpEnv } from './gate.js';
+import { buildOpenApiDocument } from './openapi.js';
 import { routeTable } from './routes.js';
 
 export interface AppDeps {
@@ -69,9 +71,13 @@ export function createApp(d: AppDeps): Hono<HttpEnv> {
   });
   app.onError(createOnError(d.log));
   app.notFound((c) => c.json(outcome('not-found', 'no such route'), 404, { 'content-type': FHIR_JSON }));
-  app.use('*', gate(routeTable({ maxHl7Bytes: d.maxHl7Bytes, maxCallBytes: CALL_NOTE_MAX_BYTES }), d.verifier));
+  const table = routeTable({ maxHl7Bytes: d.maxHl7Bytes, maxCallBytes: CALL_NOTE_MAX_BYTES });
+  app.use('*', gate(table, d.verifier));
+  // made once, at start: a row without a description stops the gateway here, not at a request
+  const openapi = JSON.stringify(buildOpenApiDocument(table, [ingestApi, oncallApi, deliveryApi], { version: d.version ?? '0.0.0' }));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
   app.get('/readyz', async (c) => {
     // with a health flag the ping has a deadline: a frozen store is reported within it
     const ready = d.health ? await d.health.ping() : await pingStore(d.sql).then(() => true, () => false);

@@ -1,7 +1,8 @@
 // The one check in front of every sub-app: find the request's row in the route table (routes.ts; no
 // row is a 404), authenticate unless the row is public, check the row's scope, then its body rule.
 // A SMART `patient/` grant is passed on as `patientCompartment`, which the FHIR sub-app applies to
-// every read and search.
+// every read and search; a provider token's practitioner as `practitioner`, whom the /me routes act for.
+// No sub-app checks a token again: this is the one place.
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { AuthError, allowsOperation, authenticate, fhirGrant, type Principal, type TokenVerifier } from '../auth/index.js';
@@ -11,14 +12,15 @@ import { practitionerOf } from '../delivery/index.js';
 import { checkJsonContentType, checkJsonDepth } from './json-body.js';
 import { matchRoute, type BodyRule, type RouteAccess, type RouteRule } from './routes.js';
 
-/** The variables the gate sets: the principal, and the patient a `patient/` grant is limited to. */
-export type HttpEnv = { Variables: { auth: Principal; patientCompartment?: string } };
+/** The variables the gate sets: the principal, the patient a `patient/` grant is limited to, a provider's practitioner. */
+export type HttpEnv = { Variables: { auth: Principal; patientCompartment?: string; practitioner?: string } };
 
 function authorize(c: Context<HttpEnv>, access: Exclude<RouteAccess, { kind: 'public' }>, params: Record<string, string>, p: Principal): void {
   // a provider token speaks for one practitioner and reaches the /me routes only, whatever else it carries
-  const provider = practitionerOf(p) !== undefined;
-  if (access.kind === 'provider' || provider) {
-    if (access.kind !== 'provider' || !provider) throw new AuthError('ERR_AUTH_FORBIDDEN', access.kind === 'provider' ? 'a provider token is required (switchboard token --practitioner ID)' : 'a provider token reaches only /me routes');
+  const practitioner = practitionerOf(p);
+  if (access.kind === 'provider' || practitioner !== undefined) {
+    if (access.kind !== 'provider' || practitioner === undefined) throw new AuthError('ERR_AUTH_FORBIDDEN', access.kind === 'provider' ? 'a provider token is required (switchboard token --practitioner ID)' : 'a provider token reaches only /me routes');
+    c.set('practitioner', practitioner);
     return;
   }
   if (access.kind === 'operation') {

@@ -1,5 +1,6 @@
 // src/http: the web layer. Composes every domain's routes into one Hono app, owns authentication,
-// scope checks (one route table) and the one mapping from errors to HTTP status.
+// scope checks (one route table and its gate), the one mapping from errors to HTTP status, and the
+// OpenAPI document made from the route table (GET /openapi.json).
 export { createApp } from './app.js';
 export type { AppDeps } from './app.js';
 export type { HttpEnv } from './gate.js';

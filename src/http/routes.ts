@@ -7,7 +7,7 @@
 export type OperationScope = 'hl7.write' | 'calls.write' | 'inbox.read' | 'inbox.write' | 'oncall.read' | 'oncall.write' | 'delivery.read' | 'delivery.write';
 
 export type RouteAccess =
-  /** no token: health, metrics, the CapabilityStatement (clients read it before they authenticate), /.well-known */
+  /** no token: health, metrics, the API descriptions (OpenAPI; the FHIR CapabilityStatement): clients read them before they authenticate */
   | { kind: 'public' }
   | { kind: 'operation'; scope: OperationScope }
   /** SMART v2 access to the FHIR type in the path's `:type`: `r` read by id, `s` search */
@@ -25,7 +25,7 @@ export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 export interface RouteRule {
   method: Method;
-  /** segments; `:name` matches one segment, a final `*` one or more */
+  /** segments; `:name` matches one (non-empty) segment */
   path: string;
   access: RouteAccess;
   /** checked before the handler runs; the handler's own limits (a sub-app's) still apply after */
@@ -54,7 +54,7 @@ export function routeTable(limits: RouteLimits): readonly RouteRule[] {
     { method: 'GET', path: '/healthz', access: PUBLIC },
     { method: 'GET', path: '/readyz', access: PUBLIC },
     { method: 'GET', path: '/metrics', access: PUBLIC },
-    { method: 'GET', path: '/.well-known/*', access: PUBLIC },
+    { method: 'GET', path: '/openapi.json', access: PUBLIC },
     { method: 'GET', path: '/fhir/metadata', access: PUBLIC },
     { method: 'GET', path: '/fhir/:type/:id', access: { kind: 'fhir', access: 'r' } },
     { method: 'GET', path: '/fhir/:type', access: { kind: 'fhir', access: 's' } },
@@ -69,11 +69,12 @@ export function routeTable(limits: RouteLimits): readonly RouteRule[] {
     { method: 'GET', path: '/oncall/coverage', access: op('oncall.read') },
     { method: 'GET', path: '/oncall/next', access: op('oncall.read') },
     { method: 'GET', path: '/schedule', access: op('oncall.read') },
-    { method: 'GET', path: '/schedule/*', access: op('oncall.read') },
     { method: 'PUT', path: '/schedule', access: op('oncall.write') },
-    { method: 'PUT', path: '/schedule/*', access: op('oncall.write') },
-    { method: 'POST', path: '/schedule/*', access: op('oncall.write') },
-    { method: 'DELETE', path: '/schedule/*', access: op('oncall.write') },
+    { method: 'GET', path: '/schedule/lint', access: op('oncall.read') },
+    { method: 'POST', path: '/schedule/import', access: op('oncall.write') },
+    { method: 'GET', path: '/schedule/:collection/:id', access: op('oncall.read') },
+    { method: 'PUT', path: '/schedule/:collection/:id', access: op('oncall.write') },
+    { method: 'DELETE', path: '/schedule/:collection/:id', access: op('oncall.write') },
     // delivery: the provider API (provider tokens only) and the operator views
     { method: 'GET', path: '/me/messages', access: PROVIDER },
     { method: 'GET', path: '/me/messages/:id', access: PROVIDER },
@@ -105,7 +106,6 @@ function matchPath(pattern: string, path: string): Record<string, string> | unde
   for (let i = 0; i < want.length; i++) {
     const w = want[i]!;
     const g = got[i];
-    if (w === '*' && i === want.length - 1) return got.length > i && got.slice(i).every((s) => s !== '') ? params : undefined;
     if (g === undefined || g === '') return undefined;
     if (w.startsWith(':')) params[w.slice(1)] = g;
     else if (w !== g) return undefined;

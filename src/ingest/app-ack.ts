@@ -56,7 +56,7 @@ export function replyToAddress(dest: { host: string; port: number; tls: boolean 
 /** Messages waiting for their application ACK at most, before the oldest is forgotten (stored only). */
 const MAX_WAITING = 10_000;
 
-import { deliverFrame } from '../hl7/index.js';
+import { deliverFrame } from '../mllp/index.js';
 import type { Logger } from '../obs/index.js';
 
 export class AppAckRouter {

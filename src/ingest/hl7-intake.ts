@@ -5,8 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import {
   ackCodeFor, ackHeaderOf, buildAck, checkSupported, encodeHl7, HL7_ERROR, Hl7Error, type Hl7Message,
-  isHl7Error, type MllpHandlers, parseHl7Input, hl7Timestamp, escapeValue, DEFAULT_DELIMITERS, positiveAck, sniffHeader, OVERSIZE_HEAD_BYTES,
+  isHl7Error, parseHl7Input, hl7Timestamp, escapeValue, DEFAULT_DELIMITERS, positiveAck, sniffHeader, OVERSIZE_HEAD_BYTES,
 } from '../hl7/index.js';
+import type { MllpHandlers } from '../mllp/index.js';
 import { insertRejected, isUnavailable, STORE_DOWN, type Sql, type StoreHealth } from '../store/index.js';
 import type { Logger } from '../obs/index.js';
 import type { Metrics } from '../obs/index.js';

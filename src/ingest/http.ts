@@ -9,7 +9,10 @@
 // a stored call note are relative references (RFC 3986 5.2: `inbox?after=7` from /inbox, `inbox/7`
 // from /calls), so they hold behind a proxy's path prefix and never echo a host name from the request.
 import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import type { ZodOpenApiOperationObject } from 'zod-openapi';
 import type { AuthEnv } from '../auth/index.js';
+import { callNoteSchema } from '../calls/index.js';
 import type { Metrics } from '../obs/index.js';
 import type { Sql } from '../store/index.js';
 import { badRequest, notFound } from '../outcome/index.js';
@@ -77,6 +80,55 @@ function pageResponse<T>(c: Context, list: 'inbox' | 'rejected', page: ListPage<
   if (page.next !== undefined) headers.link = `<${list}?${new URLSearchParams(nextQuery(page.next)).toString()}>; rel="next"`;
   return c.json(page.items, 200, headers);
 }
+
+const rowId = z.string().regex(ROW_ID).describe('a row id (digits)');
+const listLimit = z.string().regex(/^\d{1,4}$/).optional().describe(`rows per page, 1 to ${LIST_MAX_LIMIT} (default ${LIST_DEFAULT_LIMIT})`);
+const nextLink = z.object({ link: z.string().optional().describe('RFC 8288 `<…>; rel="next"` when more rows follow (a relative reference)') });
+const json = (schema: z.ZodType) => ({ 'application/json': { schema } });
+const listed = (what: string) => ({ description: `${what}, one page`, headers: nextLink, content: json(z.array(z.record(z.string(), z.unknown()))) });
+const row = (what: string) => ({ description: what, content: json(z.record(z.string(), z.unknown())) });
+
+/**
+ * These routes for the OpenAPI document (src/http/openapi.ts): what each reads and answers. Who may
+ * call a route, its body limits and its error answers come from src/http's route table.
+ */
+export const ingestApi = {
+  'POST /hl7': {
+    summary: 'Receive an HL7 v2 message or batch (ER7); the answer is its ACK',
+    requestBody: { required: true, content: { 'application/hl7-v2': { schema: z.string().describe('ER7 text, segments separated by CR') } } },
+    responses: {
+      '200': { description: 'stored: the ACK (AA, or AE/AR for an application refusal)', headers: z.object({ 'x-hl7-ack-code': z.string() }), content: { 'application/hl7-v2': { schema: z.string() } } },
+      '400': { description: 'refused input: the ACK says why (AR)', content: { 'application/hl7-v2': { schema: z.string() } } },
+      '503': { description: 'the store is down: an AE ACK; resend later', content: { 'application/hl7-v2': { schema: z.string() } } },
+    },
+  },
+  'POST /calls': {
+    summary: 'Take a call note (answering service, console)',
+    requestParams: { header: z.object({ 'idempotency-key': z.string().min(1).max(128).optional().describe('1-128 printable ASCII characters: a repeat answers the first note') }) },
+    requestBody: { required: true, content: json(callNoteSchema) },
+    responses: {
+      '201': { description: 'stored', headers: z.object({ location: z.string().describe('inbox/{id}') }), content: json(z.object({ id: z.string(), duplicate: z.literal(false) })) },
+      '200': { description: 'already stored under this Idempotency-Key', content: json(z.object({ id: z.string(), duplicate: z.literal(true) })) },
+    },
+  },
+  'GET /inbox': {
+    summary: 'Stored messages, oldest first (keyset paging)',
+    requestParams: { query: z.object({ state: z.enum(INBOX_STATES).optional(), after: rowId.optional(), limit: listLimit }) },
+    responses: { '200': listed('inbox rows') },
+  },
+  'GET /inbox/:id': { summary: 'One stored message', requestParams: { path: z.object({ id: rowId }) }, responses: { '200': row('the inbox row') } },
+  'POST /inbox/:id/retry': {
+    summary: 'Queue a failed message again',
+    requestParams: { path: z.object({ id: rowId }) },
+    responses: { '200': { description: 'queued', content: json(z.object({ id: z.string(), state: z.literal('received') })) } },
+  },
+  'GET /rejected': {
+    summary: 'Refused input, newest first (keyset paging)',
+    requestParams: { query: z.object({ before: rowId.optional(), limit: listLimit }) },
+    responses: { '200': listed('refused inputs') },
+  },
+  'GET /rejected/:id': { summary: 'One refused input', requestParams: { path: z.object({ id: rowId }) }, responses: { '200': row('the refused input') } },
+} satisfies Record<string, ZodOpenApiOperationObject>;
 
 export function createIngestApp(d: IngestAppDeps): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();

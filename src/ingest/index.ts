@@ -2,7 +2,7 @@
 export { AppAckRouter } from './app-ack.js';
 export { isValidIdempotencyKey, receiveCall } from './call-intake.js';
 export { Hl7Intake } from './hl7-intake.js';
-export { createIngestApp } from './http.js';
+export { createIngestApp, ingestApi } from './http.js';
 export type { IngestAppDeps } from './http.js';
 export { INBOX_STATES, LIST_MAX_LIMIT, getInbox, getRejected, listInbox, listRejected, queueDepth, retryInbox } from './inbox-admin.js';
 export type { InboxListItem, InboxState, ListPage, RejectedItem } from './inbox-admin.js';

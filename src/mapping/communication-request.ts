@@ -1,4 +1,4 @@
-// The ask for a human (DESIGN.md "One message's life"): a CommunicationRequest,
+// The ask for a human (a message's life begins here): a CommunicationRequest,
 // status active, with priority, categories, subject, `about` the resources it concerns and a short
 // payload without unnecessary PHI (no names, no identifiers: what, how much, which flag).
 import type { CodeableConcept, CommunicationRequest, Reference, Resource } from 'fhir/r4.js';

@@ -1,4 +1,4 @@
-// Errors of the mapping stage: data with stable codes (STYLE.md, "Errors are data"). mapHl7Message
+// Errors of the mapping stage: data with stable codes, never thrown strings. mapHl7Message
 // throws only MappingError; anything unexpected inside a mapper is wrapped as ERR_MAPPING_INTERNAL
 // with its reason.
 

@@ -1,6 +1,6 @@
 // HMAC-SHA-256 (RFC 2104, FIPS 180-4) over 16-bit units, with its state kept between calls, so that
 // a resource id costs two or three compression rounds and no allocation. node:crypto computes the
-// same MAC (hmac-sha256.test.ts checks every bit against createHmac), but each createHmac call pays
+// same MAC (test/mapping/ids.test.ts checks it against createHmac), but each createHmac call pays
 // for a new native object: ~1.5-3.5 µs per id against ~0.5 µs here, and an ORU mints ~20 ids. The
 // key's inner and outer blocks are compressed once per key (RFC 2104 section 4, "precomputed
 // values"), and keys that share leading parts (every OBX of an order) share that state too.

@@ -1,6 +1,7 @@
 /**
- * Errors of the schedule store as data with stable codes. Callers switch on
- * `code`; the HTTP mapping is one table in http-errors.ts, the CLI prints `message` and `issues`.
+ * Errors of the schedule store as data with stable codes. Callers switch on `code`; http/outcomes.ts
+ * turns them into OperationOutcomeErrors in one table (src/http gives the status), the CLI prints
+ * `message` and `issues`.
  */
 import type { Issue, RoutingError } from '../routing/index.js';
 

@@ -41,7 +41,7 @@ export { describeOncall, describeNext, describeVia } from './describe.js';
 // HTTP (Hono) lives in http/; nothing else in this folder imports hono.
 export { createOncallApp } from './http/app.js';
 export type { OncallAppDeps } from './http/app.js';
-export { READ_SCOPE, WRITE_SCOPE, requireOperation } from './http/support.js';
+export { oncallApi } from './http/api.js';
 export { SCHEDULE_MAX_BYTES, ITEM_MAX_BYTES, ICS_MAX_BYTES } from './http/schedule-routes.js';
 export { outcomeErrorOf, parseIfMatch, etagOf } from './http/outcomes.js';
 export { readScheduleFile, readTextFile } from './schedule-file.js';

@@ -1,5 +1,5 @@
 /**
- * Routing stage (DESIGN.md): pure schedules and rules. Message -> role (rules) -> who is on call
+ * Routing stage (README, "The data's path"): pure schedules and rules. Message -> role (rules) -> who is on call
  * for that role at that instant -> escalation chain. Every function takes `now`/`at` as epoch ms.
  * Format of schedule files: README.md "On-call schedules and routing". Dates, times and zones are
  * src/time's (one rule for the whole gateway).

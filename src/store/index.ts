@@ -9,6 +9,7 @@ export { claimInboxRows, countInboxByState, findInboxRowsByKey, isCallKeyConflic
 export type { ClaimedInboxRow, InboxListRow, InboxOutcomeRow, InboxRow } from './inbox.js';
 export { IdKeyMismatchError, ensureIdKey, readIdKey, rekeyPending, rekeySources, rekeyStoredResources, resourceIdsHeldElsewhere } from './id-key.js';
 export type { RekeyCounts, RekeySource } from './id-key.js';
+export { migrate } from './migrate.js';
 export { openStore } from './open.js';
 export { REVOCATION_CHANNEL, insertRevocation, listRevocations, listenRevocations } from './revocations.js';
 export type { Revocation } from './revocations.js';

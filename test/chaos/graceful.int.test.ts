@@ -1,7 +1,8 @@
 // SIGTERM in the middle of a stream: the gateway stops accepting, answers what it has taken in,
 // and exits 0; every message it acknowledged is stored.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MllpClient, readAck } from '../../src/hl7/index.js';
+import { readAck } from '../../src/hl7/index.js';
+import { MllpClient } from '../../src/mllp/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { withControlId } from '../support/messages.js';
 import { spawnGateway } from '../support/process.js';

@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { MllpClient, readAck } from '../../src/hl7/index.js';
+import { readAck } from '../../src/hl7/index.js';
+import { MllpClient } from '../../src/mllp/index.js';
 import { withControlId } from '../support/messages.js';
 import { spawnGateway, type GatewayProcess } from '../support/process.js';
 

@@ -10,6 +10,7 @@ import { createMetrics } from '../../src/obs/index.js';
 import { silentLogger } from '../../src/obs/log.js';
 import { loadOrCreateLocalKey, mintLocalToken, TokenVerifier } from '../../src/auth/index.js';
 import { PROVIDER_SCOPE, type DeliveryService } from '../../src/delivery/index.js';
+import type { ScheduleInput } from '../../src/routing/index.js';
 import type { TestDatabase } from '../support/db.js';
 import { openDelivery, type TestClock } from './support.js';
 
@@ -22,13 +23,13 @@ export interface DeliveryApp {
   as(who: string): { authorization: string };
 }
 
-export async function buildDeliveryApp(db: TestDatabase, clock: TestClock, o: { base: string; fetch?: typeof fetch; onPayload?: (channel: string, body: string) => void; pushAgent?: Agent }): Promise<DeliveryApp> {
+export async function buildDeliveryApp(db: TestDatabase, clock: TestClock, o: { base: string; fetch?: typeof fetch; onPayload?: (channel: string, body: string) => void; pushAgent?: Agent; schedule?: ScheduleInput }): Promise<DeliveryApp> {
   const metrics = createMetrics();
   const writer = new InboxWriter(db.sql, { maxBatch: 64 });
   const intake = new Hl7Intake({ sql: db.sql, writer, metrics, log: silentLogger, appName: 'SWITCHBOARD' });
   const key = await loadOrCreateLocalKey(mkdtempSync(path.join(os.tmpdir(), 'sb-delivery-http-')));
   const verifier = new TokenVerifier({ localKey: key, audience: 'switchboard' });
-  const { service, schedules } = await openDelivery(db.sql, { base: o.base, clock, registry: metrics.registry, ...(o.fetch ? { fetch: o.fetch } : {}), ...(o.onPayload ? { onPayload: o.onPayload } : {}), ...(o.pushAgent ? { pushAgent: o.pushAgent } : {}) });
+  const { service, schedules } = await openDelivery(db.sql, { base: o.base, clock, registry: metrics.registry, ...(o.fetch ? { fetch: o.fetch } : {}), ...(o.onPayload ? { onPayload: o.onPayload } : {}), ...(o.pushAgent ? { pushAgent: o.pushAgent } : {}), ...(o.schedule ? { schedule: o.schedule } : {}) });
   const app = createApp({
     sql: db.sql, intake, writer, metrics, log: silentLogger, verifier, maxHl7Bytes: 64 * 1024, schedules, publicBaseUrl: 'https://sb.example', hsts: false, delivery: service,
   });

@@ -1,4 +1,4 @@
-// In-process requests to the FHIR sub-app, mounted under /fhir as the lead mounts it.
+// In-process requests to the FHIR sub-app, mounted under /fhir as src/http mounts it.
 import { Hono } from 'hono';
 import type { Bundle, OperationOutcome, Resource } from 'fhir/r4.js';
 import { expect } from 'vitest';

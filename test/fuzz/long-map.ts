@@ -1,4 +1,4 @@
-// The mapping fuzzer, long: `npm run fuzz -- [N] [--seed S]` maps N mutated golden fixtures (default
+// The mapping fuzzer, long: `npm run fuzz -- map [N] [--seed S]` maps N mutated golden fixtures (default
 // 100,000; CI runs a few hundred per test run) and validates every Bundle. FUZZ_SEEDS=DIR mutates the
 // .hl7 files under DIR instead (a feed's own samples). Prints each wrong outcome
 // with the input that caused it (fixtures are synthetic: no PHI) and exits 1 when there was one.

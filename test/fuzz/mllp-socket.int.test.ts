@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import fc from 'fast-check';
-import { MllpClient, frame, readAck } from '../../src/hl7/index.js';
+import { frame, readAck } from '../../src/hl7/index.js';
+import { MllpClient } from '../../src/mllp/index.js';
 import { MllpFramer } from '../../src/hl7/frame.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startMllpHarness, type MllpHarness } from '../support/harness.js';

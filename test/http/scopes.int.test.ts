@@ -37,10 +37,10 @@ describe('no token', () => {
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
   });
-  it.each(['/healthz', '/readyz', '/metrics', '/fhir/metadata'])('GET %s is public', async (path) => {
+  it.each(['/healthz', '/readyz', '/metrics', '/fhir/metadata', '/openapi.json'])('GET %s is public', async (path) => {
     expect((await t.app.request(path)).status).toBe(200);
   });
-  it('GET /.well-known/* is public (nothing is served there yet: 404, not 401)', async () => {
+  it('nothing is served under /.well-known yet: no row, so 404 before any token is asked for (not 401)', async () => {
     expect((await t.app.request('/.well-known/smart-configuration')).status).toBe(404);
   });
 });
@@ -56,8 +56,19 @@ describe('operation scopes', () => {
     [['system/*.cruds'], 'GET', '/inbox', 403],
     [['oncall.read'], 'PUT', '/schedule', 403],
     [['inbox.read'], 'GET', '/oncall?role=x', 403],
+    [['inbox.read'], 'GET', '/schedule', 403],
+    [['oncall.read'], 'DELETE', '/schedule/groups/supervisors', 403],
+    [['oncall.read'], 'POST', '/schedule/import', 403],
+    [['oncall.read'], 'PUT', '/schedule/roles/r1', 403],
+    [['oncall.write'], 'GET', '/schedule/lint', 403],
+    [['oncall.write'], 'GET', '/oncall/next?role=x', 403],
+    // past the gate: no schedule is stored
+    [['oncall.read'], 'GET', '/schedule', 404],
+    [['admin'], 'GET', '/schedule/lint', 404],
   ])('%j %s %s -> %i', async (scopes, method, path, status) => {
-    expect((await as(scopes, path, { method })).status).toBe(status);
+    const res = await as(scopes, path, { method });
+    expect(res.status).toBe(status);
+    if (status === 403) expect(JSON.stringify(await res.json())).toMatch(/lacks the '[a-z.]+' scope/);
   });
 });
 

@@ -2,7 +2,8 @@
 // sender's `appAck` says: its own listener, the same connection, or nowhere (stored only, the
 // default); always stored with the inbox row.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MllpClient, readAck } from '../../src/hl7/index.js';
+import { readAck } from '../../src/hl7/index.js';
+import { MllpClient } from '../../src/mllp/index.js';
 import net from 'node:net';
 import { AppAckRouter, wantsAppAck } from '../../src/ingest/app-ack.js';
 import { SenderPolicy, sendersFileSchema } from '../../src/ingest/senders.js';

@@ -3,7 +3,8 @@
 // the first message's ACK.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MllpClient, readAck } from '../../src/hl7/index.js';
+import { readAck } from '../../src/hl7/index.js';
+import { MllpClient } from '../../src/mllp/index.js';
 import { InboxWorker } from '../../src/ingest/worker.js';
 import { getInbox, listInbox } from '../../src/ingest/inbox-admin.js';
 import { hl7ContentHash } from '../../src/ingest/content-hash.js';

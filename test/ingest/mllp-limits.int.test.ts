@@ -3,7 +3,8 @@
 // a message is never closed for a newcomer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
-import { MllpClient, readAck } from '../../src/hl7/index.js';
+import { readAck } from '../../src/hl7/index.js';
+import { MllpClient } from '../../src/mllp/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startMllpHarness } from '../support/harness.js';
 import { withControlId } from '../support/messages.js';

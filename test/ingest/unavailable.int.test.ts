@@ -1,7 +1,8 @@
 // When the store cannot be reached the gateway must not say AA: AE (CE in enhanced mode) with the
 // reason, so the sender keeps the message and resends it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MllpClient, readAck } from '../../src/hl7/index.js';
+import { readAck } from '../../src/hl7/index.js';
+import { MllpClient } from '../../src/mllp/index.js';
 import { connect, type Sql } from '../../src/store/db.js';
 import { startMllpHarness, type MllpHarness } from '../support/harness.js';
 import { withControlId } from '../support/messages.js';

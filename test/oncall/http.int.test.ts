@@ -226,26 +226,17 @@ describe('POST /schedule/import', () => {
   });
 });
 
-describe('scopes (deny by default)', () => {
+describe('scopes are the gate\'s alone (test/http/scopes.int.test.ts)', () => {
   beforeEach(seed);
 
+  // src/http's gate checks every route's scope before this sub-app; were the sub-app to check again,
+  // a principal without on-call scopes would be refused here
   it.each([
-    ['no principal at all', 'GET', '/oncall?role=ob-oncall', undefined],
-    ['a token without oncall scopes', 'GET', '/schedule', 'inbox.read'],
-    ['oncall.read writing the schedule', 'PUT', '/schedule', 'oncall.read'],
-    ['oncall.read deleting an item', 'DELETE', '/schedule/groups/supervisors', 'oncall.read'],
-    ['oncall.read importing', 'POST', '/schedule/import', 'oncall.read'],
-    ['oncall.write reading', 'GET', '/schedule/lint', 'oncall.write'],
-  ])('%s -> 403 OperationOutcome', async (_n, method, path, scopes) => {
-    const headers: Record<string, string> = scopes === undefined ? {} : { 'x-test-scopes': scopes };
-    const res = await app.request(path, { method, headers, ...(method === 'GET' || method === 'DELETE' ? {} : { body: '{}' }) });
-    expect(res.status).toBe(403);
-    expect((await issuesOf(res))[0]!.diagnostics).toMatch(/scope/);
-  });
-
-  it('admin grants everything', async () => {
-    expect((await req('/schedule', { scopes: 'admin' })).status).toBe(200);
-    // supervisors is still named by a policy's fallback: allowed through the gate, refused by the store
-    expect((await req('/schedule/groups/supervisors', { method: 'DELETE', scopes: 'admin' })).status).toBe(400);
+    ['GET', '/oncall?role=ob-oncall', 200],
+    ['GET', '/schedule', 200],
+    ['GET', '/schedule/lint', 200],
+    ['DELETE', '/schedule/groups/supervisors', 400],
+  ])('%s %s with no scope at all reaches the handler -> %i', async (method, path, status) => {
+    expect((await req(path, { method, scopes: '' })).status).toBe(status);
   });
 });

@@ -1,5 +1,5 @@
 // An intake + MLLP listener on an ephemeral port over a test database, without HTTP or workers.
-import { MllpListener } from '../../src/hl7/listener.js';
+import { MllpListener } from '../../src/mllp/index.js';
 import { Hl7Intake } from '../../src/ingest/hl7-intake.js';
 import { InboxWriter } from '../../src/ingest/inbox-writer.js';
 import { createMetrics, type Metrics } from '../../src/obs/metrics.js';

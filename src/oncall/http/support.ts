@@ -1,26 +1,14 @@
-// Shared pieces of the on-call HTTP routes: the scope gate (deny by default), instant parameters
-// and request bodies (content type first, then size-, depth- and syntax-checked, never echoed).
+// Shared pieces of the on-call HTTP routes: instant parameters and request bodies (content type
+// first, then size-, depth- and syntax-checked, never echoed). Who may call a route is decided once,
+// by src/http's route table and gate, before a request reaches this sub-app.
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { AuthEnv } from '../../auth/index.js';
-import { allowsOperation } from '../../auth/index.js';
-import { AuthError } from '../../auth/index.js';
 import { badRequest, tooLarge, unsupportedMediaType } from '../../outcome/index.js';
 import { jsonTooDeep, MAX_SCHEDULE_DEPTH } from '../../routing/index.js';
 import type { ZoneClock } from '../../time/index.js';
 import { storeError } from '../errors.js';
 import { parseInstantArg } from '../instant-arg.js';
 import { outcomeErrorOf } from './outcomes.js';
-
-export const READ_SCOPE = 'oncall.read';
-export const WRITE_SCOPE = 'oncall.write';
-
-/** Deny by default: a route without a principal carrying the operation scope (or admin) is 403. */
-export const requireOperation = (name: string): MiddlewareHandler<AuthEnv> => async (c, next) => {
-  const auth = c.get('auth') as AuthEnv['Variables']['auth'] | undefined;
-  if (auth === undefined || !allowsOperation(auth.scopes, name)) throw new AuthError('ERR_AUTH_FORBIDDEN', `token lacks the '${name}' scope`);
-  await next();
-};
 
 /** Query value -> epoch ms in the schedule's zone, or `fallback`; a bad value is a 400 naming the parameter. */
 export const instantParam = (c: Context, name: string, clock: ZoneClock, fallback: number): number => {

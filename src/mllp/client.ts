@@ -3,7 +3,7 @@
 // maxFrameBytes or slower than timeoutMs fails the send instead of waiting forever.
 import net from 'node:net';
 import tls from 'node:tls';
-import { frame, MllpFramer } from './frame.js';
+import { frame, MllpFramer } from '../hl7/index.js';
 
 export interface MllpClientOptions {
   host?: string;

@@ -11,7 +11,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../obs/index.js';
-import { frame, MllpFramer, type FrameEvent } from './frame.js';
+import { frame, MllpFramer, type FrameEvent } from '../hl7/index.js';
 
 export interface ConnectionInfo {
   id: number;
