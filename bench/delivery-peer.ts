@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
 import { Webhook } from 'standardwebhooks';
-import { MllpClient } from '../src/hl7/index.js';
+import { MllpClient } from '../src/mllp/index.js';
 
 export interface PeerSetup { secret: string }
 export type PeerCommand =
