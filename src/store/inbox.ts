@@ -128,12 +128,33 @@ export interface ClaimedInboxRow {
  * inbox_order. Higher `priority` first (inbox_claim), then oldest; with `minPriority`, only rows
  * at least that urgent (the gateway's lane for critical messages).
  */
-export function claimInboxRows(sql: Sql, opts: { claimMs: number; limit: number; minPriority?: number }): Promise<ClaimedInboxRow[]> {
+export async function claimInboxRows(sql: Sql, opts: { claimMs: number; limit: number; minPriority?: number }): Promise<ClaimedInboxRow[]> {
+  // First among a bounded window of candidates, the most urgent and the oldest claimable rows (two
+  // index ranges): ORDER BY over the order check would otherwise evaluate it for every pending row
+  // before the LIMIT. When the window does not fill the batch (small backlog, or rows of the window
+  // waiting for their patient's earlier rows), the whole backlog is looked at, so a long chain of
+  // one patient's rows can never hide other patients' rows.
+  const first = await claimSql(sql, opts, Math.max(opts.limit * 4, 16));
+  if (first.length >= opts.limit) return first;
+  return [...first, ...(await claimSql(sql, { ...opts, limit: opts.limit - first.length }, null))];
+}
+
+/** One claim statement; `window`: only that many most urgent and oldest rows are candidates (null: all). */
+function claimSql(sql: Sql, opts: { claimMs: number; limit: number; minPriority?: number }, window: number | null): Promise<ClaimedInboxRow[]> {
+  const minPriority = opts.minPriority ?? 0;
+  const candidates = window === null
+    ? sql`SELECT id FROM inbox WHERE state IN ('received', 'processing') AND (state = 'received' OR claimed_until < now()) AND priority >= ${minPriority}`
+    : sql`(SELECT id FROM inbox
+           WHERE state IN ('received', 'processing') AND (state = 'received' OR claimed_until < now()) AND priority >= ${minPriority}
+           ORDER BY priority DESC, id LIMIT ${window})
+          UNION
+          (SELECT id FROM inbox
+           WHERE state IN ('received', 'processing') AND (state = 'received' OR claimed_until < now()) AND priority >= ${minPriority}
+           ORDER BY id LIMIT ${window})`;
   return sql<ClaimedInboxRow[]>`
-    WITH picked AS (
-      SELECT i.id FROM inbox i
+    WITH candidates AS (${candidates}), picked AS (
+      SELECT i.id FROM inbox i JOIN candidates c ON c.id = i.id
       WHERE i.state IN ('received', 'processing') AND (i.state = 'received' OR i.claimed_until < now())
-        AND i.priority >= ${opts.minPriority ?? 0}
         AND NOT EXISTS (
           SELECT 1 FROM inbox e WHERE e.state IN ('received', 'processing')
             AND e.sender_app = i.sender_app AND e.sender_facility = i.sender_facility AND e.order_patient = i.order_patient AND e.id < i.id)
@@ -145,7 +166,7 @@ export function claimInboxRows(sql: Sql, opts: { claimMs: number; limit: number;
             AND e.sender_app = i.sender_app AND e.sender_facility = i.sender_facility AND e.id < i.id))
       ORDER BY i.priority DESC, i.id
       LIMIT ${opts.limit}
-      FOR UPDATE SKIP LOCKED)
+      FOR UPDATE OF i SKIP LOCKED)
     UPDATE inbox SET state = 'processing', attempts = inbox.attempts + 1, claimed_until = now() + ${opts.claimMs} * interval '1 millisecond'
     FROM picked WHERE inbox.id = picked.id
     RETURNING inbox.id::text AS id, source, message_type, raw, received_at, attempts, ack_mode, priority`;
