@@ -33,6 +33,8 @@ const list = (s: string) => s.split(',').filter(Boolean).map(Number);
 const WORKERS = 2;
 const MAP_THREADS = 2;
 const BATCH = 32;
+/** the gateway's MAP_INLINE_MAX_BYTES default (--inline 0: every message in the threads) */
+const INLINE = Number(arg('inline', '16384'));
 
 /** Counts statements per connection pool (postgres.js `debug` runs once per query sent). */
 class Counter { n = 0; }
@@ -68,14 +70,14 @@ async function gateway(url: string) {
   for (let i = 0; i < WORKERS; i++) {
     workers.push(new ingest.InboxWorker({
       sql: wsql, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics, claimMs: 60_000, pollMs: 1_000, maxAttempts: 5, appName: 'SWITCHBOARD',
-      schedules, idKey, batch: BATCH, ...(mapper ? { mapper } : {}),
+      schedules, idKey, batch: BATCH, ...(mapper ? { mapper } : {}), inlineMaxBytes: INLINE,
       onStages: (s: Omit<Stages, 'rounds'>) => { stages.rows += s.rows; stages.claim += s.claim; stages.map += s.map; stages.route += s.route; stages.save += s.save; stages.commit += s.commit; stages.rounds++; },
     } as ConstructorParameters<typeof ingest.InboxWorker>[0]));
   }
   // the gateway's critical lane (src/gateway.ts)
   workers.push(new ingest.InboxWorker({
     sql: wsql, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics, claimMs: 60_000, pollMs: 1_000, maxAttempts: 5, appName: 'SWITCHBOARD',
-    schedules, idKey, batch: 4, minPriority: 1, ...(mapper ? { mapper } : {}),
+    schedules, idKey, batch: 4, minPriority: 1, ...(mapper ? { mapper } : {}), inlineMaxBytes: INLINE,
   } as ConstructorParameters<typeof ingest.InboxWorker>[0]));
   for (const w of workers) await w.start();
   return {
@@ -221,7 +223,7 @@ async function onServer(label: string, admin: string): Promise<void> {
   const preloads = list(arg('preload', '0'));
   const trials = Number(arg('trials', '3'));
   const burst = Number(arg('burst', '5000'));
-  console.log(`\n### ${label}  (${cpus().length} cores, shared; ${WORKERS} workers x batch ${BATCH}, ${MAP_THREADS} mapping threads; N = ${fmt(n)} per run: 70% ORU^R01 with 15 OBX (2% critical), 20% ADT A01/A08, 10% call notes)`);
+  console.log(`\n### ${label}  (${cpus().length} cores, shared; ${WORKERS} workers x batch ${BATCH}, ${MAP_THREADS} mapping threads, messages up to ${fmt(INLINE)} bytes mapped inline; N = ${fmt(n)} per run: 70% ORU^R01 with 15 OBX (2% critical), 20% ADT A01/A08, 10% call notes)`);
   const ceiling = mappingCeiling({ senders: 1, patients: 1000, criticalShare: 0.02 }, new Uint8Array(32));
   console.log(`mapping only, one core (the ceiling per mapping core): ${fmt(ceiling)} msg/s`);
   console.log('\n| senders | store preloaded | intake msg/s | processing msg/s (stored -> FHIR saved, routed) | mapping-only msg/s on one core, same moment | processing / that ceiling | ACK p99 ms while processing | per message ms: claim / parse+map / route / FHIR save / commit | worker statements per message | rows per batch |');

@@ -46,6 +46,13 @@ export interface WorkerOptions {
   delivery?: { poke(): void };
   /** where rows are mapped: the gateway's thread pool; absent: in this thread (tests, tools) */
   mapper?: RowMapper;
+  /**
+   * Rows up to this many bytes are mapped in this thread even with a `mapper`, one at a time with
+   * the event loop served between them (MAP_INLINE_MAX_BYTES; 0: never). A message of a few KB maps
+   * in about a millisecond, less than handing it to a thread and back costs; a thread that stays
+   * busy costs ~35 MB. The mapper's limits bound the time of a message this small.
+   */
+  inlineMaxBytes?: number;
   /** told the time each stage of a round took (benchmarks) */
   onStages?: (s: StageTimes) => void;
   now?: () => Date;
@@ -139,7 +146,16 @@ export class InboxWorker {
     const rows = await claimInboxRows(this.o.sql, { claimMs: this.o.claimMs, limit: this.o.batch ?? 32, ...(this.o.minPriority ? { minPriority: this.o.minPriority } : {}) });
     if (rows.length === 0) return 0;
     const t1 = performance.now();
-    const mapped = await Promise.all(rows.map((row) => this.mapOne(row, idKey)));
+    // large rows to the threads (all at once), small ones here, one per turn of the event loop
+    const inline = this.o.inlineMaxBytes ?? 0;
+    const threaded = rows.map((row) => (this.o.mapper && row.raw.length > inline ? this.mapOne(row, idKey) : undefined));
+    const mapped: MappedRow[] = [];
+    for (const [i, row] of rows.entries()) {
+      const t = threaded[i];
+      if (t) { mapped.push(await t); continue; }
+      await new Promise<void>((r) => setImmediate(r));
+      mapped.push(await this.mapOne(row, idKey, true));
+    }
     const t2 = performance.now();
     const work: Work[] = [];
     for (const [i, row] of rows.entries()) {
@@ -167,14 +183,14 @@ export class InboxWorker {
     return this.key;
   }
 
-  private async mapOne(row: ClaimedInboxRow, idKey: Uint8Array): Promise<MappedRow> {
+  private async mapOne(row: ClaimedInboxRow, idKey: Uint8Array, here = false): Promise<MappedRow> {
     if (row.attempts > this.o.maxAttempts) {
       // claimed once more than allowed: earlier attempts ended with the process (a crash while this
       // row was in flight) or the store failing; it is not tried again
       return { outcome: { kind: 'failed', code: 'ERR_ATTEMPTS_EXHAUSTED', reason: `not processed after ${this.o.maxAttempts} attempts` }, ack: null };
     }
     const input: RowToMap = { id: row.id, source: row.source, raw: row.raw, received_at: row.received_at };
-    return this.o.mapper ? this.o.mapper.map(input, { urgent: row.priority > 0 }) : mapInboxRow(input, this.o.config, idKey);
+    return this.o.mapper && !here ? this.o.mapper.map(input, { urgent: row.priority > 0 }) : mapInboxRow(input, this.o.config, idKey);
   }
 
   /** The row's end as stored, its application ACK (enhanced mode), and whether it failed. */

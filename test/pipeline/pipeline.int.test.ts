@@ -163,6 +163,10 @@ describe('the mapping time budget', () => {
       const [row] = await db.sql<{ state: string; error_code: string; attempts: number }[]>`SELECT state, error_code, attempts FROM inbox WHERE id = ${id}`;
       expect(row).toEqual({ state: 'failed', error_code: 'ERR_MAPPING_TIME_BUDGET', attempts: 1 });
       expect(await w.processBatch()).toBe(0); // failed is final: not claimed again
+      // its thread was stopped; the next message gets a fresh one (whatever its own outcome)
+      expect(pool.threadsRunning).toBe(0);
+      expect(pool.threadsStarted).toBe(1);
+      await pool.map({ id: '2', source: 'mllp', raw: oru({ control: 'SMALL', sender: 'LAB', mrn: 'S1', order: 'SO' }), received_at: new Date() });
       expect(pool.threadsStarted).toBe(2);
     } finally {
       await pool.close();
