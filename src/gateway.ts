@@ -10,12 +10,13 @@ import { openStore, type Store } from './store/index.js';
 import { AppAckRouter, Hl7Intake, InboxWorker, InboxWriter, MapPool, SenderPolicy, invalidCidrs, loadSendersFile } from './ingest/index.js';
 import { MllpListener } from './mllp/index.js';
 import { createApp } from './http/index.js';
-import { loadOrCreateLocalKey, RevocationList, TokenVerifier, type TrustedIssuer } from './auth/index.js';
 import { reindexSearchColumns } from './fhir/index.js';
 import { DEFAULT_SITE_CONFIG, parseSiteConfig, type SiteConfig } from './mapping/index.js';
 import { prepareResourceIds } from './resource-ids.js';
 import { ScheduleService, WorkerJobs, limitsFromSettings, refreshScheduleView, seedScheduleFromFile } from './oncall/index.js';
 import { DELIVERY_DEFAULTS, DeliveryService, type DeliveryConfig } from './delivery/index.js';
+import { OidcRelyingParty, RevocationList, SessionManager, TokenVerifier, cookieNames, loadOrCreateLocalKey, parseRoleMap, type SignInDeps, type TrustedIssuer } from './auth/index.js';
+import { AuditSealer, AuditWriter, auditKeys, configureAuditKey, startRetention } from './audit/index.js';
 
 /** How often the schedule's FHIR view is rebuilt: a quarter day, well inside its 14-day horizon. */
 const SCHEDULE_VIEW_REFRESH_MS = 6 * 3_600_000;
@@ -64,6 +65,8 @@ export async function startGateway(config: Config, log: Logger, opts: GatewayOpt
 }
 
 async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, siteConfig: SiteConfig, senders: SenderPolicy, store: Store, undo: (() => Promise<void>)[]): Promise<Gateway> {
+  // sign-in settings are checked before anything starts (a bad role map stops the gateway here)
+  const signIn = signInFrom(config, store.sql, log);
   // before anything maps: the installation's id key, and the one-time re-keying of older resources
   const idKey = await prepareResourceIds(store.sql, { ...idKeyPin(config), config: siteConfig, log });
   // schedule checks and iCalendar expansion run in a worker thread, never on the one answering MLLP/HTTP
@@ -89,6 +92,15 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   const metrics = createMetrics({ defaults: true });
   const loopDelay = registerEventLoopDelay(metrics.registry);
   undo.push(async () => loopDelay.stop());
+  // the audit chain's key before anything appends; retention purges hourly, one replica at a time
+  configureAuditKey(auditKeys(config.AUDIT_HMAC_KEY, config.AUDIT_HMAC_OLD_KEYS).current);
+  const audit = new AuditWriter(store.sql);
+  undo.push(() => audit.idle());
+  const sealer = new AuditSealer(store.sql, { log });
+  sealer.start();
+  undo.push(() => sealer.stop());
+  const retention = startRetention(store.sql, { messageDays: config.MESSAGE_RETENTION_DAYS, fhirDays: config.FHIR_RETENTION_DAYS, auditDays: config.AUDIT_RETENTION_DAYS }, log);
+  undo.push(() => retention.stop());
   const workers: InboxWorker[] = [];
   const writer = new InboxWriter(store.sql, {
     maxBatch: config.INGEST_BATCH_MAX, maxInFlight: config.INGEST_MAX_IN_FLIGHT, onBatch: (n) => metrics.batchSize.observe(n), onInserted: () => workers.forEach((w) => w.poke()),
@@ -134,7 +146,8 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
 
   const app = createApp({
     sql: store.sql, intake, writer, metrics, log, verifier, maxHl7Bytes: config.HTTP_MAX_BODY_BYTES, schedules, version: packageVersion(),
-    publicBaseUrl: publicBaseUrl(config), hsts: httpsServed(config), health: store.health, delivery, trustProxy: config.TRUST_PROXY,
+    publicBaseUrl: publicBaseUrl(config), hsts: httpsServed(config), health: store.health, delivery, trustProxy: config.TRUST_PROXY, audit,
+    ...signIn,
   });
   const tls = config.HTTP_TLS_CERT && config.HTTP_TLS_KEY
     ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(config.HTTP_TLS_CERT), key: readFileSync(config.HTTP_TLS_KEY), minVersion: 'TLSv1.2' as const } }
@@ -187,6 +200,9 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
     await delivery.stop();
     await schedules.stop();
     await revocations.stop();
+    await retention.stop();
+    await audit.idle();
+    await sealer.stop();
     await jobs.close();
     await loadJobs.close();
     await store.close();
@@ -254,4 +270,20 @@ function parseIssuers(json: string): TrustedIssuer[] {
     throw new Error('AUTH_ISSUERS must be a JSON array of {issuer, jwksUri, audience?}');
   }
   return v as TrustedIssuer[];
+}
+
+/** OpenID Connect sign-in when OIDC_ISSUER is set (README "Signing in"); the IdP is discovered now, and again at first use if it is down. */
+function signInFrom(config: Config, sql: Store['sql'], log: Logger): { signIn?: SignInDeps & { cookieName: string } } {
+  if (!config.OIDC_ISSUER) return {};
+  if (!config.OIDC_CLIENT_ID) throw new Error('OIDC_CLIENT_ID is required with OIDC_ISSUER');
+  const secure = httpsServed(config);
+  const oidc = new OidcRelyingParty({
+    issuer: config.OIDC_ISSUER, clientId: config.OIDC_CLIENT_ID, scopes: config.OIDC_SCOPES,
+    redirectUri: config.OIDC_REDIRECT_URI ?? `${publicBaseUrl(config)}/auth/callback`,
+    ...(config.OIDC_CLIENT_SECRET ? { clientSecret: config.OIDC_CLIENT_SECRET } : {}),
+  });
+  oidc.discover().catch((e: unknown) => log.warn('oidc_discovery_failed', { errorCode: (e as { code?: string }).code }));
+  const sessions = new SessionManager({ sql, idleMs: config.SESSION_IDLE_MINUTES * 60_000, maxMs: config.SESSION_MAX_HOURS * 3_600_000 });
+  const mapping = { practitionerClaim: config.OIDC_PRACTITIONER_CLAIM, rolesClaim: config.OIDC_ROLES_CLAIM, roleMap: parseRoleMap(config.OIDC_ROLE_MAP) };
+  return { signIn: { sql, sessions, oidc, mapping, secure, log, cookieName: cookieNames(secure).session } };
 }

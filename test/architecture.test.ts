@@ -13,7 +13,7 @@ const SRC = path.resolve(import.meta.dirname, '../src');
 const LAYERS: readonly (readonly string[])[] = [
   ['outcome', 'text', 'time', 'obs', 'config'],
   ['store', 'hl7', 'calls'],
-  ['mllp', 'mapping', 'routing', 'auth'],
+  ['mllp', 'mapping', 'routing', 'auth', 'audit'],
   ['fhir'],
   ['oncall'],
   ['delivery'],

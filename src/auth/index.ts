@@ -1,4 +1,5 @@
-// src/auth: bearer JWTs (jose), the local signing key, SMART scopes, the revocation list.
+// src/auth: bearer JWTs (jose), the local signing key, SMART scopes, the revocation list; people's
+// sign-in with OpenID Connect (openid-client) and their sessions in PostgreSQL (session*.ts, oidc.ts).
 export { LOCAL_ISSUER, loadOrCreateLocalKey } from './keys.js';
 export type { LocalKey } from './keys.js';
 export { authenticate } from './middleware.js';
@@ -8,3 +9,14 @@ export { DEFAULT_LOCAL_SCOPES, allowsFhir, allowsOperation, fhirGrant, parseSmar
 export type { Access, FhirGrant, SmartScope } from './scopes.js';
 export { AuthError, CLOCK_TOLERANCE_S, DEFAULT_MAX_LIFETIME_S, DEFAULT_TOKEN_TTL_S, TokenVerifier, mintLocalToken } from './token.js';
 export type { AuthErrorCode, Principal, RevocationCheck, TrustedIssuer, VerifierOptions } from './token.js';
+// sign-in and sessions
+export { cookieNames, createSignInApp, signInApi, safeReturnPath, DEFAULT_RETURN_PATH, LOGIN_TTL_MS } from './session-app.js';
+export type { SignInDeps } from './session-app.js';
+export { SessionError } from './session-errors.js';
+export type { SessionErrorCode } from './session-errors.js';
+export { OidcRelyingParty } from './oidc.js';
+export type { OidcSettings } from './oidc.js';
+export { ROLE_SCOPES, ROLES, mapPerson, parseRoleMap, practitionerFrom } from './session-roles.js';
+export type { ClaimMapping, Person } from './session-roles.js';
+export { SessionManager, TOUCH_EVERY_MS, csrfToken, hashId, principalOf } from './sessions.js';
+export type { LiveSession, SessionOptions } from './sessions.js';

@@ -9,6 +9,8 @@ import { mapCommand } from './map.js';
 import { oncallCommand } from './oncall.js';
 import { scheduleCommand } from './schedule.js';
 import { deliveryCommand } from './delivery.js';
+import { auditCommand, purgeCommand } from './audit.js';
+import { dbCommand } from './db.js';
 
 export const USAGE = `usage: switchboard <command> [options]
   serve                         run the gateway (HTTP :PORT, MLLP :MLLP_PORT)
@@ -37,6 +39,13 @@ export const USAGE = `usage: switchboard <command> [options]
   delivery replay ID            send a dead letter again (same webhook-id)
   delivery timeline MESSAGE_ID [--json]
                                 every escalation step, attempt and receipt of a message, with reasons
+  audit verify [--json] [--require-hmac]
+                                check the audit hash chain; print the head hash (exit 1 at a broken link)
+  audit list [--patient ID] [--actor X] [--since T] [--until T] [--limit N] [--before SEQ] [--json]
+                                audit events, newest first
+  purge [--json]                apply MESSAGE_/FHIR_/AUDIT_RETENTION_DAYS now
+  db roles --print [--role NAME] [--owner NAME] [--schema NAME] [--database NAME]
+                                print the GRANT script for the runtime role (least privilege)
 Configuration is read from the environment: see README.md.`;
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
@@ -49,6 +58,9 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   oncall: oncallCommand,
   schedule: scheduleCommand,
   delivery: deliveryCommand,
+  audit: auditCommand,
+  purge: purgeCommand,
+  db: dbCommand,
 };
 
 export async function runCli(argv: string[], io: Io): Promise<number> {

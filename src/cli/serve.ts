@@ -2,7 +2,7 @@ import { loadConfig, ConfigError } from '../config/index.js';
 import { createLogger } from '../obs/index.js';
 import { idKeyPin, loadSiteConfig, startGateway, type Gateway } from '../gateway.js';
 import { prepareResourceIds } from '../resource-ids.js';
-import { migrate, openStore } from '../store/index.js';
+import { openStore } from '../store/index.js';
 import { reindexSearchColumns } from '../fhir/index.js';
 import type { Io } from './io.js';
 
@@ -42,9 +42,10 @@ const CLOSE_DEADLINE_MS = 20_000;
 export async function migrateCommand(_argv: string[], io: Io): Promise<number> {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL);
-  const store = await openStore(config, log, { migrate: false });
+  // migrations as the owner (DATABASE_ADMIN_URL, the embedded owner role); what follows is rows only
+  const store = await openStore(config, log, { name: 'switchboard-migrate' });
   try {
-    const applied = await migrate(store.sql);
+    const applied = store.applied;
     io.stdout(applied.length ? `applied: ${applied.join(', ')}\n` : 'up to date\n');
     // the installation's resource-id key, and the one-time re-keying of resources stored before it
     await prepareResourceIds(store.sql, { ...idKeyPin(config), config: loadSiteConfig(config), log });

@@ -11,6 +11,7 @@ import { loadConfig } from '../config/index.js';
 import { createLogger } from '../obs/index.js';
 import { openStore } from '../store/index.js';
 import { DEFAULT_LOCAL_SCOPES, DEFAULT_TOKEN_TTL_S, LOCAL_ISSUER, loadOrCreateLocalKey, mintLocalToken, revoke } from '../auth/index.js';
+import { appendAudit, auditKeys, configureAuditKey, sealAll } from '../audit/index.js';
 import type { Io } from './io.js';
 import { PROVIDER_SCOPE } from '../delivery/index.js';
 import { toFhirId } from '../routing/index.js';
@@ -92,9 +93,16 @@ async function revokeCommand(argv: string[], io: Io): Promise<number> {
   if (parsed.positionals.length > 1) { io.stderr(USAGE); return 2; }
   const target = targetOf(parsed.values, parsed.positionals[0]);
   if (typeof target === 'string') { io.stderr(`${target}\n${USAGE}`); return 2; }
-  const store = await openStore(loadConfig(), createLogger('warn'), { name: 'switchboard-cli' });
+  const config = loadConfig();
+  const store = await openStore(config, createLogger('warn'), { name: 'switchboard-cli' });
   try {
     const added = await revoke(store.sql, { ...target, revokedBy: 'cli' });
+    configureAuditKey(auditKeys(config.AUDIT_HMAC_KEY, config.AUDIT_HMAC_OLD_KEYS).current);
+    await store.sql.begin((tx) => appendAudit(tx, [{
+      at: new Date(), actor: 'cli', actorKind: 'cli', action: 'E', type: 'token.revoked', entityType: 'token',
+      entityIds: [`${target.kind}:${target.issuer}|${target.value}`], outcome: 'success', outcomeCode: added ? 'revoked' : 'already',
+    }]));
+    await sealAll(store.sql);
     io.stdout(`${target.kind} ${target.value} of ${target.issuer} ${added ? 'revoked' : 'was revoked already'}\n`);
     return 0;
   } finally {

@@ -31,6 +31,14 @@ export const configSchema = z.object({
   /** Refused inputs kept for inspection (the newest); older ones are deleted. */
   REJECTED_MAX_ROWS: positive.default(100_000),
   DATABASE_URL: z.string().url().optional(),
+  // least privilege (README "Security"): migrations as the schema owner, the runtime as a role with rows only
+  /** The schema owner's connection, used only to run migrations (and grant DATABASE_APP_ROLE); unset: DATABASE_URL does both. */
+  DATABASE_ADMIN_URL: z.string().url().optional(),
+  /**
+   * The runtime role granted rows on every table at the end of each migrate run. Default: the user of
+   * DATABASE_URL when DATABASE_ADMIN_URL names another one; none when a single URL is given.
+   */
+  DATABASE_APP_ROLE: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier').optional(),
   DATA_DIR: z.string().default('./data'),
   /** Port of the embedded PostgreSQL; 0 = pick a free one on first start and keep it. */
   EMBEDDED_PG_PORT: port.default(0),
@@ -123,6 +131,26 @@ export const configSchema = z.object({
   HTTP_TLS_KEY: z.string().optional(),
   /** Longest bearer-token lifetime accepted (exp - iat), seconds; `switchboard token --ttl` may not exceed it. */
   AUTH_MAX_TOKEN_LIFETIME_S: positive.default(3600),
+  // sign-in: OpenID Connect against the hospital's identity provider, and sessions (README "Signing in")
+  /** The identity provider's issuer URL (its /.well-known/openid-configuration is read at start). Unset: no sign-in routes. */
+  OIDC_ISSUER: z.string().url().optional(),
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  /** client_secret_basic; unset: a public client (PKCE only). */
+  OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  /** Registered redirect URI. Default PUBLIC_BASE_URL + /auth/callback. */
+  OIDC_REDIRECT_URI: z.string().url().optional(),
+  /** Scopes asked for, space-separated; `openid` is required. */
+  OIDC_SCOPES: z.string().default('openid profile email').refine((s) => s.split(/\s+/).includes('openid'), 'must include openid'),
+  /** ID-token claim naming the person's practitioner id in the schedule (`fhirUser`: `Practitioner/ID` or a URL ending so). */
+  OIDC_PRACTITIONER_CLAIM: z.string().min(1).default('fhirUser'),
+  /** ID-token claim holding the person's groups or roles (a string or an array of strings). */
+  OIDC_ROLES_CLAIM: z.string().min(1).default('groups'),
+  /** JSON object from an IdP group/role value to a Switchboard role: provider, operator, supervisor or admin. */
+  OIDC_ROLE_MAP: z.string().default('{}'),
+  /** A session unused this long ends, minutes. */
+  SESSION_IDLE_MINUTES: positive.default(15),
+  /** A session ends this long after sign-in whatever its use, hours. */
+  SESSION_MAX_HOURS: positive.default(12),
   // mapping: resource ids
   /**
    * Pins the installation's resource-id key (hex, 32-128 digits: 128-512 bits): stored at the first
@@ -130,6 +158,17 @@ export const configSchema = z.object({
    * set-ups). Unset: a random key is made once and shared through the database.
    */
   MAPPING_ID_KEY: z.string().regex(/^(?:[0-9a-fA-F]{2}){16,64}$/, 'hex, 32 to 128 digits (128 to 512 bits)').optional(),
+  // audit trail and retention (README "Audit trail")
+  /** HMAC key sealing the audit chain (hex, 64-128 digits: 256-512 bits); unset: plain SHA-256. Keep it outside the database. */
+  AUDIT_HMAC_KEY: z.string().regex(/^(?:[0-9a-fA-F]{2}){32,64}$/, 'hex, 64 to 128 digits (256 to 512 bits)').optional(),
+  /** Earlier AUDIT_HMAC_KEYs (comma-separated hex) that rows may still be sealed with: verify accepts them. */
+  AUDIT_HMAC_OLD_KEYS: z.string().regex(/^(?:(?:[0-9a-fA-F]{2}){32,64})(?:,(?:[0-9a-fA-F]{2}){32,64})*$/, 'comma-separated hex keys').optional(),
+  /** Audit rows older than this are purged (down to a checkpoint that keeps the rest verifiable), days; unset: kept. */
+  AUDIT_RETENTION_DAYS: positive.optional(),
+  /** Raw bytes of finished messages and refused input older than this are purged, days; unset: kept. */
+  MESSAGE_RETENTION_DAYS: positive.optional(),
+  /** FHIR resources last updated longer ago than this are deleted, days; unset: kept. */
+  FHIR_RETENTION_DAYS: positive.optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -2,8 +2,9 @@
 // They stay visible (GET /delivery/dead-letters, `switchboard delivery dead-letters`) until replayed;
 // a replay sends the same notification again with the same webhook-id, so a receiver that did get
 // it after all deduplicates it.
-import { getAttempt, insertEvents, listDeadAttempts, replayDeadAttempt, type AttemptRow, type Sql } from '../store/index.js';
+import { getAttempt, listDeadAttempts, replayDeadAttempt, type AttemptRow, type Sql } from '../store/index.js';
 import { event } from './dispatch.js';
+import { insertEvents } from './audit.js';
 
 export interface DeadLetter {
   readonly id: string;

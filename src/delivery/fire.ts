@@ -13,6 +13,7 @@ import { emptyRows, event, mergeRows, SENDABLE, type Target } from './dispatch.j
 import { digestId } from './ids.js';
 import type { DeliveryMetrics } from './metrics.js';
 import { writeRows } from './write.js';
+import { auditedBegin } from '../audit/index.js';
 
 export type Clock = () => number;
 
@@ -73,7 +74,7 @@ function account(d: FireDeps, runs: readonly RunRow[], decisions: readonly Decis
 /** Fires up to `limit` due step and re-notify timers in one transaction. */
 export async function fireDueRuns(d: FireDeps, limit: number): Promise<FireResult> {
   const now = d.clock();
-  const done = await d.sql.begin(async (tx) => {
+  const done = await auditedBegin(d.sql, async (tx) => {
     const runs = await claimDueRuns(tx, new Date(now), 'timers', limit);
     if (runs.length === 0) return null;
     const { decisions, heads } = await decideAll(tx, d, runs, now);
@@ -91,7 +92,7 @@ export async function fireDueRuns(d: FireDeps, limit: number): Promise<FireResul
 export async function fireDueDigests(d: FireDeps): Promise<FireResult> {
   const now = d.clock();
   const at = new Date(now);
-  const done = await d.sql.begin(async (tx) => {
+  const done = await auditedBegin(d.sql, async (tx) => {
     const [lock] = await tx<{ ok: boolean }[]>`SELECT pg_try_advisory_xact_lock(${DIGEST_LOCK}) AS ok`;
     if (!lock?.ok) return null;
     const runs = await claimDueRuns(tx, at, 'digests', DIGEST_ROUND_MAX);

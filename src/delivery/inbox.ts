@@ -6,6 +6,7 @@ import type { CommunicationRequest, Resource } from 'fhir/r4.js';
 import { notFound } from '../outcome/index.js';
 import { oncall, type CompiledSchedule } from '../routing/index.js';
 import { getProviderMessage, listEvents, listProviderMessages, readResource, type EventRow, type ProviderMessageRow, type Sql } from '../store/index.js';
+import { maskListText, maskResourcePhones } from './phone-view.js';
 
 /** The scope of a provider token (`switchboard token --practitioner ID`): the token's subject is the practitioner. */
 export const PROVIDER_SCOPE = 'provider';
@@ -46,8 +47,9 @@ export interface MessageSummary {
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 
-const summary = (r: ProviderMessageRow): MessageSummary => ({
-  id: r.request_id, priority: r.priority, state: r.state, step: r.step, text: r.text, subject: r.subject,
+/** A row as listed: its text's phone numbers masked unless `full` (the detail, for the addressed provider). */
+const summary = (r: ProviderMessageRow, full = false): MessageSummary => ({
+  id: r.request_id, priority: r.priority, state: r.state, step: r.step, text: full ? r.text : maskListText(r.text), subject: r.subject,
   createdAt: r.created_at.toISOString(), acknowledgedAt: iso(r.acknowledged_at), acknowledgedBy: r.acknowledged_by,
   respondedAt: iso(r.responded_at), closedAt: iso(r.closed_at), addressed: r.addressed,
   notifiedAt: iso(r.notified_at), deliveredAt: iso(r.delivered_at), readAt: iso(r.read_at),
@@ -62,15 +64,19 @@ export interface InboxContext {
 
 export async function listMessages(ctx: InboxContext, o: { open: boolean; limit: number }): Promise<MessageSummary[]> {
   const roles = rolesCoveredBy(ctx.compiled, ctx.practitioner, ctx.now);
-  return (await listProviderMessages(ctx.sql, { practitioner: ctx.practitioner, roles, ...o })).map(summary);
+  return (await listProviderMessages(ctx.sql, { practitioner: ctx.practitioner, roles, ...o })).map((r) => summary(r));
+}
+
+async function visibleRow(ctx: InboxContext, id: string): Promise<ProviderMessageRow> {
+  const roles = rolesCoveredBy(ctx.compiled, ctx.practitioner, ctx.now);
+  const row = await getProviderMessage(ctx.sql, { practitioner: ctx.practitioner, roles, requestId: id });
+  if (row === undefined) throw notFound('no such message', { code: 'ERR_DELIVERY_MESSAGE_NOT_FOUND' });
+  return row;
 }
 
 /** The message when the practitioner may see it; a 404 otherwise (whether or not it exists). */
 export async function visibleMessage(ctx: InboxContext, id: string): Promise<MessageSummary> {
-  const roles = rolesCoveredBy(ctx.compiled, ctx.practitioner, ctx.now);
-  const row = await getProviderMessage(ctx.sql, { practitioner: ctx.practitioner, roles, requestId: id });
-  if (row === undefined) throw notFound('no such message', { code: 'ERR_DELIVERY_MESSAGE_NOT_FOUND' });
-  return summary(row);
+  return summary(await visibleRow(ctx, id));
 }
 
 export interface TimelineEntry {
@@ -100,14 +106,22 @@ const refParts = (ref: string | undefined): [string, string] | undefined => {
   return m ? [m[1]!, m[2]!] : undefined;
 };
 
-/** A visible message with its content: what the app shows once the provider opens it. */
+/**
+ * A visible message with its content: what the app shows once the provider opens it. Phone numbers
+ * (the callback number) in full only for a provider it was addressed to (phone-view.ts).
+ */
 export async function messageDetail(ctx: InboxContext, id: string): Promise<MessageDetail> {
-  const s = await visibleMessage(ctx, id);
+  const row = await visibleRow(ctx, id);
+  const full = row.addressed;
+  const view = <T extends Resource>(r: T): T => (full ? r : maskResourcePhones(r));
   const cr = (await readResource(ctx.sql, 'CommunicationRequest', id))?.resource as CommunicationRequest | undefined;
   const read = async (ref: string | undefined): Promise<Resource | null> => {
     const p = refParts(ref);
-    return p === undefined ? null : ((await readResource(ctx.sql, p[0], p[1]))?.resource ?? null);
+    const r = p === undefined ? undefined : (await readResource(ctx.sql, p[0], p[1]))?.resource;
+    return r === undefined ? null : view(r);
   };
   const about = (await Promise.all((cr?.about ?? []).slice(0, 50).map((a) => read(a.reference)))).filter((r): r is Resource => r !== null);
-  return { ...s, request: cr ?? null, patient: await read(cr?.subject?.reference), about, timeline: timelineOf(await listEvents(ctx.sql, id)) };
+  return {
+    ...summary(row, full), request: cr ? view(cr) : null, patient: await read(cr?.subject?.reference), about, timeline: timelineOf(await listEvents(ctx.sql, id)),
+  };
 }

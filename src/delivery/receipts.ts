@@ -9,7 +9,7 @@ import { badRequest, conflict } from '../outcome/index.js';
 import type { CompiledSchedule } from '../routing/index.js';
 import { durationMs } from '../routing/index.js';
 import {
-  cancelPendingAttempts, insertEvents, listNotifications, lockRun, markInboxDelivered, maxNotificationSeq, notifyLiveEvents, readRequestHeads, readResource,
+  cancelPendingAttempts, listNotifications, lockRun, markInboxDelivered, maxNotificationSeq, notifyLiveEvents, readRequestHeads, readResource,
   stampNotifications, updateRuns, type NotificationRow, type ReceiptField, type RunRow, type RunUpdate, type Sql, type TransactionSql,
 } from '../store/index.js';
 import { policyOf } from './chain.js';
@@ -17,6 +17,8 @@ import { toReply, type RequestHead } from './communication.js';
 import { event, notifyTargets } from './dispatch.js';
 import { replyId } from './ids.js';
 import { refreshCommunications, writeRows } from './write.js';
+import { insertEvents } from './audit.js';
+import { auditedBegin } from '../audit/index.js';
 
 const OPEN = new Set(['held', 'active', 'acknowledged', 'exhausted']);
 
@@ -35,7 +37,7 @@ const updateOf = (run: RunRow): RunUpdate => ({
 });
 
 async function locked<T>(ctx: ActionContext, requestId: string, work: (tx: TransactionSql, run: RunRow) => Promise<T>): Promise<T> {
-  return ctx.sql.begin(async (tx) => {
+  return auditedBegin(ctx.sql, async (tx) => {
     const run = await lockRun(tx, requestId);
     // the HTTP layer checked visibility first; a run vanishing in between is still a 404 there
     if (run === undefined) throw conflict('the message has no delivery run');
@@ -85,7 +87,7 @@ export async function markFetched(ctx: ActionContext, requestId: string): Promis
 /** A live update reached the practitioner's app: the inbox channel of those notifications is delivered. */
 export async function markLiveDelivered(sql: Sql, practitioner: string, notificationIds: readonly string[], now: Date): Promise<void> {
   if (notificationIds.length === 0) return;
-  await sql.begin(async (tx) => {
+  await auditedBegin(sql, async (tx) => {
     const done = await markInboxDelivered(tx, notificationIds, now);
     for (const id of done) {
       const changed = await stampNotifications(tx, 'delivered_at', now, { notificationId: id });

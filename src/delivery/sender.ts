@@ -6,7 +6,7 @@
 import type { Logger } from '../obs/index.js';
 import type { CompiledSchedule } from '../routing/index.js';
 import {
-  advanceLadder, claimDueAttempts, finishAttempts, insertEvents, stampDelivered, stampNotifications,
+  advanceLadder, claimDueAttempts, finishAttempts, stampDelivered, stampNotifications,
   type AttemptOutcome, type ClaimedAttempt, type EventInsert, type NotificationRow, type Sql, type TransactionSql,
 } from '../store/index.js';
 import { retryDelayMs, type RetryPolicy } from './backoff.js';
@@ -17,6 +17,7 @@ import { payloadOf } from './payload.js';
 import type { PushChannel } from './push.js';
 import { postWebhook, type SendResult } from './webhook.js';
 import { refreshCommunications } from './write.js';
+import { insertEvents } from './audit.js';
 
 export interface SendSettings extends RetryPolicy {
   readonly webhookTimeoutMs: number;

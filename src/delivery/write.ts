@@ -2,9 +2,10 @@
 // Communication), outbox rows, timeline entries and the live events for providers' apps. Persist,
 // then act: channel sends happen after the commit, from the outbox.
 import { saveResources } from '../fhir/index.js';
-import { insertAttempts, insertEvents, insertNotifications, notifyLiveEvents, readRequestHeads, type NotificationInsert, type NotificationRow, type TransactionSql } from '../store/index.js';
+import { insertAttempts, insertNotifications, notifyLiveEvents, readRequestHeads, type NotificationInsert, type NotificationRow, type TransactionSql } from '../store/index.js';
 import { toCommunication, type RequestHead } from './communication.js';
 import type { Rows } from './dispatch.js';
+import { insertEvents } from './audit.js';
 
 const live = (n: NotificationInsert) => ({ p: n.recipient, m: n.request_id, n: n.id, k: n.kind === 'step' ? 'notified' : n.kind === 'renotify' ? 'renotified' : 'forwarded' });
 

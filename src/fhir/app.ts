@@ -13,6 +13,7 @@ import { extractSearchColumns, refKey } from './search-columns.js';
 import { parseSearch, type Filter } from './search-parse.js';
 import { searchType } from './search.js';
 import { searchsetBundle } from './searchset.js';
+import { createAuditEventApp } from './audit-event.js';
 
 /** The variables src/http sets for this sub-app. */
 export type FhirEnv = { Variables: { patientCompartment?: string } };
@@ -58,6 +59,8 @@ export function createFhirApp(deps: FhirAppDeps): Hono<FhirEnv> {
   const capability = buildCapabilityStatement({ baseUrl: base, date: startedAt, ...(deps.version ? { version: deps.version } : {}) });
 
   app.get('/metadata', () => fhirResponse(capability));
+  // the audit trail (src/audit), before the stored types' routes
+  app.route('/AuditEvent', createAuditEventApp({ sql: deps.sql, base }));
 
   app.get('/:type/:id', async (c: Context<FhirEnv>) => {
     const type = supportedType(c.req.param('type') ?? '');

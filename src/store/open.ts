@@ -1,15 +1,21 @@
 // Opens the store the configuration names: DATABASE_URL, else the embedded server in DATA_DIR.
+// Least privilege: migrations run on their own short-lived connection as the schema owner
+// (DATABASE_ADMIN_URL; the embedded server's owner role), which ends by granting the app role its
+// rows; the pool the gateway keeps is the runtime role's (DATABASE_URL; the embedded app role).
 import type { Config } from '../config/index.js';
 import type { Logger } from '../obs/index.js';
 import { connect, DB_TIMEOUT_DEFAULTS, type ConnectOptions, type Sql } from './db.js';
 import { StoreHealth } from './health.js';
-import { startEmbedded } from './embedded.js';
+import { EMBEDDED_APP_ROLE, startEmbedded } from './embedded.js';
 import { migrate } from './migrate.js';
+import { roleFacts } from './roles.js';
 
 export interface Store {
   sql: Sql;
   url: string;
   embedded: boolean;
+  /** the migrations this open applied (none when migrate: false) */
+  applied: string[];
   /** whether the store answers now; its background ping runs once started (the gateway does) */
   health: StoreHealth;
   /**
@@ -26,12 +32,12 @@ const EMBEDDED_RESTARTS = 5;
 const EMBEDDED_WATCH_MS = 1_000;
 
 /** The timeouts and the ping are optional here: a caller without them gets the defaults (DB_TIMEOUT_DEFAULTS). */
-type StoreConfig = Pick<Config, 'DATABASE_URL' | 'DATA_DIR' | 'EMBEDDED_PG_PORT' | 'DB_POOL_MAX'> & Partial<Pick<Config, 'DB_CONNECT_TIMEOUT_MS' | 'DB_IDLE_TIMEOUT_MS'
+type StoreConfig = Pick<Config, 'DATABASE_URL' | 'DATA_DIR' | 'EMBEDDED_PG_PORT' | 'DB_POOL_MAX'> & Partial<Pick<Config, 'DATABASE_ADMIN_URL' | 'DATABASE_APP_ROLE' | 'DB_CONNECT_TIMEOUT_MS' | 'DB_IDLE_TIMEOUT_MS'
   | 'DB_STATEMENT_TIMEOUT_MS' | 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS' | 'STORE_PING_INTERVAL_MS' | 'STORE_PING_TIMEOUT_MS'>>;
 
 export async function openStore(config: StoreConfig, log: Logger, opts: { migrate?: boolean; name?: string; /** the gateway owns the embedded server: it stops one it adopted too */ owner?: boolean } = {}): Promise<Store> {
   let server = config.DATABASE_URL ? undefined : await startEmbedded(config.DATA_DIR, config.EMBEDDED_PG_PORT, log);
-  const url = config.DATABASE_URL ?? server!.url;
+  const url = config.DATABASE_URL ?? server!.appUrl;
   const d = DB_TIMEOUT_DEFAULTS;
   const timeouts: ConnectOptions = {
     connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS ?? d.connectTimeoutMs, idleTimeoutMs: config.DB_IDLE_TIMEOUT_MS ?? d.idleTimeoutMs,
@@ -39,12 +45,21 @@ export async function openStore(config: StoreConfig, log: Logger, opts: { migrat
   };
   const sql = connect(url, { max: config.DB_POOL_MAX, ...timeouts, ...(opts.name ? { name: opts.name } : {}) });
   const health = new StoreHealth(url, { intervalMs: config.STORE_PING_INTERVAL_MS ?? 250, timeoutMs: config.STORE_PING_TIMEOUT_MS ?? 500, log }, timeouts);
-  if (opts.migrate !== false) {
-    const applied = await migrate(sql);
-    if (applied.length) log.info('migrations_applied', { count: applied.length });
+  let applied: string[] = [];
+  try {
+    if (opts.migrate !== false) {
+      applied = await migrateAsOwner(config, server?.ownerUrl, sql, timeouts, log);
+      if (applied.length) log.info('migrations_applied', { count: applied.length });
+    }
+    // a runtime role that can alter or drop the schema is said at every boot (README "Security")
+    if (opts.owner && !server) await warnIfPrivileged(sql, log);
+  } catch (e) {
+    await sql.end({ timeout: 1 }).catch(() => {});
+    if (server && (!server.adopted || opts.owner)) await server.stop().catch(() => {});
+    throw e;
   }
   return {
-    sql, url, embedded: !!server, health,
+    sql, url, embedded: !!server, health, applied,
     watch: (onFatal) => {
       if (!server) return () => {};
       let restarting = false;
@@ -83,4 +98,37 @@ export async function openStore(config: StoreConfig, log: Logger, opts: { migrat
       if (last && (!last.adopted || opts.owner)) await last.stop();
     },
   };
+}
+
+/**
+ * Runs the migrations on a connection of their own as the owner (DATABASE_ADMIN_URL, the embedded
+ * owner role), granting the app role at the end; with a single URL, on the runtime pool (granting
+ * DATABASE_APP_ROLE when set).
+ */
+async function migrateAsOwner(config: StoreConfig, embeddedOwnerUrl: string | undefined, runtime: Sql, timeouts: ConnectOptions, log: Logger): Promise<string[]> {
+  const adminUrl = embeddedOwnerUrl ?? config.DATABASE_ADMIN_URL;
+  if (adminUrl === undefined || adminUrl === config.DATABASE_URL) {
+    return migrate(runtime, undefined, config.DATABASE_APP_ROLE ? { appRole: config.DATABASE_APP_ROLE } : {});
+  }
+  const admin = connect(adminUrl, { max: 1, ...timeouts, name: 'switchboard-migrate' });
+  try {
+    let appRole = embeddedOwnerUrl ? EMBEDDED_APP_ROLE : config.DATABASE_APP_ROLE;
+    if (appRole === undefined) {
+      // the runtime URL's own role, when it is another one than the owner's
+      const [[rt], [ad]] = await Promise.all([runtime<{ u: string }[]>`SELECT current_user AS u`, admin<{ u: string }[]>`SELECT current_user AS u`]);
+      if (rt!.u !== ad!.u) appRole = rt!.u;
+    }
+    const applied = await migrate(admin, undefined, appRole ? { appRole } : {});
+    if (appRole) log.debug('db_app_role_granted', { setting: 'DATABASE_APP_ROLE' });
+    return applied;
+  } finally {
+    await admin.end({ timeout: 2 });
+  }
+}
+
+async function warnIfPrivileged(sql: Sql, log: Logger): Promise<void> {
+  const f = await roleFacts(sql);
+  if (f.superuser || f.createRole || f.ownedTables > 0) {
+    log.warn('db_runtime_role_privileged', { setting: 'DATABASE_URL', mode: f.superuser ? 'superuser' : f.createRole ? 'createrole' : 'owner', count: f.ownedTables });
+  }
 }

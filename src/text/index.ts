@@ -24,3 +24,4 @@ export function toStorableText(s: string): { text: string; replaced: number } {
   return { text, replaced };
 }
 export { table } from './table.js';
+export { MASKED_PHONE, maskPhone, maskPhonesIn } from './phone-mask.js';

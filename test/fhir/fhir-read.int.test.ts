@@ -133,7 +133,7 @@ describe('GET /fhir/metadata', () => {
     expect(rest?.security?.service?.[0]?.coding?.[0]).toEqual({ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' });
     expect(rest?.security?.description).toMatch(/bearer/i);
     expect(rest?.security?.description).toMatch(/JWT/);
-    expect(rest?.resource?.map((r) => r.type)).toEqual([...SUPPORTED_TYPES]);
+    expect(rest?.resource?.map((r) => r.type)).toEqual([...SUPPORTED_TYPES, 'AuditEvent']); // AuditEvent: the audit trail (src/fhir/audit-event.ts)
     const cr = rest?.resource?.find((r) => r.type === 'CommunicationRequest');
     expect(cr?.interaction?.map((i) => i.code)).toEqual(['read', 'search-type']);
     expect(cr?.searchParam?.map((p) => p.name).sort()).toEqual(['_id', '_lastUpdated', 'based-on', 'identifier', 'patient', 'priority', 'recipient', 'status', 'subject']);
