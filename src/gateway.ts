@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config/index.js';
 import { createMetrics, registerEventLoopDelay, type Logger, type Metrics } from './obs/index.js';
 import { openStore, type Store } from './store/index.js';
-import { AppAckRouter, Hl7Intake, InboxWorker, InboxWriter, SenderPolicy, invalidCidrs, loadSendersFile } from './ingest/index.js';
+import { AppAckRouter, Hl7Intake, InboxWorker, InboxWriter, MapPool, SenderPolicy, invalidCidrs, loadSendersFile } from './ingest/index.js';
 import { MllpListener } from './mllp/index.js';
 import { createApp } from './http/index.js';
 import { reindexSearchColumns } from './fhir/index.js';
@@ -121,7 +121,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   await delivery.start();
   undo.push(() => delivery.stop());
   const appAcks = new AppAckRouter();
-  const intake = new Hl7Intake({ sql: store.sql, writer, metrics, log, appName: config.APP_NAME, appAcks, rejectedMaxRows: config.REJECTED_MAX_ROWS, rejectedMaxBytes: config.REJECTED_MAX_BYTES, health: store.health, senders });
+  const intake = new Hl7Intake({ sql: store.sql, writer, metrics, log, appName: config.APP_NAME, appAcks, rejectedMaxRows: config.REJECTED_MAX_ROWS, rejectedMaxBytes: config.REJECTED_MAX_BYTES, health: store.health, senders, triage: siteConfig });
   // rows an older search extractor wrote become searchable by every parameter before the API serves
   const reindexed = await reindexSearchColumns(store.sql);
   if (reindexed > 0) log.info('fhir_search_columns_reindexed', { count: reindexed });
@@ -165,10 +165,19 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   const httpPort = (http.address() as AddressInfo).port;
   log.info('http_listening', { port: httpPort, mode: config.HTTP_TLS_CERT ? 'https' : 'http' });
 
+  // mapping runs in threads with a time budget per message, never on the thread answering MLLP/HTTP
+  const mapper = opts.worker !== false ? new MapPool({ config: siteConfig, idKey, threads: config.MAP_THREADS, budgetMs: config.MAP_TIME_BUDGET_MS, log }) : undefined;
+  if (mapper) undo.push(() => mapper.close());
   if (opts.worker !== false) workers.push(...Array.from({ length: config.WORKER_CONCURRENCY }, () => new InboxWorker({
     sql: store.sql, config: siteConfig, log, metrics, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS,
-    maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: 16, schedules, appAcks, delivery, idKey,
+    maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: config.WORKER_BATCH, schedules, appAcks, delivery, idKey, ...(mapper ? { mapper } : {}), inlineMaxBytes: config.MAP_INLINE_MAX_BYTES,
   })));
+  // the critical lane: one more worker taking only urgent rows (intake triage), a few at a time, so
+  // a critical result never waits for a routine batch to be mapped and saved
+  if (opts.worker !== false) workers.push(new InboxWorker({
+    sql: store.sql, config: siteConfig, log, metrics, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS,
+    maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: 4, minPriority: 1, schedules, appAcks, delivery, idKey, ...(mapper ? { mapper } : {}), inlineMaxBytes: config.MAP_INLINE_MAX_BYTES,
+  }));
   undo.push(async () => { await Promise.all(workers.map((w) => w.stop())); });
   for (const w of workers) await w.start();
 
@@ -187,6 +196,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
       }),
     ]);
     await Promise.all(workers.map((w) => w.stop()));
+    await mapper?.close();
     await delivery.stop();
     await schedules.stop();
     await revocations.stop();

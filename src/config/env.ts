@@ -52,6 +52,14 @@ export const configSchema = z.object({
   WORKER_CLAIM_MS: positive.default(60_000),
   WORKER_POLL_MS: positive.default(1_000),
   WORKER_MAX_ATTEMPTS: positive.default(5),
+  /** Inbox rows claimed, mapped and saved together (one transaction) by one worker. */
+  WORKER_BATCH: positive.default(32),
+  /** Threads mapping messages (off the thread answering MLLP and HTTP). */
+  MAP_THREADS: positive.default(2),
+  /** A message whose mapping takes longer fails with ERR_MAPPING_TIME_BUDGET, ms. */
+  MAP_TIME_BUDGET_MS: positive.default(2_000),
+  /** Messages up to this size are mapped on the main thread, between its other work (0: all in threads). */
+  MAP_INLINE_MAX_BYTES: z.coerce.number().int().min(0).default(16_384),
   // intake: database faults (connect, statement and idle-in-transaction timeouts; the store's health ping)
   /** Giving up on opening a database connection, ms. */
   DB_CONNECT_TIMEOUT_MS: positive.default(3_000),

@@ -9,4 +9,5 @@ export { SUPPORTED_TYPES, isSupportedType } from './resource-types.js';
 export { SEARCH_PARAMS, hasPatientCompartment } from './search-params.js';
 export { parseSearch } from './search-parse.js';
 export { explainSearchType, searchType } from './search.js';
-export { bundleRefusal, saveTransactionBundle } from './transaction-bundle.js';
+export { bundleRefusal, saveTransactionBundle, saveTransactionBundles } from './transaction-bundle.js';
+export type { BundleItem, BundleSaveResult } from './transaction-bundle.js';

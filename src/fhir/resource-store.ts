@@ -44,3 +44,20 @@ export async function saveResources(sql: Queryable, resources: readonly Resource
   }
   await upsertResources(sql, [...byKey.values()], { now: opts.now ?? new Date(), inboxId: opts.inboxId ?? null });
 }
+
+/**
+ * saveResources for several messages at once: each resource with its own inbox message, one
+ * statement for all. The (type, id) pairs must be unique across the groups (the caller makes sure:
+ * saveTransactionBundles puts messages that write the same resource in separate statements).
+ */
+export async function saveResourceGroups(sql: Queryable, groups: readonly { resources: readonly Resource[]; inboxId: string | null }[], opts: { now?: Date } = {}): Promise<void> {
+  const byKey = new Map<string, FhirResourceWrite>();
+  for (const g of groups) {
+    for (const r of g.resources) {
+      const row = { ...toRow(r), inbox_id: g.inboxId };
+      byKey.set(`${row.resource_type}/${row.id}`, row);
+    }
+  }
+  if (byKey.size === 0) return;
+  await upsertResources(sql, [...byKey.values()], { now: opts.now ?? new Date(), inboxId: null });
+}

@@ -2,11 +2,11 @@
 // updates resolved against the store on identifier, urn:uuid: placeholders rewritten to Type/id, then
 // one saveResources call, all in one database transaction.
 import type { Bundle, BundleEntry, Resource } from 'fhir/r4.js';
-import { findResourcesByIdentifier, lockResourceIdentifiers, type IdentifierMatch, type TransactionSql } from '../store/index.js';
+import { findResourcesByIdentifier, lockResourceIdentifiers, type IdentifierCondition, type IdentifierMatch, type TransactionSql } from '../store/index.js';
 import { badRequest, isOutcomeError, notSupported, preconditionFailed } from '../outcome/index.js';
 import { collectReferences, rewriteReferences } from './references.js';
 import { FHIR_ID } from './resource-types.js';
-import { saveResources, type Queryable, type SaveOptions } from './resource-store.js';
+import { saveResourceGroups, saveResources, type Queryable, type SaveOptions } from './resource-store.js';
 import { parseIdentifierToken, type IdentifierToken } from './search-values.js';
 
 /**
@@ -66,21 +66,29 @@ type Conditional = Extract<Plan, { mode: 'create' | 'upsert' }>;
 const conditionKey = (p: Conditional): string =>
   `${p.type}\u001f${p.token.kind}\u001f${p.token.kind === 'exact' ? p.token.key : p.token.value}`;
 
-/** The stored resources matching each condition; 412 when one matches several (http.html#ccreate). */
-async function findMatches(tx: TransactionSql, conds: readonly Conditional[]): Promise<Map<Conditional, IdentifierMatch>> {
+const conditionOf = (c: Conditional): IdentifierCondition => ({ type: c.type, kind: c.token.kind, key: c.token.kind === 'exact' ? c.token.key : c.token.value });
+
+/** The lookup's rows for conds (conditions offset .. offset + conds.length) by condition; 412 when one matches several (http.html#ccreate). */
+function collectMatches(conds: readonly Conditional[], rows: readonly IdentifierMatch[], offset: number): Map<Conditional, IdentifierMatch> {
   const found = new Map<Conditional, IdentifierMatch>();
-  if (conds.length === 0) return found;
-  const conditions = conds.map((c) => ({ type: c.type, kind: c.token.kind, key: c.token.kind === 'exact' ? c.token.key : c.token.value }));
-  // Serialise concurrent transactions creating the same identifier, or both would miss and both insert:
-  // the locks are held until this transaction ends, so the lookup and the saves below are one step.
-  await lockResourceIdentifiers(tx, conditions);
-  for (const match of await findResourcesByIdentifier(tx, conditions)) {
-    const cond = conds[match.condition]!;
+  for (const match of rows) {
+    const cond = conds[match.condition - offset];
+    if (cond === undefined) continue;
     const prev = found.get(cond);
     if (prev && prev.id !== match.id) throw preconditionFailed(`Bundle.entry[${cond.entry}]: the ${cond.type} condition matches more than one resource`);
     found.set(cond, match);
   }
   return found;
+}
+
+/** The stored resources matching each condition; 412 when one matches several (http.html#ccreate). */
+async function findMatches(tx: TransactionSql, conds: readonly Conditional[]): Promise<Map<Conditional, IdentifierMatch>> {
+  if (conds.length === 0) return new Map();
+  const conditions = conds.map(conditionOf);
+  // Serialise concurrent transactions creating the same identifier, or both would miss and both insert:
+  // the locks are held until this transaction ends, so the lookup and the saves below are one step.
+  await lockResourceIdentifiers(tx, conditions);
+  return collectMatches(conds, await findResourcesByIdentifier(tx, conditions), 0);
 }
 
 /**
@@ -118,7 +126,16 @@ export async function saveTransactionBundle(sql: Queryable, bundle: Bundle, opts
 
 async function saveInTransaction(tx: TransactionSql, bundle: Bundle, plans: readonly Plan[], opts: SaveOptions): Promise<string[]> {
   const conds = plans.filter((p): p is Conditional => p.mode !== 'put');
-  const matches = await findMatches(tx, conds);
+  const { finalIds, resources } = resolvePlans(bundle, plans, await findMatches(tx, conds));
+  await saveResources(tx, resources, opts);
+  return finalIds;
+}
+
+/**
+ * The plans with the store's matches applied: each entry's `Type/id` (in entry order) and the
+ * resources to write, references rewritten. Pure; throws the refusal (400) of a dangling reference.
+ */
+function resolvePlans(bundle: Bundle, plans: readonly Plan[], matches: ReadonlyMap<Conditional, IdentifierMatch>): { finalIds: string[]; resources: Resource[] } {
   const bundleTime = bundle.timestamp ? Date.parse(bundle.timestamp) : NaN;
   const firstInBundle = new Map<string, string>(); // condition key -> id given to it by an earlier entry
   const finalIds: string[] = [];
@@ -153,6 +170,118 @@ async function saveInTransaction(tx: TransactionSql, bundle: Bundle, plans: read
     const dangling = collectReferences(r).find((ref) => ref.startsWith('urn:uuid:'));
     if (dangling) throw badRequest(`Bundle.entry[${toSave[i]!.entry}]: reference to an entry not in the Bundle`);
   }
-  await saveResources(tx, resources, opts);
-  return plans.map((p, i) => `${p.type}/${finalIds[i]!}`);
+  return { finalIds: plans.map((p, i) => `${p.type}/${finalIds[i]!}`), resources };
+}
+
+/** One message's Bundle in a batch (saveTransactionBundles). */
+export interface BundleItem {
+  bundle: Bundle;
+  /** the inbox message the resources come from */
+  inboxId: string | null;
+}
+
+/** A Bundle of a batch: saved (each entry's `Type/id`), or refused for its content with the outcome's issue code. */
+export type BundleSaveResult = { ok: true; savedIds: string[] } | { ok: false; code: string; reason: string };
+
+interface Prepared {
+  index: number;
+  item: BundleItem;
+  plans: Plan[];
+  conds: Conditional[];
+  /** what the Bundle reads or writes by identifier or id: two Bundles sharing one are saved one after the other */
+  keys: Set<string>;
+}
+
+/** A value-part identifier key, as lockResourceIdentifiers forms its lock keys. */
+const identifierKey = (type: string, value: string): string => `${type}|${value}`;
+
+function prepare(item: BundleItem, index: number): Prepared {
+  const { bundle } = item;
+  if (bundle.resourceType !== 'Bundle' || bundle.type !== 'transaction') throw badRequest('Bundle.type must be transaction');
+  const plans = (bundle.entry ?? []).map(planEntry);
+  const conds = plans.filter((p): p is Conditional => p.mode !== 'put');
+  const keys = new Set<string>();
+  for (const c of conds) keys.add(identifierKey(c.type, c.token.kind === 'exact' ? c.token.key.slice(c.token.key.indexOf('|') + 1) : c.token.value));
+  for (const p of plans) {
+    if (p.mode === 'put') keys.add(`${p.type}/${p.id}`);
+    const ids = (p.resource as { identifier?: unknown }).identifier;
+    if (Array.isArray(ids)) for (const i of ids as { value?: unknown }[]) if (typeof i?.value === 'string') keys.add(identifierKey(p.type, i.value));
+  }
+  return { index, item, plans, conds, keys };
+}
+
+/**
+ * Saves several messages' transaction Bundles in the caller's transaction with the same outcome,
+ * Bundle by Bundle, as saveTransactionBundle called for each in order — in a few multi-row statements:
+ *
+ * - one statement takes the identifier locks of every Bundle (sorted, so replicas never deadlock);
+ * - the Bundles go in waves: a wave holds Bundles that share no identifier (conditions and the
+ *   identifiers their resources carry) and no resource id, so none can see another's writes and
+ *   their order does not matter; a Bundle sharing one with an earlier Bundle waits for a later wave.
+ *   Per wave one lookup statement (every condition) and one upsert statement (every resource).
+ *   Messages of different patients share nothing: a batch is usually one wave.
+ *
+ * A Bundle the store refuses (invalid, a condition matching several resources: 412) is refused
+ * alone, with nothing of it written; the others are saved. Store errors throw (the caller rolls back).
+ */
+export async function saveTransactionBundles(tx: TransactionSql, items: readonly BundleItem[], opts: { now?: Date } = {}): Promise<BundleSaveResult[]> {
+  const results: BundleSaveResult[] = new Array(items.length);
+  const refuse = (index: number, e: unknown): void => {
+    const r = bundleRefusal(e);
+    if (!r) throw e;
+    results[index] = { ok: false, code: r.code, reason: r.reason };
+  };
+  let remaining: Prepared[] = [];
+  items.forEach((item, i) => {
+    try {
+      remaining.push(prepare(item, i));
+    } catch (e) {
+      refuse(i, e);
+    }
+  });
+  // JIT compiling the batch's lookup (a nested loop over hundreds of index probes, costed high)
+  // took 100 ms where running it takes a few: not for these statements
+  await tx`SET LOCAL jit = off`;
+  await lockResourceIdentifiers(tx, remaining.flatMap((p) => p.conds.map(conditionOf)));
+  const now = opts.now ?? new Date();
+  while (remaining.length > 0) {
+    const wave: Prepared[] = [];
+    const later: Prepared[] = [];
+    const blocked = new Set<string>();
+    for (const p of remaining) {
+      const free = ![...p.keys].some((k) => blocked.has(k));
+      (free ? wave : later).push(p);
+      for (const k of p.keys) blocked.add(k);
+    }
+    const conditions = wave.flatMap((p) => p.conds.map(conditionOf));
+    const rows = conditions.length ? await findResourcesByIdentifier(tx, conditions) : [];
+    const groups: { resources: Resource[]; inboxId: string | null }[] = [];
+    const saved: { p: Prepared; finalIds: string[] }[] = [];
+    const taken = new Set<string>(); // resource `Type/id`s written by earlier Bundles of this wave
+    let offset = 0;
+    for (const p of wave) {
+      const from = offset;
+      offset += p.conds.length;
+      try {
+        const mine = rows.filter((r) => r.condition >= from && r.condition < from + p.conds.length);
+        const { finalIds, resources } = resolvePlans(p.item.bundle, p.plans, collectMatches(p.conds, mine, from));
+        const writes = resources.map((r) => `${r.resourceType}/${r.id!}`);
+        if (writes.some((w) => taken.has(w))) {
+          // two conditions matched one stored resource: written in a later wave, after the earlier Bundle
+          later.push(p);
+          for (const w of writes) taken.add(w);
+          continue;
+        }
+        for (const w of writes) taken.add(w);
+        groups.push({ resources, inboxId: p.item.inboxId });
+        saved.push({ p, finalIds });
+      } catch (e) {
+        refuse(p.index, e);
+      }
+    }
+    await saveResourceGroups(tx, groups, { now });
+    for (const s of saved) results[s.p.index] = { ok: true, savedIds: s.finalIds };
+    remaining = later.sort((a, b) => a.index - b.index);
+  }
+  return results;
 }

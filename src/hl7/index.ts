@@ -2,6 +2,7 @@
 // src/mllp's). Knows nothing of FHIR.
 export { ackCodeFor, positiveAck } from './ack-codes.js';
 export { ackHeaderOf, buildAck, hl7Timestamp, readAck, sniffHeader } from './ack.js';
+export type { AckHeader } from './ack.js';
 export { decodeHl7, encodeHl7 } from './charset.js';
 export { DEFAULT_DELIMITERS, escapeValue, unescapeValue } from './encoding.js';
 export { HL7_ERROR, Hl7Error, isHl7Error } from './errors.js';

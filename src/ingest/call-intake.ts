@@ -11,6 +11,8 @@ import type { InboxWriter } from './inbox-writer.js';
 import { conflict } from '../outcome/index.js';
 import { isCallKeyConflict } from '../store/index.js';
 import { bytesContentHash } from './content-hash.js';
+import { callOrderFields } from './order-fields.js';
+import type { SiteConfig } from '../mapping/index.js';
 
 export type CallIntakeResult =
   | { ok: true; id: string; duplicate: boolean }
@@ -38,7 +40,7 @@ function issueOf(i: z.core.$ZodIssue): { path: string; message: string }[] {
   return i.keys.map((k) => (FIELD_NAME.test(k) ? { path: path ? `${path}.${k}` : k, message: 'unknown field' } : { path: path || '$this', message: 'unknown field (name not shown)' }));
 }
 
-export async function receiveCall(writer: InboxWriter, metrics: Metrics, body: unknown, opts: { idempotencyKey?: string; submitter: string; peer: string | null }): Promise<CallIntakeResult> {
+export async function receiveCall(writer: InboxWriter, metrics: Metrics, body: unknown, opts: { idempotencyKey?: string; submitter: string; peer: string | null; triage?: SiteConfig }): Promise<CallIntakeResult> {
   metrics.received.inc({ source: 'calls', type: 'CALL' });
   const parsed = callNoteSchema.safeParse(body);
   if (!parsed.success) {
@@ -56,6 +58,7 @@ export async function receiveCall(writer: InboxWriter, metrics: Metrics, body: u
       senderApp: 'calls', senderFacility: opts.submitter.slice(0, 200), controlId: opts.idempotencyKey ?? randomUUID(),
       messageType: 'CALL', version: null, charset: 'UNICODE UTF-8', raw,
       peer: opts.peer, ackMode: 'none', ack: null, contentHash: bytesContentHash(raw),
+      ...callOrderFields(note, opts.triage),
     });
   } catch (e) {
     if (!isCallKeyConflict(e)) throw e;

@@ -16,6 +16,8 @@ import { mayWantAppAck, replyToAddress, type AppAckRouter, type Reply } from './
 import type { AppAckDestination, Origin, SenderPolicy } from './senders.js';
 import { metricType } from './metric-type.js';
 import { hl7ContentHash } from './content-hash.js';
+import { hl7OrderFields, type OrderFields } from './order-fields.js';
+import { DEFAULT_SITE_CONFIG, type SiteConfig } from '../mapping/index.js';
 
 export interface Hl7IntakeDeps {
   sql: Sql;
@@ -42,6 +44,8 @@ export interface Hl7IntakeDeps {
   /** most bytes of refused input kept (default REJECTED_MAX_BYTES) */
   rejectedMaxBytes?: number;
   now?: () => Date;
+  /** the site's triage rules, for the intake-time priority (default: DEFAULT_SITE_CONFIG's) */
+  triage?: SiteConfig;
 }
 
 export interface IntakeContext {
@@ -146,6 +150,7 @@ export class Hl7Intake {
         source: ctx.source, senderApp: h.sendingApplication, senderFacility: h.sendingFacility, controlId: h.controlId,
         messageType: message.typeName, version: h.version, charset: message.charset, raw, peer: ctx.peer,
         ackMode: enhanced ? 'enhanced' : 'original', ack, contentHash: hl7ContentHash(raw),
+        ...this.orderFields(message),
       }));
       (r.duplicate ? metrics.duplicates : metrics.accepted).inc({ source: ctx.source, type });
       if (r.controlIdReused) {
@@ -164,6 +169,15 @@ export class Hl7Intake {
       const text = isUnavailable(e) ? 'message store unavailable; not stored, please resend' : 'message could not be stored; not stored, please resend';
       const nack = buildAck({ code, header, ackControlId: newAckControlId(), now: this.now(), selfApplication: this.deps.appName, error: { condition: HL7_ERROR.applicationInternalError, text } });
       return { ack: encodeHl7(nack, message.charset), code, outcome: 'unavailable', ids: [] };
+    }
+  }
+
+  /** The patient and first triage the claim orders by (src/ingest/order-fields.ts); never fails intake. */
+  private orderFields(message: Hl7Message): OrderFields {
+    try {
+      return hl7OrderFields(message, this.deps.triage ?? DEFAULT_SITE_CONFIG);
+    } catch {
+      return { orderPatient: null, priority: 0 };
     }
   }
 

@@ -10,3 +10,6 @@ export { InboxWriter } from './inbox-writer.js';
 export { SenderPolicy, SendersFileError, clientAddress, invalidCidrs, loadSendersFile, sendersFileSchema } from './senders.js';
 export type { AppAckDestination, Origin, SendersFile } from './senders.js';
 export { InboxWorker } from './worker.js';
+export type { StageTimes, WorkerOptions } from './worker.js';
+export { MapPool } from './map-pool.js';
+export type { RowMapper } from './map-pool.js';

@@ -1,29 +1,37 @@
-// The processing stage: claims stored inbox rows (FOR UPDATE SKIP LOCKED, so any number of gateway
-// replicas share one database), maps each to FHIR and saves the result in the same transaction that
-// marks the row processed. A row whose worker died is claimed again when its claim expires; a row
-// that cannot be mapped is left `failed` with its reason, re-processable with `inbox retry`.
-import { parseHl7Input, ackHeaderOf, buildAck, encodeHl7, HL7_ERROR, type Hl7Message } from '../hl7/index.js';
-import { callNoteSchema } from '../calls/index.js';
-import { mapCallNote, mapHl7Message, MappingError, type MappingResult, type SiteConfig } from '../mapping/index.js';
-import { bundleRefusal, saveTransactionBundle } from '../fhir/index.js';
+// The processing stage (README "Processing"): claims stored inbox rows in batches (one statement,
+// FOR UPDATE SKIP LOCKED, so any number of workers and replicas share one database), maps them off
+// the event loop (map-pool.ts) with no transaction open, routes those that need a human, then saves
+// the whole batch in one transaction: every row's resources (saveTransactionBundles: a few multi-row
+// statements), their escalation runs, and the rows marked processed or failed in one UPDATE. A row
+// whose worker died is claimed again when its claim expires; a row that cannot be mapped is left
+// `failed` with its reason, re-processable with `inbox retry`.
+import { buildAck, encodeHl7, HL7_ERROR } from '../hl7/index.js';
+import type { MappingResult, SiteConfig } from '../mapping/index.js';
+import { bundleRefusal, saveTransactionBundle, saveTransactionBundles } from '../fhir/index.js';
 import {
-  claimInboxRows, ensureIdKey, listenInbox, markInboxFailed, markInboxProcessed, markInboxSaveFailed, type ClaimedInboxRow, type Sql,
+  claimInboxRows, ensureIdKey, listenInbox, markInboxRows, markInboxSaveFailed, type ClaimedInboxRow, type InboxOutcomeRow, type Sql, type TransactionSql,
 } from '../store/index.js';
 import type { Logger, Metrics } from '../obs/index.js';
 import { newAckControlId } from './hl7-intake.js';
 import type { RoutingRecord, ScheduleService } from '../oncall/index.js';
-import { escalationStarts, startEscalations } from '../delivery/index.js';
+import { escalationStarts, startEscalations, type EscalationStart } from '../delivery/index.js';
 import { applyDecision, routingAttributes } from './route-result.js';
 import { wantsAppAck, type AppAckRouter } from './app-ack.js';
 import { metricType } from './metric-type.js';
+import { mapInboxRow, type AckFacts, type MappedRow, type Outcome, type RowToMap } from './map-row.js';
+import type { RowMapper } from './map-pool.js';
+
+export type { Outcome } from './map-row.js';
 
 export interface WorkerOptions {
   sql: Sql;
   config: SiteConfig;
   log: Logger;
   metrics: Metrics;
-  /** rows claimed per round */
+  /** rows claimed per round (default 32) */
   batch?: number;
+  /** claim only rows at least this urgent (intake priority, 0 routine .. 3 stat): the critical lane */
+  minPriority?: number;
   claimMs: number;
   pollMs: number;
   maxAttempts: number;
@@ -36,15 +44,28 @@ export interface WorkerOptions {
   idKey?: Uint8Array;
   /** delivery: told after a commit that started escalation runs, so it fires them without waiting for the NOTIFY */
   delivery?: { poke(): void };
+  /** where rows are mapped: the gateway's thread pool; absent: in this thread (tests, tools) */
+  mapper?: RowMapper;
+  /**
+   * Rows up to this many bytes are mapped in this thread even with a `mapper`, one at a time with
+   * the event loop served between them (MAP_INLINE_MAX_BYTES; 0: never). A message of a few KB maps
+   * in about a millisecond, less than handing it to a thread and back costs; a thread that stays
+   * busy costs ~35 MB. The mapper's limits bound the time of a message this small.
+   */
+  inlineMaxBytes?: number;
+  /** told the time each stage of a round took (benchmarks) */
+  onStages?: (s: StageTimes) => void;
   now?: () => Date;
 }
 
-export type Outcome = { kind: 'processed'; result: MappingResult } | { kind: 'failed'; code: string; reason: string };
-
-/** A row read once: the mapping outcome, and the parsed HL7 message (for the application ACK). */
-interface Mapped {
-  outcome: Outcome;
-  message: Hl7Message | null;
+/** Milliseconds one round spent per stage, and how many rows it claimed. */
+export interface StageTimes {
+  rows: number;
+  claim: number;
+  map: number;
+  route: number;
+  save: number;
+  commit: number;
 }
 
 /** After routing: what is saved, the routing record, and a failure that still keeps the mapped resources. */
@@ -56,10 +77,18 @@ interface Routed {
   failure: { code: string; reason: string } | null;
 }
 
+/** One claimed row through the round. */
+interface Work {
+  row: ClaimedInboxRow;
+  mapped: MappedRow;
+  routed: Routed | null;
+}
+
 export class InboxWorker {
   private readonly now: () => Date;
   private stopped = true;
   private wake: (() => void) | undefined;
+  private woken = false;
   private loop: Promise<void> | undefined;
   private unlisten: (() => Promise<void>) | undefined;
 
@@ -69,12 +98,13 @@ export class InboxWorker {
 
   async start(): Promise<void> {
     this.stopped = false;
-    this.unlisten = await listenInbox(this.o.sql, () => this.wake?.());
+    this.unlisten = await listenInbox(this.o.sql, () => this.poke());
     this.loop = this.run();
   }
 
-  /** New rows were stored by this process: look now instead of at the next poll. */
+  /** New rows were stored (here, or by another replica: NOTIFY): look now instead of at the next poll. */
   poke(): void {
+    this.woken = true;
     this.wake?.();
   }
 
@@ -88,28 +118,60 @@ export class InboxWorker {
   private async run(): Promise<void> {
     while (!this.stopped) {
       let n = 0;
+      this.woken = false;
       try {
         n = await this.processBatch();
       } catch (e) {
         this.o.log.error('worker_round_failed', { errorCode: (e as { code?: string }).code, errorName: (e as Error).name });
       }
-      if (n === 0 && !this.stopped) await new Promise<void>((r) => { this.wake = r; setTimeout(r, this.o.pollMs).unref(); });
+      // a round that found work goes straight on; an empty one sleeps until woken (or the poll),
+      // unless a wake-up came while it ran (rows stored after its claim)
+      if (n === 0 && !this.stopped && !this.woken) {
+        await new Promise<void>((r) => { this.wake = r; setTimeout(r, this.o.pollMs).unref(); });
+        this.wake = undefined;
+      }
     }
   }
 
   /**
-   * Claims and processes one round of rows; returns how many were claimed.
+   * Claims and processes one batch; returns how many rows were claimed.
    *
-   * Per-sender order (an A08 must not overtake its A01): a claim skips every sender that has a
-   * message being processed by another worker or replica (claimInboxRows). The rows one claim takes
-   * are processed in id order, so each sender's messages are processed one after another, in the
-   * order they were stored.
+   * Order per (sender, patient): the claim never takes a row while an earlier row of the same
+   * sender and patient is pending anywhere (claimInboxRows), so a batch holds at most one row per
+   * patient, and its rows are independent of each other. No transaction is open while mapping.
    */
   async processBatch(): Promise<number> {
+    const t0 = performance.now();
     const idKey = await this.idKey();
-    const rows = await claimInboxRows(this.o.sql, { claimMs: this.o.claimMs, limit: this.o.batch ?? 32 });
-    rows.sort((a, b) => Number(a.id) - Number(b.id));
-    for (const row of rows) await this.processRow(row, idKey);
+    const rows = await claimInboxRows(this.o.sql, { claimMs: this.o.claimMs, limit: this.o.batch ?? 32, ...(this.o.minPriority ? { minPriority: this.o.minPriority } : {}) });
+    if (rows.length === 0) return 0;
+    const t1 = performance.now();
+    // large rows to the threads (all at once), small ones here, one per turn of the event loop
+    const inline = this.o.inlineMaxBytes ?? 0;
+    const threaded = rows.map((row) => (this.o.mapper && row.raw.length > inline ? this.mapOne(row, idKey) : undefined));
+    const mapped: MappedRow[] = [];
+    for (const [i, row] of rows.entries()) {
+      const t = threaded[i];
+      if (t) { mapped.push(await t); continue; }
+      await new Promise<void>((r) => setImmediate(r));
+      mapped.push(await this.mapOne(row, idKey, true));
+    }
+    const t2 = performance.now();
+    const work: Work[] = [];
+    for (const [i, row] of rows.entries()) {
+      const m = mapped[i]!;
+      work.push({ row, mapped: m, routed: m.outcome.kind === 'processed' ? await this.route(m.outcome.result) : null });
+    }
+    const t3 = performance.now();
+    let times = { save: 0, commit: 0 };
+    try {
+      times = await this.saveBatch(work);
+    } catch (e) {
+      // one transaction for the batch failed: row by row, so one bad row cannot hold up the others
+      this.o.log.warn('worker_batch_save_failed', { rows: work.length, errorCode: (e as { code?: string }).code });
+      for (const w of work) await this.saveOne(w);
+    }
+    this.o.onStages?.({ rows: rows.length, claim: t1 - t0, map: t2 - t1, route: t3 - t2, save: times.save, commit: times.commit });
     return rows.length;
   }
 
@@ -121,27 +183,105 @@ export class InboxWorker {
     return this.key;
   }
 
-  private async processRow(row: ClaimedInboxRow, idKey: Uint8Array): Promise<void> {
-    const { outcome, message } = this.mapRow(row, idKey);
+  private async mapOne(row: ClaimedInboxRow, idKey: Uint8Array, here = false): Promise<MappedRow> {
+    if (row.attempts > this.o.maxAttempts) {
+      // claimed once more than allowed: earlier attempts ended with the process (a crash while this
+      // row was in flight) or the store failing; it is not tried again
+      return { outcome: { kind: 'failed', code: 'ERR_ATTEMPTS_EXHAUSTED', reason: `not processed after ${this.o.maxAttempts} attempts` }, ack: null };
+    }
+    const input: RowToMap = { id: row.id, source: row.source, raw: row.raw, received_at: row.received_at };
+    return this.o.mapper && !here ? this.o.mapper.map(input, { urgent: row.priority > 0 }) : mapInboxRow(input, this.o.config, idKey);
+  }
+
+  /** The row's end as stored, its application ACK (enhanced mode), and whether it failed. */
+  private ending(w: Work, refused: { code: string; reason: string } | null): { end: InboxOutcomeRow; appAck: { bytes: Buffer; condition: string } | null; failed: boolean } {
+    const { row, mapped, routed } = w;
+    const o = mapped.outcome;
+    const failure = refused ?? (o.kind === 'failed' ? { code: o.code, reason: o.reason } : routed?.failure ?? null);
+    const appAck = row.ack_mode === 'enhanced' && mapped.ack ? this.appAck(mapped.ack, failure?.reason ?? null) : null;
+    const kept = o.kind === 'processed' && refused === null;
+    return {
+      end: {
+        id: row.id, state: failure ? 'failed' : 'processed', errorCode: failure?.code ?? null, error: failure?.reason ?? null,
+        mappingReport: kept ? o.result.report : null, routing: kept ? (routed?.routing ?? null) : null, appAck: appAck?.bytes ?? null,
+      },
+      appAck, failed: failure !== null,
+    };
+  }
+
+  /** The escalation runs of a saved, routed row (persist, then act). */
+  private starts(w: Work, savedIds: readonly string[]): EscalationStart[] {
+    const r = w.routed;
+    if (!r || r.record === null || r.failure !== null) return [];
+    return escalationStarts({ bundle: r.bundle, savedIds, routing: r.record, inboxId: w.row.id, receivedAt: w.row.received_at });
+  }
+
+  /** The whole batch in one transaction: resources, escalation runs, row outcomes. */
+  private async saveBatch(work: readonly Work[]): Promise<{ save: number; commit: number }> {
+    const toSave = work.filter((w) => w.routed !== null);
+    let tSave = 0;
+    let tEnd = 0;
+    const t0 = performance.now();
+    const { ends, started } = await this.o.sql.begin(async (tx) => {
+      const saved = await saveTransactionBundles(tx, toSave.map((w) => ({ bundle: w.routed!.bundle, inboxId: w.row.id })), { now: this.now() });
+      const result = new Map(toSave.map((w, i) => [w, saved[i]!]));
+      const ends = work.map((w) => {
+        const r = result.get(w);
+        return { w, ...this.ending(w, r && !r.ok ? refusalFailure(r) : null) };
+      });
+      const starts = work.flatMap((w) => { const r = result.get(w); return r?.ok ? this.starts(w, r.savedIds) : []; });
+      const started = await startEscalations(tx, starts, this.now());
+      await markInboxRows(tx, ends.map((e) => e.end));
+      tSave = performance.now();
+      return { ends, started };
+    });
+    tEnd = performance.now();
+    this.afterCommit(ends, started);
+    return { save: tSave - t0, commit: tEnd - tSave };
+  }
+
+  /** One row in its own transaction (after a batch failed): a store failure leaves it to be retried. */
+  private async saveOne(w: Work): Promise<void> {
+    const save = async (refused: { code: string; reason: string } | null) => {
+      let e!: ReturnType<InboxWorker['ending']>;
+      const started = await this.o.sql.begin(async (tx: TransactionSql) => {
+        let starts: EscalationStart[] = [];
+        if (w.routed && refused === null) {
+          const savedIds = await saveTransactionBundle(tx, w.routed.bundle, { inboxId: w.row.id, now: this.now() });
+          starts = this.starts(w, savedIds);
+        }
+        e = this.ending(w, refused);
+        const n = await startEscalations(tx, starts, this.now());
+        await markInboxRows(tx, [e.end]);
+        return n;
+      });
+      this.afterCommit([{ w, ...e }], started);
+    };
     try {
-      await this.finish(row, outcome, message);
-    } catch (e) {
-      const refusal = bundleRefusal(e);
-      if (refusal && outcome.kind === 'processed') {
-        // The FHIR store refused the mapped resources for what is in them (e.g. a Patient identifier
-        // that two stored Patients share: a conditional request matching both is 412 by the spec).
-        // Retrying cannot help; the row fails now with the store's reason, which names the entry and
-        // the resource type, never a value.
-        const code = `ERR_FHIR_${refusal.code.toUpperCase().replace(/-/g, '_')}`;
-        const refused: Outcome = { kind: 'failed', code, reason: `the FHIR store refused the mapped resources: ${refusal.reason}` };
+      await save(null);
+    } catch (err) {
+      const refusal = bundleRefusal(err);
+      if (refusal && w.routed) {
         try {
-          await this.finish(row, refused, message);
+          await save(refusalFailure({ code: refusal.code, reason: refusal.reason }));
           return;
         } catch (again) {
-          return this.saveFailed(row, again);
+          return this.saveFailed(w.row, again);
         }
       }
-      await this.saveFailed(row, e);
+      await this.saveFailed(w.row, err);
+    }
+  }
+
+  /** After the commit: the application ACK never reports work that could still roll back. */
+  private afterCommit(ends: readonly { w: Work; appAck: { bytes: Buffer; condition: string } | null; failed: boolean }[], started: number): void {
+    if (started > 0) this.o.delivery?.poke();
+    for (const e of ends) {
+      if (e.appAck && wantsAppAck(e.appAck.condition, e.failed)) {
+        const sent = this.o.appAcks?.deliver(e.w.row.id, e.appAck.bytes) ?? false;
+        this.o.log.info(sent ? 'app_ack_sent' : 'app_ack_stored_only', { inboxId: e.w.row.id });
+      }
+      this.o.metrics.processed.inc({ type: metricType(e.w.row.message_type), outcome: e.w.mapped.outcome.kind });
     }
   }
 
@@ -151,35 +291,6 @@ export class InboxWorker {
     if (row.attempts >= this.o.maxAttempts) {
       await markInboxSaveFailed(this.o.sql, row.id).catch(() => {});
     }
-  }
-
-  /** Routes, saves the outcome in one transaction, then sends the application ACK when one is due. */
-  private async finish(row: ClaimedInboxRow, outcome: Outcome, message: Hl7Message | null): Promise<void> {
-    const { sql, metrics } = this.o;
-    const routed = outcome.kind === 'processed' ? await this.route(outcome.result) : null;
-    const failure = outcome.kind === 'failed' ? outcome.reason : (routed?.failure?.reason ?? null);
-    const appAck = row.ack_mode === 'enhanced' && message ? this.appAck(message, failure) : null;
-    const started = await sql.begin(async (tx) => {
-      if (outcome.kind === 'processed' && routed) {
-        // the mapped resources are kept even when routing failed: the row is retried as a whole
-        const savedIds = await saveTransactionBundle(tx, routed.bundle, { inboxId: row.id });
-        await markInboxProcessed(tx, row.id, { failure: routed.failure, mappingReport: outcome.result.report, routing: routed.routing, appAck: appAck?.bytes ?? null });
-        // --- delivery: one escalation run per routed CommunicationRequest, in this transaction (persist, then act)
-        if (routed.record !== null && routed.failure === null) {
-          return startEscalations(tx, escalationStarts({ bundle: routed.bundle, savedIds, routing: routed.record, inboxId: row.id, receivedAt: row.received_at }), this.now());
-        }
-      } else if (outcome.kind === 'failed') {
-        await markInboxFailed(tx, row.id, { code: outcome.code, reason: outcome.reason, appAck: appAck?.bytes ?? null });
-      }
-      return 0;
-    });
-    if (started > 0) this.o.delivery?.poke();
-    // after the commit: the application ACK never reports work that could still roll back
-    if (appAck && wantsAppAck(appAck.condition, failure !== null)) {
-      const sent = this.o.appAcks?.deliver(row.id, appAck.bytes) ?? false;
-      this.o.log.info(sent ? 'app_ack_sent' : 'app_ack_stored_only', { inboxId: row.id });
-    }
-    metrics.processed.inc({ type: metricType(row.message_type), outcome: outcome.kind });
   }
 
   /**
@@ -200,32 +311,22 @@ export class InboxWorker {
     return { bundle: routed.bundle, routing: routed.record, record: routed.record, failure: null };
   }
 
-  /** Pure part: raw row -> mapping outcome, parsing the bytes once. Never throws. */
-  mapRow(row: Pick<ClaimedInboxRow, 'id' | 'source' | 'raw' | 'received_at'>, idKey: Uint8Array): Mapped {
-    let message: Hl7Message | null = null;
-    try {
-      if (row.source === 'calls') {
-        const parsed = callNoteSchema.safeParse(JSON.parse(row.raw.toString('utf8')));
-        if (!parsed.success) return { outcome: { kind: 'failed', code: 'ERR_CALL_INVALID', reason: 'stored call note no longer validates' }, message };
-        return { outcome: { kind: 'processed', result: mapCallNote(parsed.data, { id: row.id, receivedAt: row.received_at.toISOString() }, this.o.config, { idKey }) }, message };
-      }
-      const input = parseHl7Input(row.raw);
-      if (input.kind !== 'message') return { outcome: { kind: 'failed', code: 'ERR_HL7_BAD_BATCH', reason: 'a stored row holds a batch' }, message };
-      message = input.message;
-      return { outcome: { kind: 'processed', result: mapHl7Message(message, this.o.config, { idKey }) }, message };
-    } catch (e) {
-      if (e instanceof MappingError) return { outcome: { kind: 'failed', code: e.code, reason: e.message }, message };
-      const code = (e as { code?: string }).code;
-      return { outcome: { kind: 'failed', code: typeof code === 'string' ? code : 'ERR_MAPPING_INTERNAL', reason: (e as Error).message ?? 'mapping failed' }, message };
-    }
+  /** Pure part: raw row -> mapping outcome, in this thread. */
+  mapRow(row: Pick<ClaimedInboxRow, 'id' | 'source' | 'raw' | 'received_at'>, idKey: Uint8Array): { outcome: Outcome } {
+    return mapInboxRow(row, this.o.config, idKey);
   }
 
   /** Enhanced mode: the application ACK (AA, or AE with the reason) and MSH-16, which says when to send it. */
-  private appAck(message: Hl7Message, failure: string | null): { bytes: Buffer; condition: string } {
+  private appAck(facts: AckFacts, failure: string | null): { bytes: Buffer; condition: string } {
     const text = buildAck({
-      code: failure ? 'AE' : 'AA', ackControlId: newAckControlId(), now: this.now(), selfApplication: this.o.appName, header: ackHeaderOf(message),
+      code: failure ? 'AE' : 'AA', ackControlId: newAckControlId(), now: this.now(), selfApplication: this.o.appName, header: facts.header,
       ...(failure ? { error: { condition: HL7_ERROR.applicationInternalError, text: failure } } : {}),
     });
-    return { bytes: encodeHl7(text, message.charset), condition: message.header.applicationAckType };
+    return { bytes: encodeHl7(text, facts.charset), condition: facts.applicationAckType };
   }
+}
+
+/** The store refused a row's resources for what is in them (e.g. a Patient identifier two stored Patients share: 412). Final. */
+function refusalFailure(r: { code: string; reason: string }): { code: string; reason: string } {
+  return { code: `ERR_FHIR_${r.code.toUpperCase().replace(/-/g, '_')}`, reason: `the FHIR store refused the mapped resources: ${r.reason}` };
 }

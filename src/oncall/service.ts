@@ -85,7 +85,9 @@ export class ScheduleService {
 
   /** The compiled current version, or undefined when no schedule is stored. */
   async current(): Promise<CurrentSchedule | undefined> {
-    if (this.listening && !this.stale) return this.cached;
+    // not while a check is in flight: it cleared `stale` before reading, and until it is done
+    // `cached` is still the previous answer (at start: none, which would read as "no schedule")
+    if (this.listening && !this.stale && this.inflight === undefined) return this.cached;
     // concurrent callers share one check
     this.inflight ??= this.refresh().finally(() => {
       this.inflight = undefined;

@@ -25,6 +25,8 @@ export interface FhirResourceWrite {
   /** the search entries src/fhir extracts (token and reference parameters), and the `date` range */
   tokens: string[]; date_start: string | null; date_end: string | null; search_version: number;
   resource: Resource;
+  /** this row's inbox message, over UpsertResourcesOptions.inboxId (a batch of messages in one statement) */
+  inbox_id?: string | null;
 }
 
 export interface UpsertResourcesOptions {
@@ -50,7 +52,7 @@ export async function upsertResources(sql: Queryable, rows: readonly FhirResourc
     INSERT INTO fhir_resource AS f
       (resource_type, id, version_id, last_updated, inbox_id, subject, status, priority, recipients, identifiers,
        tokens, date_start, date_end, search_version, resource)
-    SELECT r.resource_type, r.id, 1, ${now}::timestamptz, ${opts.inboxId}::bigint, r.subject, r.status, r.priority,
+    SELECT r.resource_type, r.id, 1, ${now}::timestamptz, coalesce(r.inbox_id, ${opts.inboxId}::bigint), r.subject, r.status, r.priority,
            ARRAY(SELECT jsonb_array_elements_text(r.recipients)),
            ARRAY(SELECT jsonb_array_elements_text(r.identifiers)),
            ARRAY(SELECT jsonb_array_elements_text(r.tokens)), r.date_start, r.date_end, r.search_version,
@@ -58,7 +60,8 @@ export async function upsertResources(sql: Queryable, rows: readonly FhirResourc
              coalesce(r.resource -> 'meta', '{}'::jsonb) || jsonb_build_object('versionId', '1', 'lastUpdated', ${now}::text))
     FROM jsonb_to_recordset(${sql.json(rows as unknown as postgres.JSONValue)}) AS r(
       resource_type text, id text, subject text, status text, priority text,
-      recipients jsonb, identifiers jsonb, tokens jsonb, date_start timestamptz, date_end timestamptz, search_version smallint, resource jsonb)
+      recipients jsonb, identifiers jsonb, tokens jsonb, date_start timestamptz, date_end timestamptz, search_version smallint, resource jsonb,
+      inbox_id bigint)
     ON CONFLICT (resource_type, id) DO UPDATE SET
       version_id   = f.version_id + 1,
       last_updated = EXCLUDED.last_updated,
@@ -140,15 +143,23 @@ export async function lockResourceIdentifiers(tx: TransactionSql, conditions: re
  */
 export async function findResourcesByIdentifier(tx: TransactionSql, conditions: readonly IdentifierCondition[]): Promise<IdentifierMatch[]> {
   if (conditions.length === 0) return [];
+  // One statement for every condition; per condition a LATERAL probe of a GIN index: `identifiers`
+  // for 'system|value', the expression index on fhir_identifier_values for a value under any system
+  // (migration 010). The kind is a constant per probe, so only one of the two branches runs.
+  // `resource_type || ''`: the type is checked on the row found, not ANDed in from the
+  // (resource_type, last_updated) index, whose every entry of the type the probe would read.
   const rows = await tx<{ ord: string; id: string; last_updated: Date }[]>`
-    SELECT c.ord::text AS ord, f.id, f.last_updated
+    SELECT c.ord::text AS ord, m.id, m.last_updated
     FROM unnest(${conditions.map((c) => c.type)}::text[], ${conditions.map((c) => c.kind)}::text[],
                 ${conditions.map((c) => c.key)}::text[])
          WITH ORDINALITY AS c(type, kind, key, ord)
-    JOIN fhir_resource f ON f.resource_type = c.type AND CASE
-      WHEN c.kind = 'value' THEN EXISTS (SELECT 1 FROM unnest(f.identifiers) x WHERE right(x, length(c.key) + 1) = '|' || c.key)
-      ELSE f.identifiers @> ARRAY[c.key] END
-    ORDER BY c.ord, f.id`;
+    CROSS JOIN LATERAL (
+      SELECT f.id, f.last_updated FROM fhir_resource f
+      WHERE c.kind = 'exact' AND f.resource_type || '' = c.type AND f.identifiers @> ARRAY[c.key]
+      UNION ALL
+      SELECT f.id, f.last_updated FROM fhir_resource f
+      WHERE c.kind = 'value' AND f.resource_type || '' = c.type AND fhir_identifier_values(f.identifiers) @> ARRAY[c.key]) m
+    ORDER BY c.ord, m.id`;
   // WITH ORDINALITY counts from 1
   return rows.map((r) => ({ condition: Number(r.ord) - 1, id: r.id, lastUpdated: r.last_updated }));
 }

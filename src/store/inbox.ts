@@ -7,9 +7,6 @@ import type { Sql, TransactionSql } from './db.js';
 /** The channel workers LISTEN on. */
 export const INBOX_CHANNEL = 'switchboard_inbox';
 
-/** Arbitrary but fixed: the advisory lock every worker of every replica takes to claim. */
-const CLAIM_LOCK = 7_343_282;
-
 /** One message to store in the inbox. */
 export interface InboxRow {
   source: 'mllp' | 'http' | 'calls' | 'fhir';
@@ -26,6 +23,10 @@ export interface InboxRow {
   ack: Buffer | null;
   /** SHA-256 of the content as src/ingest defines "the same message" (part of the dedupe key). */
   contentHash: Buffer;
+  /** a digest of the message's patient (order per sender and patient); null: none, ordered per sender */
+  orderPatient?: string | null;
+  /** intake-time triage: 0 routine .. 3 stat (claims take higher first) */
+  priority?: number;
 }
 
 /**
@@ -49,7 +50,7 @@ export interface StoredInboxAck extends InsertedInboxRow {
   ack: Buffer | null;
 }
 
-const INBOX_COLUMNS = ['source', 'sender_app', 'sender_facility', 'control_id', 'message_type', 'version', 'charset', 'raw', 'peer', 'ack_mode', 'ack', 'content_hash'] as const;
+const INBOX_COLUMNS = ['source', 'sender_app', 'sender_facility', 'control_id', 'message_type', 'version', 'charset', 'raw', 'peer', 'ack_mode', 'ack', 'content_hash', 'order_patient', 'priority'] as const;
 
 /**
  * Inserts a batch; rows whose key is already stored (resends) are skipped and not returned.
@@ -63,7 +64,7 @@ export function insertInboxRows(sql: Sql, rows: InboxRow[], opts: { notify: bool
   const values = rows.map((r) => ({
     source: r.source, sender_app: r.senderApp, sender_facility: r.senderFacility, control_id: r.controlId,
     message_type: r.messageType, version: r.version, charset: r.charset, raw: r.raw, peer: r.peer, ack_mode: r.ackMode, ack: r.ack,
-    content_hash: r.contentHash,
+    content_hash: r.contentHash, order_patient: r.orderPatient ?? null, priority: r.priority ?? 0,
   }));
   return sql<InsertedInboxRow[]>`
     INSERT INTO inbox ${sql(values, INBOX_COLUMNS)}
@@ -110,32 +111,65 @@ export interface ClaimedInboxRow {
   received_at: Date;
   attempts: number;
   ack_mode: string;
+  /** intake-time triage: 0 routine .. 3 stat */
+  priority: number;
 }
 
 /**
- * Claims up to `limit` rows for `claimMs` (FOR UPDATE SKIP LOCKED, so any number of replicas share
- * one database); a row whose claim expired (its worker died) is claimed again.
+ * Claims up to `limit` rows for `claimMs` in one statement (FOR UPDATE SKIP LOCKED, so any number
+ * of workers and replicas share one database, none waiting on another); a row whose claim expired
+ * (its worker died) is claimed again.
  *
- * Per-sender order (an A08 must not overtake its A01): claims are serialised by an advisory lock
- * (they take a millisecond), and a claim skips every sender that has a message being processed
- * by another worker or replica. Rows come back in no particular order; the caller sorts by id.
+ * Order (README "Processing"): a row is taken only while no earlier row of the same sender and
+ * patient (`order_patient`) is still pending, claimed or not, here or on another replica; a row
+ * without a patient waits for every earlier row of its sender, and every later row of its sender
+ * waits for it. So one claim takes at most one row per (sender, patient), and the next one only
+ * once the earlier one is processed or failed. The three NOT EXISTS are index probes on
+ * inbox_order. Higher `priority` first (inbox_claim), then oldest; with `minPriority`, only rows
+ * at least that urgent (the gateway's lane for critical messages).
  */
-export function claimInboxRows(sql: Sql, opts: { claimMs: number; limit: number }): Promise<ClaimedInboxRow[]> {
-  return sql.begin(async (tx) => {
-    await tx`SELECT pg_advisory_xact_lock(${CLAIM_LOCK})`;
-    return tx<ClaimedInboxRow[]>`
-      UPDATE inbox SET state = 'processing', attempts = attempts + 1, claimed_until = now() + ${opts.claimMs} * interval '1 millisecond'
-      WHERE id IN (
-        SELECT i.id FROM inbox i
-        WHERE (i.state = 'received' OR (i.state = 'processing' AND i.claimed_until < now()))
-          AND NOT EXISTS (
-            SELECT 1 FROM inbox busy
-            WHERE busy.state = 'processing' AND busy.claimed_until >= now()
-              AND busy.sender_app = i.sender_app AND busy.sender_facility = i.sender_facility)
-        ORDER BY i.id LIMIT ${opts.limit}
-        FOR UPDATE SKIP LOCKED)
-      RETURNING id::text, source, message_type, raw, received_at, attempts, ack_mode`;
-  });
+export async function claimInboxRows(sql: Sql, opts: { claimMs: number; limit: number; minPriority?: number }): Promise<ClaimedInboxRow[]> {
+  // First among a bounded window of candidates, the most urgent and the oldest claimable rows (two
+  // index ranges): ORDER BY over the order check would otherwise evaluate it for every pending row
+  // before the LIMIT. When the window does not fill the batch (small backlog, or rows of the window
+  // waiting for their patient's earlier rows), the whole backlog is looked at, so a long chain of
+  // one patient's rows can never hide other patients' rows.
+  const first = await claimSql(sql, opts, Math.max(opts.limit * 4, 16));
+  if (first.length >= opts.limit) return first;
+  return [...first, ...(await claimSql(sql, { ...opts, limit: opts.limit - first.length }, null))];
+}
+
+/** One claim statement; `window`: only that many most urgent and oldest rows are candidates (null: all). */
+function claimSql(sql: Sql, opts: { claimMs: number; limit: number; minPriority?: number }, window: number | null): Promise<ClaimedInboxRow[]> {
+  const minPriority = opts.minPriority ?? 0;
+  const candidates = window === null
+    ? sql`SELECT id FROM inbox WHERE state IN ('received', 'processing') AND (state = 'received' OR claimed_until < now()) AND priority >= ${minPriority}`
+    : sql`(SELECT id FROM inbox
+           WHERE state IN ('received', 'processing') AND (state = 'received' OR claimed_until < now()) AND priority >= ${minPriority}
+           ORDER BY priority DESC, id LIMIT ${window})
+          UNION
+          (SELECT id FROM inbox
+           WHERE state IN ('received', 'processing') AND (state = 'received' OR claimed_until < now()) AND priority >= ${minPriority}
+           ORDER BY id LIMIT ${window})`;
+  return sql<ClaimedInboxRow[]>`
+    WITH candidates AS (${candidates}), picked AS (
+      SELECT i.id FROM inbox i JOIN candidates c ON c.id = i.id
+      WHERE i.state IN ('received', 'processing') AND (i.state = 'received' OR i.claimed_until < now())
+        AND NOT EXISTS (
+          SELECT 1 FROM inbox e WHERE e.state IN ('received', 'processing')
+            AND e.sender_app = i.sender_app AND e.sender_facility = i.sender_facility AND e.order_patient = i.order_patient AND e.id < i.id)
+        AND NOT EXISTS (
+          SELECT 1 FROM inbox e WHERE e.state IN ('received', 'processing')
+            AND e.sender_app = i.sender_app AND e.sender_facility = i.sender_facility AND e.order_patient IS NULL AND e.id < i.id)
+        AND (i.order_patient IS NOT NULL OR NOT EXISTS (
+          SELECT 1 FROM inbox e WHERE e.state IN ('received', 'processing')
+            AND e.sender_app = i.sender_app AND e.sender_facility = i.sender_facility AND e.id < i.id))
+      ORDER BY i.priority DESC, i.id
+      LIMIT ${opts.limit}
+      FOR UPDATE OF i SKIP LOCKED)
+    UPDATE inbox SET state = 'processing', attempts = inbox.attempts + 1, claimed_until = now() + ${opts.claimMs} * interval '1 millisecond'
+    FROM picked WHERE inbox.id = picked.id
+    RETURNING inbox.id::text AS id, source, message_type, raw, received_at, attempts, ack_mode, priority`;
 }
 
 export interface InboxMapped {
@@ -168,6 +202,35 @@ export async function markInboxFailed(tx: TransactionSql, id: string, f: { code:
   await tx`UPDATE inbox SET state = 'failed', processed_at = now(), claimed_until = NULL, error_code = ${f.code}, error = ${f.reason},
              app_ack = ${f.appAck}
            WHERE id = ${id}`;
+}
+
+/** The end of one row of a batch: its state and what markInboxProcessed / markInboxFailed would write. */
+export interface InboxOutcomeRow {
+  id: string;
+  state: 'processed' | 'failed';
+  errorCode: string | null;
+  error: string | null;
+  /** null for a row that was not mapped (its mapping report and routing are left as they are) */
+  mappingReport: unknown;
+  routing: unknown;
+  appAck: Buffer | null;
+}
+
+/**
+ * Ends every row of a batch in one UPDATE, in the caller's transaction (the one that saved their
+ * resources). The rows travel as one jsonb parameter (the application ACK as hex).
+ */
+export async function markInboxRows(tx: TransactionSql, rows: readonly InboxOutcomeRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const data = rows.map((r) => ({
+    id: r.id, state: r.state, error_code: r.errorCode, error: r.error, mapping_report: r.mappingReport ?? null,
+    routing: r.routing ?? null, app_ack: r.appAck ? r.appAck.toString('hex') : null,
+  }));
+  await tx`UPDATE inbox SET state = r.state, processed_at = now(), claimed_until = NULL, error_code = r.error_code, error = r.error,
+             mapping_report = coalesce(r.mapping_report, inbox.mapping_report),
+             routing = CASE WHEN r.mapping_report IS NULL THEN inbox.routing ELSE r.routing END, app_ack = decode(r.app_ack, 'hex')
+           FROM jsonb_to_recordset(${tx.json(data as unknown as JSONValue)}) AS r(id bigint, state text, error_code text, error text, mapping_report jsonb, routing jsonb, app_ack text)
+           WHERE inbox.id = r.id`;
 }
 
 /** Gives up on a row whose mapped resources could not be saved, after its last attempt. */

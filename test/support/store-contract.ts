@@ -6,6 +6,7 @@ import { expect, it } from 'vitest';
 import type { Sql } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { InboxWriter, type InboxRow } from '../../src/ingest/inbox-writer.js';
+import { claimInboxRows } from '../../src/store/inbox.js';
 
 const row = (controlId: string, ack = `ack ${controlId}`, body = ''): InboxRow => {
   const raw = Buffer.from(`raw ${controlId} \u0000\u00ff${body}`, 'latin1');
@@ -67,17 +68,29 @@ export function defineStoreContract(db: () => Sql): void {
     expect(stored.map((r) => r.control_id_reused)).toEqual([false, true]);
   });
 
-  it('lets two claimers take disjoint rows (FOR UPDATE SKIP LOCKED)', async () => {
+  it('lets two claimers take disjoint rows (the project\'s claim: FOR UPDATE SKIP LOCKED)', async () => {
     const writer = new InboxWriter(db(), { maxBatch: 64 });
-    await Promise.all(Array.from({ length: 20 }, (_, i) => writer.accept(row(`CLAIM${i}`))));
-    const claim = () => db()<{ id: string }[]>`
-      UPDATE inbox SET state = 'processing' WHERE id IN (
-        SELECT id FROM inbox WHERE state = 'received' AND control_id LIKE 'CLAIM%' ORDER BY id LIMIT 10 FOR UPDATE SKIP LOCKED)
-      RETURNING id::text`;
+    // one sender, twenty patients: nothing orders these rows against each other
+    await Promise.all(Array.from({ length: 20 }, (_, i) => writer.accept({ ...row(`CLAIM${i}`), senderApp: 'CLAIMS', orderPatient: `p${i}` })));
+    const claim = () => claimInboxRows(db(), { claimMs: 60_000, limit: 15 });
     const [a, b] = await Promise.all([claim(), claim()]);
-    const ids = [...a, ...b].map((r) => r.id);
-    expect(ids.length).toBe(20);
-    expect(new Set(ids).size).toBe(20);
+    const claimed = [...a, ...b];
+    const ids = claimed.map((r) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const [n] = await db()<{ n: number }[]>`SELECT count(*)::int AS n FROM inbox WHERE control_id LIKE 'CLAIM%' AND state = 'processing' AND id = ANY(${ids}::bigint[])`;
+    expect(n!.n).toBe(20);
+  });
+
+  it('never claims a row while an earlier row of its sender and patient is pending', async () => {
+    const writer = new InboxWriter(db(), { maxBatch: 64 });
+    for (const c of ['ORD1', 'ORD2']) await writer.accept({ ...row(c), senderApp: 'ORDERS', orderPatient: 'same' });
+    const first = await claimInboxRows(db(), { claimMs: 60_000, limit: 100 });
+    const mine = (rows: { id: string }[]) => db()<{ control_id: string }[]>`SELECT control_id FROM inbox WHERE id = ANY(${rows.map((r) => r.id)}::bigint[]) AND sender_app = 'ORDERS'`;
+    expect((await mine(first)).map((r) => r.control_id)).toEqual(['ORD1']);
+    // ORD1 in flight: ORD2 waits, on this claimer and any other
+    expect(await mine(await claimInboxRows(db(), { claimMs: 60_000, limit: 100 }))).toEqual([]);
+    await db()`UPDATE inbox SET state = 'processed' WHERE control_id = 'ORD1' AND sender_app = 'ORDERS'`;
+    expect((await mine(await claimInboxRows(db(), { claimMs: 60_000, limit: 100 }))).map((r) => r.control_id)).toEqual(['ORD2']);
   });
 
   it('wakes listeners on commit', async () => {

@@ -1,0 +1,273 @@
+// npm run bench -- pipeline [--n 4000] [--senders 1,50] [--preload 0,100000,1000000] [--trials 3] [--burst 5000] [--db embedded|machine]
+//
+// The processing pipeline end to end: a gateway (intake, MLLP listener, workers with their mapping
+// threads, routing on a stored schedule) on a fresh database; a sender thread sends the traffic mix
+// (ORU^R01 with 15 OBX, ADT A01/A08, call notes; a few critical results) over MLLP while the workers
+// process. Printed: intake and processing msg/s, time per stage per message, statements per message
+// (counted in-process on the workers' connections: each is one round trip), the mapping-only rate on
+// one core (the ceiling), the ACK p99 while processing runs; with --preload, the same on a store
+// holding that many resources; and a critical result sent behind a routine burst: ACK -> routed.
+import { cpus } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import postgres from 'postgres';
+import { MllpListener } from '../src/mllp/index.js';
+import * as ingest from '../src/ingest/index.js';
+import { createMetrics } from '../src/obs/metrics.js';
+import { silentLogger } from '../src/obs/log.js';
+import { DEFAULT_SITE_CONFIG } from '../src/mapping/index.js';
+import { ScheduleService, saveSchedule } from '../src/oncall/index.js';
+import { parseScheduleFile } from '../src/routing/index.js';
+import { migrate } from '../src/store/migrate.js';
+import { ensureIdKey } from '../src/store/index.js';
+import { startEmbedded } from '../src/store/embedded.js';
+import { adminUrl, freshDatabase } from './db.js';
+import { fmt, percentile } from './stats.js';
+import { oru, rng, trafficItem, type Traffic } from './pipeline-messages.js';
+
+const arg = (name: string, def: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;
+};
+const list = (s: string) => s.split(',').filter(Boolean).map(Number);
+const WORKERS = 2;
+const MAP_THREADS = 2;
+const BATCH = 32;
+/** the gateway's MAP_INLINE_MAX_BYTES default (--inline 0: every message in the threads) */
+const INLINE = Number(arg('inline', '16384'));
+
+/** Counts statements per connection pool (postgres.js `debug` runs once per query sent). */
+class Counter { n = 0; }
+
+function connectCounted(url: string, counter: Counter, max: number) {
+  return postgres(url, { max, onnotice: () => {}, types: {}, debug: () => { counter.n++; } });
+}
+
+interface Stages { rows: number; claim: number; map: number; route: number; save: number; commit: number; rounds: number }
+const zeroStages = (): Stages => ({ rows: 0, claim: 0, map: 0, route: 0, save: 0, commit: 0, rounds: 0 });
+
+async function gateway(url: string) {
+  const intakeCount = new Counter();
+  const workCount = new Counter();
+  const sql = connectCounted(url, intakeCount, 8);
+  const wsql = connectCounted(url, workCount, 8);
+  await migrate(sql);
+  const parsed = parseScheduleFile(readFileSync(new URL('../fixtures/schedules/example.json', import.meta.url), 'utf8'), 'example.json');
+  if (!parsed.ok) throw new Error('example schedule does not parse');
+  await saveSchedule(sql, parsed.value, { by: 'bench', now: new Date() });
+  const idKey = await ensureIdKey(sql);
+  const metrics = createMetrics();
+  const schedules = new ScheduleService({ sql: wsql });
+  await schedules.start();
+  const stages = zeroStages();
+  const Pool = (ingest as unknown as { MapPool?: new (o: unknown) => { close(): Promise<void> } }).MapPool;
+  const mapper = Pool ? new Pool({ config: DEFAULT_SITE_CONFIG, idKey, threads: MAP_THREADS, budgetMs: 2_000, log: silentLogger }) : undefined;
+  const workers: InstanceType<typeof ingest.InboxWorker>[] = [];
+  const writer = new ingest.InboxWriter(sql, { maxBatch: 256, onInserted: () => workers.forEach((w) => w.poke()) });
+  const intake = new ingest.Hl7Intake({ sql, writer, metrics, log: silentLogger, appName: 'SWITCHBOARD' });
+  const listener = new MllpListener({ host: '127.0.0.1', port: 0, maxFrameBytes: 1 << 20, idleTimeoutMs: 60_000, frameTimeoutMs: 10_000, maxConnections: 200, log: silentLogger }, intake.mllpHandlers(1 << 20));
+  const port = await listener.listen();
+  for (let i = 0; i < WORKERS; i++) {
+    workers.push(new ingest.InboxWorker({
+      sql: wsql, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics, claimMs: 60_000, pollMs: 1_000, maxAttempts: 5, appName: 'SWITCHBOARD',
+      schedules, idKey, batch: BATCH, ...(mapper ? { mapper } : {}), inlineMaxBytes: INLINE,
+      onStages: (s: Omit<Stages, 'rounds'>) => { stages.rows += s.rows; stages.claim += s.claim; stages.map += s.map; stages.route += s.route; stages.save += s.save; stages.commit += s.commit; stages.rounds++; },
+    } as ConstructorParameters<typeof ingest.InboxWorker>[0]));
+  }
+  // the gateway's critical lane (src/gateway.ts)
+  workers.push(new ingest.InboxWorker({
+    sql: wsql, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics, claimMs: 60_000, pollMs: 1_000, maxAttempts: 5, appName: 'SWITCHBOARD',
+    schedules, idKey, batch: 4, minPriority: 1, ...(mapper ? { mapper } : {}), inlineMaxBytes: INLINE,
+  } as ConstructorParameters<typeof ingest.InboxWorker>[0]));
+  for (const w of workers) await w.start();
+  return {
+    port, sql, writer, metrics, intakeCount, workCount, stages,
+    close: async () => {
+      await listener.close(1000);
+      await Promise.all(workers.map((w) => w.stop()));
+      await mapper?.close();
+      await schedules.stop();
+      await sql.end();
+      await wsql.end();
+    },
+  };
+}
+
+
+async function send(port: number, o: { connections: number; n: number; tag: string; traffic: Traffic; seed: number; burst?: boolean }) {
+  const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(new URL('./pipeline-sender.ts', import.meta.url).href)}); })`;
+  const w = new Worker(boot, { eval: true, workerData: { port, ...o } });
+  const r = await new Promise<{ lat: number[]; seconds: number; refused: number; sent: number }>((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
+  await w.terminate();
+  if (r.refused) throw new Error(`${r.refused} benchmark messages were not accepted`);
+  return r;
+}
+
+const pending = async (sql: postgres.Sql) => (await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM inbox WHERE state IN ('received', 'processing')`)[0]!.n;
+
+async function drained(sql: postgres.Sql, timeoutMs: number): Promise<number> {
+  const until = performance.now() + timeoutMs;
+  while (performance.now() < until) {
+    if ((await pending(sql)) === 0) return performance.now();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('processing did not finish in time');
+}
+
+/** The mapping-only rate on this thread (one core): the ceiling of any processing rate per mapping core. */
+function mappingCeiling(traffic: Traffic, idKey: Uint8Array, ms = 2000): number {
+  const rand = rng(7);
+  const rows = Array.from({ length: 500 }, (_, i) => trafficItem(i, 'C', traffic, rand)).filter((m) => m.kind === 'hl7').map((m, i) => ({ id: String(i), source: 'mllp', raw: (m as { bytes: Buffer }).bytes, received_at: new Date() }));
+  const map = (ingest as unknown as { InboxWorker: new (o: unknown) => { mapRow(r: unknown, k: Uint8Array): unknown } }).InboxWorker;
+  const w = new map({ config: DEFAULT_SITE_CONFIG });
+  const t0 = performance.now();
+  let n = 0;
+  while (performance.now() - t0 < ms) for (const r of rows) { w.mapRow(r, idKey); n++; }
+  return n / ((performance.now() - t0) / 1000);
+}
+
+async function preload(sql: postgres.Sql, count: number): Promise<number> {
+  const t0 = performance.now();
+  const chunk = 100_000;
+  for (let from = 0; from < count; from += chunk) {
+    const to = Math.min(count, from + chunk);
+    // realistic rows: Observations and a Patient per 15, identifiers and tokens as the extractor writes them
+    await sql.unsafe(`
+      INSERT INTO fhir_resource (resource_type, id, version_id, last_updated, subject, status, identifiers, tokens, search_version, resource)
+      SELECT t, id, 1, now() - interval '1 day', 'Patient/p' || (g / 15), 'final',
+             ARRAY['urn:ietf:rfc:3986|urn:uuid:' || md5(t || g)],
+             ARRAY['identifier|urn:ietf:rfc:3986|urn:uuid:' || md5(t || g), 'code|http://loinc.org|2823-3', 'subject>Patient/p' || (g / 15)], 1,
+             jsonb_build_object('resourceType', t, 'id', id, 'status', 'final',
+               'identifier', jsonb_build_array(jsonb_build_object('system', 'urn:ietf:rfc:3986', 'value', 'urn:uuid:' || md5(t || g))),
+               'code', jsonb_build_object('coding', jsonb_build_array(jsonb_build_object('system', 'http://loinc.org', 'code', '2823-3', 'display', 'Potassium'))),
+               'subject', jsonb_build_object('reference', 'Patient/p' || (g / 15)),
+               'valueQuantity', jsonb_build_object('value', 4.2, 'unit', 'mmol/L', 'system', 'http://unitsofmeasure.org', 'code', 'mmol/L'))
+      FROM (SELECT g, CASE WHEN g % 15 = 0 THEN 'Patient' ELSE 'Observation' END AS t, 'pre' || g AS id FROM generate_series(${from}, ${to - 1}) g) s`);
+  }
+  await sql.unsafe('ANALYZE fhir_resource');
+  await sql.unsafe('ANALYZE inbox');
+  return (performance.now() - t0) / 1000;
+}
+
+interface RunResult { ceiling: number; intake: number; processing: number; ackP99: number; perMsg: Record<string, number>; stmts: number; n: number; batch: number }
+
+async function throughput(url: string, n: number, senders: number, preloaded: number): Promise<RunResult> {
+  const gw = await gateway(url);
+  try {
+    if (preloaded > 0) console.log(`  preloaded ${fmt(preloaded)} resources in ${fmt(await preload(gw.sql, preloaded), 1)} s`);
+    const traffic: Traffic = { senders, patients: Math.max(50, Math.floor(n / 4)), criticalShare: 0.02 };
+    // call notes of the mix go in beside the MLLP traffic, as POST /calls would store them
+    const rand = rng(11);
+    const calls = Array.from({ length: n }, (_, i) => trafficItem(i, 'N', traffic, rand)).filter((m) => m.kind === 'call') as { note: unknown; key: string }[];
+    // the machine's speed at this moment (it is shared): the growth comparison divides by it
+    const ceiling = mappingCeiling(traffic, new Uint8Array(32), 1000);
+    const w0 = gw.workCount.n;
+    const s0 = { ...gw.stages };
+    const t0 = performance.now();
+    const callsDone = Promise.all(calls.map((c) => ingest.receiveCall(gw.writer, gw.metrics, c.note, { idempotencyKey: c.key, submitter: 'bench', peer: null })));
+    const r = await send(gw.port, { connections: 8, n, tag: `T${senders}-${preloaded}`, traffic, seed: 11 });
+    await callsDone;
+    const total = r.sent + calls.length;
+    const intake = total / ((performance.now() - t0) / 1000);
+    const t1 = await drained(gw.sql, 600_000);
+    const st = gw.stages;
+    const rows = st.rows - s0.rows;
+    const per = (k: keyof Stages) => (rows ? (st[k] - s0[k]) / rows : NaN);
+    const sorted = [...r.lat].sort((a, b) => a - b);
+    return {
+      ceiling, intake, processing: total / ((t1 - t0) / 1000), ackP99: percentile(sorted, 99), n: total,
+      perMsg: { claim: per('claim'), map: per('map'), route: per('route'), save: per('save'), commit: per('commit') },
+      stmts: (gw.workCount.n - w0) / total, batch: rows / Math.max(1, st.rounds - s0.rounds),
+    };
+  } finally {
+    await gw.close();
+  }
+}
+
+async function criticalBehindBurst(url: string, burst: number, trials: number): Promise<number[]> {
+  const gw = await gateway(url);
+  const { MllpClient } = await import('../src/mllp/index.js');
+  const out: number[] = [];
+  try {
+    for (let t = 0; t < trials; t++) {
+      await send(gw.port, { connections: 8, n: burst, tag: `BURST${t}`, traffic: { senders: 1, patients: 2000, criticalShare: 0 }, seed: 100 + t, burst: true });
+      const c = new MllpClient({ port: gw.port });
+      await c.connect();
+      const id = `CRIT${t}`;
+      const ack = await c.send(Buffer.from(oru(id, 'LAB0', `MRNCRIT${t}`, `C${t}`, true), 'latin1'));
+      const acked = performance.now();
+      c.close();
+      if (ack.indexOf('MSA|AA|') < 0) throw new Error('critical result not accepted');
+      const backlog = await pending(gw.sql);
+      for (;;) {
+        const [row] = await gw.sql<{ state: string; routed: boolean }[]>`SELECT state, routing IS NOT NULL AS routed FROM inbox WHERE control_id = ${id}`;
+        if (row && row.state !== 'received' && row.state !== 'processing') {
+          if (!row.routed) throw new Error(`critical result ended ${row.state} without routing`);
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      out.push(performance.now() - acked);
+      console.log(`  trial ${t + 1}: backlog at its ACK ${fmt(backlog)} rows; ACK -> routed ${fmt(out[out.length - 1]!, 0)} ms`);
+      await drained(gw.sql, 600_000);
+    }
+  } finally {
+    await gw.close();
+  }
+  return out;
+}
+
+async function onServer(label: string, admin: string): Promise<void> {
+  const n = Number(arg('n', '4000'));
+  const senderCounts = list(arg('senders', '1,50'));
+  const preloads = list(arg('preload', '0'));
+  const trials = Number(arg('trials', '3'));
+  const burst = Number(arg('burst', '5000'));
+  console.log(`\n### ${label}  (${cpus().length} cores, shared; ${WORKERS} workers x batch ${BATCH}, ${MAP_THREADS} mapping threads, messages up to ${fmt(INLINE)} bytes mapped inline; N = ${fmt(n)} per run: 70% ORU^R01 with 15 OBX (2% critical), 20% ADT A01/A08, 10% call notes)`);
+  const ceiling = mappingCeiling({ senders: 1, patients: 1000, criticalShare: 0.02 }, new Uint8Array(32));
+  console.log(`mapping only, one core (the ceiling per mapping core): ${fmt(ceiling)} msg/s`);
+  console.log('\n| senders | store preloaded | intake msg/s | processing msg/s (stored -> FHIR saved, routed) | mapping-only msg/s on one core, same moment | processing / that ceiling | ACK p99 ms while processing | per message ms: claim / parse+map / route / FHIR save / commit | worker statements per message | rows per batch |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|');
+  const byPreload = new Map<number, number>();
+  for (const preloaded of preloads) {
+    for (const senders of preloaded === preloads[0] ? senderCounts : [senderCounts[senderCounts.length - 1]!]) {
+      const db = await freshDatabase(admin);
+      try {
+        const r = await throughput(db.url, n, senders, preloaded);
+        const p = r.perMsg;
+        console.log(`| ${senders} | ${fmt(preloaded)} | ${fmt(r.intake)} | ${fmt(r.processing)} | ${fmt(r.ceiling)} | ${fmt(r.processing / r.ceiling, 3)} | ${fmt(r.ackP99, 1)} | ${fmt(p.claim!, 2)} / ${fmt(p.map!, 2)} / ${fmt(p.route!, 2)} / ${fmt(p.save!, 2)} / ${fmt(p.commit!, 2)} | ${fmt(r.stmts, 2)} | ${fmt(r.batch, 1)} |`);
+        byPreload.set(preloaded, r.processing);
+      } finally {
+        await db.drop();
+      }
+    }
+  }
+  if (preloads.length > 1) {
+    const base = byPreload.get(preloads[0]!)!;
+    // raw rates: on a shared machine compare them with the mapping-only column of the same rows
+    for (const p of preloads.slice(1)) console.log(`growth: processing at ${fmt(p)} preloaded resources is ${fmt(byPreload.get(p)! / base, 2)}x the rate at ${fmt(preloads[0]!)} (goal: within 20%: ${byPreload.get(p)! >= 0.8 * base ? 'met' : 'NOT met'})`);
+  }
+  if (trials > 0) {
+    const db = await freshDatabase(admin);
+    try {
+      console.log(`\ncritical result (OBX-8 HH) sent behind a ${fmt(burst)}-message routine burst, ${trials} trials:`);
+      const lat = (await criticalBehindBurst(db.url, burst, trials)).sort((a, b) => a - b);
+      console.log(`ACK -> routed: p50 ${fmt(percentile(lat, 50))} ms, p99 ${fmt(percentile(lat, 99))} ms (goal < 1,000 ms: ${percentile(lat, 99) < 1000 ? 'met' : 'NOT met'})`);
+    } finally {
+      await db.drop();
+    }
+  }
+}
+
+export async function run(): Promise<void> {
+  if (arg('db', 'embedded') === 'machine') {
+    await onServer('machine PostgreSQL', adminUrl());
+    return;
+  }
+  const embedded = await startEmbedded('.bench-pg', 0, silentLogger);
+  try {
+    await onServer('embedded PostgreSQL', embedded.url);
+  } finally {
+    await embedded.stop();
+  }
+}

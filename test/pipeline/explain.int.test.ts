@@ -1,0 +1,68 @@
+// Every statement of the processing hot path, as the project's code sends it (captured from the
+// driver while a batch is claimed, saved and marked), EXPLAINed on a populated, ANALYZEd store:
+// none may scan fhir_resource or inbox sequentially (the lookup that did made processing quadratic
+// over an installation's life). No planner setting is changed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import postgres from 'postgres';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { saveTransactionBundles } from '../../src/fhir/index.js';
+import { claimInboxRows, markInboxRows } from '../../src/store/inbox.js';
+import { escalationStarts, startEscalations } from '../../src/delivery/index.js';
+import { mapInboxRow } from '../../src/ingest/map-row.js';
+import { DEFAULT_SITE_CONFIG } from '../../src/mapping/index.js';
+import { ID_KEY, intakeOn, oru, store } from './support.js';
+
+let db: TestDatabase;
+beforeAll(async () => { db = await createTestDatabase(); });
+afterAll(async () => { await db.drop(); });
+
+const ROWS = 20_000;
+
+describe('hot-path plans on a populated store', () => {
+  it('use indexes: no Seq Scan on fhir_resource or inbox', async () => {
+    // 20,000 stored resources shaped as the extractor writes them, and 20,000 processed inbox rows
+    await db.sql.unsafe(`
+      INSERT INTO fhir_resource (resource_type, id, identifiers, tokens, subject, status, search_version, resource)
+      SELECT CASE WHEN g % 5 = 0 THEN 'Patient' ELSE 'Observation' END, 'pre' || g,
+             ARRAY['urn:ietf:rfc:3986|urn:uuid:' || md5(g::text)], ARRAY['identifier|urn:ietf:rfc:3986|urn:uuid:' || md5(g::text)],
+             'Patient/p' || (g / 5), 'final', 1, jsonb_build_object('resourceType', 'Observation', 'id', 'pre' || g)
+      FROM generate_series(1, ${ROWS}) g`);
+    await db.sql.unsafe(`
+      INSERT INTO inbox (source, sender_app, sender_facility, control_id, message_type, raw, content_hash, state, processed_at, order_patient)
+      SELECT 'mllp', 'LAB' || (g % 50), 'F', 'PRE' || g, 'ORU^R01', '\\x00'::bytea, sha256(g::text::bytea), 'processed', now(), md5((g % 3000)::text)
+      FROM generate_series(1, ${ROWS}) g`);
+    const intake = intakeOn(db.sql);
+    for (let i = 0; i < 20; i++) await store(intake, oru({ control: `EX${i}`, sender: 'LAB', mrn: `EX${i % 7}`, order: `EXO${i}`, critical: i % 4 === 0 }));
+    await db.sql`ANALYZE fhir_resource`;
+    await db.sql`ANALYZE inbox`;
+
+    // the hot path on a connection that records each statement it sends
+    const seen: { text: string; params: unknown[] }[] = [];
+    const rec = postgres(db.url, { max: 1, onnotice: () => {}, types: {}, debug: (_c, text, params) => { seen.push({ text, params: params as unknown[] }); } });
+    try {
+      // more than are claimable: the windowed claim, then the one over the whole backlog
+      const claimed = await claimInboxRows(rec, { claimMs: 60_000, limit: 64 });
+      expect(claimed.length).toBeGreaterThan(0);
+      const mapped = claimed.map((r) => ({ r, m: mapInboxRow(r, DEFAULT_SITE_CONFIG, ID_KEY) }));
+      await rec.begin(async (tx) => {
+        const items = mapped.flatMap(({ r, m }) => (m.outcome.kind === 'processed' ? [{ bundle: m.outcome.result.bundle, inboxId: r.id }] : []));
+        const saved = await saveTransactionBundles(tx, items, {});
+        const routing = { recipient: { kind: 'role' }, oncall: { role: 'ob-oncall', primary: null }, policy: 'default' } as never;
+        const starts = items.flatMap((it, i) => { const s = saved[i]!; return s.ok ? escalationStarts({ bundle: it.bundle, savedIds: s.savedIds, routing, inboxId: it.inboxId, receivedAt: new Date() }) : []; });
+        expect(starts.length).toBeGreaterThan(0);
+        await startEscalations(tx, starts, new Date());
+        await markInboxRows(tx, mapped.map(({ r }) => ({ id: r.id, state: 'processed', errorCode: null, error: null, mappingReport: {}, routing: null, appAck: null })));
+      });
+    } finally {
+      await rec.end();
+    }
+    const statements = seen.filter((s) => !/^\s*(begin|commit|rollback|SET LOCAL)/i.test(s.text));
+    const names = ['claim (window)', 'claim (backlog)', 'identifier locks', 'identifier lookup', 'resource upsert', 'escalation runs', 'escalation events', 'inbox outcomes'];
+    expect(statements.length).toBeGreaterThanOrEqual(names.length);
+    for (const s of statements) {
+      const plan = (await db.sql.unsafe(`EXPLAIN ${s.text}`, s.params as never[])).map((r) => (r as Record<string, string>)['QUERY PLAN']).join('\n');
+      if (process.env.SHOW_PLANS) console.log(plan);
+      expect(plan, `${s.text.slice(0, 120)}\n${plan}`).not.toMatch(/Seq Scan on (fhir_resource|inbox)\b/);
+    }
+  }, 120_000);
+});
