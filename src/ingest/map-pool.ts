@@ -114,7 +114,8 @@ export class MapPool implements RowMapper {
 
   private spawn(): Slot {
     this.started++;
-    const resourceLimits = { maxOldGenerationSizeMb: this.o.maxMemoryMb ?? 512 };
+    // a small young generation: a thread's resident set is mostly its semi-spaces and the loaded code
+    const resourceLimits = { maxOldGenerationSizeMb: this.o.maxMemoryMb ?? 512, maxYoungGenerationSizeMb: 8 };
     const workerData = { config: this.o.config, idKey: this.o.idKey };
     const worker = FROM_SOURCE
       ? new Worker(`import(${JSON.stringify(tsxApi())}).then((m) => { m.register(); return import(${JSON.stringify(ENTRY.href)}); })`, { eval: true, resourceLimits, workerData })

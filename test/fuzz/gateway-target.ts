@@ -19,9 +19,10 @@ export interface GatewayTarget {
   stop(): Promise<number | null>;
 }
 
-export async function startTarget(databaseUrl: string, env: Record<string, string> = {}): Promise<GatewayTarget> {
+/** `entry`: the CLI to run (spawnGateway's default: the source checkout). */
+export async function startTarget(databaseUrl: string, env: Record<string, string> = {}, entry?: string): Promise<GatewayTarget> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sb-target-'));
-  const gw = await spawnGateway({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir, ...env }, 90_000);
+  const gw = await spawnGateway({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir, ...env }, 90_000, entry);
   // the gateway created its key in DATA_DIR at start; tokens signed with it are as `switchboard token` mints them
   const key = await loadOrCreateLocalKey(dataDir);
   const mint = (scopes: string[], o: { patient?: string } = {}) => mintLocalToken(key, { scopes, audience: 'switchboard', ttlSeconds: 3600, ...o });

@@ -12,8 +12,9 @@ export interface GatewayProcess {
   exited: Promise<number | null>;
 }
 
-export async function spawnGateway(env: Record<string, string>, timeoutMs = 60_000): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve'], {
+/** `entry`: the CLI to run (default bin/switchboard.js from source; test/support/compiled.ts gives the built one). */
+export async function spawnGateway(env: Record<string, string>, timeoutMs = 60_000, entry = BIN): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, [entry, 'serve'], {
     env: { ...process.env, PORT: '0', MLLP_PORT: '0', HOST: '127.0.0.1', MLLP_HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -102,7 +102,8 @@ const tsxApi = (): string => {
 
 /** The worker: tsx registered in its own thread first when running from source. */
 const startWorker = (maxMemoryMb: number): Worker => {
-  const resourceLimits = { maxOldGenerationSizeMb: maxMemoryMb };
+  // a small young generation: a thread's resident set is mostly its semi-spaces and the loaded code
+  const resourceLimits = { maxOldGenerationSizeMb: maxMemoryMb, maxYoungGenerationSizeMb: 8 };
   if (!FROM_SOURCE) return new Worker(ENTRY, { resourceLimits });
   const tsx = tsxApi();
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(ENTRY.href)}); })`;
