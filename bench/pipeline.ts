@@ -13,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 import postgres from 'postgres';
 import { MllpListener } from '../src/mllp/index.js';
 import * as ingest from '../src/ingest/index.js';
+import * as pipeline from '../src/pipeline/index.js';
 import { createMetrics } from '../src/obs/metrics.js';
 import { silentLogger } from '../src/obs/log.js';
 import { DEFAULT_SITE_CONFIG } from '../src/mapping/index.js';
@@ -62,23 +63,23 @@ async function gateway(url: string) {
   const stages = zeroStages();
   const Pool = (ingest as unknown as { MapPool?: new (o: unknown) => { close(): Promise<void> } }).MapPool;
   const mapper = Pool ? new Pool({ config: DEFAULT_SITE_CONFIG, idKey, threads: MAP_THREADS, budgetMs: 2_000, log: silentLogger }) : undefined;
-  const workers: InstanceType<typeof ingest.InboxWorker>[] = [];
+  const workers: InstanceType<typeof pipeline.InboxWorker>[] = [];
   const writer = new ingest.InboxWriter(sql, { maxBatch: 256, onInserted: () => workers.forEach((w) => w.poke()) });
   const intake = new ingest.Hl7Intake({ sql, writer, metrics, log: silentLogger, appName: 'SWITCHBOARD' });
   const listener = new MllpListener({ host: '127.0.0.1', port: 0, maxFrameBytes: 1 << 20, idleTimeoutMs: 60_000, frameTimeoutMs: 10_000, maxConnections: 200, log: silentLogger }, intake.mllpHandlers(1 << 20));
   const port = await listener.listen();
   for (let i = 0; i < WORKERS; i++) {
-    workers.push(new ingest.InboxWorker({
+    workers.push(new pipeline.InboxWorker({
       sql: wsql, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics, claimMs: 60_000, pollMs: 1_000, maxAttempts: 5, appName: 'SWITCHBOARD',
       schedules, idKey, batch: BATCH, ...(mapper ? { mapper } : {}), inlineMaxBytes: INLINE,
       onStages: (s: Omit<Stages, 'rounds'>) => { stages.rows += s.rows; stages.claim += s.claim; stages.map += s.map; stages.route += s.route; stages.save += s.save; stages.commit += s.commit; stages.rounds++; },
-    } as ConstructorParameters<typeof ingest.InboxWorker>[0]));
+    } as ConstructorParameters<typeof pipeline.InboxWorker>[0]));
   }
   // the gateway's critical lane (src/gateway.ts)
-  workers.push(new ingest.InboxWorker({
+  workers.push(new pipeline.InboxWorker({
     sql: wsql, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics, claimMs: 60_000, pollMs: 1_000, maxAttempts: 5, appName: 'SWITCHBOARD',
     schedules, idKey, batch: 4, minPriority: 1, ...(mapper ? { mapper } : {}), inlineMaxBytes: INLINE,
-  } as ConstructorParameters<typeof ingest.InboxWorker>[0]));
+  } as ConstructorParameters<typeof pipeline.InboxWorker>[0]));
   for (const w of workers) await w.start();
   return {
     port, sql, writer, metrics, intakeCount, workCount, stages,

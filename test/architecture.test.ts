@@ -18,6 +18,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['oncall'],
   ['delivery'],
   ['ingest'],
+  ['pipeline'],
   ['http', 'resource-ids.ts'],
   ['gateway.ts'],
   ['cli'],

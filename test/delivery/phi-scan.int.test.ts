@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { CommunicationRequest } from 'fhir/r4.js';
-import { InboxWorker } from '../../src/ingest/index.js';
+import { InboxWorker } from '../../src/pipeline/index.js';
 import { createMetrics } from '../../src/obs/index.js';
 import { silentLogger } from '../../src/obs/log.js';
 import { DEFAULT_SITE_CONFIG } from '../../src/mapping/index.js';

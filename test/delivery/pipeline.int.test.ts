@@ -3,7 +3,7 @@
 // arrives signed per Standard Webhooks, without PHI, and the receipt lands on a FHIR Communication.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Communication } from 'fhir/r4.js';
-import { InboxWorker } from '../../src/ingest/worker.js';
+import { InboxWorker } from '../../src/pipeline/worker.js';
 import { InboxWriter } from '../../src/ingest/inbox-writer.js';
 import { Hl7Intake } from '../../src/ingest/hl7-intake.js';
 import { createMetrics } from '../../src/obs/metrics.js';

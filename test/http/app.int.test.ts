@@ -1,6 +1,6 @@
 // The HTTP surface in process (app.request), over a real PostgreSQL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InboxWorker } from '../../src/ingest/worker.js';
+import { InboxWorker } from '../../src/pipeline/worker.js';
 import { silentLogger } from '../../src/obs/log.js';
 import { DEFAULT_SITE_CONFIG } from '../../src/mapping/index.js';
 import { saveSchedule } from '../../src/oncall/index.js';

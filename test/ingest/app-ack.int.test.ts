@@ -9,7 +9,7 @@ import { AppAckRouter, wantsAppAck } from '../../src/ingest/app-ack.js';
 import { SenderPolicy, sendersFileSchema } from '../../src/ingest/senders.js';
 import { MllpFramer, frame } from '../../src/hl7/frame.js';
 import { withMshField } from '../support/messages.js';
-import { InboxWorker } from '../../src/ingest/worker.js';
+import { InboxWorker } from '../../src/pipeline/worker.js';
 import { getInbox } from '../../src/ingest/inbox-admin.js';
 import { createMetrics } from '../../src/obs/metrics.js';
 import { silentLogger } from '../../src/obs/log.js';

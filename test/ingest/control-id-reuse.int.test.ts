@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { readAck } from '../../src/hl7/index.js';
 import { MllpClient } from '../../src/mllp/index.js';
-import { InboxWorker } from '../../src/ingest/worker.js';
+import { InboxWorker } from '../../src/pipeline/worker.js';
 import { getInbox, listInbox } from '../../src/ingest/inbox-admin.js';
 import { hl7ContentHash } from '../../src/ingest/content-hash.js';
 import { createMetrics } from '../../src/obs/metrics.js';

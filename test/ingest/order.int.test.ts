@@ -2,7 +2,7 @@
 // must still be processed one after another, in the order they were stored: an A08 must not
 // overtake its A01. Different patients of one sender are processed in parallel.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InboxWorker } from '../../src/ingest/worker.js';
+import { InboxWorker } from '../../src/pipeline/worker.js';
 import { InboxWriter } from '../../src/ingest/inbox-writer.js';
 import { Hl7Intake } from '../../src/ingest/hl7-intake.js';
 import { createMetrics } from '../../src/obs/metrics.js';

@@ -2,7 +2,7 @@
 // schedule it fails closed (visible, re-processable) and keeps the mapped resources.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { InboxWorker } from '../../src/ingest/worker.js';
+import { InboxWorker } from '../../src/pipeline/worker.js';
 import { InboxWriter } from '../../src/ingest/inbox-writer.js';
 import { Hl7Intake } from '../../src/ingest/hl7-intake.js';
 import { retryInbox, getInbox } from '../../src/ingest/inbox-admin.js';

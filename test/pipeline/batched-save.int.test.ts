@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import type { Bundle } from 'fhir/r4.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { bundleRefusal, saveTransactionBundle, saveTransactionBundles } from '../../src/fhir/index.js';
-import { mapInboxRow } from '../../src/ingest/map-row.js';
+import { mapInboxRow } from '../../src/pipeline/map-row.js';
 import { DEFAULT_SITE_CONFIG } from '../../src/mapping/index.js';
 import { adt, ID_KEY, oru } from './support.js';
 

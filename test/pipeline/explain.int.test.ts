@@ -8,7 +8,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { saveTransactionBundles } from '../../src/fhir/index.js';
 import { claimInboxRows, markInboxRows } from '../../src/store/inbox.js';
 import { escalationStarts, startEscalations } from '../../src/delivery/index.js';
-import { mapInboxRow } from '../../src/ingest/map-row.js';
+import { mapInboxRow } from '../../src/pipeline/map-row.js';
 import { DEFAULT_SITE_CONFIG } from '../../src/mapping/index.js';
 import { ID_KEY, intakeOn, oru, store } from './support.js';
 

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { connect, type Sql } from '../../src/store/db.js';
 import { claimInboxRows } from '../../src/store/inbox.js';
-import { MapPool } from '../../src/ingest/map-pool.js';
+import { MapPool } from '../../src/pipeline/map-pool.js';
 import { DEFAULT_SITE_CONFIG } from '../../src/mapping/index.js';
 import { silentLogger } from '../../src/obs/log.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';

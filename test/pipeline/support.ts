@@ -1,9 +1,9 @@
 // Messages and workers for the pipeline tests (synthetic data only). A sender (MSH-3) always sends
 // with the same MSH-4, so its ADT and ORU feeds are one sender's.
-import { InboxWorker } from '../../src/ingest/worker.js';
+import { InboxWorker } from '../../src/pipeline/worker.js';
 import { InboxWriter } from '../../src/ingest/inbox-writer.js';
 import { Hl7Intake } from '../../src/ingest/hl7-intake.js';
-import type { RowMapper } from '../../src/ingest/map-pool.js';
+import type { RowMapper } from '../../src/pipeline/map-pool.js';
 import { createMetrics } from '../../src/obs/metrics.js';
 import { silentLogger } from '../../src/obs/log.js';
 import { DEFAULT_SITE_CONFIG } from '../../src/mapping/index.js';

@@ -7,7 +7,7 @@ import { silentLogger } from '../../src/obs/log.js';
 import type { Sql } from '../../src/store/db.js';
 import type { AppAckRouter } from '../../src/ingest/app-ack.js';
 import type { SenderPolicy } from '../../src/ingest/senders.js';
-import { InboxWorker } from '../../src/ingest/worker.js';
+import { InboxWorker } from '../../src/pipeline/worker.js';
 import type { SiteConfig } from '../../src/mapping/index.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 

@@ -12,12 +12,10 @@ import {
   claimInboxRows, ensureIdKey, listenInbox, markInboxRows, markInboxSaveFailed, type ClaimedInboxRow, type InboxOutcomeRow, type Sql, type TransactionSql,
 } from '../store/index.js';
 import type { Logger, Metrics } from '../obs/index.js';
-import { newAckControlId } from './hl7-intake.js';
 import type { RoutingRecord, ScheduleService } from '../oncall/index.js';
 import { escalationStarts, startEscalations, type EscalationStart } from '../delivery/index.js';
 import { applyDecision, routingAttributes } from './route-result.js';
-import { wantsAppAck, type AppAckRouter } from './app-ack.js';
-import { metricType } from './metric-type.js';
+import { metricType, newAckControlId, wantsAppAck, type AppAckRouter } from '../ingest/index.js';
 import { mapInboxRow, type AckFacts, type MappedRow, type Outcome, type RowToMap } from './map-row.js';
 import type { RowMapper } from './map-pool.js';
 
