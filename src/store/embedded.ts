@@ -161,12 +161,23 @@ function runningServer(pgDir: string): { pid: number; port: number } | undefined
   return alive(pid) ? { pid, port } : undefined;
 }
 
+/** The process runs: signal 0 reaches it, and (on Linux) it is not a zombie waiting to be reaped. */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !zombie(pid);
+}
+
+/** /proc/PID/stat's state field (after the parenthesised name) is Z for a dead, unreaped process. */
+function zombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false; // no /proc (not Linux), or gone since the signal: the signal's answer stands
   }
 }
 
