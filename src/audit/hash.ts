@@ -3,6 +3,7 @@
 // or reordering a row breaks a link; with the HMAC key, nobody without it can compute a consistent
 // replacement chain. Node's crypto (no dependency).
 import { createHash, createHmac } from 'node:crypto';
+import type { AuditRow } from '../store/index.js';
 
 /** The prev_hash of the first row ever appended (and of an empty chain's head). */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -27,25 +28,8 @@ export type ActorKind = 'user' | 'practitioner' | 'system' | 'sender' | 'cli';
 /** FHIR R4 AuditEvent.action (audit-event-action): Create, Read, Update, Delete, Execute. */
 export type AuditAction = 'C' | 'R' | 'U' | 'D' | 'E';
 
-/** A row as stored. `at` is kept to the millisecond, so it reads back exactly as it was hashed. */
-export interface AuditRecord {
-  seq: string;
-  at: Date;
-  actor: string;
-  actorKind: string;
-  action: string;
-  type: string;
-  entityType: string | null;
-  entityIds: string[];
-  patient: string | null;
-  outcome: string;
-  outcomeCode: string | null;
-  source: string | null;
-  requestId: string | null;
-  mac: string;
-  prevHash: string;
-  hash: string;
-}
+/** A row as stored (src/store's AuditRow). `at` is kept to the millisecond, so it reads back exactly as it was hashed. */
+export type AuditRecord = AuditRow;
 
 /** An HMAC key and its id (the first 16 hex digits of SHA-256 of the key): rows name the key that sealed them. */
 export interface ChainKey {

@@ -1,18 +1,10 @@
 // Reading the trail back (`switchboard audit list`, GET /fhir/AuditEvent): newest first, by patient,
 // actor and time, keyset-paged on seq.
-import { countAuditRows, searchAuditRows, type Sql } from '../store/index.js';
+import { countAuditRows, searchAuditRows, type AuditQuery, type Sql } from '../store/index.js';
 import type { AuditRecord } from './hash.js';
 
-export interface AuditSearch {
-  patient?: string;
-  actor?: string;
-  since?: Date;
-  until?: Date;
-  /** rows older than this seq (the next page) */
-  beforeSeq?: string;
-  seq?: string;
-  limit: number;
-}
+/** What to look for: src/store's AuditQuery (patient, actor, time range, keyset page). */
+export type AuditSearch = AuditQuery;
 
 export function searchAudit(sql: Sql, q: AuditSearch): Promise<AuditRecord[]> {
   return searchAuditRows(sql, q);
