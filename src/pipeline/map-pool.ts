@@ -6,15 +6,12 @@
  * out of memory fails its row with ERR_MAPPING_MEMORY_LIMIT and is replaced likewise. Other rows
  * keep flowing on the other threads meanwhile.
  *
- * Started like the schedule jobs' thread (src/oncall/jobs/pool.ts): from a source checkout (tsx) the
+ * Started by src/threads (as the schedule jobs' thread is): from a source checkout (tsx) the
  * thread first registers tsx in itself, then imports map-thread.ts; compiled, map-thread.js is
  * started directly.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleThread } from '../threads/index.js';
 import type { SiteConfig } from '../mapping/index.js';
 import type { Logger } from '../obs/index.js';
 import type { MappedRow, RowToMap } from './map-row.js';
@@ -53,19 +50,6 @@ interface Slot {
   running: (Task & { timer: NodeJS.Timeout }) | undefined;
   idle: NodeJS.Timeout | undefined;
 }
-
-const here = fileURLToPath(import.meta.url);
-const FROM_SOURCE = here.endsWith('.ts');
-const ENTRY = new URL(FROM_SOURCE ? './map-thread.ts' : './map-thread.js', import.meta.url);
-
-/** The ESM build of tsx's register API (as src/oncall/jobs/pool.ts finds it). */
-const tsxApi = (): string => {
-  const require = createRequire(import.meta.url);
-  const manifest = require.resolve('tsx/package.json');
-  const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
-  const entry = pkg.exports['./esm/api']?.import.default ?? './dist/esm/api/index.mjs';
-  return pathToFileURL(join(dirname(manifest), entry)).href;
-};
 
 const failed = (code: string, reason: string): MappedRow => ({ outcome: { kind: 'failed', code, reason }, ack: null });
 
@@ -117,9 +101,7 @@ export class MapPool implements RowMapper {
     // a small young generation: a thread's resident set is mostly its semi-spaces and the loaded code
     const resourceLimits = { maxOldGenerationSizeMb: this.o.maxMemoryMb ?? 512, maxYoungGenerationSizeMb: 8 };
     const workerData = { config: this.o.config, idKey: this.o.idKey };
-    const worker = FROM_SOURCE
-      ? new Worker(`import(${JSON.stringify(tsxApi())}).then((m) => { m.register(); return import(${JSON.stringify(ENTRY.href)}); })`, { eval: true, resourceLimits, workerData })
-      : new Worker(ENTRY, { resourceLimits, workerData });
+    const worker = startModuleThread(import.meta.url, 'map-thread', { resourceLimits, workerData });
     worker.unref();
     const slot: Slot = { worker, ready: false, running: undefined, idle: undefined };
     worker.on('message', (m: { ready?: boolean; id?: number; mapped?: MappedRow; failed?: boolean }) => {

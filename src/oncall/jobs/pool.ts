@@ -15,11 +15,8 @@
  * considered: it loads its task file with require()/import() itself, leaving no place to register
  * tsx in the thread, so the source checkout could not run it.)
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleThread } from '../../threads/index.js';
 import { err, type Result } from '../../routing/index.js';
 import { storeError, type ScheduleStoreError } from '../errors.js';
 import { runJob, type Checked, type CheckInput, type Job, type JobResult, type MergedCalendar, type MergeInput } from './tasks.js';
@@ -84,30 +81,11 @@ interface Pending {
   readonly reject: (e: Error) => void;
 }
 
-const here = fileURLToPath(import.meta.url);
-const FROM_SOURCE = here.endsWith('.ts');
-const ENTRY = new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.meta.url);
-
-/**
- * The ESM build of tsx's register API (its package `exports` `./esm/api` `import` entry; the CJS
- * build resolves its own files wrongly when registered from a worker).
- */
-const tsxApi = (): string => {
-  const require = createRequire(import.meta.url);
-  const manifest = require.resolve('tsx/package.json');
-  const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
-  const entry = pkg.exports['./esm/api']?.import.default ?? './dist/esm/api/index.mjs';
-  return pathToFileURL(join(dirname(manifest), entry)).href;
-};
-
 /** The worker: tsx registered in its own thread first when running from source. */
 const startWorker = (maxMemoryMb: number): Worker => {
   // a small young generation: a thread's resident set is mostly its semi-spaces and the loaded code
   const resourceLimits = { maxOldGenerationSizeMb: maxMemoryMb, maxYoungGenerationSizeMb: 8 };
-  if (!FROM_SOURCE) return new Worker(ENTRY, { resourceLimits });
-  const tsx = tsxApi();
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(ENTRY.href)}); })`;
-  return new Worker(boot, { eval: true, resourceLimits });
+  return startModuleThread(import.meta.url, 'worker', { resourceLimits });
 };
 
 export class WorkerJobs implements ScheduleJobs {
