@@ -11,7 +11,7 @@ const SRC = path.resolve(import.meta.dirname, '../src');
 
 /** Lowest first. A unit imports only from a lower row (never a sibling on its own row). */
 const LAYERS: readonly (readonly string[])[] = [
-  ['outcome', 'text', 'time', 'obs', 'config', 'threads'],
+  ['outcome', 'text', 'time', 'obs', 'config', 'threads', 'crypto'],
   ['store', 'hl7', 'calls'],
   ['mllp', 'mapping', 'routing', 'auth', 'audit'],
   ['fhir'],

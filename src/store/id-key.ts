@@ -3,6 +3,7 @@
 // ids are is src/mapping's (ids.ts); which old id becomes which new one, src/resource-ids.ts's.
 import type postgres from 'postgres';
 import type { Sql, TransactionSql } from './db.js';
+import { inboxAad, openBytes } from './phi.js';
 
 /** The stored key differs from the one MAPPING_ID_KEY pins: ids would differ between replicas. */
 export class IdKeyMismatchError extends Error {
@@ -59,11 +60,11 @@ export interface RekeySource {
  * in id order, at most `limit`.
  */
 export async function rekeySources(sql: Sql, afterId: string, limit: number): Promise<RekeySource[]> {
-  const rows = await sql<{ id: string; source: string; raw: Buffer; received_at: Date }[]>`
-    SELECT inbox.id::text AS id, source, raw, received_at FROM inbox
+  const rows = await sql<{ id: string; source: string; raw: Buffer; received_at: Date; sender_app: string; sender_facility: string; control_id: string; content_hash: Buffer }[]>`
+    SELECT inbox.id::text AS id, source, raw, received_at, sender_app, sender_facility, control_id, content_hash FROM inbox
      WHERE inbox.id > ${afterId}::bigint AND state IN ('processed', 'failed')
      ORDER BY inbox.id LIMIT ${limit}`;
-  return rows.map((r) => ({ id: r.id, source: r.source, raw: r.raw, receivedAt: r.received_at }));
+  return rows.map((r) => ({ id: r.id, source: r.source, raw: openBytes(r.raw, inboxAad(r)), receivedAt: r.received_at }));
 }
 
 export interface RekeyCounts {
@@ -128,6 +129,9 @@ interface ResourceRow {
  * The rewritten rows are gathered in a temporary table first, so that rows meeting at one new id are
  * found in SQL (the newest kept) before any primary key changes; then one UPDATE moves them all.
  */
+// Re-keying concerns resources stored before migration 006, which were stored before encryption too:
+// it runs at start before encryptExisting (phi-keys.ts) seals them, so it reads and writes the clear
+// `resource` and 'system|value' identifiers of those rows.
 async function rewriteResources(tx: TransactionSql, rewrite: (s: string) => string, rewriteId: (id: string) => string, counts: RekeyCounts): Promise<void> {
   await tx`CREATE TEMPORARY TABLE rekey_rows (
     resource_type text, old_id text, id text, last_updated timestamptz, subject text, recipients text[], identifiers text[],
