@@ -11,6 +11,7 @@ import { scheduleCommand } from './schedule.js';
 import { deliveryCommand } from './delivery.js';
 import { auditCommand, purgeCommand } from './audit.js';
 import { dbCommand } from './db.js';
+import { keysCommand } from './keys.js';
 
 export const USAGE = `usage: switchboard <command> [options]
   serve                         run the gateway (HTTP :PORT, MLLP :MLLP_PORT)
@@ -46,6 +47,9 @@ export const USAGE = `usage: switchboard <command> [options]
   purge [--json]                apply MESSAGE_/FHIR_/AUDIT_RETENTION_DAYS now
   db roles --print [--role NAME] [--owner NAME] [--schema NAME] [--database NAME]
                                 print the GRANT script for the runtime role (least privilege)
+  keys status [--json]          the PHI data keys and how many stored values each one seals
+  keys rotate [--reseal-only] [--batch N]
+                                a new active PHI key; re-seal every value under it, retire unused keys
 Configuration is read from the environment: see README.md.`;
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
@@ -61,6 +65,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   audit: auditCommand,
   purge: purgeCommand,
   db: dbCommand,
+  keys: keysCommand,
 };
 
 export async function runCli(argv: string[], io: Io): Promise<number> {

@@ -167,3 +167,21 @@ export function addKeyToFile(file: string, now: Date, random: (n: number) => Buf
   writeKeyFile(file, next);
   return next;
 }
+
+/**
+ * The keyring read again from its source, synchronously (a reload after `keys rotate`): a key file
+ * that is not KMS-wrapped. Undefined for PHI_KEYS (a process's environment does not change) and for
+ * wrapped keys (unwrapping is asynchronous: restart the gateways after adding a KMS key).
+ */
+export function reloadKeysSync(s: KeySourceSettings): Keyring | undefined {
+  const source = keySourceOf(s);
+  if (source.kind !== 'file') return undefined;
+  try {
+    const doc = readDocument(s, source);
+    if (!doc || doc.wrapped) return undefined;
+    const keys = Object.entries(doc.keys).map(([id, b64]) => ({ id, key: Buffer.from(b64, 'base64') }));
+    return new Keyring({ keys, active: doc.active, searchKey: Buffer.from(doc.search, 'base64'), random: randomBytes });
+  } catch {
+    return undefined;
+  }
+}

@@ -9,8 +9,8 @@ import { StoreHealth } from './health.js';
 import { EMBEDDED_APP_ROLE, startEmbedded } from './embedded.js';
 import { migrate } from './migrate.js';
 import { roleFacts } from './roles.js';
-import { installKeyring, loadKeys } from '../crypto/index.js';
-import { phiKeysRegistered, registerPhiKeys } from './phi-keys.js';
+import { installKeyring, loadKeys, reloadKeyring, reloadKeysSync } from '../crypto/index.js';
+import { PHI_KEYS_CHANNEL, phiKeysRegistered, registerPhiKeys } from './phi-keys.js';
 
 export interface Store {
   sql: Sql;
@@ -59,7 +59,9 @@ export async function openStore(config: StoreConfig, log: Logger, opts: { migrat
     // database that has no keys registered yet, and the keys are checked against the registered ones
     const keys = await loadKeys(config, { mayCreate: !(await phiKeysRegistered(sql)), now: new Date() });
     await registerPhiKeys(sql, keys.keyring);
-    installKeyring(keys.keyring);
+    installKeyring(keys.keyring, () => reloadKeysSync(config));
+    // `keys rotate` (any process) says a key was added: seal under it from now on
+    if (opts.owner) await sql.listen(PHI_KEYS_CHANNEL, () => { if (reloadKeyring()) log.info('phi_keys_reloaded', { keyId: keys.keyring.activeId }); });
     if (keys.created) log.info('phi_key_file_created', { keyId: keys.keyring.activeId });
   } catch (e) {
     await sql.end({ timeout: 1 }).catch(() => {});

@@ -9,6 +9,14 @@ import { PhiCryptoError, phiKeyring, type Keyring } from '../crypto/index.js';
 import type { Sql } from './db.js';
 import { identifierEntry, inboxAad, openBytes, openResource, rejectedAad, sealBytes, sealResource } from './phi.js';
 
+/** The channel `keys rotate` NOTIFYs after adding a key: gateways reload their keyring. */
+export const PHI_KEYS_CHANNEL = 'switchboard_phi_keys';
+
+/** Tells every gateway to reload its keyring (a key was added and made active). */
+export async function notifyPhiKeys(sql: Sql): Promise<void> {
+  await sql`SELECT pg_notify(${PHI_KEYS_CHANNEL}, '')`;
+}
+
 /** Tables holding sealed values. */
 export const PHI_TABLES = ['inbox', 'rejected', 'fhir_resource'] as const;
 export type PhiTable = (typeof PHI_TABLES)[number];

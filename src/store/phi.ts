@@ -17,7 +17,7 @@
 // Values stored before encryption (no envelope: their first byte is not 0x00) are read as they are
 // until `encryptExisting` (phi-keys.ts) has converted them, which the gateway runs at start.
 import type { Resource } from 'fhir/r4.js';
-import { isEnvelope, phiKeyring } from '../crypto/index.js';
+import { isEnvelope, openPhi, phiKeyring } from '../crypto/index.js';
 
 const SEP = '\u0000';
 
@@ -36,7 +36,7 @@ export function sealBytes(plain: Buffer, aad: string): Buffer {
 
 /** Opens an envelope; bytes stored before encryption (and an empty, purged value) come back as they are. */
 export function openBytes(stored: Buffer, aad: string): Buffer {
-  return isEnvelope(stored) ? phiKeyring().open(stored, aad) : stored;
+  return isEnvelope(stored) ? openPhi(stored, aad) : stored;
 }
 
 /** JSON with object keys sorted, so equal content has one text (the content digest's input). */
@@ -71,7 +71,7 @@ export function openResource(r: { resource_type: string; id: string; version_id:
     if (r.resource === null || r.resource === undefined) throw new Error(`fhir_resource ${r.resource_type}/${r.id} has no body`);
     return r.resource as Resource;
   }
-  const resource = JSON.parse(phiKeyring().open(r.body, resourceAad(r.resource_type, r.id)).toString('utf8')) as Resource;
+  const resource = JSON.parse(openPhi(r.body, resourceAad(r.resource_type, r.id)).toString('utf8')) as Resource;
   // FHIR R4 resource.html#Meta: versionId and lastUpdated are the server's, from the row
   resource.meta = { ...resource.meta, versionId: String(r.version_id), lastUpdated: r.last_updated.toISOString() };
   return resource;

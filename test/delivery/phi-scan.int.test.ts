@@ -21,6 +21,7 @@ import { findPhi, fixturePhi } from '../support/phi.js';
 import { buildDeliveryApp, type DeliveryApp } from './api.js';
 import { startReceiver, type Receiver } from './receiver.js';
 import { SECRET, TestClock } from './support.js';
+import { storedResources } from '../support/stored.js';
 
 let db: TestDatabase;
 let h: DeliveryApp;
@@ -113,7 +114,7 @@ describe('push and webhook payloads', () => {
     expect(findPhi(outgoing)).toEqual([]);
     for (const p of payloads) expect(Object.keys(JSON.parse(p.body) as object).filter((k) => !ALLOWED_KEYS.has(k))).toEqual([]);
     // what the stored requests say (result values, note text) never leaves on these channels
-    const texts = (await db.sql<{ resource: CommunicationRequest }[]>`SELECT resource FROM fhir_resource WHERE resource_type = 'CommunicationRequest'`)
+    const texts = (await storedResources<CommunicationRequest>(db.sql, 'CommunicationRequest'))
       .flatMap((r) => (r.resource.payload ?? []).map((x) => x.contentString ?? '')).filter((t) => t.length >= 8);
     expect(texts.length).toBeGreaterThan(3);
     expect(texts.filter((t) => outgoing.includes(t))).toEqual([]);

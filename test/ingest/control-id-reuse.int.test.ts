@@ -14,6 +14,7 @@ import { DEFAULT_SITE_CONFIG } from '../../src/mapping/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startMllpHarness, type MllpHarness } from '../support/harness.js';
 import { withControlId, withMshField } from '../support/messages.js';
+import { openInboxRaw } from '../support/stored.js';
 
 let db: TestDatabase;
 let gw: MllpHarness;
@@ -32,8 +33,9 @@ afterAll(async () => {
 });
 
 const send = async (m: Buffer) => (await client.send(m)).toString('latin1');
-const rows = (controlId: string) => db.sql<{ id: string; control_id_reused: boolean; raw: Buffer }[]>`
-  SELECT id::text, control_id_reused, raw FROM inbox WHERE control_id = ${controlId} ORDER BY id`;
+const rows = async (controlId: string) => (await db.sql<{ id: string; control_id_reused: boolean; raw: Buffer; sender_app: string; sender_facility: string; control_id: string; content_hash: Buffer }[]>`
+  SELECT id::text, control_id_reused, raw, sender_app, sender_facility, control_id, content_hash FROM inbox WHERE control_id = ${controlId} ORDER BY id`)
+  .map((r) => ({ id: r.id, control_id_reused: r.control_id_reused, raw: openInboxRaw(r) }));
 
 describe('control-id reuse', () => {
   it('a resend of the identical message is a duplicate: the same ACK byte for byte, nothing stored', async () => {
