@@ -17,7 +17,10 @@ import { acknowledge, forward } from '../../src/delivery/index.js';
 import { listNotifications } from '../../src/store/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { fixture, ROOT, toWire } from '../support/fixtures.js';
-import { findPhi, fixturePhi } from '../support/phi.js';
+import { findPhi, fixtureCallText, fixturePhi } from '../support/phi.js';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createLogger } from '../../src/obs/index.js';
 import { buildDeliveryApp, type DeliveryApp } from './api.js';
 import { startReceiver, type Receiver } from './receiver.js';
 import { SECRET, TestClock } from './support.js';
@@ -28,6 +31,8 @@ let h: DeliveryApp;
 let worker: InboxWorker;
 let receiver: Receiver;
 const payloads: { channel: string; body: string }[] = [];
+/** every log line the worker wrote, scanned like the database */
+const logs: string[] = [];
 // Tue 2025-03-04 21:00 New York: the night layer covers OB
 const clock = new TestClock(Date.parse('2025-03-05T02:00:00Z'));
 const ALLOWED_KEYS = new Set(['type', 'messageId', 'notificationId', 'priority', 'step', 'practitioner', 'link', 'messageIds']);
@@ -59,7 +64,7 @@ beforeAll(async () => {
   h = await buildDeliveryApp(db, clock, { base: receiver.base, schedule, onPayload: (channel, body) => payloads.push({ channel, body }) });
   const metrics = createMetrics();
   worker = new InboxWorker({
-    sql: db.sql, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics, claimMs: 60_000, pollMs: 50, maxAttempts: 3, appName: 'SWITCHBOARD',
+    sql: db.sql, config: DEFAULT_SITE_CONFIG, log: createLogger('debug', (l) => logs.push(l)), metrics, claimMs: 60_000, pollMs: 50, maxAttempts: 3, appName: 'SWITCHBOARD',
     schedules: new ScheduleService({ sql: db.sql }), delivery: h.service, now: () => new Date(clock.t),
   });
 });
@@ -118,5 +123,60 @@ describe('push and webhook payloads', () => {
       .flatMap((r) => (r.resource.payload ?? []).map((x) => x.contentString ?? '')).filter((t) => t.length >= 8);
     expect(texts.length).toBeGreaterThan(3);
     expect(texts.filter((t) => outgoing.includes(t))).toEqual([]);
+  }, 120_000);
+});
+
+/** pg_dump from PATH or PostgreSQL's usual install folders (the embedded package ships none). */
+function pgDump(): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter).concat(['/usr/lib/postgresql/18/bin', '/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin'])) {
+    const p = path.join(dir, 'pg_dump');
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+/**
+ * The database as text: pg_dump's data when the one installed can read this server (a pg_dump older
+ * than the server refuses), else the text form of every row of every table, which is what pg_dump's
+ * COPY writes too (bytea as hex).
+ */
+async function dumpDatabase(): Promise<string> {
+  const bin = pgDump();
+  if (bin) {
+    try {
+      return execFileSync(bin, ['--no-owner', '--data-only', db.url], { maxBuffer: 512 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] }).toString('latin1');
+    } catch { /* a server newer than the pg_dump: the rows' text below */ }
+  }
+  const tables = await db.sql<{ t: string }[]>`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`;
+  const out: string[] = [];
+  for (const { t } of tables) {
+    out.push(`-- table ${t}`);
+    for (const r of await db.sql.unsafe<{ row: string }[]>(`SELECT t::text AS row FROM public."${t}" t`)) out.push(r.row);
+  }
+  return out.join('\n');
+}
+
+describe('PHI at rest', () => {
+  // runs after the payload test above: every fixture message and call note stored, mapped, routed and delivered
+  it('a plain pg_dump of the database, and the captured logs, hold no fixture name, MRN, birth date, callback number or note text', async () => {
+    const [stored] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM fhir_resource WHERE resource_type = 'Patient'`;
+    expect(stored!.n).toBeGreaterThan(5);
+    const dump = await dumpDatabase();
+    expect(dump).toContain('fhir_resource');
+    expect(dump.length).toBeGreaterThan(100_000);
+    const callText = fixtureCallText();
+    expect(callText.length).toBeGreaterThan(3);
+    expect(findPhi(dump)).toEqual([]);
+    expect(callText.filter((t) => dump.includes(t))).toEqual([]);
+    // and the same text in clear is still what the API reads back
+    const notes = (await storedResources<CommunicationRequest>(db.sql, 'CommunicationRequest')).map((r) => JSON.stringify(r.resource)).join('\n');
+    expect(callText.filter((t) => notes.includes(t)).length).toBeGreaterThan(0);
+    // the scan finds what is there: the opened Patients carry the fixture names the dump does not
+    const patients = (await storedResources(db.sql, 'Patient')).map((r) => JSON.stringify(r.resource)).join('\n');
+    expect(findPhi(patients).length).toBeGreaterThan(3);
+    // whatever the worker logged (ids and codes; it may log nothing on a clean run)
+    const logText = logs.join('\n');
+    expect(findPhi(logText)).toEqual([]);
+    expect(callText.filter((t) => logText.includes(t))).toEqual([]);
   }, 120_000);
 });
