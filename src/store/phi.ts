@@ -9,7 +9,7 @@
 //   rejected.raw       refused input; AAD: the row id (taken from its sequence before the insert)
 //   fhir_resource.body the resource JSON without meta.versionId/lastUpdated (those are the row's
 //                      version_id and last_updated, put back on read); AAD: type and id.
-//                      body_mac: a keyed digest of the same content, so an unchanged resource is
+//                      body_mac: a keyed digest of the same JSON text, so an unchanged resource is
 //                      still found unchanged in SQL (the envelope differs on every write)
 //   fhir_resource.identifiers  'H(system|value)|H(value)': the same two-part shape as the clear
 //                      'system|value', so both GIN indexes (migration 010) serve conditional creates
@@ -39,16 +39,6 @@ export function openBytes(stored: Buffer, aad: string): Buffer {
   return isEnvelope(stored) ? openPhi(stored, aad) : stored;
 }
 
-/** JSON with object keys sorted, so equal content has one text (the content digest's input). */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : canonicalJson(x))).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
-}
-
 /** The resource as it is sealed: meta.versionId and meta.lastUpdated belong to the row, not the body. */
 function withoutVersionMeta(resource: Resource): Resource {
   if (!resource.meta || (resource.meta.versionId === undefined && resource.meta.lastUpdated === undefined)) return resource;
@@ -58,11 +48,17 @@ function withoutVersionMeta(resource: Resource): Resource {
   return out;
 }
 
-/** The sealed body of a resource and its keyed content digest. */
+/**
+ * The sealed body of a resource and its keyed content digest, both of one JSON text. The digest
+ * follows the text, key order included: the mapper builds a message's resources in one order every
+ * time, so a replayed message finds its resources unchanged; content that differs only in key order
+ * would be a new version, never a lost one. (Sorting keys first tripled the cost of sealing a
+ * mapped ORU: 11 µs of the ~35 µs per resource measured with `npm run bench -- phi`.)
+ */
 export function sealResource(type: string, id: string, resource: Resource): { body: Buffer; mac: Buffer } {
-  const content = withoutVersionMeta(resource);
+  const text = Buffer.from(JSON.stringify(withoutVersionMeta(resource)), 'utf8');
   const k = phiKeyring();
-  return { body: k.seal(Buffer.from(JSON.stringify(content), 'utf8'), resourceAad(type, id)), mac: k.digest('fhir_resource', canonicalJson(content)) };
+  return { body: k.seal(text, resourceAad(type, id)), mac: k.digest('fhir_resource', text) };
 }
 
 /** A stored row's resource: the opened body with the row's version and time as meta, or (stored before encryption) the clear jsonb. */

@@ -14,7 +14,8 @@ import { DEFAULT_SITE_CONFIG } from '../../src/mapping/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startMllpHarness, type MllpHarness } from '../support/harness.js';
 import { withControlId, withMshField } from '../support/messages.js';
-import { openInboxRaw } from '../support/stored.js';
+import { openInboxRaw, storedResources } from '../support/stored.js';
+import type { Observation } from 'fhir/r4.js';
 
 let db: TestDatabase;
 let gw: MllpHarness;
@@ -78,9 +79,10 @@ describe('control-id reuse', () => {
     expect(await getInbox(db.sql, stored[0]!.id)).toMatchObject({ state: 'processed', controlIdReused: false });
     const listed = (await listInbox(db.sql)).items.filter((r) => r.controlId === 'REUSE-CORR');
     expect(listed.map((r) => r.controlIdReused)).toEqual([false, true]);
-    const potassium = await db.sql<{ v: number; status: string }[]>`
-      SELECT (resource->'valueQuantity'->>'value')::float AS v, resource->>'status' AS status FROM fhir_resource
-      WHERE resource_type = 'Observation' AND inbox_id = ${stored[1]!.id} AND resource->'code'->'coding'->0->>'code' = '2823-3'`;
+    const mine = new Set((await db.sql<{ id: string }[]>`SELECT id FROM fhir_resource WHERE resource_type = 'Observation' AND inbox_id = ${stored[1]!.id}`).map((r) => r.id));
+    const potassium = (await storedResources<Observation>(db.sql, 'Observation'))
+      .filter((r) => mine.has(r.id) && r.resource.code.coding?.[0]?.code === '2823-3')
+      .map((r) => ({ v: r.resource.valueQuantity?.value, status: r.resource.status }));
     expect(potassium).toEqual([{ v: 4.9, status: 'corrected' }]);
   });
 
