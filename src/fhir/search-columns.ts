@@ -16,6 +16,7 @@
 // 'identifier#c|#H', H the search key's HMAC of the escaped value (src/crypto); a search builds them
 // with the same functions, so exact matches still meet in the index, while nothing else can (no
 // prefix or partial match on an identifier). The system-only entry keeps the system in clear.
+// Patient.birthDate is the `birthdate` parameter's one entry, 'birthdate|#H' of the exact date.
 // `_tag` entries (meta.tag, exact only) let the store find a schedule view's resources without
 // opening their sealed bodies.
 import type { Resource } from 'fhir/r4.js';
@@ -52,7 +53,7 @@ const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefine
 const escapeKey = (s: string): string => s.replace(/[\\|]/g, (c) => `\\${c}`);
 
 /** Token parameters whose values are PHI: stored and searched as keyed hashes, exact match only. */
-const HASHED_PARAMS: ReadonlySet<string> = new Set(['identifier']);
+const HASHED_PARAMS: ReadonlySet<string> = new Set(['identifier', 'birthdate']);
 const hashed = (param: string, kind: string, text: string): string => `#${phiKeyring().searchHash(`search:${param}${kind}`, text)}`;
 
 /** The exact entry of a token: `system` '' for a coding without one. */
@@ -99,6 +100,11 @@ function tokensOf(param: string, source: ParamSource, r: Record<string, unknown>
         if (!typed || (source.only !== undefined && typed.type !== source.only)) return [];
         return [refKey(param, typed), refKey(param, { id: typed.id })];
       });
+    case 'hashedDate': {
+      // Patient.birthDate: its exact text, hashed (tokenKey) like an identifier
+      const value = str(r[source.element]);
+      return value === null ? [] : [tokenKey(param, '', value)];
+    }
     case 'date':
     case 'id':
     case 'lastUpdated':
