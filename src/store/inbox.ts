@@ -365,7 +365,7 @@ export interface RejectedListRow {
  */
 export function listRejectedRows(sql: Sql, opts: { beforeId?: string; limit: number }): Promise<RejectedListRow[]> {
   return sql<RejectedListRow[]>`
-    SELECT rejected.id::text AS id, source, received_at, control_id, error_code, reason, octet_length(raw) AS bytes FROM rejected
+    SELECT rejected.id::text AS id, source, received_at, control_id, error_code, reason, phi_plain_length(raw) AS bytes FROM rejected
     WHERE (${opts.beforeId ?? null}::bigint IS NULL OR rejected.id < ${opts.beforeId ?? null}::bigint)
     ORDER BY rejected.id DESC LIMIT ${opts.limit}`;
 }
