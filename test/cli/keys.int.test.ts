@@ -24,8 +24,10 @@ const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sb-cli-keys-'));
 const keyFile = path.join(dataDir, 'keys', 'phi-keys.json');
 
 type Run = { code: number; stdout: string; stderr: string };
+// the keys come from the key file here, never from an inherited PHI_KEYS
+const { PHI_KEYS: _inherited, ...baseEnv } = process.env;
 const run = (...args: string[]): Promise<Run> => new Promise((resolve) => {
-  execFile(process.execPath, [BIN, ...args], { env: { ...process.env, DATABASE_URL: db.url, DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, timeout: 120_000 }, (err, stdout, stderr) => {
+  execFile(process.execPath, [BIN, ...args], { env: { ...baseEnv, DATABASE_URL: db.url, DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, timeout: 120_000 }, (err, stdout, stderr) => {
     resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
   });
 });
@@ -75,7 +77,7 @@ describe('switchboard keys', () => {
   it('fails closed when the database has keys and the key file is gone', async () => {
     const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'sb-cli-keys-other-'));
     const r = await new Promise<Run>((resolve) => {
-      execFile(process.execPath, [BIN, 'keys', 'status'], { env: { ...process.env, DATABASE_URL: db.url, DATA_DIR: elsewhere, LOG_LEVEL: 'warn' }, timeout: 120_000 }, (err, stdout, stderr) => {
+      execFile(process.execPath, [BIN, 'keys', 'status'], { env: { ...baseEnv, DATABASE_URL: db.url, DATA_DIR: elsewhere, LOG_LEVEL: 'warn' }, timeout: 120_000 }, (err, stdout, stderr) => {
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
       });
     });
