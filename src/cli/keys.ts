@@ -5,11 +5,10 @@
 // retires the keys no value names any more. With PHI_KEYS or KMS-wrapped keys, the new key is added
 // to the key document by the operator (and the gateways restarted); `rotate --reseal-only` then does the rest.
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/index.js';
 import { addKeyToFile, installKeyring, keySourceOf, loadKeys, phiKeyring } from '../crypto/index.js';
-import { createLogger } from '../obs/index.js';
-import { countPhiValues, listPhiKeys, notifyPhiKeys, openStore, registerPhiKeys, resealAll, retireUnusedPhiKeys } from '../store/index.js';
+import { countPhiValues, listPhiKeys, notifyPhiKeys, registerPhiKeys, resealAll, retireUnusedPhiKeys } from '../store/index.js';
 import type { Io } from './io.js';
+import { withStore } from './store.js';
 
 const USAGE = `usage: switchboard keys status [--json]
        switchboard keys rotate [--reseal-only] [--batch N]
@@ -27,10 +26,8 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
   if (sub !== 'status' && sub !== 'rotate') { io.stderr(USAGE); return 2; }
   const batch = v.batch === undefined ? undefined : Number(v.batch);
   if (batch !== undefined && (!Number.isInteger(batch) || batch < 1)) { io.stderr(`--batch must be a positive integer\n${USAGE}`); return 2; }
-  const config = loadConfig();
-  const store = await openStore(config, createLogger('warn'), { name: 'switchboard-keys' });
-  try {
-    if (sub === 'status') return await status(store.sql, io, v.json);
+  return withStore(async (store, config) => {
+    if (sub === 'status') return status(store.sql, io, v.json);
     if (!v['reseal-only']) {
       const source = keySourceOf(config);
       if (source.kind !== 'file') {
@@ -52,9 +49,7 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
     const retired = await retireUnusedPhiKeys(store.sql, active);
     io.stdout(`done: ${n} values re-sealed under ${active}${retired.length ? `; retired (no value uses them; remove them from the key document when you like): ${retired.join(', ')}` : ''}\n`);
     return 0;
-  } finally {
-    await store.close();
-  }
+  });
 }
 
 async function status(sql: Parameters<typeof countPhiValues>[0], io: Io, json: boolean | undefined): Promise<number> {

@@ -9,7 +9,6 @@ import path from 'node:path';
 import type { CommunicationRequest } from 'fhir/r4.js';
 import { InboxWorker } from '../../src/pipeline/index.js';
 import { createMetrics } from '../../src/obs/index.js';
-import { silentLogger } from '../../src/obs/log.js';
 import { DEFAULT_SITE_CONFIG } from '../../src/mapping/index.js';
 import { ScheduleService } from '../../src/oncall/index.js';
 import { parseScheduleFile } from '../../src/routing/index.js';
