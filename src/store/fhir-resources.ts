@@ -52,21 +52,21 @@ export async function upsertResources(sql: Queryable, rows: readonly FhirResourc
   // and the identifiers hashed here (phi.ts); an unchanged resource is found by its keyed digest.
   const wire = rows.map(({ resource, identifiers, ...r }) => {
     const sealed = sealResource(r.resource_type, r.id, resource);
-    return { ...r, identifiers: identifiers.map(identifierEntry), body: sealed.body.toString('base64'), body_mac: sealed.mac.toString('base64') };
+    return { ...r, identifiers: identifiers.map(identifierEntry), body: sealed.body.toString('base64'), content_digest: sealed.digest.toString('base64') };
   });
   await sql`
     INSERT INTO fhir_resource AS f
       (resource_type, id, version_id, last_updated, inbox_id, subject, status, priority, recipients, identifiers,
-       tokens, date_start, date_end, search_version, body, body_mac)
+       tokens, date_start, date_end, search_version, body, content_digest)
     SELECT r.resource_type, r.id, 1, ${now}::timestamptz, coalesce(r.inbox_id, ${opts.inboxId}::bigint), r.subject, r.status, r.priority,
            ARRAY(SELECT jsonb_array_elements_text(r.recipients)),
            ARRAY(SELECT jsonb_array_elements_text(r.identifiers)),
            ARRAY(SELECT jsonb_array_elements_text(r.tokens)), r.date_start, r.date_end, r.search_version,
-           decode(r.body, 'base64'), decode(r.body_mac, 'base64')
+           decode(r.body, 'base64'), decode(r.content_digest, 'base64')
     FROM jsonb_to_recordset(${sql.json(wire as unknown as postgres.JSONValue)}) AS r(
       resource_type text, id text, subject text, status text, priority text,
       recipients jsonb, identifiers jsonb, tokens jsonb, date_start timestamptz, date_end timestamptz, search_version smallint,
-      body text, body_mac text, inbox_id bigint)
+      body text, content_digest text, inbox_id bigint)
     ON CONFLICT (resource_type, id) DO UPDATE SET
       version_id   = f.version_id + 1,
       last_updated = EXCLUDED.last_updated,
@@ -77,8 +77,8 @@ export async function upsertResources(sql: Queryable, rows: readonly FhirResourc
       recipients   = EXCLUDED.recipients,
       identifiers  = EXCLUDED.identifiers,
       tokens = EXCLUDED.tokens, date_start = EXCLUDED.date_start, date_end = EXCLUDED.date_end, search_version = EXCLUDED.search_version,
-      body = EXCLUDED.body, body_mac = EXCLUDED.body_mac, resource = NULL
-    WHERE f.body_mac IS DISTINCT FROM EXCLUDED.body_mac`;
+      body = EXCLUDED.body, content_digest = EXCLUDED.content_digest, resource = NULL
+    WHERE f.content_digest IS DISTINCT FROM EXCLUDED.content_digest`;
 }
 
 export interface StoredResource {

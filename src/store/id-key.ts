@@ -140,7 +140,7 @@ interface ResourceRow {
 async function rewriteResources(tx: TransactionSql, rewrite: (s: string) => string, rewriteId: (id: string) => string, counts: RekeyCounts): Promise<void> {
   await tx`CREATE TEMPORARY TABLE rekey_rows (
     resource_type text, old_id text, id text, last_updated timestamptz, subject text, recipients text[], identifiers text[],
-    tokens text[], resource jsonb, body bytea, body_mac bytea
+    tokens text[], resource jsonb, body bytea, content_digest bytea
   ) ON COMMIT DROP`;
   const cursor = tx<ResourceRow[]>`SELECT resource_type, id, last_updated, subject, recipients, identifiers, tokens, version_id, body, resource FROM fhir_resource`.cursor(REKEY_BATCH);
   for await (const rows of cursor) {
@@ -159,7 +159,7 @@ async function rewriteResources(tx: TransactionSql, rewrite: (s: string) => stri
         tokens: r.tokens.map(rewrite),
         resource: sealed ? null : resource,
         body: sealed ? sealed.body.toString('base64') : null,
-        body_mac: sealed ? sealed.mac.toString('base64') : null,
+        content_digest: sealed ? sealed.digest.toString('base64') : null,
       };
       const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
       if (next.id !== r.id || next.subject !== r.subject || !same(next.recipients, r.recipients) || !same(next.identifiers, r.identifiers)
@@ -170,10 +170,10 @@ async function rewriteResources(tx: TransactionSql, rewrite: (s: string) => stri
       INSERT INTO rekey_rows
       SELECT r.resource_type, r.old_id, r.id, r.last_updated, r.subject, ARRAY(SELECT jsonb_array_elements_text(r.recipients)),
              ARRAY(SELECT jsonb_array_elements_text(r.identifiers)), ARRAY(SELECT jsonb_array_elements_text(r.tokens)), r.resource,
-             decode(r.body, 'base64'), decode(r.body_mac, 'base64')
+             decode(r.body, 'base64'), decode(r.content_digest, 'base64')
         FROM jsonb_to_recordset(${tx.json(changed as unknown as postgres.JSONValue)})
              AS r(resource_type text, old_id text, id text, last_updated timestamptz, subject text, recipients jsonb, identifiers jsonb,
-                  tokens jsonb, resource jsonb, body text, body_mac text)`;
+                  tokens jsonb, resource jsonb, body text, content_digest text)`;
   }
   // rows that meet at one new id: all but the most recently updated go
   const losers = await tx`
@@ -192,7 +192,7 @@ async function rewriteResources(tx: TransactionSql, rewrite: (s: string) => stri
   const moved = await tx`
     UPDATE fhir_resource AS f
        SET id = r.id, subject = r.subject, recipients = r.recipients, identifiers = r.identifiers, tokens = r.tokens, resource = r.resource,
-           body = coalesce(r.body, f.body), body_mac = coalesce(r.body_mac, f.body_mac),
+           body = coalesce(r.body, f.body), content_digest = coalesce(r.content_digest, f.content_digest),
            search_version = CASE WHEN r.body IS NULL THEN f.search_version ELSE 0 END
       FROM rekey_rows r
      WHERE f.resource_type = r.resource_type AND f.id = r.old_id`;

@@ -37,6 +37,7 @@ export { getSession, insertLogin, insertSession, revokeSession, takeLogin, touch
 export type { LoginRow, SessionInsert, SessionRole, SessionRow } from './sessions.js';
 export { countAuditRows, countPendingAudit, insertAuditRows, insertPendingAudit, listAuditPage, lockAuditHead, purgeAuditRows, readAuditHead, searchAuditRows, takePendingAudit, trySealLock } from './audit.js';
 export type { AuditHead, AuditQuery, AuditRow } from './audit.js';
+export { resourceDigest } from './phi.js';
 export { PHI_KEYS_CHANNEL, PHI_TABLES, countPhiValues, notifyPhiKeys, encryptExisting, listPhiKeys, phiKeysRegistered, registerPhiKeys, resealAll, resealPass, retireUnusedPhiKeys } from './phi-keys.js';
 export type { PhiKeyCount, PhiTable, ResealProgress } from './phi-keys.js';
 export { purgeFhirResources, purgeInboxBytes, purgeRejected, tryRetentionLock } from './retention.js';

@@ -139,13 +139,13 @@ async function resealResources(sql: Sql, active: string, after: Cursor, limit: n
     const data = rows.map((r) => {
       const sealed = sealResource(r.resource_type, r.id, openResource(r));
       return {
-        resource_type: r.resource_type, id: r.id, body: sealed.body.toString('base64'), mac: sealed.mac.toString('base64'),
+        resource_type: r.resource_type, id: r.id, body: sealed.body.toString('base64'), mac: sealed.digest.toString('base64'),
         // a row stored before encryption has clear 'system|value' identifiers: hashed with it (and its
         // search entries re-extracted at start: search_version 0)
         legacy: r.body === null, identifiers: r.body === null ? r.identifiers.map(identifierEntry) : r.identifiers,
       };
     });
-    await tx`UPDATE fhir_resource f SET body = decode(r.body, 'base64'), body_mac = decode(r.mac, 'base64'), resource = NULL,
+    await tx`UPDATE fhir_resource f SET body = decode(r.body, 'base64'), content_digest = decode(r.mac, 'base64'), resource = NULL,
                identifiers = ARRAY(SELECT jsonb_array_elements_text(r.identifiers)),
                search_version = CASE WHEN r.legacy THEN 0 ELSE f.search_version END
              FROM jsonb_to_recordset(${tx.json(data as unknown as postgres.JSONValue)})

@@ -9,7 +9,7 @@
 //   rejected.raw       refused input; AAD: the row id (taken from its sequence before the insert)
 //   fhir_resource.body the resource JSON without meta.versionId/lastUpdated (those are the row's
 //                      version_id and last_updated, put back on read); AAD: type and id.
-//                      body_mac: a keyed digest of the same JSON text, so an unchanged resource is
+//                      content_digest: a keyed digest of the same JSON text, so an unchanged resource is
 //                      still found unchanged in SQL (the envelope differs on every write)
 //   fhir_resource.identifiers  'H(system|value)|H(value)': the same two-part shape as the clear
 //                      'system|value', so both GIN indexes (migration 010) serve conditional creates
@@ -48,18 +48,24 @@ function withoutVersionMeta(resource: Resource): Resource {
   return out;
 }
 
+const resourceText = (resource: Resource): Buffer => Buffer.from(JSON.stringify(withoutVersionMeta(resource)), 'utf8');
+
 /**
- * The sealed body of a resource and its keyed content digest, both of one JSON text. The digest
- * follows the text, key order included: the mapper builds a message's resources in one order every
- * time, so a replayed message finds its resources unchanged; content that differs only in key order
- * would be a new version, never a lost one. (Sorting keys first tripled the cost of sealing a
- * mapped ORU: 11 µs of the ~35 µs per resource measured with `npm run bench -- phi`.)
+ * The sealed body of a resource and its keyed content digest (column content_digest), both of one
+ * JSON text. The digest follows the text, key order included: the mapper builds a message's
+ * resources in one order every time, so a replayed message finds its resources unchanged; content
+ * that differs only in key order would be a new version, never a lost one. (Sorting keys first
+ * tripled the cost of sealing a mapped ORU: 11 µs of the ~35 µs per resource measured with
+ * `npm run bench -- phi`.)
  */
-export function sealResource(type: string, id: string, resource: Resource): { body: Buffer; mac: Buffer } {
-  const text = Buffer.from(JSON.stringify(withoutVersionMeta(resource)), 'utf8');
+export function sealResource(type: string, id: string, resource: Resource): { body: Buffer; digest: Buffer } {
+  const text = resourceText(resource);
   const k = phiKeyring();
-  return { body: k.seal(text, resourceAad(type, id)), mac: k.digest('fhir_resource', text) };
+  return { body: k.seal(text, resourceAad(type, id)), digest: k.digest('fhir_resource', text) };
 }
+
+/** The keyed content digest of a resource, hex: what content_digest holds once it is saved (sealResource's digest). */
+export const resourceDigest = (resource: Resource): string => phiKeyring().digest('fhir_resource', resourceText(resource)).toString('hex');
 
 /** A stored row's resource: the opened body with the row's version and time as meta, or (stored before encryption) the clear jsonb. */
 export function openResource(r: { resource_type: string; id: string; version_id: number; last_updated: Date; body: Buffer | null; resource?: unknown }): Resource {

@@ -5,11 +5,14 @@
 -- rotation), before it serves. Until then they are read as they are.
 
 -- fhir_resource: the sealed body replaces the jsonb (kept, NULL once converted, for rows stored
--- before); body_mac is a keyed digest of the content, so an unchanged resource is still not re-versioned.
+-- before). content_digest: a keyed digest (HMAC-SHA256 under the search key) of the content, so an
+-- unchanged resource is still found unchanged (the envelope differs on every write); an unkeyed
+-- digest would let anyone with a dump confirm a guessed resource. IF NOT EXISTS: the column may come
+-- with an earlier migration that added an unkeyed digest; its values are replaced as rows are sealed.
 ALTER TABLE fhir_resource
   ALTER COLUMN resource DROP NOT NULL,
-  ADD COLUMN body     bytea,
-  ADD COLUMN body_mac bytea;
+  ADD COLUMN body bytea,
+  ADD COLUMN IF NOT EXISTS content_digest bytea;
 
 -- The key id an envelope names (magic 0x00 'S' 'B' 0x01, a length byte, the id), NULL for a value
 -- that is not an envelope (stored before encryption, or empty). Used by `keys status` and rotation.
