@@ -17,13 +17,12 @@ import { listNotifications } from '../../src/store/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { fixture, ROOT, toWire } from '../support/fixtures.js';
 import { findPhi, fixtureCallText, fixturePhi } from '../support/phi.js';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createLogger } from '../../src/obs/index.js';
 import { buildDeliveryApp, type DeliveryApp } from './api.js';
 import { startReceiver, type Receiver } from './receiver.js';
 import { SECRET, TestClock } from './support.js';
 import { storedResources } from '../support/stored.js';
+import { dumpDatabase } from '../support/dump.js';
 
 let db: TestDatabase;
 let h: DeliveryApp;
@@ -125,42 +124,12 @@ describe('push and webhook payloads', () => {
   }, 120_000);
 });
 
-/** pg_dump from PATH or PostgreSQL's usual install folders (the embedded package ships none). */
-function pgDump(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter).concat(['/usr/lib/postgresql/18/bin', '/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin'])) {
-    const p = path.join(dir, 'pg_dump');
-    if (existsSync(p)) return p;
-  }
-  return undefined;
-}
-
-/**
- * The database as text: pg_dump's data when the one installed can read this server (a pg_dump older
- * than the server refuses), else the text form of every row of every table, which is what pg_dump's
- * COPY writes too (bytea as hex).
- */
-async function dumpDatabase(): Promise<string> {
-  const bin = pgDump();
-  if (bin) {
-    try {
-      return execFileSync(bin, ['--no-owner', '--data-only', db.url], { maxBuffer: 512 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] }).toString('latin1');
-    } catch { /* a server newer than the pg_dump: the rows' text below */ }
-  }
-  const tables = await db.sql<{ t: string }[]>`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`;
-  const out: string[] = [];
-  for (const { t } of tables) {
-    out.push(`-- table ${t}`);
-    for (const r of await db.sql.unsafe<{ row: string }[]>(`SELECT t::text AS row FROM public."${t}" t`)) out.push(r.row);
-  }
-  return out.join('\n');
-}
-
 describe('PHI at rest', () => {
   // runs after the payload test above: every fixture message and call note stored, mapped, routed and delivered
   it('a plain pg_dump of the database, and the captured logs, hold no fixture name, MRN, birth date, callback number or note text', async () => {
     const [stored] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM fhir_resource WHERE resource_type = 'Patient'`;
     expect(stored!.n).toBeGreaterThan(5);
-    const dump = await dumpDatabase();
+    const dump = (await dumpDatabase(db.url, db.sql)).text;
     expect(dump).toContain('fhir_resource');
     expect(dump.length).toBeGreaterThan(100_000);
     const callText = fixtureCallText();
