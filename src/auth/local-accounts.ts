@@ -1,0 +1,232 @@
+// Local accounts: the built-in sign-in of the embedded default (no identity provider needed). A
+// successful sign-in is a Person like an OpenID Connect one (issuer 'switchboard-local', subject the
+// username), so it gets the same session, cookie, CSRF token and expiry. Every refusal looks the same
+// from outside: unknown username, wrong password, wrong, missing or replayed code, disabled account
+// all answer ERR_LOCAL_SIGN_IN_FAILED after one argon2id verification (a dummy hash stands in for an
+// unknown user); the reason goes to the log as a code only.
+import { createHash } from 'node:crypto';
+import {
+  clearThrottle, getLocalAccount, insertLocalAccount, listLocalAccounts, purgeThrottles, readThrottles, recordThrottleFailure, revokeSessionsOf,
+  setLocalDisabled, setLocalPassword, setLocalTotp, takeTotpStep, type LocalAccountRow, type LocalAccountView, type SessionRole, type Sql,
+} from '../store/index.js';
+import type { Logger } from '../obs/index.js';
+import { LocalAuthError, SIGN_IN_FAILED } from './local-errors.js';
+import { dummyHash, generatePassword, hashPassword, passwordProblem, verifyPassword } from './password.js';
+import { seal, unseal } from './secret-box.js';
+import { ACCOUNT_THROTTLE, ADDRESS_THROTTLE, lockMs, retryAfterS, type ThrottlePolicy } from './throttle.js';
+import { matchTotp, newTotpSecret, totpUri } from './totp.js';
+import { practitionerFrom, ROLES, type Person } from './session-roles.js';
+
+/** The issuer of local accounts' sessions (auth_session.issuer; a principal's is `session:switchboard-local`). */
+export const LOCAL_ACCOUNT_ISSUER = 'switchboard-local';
+
+const USERNAME = /^[a-z0-9][a-z0-9._@-]{0,63}$/;
+
+/** Usernames compare case-insensitively: NFKC, trimmed, lower case. */
+export const normaliseUsername = (s: string): string => s.normalize('NFKC').trim().toLowerCase();
+
+export interface LocalAccountsOptions {
+  sql: Sql;
+  /** seals TOTP secrets (secret-box.ts) */
+  secretKey: Buffer;
+  /** LOCAL_AUTH_REQUIRE_TOTP: an account without a second factor cannot sign in */
+  requireTotp?: boolean;
+  /** the name authenticator apps show beside the account */
+  totpIssuer?: string;
+  now?: () => Date;
+  log?: Logger;
+}
+
+export interface NewAccount {
+  username: string;
+  role: SessionRole;
+  practitioner?: string | undefined;
+  organization?: string | undefined;
+  /** unset: one is generated and returned (shown once) */
+  password?: string | undefined;
+}
+
+export interface SignInAttempt {
+  username: string;
+  password: string;
+  totp?: string | undefined;
+  /** the client's address (TRUST_PROXY applied), for the per-address throttle; null when unknown */
+  address: string | null;
+}
+
+type Refusal = 'unknown_user' | 'bad_password' | 'disabled' | 'totp_missing' | 'totp_wrong' | 'totp_replayed' | 'totp_not_enrolled' | 'totp_unreadable';
+
+export class LocalAccounts {
+  private readonly now: () => Date;
+  private readonly sql: Sql;
+  private failuresSeen = 0;
+  constructor(private readonly o: LocalAccountsOptions) {
+    this.now = o.now ?? (() => new Date());
+    this.sql = o.sql;
+  }
+
+  get requireTotp(): boolean { return this.o.requireTotp ?? false; }
+
+  async add(a: NewAccount): Promise<{ generatedPassword?: string }> {
+    const username = checkUsername(a.username);
+    if (!ROLES.includes(a.role)) throw new LocalAuthError('ERR_LOCAL_ACCOUNT_INVALID', `role must be one of ${ROLES.join(', ')}`);
+    let practitioner: string | null = null;
+    if (a.practitioner !== undefined) {
+      practitioner = practitionerFrom(a.practitioner) ?? null;
+      if (practitioner === null) throw new LocalAuthError('ERR_LOCAL_ACCOUNT_INVALID', 'practitioner must be a FHIR id (or Practitioner/ID)');
+    }
+    if (a.role === 'provider' && practitioner === null) throw new LocalAuthError('ERR_LOCAL_ACCOUNT_INVALID', 'a provider needs a practitioner id (--practitioner)');
+    const organization = a.organization?.trim() || null;
+    if (organization !== null && organization.length > 200) throw new LocalAuthError('ERR_LOCAL_ACCOUNT_INVALID', 'organization may have at most 200 characters');
+    const password = a.password ?? generatePassword();
+    if (a.password !== undefined) checkPassword(password, username);
+    const added = await insertLocalAccount(this.sql, { username, role: a.role, practitioner, organization, passwordHash: await hashPassword(password), now: this.now() });
+    if (!added) throw new LocalAuthError('ERR_LOCAL_ACCOUNT_EXISTS', 'that username is taken');
+    this.o.log?.info('local_account_added', { code: a.role });
+    return a.password === undefined ? { generatedPassword: password } : {};
+  }
+
+  list(): Promise<LocalAccountView[]> {
+    return listLocalAccounts(this.sql);
+  }
+
+  /** Disables an account and signs out all its sessions at once; returns how many were live. */
+  async disable(username: string): Promise<number> {
+    const ended = await setLocalDisabled(this.sql, checkUsername(username), true, LOCAL_ACCOUNT_ISSUER, this.now());
+    if (ended === undefined) throw unknownAccount();
+    this.o.log?.info('local_account_disabled', { count: ended });
+    return ended;
+  }
+
+  async enable(username: string): Promise<void> {
+    if (await setLocalDisabled(this.sql, checkUsername(username), false, LOCAL_ACCOUNT_ISSUER, this.now()) === undefined) throw unknownAccount();
+  }
+
+  /** A new password (generated and returned when none is given); every session of the account ends. */
+  async resetPassword(username: string, password?: string): Promise<{ generatedPassword?: string; sessionsEnded: number }> {
+    const name = checkUsername(username);
+    const next = password ?? generatePassword();
+    if (password !== undefined) checkPassword(next, name);
+    const now = this.now();
+    if (!await setLocalPassword(this.sql, name, await hashPassword(next), now)) throw unknownAccount();
+    const sessionsEnded = await revokeSessionsOf(this.sql, LOCAL_ACCOUNT_ISSUER, name, now);
+    await clearThrottle(this.sql, userKey(name));
+    return { ...(password === undefined ? { generatedPassword: next } : {}), sessionsEnded };
+  }
+
+  /** Enrols (or replaces) the account's TOTP secret; returns the otpauth:// URI, to be shown once. */
+  async enrollTotp(username: string): Promise<string> {
+    const name = checkUsername(username);
+    const secret = newTotpSecret();
+    if (!await setLocalTotp(this.sql, name, seal(this.o.secretKey, secret, totpOwner(name)), this.now())) throw unknownAccount();
+    return totpUri(this.o.totpIssuer ?? 'Switchboard', name, secret);
+  }
+
+  /** The person a correct username, password and (when enrolled) code sign in as; else a uniform refusal. */
+  async signIn(t: SignInAttempt): Promise<Person> {
+    const now = this.now();
+    const name = normaliseUsername(t.username);
+    const keys = throttleKeys(name, t.address);
+    await this.refuseWhileLocked(keys, now);
+    const account = USERNAME.test(name) ? await getLocalAccount(this.sql, name) : undefined;
+    // one argon2id verification on every path: an unknown name costs what a known one does
+    const passwordOk = await verifyPassword(account?.passwordHash ?? await dummyHash(), t.password);
+    const refusal = !account ? 'unknown_user' : !passwordOk ? 'bad_password' : account.disabled ? 'disabled' : await this.secondFactor(account, t.totp, now);
+    if (refusal !== undefined || !account) {
+      await this.fail(keys, now, refusal ?? 'unknown_user');
+      throw new LocalAuthError('ERR_LOCAL_SIGN_IN_FAILED', SIGN_IN_FAILED);
+    }
+    await clearThrottle(this.sql, keys.user);
+    this.o.log?.info('local_signed_in', { code: account.role });
+    return personOf(account);
+  }
+
+  /**
+   * The signed-in person's own password change: the current password is checked (and throttled) like
+   * a sign-in; every other session of theirs ends. `keepIdHash` is the session making the change.
+   */
+  async changePassword(username: string, current: string, next: string, address: string | null, keepIdHash: Buffer): Promise<number> {
+    const now = this.now();
+    const keys = throttleKeys(username, address);
+    await this.refuseWhileLocked(keys, now);
+    const account = await getLocalAccount(this.sql, username);
+    const ok = await verifyPassword(account?.passwordHash ?? await dummyHash(), current);
+    if (!account || !ok || account.disabled) {
+      await this.fail(keys, now, !account ? 'unknown_user' : !ok ? 'bad_password' : 'disabled');
+      throw new LocalAuthError('ERR_LOCAL_SIGN_IN_FAILED', 'the current password is wrong');
+    }
+    checkPassword(next, username);
+    await setLocalPassword(this.sql, username, await hashPassword(next), now);
+    await clearThrottle(this.sql, keys.user);
+    return revokeSessionsOf(this.sql, LOCAL_ACCOUNT_ISSUER, username, now, keepIdHash);
+  }
+
+  /** The account behind a live local session, or a refusal (disabled since, or deleted). */
+  async accountOf(username: string): Promise<LocalAccountRow> {
+    const account = await getLocalAccount(this.sql, username);
+    if (!account || account.disabled) throw new LocalAuthError('ERR_LOCAL_SIGN_IN_FAILED', 'the account is disabled');
+    return account;
+  }
+
+  /** Counts a failure against both keys (a passkey's too: passkeys.ts). */
+  async fail(keys: ThrottleKeys, now: Date, reason: Refusal | 'passkey'): Promise<void> {
+    if (keys.user) await recordThrottleFailure(this.sql, keys.user, now, forgetBefore(now, ACCOUNT_THROTTLE), (n) => lockMs(n, ACCOUNT_THROTTLE));
+    if (keys.address) await recordThrottleFailure(this.sql, keys.address, now, forgetBefore(now, ADDRESS_THROTTLE), (n) => lockMs(n, ADDRESS_THROTTLE));
+    this.o.log?.warn('local_sign_in_refused', { code: reason });
+    // a spray of made-up names leaves rows; those no longer counting are dropped every so often
+    if (++this.failuresSeen % PURGE_EVERY_FAILURES === 0) await purgeThrottles(this.sql, forgetBefore(now, ACCOUNT_THROTTLE));
+  }
+
+  /** ERR_LOCAL_LOCKED (429, Retry-After) while either key is locked; the attempt is not checked. */
+  async refuseWhileLocked(keys: ThrottleKeys, now: Date): Promise<void> {
+    const rows = await readThrottles(this.sql, [keys.user, keys.address].filter((k): k is string => k !== null));
+    const until = rows.map((r) => r.lockedUntil).filter((d): d is Date => d !== null && d > now).sort((a, b) => b.getTime() - a.getTime())[0];
+    if (until) {
+      this.o.log?.warn('local_sign_in_locked', { code: 'ERR_LOCAL_LOCKED' });
+      throw new LocalAuthError('ERR_LOCAL_LOCKED', 'too many failed sign-ins; try again later', retryAfterS(until, now));
+    }
+  }
+
+  private async secondFactor(account: LocalAccountRow, code: string | undefined, now: Date): Promise<Refusal | undefined> {
+    if (!account.totpSecret) return this.requireTotp ? 'totp_not_enrolled' : undefined;
+    if (code === undefined || code === '') return 'totp_missing';
+    const secret = unseal(this.o.secretKey, account.totpSecret, totpOwner(account.username));
+    if (!secret) return 'totp_unreadable';
+    const step = matchTotp(secret, code, now, account.totpLastStep);
+    if (step === undefined) return account.totpLastStep !== null && matchTotp(secret, code, now, null) !== undefined ? 'totp_replayed' : 'totp_wrong';
+    // recorded before it is trusted: of two requests racing with one code, one wins
+    return await takeTotpStep(this.sql, account.id, step) ? undefined : 'totp_replayed';
+  }
+}
+
+/** Throttle keys of an attempt: its username's (null for a passkey whose owner is not known) and its address's. */
+export interface ThrottleKeys { user: string | null; address: string | null }
+
+/** Stale throttle rows are deleted once every this many failures. */
+const PURGE_EVERY_FAILURES = 100;
+
+export function throttleKeys(username: string, address: string | null): ThrottleKeys & { user: string } {
+  // a name that is no username is counted by its hash (bounded key, nothing of it stored)
+  const user = USERNAME.test(username) ? `user:${username}` : `user:#${createHash('sha256').update(username).digest('hex').slice(0, 32)}`;
+  return { user, address: address ? `addr:${address.slice(0, 100)}` : null };
+}
+
+export const userKey = (name: string): string => throttleKeys(name, null).user;
+const forgetBefore = (now: Date, p: ThrottlePolicy) => new Date(now.getTime() - p.forgetMs);
+const totpOwner = (username: string) => `totp:${username}`;
+const unknownAccount = () => new LocalAuthError('ERR_LOCAL_ACCOUNT_UNKNOWN', 'no such account');
+
+export function personOf(a: LocalAccountRow): Person {
+  return { issuer: LOCAL_ACCOUNT_ISSUER, subject: a.username, role: a.role, practitioner: a.practitioner };
+}
+
+function checkUsername(raw: string): string {
+  const name = normaliseUsername(raw);
+  if (!USERNAME.test(name)) throw new LocalAuthError('ERR_LOCAL_ACCOUNT_INVALID', 'a username is 1-64 of a-z 0-9 . _ @ - (starting with a letter or digit)');
+  return name;
+}
+
+function checkPassword(password: string, username: string): void {
+  const problem = passwordProblem(password, username);
+  if (problem) throw new LocalAuthError('ERR_LOCAL_PASSWORD_POLICY', problem);
+}
