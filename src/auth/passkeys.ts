@@ -51,11 +51,14 @@ export class Passkeys {
     this.now = o.now ?? (() => new Date());
   }
 
-  private async newChallenge(purpose: ChallengePurpose, accountId: string | null): Promise<string> {
-    const challenge = randomBytes(32).toString('base64url');
+  /** The challenge's bytes (the library base64url-encodes them into the options; a string it would take as UTF-8 text). */
+  private async newChallenge(purpose: ChallengePurpose, accountId: string | null): Promise<Uint8Array<ArrayBuffer>> {
+    const challenge = randomBytes(32);
     const now = this.now();
-    await insertChallenge(this.o.sql, challengeHash(challenge), purpose, accountId, new Date(now.getTime() + CHALLENGE_TTL_MS), now);
-    return challenge;
+    await insertChallenge(this.o.sql, challengeHash(challenge.toString('base64url')), purpose, accountId, new Date(now.getTime() + CHALLENGE_TTL_MS), now);
+    const out = new Uint8Array(new ArrayBuffer(challenge.length));
+    out.set(challenge);
+    return out;
   }
 
   /** Options for navigator.credentials.create(), for a signed-in local account. */

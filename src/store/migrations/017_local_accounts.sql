@@ -33,7 +33,7 @@ CREATE INDEX auth_local_throttle_last_failure ON auth_local_throttle (last_failu
 
 -- Passkeys (WebAuthn public-key credentials) of local accounts.
 CREATE TABLE auth_local_passkey (
-  credential_id  text PRIMARY KEY CHECK (credential_id ~ '^[A-Za-z0-9_-]{16,1368}$'),
+  credential_id  text PRIMARY KEY CHECK (credential_id ~ '^[A-Za-z0-9_-]+$' AND length(credential_id) BETWEEN 16 AND 1368),
   account_id     bigint NOT NULL REFERENCES auth_local_account (id) ON DELETE CASCADE,
   public_key     bytea NOT NULL,
   sign_count     bigint NOT NULL CHECK (sign_count >= 0),
