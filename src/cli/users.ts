@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../obs/index.js';
 import { openStore } from '../store/index.js';
-import { LocalAccounts, LocalAuthError, ROLES, loadOrCreateSecretKey, localSignInEnabled } from '../auth/index.js';
+import { LocalAccounts, LocalAuthError, ROLES, loadOrCreateSecretKey, localSignInEnabled, normaliseUsername } from '../auth/index.js';
 import { appendAudit, auditKeys, configureAuditKey, sealAll, type AuditAction } from '../audit/index.js';
 import type { SessionRole } from '../store/index.js';
 import type { Io } from './io.js';
@@ -46,7 +46,8 @@ export async function usersCommand(argv: string[], io: Io, readPassword: () => P
     return 2;
   }
   const v = parsed.values;
-  const [username, ...extra] = parsed.positionals;
+  const [given, ...extra] = parsed.positionals;
+  const username = given === undefined ? undefined : normaliseUsername(given);
   const needsName = sub !== 'list';
   if (!sub || !['add', 'list', 'disable', 'enable', 'reset-password', 'totp-enroll'].includes(sub) || (needsName && !username) || extra.length > 0 || (!needsName && username)) {
     io.stderr(USAGE);
@@ -78,7 +79,7 @@ export async function usersCommand(argv: string[], io: Io, readPassword: () => P
       case 'add': {
         const r = await accounts.add({ username: username!, role: v.role as SessionRole, practitioner: v.practitioner, organization: v.organization, password });
         await audit('C', 'local-account.added', v.role!);
-        io.stdout(`added ${username!.toLowerCase()} (${v.role})\n`);
+        io.stdout(`added ${username!} (${v.role})\n`);
         if (r.generatedPassword) io.stdout(`password (shown once; change it with POST /auth/local/password): ${r.generatedPassword}\n`);
         if (!localSignInEnabled(config)) io.stderr('note: local sign-in is off for this configuration (LOCAL_AUTH=on turns it on)\n');
         return 0;
