@@ -63,6 +63,8 @@ export class LocalAccounts {
   constructor(private readonly o: LocalAccountsOptions) {
     this.now = o.now ?? (() => new Date());
     this.sql = o.sql;
+    // made now, so that the first unknown username does not pay for two hashes
+    void dummyHash();
   }
 
   get requireTotp(): boolean { return this.o.requireTotp ?? false; }
