@@ -133,11 +133,9 @@ export class LocalAccounts {
     const account = USERNAME.test(name) ? await getLocalAccount(this.sql, name) : undefined;
     // one argon2id verification on every path: an unknown name costs what a known one does
     const passwordOk = await verifyPassword(account?.passwordHash ?? await dummyHash(), t.password);
-    const refusal = !account ? 'unknown_user' : !passwordOk ? 'bad_password' : account.disabled ? 'disabled' : await this.secondFactor(account, t.totp, now);
-    if (refusal !== undefined || !account) {
-      await this.fail(keys, now, refusal ?? 'unknown_user');
-      throw new LocalAuthError('ERR_LOCAL_SIGN_IN_FAILED', SIGN_IN_FAILED);
-    }
+    if (!account) return this.refuse(keys, now, 'unknown_user');
+    const refusal = !passwordOk ? 'bad_password' : account.disabled ? 'disabled' : await this.secondFactor(account, t.totp, now);
+    if (refusal !== undefined) return this.refuse(keys, now, refusal);
     await clearThrottle(this.sql, keys.user);
     this.o.log?.info('local_signed_in', { code: account.role });
     return personOf(account);
@@ -168,6 +166,12 @@ export class LocalAccounts {
     const account = await getLocalAccount(this.sql, username);
     if (!account || account.disabled) throw new LocalAuthError('ERR_LOCAL_SIGN_IN_FAILED', 'the account is disabled');
     return account;
+  }
+
+  /** The one refusal every failed sign-in gets, after its failure is counted. */
+  private async refuse(keys: ThrottleKeys, now: Date, reason: Refusal): Promise<never> {
+    await this.fail(keys, now, reason);
+    throw new LocalAuthError('ERR_LOCAL_SIGN_IN_FAILED', SIGN_IN_FAILED);
   }
 
   /** Counts a failure against both keys (a passkey's too: passkeys.ts). */

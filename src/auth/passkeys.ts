@@ -130,7 +130,7 @@ export class Passkeys {
       throw refused('the response does not answer a challenge of ours with a registered passkey of an enabled account');
     }
     await usePasskey(this.o.sql, stored.credentialId, newCounter, now);
-    this.o.log?.info('local_signed_in', { code: account.role, mode: 'passkey' });
+    this.o.log?.info('local_signed_in_passkey', { code: account.role });
     return personOf(account);
   }
 }
