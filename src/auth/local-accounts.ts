@@ -6,7 +6,7 @@
 // unknown user); the reason goes to the log as a code only.
 import { createHash } from 'node:crypto';
 import {
-  clearThrottle, getLocalAccount, insertLocalAccount, listLocalAccounts, purgeThrottles, readThrottles, recordThrottleFailure, revokeSessionsOf,
+  clearThrottle, deletePasskeys, getLocalAccount, insertLocalAccount, listLocalAccounts, purgeThrottles, readThrottles, recordThrottleFailure, revokeSessionsOf,
   setLocalDisabled, setLocalPassword, setLocalTotp, takeTotpStep, type LocalAccountRow, type LocalAccountView, type SessionRole, type Sql,
 } from '../store/index.js';
 import type { Logger } from '../obs/index.js';
@@ -122,6 +122,18 @@ export class LocalAccounts {
     const secret = newTotpSecret();
     if (!await setLocalTotp(this.sql, name, seal(this.o.secretKey, secret, totpOwner(name)), this.now())) throw unknownAccount();
     return totpUri(this.o.totpIssuer ?? 'Switchboard', name, secret);
+  }
+
+  /** Removes the account's TOTP secret (a lost authenticator); with LOCAL_AUTH_REQUIRE_TOTP it cannot sign in by password until enrolled again. */
+  async removeTotp(username: string): Promise<void> {
+    if (!await setLocalTotp(this.sql, checkUsername(username), null, this.now())) throw unknownAccount();
+  }
+
+  /** Removes every passkey of the account (a lost device); returns how many there were. */
+  async removePasskeys(username: string): Promise<number> {
+    const n = await deletePasskeys(this.sql, checkUsername(username));
+    if (n === undefined) throw unknownAccount();
+    return n;
   }
 
   /** The person a correct username, password and (when enrolled) code sign in as; else a uniform refusal. */

@@ -46,7 +46,8 @@ export const USAGE = `usage: switchboard <command> [options]
                                 audit events, newest first
   purge [--json]                apply MESSAGE_/FHIR_/AUDIT_RETENTION_DAYS now
   users add USERNAME --role ROLE [--practitioner ID] [--organization ORG] [--password-stdin]
-  users list [--json] | disable USERNAME | enable USERNAME | reset-password USERNAME | totp-enroll USERNAME
+  users list [--json] | disable USERNAME | enable USERNAME | reset-password USERNAME
+  users totp-enroll USERNAME | totp-remove USERNAME | passkeys-remove USERNAME
                                 local accounts of the built-in sign-in (a generated password is shown once)
   db roles --print [--role NAME] [--owner NAME] [--schema NAME] [--database NAME]
                                 print the GRANT script for the runtime role (least privilege)

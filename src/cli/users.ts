@@ -3,7 +3,7 @@
 //   users list [--json]
 //   users disable USERNAME | enable USERNAME
 //   users reset-password USERNAME [--password-stdin]
-//   users totp-enroll USERNAME
+//   users totp-enroll USERNAME | totp-remove USERNAME | passkeys-remove USERNAME
 // A password is generated (and printed once) unless one is piped in with --password-stdin (never an
 // argument: it would show in `ps` and the shell's history). Output never carries a hash; the TOTP
 // URI (it holds the secret) is printed once, at enrolment. Every change is an audit event.
@@ -20,7 +20,7 @@ const USAGE = `usage: switchboard users add USERNAME --role ${ROLES.join('|')} [
        switchboard users list [--json]
        switchboard users disable USERNAME | enable USERNAME
        switchboard users reset-password USERNAME [--password-stdin]
-       switchboard users totp-enroll USERNAME
+       switchboard users totp-enroll USERNAME | totp-remove USERNAME | passkeys-remove USERNAME
   a password is generated and printed once unless --password-stdin reads one (first line of stdin)
 `;
 
@@ -49,7 +49,7 @@ export async function usersCommand(argv: string[], io: Io, readPassword: () => P
   const [given, ...extra] = parsed.positionals;
   const username = given === undefined ? undefined : normaliseUsername(given);
   const needsName = sub !== 'list';
-  if (!sub || !['add', 'list', 'disable', 'enable', 'reset-password', 'totp-enroll'].includes(sub) || (needsName && !username) || extra.length > 0 || (!needsName && username)) {
+  if (!sub || !['add', 'list', 'disable', 'enable', 'reset-password', 'totp-enroll', 'totp-remove', 'passkeys-remove'].includes(sub) || (needsName && !username) || extra.length > 0 || (!needsName && username)) {
     io.stderr(USAGE);
     return 2;
   }
@@ -107,6 +107,17 @@ async function change(sub: string, username: string | undefined, v: Values, pass
       await audit('U', 'local-account.password-reset', 'reset');
       io.stdout(`password of ${username!} reset; ${r.sessionsEnded} session(s) signed out\n`);
       if (r.generatedPassword) io.stdout(`password (shown once): ${r.generatedPassword}\n`);
+      return 0;
+    }
+    case 'totp-remove':
+      await accounts.removeTotp(username!);
+      await audit('U', 'local-account.totp-removed', 'removed');
+      io.stdout(`TOTP removed for ${username!}\n`);
+      return 0;
+    case 'passkeys-remove': {
+      const n = await accounts.removePasskeys(username!);
+      await audit('U', 'local-account.passkeys-removed', String(n));
+      io.stdout(`${n} passkey(s) of ${username!} removed\n`);
       return 0;
     }
     default: {

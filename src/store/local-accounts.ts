@@ -193,6 +193,14 @@ export async function listPasskeys(sql: Sql, accountId: string): Promise<Passkey
   return rows.map(passkey);
 }
 
+/** Removes every passkey of an account (a lost device); returns how many. */
+export async function deletePasskeys(sql: Sql, username: string): Promise<number | undefined> {
+  const account = await sql<{ id: string }[]>`SELECT id FROM auth_local_account WHERE username = ${username}`;
+  if (!account[0]) return undefined;
+  const rows = await sql`DELETE FROM auth_local_passkey WHERE account_id = ${account[0].id} RETURNING 1`;
+  return rows.length;
+}
+
 /** After a use: the authenticator's new signature counter. */
 export async function usePasskey(sql: Sql, credentialId: string, signCount: number, now: Date): Promise<void> {
   await sql`UPDATE auth_local_passkey SET sign_count = ${signCount}, last_used_at = ${now} WHERE credential_id = ${credentialId}`;

@@ -10,6 +10,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { usersCommand } from '../../src/cli/users.js';
 import { LocalAccounts, SessionManager, loadOrCreateSecretKey, totpStep } from '../../src/auth/index.js';
 import { secretOf } from '../session/local-harness.js';
+import { insertPasskey } from '../../src/store/index.js';
 
 let db: TestDatabase;
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sb-users-'));
@@ -97,9 +98,20 @@ describe('switchboard users', () => {
     expect((await run(['list'])).out).toMatch(/fay\tadmin\t-\t-\ttotp/);
   });
 
+  it('totp-remove drops the second factor; passkeys-remove drops the passkeys', async () => {
+    expect((await run(['totp-remove', 'fay'])).code).toBe(0);
+    await expect(accounts().signIn({ username: 'fay', password: 'the first passphrase F', address: null })).resolves.toMatchObject({ role: 'admin' });
+    const [fay] = await db.sql<{ id: string }[]>`SELECT id FROM auth_local_account WHERE username = 'fay'`;
+    expect(await insertPasskey(db.sql, { credentialId: 'A'.repeat(43), accountId: String(fay!.id), publicKey: Buffer.from([1]), signCount: 0, transports: [] }, new Date())).toBe(true);
+    expect(JSON.parse((await run(['list', '--json'])).out.trim().split('\n').find((l) => l.includes('"fay"'))!)).toMatchObject({ totp: false, passkeys: 1 });
+    expect((await run(['passkeys-remove', 'fay'])).out).toContain('1 passkey(s) of fay removed');
+    expect(JSON.parse((await run(['list', '--json'])).out.trim().split('\n').find((l) => l.includes('"fay"'))!)).toMatchObject({ passkeys: 0 });
+    expect((await run(['passkeys-remove', 'nobody'])).code).toBe(1);
+  });
+
   it('records every change in the audit trail, naming the account only', async () => {
     const rows = await db.sql<{ type: string; entity_ids: string[] }[]>`SELECT type, entity_ids FROM audit_event WHERE entity_type = 'local-account' ORDER BY seq`;
-    expect(rows.map((r) => r.type)).toEqual(expect.arrayContaining(['local-account.added', 'local-account.disabled', 'local-account.enabled', 'local-account.password-reset', 'local-account.totp-enrolled']));
+    expect(rows.map((r) => r.type)).toEqual(expect.arrayContaining(['local-account.added', 'local-account.disabled', 'local-account.enabled', 'local-account.password-reset', 'local-account.totp-enrolled', 'local-account.totp-removed', 'local-account.passkeys-removed']));
   });
 
   it('prints usage for a bad command line', async () => {
