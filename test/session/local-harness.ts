@@ -28,6 +28,7 @@ export interface LocalShared {
 export interface LocalApp {
   app: ReturnType<typeof createApp>;
   accounts: LocalAccounts;
+  sessions: SessionManager;
   cookieName: string;
 }
 
@@ -49,7 +50,7 @@ export async function buildLocalApp(s: LocalShared, o: { requireTotp?: boolean }
     signIn: { sql: s.db.sql, sessions, secure: true, now, cookieName, log },
     localSignIn: { accounts, sessions, passkeys, secure: true, cookieName, log },
   });
-  return { app, accounts, cookieName };
+  return { app, accounts, sessions, cookieName };
 }
 
 /** An RFC 4648 base32 secret (as otpauth:// URIs carry it) as bytes. */

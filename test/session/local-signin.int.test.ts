@@ -7,7 +7,7 @@ import { generateHOTP } from '@oslojs/otp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../support/db.js';
 import { openDelivery, TestClock } from '../delivery/support.js';
-import { ROLE_SCOPES } from '../../src/auth/index.js';
+import { ROLE_SCOPES, csrfToken } from '../../src/auth/index.js';
 import type { SessionRole } from '../../src/store/index.js';
 import { BASE, buildLocalApp, IDLE_MS, MAX_MS, secretOf, type LocalApp, type LocalShared } from './local-harness.js';
 
@@ -315,10 +315,12 @@ describe('disabling, password change and CSRF', () => {
     expect(res.status).toBe(415);
   });
 
-  it('an OpenID Connect session cannot use the local password change', async () => {
-    const token = 'A'.repeat(43);
-    const res = await changePassword(`${a.cookieName}=${token}`, undefined, { currentPassword: PASSWORD, newPassword: 'whatever it is now' });
-    expect(res.status).toBe(401);
+  it('an OpenID Connect session cannot use the local password change (403 ERR_LOCAL_NOT_LOCAL); no session is 401', async () => {
+    const { token } = await a.sessions.create({ issuer: 'https://idp.example', subject: 'operator-1', role: 'operator', practitioner: null });
+    const res = await changePassword(`${a.cookieName}=${token}`, csrfToken(token), { currentPassword: PASSWORD, newPassword: 'whatever it is now' });
+    expect(res.status).toBe(403);
+    expect(await codeOf(res)).toBe('ERR_LOCAL_NOT_LOCAL');
+    expect((await changePassword(`${a.cookieName}=${'A'.repeat(43)}`, undefined, { currentPassword: PASSWORD, newPassword: 'whatever it is now' })).status).toBe(401);
   });
 });
 
