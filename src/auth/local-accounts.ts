@@ -11,7 +11,7 @@ import {
 } from '../store/index.js';
 import type { Logger } from '../obs/index.js';
 import { LocalAuthError, SIGN_IN_FAILED } from './local-errors.js';
-import { dummyHash, generatePassword, hashPassword, passwordProblem, verifyPassword } from './password.js';
+import { dummyHash, generatePassword, hashPassword, needsRehash, passwordProblem, verifyPassword } from './password.js';
 import { seal, unseal } from './secret-box.js';
 import { ACCOUNT_THROTTLE, ADDRESS_THROTTLE, lockMs, retryAfterS, type ThrottlePolicy } from './throttle.js';
 import { matchTotp, newTotpSecret, totpUri } from './totp.js';
@@ -149,6 +149,8 @@ export class LocalAccounts {
     const refusal = !passwordOk ? 'bad_password' : account.disabled ? 'disabled' : await this.secondFactor(account, t.totp, now);
     if (refusal !== undefined) return this.refuse(keys, now, refusal);
     await clearThrottle(this.sql, keys.user);
+    // a hash made with older parameters is replaced while the password is at hand
+    if (needsRehash(account.passwordHash)) await setLocalPassword(this.sql, account.username, await hashPassword(t.password), now);
     this.o.log?.info('local_signed_in', { code: account.role });
     return personOf(account);
   }

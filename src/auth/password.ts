@@ -31,6 +31,12 @@ export async function verifyPassword(phc: string, password: string): Promise<boo
   }
 }
 
+/** True when a stored PHC string was made with other parameters than ARGON2_PARAMS (rehash it at the next sign-in). */
+export function needsRehash(phc: string): boolean {
+  const want = `$argon2id$v=19$m=${ARGON2_PARAMS.memoryCost},t=${ARGON2_PARAMS.timeCost},p=${ARGON2_PARAMS.parallelism}$`;
+  return !phc.startsWith(want);
+}
+
 /** A hash of a password nobody has, verified when the username is unknown so that both paths cost the same. */
 let dummy: Promise<string> | undefined;
 export function dummyHash(): Promise<string> {

@@ -4,6 +4,7 @@
 // boundaries and work once, failures lock a username and an address and then recover, a disabled
 // account's sessions end, and no password, hash, secret or code reaches the log.
 import { generateHOTP } from '@oslojs/otp';
+import { hash } from '@node-rs/argon2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../support/db.js';
 import { openDelivery, TestClock } from '../delivery/support.js';
@@ -117,6 +118,16 @@ describe('signing in with a local account', () => {
     const res = await login(a, { username: 'someone', password: 12345678901234, extra: 'secret-value' });
     expect(res.status).toBe(400);
     expect(await res.text()).not.toContain('secret-value');
+  });
+
+  it('re-hashes a password stored with older argon2id parameters at the next sign-in', async () => {
+    const user = await account('operator');
+    const weak = await hash(PASSWORD, { algorithm: 2, memoryCost: 4096, timeCost: 1, parallelism: 1 });
+    await s.db.sql`UPDATE auth_local_account SET password_hash = ${weak} WHERE username = ${user}`;
+    expect((await login(a, { username: user, password: PASSWORD })).status).toBe(200);
+    const [row] = await s.db.sql<{ password_hash: string }[]>`SELECT password_hash FROM auth_local_account WHERE username = ${user}`;
+    expect(row!.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    expect((await login(a, { username: user, password: PASSWORD })).status).toBe(200);
   });
 
   it('signing in again ends the session the browser had', async () => {
