@@ -4,23 +4,21 @@
 // from outside: unknown username, wrong password, wrong, missing or replayed code, disabled account
 // all answer ERR_LOCAL_SIGN_IN_FAILED after one argon2id verification (a dummy hash stands in for an
 // unknown user); the reason goes to the log as a code only.
-import { createHash } from 'node:crypto';
 import {
-  clearThrottle, deletePasskeys, getLocalAccount, insertLocalAccount, listLocalAccounts, purgeThrottles, readThrottles, recordThrottleFailure, revokeSessionsOf,
+  clearThrottle, deletePasskeys, getLocalAccount, insertLocalAccount, listLocalAccounts, revokeSessionsOf,
   setLocalDisabled, setLocalPassword, setLocalTotp, takeTotpStep, type LocalAccountRow, type LocalAccountView, type SessionRole, type Sql,
 } from '../store/index.js';
 import type { Logger } from '../obs/index.js';
 import { LocalAuthError, SIGN_IN_FAILED } from './local-errors.js';
 import { dummyHash, generatePassword, hashPassword, needsRehash, passwordProblem, verifyPassword } from './password.js';
 import { seal, unseal } from './secret-box.js';
-import { ACCOUNT_THROTTLE, ADDRESS_THROTTLE, lockMs, retryAfterS, type ThrottlePolicy } from './throttle.js';
+import { SignInGuard, throttleKeys, USERNAME, type ThrottleKeys } from './sign-in-guard.js';
 import { matchTotp, newTotpSecret, totpUri } from './totp.js';
 import { practitionerFrom, ROLES, type Person } from './session-roles.js';
 
 /** The issuer of local accounts' sessions (auth_session.issuer; a principal's is `session:switchboard-local`). */
 export const LOCAL_ACCOUNT_ISSUER = 'switchboard-local';
 
-const USERNAME = /^[a-z0-9][a-z0-9._@-]{0,63}$/;
 
 /** Usernames compare case-insensitively: NFKC, trimmed, lower case. */
 export const normaliseUsername = (s: string): string => s.normalize('NFKC').trim().toLowerCase();
@@ -54,15 +52,17 @@ export interface SignInAttempt {
   address: string | null;
 }
 
-type Refusal = 'unknown_user' | 'bad_password' | 'disabled' | 'totp_missing' | 'totp_wrong' | 'totp_replayed' | 'totp_not_enrolled' | 'totp_unreadable';
+export type Refusal = 'unknown_user' | 'bad_password' | 'disabled' | 'totp_missing' | 'totp_wrong' | 'totp_replayed' | 'totp_not_enrolled' | 'totp_unreadable';
 
 export class LocalAccounts {
   private readonly now: () => Date;
   private readonly sql: Sql;
-  private failuresSeen = 0;
+  /** the lockouts, shared with passkeys.ts */
+  readonly guard: SignInGuard;
   constructor(private readonly o: LocalAccountsOptions) {
     this.now = o.now ?? (() => new Date());
     this.sql = o.sql;
+    this.guard = new SignInGuard(o.sql, o.log);
     // made now, so that the first unknown username does not pay for two hashes
     void dummyHash();
   }
@@ -112,7 +112,7 @@ export class LocalAccounts {
     const now = this.now();
     if (!await setLocalPassword(this.sql, name, await hashPassword(next), now)) throw unknownAccount();
     const sessionsEnded = await revokeSessionsOf(this.sql, LOCAL_ACCOUNT_ISSUER, name, now);
-    await clearThrottle(this.sql, userKey(name));
+    await clearThrottle(this.sql, throttleKeys(name, null).user);
     return { ...(password === undefined ? { generatedPassword: next } : {}), sessionsEnded };
   }
 
@@ -141,7 +141,11 @@ export class LocalAccounts {
     const now = this.now();
     const name = normaliseUsername(t.username);
     const keys = throttleKeys(name, t.address);
-    await this.refuseWhileLocked(keys, now);
+    return this.guard.oneAtATime(keys, () => this.checkSignIn(t, name, keys, now));
+  }
+
+  private async checkSignIn(t: SignInAttempt, name: string, keys: ThrottleKeys & { user: string }, now: Date): Promise<Person> {
+    await this.guard.refuseWhileLocked(keys, now);
     const account = USERNAME.test(name) ? await getLocalAccount(this.sql, name) : undefined;
     // one argon2id verification on every path: an unknown name costs what a known one does
     const passwordOk = await verifyPassword(account?.passwordHash ?? await dummyHash(), t.password);
@@ -162,11 +166,15 @@ export class LocalAccounts {
   async changePassword(username: string, current: string, next: string, address: string | null, keepIdHash: Buffer): Promise<number> {
     const now = this.now();
     const keys = throttleKeys(username, address);
-    await this.refuseWhileLocked(keys, now);
+    return this.guard.oneAtATime(keys, () => this.checkPasswordChange(username, current, next, keys, now, keepIdHash));
+  }
+
+  private async checkPasswordChange(username: string, current: string, next: string, keys: ThrottleKeys & { user: string }, now: Date, keepIdHash: Buffer): Promise<number> {
+    await this.guard.refuseWhileLocked(keys, now);
     const account = await getLocalAccount(this.sql, username);
     const ok = await verifyPassword(account?.passwordHash ?? await dummyHash(), current);
     if (!account || !ok || account.disabled) {
-      await this.fail(keys, now, !account ? 'unknown_user' : !ok ? 'bad_password' : 'disabled');
+      await this.guard.fail(keys, now, !account ? 'unknown_user' : !ok ? 'bad_password' : 'disabled');
       throw new LocalAuthError('ERR_LOCAL_SIGN_IN_FAILED', 'the current password is wrong');
     }
     checkPassword(next, username);
@@ -184,27 +192,8 @@ export class LocalAccounts {
 
   /** The one refusal every failed sign-in gets, after its failure is counted. */
   private async refuse(keys: ThrottleKeys, now: Date, reason: Refusal): Promise<never> {
-    await this.fail(keys, now, reason);
+    await this.guard.fail(keys, now, reason);
     throw new LocalAuthError('ERR_LOCAL_SIGN_IN_FAILED', SIGN_IN_FAILED);
-  }
-
-  /** Counts a failure against both keys (a passkey's too: passkeys.ts). */
-  async fail(keys: ThrottleKeys, now: Date, reason: Refusal | 'passkey'): Promise<void> {
-    if (keys.user) await recordThrottleFailure(this.sql, keys.user, now, forgetBefore(now, ACCOUNT_THROTTLE), (n) => lockMs(n, ACCOUNT_THROTTLE));
-    if (keys.address) await recordThrottleFailure(this.sql, keys.address, now, forgetBefore(now, ADDRESS_THROTTLE), (n) => lockMs(n, ADDRESS_THROTTLE));
-    this.o.log?.warn('local_sign_in_refused', { code: reason });
-    // a spray of made-up names leaves rows; those no longer counting are dropped every so often
-    if (++this.failuresSeen % PURGE_EVERY_FAILURES === 0) await purgeThrottles(this.sql, forgetBefore(now, ACCOUNT_THROTTLE));
-  }
-
-  /** ERR_LOCAL_LOCKED (429, Retry-After) while either key is locked; the attempt is not checked. */
-  async refuseWhileLocked(keys: ThrottleKeys, now: Date): Promise<void> {
-    const rows = await readThrottles(this.sql, [keys.user, keys.address].filter((k): k is string => k !== null));
-    const until = rows.map((r) => r.lockedUntil).filter((d): d is Date => d !== null && d > now).sort((a, b) => b.getTime() - a.getTime())[0];
-    if (until) {
-      this.o.log?.warn('local_sign_in_locked', { code: 'ERR_LOCAL_LOCKED' });
-      throw new LocalAuthError('ERR_LOCAL_LOCKED', 'too many failed sign-ins; try again later', retryAfterS(until, now));
-    }
   }
 
   private async secondFactor(account: LocalAccountRow, code: string | undefined, now: Date): Promise<Refusal | undefined> {
@@ -219,20 +208,6 @@ export class LocalAccounts {
   }
 }
 
-/** Throttle keys of an attempt: its username's (null for a passkey whose owner is not known) and its address's. */
-export interface ThrottleKeys { user: string | null; address: string | null }
-
-/** Stale throttle rows are deleted once every this many failures. */
-const PURGE_EVERY_FAILURES = 100;
-
-export function throttleKeys(username: string, address: string | null): ThrottleKeys & { user: string } {
-  // a name that is no username is counted by its hash (bounded key, nothing of it stored)
-  const user = USERNAME.test(username) ? `user:${username}` : `user:#${createHash('sha256').update(username).digest('hex').slice(0, 32)}`;
-  return { user, address: address ? `addr:${address.slice(0, 100)}` : null };
-}
-
-export const userKey = (name: string): string => throttleKeys(name, null).user;
-const forgetBefore = (now: Date, p: ThrottlePolicy) => new Date(now.getTime() - p.forgetMs);
 const totpOwner = (username: string) => `totp:${username}`;
 const unknownAccount = () => new LocalAuthError('ERR_LOCAL_ACCOUNT_UNKNOWN', 'no such account');
 

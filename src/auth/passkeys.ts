@@ -12,7 +12,8 @@ import {
 import { getLocalAccountById, getPasskey, insertChallenge, insertPasskey, listPasskeys, takeChallenge, usePasskey, type ChallengePurpose, type LocalAccountRow, type Sql } from '../store/index.js';
 import type { Logger } from '../obs/index.js';
 import { LocalAuthError } from './local-errors.js';
-import { personOf, throttleKeys, type LocalAccounts } from './local-accounts.js';
+import { personOf, type LocalAccounts } from './local-accounts.js';
+import { throttleKeys } from './sign-in-guard.js';
 import type { Person } from './session-roles.js';
 
 /** A ceremony must finish within this (WebAuthn 5.4.1 and 5.5 recommend 300 s to 600 s for user verification). */
@@ -104,13 +105,13 @@ export class Passkeys {
   async authenticate(response: AuthenticationResponseJSON, address: string | null): Promise<Person> {
     const now = this.now();
     const addressKeys = { user: null, address: throttleKeys('', address).address };
-    await this.o.accounts.refuseWhileLocked(addressKeys, now);
+    await this.o.accounts.guard.refuseWhileLocked(addressKeys, now);
     const challenge = challengeOf(response?.response?.clientDataJSON);
     const taken = challenge ? await takeChallenge(this.o.sql, challengeHash(challenge), 'authenticate', now) : undefined;
     const stored = taken && typeof response.id === 'string' && /^[A-Za-z0-9_-]{16,1368}$/.test(response.id) ? await getPasskey(this.o.sql, response.id) : undefined;
     const account = stored ? await getLocalAccountById(this.o.sql, stored.accountId) : undefined;
     const keys = { user: account ? throttleKeys(account.username, null).user : null, address: addressKeys.address };
-    if (account) await this.o.accounts.refuseWhileLocked(keys, now);
+    if (account) await this.o.accounts.guard.refuseWhileLocked(keys, now);
     let ok = false;
     let newCounter = 0;
     if (challenge && stored && account && !account.disabled) {
@@ -126,7 +127,7 @@ export class Passkeys {
       }
     }
     if (!ok || !stored || !account) {
-      await this.o.accounts.fail(keys, now, 'passkey');
+      await this.o.accounts.guard.fail(keys, now, 'passkey');
       throw refused('the response does not answer a challenge of ours with a registered passkey of an enabled account');
     }
     await usePasskey(this.o.sql, stored.credentialId, newCounter, now);

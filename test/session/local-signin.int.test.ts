@@ -99,12 +99,11 @@ describe('signing in with a local account', () => {
     const user = await account('operator');
     const disabled = await account('operator');
     await a.accounts.disable(disabled);
-    const answers = await Promise.all([
-      login(a, { username: 'nobody-here', password: PASSWORD }, { address: '198.51.100.7' }),
-      login(a, { username: user, password: 'wrong password, long enough' }, { address: '198.51.100.7' }),
-      login(a, { username: disabled, password: PASSWORD }, { address: '198.51.100.7' }),
-      login(a, { username: 'x'.repeat(200), password: PASSWORD }, { address: '198.51.100.7' }),
-    ]);
+    const answers: Response[] = [];
+    for (const b of [
+      { username: 'nobody-here', password: PASSWORD }, { username: user, password: 'wrong password, long enough' },
+      { username: disabled, password: PASSWORD }, { username: 'x'.repeat(200), password: PASSWORD },
+    ]) answers.push(await login(a, b, { address: '198.51.100.7' }));
     const bodies = await Promise.all(answers.map((r) => r.text()));
     for (const r of answers) {
       expect(r.status).toBe(401);
@@ -197,10 +196,10 @@ describe('TOTP second factor', () => {
     expect(s.logs.some((l) => l.includes('"code":"totp_replayed"'))).toBe(true);
   });
 
-  it('two sign-ins racing with one code: exactly one gets a session', async () => {
+  it('two replicas signing in with one code at once: exactly one gets a session', async () => {
     const { user, secret } = await enrolled();
     const code = codeAt(secret, s.clock.t);
-    const both = await Promise.all([1, 2].map(() => login(a, { username: user, password: PASSWORD, totp: code })));
+    const both = await Promise.all([a, await buildLocalApp(s)].map((app) => login(app, { username: user, password: PASSWORD, totp: code })));
     expect(both.map((r) => r.status).sort()).toEqual([200, 401]);
   });
 
@@ -234,6 +233,21 @@ describe('lockout and backoff', () => {
     // a success clears the count: the next failure does not lock
     expect((await login(a, { username: user, password: 'wrong again, once' }, { address: '203.0.113.99' })).status).toBe(401);
     expect((await login(a, { username: user, password: PASSWORD }, { address: '203.0.113.99' })).status).toBe(200);
+  });
+
+  it('a burst of parallel guesses for one username gets one check; the rest are refused unchecked (429)', async () => {
+    const user = await account('operator');
+    const burst = await Promise.all(Array.from({ length: 10 }, (_, i) => login(a, { username: user, password: `parallel guess ${i}` }, { address: `203.0.116.${i}` })));
+    expect(burst.map((r) => r.status).sort()).toEqual([401, ...Array<number>(9).fill(429)]);
+    expect(burst.find((r) => r.status === 429)!.headers.get('retry-after')).toBe('1');
+    const [row] = await s.db.sql<{ failures: number }[]>`SELECT failures FROM auth_local_throttle WHERE key = ${`user:${user}`}`;
+    expect(row!.failures).toBe(1);
+    expect((await login(a, { username: user, password: PASSWORD })).status).toBe(200);
+  });
+
+  it('at most 4 checks at once from one address', async () => {
+    const burst = await Promise.all(Array.from({ length: 6 }, (_, i) => login(a, { username: `burst-${i}`, password: 'guess guess guess' }, { address: '203.0.117.1' })));
+    expect(burst.map((r) => r.status).sort()).toEqual([401, 401, 401, 401, 429, 429]);
   });
 
   it('doubles the lock with each further failure', async () => {
