@@ -6,7 +6,7 @@
 // unknown user); the reason goes to the log as a code only.
 import {
   clearThrottle, deletePasskeys, getLocalAccount, insertLocalAccount, listLocalAccounts, revokeSessionsOf,
-  setLocalDisabled, setLocalPassword, setLocalTotp, takeTotpStep, type LocalAccountRow, type LocalAccountView, type SessionRole, type Sql,
+  confirmPendingTotp, setLocalDisabled, setLocalPassword, setLocalTotp, setPendingTotp, takeTotpStep, type LocalAccountRow, type LocalAccountView, type SessionRole, type Sql,
 } from '../store/index.js';
 import type { Logger } from '../obs/index.js';
 import { LocalAuthError, SIGN_IN_FAILED } from './local-errors.js';
@@ -122,6 +122,40 @@ export class LocalAccounts {
     const secret = newTotpSecret();
     if (!await setLocalTotp(this.sql, name, seal(this.o.secretKey, secret, totpOwner(name)), this.now())) throw unknownAccount();
     return totpUri(this.o.totpIssuer ?? 'Switchboard', name, secret);
+  }
+
+  /**
+   * The signed-in person's own enrolment, step one: the current password is checked (and throttled)
+   * like a sign-in, then a new secret waits for a code made from it; the account's second factor does
+   * not change until confirmTotp. Returns the otpauth:// URI (shown once).
+   */
+  async startTotp(username: string, currentPassword: string, address: string | null): Promise<string> {
+    const now = this.now();
+    const keys = throttleKeys(username, address);
+    return this.guard.oneAtATime(keys, async () => {
+      await this.guard.refuseWhileLocked(keys, now);
+      const account = await getLocalAccount(this.sql, username);
+      const ok = await verifyPassword(account?.passwordHash ?? await dummyHash(), currentPassword);
+      if (!account || !ok || account.disabled) {
+        await this.guard.fail(keys, now, !account ? 'unknown_user' : !ok ? 'bad_password' : 'disabled');
+        throw new LocalAuthError('ERR_LOCAL_SIGN_IN_FAILED', 'the current password is wrong');
+      }
+      const secret = newTotpSecret();
+      await setPendingTotp(this.sql, username, seal(this.o.secretKey, secret, totpOwner(username)), now);
+      return totpUri(this.o.totpIssuer ?? 'Switchboard', username, secret);
+    });
+  }
+
+  /** Step two: a code from the pending secret makes it the account's (that code's step counts as used). */
+  async confirmTotp(username: string, code: string): Promise<void> {
+    const now = this.now();
+    const account = await this.accountOf(username);
+    const secret = account.totpPending ? unseal(this.o.secretKey, account.totpPending, totpOwner(username)) : undefined;
+    if (!secret) throw new LocalAuthError('ERR_LOCAL_TOTP_CONFIRM', 'no TOTP enrolment under way (POST /auth/local/totp/enroll)');
+    const step = matchTotp(secret, code, now, null);
+    if (step === undefined) throw new LocalAuthError('ERR_LOCAL_TOTP_CONFIRM', 'the code does not match the new secret (check the device\'s clock)');
+    if (!await confirmPendingTotp(this.sql, account.id, step, now)) throw new LocalAuthError('ERR_LOCAL_TOTP_CONFIRM', 'no TOTP enrolment under way (POST /auth/local/totp/enroll)');
+    this.o.log?.info('local_totp_enrolled', { code: account.role });
   }
 
   /** Removes the account's TOTP secret (a lost authenticator); with LOCAL_AUTH_REQUIRE_TOTP it cannot sign in by password until enrolled again. */

@@ -1,6 +1,7 @@
 // The local sign-in routes (the embedded default's way in without an identity provider):
 //   POST /auth/local/login                      username, password, code -> the session cookie
 //   POST /auth/local/password                   the signed-in person's own password change
+//   POST /auth/local/totp/enroll  |  /totp/confirm   (signed in: add or replace the TOTP second factor)
 //   POST /auth/local/passkeys/register/options  |  /register/verify   (signed in: add a passkey)
 //   POST /auth/local/passkeys/login/options     |  /login/verify      (a passkey -> the session cookie)
 // The route table lists them as public (a provider's session reaches only /me through the gate): the
@@ -42,6 +43,8 @@ const passwordBody = z.object({
   currentPassword: z.string().min(1).max(PASSWORD_MAX_CHARS * 4),
   newPassword: z.string().min(1).max(PASSWORD_MAX_CHARS * 4),
 }).strict();
+const totpEnrolBody = z.object({ currentPassword: z.string().min(1).max(PASSWORD_MAX_CHARS * 4) }).strict();
+const totpConfirmBody = z.object({ totp: z.string().max(16) }).strict();
 /** A WebAuthn response (RegistrationResponseJSON / AuthenticationResponseJSON); the library checks its fields. */
 const credentialBody = z.object({ response: z.object({ id: z.string().max(2048), rawId: z.string().max(2048), type: z.literal('public-key'), response: z.record(z.string(), z.unknown()) }).passthrough() }).strict();
 
@@ -93,6 +96,19 @@ export function createLocalSignInApp(d: LocalSignInDeps): Hono {
     return c.json({ status: 'password-changed', otherSessionsEnded: ended });
   });
 
+  app.post('/auth/local/totp/enroll', async (c) => {
+    const { session } = await localSession(c);
+    const b = await body(c, totpEnrolBody);
+    return c.json({ otpauthUri: await d.accounts.startTotp(session.subject, b.currentPassword, d.addressOf(c)) });
+  });
+
+  app.post('/auth/local/totp/confirm', async (c) => {
+    const { session } = await localSession(c);
+    const b = await body(c, totpConfirmBody);
+    await d.accounts.confirmTotp(session.subject, b.totp);
+    return c.json({ status: 'enrolled' });
+  });
+
   const passkeys = (): Passkeys => {
     if (!d.passkeys) throw new LocalAuthError('ERR_LOCAL_PASSKEY', 'passkeys are not configured');
     return d.passkeys;
@@ -140,6 +156,16 @@ export const localSignInApi = {
     summary: 'Change the signed-in local account\'s password (X-CSRF-Token required); its other sessions end',
     requestBody: { content: json(passwordBody) },
     responses: { '200': { description: 'changed', content: json(z.object({ status: z.literal('password-changed'), otherSessionsEnded: z.number().int() })) }, '401': refusal, '429': locked },
+  },
+  'POST /auth/local/totp/enroll': {
+    summary: 'Start enrolling a TOTP second factor for the signed-in local account (current password; X-CSRF-Token required): a new secret, active once confirmed',
+    requestBody: { content: json(totpEnrolBody) },
+    responses: { '200': { description: 'the otpauth:// URI for an authenticator app (shown once)', content: json(z.object({ otpauthUri: z.string() })) }, '401': refusal, '429': locked },
+  },
+  'POST /auth/local/totp/confirm': {
+    summary: 'Confirm the enrolment with a code from the new secret (X-CSRF-Token required); from then on sign-in needs a code',
+    requestBody: { content: json(totpConfirmBody) },
+    responses: { '200': { description: 'enrolled', content: json(z.object({ status: z.literal('enrolled') })) }, '400': { description: 'ERR_LOCAL_TOTP_CONFIRM: no enrolment under way, or a wrong code' } },
   },
   'POST /auth/local/passkeys/register/options': {
     summary: 'Passkey registration options (WebAuthn PublicKeyCredentialCreationOptions) for the signed-in local account (X-CSRF-Token required)',

@@ -11,7 +11,8 @@ export type LocalAuthErrorCode =
   | 'ERR_LOCAL_ACCOUNT_EXISTS'     // 409: the username is taken
   | 'ERR_LOCAL_ACCOUNT_UNKNOWN'    // 404: (CLI) no such account
   | 'ERR_LOCAL_NOT_LOCAL'          // 403: the session is not a local account's (OpenID Connect: change it at the IdP)
-  | 'ERR_LOCAL_PASSKEY';           // 401: a WebAuthn response failed a check (challenge, origin, signature, counter)
+  | 'ERR_LOCAL_PASSKEY'            // 401: a WebAuthn response failed a check (challenge, origin, signature, counter)
+  | 'ERR_LOCAL_TOTP_CONFIRM';      // 400: no enrolment under way, or the code does not match its secret
 
 const KIND: Record<LocalAuthErrorCode, OutcomeKind> = {
   ERR_LOCAL_SIGN_IN_FAILED: 'unauthenticated',
@@ -22,6 +23,7 @@ const KIND: Record<LocalAuthErrorCode, OutcomeKind> = {
   ERR_LOCAL_ACCOUNT_UNKNOWN: 'not-found',
   ERR_LOCAL_NOT_LOCAL: 'forbidden',
   ERR_LOCAL_PASSKEY: 'unauthenticated',
+  ERR_LOCAL_TOTP_CONFIRM: 'invalid',
 };
 
 export class LocalAuthError extends OperationOutcomeError {

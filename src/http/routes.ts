@@ -100,6 +100,8 @@ export function routeTable(limits: RouteLimits): readonly RouteRule[] {
     // local sign-in (src/auth/local-app.ts): public as the rows above; the routes that need a session check it and its CSRF token themselves
     { method: 'POST', path: '/auth/local/login', access: PUBLIC, body: SMALL_JSON },
     { method: 'POST', path: '/auth/local/password', access: PUBLIC, body: SMALL_JSON },
+    { method: 'POST', path: '/auth/local/totp/enroll', access: PUBLIC, body: SMALL_JSON },
+    { method: 'POST', path: '/auth/local/totp/confirm', access: PUBLIC, body: SMALL_JSON },
     { method: 'POST', path: '/auth/local/passkeys/register/options', access: PUBLIC },
     { method: 'POST', path: '/auth/local/passkeys/register/verify', access: PUBLIC, body: CREDENTIAL_JSON },
     { method: 'POST', path: '/auth/local/passkeys/login/options', access: PUBLIC },

@@ -13,6 +13,7 @@ export interface LocalAccountRow {
   passwordHash: string;
   totpSecret: Buffer | null;
   totpLastStep: number | null;
+  totpPending: Buffer | null;
   disabled: boolean;
   createdAt: Date;
   updatedAt: Date;
@@ -42,12 +43,12 @@ export interface LocalAccountInsert {
 
 type AccountDbRow = {
   id: string; username: string; role: SessionRole; practitioner: string | null; organization: string | null; password_hash: string;
-  totp_secret: Buffer | null; totp_last_step: string | null; disabled: boolean; created_at: Date; updated_at: Date;
+  totp_secret: Buffer | null; totp_last_step: string | null; totp_pending: Buffer | null; disabled: boolean; created_at: Date; updated_at: Date;
 };
 
 const account = (r: AccountDbRow): LocalAccountRow => ({
   id: String(r.id), username: r.username, role: r.role, practitioner: r.practitioner, organization: r.organization, passwordHash: r.password_hash,
-  totpSecret: r.totp_secret, totpLastStep: r.totp_last_step === null ? null : Number(r.totp_last_step), disabled: r.disabled, createdAt: r.created_at, updatedAt: r.updated_at,
+  totpSecret: r.totp_secret, totpLastStep: r.totp_last_step === null ? null : Number(r.totp_last_step), totpPending: r.totp_pending, disabled: r.disabled, createdAt: r.created_at, updatedAt: r.updated_at,
 });
 
 /** Adds an account; false when the username is taken. */
@@ -88,7 +89,21 @@ export async function setLocalPassword(sql: Sql, username: string, passwordHash:
 
 /** A new sealed TOTP secret (null: none); the replay guard starts again with it. */
 export async function setLocalTotp(sql: Sql, username: string, sealed: Buffer | null, now: Date): Promise<boolean> {
-  const rows = await sql`UPDATE auth_local_account SET totp_secret = ${sealed}, totp_last_step = NULL, updated_at = ${now} WHERE username = ${username} RETURNING 1`;
+  const rows = await sql`UPDATE auth_local_account SET totp_secret = ${sealed}, totp_pending = NULL, totp_last_step = NULL, updated_at = ${now} WHERE username = ${username} RETURNING 1`;
+  return rows.length === 1;
+}
+
+/** A secret awaiting its confirming code (replacing any earlier one awaiting). */
+export async function setPendingTotp(sql: Sql, username: string, sealed: Buffer, now: Date): Promise<boolean> {
+  const rows = await sql`UPDATE auth_local_account SET totp_pending = ${sealed}, updated_at = ${now} WHERE username = ${username} RETURNING 1`;
+  return rows.length === 1;
+}
+
+/** The pending secret becomes the account's, with `step` (the confirming code's) as the last one used. */
+export async function confirmPendingTotp(sql: Sql, id: string, step: number, now: Date): Promise<boolean> {
+  const rows = await sql`
+    UPDATE auth_local_account SET totp_secret = totp_pending, totp_pending = NULL, totp_last_step = ${step}, updated_at = ${now}
+    WHERE id = ${id} AND totp_pending IS NOT NULL RETURNING 1`;
   return rows.length === 1;
 }
 

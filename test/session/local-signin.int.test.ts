@@ -220,6 +220,38 @@ describe('TOTP second factor', () => {
   });
 });
 
+describe('TOTP enrolment by the signed-in person', () => {
+  const STEP_MS = 30_000;
+  const codeAt = (secret: Uint8Array, t: number) => generateHOTP(secret, BigInt(Math.floor(t / STEP_MS)), 6);
+  const post = (path: string, auth: { cookie: string; csrf?: string }, body: Record<string, unknown>) => Promise.resolve(a.app.request(`${BASE}${path}`, {
+    method: 'POST', headers: { cookie: auth.cookie, 'content-type': 'application/json', ...(auth.csrf ? { 'x-csrf-token': auth.csrf } : {}) }, body: JSON.stringify(body),
+  }, env()));
+
+  it('needs the CSRF token and the current password; the secret counts only once a code from it confirms it', async () => {
+    const user = await account('operator');
+    const me = await signedIn(user);
+    expect(await codeOf(await post('/auth/local/totp/enroll', { cookie: me.cookie }, { currentPassword: PASSWORD }))).toBe('ERR_SESSION_CSRF');
+    expect((await post('/auth/local/totp/enroll', me, { currentPassword: 'not my password at all' })).status).toBe(401);
+    const started = await post('/auth/local/totp/enroll', me, { currentPassword: PASSWORD });
+    expect(started.status, await started.clone().text()).toBe(200);
+    const { otpauthUri } = await started.json() as { otpauthUri: string };
+    secrets.push(otpauthUri);
+    const secret = secretOf(otpauthUri);
+    // not confirmed: sign-in still needs no code
+    expect((await login(a, { username: user, password: PASSWORD })).status).toBe(200);
+    const wrong = await post('/auth/local/totp/confirm', me, { totp: codeAt(secret, s.clock.t + 10 * STEP_MS) });
+    expect(wrong.status).toBe(400);
+    expect(await codeOf(wrong)).toBe('ERR_LOCAL_TOTP_CONFIRM');
+    const code = codeAt(secret, s.clock.t);
+    expect(await (await post('/auth/local/totp/confirm', me, { totp: code })).json()).toEqual({ status: 'enrolled' });
+    // enrolled: a code is needed, and the confirming one is used up
+    expect((await login(a, { username: user, password: PASSWORD })).status).toBe(401);
+    expect((await login(a, { username: user, password: PASSWORD, totp: code })).status).toBe(401);
+    expect((await login(a, { username: user, password: PASSWORD, totp: codeAt(secret, s.clock.t + STEP_MS) })).status).toBe(200);
+    expect(await codeOf(await post('/auth/local/totp/confirm', me, { totp: code }))).toBe('ERR_LOCAL_TOTP_CONFIRM');
+  });
+});
+
 describe('lockout and backoff', () => {
   it('locks a username after 5 failures (429 with Retry-After, the right password refused unchecked), then recovers', async () => {
     const user = await account('operator');

@@ -14,6 +14,8 @@ CREATE TABLE auth_local_account (
   totp_secret    bytea,
   -- the last TOTP time step accepted: a code of that step or an earlier one is refused (RFC 6238 5.2 replay)
   totp_last_step bigint,
+  -- a secret enrolled over HTTP but not yet confirmed with a code from it (sealed as totp_secret is)
+  totp_pending   bytea,
   disabled       boolean NOT NULL DEFAULT false,
   created_at     timestamptz NOT NULL,
   updated_at     timestamptz NOT NULL,
