@@ -134,7 +134,7 @@ export function createSignInApp(d: SignInDeps): Hono {
 }
 
 const sessionView = z.object({
-  person: z.object({ issuer: z.string(), subject: z.string().describe('the IdP\'s sub') }),
+  person: z.object({ issuer: z.string(), subject: z.string().describe('the IdP\'s sub (a local account: its username)') }),
   role: z.enum(['provider', 'operator', 'supervisor', 'admin']),
   practitioner: z.string().optional().describe('the practitioner a provider session acts for'),
   scopes: z.array(z.string()),
