@@ -18,7 +18,8 @@ const PASSWORD = 'a gateway passphrase';
 
 const settings = (dataDir: string, extra: Record<string, string> = {}) => loadConfig({
   DATABASE_URL: db.url, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', MLLP_PORT: '0', MLLP_HOST: '127.0.0.1',
-  WORKER_CONCURRENCY: '1', ...extra,
+  // a machine shared by parallel suites can stall the store's 500 ms ping, which answers 503 until the next one
+  WORKER_CONCURRENCY: '1', STORE_PING_TIMEOUT_MS: '10000', ...extra,
 });
 
 beforeAll(async () => { db = await createTestDatabase(); }, 60_000);
