@@ -26,7 +26,7 @@ export function matchTotp(secret: Uint8Array, code: string, now: Date, lastStep:
   const current = totpStep(now);
   let found: number | undefined;
   // every candidate is checked (no early exit): the time taken does not say which step matched
-  for (let step = current - TOTP_WINDOW_STEPS; step <= current + TOTP_WINDOW_STEPS; step++) {
+  for (let step = Math.max(0, current - TOTP_WINDOW_STEPS); step <= current + TOTP_WINDOW_STEPS; step++) {
     const ok = verifyHOTP(secret, BigInt(step), TOTP_DIGITS, code);
     if (ok && (lastStep === null || step > lastStep) && found === undefined) found = step;
   }

@@ -6,7 +6,8 @@ import { generateHOTP } from '@oslojs/otp';
 import { localSignInEnabled, matchTotp, passwordProblem, totpStep } from '../../src/auth/index.js';
 import { ACCOUNT_THROTTLE, ADDRESS_THROTTLE, lockMs, retryAfterS } from '../../src/auth/throttle.js';
 import { seal, unseal } from '../../src/auth/secret-box.js';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 
 describe('localSignInEnabled', () => {
   it.each([
@@ -57,6 +58,36 @@ describe('TOTP', () => {
     expect(matchTotp(secret, code(step), at, step - 1)).toBe(step);
     expect(matchTotp(secret, 'abcdef', at, null)).toBeUndefined();
     expect(matchTotp(secret, code(step) + '0', at, null)).toBeUndefined();
+  });
+});
+
+/** RFC 4226 5.3 written out (HMAC-SHA-1, dynamic truncation, 6 digits): the oracle, independent of @oslojs/otp. */
+function naiveHotp(secret: Uint8Array, counter: number): string {
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(counter));
+  const h = createHmac('sha1', secret).update(msg).digest();
+  const o = h[19]! & 0x0f;
+  const bin = ((h[o]! & 0x7f) << 24) | (h[o + 1]! << 16) | (h[o + 2]! << 8) | h[o + 3]!;
+  return String(bin % 1_000_000).padStart(6, '0');
+}
+
+describe('TOTP against a naive oracle', () => {
+  it('accepts a code exactly when its step is within one of now and later than the last used', () => {
+    fc.assert(fc.property(
+      fc.uint8Array({ minLength: 20, maxLength: 20 }), fc.integer({ min: 0, max: 4_000_000_000_000 }), fc.integer({ min: -3, max: 3 }), fc.option(fc.integer({ min: -3, max: 3 })),
+      (secret, ms, offset, lastOffset) => {
+        const at = new Date(ms);
+        const now = Math.floor(ms / 30_000);
+        const step = now + offset;
+        fc.pre(step >= 0);
+        const last = lastOffset === null ? null : now + lastOffset;
+        const got = matchTotp(secret, naiveHotp(secret, step), at, last);
+        // a code can also be valid for another step in the window by chance (1 in a million each): the oracle allows it
+        const other = [-1, 0, 1].map((d) => now + d).find((s) => s >= 0 && s !== step && naiveHotp(secret, s) === naiveHotp(secret, step) && (last === null || s > last));
+        const want = Math.abs(offset) <= 1 && (last === null || step > last) ? step : other;
+        expect(got).toBe(want);
+      },
+    ));
   });
 });
 
