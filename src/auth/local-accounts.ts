@@ -133,13 +133,8 @@ export class LocalAccounts {
     const now = this.now();
     const keys = throttleKeys(username, address);
     return this.guard.oneAtATime(keys, async () => {
-      await this.guard.refuseWhileLocked(keys, now);
-      const account = await getLocalAccount(this.sql, username);
-      const ok = await verifyPassword(account?.passwordHash ?? await dummyHash(), currentPassword);
-      if (!account || !ok || account.disabled) {
-        await this.guard.fail(keys, now, !account ? 'unknown_user' : !ok ? 'bad_password' : 'disabled');
-        throw new LocalAuthError('ERR_LOCAL_SIGN_IN_FAILED', 'the current password is wrong');
-      }
+      await this.checkCurrentPassword(username, currentPassword, keys, now);
+      await clearThrottle(this.sql, keys.user);
       const secret = newTotpSecret();
       await setPendingTotp(this.sql, username, seal(this.o.secretKey, secret, totpOwner(username)), now);
       return totpUri(this.o.totpIssuer ?? 'Switchboard', username, secret);
@@ -200,10 +195,17 @@ export class LocalAccounts {
   async changePassword(username: string, current: string, next: string, address: string | null, keepIdHash: Buffer): Promise<number> {
     const now = this.now();
     const keys = throttleKeys(username, address);
-    return this.guard.oneAtATime(keys, () => this.checkPasswordChange(username, current, next, keys, now, keepIdHash));
+    return this.guard.oneAtATime(keys, async () => {
+      await this.checkCurrentPassword(username, current, keys, now);
+      checkPassword(next, username);
+      await setLocalPassword(this.sql, username, await hashPassword(next), now);
+      await clearThrottle(this.sql, keys.user);
+      return revokeSessionsOf(this.sql, LOCAL_ACCOUNT_ISSUER, username, now, keepIdHash);
+    });
   }
 
-  private async checkPasswordChange(username: string, current: string, next: string, keys: ThrottleKeys & { user: string }, now: Date, keepIdHash: Buffer): Promise<number> {
+  /** A signed-in person's current password, checked and throttled as a sign-in's; a wrong one counts as a failure. */
+  private async checkCurrentPassword(username: string, current: string, keys: ThrottleKeys & { user: string }, now: Date): Promise<void> {
     await this.guard.refuseWhileLocked(keys, now);
     const account = await getLocalAccount(this.sql, username);
     const ok = await verifyPassword(account?.passwordHash ?? await dummyHash(), current);
@@ -211,11 +213,8 @@ export class LocalAccounts {
       await this.guard.fail(keys, now, !account ? 'unknown_user' : !ok ? 'bad_password' : 'disabled');
       throw new LocalAuthError('ERR_LOCAL_SIGN_IN_FAILED', 'the current password is wrong');
     }
-    checkPassword(next, username);
-    await setLocalPassword(this.sql, username, await hashPassword(next), now);
-    await clearThrottle(this.sql, keys.user);
-    return revokeSessionsOf(this.sql, LOCAL_ACCOUNT_ISSUER, username, now, keepIdHash);
   }
+
 
   /** The account behind a live local session, or a refusal (disabled since, or deleted). */
   async accountOf(username: string): Promise<LocalAccountRow> {
