@@ -13,7 +13,7 @@ import { getLocalAccountById, getPasskey, insertChallenge, insertPasskey, listPa
 import type { Logger } from '../obs/index.js';
 import { LocalAuthError } from './local-errors.js';
 import { personOf, type LocalAccounts } from './local-accounts.js';
-import { throttleKeys } from './sign-in-guard.js';
+import { addressKey, throttleKeys } from './sign-in-guard.js';
 import type { Person } from './session-roles.js';
 
 /** A ceremony must finish within this (WebAuthn 5.4.1 and 5.5 recommend 300 s to 600 s for user verification). */
@@ -104,7 +104,7 @@ export class Passkeys {
   /** The person an authentication response signs in, when it answers a challenge of ours with a stored passkey. */
   async authenticate(response: AuthenticationResponseJSON, address: string | null): Promise<Person> {
     const now = this.now();
-    const addressKeys = { user: null, address: throttleKeys('', address).address };
+    const addressKeys = { user: null, address: addressKey(address) };
     await this.o.accounts.guard.refuseWhileLocked(addressKeys, now);
     const challenge = challengeOf(response?.response?.clientDataJSON);
     const taken = challenge ? await takeChallenge(this.o.sql, challengeHash(challenge), 'authenticate', now) : undefined;

@@ -24,8 +24,10 @@ const PURGE_EVERY_FAILURES = 100;
 export function throttleKeys(username: string, address: string | null): ThrottleKeys & { user: string } {
   // a name that is no username is counted by its hash (bounded key, nothing of it stored)
   const user = USERNAME.test(username) ? `user:${username}` : `user:#${createHash('sha256').update(username).digest('hex').slice(0, 32)}`;
-  return { user, address: address ? `addr:${address.slice(0, 100)}` : null };
+  return { user, address: addressKey(address) };
 }
+
+export const addressKey = (address: string | null): string | null => (address ? `addr:${address.slice(0, 100)}` : null);
 
 const forgetBefore = (now: Date, p: ThrottlePolicy) => new Date(now.getTime() - p.forgetMs);
 
