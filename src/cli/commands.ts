@@ -12,6 +12,7 @@ import { deliveryCommand } from './delivery.js';
 import { auditCommand, purgeCommand } from './audit.js';
 import { dbCommand } from './db.js';
 import { keysCommand } from './keys.js';
+import { usersCommand } from './users.js';
 
 export const USAGE = `usage: switchboard <command> [options]
   serve                         run the gateway (HTTP :PORT, MLLP :MLLP_PORT)
@@ -45,6 +46,10 @@ export const USAGE = `usage: switchboard <command> [options]
   audit list [--patient ID] [--actor X] [--since T] [--until T] [--limit N] [--before SEQ] [--json]
                                 audit events, newest first
   purge [--json]                apply MESSAGE_/FHIR_/AUDIT_RETENTION_DAYS now
+  users add USERNAME --role ROLE [--practitioner ID] [--organization ORG] [--password-stdin]
+  users list [--json] | disable USERNAME | enable USERNAME | reset-password USERNAME
+  users totp-enroll USERNAME | totp-remove USERNAME | passkeys-remove USERNAME
+                                local accounts of the built-in sign-in (a generated password is shown once)
   db roles --print [--role NAME] [--owner NAME] [--schema NAME] [--database NAME]
                                 print the GRANT script for the runtime role (least privilege)
   keys status [--json]          the PHI data keys and how many stored values each one seals
@@ -66,6 +71,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   purge: purgeCommand,
   db: dbCommand,
   keys: keysCommand,
+  users: (argv, io) => usersCommand(argv, io),
 };
 
 export async function runCli(argv: string[], io: Io): Promise<number> {

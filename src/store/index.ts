@@ -41,3 +41,5 @@ export { resourceDigest } from './phi.js';
 export { PHI_KEYS_CHANNEL, PHI_TABLES, countPhiValues, notifyPhiKeys, encryptExisting, listPhiKeys, phiKeysRegistered, registerPhiKeys, resealAll, resealPass, retireUnusedPhiKeys } from './phi-keys.js';
 export type { PhiKeyCount, PhiTable, ResealProgress } from './phi-keys.js';
 export { purgeFhirResources, purgeInboxBytes, purgeRejected, tryRetentionLock } from './retention.js';
+export { clearThrottle, confirmPendingTotp, deletePasskeys, getLocalAccount, getLocalAccountById, getPasskey, insertChallenge, insertLocalAccount, insertPasskey, listLocalAccounts, listPasskeys, purgeThrottles, readThrottles, recordThrottleFailure, revokeSessionsOf, setLocalDisabled, setLocalPassword, setLocalTotp, setPendingTotp, takeChallenge, takeTotpStep, usePasskey } from './local-accounts.js';
+export type { ChallengePurpose, LocalAccountInsert, LocalAccountRow, LocalAccountView, PasskeyRow, ThrottleRow } from './local-accounts.js';
