@@ -16,7 +16,7 @@ import { DEFAULT_SITE_CONFIG, parseSiteConfig, type SiteConfig } from './mapping
 import { prepareResourceIds } from './resource-ids.js';
 import { ScheduleService, WorkerJobs, limitsFromSettings, refreshScheduleView, seedScheduleFromFile } from './oncall/index.js';
 import { DELIVERY_DEFAULTS, DeliveryService, type DeliveryConfig } from './delivery/index.js';
-import { OidcRelyingParty, RevocationList, SessionManager, TokenVerifier, cookieNames, loadOrCreateLocalKey, parseRoleMap, type SignInDeps, type TrustedIssuer } from './auth/index.js';
+import { ORGANIZATION_ID, OidcRelyingParty, RevocationList, SessionManager, TokenVerifier, cookieNames, loadOrCreateLocalKey, parseRoleMap, type SignInDeps, type TrustedIssuer } from './auth/index.js';
 import { AuditSealer, AuditWriter, auditKeys, configureAuditKey, startRetention } from './audit/index.js';
 
 /** How often the schedule's FHIR view is rebuilt: a quarter day, well inside its 14-day horizon. */
@@ -267,8 +267,8 @@ export function loadSiteConfig(config: Config): SiteConfig {
 
 function parseIssuers(json: string): TrustedIssuer[] {
   const v = JSON.parse(json) as unknown;
-  if (!Array.isArray(v) || !v.every((i) => typeof i?.issuer === 'string' && typeof i?.jwksUri === 'string')) {
-    throw new Error('AUTH_ISSUERS must be a JSON array of {issuer, jwksUri, audience?}');
+  if (!Array.isArray(v) || !v.every((i) => typeof i?.issuer === 'string' && typeof i?.jwksUri === 'string' && (i.organization === undefined || (typeof i.organization === 'string' && ORGANIZATION_ID.test(i.organization))))) {
+    throw new Error('AUTH_ISSUERS must be a JSON array of {issuer, jwksUri, audience?, organization?}');
   }
   return v as TrustedIssuer[];
 }
@@ -285,6 +285,9 @@ function signInFrom(config: Config, sql: Store['sql'], log: Logger): { signIn?: 
   });
   oidc.discover().catch((e: unknown) => log.warn('oidc_discovery_failed', { errorCode: (e as { code?: string }).code }));
   const sessions = new SessionManager({ sql, idleMs: config.SESSION_IDLE_MINUTES * 60_000, maxMs: config.SESSION_MAX_HOURS * 3_600_000 });
-  const mapping = { practitionerClaim: config.OIDC_PRACTITIONER_CLAIM, rolesClaim: config.OIDC_ROLES_CLAIM, roleMap: parseRoleMap(config.OIDC_ROLE_MAP) };
+  const mapping = {
+    practitionerClaim: config.OIDC_PRACTITIONER_CLAIM, rolesClaim: config.OIDC_ROLES_CLAIM, roleMap: parseRoleMap(config.OIDC_ROLE_MAP),
+    ...(config.OIDC_ORGANIZATION_CLAIM ? { organizationClaim: config.OIDC_ORGANIZATION_CLAIM } : {}),
+  };
   return { signIn: { sql, sessions, oidc, mapping, secure, log, cookieName: cookieNames(secure).session } };
 }

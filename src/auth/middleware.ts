@@ -4,7 +4,13 @@
 import { AuthError, type Principal, type TokenVerifier } from './token.js';
 
 /** The Hono variables of an authenticated request. */
-export type AuthEnv = { Variables: { auth: Principal } };
+export type AuthEnv = {
+  Variables: {
+    auth: Principal;
+    /** set by src/http's gate when the principal reads one organisation's rows only (src/auth/policy.ts): every store query of the route filters by it */
+    organization?: string;
+  };
+};
 
 const DEV_PRINCIPAL: Principal = { subject: 'dev-no-auth', issuer: 'none', scopes: ['admin', 'system/*.cruds'] };
 

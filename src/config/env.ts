@@ -147,6 +147,11 @@ export const configSchema = z.object({
   OIDC_ROLES_CLAIM: z.string().min(1).default('groups'),
   /** JSON object from an IdP group/role value to a Switchboard role: provider, operator, supervisor or admin. */
   OIDC_ROLE_MAP: z.string().default('{}'),
+  /**
+   * ID-token claim naming the person's organisation (answering service, practice, hospital): operators
+   * and supervisors see that organisation's messages only. Unset: one organisation, everyone in `default`.
+   */
+  OIDC_ORGANIZATION_CLAIM: z.string().min(1).optional(),
   /** A session unused this long ends, minutes. */
   SESSION_IDLE_MINUTES: positive.default(15),
   /** A session ends this long after sign-in whatever its use, hours. */

@@ -154,7 +154,10 @@ export function createIngestApp(d: IngestAppDeps): Hono<AuthEnv> {
       throw badRequest('body is not valid JSON', { code: 'ERR_JSON_INVALID', issue: 'structure' });
     }
     const auth = c.get('auth');
-    const r = await receiveCall(d.writer, d.metrics, body, { submitter: `${auth.issuer}|${auth.subject}`, peer: null, ...(key ? { idempotencyKey: key } : {}) });
+    const r = await receiveCall(d.writer, d.metrics, body, {
+      submitter: `${auth.issuer}|${auth.subject}`, peer: null, ...(key ? { idempotencyKey: key } : {}),
+      ...(auth.organization !== undefined ? { organization: auth.organization } : {}),
+    });
     if (!r.ok) throw badRequest('call note is not valid', { code: 'ERR_CALL_INVALID', details: r.issues });
     return c.json({ id: r.id, duplicate: r.duplicate }, r.duplicate ? 200 : 201, { location: `inbox/${r.id}` });
   });
@@ -165,17 +168,17 @@ export function createIngestApp(d: IngestAppDeps): Hono<AuthEnv> {
     if (state !== undefined && !INBOX_STATES.includes(state as InboxState)) throw badRequest(`state must be one of ${INBOX_STATES.join(', ')}`, { code: INVALID_QUERY, details: [{ path: 'state', message: 'unknown state' }] });
     const limit = limitParam(c);
     const after = idParam(c, 'after');
-    const page = await listInbox(d.sql, { ...(state ? { state: state as InboxState } : {}), limit, ...(after ? { afterId: after } : {}) });
+    const page = await listInbox(d.sql, { ...(state ? { state: state as InboxState } : {}), limit, ...(after ? { afterId: after } : {}), organization: c.get('organization') });
     return pageResponse(c, 'inbox', page, (next) => ({ ...(state ? { state } : {}), after: next, limit: String(limit) }));
   });
   app.get('/inbox/:id', async (c) => {
-    const row = await getInbox(d.sql, c.req.param('id'));
+    const row = await getInbox(d.sql, c.req.param('id'), { organization: c.get('organization') });
     if (!row) throw notFound('no inbox row with that id');
     return c.json(row);
   });
   app.post('/inbox/:id/retry', async (c) => {
     const id = c.req.param('id');
-    if (!(await retryInbox(d.sql, id))) throw notFound('no failed inbox row with that id');
+    if (!(await retryInbox(d.sql, id, { organization: c.get('organization') }))) throw notFound('no failed inbox row with that id');
     return c.json({ id, state: 'received' });
   });
 
@@ -183,11 +186,11 @@ export function createIngestApp(d: IngestAppDeps): Hono<AuthEnv> {
     onlyParams(c, ['limit', 'before']);
     const limit = limitParam(c);
     const before = idParam(c, 'before');
-    const page = await listRejected(d.sql, { limit, ...(before ? { beforeId: before } : {}) });
+    const page = await listRejected(d.sql, { limit, ...(before ? { beforeId: before } : {}), organization: c.get('organization') });
     return pageResponse(c, 'rejected', page, (next) => ({ before: next, limit: String(limit) }));
   });
   app.get('/rejected/:id', async (c) => {
-    const row = await getRejected(d.sql, c.req.param('id'));
+    const row = await getRejected(d.sql, c.req.param('id'), { organization: c.get('organization') });
     if (!row) throw notFound('no rejected input with that id');
     return c.json(row);
   });

@@ -101,11 +101,12 @@ const toStored = (r: StoredRow): StoredResource => ({
   resource: r.resource,
 });
 
-/** FHIR R4 http.html#read: the current version, or undefined. */
-export async function readResource(sql: Queryable, type: string, id: string): Promise<StoredResource | undefined> {
+/** FHIR R4 http.html#read: the current version, or undefined (also when, with `organization`, it is not of that organisation's messages). */
+export async function readResource(sql: Queryable, type: string, id: string, organization?: string): Promise<StoredResource | undefined> {
+  const org = organization === undefined ? sql`` : sql`AND ${ofOrganization(sql, organization)}`;
   const rows = await sql<StoredRow[]>`
     SELECT resource_type, id, version_id, last_updated, resource
-    FROM fhir_resource WHERE resource_type = ${type} AND id = ${id}`;
+    FROM fhir_resource WHERE resource_type = ${type} AND id = ${id} ${org}`;
   const row = rows[0];
   return row ? toStored(row) : undefined;
 }
@@ -202,6 +203,8 @@ export interface ResourceSearch {
   count: number;
   /** the total only, no rows */
   countOnly: boolean;
+  /** only resources of this organisation's messages (ofOrganization) */
+  organization?: string | undefined;
 }
 
 export interface ResourcePage {
@@ -250,7 +253,20 @@ function conditionSql(sql: Queryable, c: ResourceCondition): Fragment {
 }
 
 function whereSql(sql: Queryable, s: ResourceSearch): Fragment {
-  return s.conditions.reduce((acc, c) => sql`${acc} AND ${conditionSql(sql, c)}`, sql`resource_type = ${s.type}` as Fragment);
+  const where = s.conditions.reduce((acc, c) => sql`${acc} AND ${conditionSql(sql, c)}`, sql`resource_type = ${s.type}` as Fragment);
+  return s.organization === undefined ? where : sql`${where} AND ${ofOrganization(sql, s.organization)}`;
+}
+
+/**
+ * A resource of one organisation's messages (migration 018): its inbox message is of that
+ * organisation, or, for a Communication written by delivery (no message of its own), the message of
+ * the CommunicationRequest it is basedOn. A resource traced to no message is no organisation's.
+ */
+function ofOrganization(sql: Queryable, organization: string): Fragment {
+  return sql`EXISTS (
+    SELECT 1 FROM inbox i WHERE i.organization = ${organization} AND i.id = coalesce(fhir_resource.inbox_id, CASE WHEN fhir_resource.resource_type = 'Communication' THEN (
+      SELECT cr.inbox_id FROM fhir_resource cr
+      WHERE cr.resource_type = 'CommunicationRequest' AND 'CommunicationRequest/' || cr.id = fhir_resource.resource #>> '{basedOn,0,reference}') END))`;
 }
 
 function keysetSql(sql: Queryable, sort: ResourceSearch['sort'], after: ResourceKey | undefined): Fragment {
