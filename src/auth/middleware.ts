@@ -9,6 +9,8 @@ export type AuthEnv = {
     auth: Principal;
     /** set by src/http's gate when the principal reads one organisation's rows only (src/auth/policy.ts): every store query of the route filters by it */
     organization?: string;
+    /** set by src/http's gate when the principal may call the route but sees none of its rows (src/auth/policy.ts): lists are empty, every id unknown */
+    noRows?: true;
   };
 };
 

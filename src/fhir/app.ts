@@ -16,7 +16,7 @@ import { searchsetBundle } from './searchset.js';
 import { createAuditEventApp } from './audit-event.js';
 
 /** The variables src/http sets for this sub-app. */
-export type FhirEnv = { Variables: { patientCompartment?: string; organization?: string } };
+export type FhirEnv = { Variables: { patientCompartment?: string; organization?: string; noRows?: true } };
 
 export interface FhirAppDeps {
   sql: Sql;
@@ -67,7 +67,7 @@ export function createFhirApp(deps: FhirAppDeps): Hono<FhirEnv> {
     const id = c.req.param('id') ?? '';
     if (!FHIR_ID.test(id)) throw badRequest('Resource id is not a valid FHIR id', { code: 'ERR_FHIR_ID' });
     // a reader limited to one organisation reads its messages' resources only (src/auth/policy.ts)
-    const found = await readResource(deps.sql, type, id, c.get('organization'));
+    const found = c.get('noRows') ? undefined : await readResource(deps.sql, type, id, c.get('organization'));
     const patient = c.get('patientCompartment');
     // outside the token's patient reads as unknown: a 403 would say that the resource exists
     if (!found || (patient !== undefined && !inCompartment(type, found.resource, patient))) throw notFound(`${type} is not known`, { code: 'ERR_FHIR_NOT_FOUND' });
@@ -84,6 +84,8 @@ export function createFhirApp(deps: FhirAppDeps): Hono<FhirEnv> {
     const { query, used, ignored } = parseSearch(type, params, { lenient: prefersLenient(c.req.header('prefer')) });
     const patient = c.get('patientCompartment');
     if (patient !== undefined) query.filters.push(compartmentFilter(type, patient));
+    // no row of the type for this reader: a filter that matches nothing keeps the Bundle's shape
+    if (c.get('noRows')) query.filters.push({ kind: 'id', ids: [] });
     const result = await searchType(deps.sql, type, query, c.get('organization'));
     // the self link carries the cursor as we encode it, never the request's text (decoding skips junk)
     return fhirResponse(searchsetBundle({ base, type, result, used, ignored, ...(query.cursor ? { cursor: encodeCursor(query.cursor) } : {}) }));

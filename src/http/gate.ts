@@ -17,7 +17,7 @@ import { checkJsonContentType, checkJsonDepth } from './json-body.js';
 import { matchRoute, type BodyRule, type RouteAccess, type RouteRule } from './routes.js';
 
 /** The variables the gate sets: the principal, the patient a `patient/` grant is limited to, a provider's practitioner. */
-export type HttpEnv = { Variables: { auth: Principal; patientCompartment?: string; practitioner?: string; organization?: string } };
+export type HttpEnv = { Variables: { auth: Principal; patientCompartment?: string; practitioner?: string; organization?: string; noRows?: true } };
 
 /** The family of rows a route serves: the row's own, a FHIR type's (the audit trail, or a message's resources). */
 export function familyOf(access: Exclude<RouteAccess, { kind: 'public' }>, params: Record<string, string>): ResourceFamily {
@@ -37,6 +37,7 @@ function authorize(c: Context<HttpEnv>, access: Exclude<RouteAccess, { kind: 'pu
   // only the /me family gives a practitioner's rows, and only a provider reaches it (a guard, should the two part)
   if (access.kind === 'provider') throw new AuthError('ERR_AUTH_FORBIDDEN', 'a provider token or session is required');
   if (rows.kind === 'organization') c.set('organization', rows.organization);
+  if (rows.kind === 'none') c.set('noRows', true);
   scopeCheck(c, access, params, p);
 }
 
