@@ -9,9 +9,10 @@
 //                 claim (a system client, limited by its scopes only)
 //   organization  an operator or supervisor session (its organisation);  the rows of that organisation
 //                 a token with an `organization` claim
-//   practitioner  a provider (session, or token with the provider scope) the /me routes only: messages
+//   practitioner  a provider (session, or token with the provider scope) the /me routes: messages
 //                                                                        addressed to them or to a role
-//                                                                        they cover (src/delivery)
+//                                                                        they cover (src/delivery); FHIR
+//                                                                        reads of those messages' patients
 //
 // A row outside the reach reads as unknown (404, never 403): whether it exists is not disclosed.
 import { DEFAULT_ORGANIZATION } from '../store/index.js';
@@ -45,8 +46,9 @@ export function reachOf(p: Principal): Reach {
 
 /**
  * The resource families of the route table, by whose rows they hold:
- * - `message`: inbox rows, call notes, their delivery (timeline, dead letters) and the FHIR resources
- *   mapped from them: the message's organisation's;
+ * - `message`: inbox rows, call notes, their delivery (timeline, dead letters): the message's organisation's;
+ * - `fhir`: the FHIR resources mapped from messages (and delivery's Communications): their message's
+ *   organisation's, and a provider's patients' (the patients of the messages the provider sees);
  * - `rejected`: refused input, accepted from no known sender: no organisation's;
  * - `audit`: the audit trail (FHIR AuditEvent): every organisation's at once;
  * - `schedule`: the deployment's one on-call schedule, shared by its organisations (read);
@@ -54,7 +56,7 @@ export function reachOf(p: Principal): Reach {
  * - `intake`: POST /hl7 and POST /calls: what is stored belongs to the sender's (or submitter's) organisation;
  * - `mine`: the /me routes: a practitioner's own messages.
  */
-export type ResourceFamily = 'message' | 'rejected' | 'audit' | 'schedule' | 'schedule-change' | 'intake' | 'mine';
+export type ResourceFamily = 'message' | 'fhir' | 'rejected' | 'audit' | 'schedule' | 'schedule-change' | 'intake' | 'mine';
 
 /**
  * The decision for a reach on a family:
@@ -62,26 +64,32 @@ export type ResourceFamily = 'message' | 'rejected' | 'audit' | 'schedule' | 'sc
  * - `all`: every row;
  * - `organization`: the rows of that organisation only; every other row is a 404 and is left out of lists;
  * - `none`: no row (lists are empty, every id a 404);
- * - `practitioner`: the practitioner's own messages (src/delivery decides which, by the schedule).
+ * - `practitioner`: the practitioner's own messages (src/delivery decides which, by the schedule);
+ * - `patients`: the FHIR resources of the patients of those messages (no SMART scope needed; types
+ *   without a patient compartment are refused).
  */
 export type RowFilter =
   | { kind: 'forbidden'; reason: string }
   | { kind: 'all' }
   | { kind: 'organization'; organization: string }
   | { kind: 'none' }
-  | { kind: 'practitioner'; practitioner: string };
+  | { kind: 'practitioner'; practitioner: string }
+  | { kind: 'patients'; practitioner: string };
 
-const ONLY_ME = 'a provider reaches only the /me routes';
+const ONLY_ME = 'a provider reaches only the /me routes and the FHIR resources of their messages\' patients';
 
 export function rowFilter(reach: Reach, family: ResourceFamily): RowFilter {
   if (reach.kind === 'practitioner') {
-    return family === 'mine' ? { kind: 'practitioner', practitioner: reach.practitioner } : { kind: 'forbidden', reason: ONLY_ME };
+    if (family === 'mine') return { kind: 'practitioner', practitioner: reach.practitioner };
+    if (family === 'fhir') return { kind: 'patients', practitioner: reach.practitioner };
+    return { kind: 'forbidden', reason: ONLY_ME };
   }
   if (family === 'mine') return { kind: 'forbidden', reason: 'the /me routes are a provider\'s (a provider token or session)' };
   if (reach.kind === 'all') return { kind: 'all' };
   const org = reach.organization;
   switch (family) {
     case 'message':
+    case 'fhir':
       return { kind: 'organization', organization: org };
     case 'intake':
     case 'schedule':

@@ -5,7 +5,7 @@
 import type { CommunicationRequest, Resource } from 'fhir/r4.js';
 import { notFound } from '../outcome/index.js';
 import { oncall, type CompiledSchedule } from '../routing/index.js';
-import { getProviderMessage, listEvents, listProviderMessages, readResource, type EventRow, type ProviderMessageRow, type Sql } from '../store/index.js';
+import { getProviderMessage, listEvents, listProviderMessages, listProviderPatients, readResource, type EventRow, type ProviderMessageRow, type Sql } from '../store/index.js';
 import { maskListText, maskResourcePhones } from './phone-view.js';
 
 /** The scope of a provider token (`switchboard token --practitioner ID`): the token's subject is the practitioner. */
@@ -65,6 +65,11 @@ export interface InboxContext {
 export async function listMessages(ctx: InboxContext, o: { open: boolean; limit: number }): Promise<MessageSummary[]> {
   const roles = rolesCoveredBy(ctx.compiled, ctx.practitioner, ctx.now);
   return (await listProviderMessages(ctx.sql, { practitioner: ctx.practitioner, roles, ...o })).map((r) => summary(r));
+}
+
+/** The patients of the messages the practitioner may see now: their FHIR reads are limited to these (src/auth/policy.ts). */
+export async function patientsOf(ctx: InboxContext): Promise<string[]> {
+  return listProviderPatients(ctx.sql, { practitioner: ctx.practitioner, roles: rolesCoveredBy(ctx.compiled, ctx.practitioner, ctx.now) });
 }
 
 async function visibleRow(ctx: InboxContext, id: string): Promise<ProviderMessageRow> {

@@ -4,7 +4,8 @@
 // A SMART `patient/` grant is passed on as `patientCompartment`, which the FHIR sub-app applies to
 // every read and search; an organisation-limited principal's organisation as `organization`, which
 // every store query of the route filters by; a provider's practitioner as `practitioner`, whom the /me
-// routes act for. No sub-app checks a token again: this is the one place.
+// routes act for, or whose messages' patients its FHIR reads are limited to (`patientsOf`). No sub-app
+// checks a token again: this is the one place.
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { getCookie } from 'hono/cookie';
@@ -17,25 +18,39 @@ import { checkJsonContentType, checkJsonDepth } from './json-body.js';
 import { matchRoute, type BodyRule, type RouteAccess, type RouteRule } from './routes.js';
 
 /** The variables the gate sets: the principal, the patient a `patient/` grant is limited to, a provider's practitioner. */
-export type HttpEnv = { Variables: { auth: Principal; patientCompartment?: string; practitioner?: string; organization?: string; noRows?: true } };
+export type HttpEnv = {
+  Variables: {
+    auth: Principal; patientCompartment?: string; practitioner?: string; organization?: string; noRows?: true;
+    /** a provider reading FHIR: the practitioner whose messages' patients the reads are limited to */
+    patientsOf?: string;
+  };
+};
 
 /** The family of rows a route serves: the row's own, a FHIR type's (the audit trail, or a message's resources). */
 export function familyOf(access: Exclude<RouteAccess, { kind: 'public' }>, params: Record<string, string>): ResourceFamily {
   if (access.kind === 'provider') return 'mine';
   if (access.kind === 'operation') return access.family;
-  return params.type === 'AuditEvent' ? 'audit' : 'message';
+  return params.type === 'AuditEvent' ? 'audit' : 'fhir';
 }
 
 function authorize(c: Context<HttpEnv>, access: Exclude<RouteAccess, { kind: 'public' }>, params: Record<string, string>, p: Principal): void {
-  // which rows of the route's family: a provider reaches the /me routes only, whatever else it carries
+  // which rows of the route's family: a provider reaches the /me routes and its patients' FHIR data only, whatever else it carries
   const rows = rowFilter(reachOf(p), familyOf(access, params));
   if (rows.kind === 'forbidden') throw new AuthError('ERR_AUTH_FORBIDDEN', rows.reason);
+  // each kind below is given for one access kind only; should the two ever part, refuse (a guard)
   if (rows.kind === 'practitioner') {
+    if (access.kind !== 'provider') throw new AuthError('ERR_AUTH_FORBIDDEN', 'not permitted');
     c.set('practitioner', rows.practitioner);
     return;
   }
-  // only the /me family gives a practitioner's rows, and only a provider reaches it (a guard, should the two part)
   if (access.kind === 'provider') throw new AuthError('ERR_AUTH_FORBIDDEN', 'a provider token or session is required');
+  if (rows.kind === 'patients') {
+    const type = params.type ?? '';
+    // only a type whose rows name their patient can be limited to the provider's patients
+    if (access.kind !== 'fhir' || !isSupportedType(type) || !hasPatientCompartment(type)) throw new AuthError('ERR_AUTH_FORBIDDEN', 'a provider reads only resources of a patient (Patient, and types with a patient search parameter)');
+    c.set('patientsOf', rows.practitioner);
+    return;
+  }
   if (rows.kind === 'organization') c.set('organization', rows.organization);
   if (rows.kind === 'none') c.set('noRows', true);
   scopeCheck(c, access, params, p);

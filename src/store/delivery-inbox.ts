@@ -55,6 +55,20 @@ export function listProviderMessages(sql: Queryable, o: { practitioner: string; 
     LIMIT ${o.limit}`;
 }
 
+/**
+ * The patients (ids) of the messages a practitioner may see (same rule as the list, every message
+ * addressed to them, open or not): what their FHIR reads are limited to.
+ */
+export async function listProviderPatients(sql: Queryable, o: { practitioner: string; roles: readonly string[] }): Promise<string[]> {
+  const rows = await sql<{ subject: string }[]>`
+    SELECT DISTINCT f.subject FROM delivery_run r
+    JOIN fhir_resource f ON f.resource_type = 'CommunicationRequest' AND f.id = r.request_id
+    WHERE f.subject LIKE 'Patient/%'
+      AND (EXISTS (SELECT 1 FROM delivery_notification n WHERE n.request_id = r.request_id AND n.recipient = ${o.practitioner})
+           OR (r.role = ANY(${o.roles as string[]}) AND r.state = ANY(${OPEN_STATES})))`;
+  return rows.map((r) => r.subject.slice('Patient/'.length));
+}
+
 /** One message, when the practitioner may see it (same rule as the list); undefined otherwise. */
 export async function getProviderMessage(sql: Queryable, o: { practitioner: string; roles: readonly string[]; requestId: string }): Promise<ProviderMessageRow | undefined> {
   const [r] = await sql<ProviderMessageRow[]>`

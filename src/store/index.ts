@@ -31,7 +31,7 @@ export { DELIVERY_EVENTS_CHANNEL, insertEvents, listEvents, listenLiveEvents, no
 export type { EventInsert, EventRow, LiveEvent } from './delivery-timeline.js';
 export { deletePushSubscription, listPushSubscriptions, upsertPushSubscription, vapidKeys } from './delivery-push.js';
 export type { PushSubscriptionRow } from './delivery-push.js';
-export { getProviderMessage, listProviderMessages } from './delivery-inbox.js';
+export { getProviderMessage, listProviderMessages, listProviderPatients } from './delivery-inbox.js';
 export type { ProviderMessageRow } from './delivery-inbox.js';
 export { getSession, insertLogin, insertSession, revokeSession, takeLogin, touchSession } from './sessions.js';
 export type { LoginRow, SessionInsert, SessionRole, SessionRow } from './sessions.js';

@@ -31,7 +31,7 @@ describe('the reach of a principal', () => {
   });
 });
 
-const FAMILIES: readonly ResourceFamily[] = ['message', 'rejected', 'audit', 'schedule', 'schedule-change', 'intake', 'mine'];
+const FAMILIES: readonly ResourceFamily[] = ['message', 'fhir', 'rejected', 'audit', 'schedule', 'schedule-change', 'intake', 'mine'];
 const REACHES: Record<string, Reach> = {
   all: { kind: 'all' },
   north: { kind: 'organization', organization: 'north' },
@@ -39,12 +39,13 @@ const REACHES: Record<string, Reach> = {
   'dr-baker': { kind: 'practitioner', practitioner: 'dr-baker' },
 };
 
-// reach x family -> decision: 403 refused, all, org (its own organisation's rows), none (no row), mine (the practitioner's)
+// reach x family -> decision: 403 refused, all, org (its own organisation's rows), none (no row), mine (the practitioner's),
+// patients (the FHIR resources of the practitioner's messages' patients)
 const TABLE: Record<string, Record<ResourceFamily, string>> = {
-  all:        { message: 'all', rejected: 'all',  audit: 'all', schedule: 'all', 'schedule-change': 'all', intake: 'all', mine: '403' },
-  north:      { message: 'org', rejected: 'none', audit: '403', schedule: 'all', 'schedule-change': '403', intake: 'all', mine: '403' },
-  default:    { message: 'org', rejected: 'none', audit: '403', schedule: 'all', 'schedule-change': 'all', intake: 'all', mine: '403' },
-  'dr-baker': { message: '403', rejected: '403',  audit: '403', schedule: '403', 'schedule-change': '403', intake: '403', mine: 'mine' },
+  all:        { message: 'all', fhir: 'all',      rejected: 'all',  audit: 'all', schedule: 'all', 'schedule-change': 'all', intake: 'all', mine: '403' },
+  north:      { message: 'org', fhir: 'org',      rejected: 'none', audit: '403', schedule: 'all', 'schedule-change': '403', intake: 'all', mine: '403' },
+  default:    { message: 'org', fhir: 'org',      rejected: 'none', audit: '403', schedule: 'all', 'schedule-change': 'all', intake: 'all', mine: '403' },
+  'dr-baker': { message: '403', fhir: 'patients', rejected: '403',  audit: '403', schedule: '403', 'schedule-change': '403', intake: '403', mine: 'mine' },
 };
 
 describe('what a reach sees of each family', () => {
@@ -56,6 +57,7 @@ describe('what a reach sees of each family', () => {
     const reach = REACHES[reachName]!;
     const got = rowFilter(reach, family);
     const short = got.kind === 'forbidden' ? '403' : got.kind === 'organization' ? 'org' : got.kind === 'practitioner' ? 'mine' : got.kind;
+    if (got.kind === 'patients') expect(got.practitioner).toBe('dr-baker');
     expect(short).toBe(want);
     if (got.kind === 'organization') expect(got.organization).toBe(reach.kind === 'organization' ? reach.organization : '?');
     if (got.kind === 'practitioner') expect(got.practitioner).toBe('dr-baker');

@@ -207,9 +207,10 @@ const MATRIX: Record<string, string> = {
   'GET /messages/:id/timeline':        'A         B         A           AB     403       403             A             AB',
   'GET /delivery/dead-letters':        'A         B         A           AB     403       403             A             AB',
   'POST /delivery/dead-letters/:id/replay': '403  403       A           AB     403       403             A             AB',
-  // sessions carry no SMART scope: FHIR is for clients, limited to their organisation's messages' resources
-  'GET /fhir/:type/:id':               '403       403       403         403    403       403             A             AB',
-  'GET /fhir/:type':                   '403       403       403         403    403       403             A             AB',
+  // operators' and supervisors' sessions carry no SMART scope; a provider reads their messages' patients'
+  // resources; a client its organisation's messages' resources
+  'GET /fhir/:type/:id':               '403       403       403         403    A         A               A             AB',
+  'GET /fhir/:type':                   '403       403       403         403    A         A               A             AB',
 };
 
 const keyOf = (r: RouteRule) => `${r.method} ${r.path}`;
@@ -250,5 +251,38 @@ describe('the access matrix', () => {
     }
     if (cell === 'ok') throw new Error(`${route} has sides: A, B, AB, none or 403`);
     expect({ A: await probe.run(who, m.A, 'A'), B: await probe.run(who, m.B, 'B') }).toEqual(want);
+  });
+});
+
+describe('a provider\'s FHIR reads: the patients of the messages they see, at that time', () => {
+  const read = async (practitioner: string, path: string) => m.app.request(path, { headers: await m.provider(practitioner) });
+  const patients = async (practitioner: string) => bundleIds(await (await read(practitioner, '/fhir/Patient?_count=200')).json()).filter((id) => id.startsWith('pt-access-'));
+
+  it('the practitioner a message is addressed to reads its patient; nobody else does', async () => {
+    expect(await patients('dr-baker')).toEqual(['pt-access-a']);
+    expect(await patients('dr-lane')).toEqual(['pt-access-b']);
+    expect(await patients('dr-cole')).toEqual([]);
+    expect((await read('dr-cole', `/fhir/Patient/${m.A.patientId}`)).status).toBe(404);
+    expect((await read('dr-lane', `/fhir/Observation/${m.A.observationId}`)).status).toBe(404);
+  });
+
+  it('whoever covers the role at that time reads the open message\'s patient; when they no longer cover it, not', async () => {
+    const t = m.clock.t;
+    try {
+      // Wed 08:00 New York: dr-ames covers ward (and was never notified of A)
+      m.clock.set('2025-03-05T13:00:00Z');
+      expect((await read('dr-ames', `/fhir/Patient/${m.A.patientId}`)).status).toBe(200);
+      // Thu: dr-baker covers ward again, dr-ames no longer
+      m.clock.set('2025-03-06T13:00:00Z');
+      expect((await read('dr-ames', `/fhir/Patient/${m.A.patientId}`)).status).toBe(404);
+    } finally {
+      m.clock.set(new Date(t).toISOString());
+    }
+  });
+
+  it('a type that names no patient is refused to a provider (it cannot be limited to their patients)', async () => {
+    const res = await read('dr-baker', '/fhir/Practitioner');
+    expect(res.status).toBe(403);
+    expect(await res.text()).toMatch(/ERR_AUTH_FORBIDDEN/);
   });
 });

@@ -50,6 +50,8 @@ export interface MatrixApp {
   headers(who: Who | 'supervisor-default'): Record<string, string>;
   /** a fresh message routed like A (north, `ward`) or B (south, `ladder`), notified: its CommunicationRequest id */
   freshMessage(side: 'A' | 'B'): Promise<string>;
+  /** request headers of a provider token for this practitioner */
+  provider(practitioner: string): Promise<Record<string, string>>;
   /** an inbox row stored through the HL7 intake as from this sender (SENDERS_FILE below): its id */
   receiveHl7(facility: 'NORTH' | 'SOUTH' | 'ELSEWHERE', controlId: string): Promise<string>;
 }
@@ -165,5 +167,8 @@ export async function buildMatrixApp(db: TestDatabase): Promise<MatrixApp> {
     return id;
   };
 
-  return { app, sql: db.sql, service, clock, A, B, rejectedId: rejected!.id, headers: (who) => principals[who], freshMessage, receiveHl7 };
+  return {
+    app, sql: db.sql, service, clock, A, B, rejectedId: rejected!.id, headers: (who) => principals[who], freshMessage, receiveHl7,
+    provider: (practitioner) => bearer({ scopes: [PROVIDER_SCOPE], subject: practitioner }),
+  };
 }
