@@ -80,6 +80,8 @@ const ONLY_ME = 'a provider reaches only the /me routes and the FHIR resources o
 
 export function rowFilter(reach: Reach, family: ResourceFamily): RowFilter {
   if (reach.kind === 'practitioner') {
+    // a provider who names no practitioner speaks for nobody
+    if (reach.practitioner === '') return { kind: 'forbidden', reason: 'a provider without a practitioner id' };
     if (family === 'mine') return { kind: 'practitioner', practitioner: reach.practitioner };
     if (family === 'fhir') return { kind: 'patients', practitioner: reach.practitioner };
     return { kind: 'forbidden', reason: ONLY_ME };

@@ -63,6 +63,9 @@ describe('what a reach sees of each family', () => {
     if (got.kind === 'practitioner') expect(got.practitioner).toBe('dr-baker');
     if (got.kind === 'forbidden') expect(got.reason).not.toBe('');
   });
+  it('a provider who names no practitioner is refused everything', () => {
+    for (const f of FAMILIES) expect(rowFilter({ kind: 'practitioner', practitioner: '' }, f)).toMatchObject({ kind: 'forbidden' });
+  });
   it('an unknown family is refused (deny by default)', () => {
     expect(rowFilter({ kind: 'organization', organization: 'north' }, 'billing' as ResourceFamily)).toMatchObject({ kind: 'forbidden' });
   });

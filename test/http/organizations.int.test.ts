@@ -94,6 +94,28 @@ describe('one organisation\'s lists', () => {
   });
 });
 
+describe('a digest\'s dead letter', () => {
+  it('belongs to an organisation when every message of the digest does', async () => {
+    const digest = async (id: string, requests: string[]) => {
+      await db.sql`INSERT INTO delivery_digest (id, recipient, digest_at, request_ids, created_at) VALUES (${id}, 'dr-baker', now(), ${requests}, now())`;
+      const [a] = await db.sql<{ id: string }[]>`
+        INSERT INTO delivery_attempt (digest_id, recipient, channel, contact, state, created_at) VALUES (${id}, 'dr-baker', 'webhook', ${`https://hooks.example/${id}`}, 'dead', now())
+        RETURNING id::text`;
+      return a!.id;
+    };
+    const north = await digest('dg-north', [m.A.requestId]);
+    const mixed = await digest('dg-mixed', [m.A.requestId, m.B.requestId]);
+    const deadIds = async (who: Who) => ((await (await get(who, '/delivery/dead-letters?limit=500')).json()) as { deadLetters: { id: string }[] }).deadLetters.map((d) => d.id);
+    expect(await deadIds('operator')).toContain(north);
+    expect(await deadIds('operator')).not.toContain(mixed);
+    expect(await deadIds('operator-south')).not.toContain(north);
+    expect(await deadIds('operator-south')).not.toContain(mixed);
+    expect(await deadIds('client-all')).toEqual(expect.arrayContaining([north, mixed]));
+    // and a replay of one by id is as unknown to the other organisation
+    expect((await send('supervisor', 'POST', `/delivery/dead-letters/${mixed}/replay`, {})).status).toBe(404);
+  });
+});
+
 describe('the shared schedule and the audit trail', () => {
   it('a supervisor of the deployment\'s own (default) organisation changes the schedule; one of another organisation may not', async () => {
     expect((await send('supervisor-default', 'PUT', '/schedule/groups/org-test', { members: ['dr-ames'] })).status).toBe(201);
