@@ -257,16 +257,24 @@ function whereSql(sql: Queryable, s: ResourceSearch): Fragment {
   return s.organization === undefined ? where : sql`${where} AND ${ofOrganization(sql, s.organization)}`;
 }
 
+/** The mapped types whose `subject` names their patient (a Patient is shared by the organisations that sent them). */
+const PATIENT_DATA_TYPES = ['CommunicationRequest', 'Observation', 'DiagnosticReport', 'Encounter', 'ServiceRequest', 'Specimen'];
+
 /**
  * A resource of one organisation's messages (migration 018): its inbox message is of that
  * organisation, or, for a Communication written by delivery (no message of its own), the message of
- * the CommunicationRequest it is basedOn. A resource traced to no message is no organisation's.
+ * the CommunicationRequest it is basedOn. A Patient is the last writer's and also every organisation's
+ * that sent a message about them (a resource of theirs has the patient as subject: an index probe per
+ * type on fhir_resource_subject). A resource traced to no message is no organisation's.
  */
 function ofOrganization(sql: Queryable, organization: string): Fragment {
-  return sql`EXISTS (
+  return sql`(EXISTS (
     SELECT 1 FROM inbox i WHERE i.organization = ${organization} AND i.id = coalesce(fhir_resource.inbox_id, CASE WHEN fhir_resource.resource_type = 'Communication' THEN (
       SELECT cr.inbox_id FROM fhir_resource cr
-      WHERE cr.resource_type = 'CommunicationRequest' AND 'CommunicationRequest/' || cr.id = fhir_resource.resource #>> '{basedOn,0,reference}') END))`;
+      WHERE cr.resource_type = 'CommunicationRequest' AND 'CommunicationRequest/' || cr.id = fhir_resource.resource #>> '{basedOn,0,reference}') END))
+    OR (fhir_resource.resource_type = 'Patient' AND EXISTS (
+      SELECT 1 FROM fhir_resource o JOIN inbox i ON i.id = o.inbox_id
+      WHERE o.resource_type = ANY(${PATIENT_DATA_TYPES}::text[]) AND o.subject = 'Patient/' || fhir_resource.id AND i.organization = ${organization})))`;
 }
 
 function keysetSql(sql: Queryable, sort: ResourceSearch['sort'], after: ResourceKey | undefined): Fragment {

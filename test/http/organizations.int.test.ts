@@ -2,6 +2,8 @@
 // note's submitter), rows and sessions from before organisations existed (the default one), and the
 // lists of one organisation's readers, page after page, never holding another's row.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Bundle, Patient } from 'fhir/r4.js';
+import { saveResources } from '../../src/fhir/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { buildMatrixApp, type MatrixApp, type Who } from './access-support.js';
 
@@ -18,6 +20,8 @@ const get = (who: Who | 'supervisor-default', path: string) => m.app.request(pat
 const send = (who: Who | 'supervisor-default', method: string, path: string, body: unknown) =>
   m.app.request(path, { method, headers: { ...m.headers(who), 'content-type': 'application/json' }, body: JSON.stringify(body) });
 const organizationOf = async (id: string): Promise<string | undefined> => (await db.sql<{ organization: string }[]>`SELECT organization FROM inbox WHERE id = ${id}`)[0]?.organization;
+
+const bundleIds = (b: unknown): string[] => ((b as Bundle).entry ?? []).map((e) => e.resource?.id ?? '');
 
 let n = 0;
 const call = () => ({
@@ -91,6 +95,25 @@ describe('one organisation\'s lists', () => {
   it('an unlimited reader sees every organisation\'s rows', async () => {
     const items = (await (await get('client-all', '/inbox?limit=1000')).json()) as { organization: string }[];
     expect(new Set(items.map((i) => i.organization))).toEqual(new Set(['north', 'south', 'default']));
+  });
+});
+
+describe('a patient both organisations sent messages about', () => {
+  it('is readable by each of them, whichever message wrote the Patient last', async () => {
+    const at = new Date(m.clock.t);
+    const patient: Patient = { resourceType: 'Patient', id: 'pt-shared', identifier: [{ system: 'urn:mrn', value: 'MRN-SHARED' }] };
+    const result = (id: string) => ({ resourceType: 'Observation' as const, id, status: 'final' as const, code: { text: 'K' }, subject: { reference: 'Patient/pt-shared' } });
+    await saveResources(db.sql, [patient, result('obs-shared-n')], { now: at, inboxId: m.A.inboxId });
+    const again: Patient = { ...patient, active: true };
+    await saveResources(db.sql, [again, result('obs-shared-s')], { now: at, inboxId: m.B.inboxId });
+    expect((await db.sql<{ inbox_id: string }[]>`SELECT inbox_id::text FROM fhir_resource WHERE resource_type = 'Patient' AND id = 'pt-shared'`)[0]?.inbox_id).toBe(m.B.inboxId);
+    expect((await get('client-north', '/fhir/Patient/pt-shared')).status).toBe(200);
+    expect(bundleIds(await (await get('client-north', '/fhir/Patient?_count=200')).json())).toContain('pt-shared');
+    // each organisation's results about them stay its own
+    expect((await get('client-north', '/fhir/Observation/obs-shared-n')).status).toBe(200);
+    expect((await get('client-north', '/fhir/Observation/obs-shared-s')).status).toBe(404);
+    // a patient only the other organisation sent: still unknown
+    expect((await get('client-north', `/fhir/Patient/${m.B.patientId}`)).status).toBe(404);
   });
 });
 
