@@ -60,12 +60,16 @@ export function listProviderMessages(sql: Queryable, o: { practitioner: string; 
  * addressed to them, open or not): what their FHIR reads are limited to.
  */
 export async function listProviderPatients(sql: Queryable, o: { practitioner: string; roles: readonly string[] }): Promise<string[]> {
+  // two index-served halves (delivery_notification_recipient; delivery_run_role, whose partial
+  // predicate the literal state list matches), not one OR over every run
   const rows = await sql<{ subject: string }[]>`
-    SELECT DISTINCT f.subject FROM delivery_run r
+    SELECT f.subject FROM delivery_notification n
+    JOIN fhir_resource f ON f.resource_type = 'CommunicationRequest' AND f.id = n.request_id
+    WHERE n.recipient = ${o.practitioner} AND f.subject LIKE 'Patient/%'
+    UNION
+    SELECT f.subject FROM delivery_run r
     JOIN fhir_resource f ON f.resource_type = 'CommunicationRequest' AND f.id = r.request_id
-    WHERE f.subject LIKE 'Patient/%'
-      AND (EXISTS (SELECT 1 FROM delivery_notification n WHERE n.request_id = r.request_id AND n.recipient = ${o.practitioner})
-           OR (r.role = ANY(${o.roles as string[]}) AND r.state = ANY(${OPEN_STATES})))`;
+    WHERE r.role = ANY(${o.roles as string[]}) AND r.state IN ('held', 'active', 'acknowledged', 'exhausted') AND f.subject LIKE 'Patient/%'`;
   return rows.map((r) => r.subject.slice('Patient/'.length));
 }
 
