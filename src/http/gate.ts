@@ -17,7 +17,10 @@ import { notFound, tooLarge } from '../outcome/index.js';
 import { checkJsonContentType, checkJsonDepth } from './json-body.js';
 import { matchRoute, type BodyRule, type RouteAccess, type RouteRule } from './routes.js';
 
-/** The variables the gate sets: the principal, the patient a `patient/` grant is limited to, a provider's practitioner. */
+/**
+ * The variables the gate sets: the principal; the patient a `patient/` grant is limited to; a provider's
+ * practitioner (/me); the organisation a reader is limited to, or that it sees no row (src/auth/policy.ts).
+ */
 export type HttpEnv = {
   Variables: {
     auth: Principal; patientCompartment?: string; practitioner?: string; organization?: string; noRows?: true;
