@@ -49,7 +49,7 @@ export function reachOf(p: Principal): Reach {
  * - `message`: inbox rows, call notes, their delivery (timeline, dead letters): the message's organisation's;
  * - `fhir`: the FHIR resources mapped from messages (and delivery's Communications): their message's
  *   organisation's, and a provider's patients' (the patients of the messages the provider sees);
- * - `rejected`: refused input, accepted from no known sender: no organisation's;
+ * - `rejected`: refused input, accepted from no known sender: the deployment's own (default) organisation's;
  * - `audit`: the audit trail (FHIR AuditEvent): every organisation's at once;
  * - `schedule`: the deployment's one on-call schedule, shared by its organisations (read);
  * - `schedule-change`: changing it: the deployment's own (default) organisation's;
@@ -99,7 +99,8 @@ export function rowFilter(reach: Reach, family: ResourceFamily): RowFilter {
     case 'schedule-change':
       return org === DEFAULT_ORGANIZATION ? { kind: 'all' } : { kind: 'forbidden', reason: 'the schedule is shared by every organisation: only the deployment\'s own organisation or an administrator changes it' };
     case 'rejected':
-      return { kind: 'none' };
+      // whoever runs the gateway works out why input was refused; no other organisation sees it
+      return org === DEFAULT_ORGANIZATION ? { kind: 'all' } : { kind: 'none' };
     case 'audit':
       return { kind: 'forbidden', reason: 'the audit trail spans every organisation: an administrator or an unlimited client reads it' };
     default:

@@ -44,7 +44,7 @@ const REACHES: Record<string, Reach> = {
 const TABLE: Record<string, Record<ResourceFamily, string>> = {
   all:        { message: 'all', fhir: 'all',      rejected: 'all',  audit: 'all', schedule: 'all', 'schedule-change': 'all', intake: 'all', mine: '403' },
   north:      { message: 'org', fhir: 'org',      rejected: 'none', audit: '403', schedule: 'all', 'schedule-change': '403', intake: 'all', mine: '403' },
-  default:    { message: 'org', fhir: 'org',      rejected: 'none', audit: '403', schedule: 'all', 'schedule-change': 'all', intake: 'all', mine: '403' },
+  default:    { message: 'org', fhir: 'org',      rejected: 'all',  audit: '403', schedule: 'all', 'schedule-change': 'all', intake: 'all', mine: '403' },
   'dr-baker': { message: '403', fhir: 'patients', rejected: '403',  audit: '403', schedule: '403', 'schedule-change': '403', intake: '403', mine: 'mine' },
 };
 

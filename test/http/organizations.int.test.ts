@@ -139,7 +139,7 @@ describe('a digest\'s dead letter', () => {
   });
 });
 
-describe('the shared schedule and the audit trail', () => {
+describe('the shared schedule, refused input and the audit trail', () => {
   it('a supervisor of the deployment\'s own (default) organisation changes the schedule; one of another organisation may not', async () => {
     expect((await send('supervisor-default', 'PUT', '/schedule/groups/org-test', { members: ['dr-ames'] })).status).toBe(201);
     const refused = await send('supervisor', 'PUT', '/schedule/groups/org-test', { members: ['dr-cole'] });
@@ -147,6 +147,12 @@ describe('the shared schedule and the audit trail', () => {
     expect(await refused.json()).toMatchObject({ issue: [{ details: { coding: [{ code: 'ERR_AUTH_FORBIDDEN' }] } }] });
     // both read it
     expect((await get('supervisor', '/schedule/groups/org-test')).status).toBe(200);
+  });
+
+  it('refused input is the deployment\'s own organisation\'s: its supervisor reads it, another organisation\'s does not', async () => {
+    expect((await get('supervisor-default', `/rejected/${m.rejectedId}`)).status).toBe(200);
+    expect(((await (await get('supervisor-default', '/rejected')).json()) as { id: string }[]).map((r) => r.id)).toContain(m.rejectedId);
+    expect((await get('supervisor', `/rejected/${m.rejectedId}`)).status).toBe(404);
   });
 
   it('the audit trail spans every organisation: a client limited to one is refused it, an unlimited one reads it', async () => {
