@@ -5,7 +5,9 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, isUnavailable } from '../../src/store/db.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { PgProxy } from '../support/pg-proxy.js';
 
 const SCRIPT = fileURLToPath(new URL('../support/driver-write-after-close.mjs', import.meta.url));
 
@@ -25,5 +27,78 @@ describe('postgres.js driver patch', () => {
     expect(result.second).not.toBe('ok');
     expect(['CONNECTION_CLOSED', 'ok']).toContain(result.pooled);
     expect(result.after).toBe('ok');
+  });
+});
+
+/**
+ * Every new postgres.js connection first fetches the array types; 3.4.9 drops that promise, so a
+ * server that dies (or terminates the backend) while a connection starts turns into an unhandled
+ * rejection — which ends the gateway (src/cli/serve.ts) — and a terminated start hands its stale
+ * error to the next session's first query. patches/postgres+3.4.9.patch settles both.
+ */
+describe('postgres.js driver patch: a connection lost while it starts', () => {
+  let proxy: PgProxy;
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown) => { unhandled.push(e); };
+  beforeAll(async () => {
+    proxy = await PgProxy.start(db.url);
+    process.on('unhandledRejection', onUnhandled);
+  });
+  afterAll(async () => {
+    process.off('unhandledRejection', onUnhandled);
+    await proxy.close();
+  });
+  const settle = () => new Promise((r) => setTimeout(r, 100));
+  const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (isUnavailable(e) ? 'unavailable' : `other: ${(e as { code?: string }).code}`));
+
+  it('reset during the array-type query: the waiting query is refused as unavailable, nothing escapes, the next connection works', async () => {
+    proxy.mode = 'reset-at-types';
+    proxy.failed = 0;
+    proxy.failLimit = 1;
+    const sql = connect(proxy.url(db.url), { max: 1 });
+    try {
+      expect(await outcome(sql`SELECT 1`)).toBe('unavailable');
+      await settle();
+      expect(unhandled).toEqual([]);
+      // the next connection fetched the types: array parameters serialise
+      const [row] = await sql<{ x: string[] }[]>`SELECT ${['a', 'b']}::text[] AS x`;
+      expect(row!.x).toEqual(['a', 'b']);
+      expect(proxy.failed).toBe(1);
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  });
+
+  it('backend terminated during the array-type query: the waiting query runs on the next connection, not failed by the old one', async () => {
+    proxy.mode = 'fatal-at-types';
+    proxy.failed = 0;
+    proxy.failLimit = 1;
+    const sql = connect(proxy.url(db.url), { max: 1 });
+    try {
+      expect(await outcome(sql`SELECT 1`)).toBe('ok');
+      expect(await outcome(sql`SELECT 1`)).toBe('ok');
+      await settle();
+      expect(unhandled).toEqual([]);
+      expect(proxy.failed).toBe(1);
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  });
+
+  it('a server that keeps dying while connections start: every query settles as unavailable and nothing escapes', async () => {
+    proxy.mode = 'reset-at-types';
+    proxy.failed = 0;
+    proxy.failLimit = Infinity;
+    const sql = connect(proxy.url(db.url), { max: 3 });
+    try {
+      const results = await Promise.all(Array.from({ length: 12 }, () => outcome(sql`SELECT 1`)));
+      expect(new Set(results)).toEqual(new Set(['unavailable']));
+      await settle();
+      expect(unhandled).toEqual([]);
+      proxy.mode = 'pass';
+      expect(await outcome(sql`SELECT 1`)).toBe('ok');
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
   });
 });
