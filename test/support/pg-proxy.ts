@@ -22,6 +22,8 @@ export class PgProxy {
   failed = 0;
   /** fail at most this many connections, then pass (default: no limit) */
   failLimit = Infinity;
+  /** chunks the clients sent that were passed on (a query is one, on a connection already open) */
+  clientWrites = 0;
   private readonly pairs = new Set<{ client: net.Socket; server: net.Socket }>();
 
   private constructor(private readonly listener: net.Server, readonly port: number, private readonly target: { host: string; port: number }) {}
@@ -75,6 +77,7 @@ export class PgProxy {
         this.fail(pair, this.mode === 'reset-at-types' ? 'reset' : 'fatal');
         return;
       }
+      this.clientWrites++;
       server.write(d);
     });
   }
