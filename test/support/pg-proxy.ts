@@ -31,10 +31,10 @@ export class PgProxy {
   static async start(targetUrl: string): Promise<PgProxy> {
     const u = new URL(targetUrl);
     const target = { host: u.hostname, port: Number(u.port || 5432) };
-    let proxy: PgProxy | undefined;
-    const listener = net.createServer((client) => proxy!.accept(client));
+    const listener = net.createServer();
     await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
-    proxy = new PgProxy(listener, (listener.address() as net.AddressInfo).port, target);
+    const proxy = new PgProxy(listener, (listener.address() as net.AddressInfo).port, target);
+    listener.on('connection', (client: net.Socket) => proxy.accept(client));
     return proxy;
   }
 
