@@ -5,6 +5,8 @@
 // or 201 without a commit (every one is in the inbox afterwards); and everything resumes, no restart.
 //
 // FAULT_CYCLES (default 20) cycles, the three faults in turn; `npm run chaos` runs 60 (20 of each).
+// FAULT_KINDS (e.g. `kill`) repeats only some faults; FAULT_LOG_FILE keeps the gateway's whole log of
+// a failed cycle there (the failure message shows its last lines).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
