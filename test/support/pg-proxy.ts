@@ -11,7 +11,9 @@ export type ProxyMode =
   /** a connection gets the FATAL 57P01 a terminated backend sends, then is closed (FIN), when its array-type query passes */
   | 'fatal-at-types'
   /** a new connection is reset at once: nothing listens any more */
-  | 'refuse';
+  | 'refuse'
+  /** what clients send is dropped, nothing is answered, nothing closed: a network path that lost the server */
+  | 'blackhole';
 
 /** postgres.js's array-type query reads pg_catalog.pg_type; no statement of ours does. */
 const TYPES_QUERY = Buffer.from('pg_catalog.pg_type');
@@ -72,6 +74,7 @@ export class PgProxy {
     server.on('close', () => { forget(); client.destroy(); });
     server.on('data', (d: Buffer) => client.write(d));
     client.on('data', (d: Buffer) => {
+      if (this.mode === 'blackhole') return;
       if ((this.mode === 'reset-at-types' || this.mode === 'fatal-at-types') && this.failed < this.failLimit && d.includes(TYPES_QUERY)) {
         this.failed++;
         this.fail(pair, this.mode === 'reset-at-types' ? 'reset' : 'fatal');
