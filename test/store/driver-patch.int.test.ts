@@ -2,6 +2,7 @@
 // with setImmediate runs after the socket is gone: `Cannot read properties of null (reading
 // 'write')`). patches/postgres+3.4.9.patch guards that path; this runs the deterministic reproduction
 // in a child process, so an unpatched driver shows up as a dead child, not a dead test runner.
+// The second part fails connections while they start, through a TCP proxy (test/support/pg-proxy.ts).
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,12 +70,13 @@ describe('postgres.js driver patch: a connection lost while it starts', () => {
     }
   });
 
-  it('backend terminated during the array-type query: the waiting query runs on the next connection, not failed by the old one', async () => {
+  it('backend terminated during the array-type query: the waiting query gets that error, the next runs, nothing escapes', async () => {
     proxy.mode = 'fatal-at-types';
     proxy.failed = 0;
     proxy.failLimit = 1;
     const sql = connect(proxy.url(db.url), { max: 1 });
     try {
+      expect(await outcome(sql`SELECT 1`)).toBe('unavailable');
       expect(await outcome(sql`SELECT 1`)).toBe('ok');
       expect(await outcome(sql`SELECT 1`)).toBe('ok');
       await settle();
@@ -85,8 +87,8 @@ describe('postgres.js driver patch: a connection lost while it starts', () => {
     }
   });
 
-  it('a server that keeps dying while connections start: every query settles as unavailable and nothing escapes', async () => {
-    proxy.mode = 'reset-at-types';
+  it.each(['reset-at-types', 'fatal-at-types'] as const)('a server that keeps dying while connections start (%s): every query settles as unavailable and nothing escapes', async (mode) => {
+    proxy.mode = mode;
     proxy.failed = 0;
     proxy.failLimit = Infinity;
     const sql = connect(proxy.url(db.url), { max: 3 });
