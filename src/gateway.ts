@@ -124,6 +124,12 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   const delivery = await DeliveryService.open({ sql: store.sql, schedules, config: deliveryConfig(config), log, registry: metrics.registry });
   await delivery.start();
   undo.push(() => delivery.stop());
+  // the store is back: rows and timers that waited through the outage (and NOTIFYs it swallowed)
+  // are looked at now, not at the next poll
+  store.health.onUp(() => {
+    for (const w of workers) w.poke();
+    delivery.poke();
+  });
   const appAcks = new AppAckRouter();
   const intake = new Hl7Intake({ sql: store.sql, writer, metrics, log, appName: config.APP_NAME, appAcks, rejectedMaxRows: config.REJECTED_MAX_ROWS, rejectedMaxBytes: config.REJECTED_MAX_BYTES, health: store.health, senders, triage: siteConfig });
   // rows an older search extractor wrote become searchable by every parameter before the API serves
