@@ -61,8 +61,7 @@ async function gateway(url: string) {
   const schedules = new ScheduleService({ sql: wsql });
   await schedules.start();
   const stages = zeroStages();
-  const Pool = (ingest as unknown as { MapPool?: new (o: unknown) => { close(): Promise<void> } }).MapPool;
-  const mapper = Pool ? new Pool({ config: DEFAULT_SITE_CONFIG, idKey, threads: MAP_THREADS, budgetMs: 2_000, log: silentLogger }) : undefined;
+  const mapper = new pipeline.MapPool({ config: DEFAULT_SITE_CONFIG, idKey, threads: MAP_THREADS, budgetMs: 2_000, log: silentLogger });
   const workers: InstanceType<typeof pipeline.InboxWorker>[] = [];
   const writer = new ingest.InboxWriter(sql, { maxBatch: 256, onInserted: () => workers.forEach((w) => w.poke()) });
   const intake = new ingest.Hl7Intake({ sql, writer, metrics, log: silentLogger, appName: 'SWITCHBOARD' });
@@ -71,14 +70,14 @@ async function gateway(url: string) {
   for (let i = 0; i < WORKERS; i++) {
     workers.push(new pipeline.InboxWorker({
       sql: wsql, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics, claimMs: 60_000, pollMs: 1_000, maxAttempts: 5, appName: 'SWITCHBOARD',
-      schedules, idKey, batch: BATCH, ...(mapper ? { mapper } : {}), inlineMaxBytes: INLINE,
+      schedules, idKey, batch: BATCH, mapper, inlineMaxBytes: INLINE,
       onStages: (s: Omit<Stages, 'rounds'>) => { stages.rows += s.rows; stages.claim += s.claim; stages.map += s.map; stages.route += s.route; stages.save += s.save; stages.commit += s.commit; stages.rounds++; },
     } as ConstructorParameters<typeof pipeline.InboxWorker>[0]));
   }
   // the gateway's critical lane (src/gateway.ts)
   workers.push(new pipeline.InboxWorker({
     sql: wsql, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics, claimMs: 60_000, pollMs: 1_000, maxAttempts: 5, appName: 'SWITCHBOARD',
-    schedules, idKey, batch: 4, minPriority: 1, ...(mapper ? { mapper } : {}), inlineMaxBytes: INLINE,
+    schedules, idKey, batch: 4, minPriority: 1, mapper, inlineMaxBytes: INLINE,
   } as ConstructorParameters<typeof pipeline.InboxWorker>[0]));
   for (const w of workers) await w.start();
   return {
@@ -86,7 +85,7 @@ async function gateway(url: string) {
     close: async () => {
       await listener.close(1000);
       await Promise.all(workers.map((w) => w.stop()));
-      await mapper?.close();
+      await mapper.close();
       await schedules.stop();
       await sql.end();
       await wsql.end();
@@ -119,8 +118,7 @@ async function drained(sql: postgres.Sql, timeoutMs: number): Promise<number> {
 function mappingCeiling(traffic: Traffic, idKey: Uint8Array, ms = 2000): number {
   const rand = rng(7);
   const rows = Array.from({ length: 500 }, (_, i) => trafficItem(i, 'C', traffic, rand)).filter((m) => m.kind === 'hl7').map((m, i) => ({ id: String(i), source: 'mllp', raw: (m as { bytes: Buffer }).bytes, received_at: new Date() }));
-  const map = (ingest as unknown as { InboxWorker: new (o: unknown) => { mapRow(r: unknown, k: Uint8Array): unknown } }).InboxWorker;
-  const w = new map({ config: DEFAULT_SITE_CONFIG });
+  const w = new pipeline.InboxWorker({ config: DEFAULT_SITE_CONFIG } as ConstructorParameters<typeof pipeline.InboxWorker>[0]);
   const t0 = performance.now();
   let n = 0;
   while (performance.now() - t0 < ms) for (const r of rows) { w.mapRow(r, idKey); n++; }

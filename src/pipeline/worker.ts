@@ -9,8 +9,9 @@ import { buildAck, encodeHl7, HL7_ERROR } from '../hl7/index.js';
 import type { MappingResult, SiteConfig } from '../mapping/index.js';
 import { bundleRefusal, saveTransactionBundle, saveTransactionBundles } from '../fhir/index.js';
 import {
-  claimInboxRows, ensureIdKey, listenInbox, markInboxRows, markInboxSaveFailed, type ClaimedInboxRow, type InboxOutcomeRow, type Sql, type TransactionSql,
+  claimInboxRows, ensureIdKey, listenInbox, markInboxRows, markInboxSaveFailed, releaseInboxRows, type ClaimedInboxRow, type InboxOutcomeRow, type Sql, type TransactionSql,
 } from '../store/index.js';
+import { appendAudit, messageProcessedEvents, messageReceivedEvent, type AuditEventInput } from '../audit/index.js';
 import type { Logger, Metrics } from '../obs/index.js';
 import type { RoutingRecord, ScheduleService } from '../oncall/index.js';
 import { escalationStarts, startEscalations, type EscalationStart } from '../delivery/index.js';
@@ -134,9 +135,10 @@ export class InboxWorker {
   /**
    * Claims and processes one batch; returns how many rows were claimed.
    *
-   * Order per (sender, patient): the claim never takes a row while an earlier row of the same
-   * sender and patient is pending anywhere (claimInboxRows), so a batch holds at most one row per
-   * patient, and its rows are independent of each other. No transaction is open while mapping.
+   * Order per (sender, patient): the claim takes a patient's consecutive pending rows together and
+   * never a row while an earlier row of the same sender and patient is in flight elsewhere
+   * (claimInboxRows); the batch is saved in id order (saveTransactionBundles puts a Bundle after
+   * the earlier Bundles it shares a patient with). No transaction is open while mapping.
    */
   async processBatch(): Promise<number> {
     const t0 = performance.now();
@@ -165,9 +167,18 @@ export class InboxWorker {
     try {
       times = await this.saveBatch(work);
     } catch (e) {
-      // one transaction for the batch failed: row by row, so one bad row cannot hold up the others
+      // one transaction for the batch failed: row by row, in id order, so one bad row cannot hold up
+      // the others; after a row left to be retried, its sender's later rows of the batch are handed
+      // back unsaved (saving them first would break their order)
       this.o.log.warn('worker_batch_save_failed', { rows: work.length, errorCode: (e as { code?: string }).code });
-      for (const w of work) await this.saveOne(w);
+      const stuck = new Set<string>();
+      const handBack: string[] = [];
+      for (const w of work) {
+        const sender = `${w.row.sender_app}\u001f${w.row.sender_facility}`;
+        if (stuck.has(sender)) { handBack.push(w.row.id); continue; }
+        if (!(await this.saveOne(w))) stuck.add(sender);
+      }
+      await releaseInboxRows(this.o.sql, handBack).catch(() => {});
     }
     this.o.onStages?.({ rows: rows.length, claim: t1 - t0, map: t2 - t1, route: t3 - t2, save: times.save, commit: times.commit });
     return rows.length;
@@ -230,6 +241,7 @@ export class InboxWorker {
       const starts = work.flatMap((w) => { const r = result.get(w); return r?.ok ? this.starts(w, r.savedIds) : []; });
       const started = await startEscalations(tx, starts, this.now());
       await markInboxRows(tx, ends.map((e) => e.end));
+      await appendAudit(tx, ends.flatMap((e) => { const r = result.get(e.w); return this.auditEvents(e.w, r?.ok ? r.savedIds : [], e.end); }));
       tSave = performance.now();
       return { ends, started };
     });
@@ -238,36 +250,54 @@ export class InboxWorker {
     return { save: tSave - t0, commit: tEnd - tSave };
   }
 
-  /** One row in its own transaction (after a batch failed): a store failure leaves it to be retried. */
-  private async saveOne(w: Work): Promise<void> {
+  /** The row's audit events: its receipt (recorded here, off the ACK path) and its processing. */
+  private auditEvents(w: Work, savedIds: readonly string[], end: InboxOutcomeRow): AuditEventInput[] {
+    const { row } = w;
+    const sender = row.sender_app === 'calls' ? row.sender_facility : `${row.sender_app}^${row.sender_facility}`;
+    return [
+      messageReceivedEvent({ inboxId: row.id, sender, source: row.source as 'mllp' | 'http' | 'calls' | 'fhir', peer: row.peer, at: row.received_at }),
+      ...messageProcessedEvents({ inboxId: row.id, at: this.now(), savedIds: end.state === 'processed' || savedIds.length > 0 ? savedIds : [], failureCode: end.errorCode }),
+    ];
+  }
+
+  /**
+   * One row in its own transaction (after a batch failed). Returns false when a store failure left
+   * the row to be retried (its claim expires), true when the row ended.
+   */
+  private async saveOne(w: Work): Promise<boolean> {
     const save = async (refused: { code: string; reason: string } | null) => {
       let e!: ReturnType<InboxWorker['ending']>;
       const started = await this.o.sql.begin(async (tx: TransactionSql) => {
         let starts: EscalationStart[] = [];
+        let savedIds: string[] = [];
         if (w.routed && refused === null) {
-          const savedIds = await saveTransactionBundle(tx, w.routed.bundle, { inboxId: w.row.id, now: this.now() });
+          savedIds = await saveTransactionBundle(tx, w.routed.bundle, { inboxId: w.row.id, now: this.now() });
           starts = this.starts(w, savedIds);
         }
         e = this.ending(w, refused);
         const n = await startEscalations(tx, starts, this.now());
         await markInboxRows(tx, [e.end]);
+        await appendAudit(tx, this.auditEvents(w, savedIds, e.end));
         return n;
       });
       this.afterCommit([{ w, ...e }], started);
     };
     try {
       await save(null);
+      return true;
     } catch (err) {
       const refusal = bundleRefusal(err);
       if (refusal && w.routed) {
         try {
           await save(refusalFailure({ code: refusal.code, reason: refusal.reason }));
-          return;
+          return true;
         } catch (again) {
-          return this.saveFailed(w.row, again);
+          await this.saveFailed(w.row, again);
+          return false;
         }
       }
       await this.saveFailed(w.row, err);
+      return false;
     }
   }
 
@@ -287,7 +317,11 @@ export class InboxWorker {
   private async saveFailed(row: ClaimedInboxRow, e: unknown): Promise<void> {
     this.o.log.error('worker_save_failed', { inboxId: row.id, attempts: row.attempts, errorCode: (e as { code?: string }).code });
     if (row.attempts >= this.o.maxAttempts) {
-      await markInboxSaveFailed(this.o.sql, row.id).catch(() => {});
+      const w = { row, mapped: { outcome: { kind: 'failed', code: 'ERR_SAVE_FAILED', reason: '' }, ack: null }, routed: null } satisfies Work;
+      await this.o.sql.begin(async (tx) => {
+        await markInboxSaveFailed(tx, row.id);
+        await appendAudit(tx, this.auditEvents(w, [], { id: row.id, state: 'failed', errorCode: 'ERR_SAVE_FAILED', error: null, mappingReport: null, routing: null, appAck: null }));
+      }).catch(() => {});
     }
   }
 

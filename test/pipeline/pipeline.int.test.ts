@@ -58,8 +58,9 @@ describe('order per (sender, patient)', () => {
       for (const [s, p] of keys) {
         const mine = rows.filter((r) => r.sender_app === s && r.control_id.includes(`-${s}-${p}-`));
         expect(mine).toHaveLength(5);
-        // each committed after the one before it (a later claim only after the earlier row ended)
-        for (let i = 1; i < mine.length; i++) expect(mine[i]!.processed_at.getTime()).toBeGreaterThan(mine[i - 1]!.processed_at.getTime());
+        // each committed with or after the one before it (a patient's consecutive rows are claimed
+        // together and saved in id order in one transaction; a later claim only after they ended)
+        for (let i = 1; i < mine.length; i++) expect(mine[i]!.processed_at.getTime()).toBeGreaterThanOrEqual(mine[i - 1]!.processed_at.getTime());
         const [patient] = await db.sql<{ family: string }[]>`
           SELECT resource #>> '{name,0,family}' AS family FROM fhir_resource WHERE resource_type = 'Patient' AND identifiers @> ARRAY[${`urn:switchboard:id:GENHOSP|${s}${p}`}]`;
         expect(patient?.family).toBe('THIRD');
@@ -100,7 +101,7 @@ describe('two workers on separate connections', () => {
     const last = new Map<string, { at: number; id: string }>();
     for (const r of rows) {
       const prev = last.get(r.k);
-      if (prev !== undefined) expect(r.at.getTime()).toBeGreaterThan(prev.at);
+      if (prev !== undefined) expect(r.at.getTime()).toBeGreaterThanOrEqual(prev.at);
       last.set(r.k, { at: r.at.getTime(), id: r.id });
     }
   }, 240_000);
@@ -144,10 +145,41 @@ describe('critical first', () => {
     await reset();
     const intake = intakeOn(db.sql);
     const first = await store(intake, oru({ control: 'SAME1', sender: 'LAB', mrn: 'SAMEP', order: 'SAMEO1' }));
-    await store(intake, oru({ control: 'SAME2', sender: 'LAB', mrn: 'SAMEP', order: 'SAMEO2', critical: true }));
+    const second = await store(intake, oru({ control: 'SAME2', sender: 'LAB', mrn: 'SAMEP', order: 'SAMEO2', critical: true }));
+    // the critical lane cannot take it while the routine one before it is pending
+    expect(await claimInboxRows(db.sql, { claimMs: 60_000, limit: 4, minPriority: 1 })).toEqual([]);
+    // a routine claim takes both, in stored order
     const claimed = await claimInboxRows(db.sql, { claimMs: 60_000, limit: 10 });
-    expect(claimed.map((r) => r.id)).toEqual([first]);
+    expect(claimed.map((r) => r.id)).toEqual([first, second]);
   });
+});
+
+describe('a patient\'s consecutive rows in one claim', () => {
+  it('claims them together in id order, saves them in that order, and drains one patient\'s flood a batch at a time', async () => {
+    await reset();
+    const intake = intakeOn(db.sql);
+    const ids: string[] = [];
+    ids.push(await store(intake, adt({ control: 'FL0', sender: 'ADT', mrn: 'FLOOD', event: 'A01', family: 'F0' })));
+    for (let i = 1; i < 40; i++) ids.push(await store(intake, adt({ control: `FL${i}`, sender: 'ADT', mrn: 'FLOOD', event: 'A08', family: `F${i}` })));
+    const other = await store(intake, oru({ control: 'FLX', sender: 'ADT', mrn: 'OTHER', order: 'FLXO' }));
+    const claimed = await claimInboxRows(db.sql, { claimMs: 60_000, limit: 16 });
+    expect(claimed.map((r) => r.id)).toEqual([...ids.slice(0, 15), other].sort((a, b) => Number(a) - Number(b)));
+    // the rest of the flood waits while its earlier rows are in flight
+    expect(await claimInboxRows(db.sql, { claimMs: 60_000, limit: 16 })).toEqual([]);
+    await db.sql`UPDATE inbox SET state = 'received', attempts = 0, claimed_until = NULL`;
+    const w = workerOn(db.sql, { batch: 16 });
+    expect(await w.processBatch()).toBe(16);
+    expect(await w.processBatch()).toBe(16);
+    expect(await w.processBatch()).toBe(9);
+    expect(await w.processBatch()).toBe(0);
+    const [patient] = await db.sql<{ family: string; version_id: number; inbox_id: string }[]>`
+      SELECT resource #>> '{name,0,family}' AS family, version_id, inbox_id::text FROM fhir_resource
+      WHERE resource_type = 'Patient' AND identifiers @> ARRAY['urn:switchboard:id:GENHOSP|FLOOD']`;
+    // every A08 renamed the patient: 40 versions, the last message's name
+    expect(patient).toEqual({ family: 'F39', version_id: 40, inbox_id: ids[39] });
+    const [n] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM inbox WHERE state = 'processed'`;
+    expect(n!.n).toBe(41);
+  }, 60_000);
 });
 
 describe('the mapping time budget', () => {
