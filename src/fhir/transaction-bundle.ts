@@ -2,7 +2,7 @@
 // updates resolved against the store on identifier, urn:uuid: placeholders rewritten to Type/id, then
 // one saveResources call, all in one database transaction.
 import type { Bundle, BundleEntry, Resource } from 'fhir/r4.js';
-import { findResourcesByIdentifier, lockResourceIdentifiers, type IdentifierCondition, type IdentifierMatch, type TransactionSql } from '../store/index.js';
+import { findResourcesByIdentifier, lockResourceIdentifiers, resourceDigest, type IdentifierCondition, type IdentifierMatch, type TransactionSql } from '../store/index.js';
 import { badRequest, isOutcomeError, notSupported, preconditionFailed } from '../outcome/index.js';
 import { collectReferences, rewriteReferences } from './references.js';
 import { FHIR_ID } from './resource-types.js';
@@ -255,6 +255,10 @@ export async function saveTransactionBundles(tx: TransactionSql, items: readonly
     }
     const conditions = wave.flatMap((p) => p.conds.map(conditionOf));
     const rows = conditions.length ? await findResourcesByIdentifier(tx, conditions) : [];
+    // the stored digest of each resource the lookup found: a write of the same content is skipped
+    // (saveResources would leave the row alone; skipped, it is neither sent nor locked)
+    const storedDigest = new Map<string, string>();
+    for (const r of rows) if (r.digest !== null) storedDigest.set(`${conditions[r.condition]!.type}/${r.id}`, r.digest);
     const groups: { resources: Resource[]; inboxId: string | null }[] = [];
     const saved: { p: Prepared; finalIds: string[] }[] = [];
     const taken = new Set<string>(); // resource `Type/id`s written by earlier Bundles of this wave
@@ -273,7 +277,7 @@ export async function saveTransactionBundles(tx: TransactionSql, items: readonly
           continue;
         }
         for (const w of writes) taken.add(w);
-        groups.push({ resources, inboxId: p.item.inboxId });
+        groups.push({ resources: resources.filter((r, i) => storedDigest.get(writes[i]!) !== resourceDigest(r)), inboxId: p.item.inboxId });
         saved.push({ p, finalIds });
       } catch (e) {
         refuse(p.index, e);

@@ -147,13 +147,14 @@ export class InboxWorker {
     if (rows.length === 0) return 0;
     const t1 = performance.now();
     // large rows to the threads (all at once), small ones here, one per turn of the event loop
+    // (the critical lane's few rows at once: they do not wait behind the turns of routine batches)
     const inline = this.o.inlineMaxBytes ?? 0;
     const threaded = rows.map((row) => (this.o.mapper && row.raw.length > inline ? this.mapOne(row, idKey) : undefined));
     const mapped: MappedRow[] = [];
     for (const [i, row] of rows.entries()) {
       const t = threaded[i];
       if (t) { mapped.push(await t); continue; }
-      await new Promise<void>((r) => setImmediate(r));
+      if (!this.o.minPriority) await new Promise<void>((r) => setImmediate(r));
       mapped.push(await this.mapOne(row, idKey, true));
     }
     const t2 = performance.now();

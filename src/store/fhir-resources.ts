@@ -4,6 +4,7 @@
 // conditional-create rules); it hands this file typed rows and an already-validated search description.
 // Transactions stay with the caller (`sql.begin`), which passes `tx` here, so a transaction Bundle's
 // lookups and writes commit or roll back together with whatever the caller does in the same scope.
+import { createHash } from 'node:crypto';
 import type { Resource } from 'fhir/r4.js';
 import type postgres from 'postgres';
 import type { Sql, TransactionSql } from './db.js';
@@ -36,6 +37,36 @@ export interface UpsertResourcesOptions {
   inboxId: string | null;
 }
 
+/** JSON with object keys sorted (arrays keep their order): equal content, equal text. */
+function canonicalJson(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : canonicalJson(x))).join(',')}]`;
+  const o = v as Record<string, unknown>;
+  const parts: string[] = [];
+  for (const k of Object.keys(o).sort()) if (o[k] !== undefined) parts.push(`${JSON.stringify(k)}:${canonicalJson(o[k])}`);
+  return `{${parts.join(',')}}`;
+}
+
+const digests = new WeakMap<object, string>();
+
+/**
+ * The content digest of a resource as written (column content_digest): SHA-256, hex, over its
+ * canonical JSON without meta.versionId and meta.lastUpdated (the store sets those). Two writes
+ * of the same content have the same digest, whatever their key order.
+ */
+export function resourceDigest(resource: Resource): string {
+  const known = digests.get(resource);
+  if (known !== undefined) return known;
+  let content: unknown = resource;
+  if (resource.meta && ('versionId' in resource.meta || 'lastUpdated' in resource.meta)) {
+    const { versionId: _v, lastUpdated: _l, ...meta } = resource.meta;
+    content = { ...resource, meta };
+  }
+  const d = createHash('sha256').update(canonicalJson(content)).digest('hex');
+  digests.set(resource, d);
+  return d;
+}
+
 /**
  * Upserts every row in one INSERT ... ON CONFLICT. A changed resource becomes a new version:
  * version_id + 1, meta.versionId and meta.lastUpdated set in the stored JSON. Content identical to the
@@ -48,20 +79,22 @@ export async function upsertResources(sql: Queryable, rows: readonly FhirResourc
   const now = opts.now.toISOString();
   // The rows travel as one jsonb parameter and are unpacked by jsonb_to_recordset: one round trip,
   // parameterised, and text[] columns of any length without per-row placeholders.
+  const data = rows.map((r) => ({ ...r, content_digest: resourceDigest(r.resource) }));
   await sql`
     INSERT INTO fhir_resource AS f
       (resource_type, id, version_id, last_updated, inbox_id, subject, status, priority, recipients, identifiers,
-       tokens, date_start, date_end, search_version, resource)
+       tokens, date_start, date_end, search_version, resource, content_digest)
     SELECT r.resource_type, r.id, 1, ${now}::timestamptz, coalesce(r.inbox_id, ${opts.inboxId}::bigint), r.subject, r.status, r.priority,
            ARRAY(SELECT jsonb_array_elements_text(r.recipients)),
            ARRAY(SELECT jsonb_array_elements_text(r.identifiers)),
            ARRAY(SELECT jsonb_array_elements_text(r.tokens)), r.date_start, r.date_end, r.search_version,
            jsonb_set(r.resource, '{meta}',
-             coalesce(r.resource -> 'meta', '{}'::jsonb) || jsonb_build_object('versionId', '1', 'lastUpdated', ${now}::text))
-    FROM jsonb_to_recordset(${sql.json(rows as unknown as postgres.JSONValue)}) AS r(
+             coalesce(r.resource -> 'meta', '{}'::jsonb) || jsonb_build_object('versionId', '1', 'lastUpdated', ${now}::text)),
+           decode(r.content_digest, 'hex')
+    FROM jsonb_to_recordset(${sql.json(data as unknown as postgres.JSONValue)}) AS r(
       resource_type text, id text, subject text, status text, priority text,
       recipients jsonb, identifiers jsonb, tokens jsonb, date_start timestamptz, date_end timestamptz, search_version smallint, resource jsonb,
-      inbox_id bigint)
+      inbox_id bigint, content_digest text)
     ON CONFLICT (resource_type, id) DO UPDATE SET
       version_id   = f.version_id + 1,
       last_updated = EXCLUDED.last_updated,
@@ -72,9 +105,12 @@ export async function upsertResources(sql: Queryable, rows: readonly FhirResourc
       recipients   = EXCLUDED.recipients,
       identifiers  = EXCLUDED.identifiers,
       tokens = EXCLUDED.tokens, date_start = EXCLUDED.date_start, date_end = EXCLUDED.date_end, search_version = EXCLUDED.search_version,
-      resource     = jsonb_set(EXCLUDED.resource, '{meta,versionId}', to_jsonb((f.version_id + 1)::text))
-    WHERE (f.resource #- '{meta,versionId}' #- '{meta,lastUpdated}')
-          IS DISTINCT FROM (EXCLUDED.resource #- '{meta,versionId}' #- '{meta,lastUpdated}')`;
+      resource     = jsonb_set(EXCLUDED.resource, '{meta,versionId}', to_jsonb((f.version_id + 1)::text)),
+      content_digest = EXCLUDED.content_digest
+    WHERE CASE WHEN f.content_digest IS NOT NULL THEN f.content_digest <> EXCLUDED.content_digest
+               -- a row stored before digests (migration 014): its body, once
+               ELSE (f.resource #- '{meta,versionId}' #- '{meta,lastUpdated}')
+                    IS DISTINCT FROM (EXCLUDED.resource #- '{meta,versionId}' #- '{meta,lastUpdated}') END`;
 }
 
 export interface StoredResource {
@@ -123,6 +159,8 @@ export interface IdentifierMatch {
   condition: number;
   id: string;
   lastUpdated: Date;
+  /** the stored content's digest (resourceDigest); null for a row written before digests */
+  digest: string | null;
 }
 
 /**
@@ -148,20 +186,20 @@ export async function findResourcesByIdentifier(tx: TransactionSql, conditions: 
   // (migration 010). The kind is a constant per probe, so only one of the two branches runs.
   // `resource_type || ''`: the type is checked on the row found, not ANDed in from the
   // (resource_type, last_updated) index, whose every entry of the type the probe would read.
-  const rows = await tx<{ ord: string; id: string; last_updated: Date }[]>`
-    SELECT c.ord::text AS ord, m.id, m.last_updated
+  const rows = await tx<{ ord: string; id: string; last_updated: Date; digest: string | null }[]>`
+    SELECT c.ord::text AS ord, m.id, m.last_updated, encode(m.content_digest, 'hex') AS digest
     FROM unnest(${conditions.map((c) => c.type)}::text[], ${conditions.map((c) => c.kind)}::text[],
                 ${conditions.map((c) => c.key)}::text[])
          WITH ORDINALITY AS c(type, kind, key, ord)
     CROSS JOIN LATERAL (
-      SELECT f.id, f.last_updated FROM fhir_resource f
+      SELECT f.id, f.last_updated, f.content_digest FROM fhir_resource f
       WHERE c.kind = 'exact' AND f.resource_type || '' = c.type AND f.identifiers @> ARRAY[c.key]
       UNION ALL
-      SELECT f.id, f.last_updated FROM fhir_resource f
+      SELECT f.id, f.last_updated, f.content_digest FROM fhir_resource f
       WHERE c.kind = 'value' AND f.resource_type || '' = c.type AND fhir_identifier_values(f.identifiers) @> ARRAY[c.key]) m
     ORDER BY c.ord, m.id`;
   // WITH ORDINALITY counts from 1
-  return rows.map((r) => ({ condition: Number(r.ord) - 1, id: r.id, lastUpdated: r.last_updated }));
+  return rows.map((r) => ({ condition: Number(r.ord) - 1, id: r.id, lastUpdated: r.last_updated, digest: r.digest }));
 }
 
 /**

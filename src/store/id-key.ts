@@ -175,7 +175,8 @@ async function rewriteResources(tx: TransactionSql, rewrite: (s: string) => stri
   counts.merged = losers.length;
   const moved = await tx`
     UPDATE fhir_resource AS f
-       SET id = r.id, subject = r.subject, recipients = r.recipients, identifiers = r.identifiers, tokens = r.tokens, resource = r.resource
+       SET id = r.id, subject = r.subject, recipients = r.recipients, identifiers = r.identifiers, tokens = r.tokens, resource = r.resource,
+           content_digest = NULL
       FROM rekey_rows r
      WHERE f.resource_type = r.resource_type AND f.id = r.old_id`;
   counts.rewritten = moved.count;

@@ -3,7 +3,7 @@ export { DB_TIMEOUT_DEFAULTS, STORE_DOWN, isUnavailable, pingStore } from './db.
 export { StoreDownError, StoreHealth } from './health.js';
 export type { StoreHealthOptions } from './health.js';
 export type { Sql, TransactionSql } from './db.js';
-export { explainResourceSearch, findResourcesByIdentifier, listStaleSearchRows, lockResourceIdentifiers, readResource, searchResources, updateSearchColumns, upsertResources } from './fhir-resources.js';
+export { explainResourceSearch, findResourcesByIdentifier, listStaleSearchRows, lockResourceIdentifiers, readResource, resourceDigest, searchResources, updateSearchColumns, upsertResources } from './fhir-resources.js';
 export type { FhirResourceWrite, IdentifierCondition, IdentifierMatch, ResourceCondition, ResourceMatch, ResourceSearch, SearchColumnsUpdate, StaleSearchRow, StoredResource } from './fhir-resources.js';
 export { claimInboxRows, releaseInboxRows, countInboxByState, findInboxRowsByKey, isCallKeyConflict, getInboxRow, getRejectedRow, insertInboxRows, insertRejected, listInboxRows, listRejectedRows, listenInbox, markInboxFailed, markInboxProcessed, markInboxRows, markInboxSaveFailed, requeueInboxRow } from './inbox.js';
 export type { ClaimedInboxRow, InboxListRow, InboxOutcomeRow, InboxRow } from './inbox.js';

@@ -72,3 +72,52 @@ describe('batched save', () => {
     }), { numRuns: 40 });
   }, 240_000);
 });
+
+describe('unchanged resources', () => {
+  it('are skipped by their content digest: not sent, no version, last_updated and inbox kept; a change still makes a version', async () => {
+    await db.sql`TRUNCATE fhir_resource CASCADE`;
+    const map = (raw: Buffer): Bundle => {
+      const out = mapInboxRow({ id: '1', source: 'mllp', raw, received_at: new Date(0) }, DEFAULT_SITE_CONFIG, ID_KEY).outcome;
+      if (out.kind !== 'processed') throw new Error('fixture does not map');
+      return out.result.bundle;
+    };
+    const a08 = (family: string, minute: string) => map(adt({ control: `U${family}${minute}`, sender: 'LAB', mrn: 'UNCH', event: 'A08', family, ts: `2026110402${minute}00-0500` }));
+    const sent: unknown[][] = [];
+    const save = async (bundle: Bundle, inboxId: string | null, now: Date) => {
+      const spy = db.sql.options.debug;
+      db.sql.options.debug = (_c: number, text: string, params: unknown[]) => { if (/INSERT INTO fhir_resource/.test(text)) sent.push(params); };
+      try {
+        return await db.sql.begin((tx) => saveTransactionBundles(tx, [{ bundle, inboxId }], { now }));
+      } finally {
+        db.sql.options.debug = spy;
+      }
+    };
+    const patient = async () => (await db.sql<{ version_id: number; last_updated: Date; family: string; digest: string | null }[]>`
+      SELECT version_id, last_updated, resource #>> '{name,0,family}' AS family, encode(content_digest, 'hex') AS digest FROM fhir_resource WHERE resource_type = 'Patient'`)[0]!;
+    const t1 = new Date('2026-12-01T00:00:00Z');
+    await save(a08('SAME', '10'), null, t1);
+    const first = await patient();
+    expect(first.version_id).toBe(1);
+    expect(first.digest).toMatch(/^[0-9a-f]{64}$/);
+    // a later message with the same content: the Patient and Encounter are looked up, found unchanged, not written
+    sent.length = 0;
+    await save(a08('SAME', '20'), null, new Date('2026-12-01T00:01:00Z'));
+    expect(sent.length).toBeLessThanOrEqual(1);
+    const patientSent = () => /resourceType\\*":\\*"Patient/.test(JSON.stringify(sent));
+    expect(patientSent()).toBe(false);
+    expect(await patient()).toEqual(first);
+    // a change is a new version
+    await save(a08('CHANGED', '30'), null, new Date('2026-12-01T00:02:00Z'));
+    expect(patientSent()).toBe(true);
+    const changed = await patient();
+    expect(changed).toMatchObject({ version_id: 2, family: 'CHANGED' });
+    expect(changed.digest).not.toBe(first.digest);
+    // a row stored before digests: its body is compared, so the same content still makes no version
+    await db.sql`UPDATE fhir_resource SET content_digest = NULL`;
+    await save(a08('CHANGED', '40'), null, new Date('2026-12-01T00:03:00Z'));
+    expect(await patient()).toMatchObject({ version_id: 2, family: 'CHANGED', digest: null });
+    await save(a08('THIRD', '50'), null, new Date('2026-12-01T00:04:00Z'));
+    expect(await patient()).toMatchObject({ version_id: 3, family: 'THIRD' });
+    expect((await patient()).digest).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
