@@ -1,4 +1,4 @@
-// node --import tsx bench/pipeline-save.ts [--n 3000] [--batch 32] [--preload 0] [--variants base,...]
+// node --import tsx bench/pipeline-save.ts [--n 3000] [--batch 32] [--preload 0] [--variants base,...] [--explain] [--keep]
 //
 // The FHIR save of the pipeline alone (no intake, no mapping in the timing): the benchmark traffic
 // mapped up front, then saved in batches by saveTransactionBundles on one connection, each batch
@@ -30,6 +30,7 @@ const VARIANTS: Record<string, string> = {
   'no-dates': 'DROP INDEX fhir_resource_date_start; DROP INDEX fhir_resource_date_end',
   'no-updated': 'DROP INDEX fhir_resource_updated',
   'no-fk': 'ALTER TABLE fhir_resource DROP CONSTRAINT IF EXISTS fhir_resource_inbox_id_fkey',
+  'tokens-fastupdate-off': 'ALTER INDEX fhir_resource_tokens SET (fastupdate = off)',
   'async-commit': 'DO $$ BEGIN EXECUTE format(\'ALTER DATABASE %I SET synchronous_commit = off\', current_database()); END $$',
 };
 
@@ -62,6 +63,20 @@ async function main(): Promise<void> {
     try {
       await migrate(sql);
       if (VARIANTS[v]) await sql.unsafe(VARIANTS[v]!);
+      const preload = Number(arg('preload', '0'));
+      if (preload > 0) {
+        // the rows bench/pipeline.ts preloads: Observations and a Patient per 15
+        await sql.unsafe(`
+          INSERT INTO fhir_resource (resource_type, id, version_id, last_updated, subject, status, identifiers, tokens, search_version, resource)
+          SELECT t, id, 1, now() - interval '1 day', 'Patient/p' || (g / 15), 'final',
+                 ARRAY['urn:ietf:rfc:3986|urn:uuid:' || md5(t || g)],
+                 ARRAY['identifier|urn:ietf:rfc:3986|urn:uuid:' || md5(t || g), 'code|http://loinc.org|2823-3', 'subject>Patient/p' || (g / 15)], 1,
+                 jsonb_build_object('resourceType', t, 'id', id, 'status', 'final',
+                   'identifier', jsonb_build_array(jsonb_build_object('system', 'urn:ietf:rfc:3986', 'value', 'urn:uuid:' || md5(t || g))),
+                   'subject', jsonb_build_object('reference', 'Patient/p' || (g / 15)))
+          FROM (SELECT g, CASE WHEN g % 15 = 0 THEN 'Patient' ELSE 'Observation' END AS t, 'pre' || g AS id FROM generate_series(0, ${preload - 1}) g) s`);
+        await sql.unsafe('ANALYZE fhir_resource');
+      }
       await sql.end();
       const notices: string[] = [];
       const s2 = postgres(db.url, { max: 1, onnotice: (m) => { notices.push(String(m.message)); }, debug: () => { stmts++; } });

@@ -131,7 +131,7 @@ export interface ClaimedInboxRow {
  * patient waits for every earlier row of its sender, and every later row of its sender waits for
  * it. So a claim takes a patient's consecutive pending rows together (its first row, the "head",
  * and the rows after it, up to the batch), and none while an earlier row is in flight elsewhere.
- * The NOT EXISTS are index probes on inbox_order. Higher `priority` first (inbox_claim), then
+ * The NOT EXISTS are index probes on inbox_order_pending. Higher `priority` first (inbox_claim), then
  * oldest; with `minPriority`, only rows at least that urgent (the gateway's lane for critical
  * messages).
  */
@@ -158,6 +158,12 @@ function claimSql(sql: Sql, opts: { claimMs: number; limit: number; minPriority?
           (SELECT id FROM inbox
            WHERE state IN ('received', 'processing') AND (state = 'received' OR claimed_until < now()) AND priority >= ${minPriority}
            ORDER BY id LIMIT ${window})`;
+  // Each order check is `NOT EXISTS (… OFFSET 0)` over `state NOT IN ('processed', 'failed')`: the
+  // OFFSET keeps it a correlated subplan, one probe of inbox_order_pending per candidate, and that
+  // predicate lets no other partial index serve it (migration 014). Statistics taken while few
+  // rows were pending (the normal state) made the planner join every candidate against every
+  // pending row, or scan inbox_pending whole per probe: 2-4 s per claim against a backlog of
+  // 3,000, where the probes take milliseconds.
   // heads: rows with no earlier pending row of their order group; followers: the pending rows of a
   // head's (sender, patient) after it, in id order. A follower is kept only when every earlier
   // pending row of its group (and every earlier patient-less row of its sender) is in this claim:
@@ -167,14 +173,17 @@ function claimSql(sql: Sql, opts: { claimMs: number; limit: number; minPriority?
       SELECT i.id, i.sender_app, i.sender_facility, i.order_patient, i.priority FROM inbox i JOIN candidates c ON c.id = i.id
       WHERE i.state IN ('received', 'processing') AND (i.state = 'received' OR i.claimed_until < now())
         AND NOT EXISTS (
-          SELECT 1 FROM inbox e WHERE e.state IN ('received', 'processing')
-            AND e.sender_app = i.sender_app AND e.sender_facility = i.sender_facility AND e.order_patient = i.order_patient AND e.id < i.id)
+          SELECT 1 FROM inbox e WHERE e.state NOT IN ('processed', 'failed')
+            AND e.sender_app = i.sender_app AND e.sender_facility = i.sender_facility AND e.order_patient = i.order_patient
+            AND (e.sender_app, e.sender_facility, e.order_patient, e.id) < (i.sender_app, i.sender_facility, i.order_patient, i.id) OFFSET 0)
         AND NOT EXISTS (
-          SELECT 1 FROM inbox e WHERE e.state IN ('received', 'processing')
-            AND e.sender_app = i.sender_app AND e.sender_facility = i.sender_facility AND e.order_patient IS NULL AND e.id < i.id)
+          SELECT 1 FROM inbox e WHERE e.state NOT IN ('processed', 'failed')
+            AND e.sender_app = i.sender_app AND e.sender_facility = i.sender_facility AND e.order_patient IS NULL
+            AND (e.sender_app, e.sender_facility, e.id) < (i.sender_app, i.sender_facility, i.id) OFFSET 0)
         AND (i.order_patient IS NOT NULL OR NOT EXISTS (
-          SELECT 1 FROM inbox e WHERE e.state IN ('received', 'processing')
-            AND e.sender_app = i.sender_app AND e.sender_facility = i.sender_facility AND e.id < i.id))
+          SELECT 1 FROM inbox e WHERE e.state NOT IN ('processed', 'failed')
+            AND e.sender_app = i.sender_app AND e.sender_facility = i.sender_facility
+            AND (e.sender_app, e.sender_facility) <= (i.sender_app, i.sender_facility) AND e.id < i.id OFFSET 0))
       ORDER BY i.priority DESC, i.id
       LIMIT ${opts.limit}
       FOR UPDATE OF i SKIP LOCKED
@@ -182,10 +191,11 @@ function claimSql(sql: Sql, opts: { claimMs: number; limit: number; minPriority?
       SELECT f.id, h.id AS head, h.priority AS head_priority, h.sender_app, h.sender_facility, h.order_patient
       FROM heads h CROSS JOIN LATERAL (
         SELECT e.id FROM inbox e
-        WHERE e.state IN ('received', 'processing') AND (e.state = 'received' OR e.claimed_until < now())
+        WHERE e.state NOT IN ('processed', 'failed') AND (e.state = 'received' OR e.claimed_until < now())
           AND e.sender_app = h.sender_app AND e.sender_facility = h.sender_facility AND e.order_patient = h.order_patient
-          AND e.id > h.id AND e.priority >= ${minPriority}
-        ORDER BY e.id
+          AND (e.sender_app, e.sender_facility, e.order_patient, e.id) > (h.sender_app, h.sender_facility, h.order_patient, h.id)
+          AND e.priority >= ${minPriority}
+        ORDER BY e.sender_app, e.sender_facility, e.order_patient, e.id
         LIMIT ${Math.max(0, opts.limit - 1)}
         FOR UPDATE OF e SKIP LOCKED) f
       WHERE h.order_patient IS NOT NULL
@@ -194,13 +204,16 @@ function claimSql(sql: Sql, opts: { claimMs: number; limit: number; minPriority?
       UNION ALL
       SELECT f.id, f.head, f.head_priority FROM followers f
       WHERE NOT EXISTS (
-        SELECT 1 FROM inbox e WHERE e.state IN ('received', 'processing')
+        SELECT 1 FROM inbox e WHERE e.state NOT IN ('processed', 'failed')
           AND e.sender_app = f.sender_app AND e.sender_facility = f.sender_facility AND e.order_patient = f.order_patient
-          AND e.id > f.head AND e.id < f.id AND NOT EXISTS (SELECT 1 FROM followers g WHERE g.id = e.id))
+          AND (e.sender_app, e.sender_facility, e.order_patient, e.id) > (f.sender_app, f.sender_facility, f.order_patient, f.head)
+          AND (e.sender_app, e.sender_facility, e.order_patient, e.id) < (f.sender_app, f.sender_facility, f.order_patient, f.id)
+          AND NOT EXISTS (SELECT 1 FROM followers g WHERE g.id = e.id) OFFSET 0)
         AND NOT EXISTS (
-        SELECT 1 FROM inbox e WHERE e.state IN ('received', 'processing')
+        SELECT 1 FROM inbox e WHERE e.state NOT IN ('processed', 'failed')
           AND e.sender_app = f.sender_app AND e.sender_facility = f.sender_facility AND e.order_patient IS NULL
-          AND e.id > f.head AND e.id < f.id)
+          AND (e.sender_app, e.sender_facility, e.id) > (f.sender_app, f.sender_facility, f.head)
+          AND (e.sender_app, e.sender_facility, e.id) < (f.sender_app, f.sender_facility, f.id) OFFSET 0)
     ), taken AS (
       -- every head first, then each group's second row, and so on: a flood of one patient shares
       -- the batch with the others; a group keeps a prefix of its chain
