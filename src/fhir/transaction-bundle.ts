@@ -180,8 +180,11 @@ export interface BundleItem {
   inboxId: string | null;
 }
 
-/** A Bundle of a batch: saved (each entry's `Type/id`), or refused for its content with the outcome's issue code. */
-export type BundleSaveResult = { ok: true; savedIds: string[] } | { ok: false; code: string; reason: string };
+/**
+ * A Bundle of a batch: saved (each entry's `Type/id`), refused for its content with the outcome's
+ * issue code, or deferred (nothing written: it needed a wave past `maxWaves`; save it later).
+ */
+export type BundleSaveResult = { ok: true; savedIds: string[]; deferred?: undefined } | { ok: false; code: string; reason: string; deferred?: undefined } | { ok: false; deferred: true };
 
 interface Prepared {
   index: number;
@@ -222,9 +225,10 @@ function prepare(item: BundleItem, index: number): Prepared {
  *   Messages of different patients share nothing: a batch is usually one wave.
  *
  * A Bundle the store refuses (invalid, a condition matching several resources: 412) is refused
- * alone, with nothing of it written; the others are saved. Store errors throw (the caller rolls back).
+ * alone, with nothing of it written; the others are saved. With `maxWaves`, the Bundles a later
+ * wave would take are deferred (nothing of them written). Store errors throw (the caller rolls back).
  */
-export async function saveTransactionBundles(tx: TransactionSql, items: readonly BundleItem[], opts: { now?: Date } = {}): Promise<BundleSaveResult[]> {
+export async function saveTransactionBundles(tx: TransactionSql, items: readonly BundleItem[], opts: { now?: Date; maxWaves?: number } = {}): Promise<BundleSaveResult[]> {
   const results: BundleSaveResult[] = new Array(items.length);
   const refuse = (index: number, e: unknown): void => {
     const r = bundleRefusal(e);
@@ -244,7 +248,15 @@ export async function saveTransactionBundles(tx: TransactionSql, items: readonly
   await tx`SET LOCAL jit = off`;
   await lockResourceIdentifiers(tx, remaining.flatMap((p) => p.conds.map(conditionOf)));
   const now = opts.now ?? new Date();
+  let waves = 0;
   while (remaining.length > 0) {
+    if (opts.maxWaves !== undefined && waves >= opts.maxWaves) {
+      // the rest share identifiers with Bundles saved above: left for a later transaction, so this
+      // one (which holds the batch's identifier locks) stays short
+      for (const p of remaining) results[p.index] = { ok: false, deferred: true };
+      break;
+    }
+    waves++;
     const wave: Prepared[] = [];
     const later: Prepared[] = [];
     const blocked = new Set<string>();

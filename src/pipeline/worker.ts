@@ -52,6 +52,13 @@ export interface WorkerOptions {
    * busy costs ~35 MB. The mapper's limits bound the time of a message this small.
    */
   inlineMaxBytes?: number;
+  /**
+   * Waves of the batch's FHIR save per transaction (saveTransactionBundles `maxWaves`; default 4,
+   * none for the critical lane): rows sharing identifiers with earlier rows of the batch past that
+   * are handed back for the next claim, so the identifier locks a critical row may wait for are
+   * held for a few statements, not one per row of a long chain.
+   */
+  maxWaves?: number;
   /** told the time each stage of a round took (benchmarks) */
   onStages?: (s: StageTimes) => void;
   now?: () => Date;
@@ -227,17 +234,27 @@ export class InboxWorker {
   }
 
   /** The whole batch in one transaction: resources, escalation runs, row outcomes. */
-  private async saveBatch(work: readonly Work[]): Promise<{ save: number; commit: number }> {
-    const toSave = work.filter((w) => w.routed !== null);
+  private async saveBatch(all: readonly Work[]): Promise<{ save: number; commit: number }> {
+    const toSave = all.filter((w) => w.routed !== null);
     let tSave = 0;
     let tEnd = 0;
     const t0 = performance.now();
+    const maxWaves = this.o.maxWaves ?? (this.o.minPriority ? undefined : 4);
     const { ends, started } = await this.o.sql.begin(async (tx) => {
-      const saved = await saveTransactionBundles(tx, toSave.map((w) => ({ bundle: w.routed!.bundle, inboxId: w.row.id })), { now: this.now() });
+      const saved = await saveTransactionBundles(tx, toSave.map((w) => ({ bundle: w.routed!.bundle, inboxId: w.row.id })), { now: this.now(), ...(maxWaves ? { maxWaves } : {}) });
       const result = new Map(toSave.map((w, i) => [w, saved[i]!]));
+      // a deferred row, and every later row of its order group, go back to the queue unsaved
+      const later = new Set<string>();
+      const handBack: string[] = [];
+      const work = all.filter((w) => {
+        const group = orderGroup(w.row);
+        if (result.get(w)?.deferred || later.has(group)) { later.add(group); handBack.push(w.row.id); return false; }
+        return true;
+      });
+      await releaseInboxRows(tx, handBack);
       const ends = work.map((w) => {
         const r = result.get(w);
-        return { w, ...this.ending(w, r && !r.ok ? refusalFailure(r) : null) };
+        return { w, ...this.ending(w, r && !r.ok && !r.deferred ? refusalFailure(r) : null) };
       });
       const starts = work.flatMap((w) => { const r = result.get(w); return r?.ok ? this.starts(w, r.savedIds) : []; });
       const started = await startEscalations(tx, starts, this.now());
@@ -357,6 +374,11 @@ export class InboxWorker {
     });
     return { bytes: encodeHl7(text, facts.charset), condition: facts.applicationAckType };
   }
+}
+
+/** The rows that keep their order among themselves: a (sender, patient), or a sender for rows without a patient. */
+function orderGroup(row: ClaimedInboxRow): string {
+  return `${row.sender_app}\u001f${row.sender_facility}\u001f${row.order_patient ?? ''}`;
 }
 
 /** The store refused a row's resources for what is in them (e.g. a Patient identifier two stored Patients share: 412). Final. */

@@ -227,9 +227,10 @@ function claimSql(sql: Sql, opts: { claimMs: number; limit: number; minPriority?
 
 /**
  * Hands claimed rows back unprocessed (their attempt not counted), for the next claim: rows of a
- * batch left behind because an earlier row of their sender could not be saved.
+ * batch left behind because an earlier row of their sender could not be saved, or deferred to keep
+ * the batch's transaction short.
  */
-export async function releaseInboxRows(sql: Sql, ids: readonly string[]): Promise<void> {
+export async function releaseInboxRows(sql: Sql | TransactionSql, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
   await sql`UPDATE inbox SET state = 'received', claimed_until = NULL, attempts = greatest(attempts - 1, 0)
             WHERE id = ANY(${ids as string[]}::bigint[]) AND state = 'processing'`;

@@ -69,6 +69,18 @@ describe('batched save', () => {
       const batched = await db.sql.begin((tx) => saveTransactionBundles(tx, items, { now }));
       expect(batched).toEqual(one);
       expect(await snapshot()).toEqual(sequential);
+      // with maxWaves, the deferred Bundles saved by later transactions (as a worker hands them
+      // back): the same store, the same outcome per message
+      await seed();
+      const outcome: unknown[] = new Array(items.length);
+      let left = items.map((it, i) => ({ it, i }));
+      while (left.length > 0) {
+        const got = await db.sql.begin((tx) => saveTransactionBundles(tx, left.map((l) => l.it), { now, maxWaves: 2 }));
+        left.forEach((l, k) => { if (!got[k]!.deferred) outcome[l.i] = got[k]; });
+        left = left.filter((_, k) => got[k]!.deferred);
+      }
+      expect(outcome).toEqual(one);
+      expect(await snapshot()).toEqual(sequential);
     }), { numRuns: 40 });
   }, 240_000);
 });
