@@ -53,10 +53,10 @@ export interface WorkerOptions {
    */
   inlineMaxBytes?: number;
   /**
-   * Waves of the batch's FHIR save per transaction (saveTransactionBundles `maxWaves`; default 4,
-   * none for the critical lane): rows sharing identifiers with earlier rows of the batch past that
-   * are handed back for the next claim, so the identifier locks a critical row may wait for are
-   * held for a few statements, not one per row of a long chain.
+   * Waves of the batch's FHIR save per transaction (saveTransactionBundles `maxWaves`; default 4;
+   * no limit for the critical lane or a batch holding an urgent row): rows sharing identifiers
+   * with earlier rows of the batch past that are handed back for the next claim, so the identifier
+   * locks a critical row may wait for are held for a few statements, not one per row of a chain.
    */
   maxWaves?: number;
   /** told the time each stage of a round took (benchmarks) */
@@ -239,7 +239,8 @@ export class InboxWorker {
     let tSave = 0;
     let tEnd = 0;
     const t0 = performance.now();
-    const maxWaves = this.o.maxWaves ?? (this.o.minPriority ? undefined : 4);
+    // a batch holding an urgent row saves every wave: handed back, the row would wait for a later claim
+    const maxWaves = this.o.minPriority || all.some((w) => w.row.priority > 0) ? undefined : (this.o.maxWaves ?? 4);
     const { ends, started } = await this.o.sql.begin(async (tx) => {
       const saved = await saveTransactionBundles(tx, toSave.map((w) => ({ bundle: w.routed!.bundle, inboxId: w.row.id })), { now: this.now(), ...(maxWaves ? { maxWaves } : {}) });
       const result = new Map(toSave.map((w, i) => [w, saved[i]!]));
