@@ -16,7 +16,10 @@ import { DEFAULT_SITE_CONFIG, parseSiteConfig, type SiteConfig } from './mapping
 import { prepareResourceIds } from './resource-ids.js';
 import { ScheduleService, WorkerJobs, limitsFromSettings, refreshScheduleView, seedScheduleFromFile } from './oncall/index.js';
 import { DELIVERY_DEFAULTS, DeliveryService, type DeliveryConfig } from './delivery/index.js';
-import { OidcRelyingParty, RevocationList, SessionManager, TokenVerifier, cookieNames, loadOrCreateLocalKey, parseRoleMap, type SignInDeps, type TrustedIssuer } from './auth/index.js';
+import {
+  LocalAccounts, OidcRelyingParty, Passkeys, RevocationList, SessionManager, TokenVerifier, cookieNames, loadOrCreateLocalKey, loadOrCreateSecretKey, localSignInEnabled,
+  parseRoleMap, type LocalSignInDeps, type SignInDeps, type TrustedIssuer,
+} from './auth/index.js';
 import { AuditSealer, AuditWriter, auditKeys, configureAuditKey, startRetention } from './audit/index.js';
 
 /** How often the schedule's FHIR view is rebuilt: a quarter day, well inside its 14-day horizon. */
@@ -273,18 +276,32 @@ function parseIssuers(json: string): TrustedIssuer[] {
   return v as TrustedIssuer[];
 }
 
-/** OpenID Connect sign-in when OIDC_ISSUER is set (README "Signing in"); the IdP is discovered now, and again at first use if it is down. */
-function signInFrom(config: Config, sql: Store['sql'], log: Logger): { signIn?: SignInDeps & { cookieName: string } } {
-  if (!config.OIDC_ISSUER) return {};
-  if (!config.OIDC_CLIENT_ID) throw new Error('OIDC_CLIENT_ID is required with OIDC_ISSUER');
+/**
+ * Sign-in (README "Signing in"): OpenID Connect when OIDC_ISSUER is set (the IdP is discovered now, and
+ * again at first use if it is down), local accounts when localSignInEnabled; both share the sessions.
+ */
+function signInFrom(config: Config, sql: Store['sql'], log: Logger): { signIn?: SignInDeps & { cookieName: string }; localSignIn?: Omit<LocalSignInDeps, 'addressOf'> } {
+  const local = localSignInEnabled(config);
+  if (!config.OIDC_ISSUER && !local) return {};
   const secure = httpsServed(config);
-  const oidc = new OidcRelyingParty({
-    issuer: config.OIDC_ISSUER, clientId: config.OIDC_CLIENT_ID, scopes: config.OIDC_SCOPES,
-    redirectUri: config.OIDC_REDIRECT_URI ?? `${publicBaseUrl(config)}/auth/callback`,
-    ...(config.OIDC_CLIENT_SECRET ? { clientSecret: config.OIDC_CLIENT_SECRET } : {}),
-  });
-  oidc.discover().catch((e: unknown) => log.warn('oidc_discovery_failed', { errorCode: (e as { code?: string }).code }));
   const sessions = new SessionManager({ sql, idleMs: config.SESSION_IDLE_MINUTES * 60_000, maxMs: config.SESSION_MAX_HOURS * 3_600_000 });
-  const mapping = { practitionerClaim: config.OIDC_PRACTITIONER_CLAIM, rolesClaim: config.OIDC_ROLES_CLAIM, roleMap: parseRoleMap(config.OIDC_ROLE_MAP) };
-  return { signIn: { sql, sessions, oidc, mapping, secure, log, cookieName: cookieNames(secure).session } };
+  const cookieName = cookieNames(secure).session;
+  let oidc: { oidc?: OidcRelyingParty; mapping?: SignInDeps['mapping'] } = {};
+  if (config.OIDC_ISSUER) {
+    if (!config.OIDC_CLIENT_ID) throw new Error('OIDC_CLIENT_ID is required with OIDC_ISSUER');
+    const rp = new OidcRelyingParty({
+      issuer: config.OIDC_ISSUER, clientId: config.OIDC_CLIENT_ID, scopes: config.OIDC_SCOPES,
+      redirectUri: config.OIDC_REDIRECT_URI ?? `${publicBaseUrl(config)}/auth/callback`,
+      ...(config.OIDC_CLIENT_SECRET ? { clientSecret: config.OIDC_CLIENT_SECRET } : {}),
+    });
+    rp.discover().catch((e: unknown) => log.warn('oidc_discovery_failed', { errorCode: (e as { code?: string }).code }));
+    oidc = { oidc: rp, mapping: { practitionerClaim: config.OIDC_PRACTITIONER_CLAIM, rolesClaim: config.OIDC_ROLES_CLAIM, roleMap: parseRoleMap(config.OIDC_ROLE_MAP) } };
+  }
+  const signIn = { sql, sessions, secure, log, cookieName, ...oidc };
+  if (!local) return { signIn };
+  const accounts = new LocalAccounts({ sql, secretKey: loadOrCreateSecretKey(config.DATA_DIR, config.LOCAL_AUTH_SECRET_KEY), requireTotp: config.LOCAL_AUTH_REQUIRE_TOTP, log });
+  const base = new URL(publicBaseUrl(config));
+  const passkeys = new Passkeys({ sql, accounts, rpId: config.WEBAUTHN_RP_ID ?? base.hostname, origins: [base.origin], log });
+  log.info('local_sign_in_on', { setting: 'LOCAL_AUTH' });
+  return { signIn, localSignIn: { accounts, sessions, passkeys, secure, cookieName, log } };
 }

@@ -10,7 +10,7 @@ export type { Access, FhirGrant, SmartScope } from './scopes.js';
 export { AuthError, CLOCK_TOLERANCE_S, DEFAULT_MAX_LIFETIME_S, DEFAULT_TOKEN_TTL_S, TokenVerifier, mintLocalToken } from './token.js';
 export type { AuthErrorCode, Principal, RevocationCheck, TrustedIssuer, VerifierOptions } from './token.js';
 // sign-in and sessions
-export { cookieNames, createSignInApp, signInApi, safeReturnPath, DEFAULT_RETURN_PATH, LOGIN_TTL_MS } from './session-app.js';
+export { cookieNames, createSignInApp, sessionCookie, signInApi, safeReturnPath, DEFAULT_RETURN_PATH, LOGIN_TTL_MS } from './session-app.js';
 export type { SignInDeps } from './session-app.js';
 export { SessionError } from './session-errors.js';
 export type { SessionErrorCode } from './session-errors.js';
@@ -20,3 +20,16 @@ export { ROLE_SCOPES, ROLES, mapPerson, parseRoleMap, practitionerFrom } from '.
 export type { ClaimMapping, Person } from './session-roles.js';
 export { SessionManager, TOUCH_EVERY_MS, csrfToken, hashId, principalOf } from './sessions.js';
 export type { LiveSession, SessionOptions } from './sessions.js';
+// local accounts (the embedded default's sign-in without an IdP): argon2id passwords, TOTP, passkeys
+export { LOCAL_ACCOUNT_ISSUER, LocalAccounts, normaliseUsername } from './local-accounts.js';
+export type { LocalAccountsOptions, NewAccount, SignInAttempt } from './local-accounts.js';
+export { LocalAuthError } from './local-errors.js';
+export type { LocalAuthErrorCode } from './local-errors.js';
+export { createLocalSignInApp, localSignInApi } from './local-app.js';
+export type { LocalSignInDeps } from './local-app.js';
+export { Passkeys, CHALLENGE_TTL_MS } from './passkeys.js';
+export type { PasskeyOptions } from './passkeys.js';
+export { ARGON2_PARAMS, PASSWORD_MIN_CHARS, generatePassword, hashPassword, passwordProblem, verifyPassword } from './password.js';
+export { TOTP_PERIOD_S, matchTotp, totpStep } from './totp.js';
+export { loadOrCreateSecretKey } from './secret-box.js';
+export { localSignInEnabled } from './local-settings.js';

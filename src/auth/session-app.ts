@@ -5,6 +5,7 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { insertLogin, takeLogin, type Sql } from '../store/index.js';
+import { notFound } from '../outcome/index.js';
 import type { Logger } from '../obs/index.js';
 import { SessionError } from './session-errors.js';
 import { hashId, randomToken, checkCsrf, type SessionManager } from './sessions.js';
@@ -36,11 +37,17 @@ export function safeReturnPath(v: string | undefined): string {
   return v;
 }
 
+/** The session cookie's attributes, whichever way the person signed in. */
+export function sessionCookie(secure: boolean, maxAgeS: number) {
+  return { httpOnly: true, secure, sameSite: 'Lax' as const, path: '/', maxAge: maxAgeS };
+}
+
 export interface SignInDeps {
   sql: Sql;
   sessions: SessionManager;
-  oidc: OidcRelyingParty;
-  mapping: ClaimMapping;
+  /** OpenID Connect; unset when only local sign-in is on (local-app.ts): /auth/login and /auth/callback then answer 404 */
+  oidc?: OidcRelyingParty;
+  mapping?: ClaimMapping;
   /** Cookies Secure and `__Host-` named: the API is served over HTTPS (PUBLIC_BASE_URL https, or TLS here). */
   secure: boolean;
   now?: () => Date;
@@ -52,12 +59,17 @@ export function createSignInApp(d: SignInDeps): Hono {
   const app = new Hono();
   const names = cookieNames(d.secure);
   const now = d.now ?? (() => new Date());
-  const cookie = (maxAgeS: number) => ({ httpOnly: true, secure: d.secure, sameSite: 'Lax' as const, path: '/', maxAge: maxAgeS });
+  const cookie = (maxAgeS: number) => sessionCookie(d.secure, maxAgeS);
+  const idp = (): { oidc: OidcRelyingParty; mapping: ClaimMapping } => {
+    if (!d.oidc || !d.mapping) throw notFound('OpenID Connect sign-in is not configured (OIDC_ISSUER); sign in with POST /auth/local/login', { code: 'ERR_NO_ROUTE' });
+    return { oidc: d.oidc, mapping: d.mapping };
+  };
   const clear = (c: Context, name: string) => deleteCookie(c, name, { path: '/', secure: d.secure });
 
   app.get('/auth/login', async (c) => {
+    const { oidc } = idp();
     const returnTo = safeReturnPath(c.req.query('returnTo'));
-    const req = await d.oidc.authorizationRequest();
+    const req = await oidc.authorizationRequest();
     const handle = randomToken();
     const t = now();
     await insertLogin(d.sql, hashId(handle), { state: req.state, nonce: req.nonce, codeVerifier: req.codeVerifier, returnTo }, new Date(t.getTime() + LOGIN_TTL_MS), t);
@@ -66,6 +78,7 @@ export function createSignInApp(d: SignInDeps): Hono {
   });
 
   app.get('/auth/callback', async (c) => {
+    const { oidc, mapping } = idp();
     const search = new URL(c.req.url).search;
     if (search.length > MAX_CALLBACK_QUERY) throw new SessionError('ERR_SESSION_STATE', 'callback query is too long');
     const handle = getCookie(c, names.login);
@@ -75,7 +88,7 @@ export function createSignInApp(d: SignInDeps): Hono {
     if (!login) throw new SessionError('ERR_SESSION_STATE', 'no sign-in under way in this browser (or it took longer than 10 minutes); start again at /auth/login');
     let person: Person;
     try {
-      person = mapPerson(await d.oidc.exchange(search, login), d.mapping);
+      person = mapPerson(await oidc.exchange(search, login), mapping);
     } catch (e) {
       d.log?.warn('session_sign_in_refused', { errorCode: (e as { code?: string }).code });
       throw e;
@@ -98,7 +111,7 @@ export function createSignInApp(d: SignInDeps): Hono {
       await d.sessions.revoke(token);
     }
     clear(c, names.session);
-    const logoutUrl = await d.oidc.logoutUrl();
+    const logoutUrl = await d.oidc?.logoutUrl();
     return c.json({ status: 'signed-out', ...(logoutUrl ? { logoutUrl } : {}) });
   });
 
@@ -121,7 +134,7 @@ export function createSignInApp(d: SignInDeps): Hono {
 }
 
 const sessionView = z.object({
-  person: z.object({ issuer: z.string(), subject: z.string().describe('the IdP\'s sub') }),
+  person: z.object({ issuer: z.string(), subject: z.string().describe('the IdP\'s sub (a local account: its username)') }),
   role: z.enum(['provider', 'operator', 'supervisor', 'admin']),
   practitioner: z.string().optional().describe('the practitioner a provider session acts for'),
   scopes: z.array(z.string()),

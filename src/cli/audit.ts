@@ -3,26 +3,17 @@
 //   audit list [--patient ID] [--actor X] [--since T] [--until T] [--limit N] [--before SEQ] [--json]
 //   purge [--json]                           apply MESSAGE_/FHIR_/AUDIT_RETENTION_DAYS now (one replica at a time)
 import { parseArgs } from 'node:util';
-import { loadConfig, type Config } from '../config/index.js';
-import { createLogger } from '../obs/index.js';
-import { openStore, type Sql } from '../store/index.js';
+import { loadConfig } from '../config/index.js';
 import { auditKeys, configureAuditKey, purgeExpired, sealAll, searchAudit, verifyAuditChain, type AuditRecord } from '../audit/index.js';
 import { readInstant, zoneClock } from '../time/index.js';
 import type { Io } from './io.js';
+import { withStore } from './store.js';
 
 const USAGE = `usage: switchboard audit verify [--json] [--require-hmac]
        switchboard audit list [--patient ID] [--actor X] [--since T] [--until T] [--limit N] [--before SEQ] [--json]
        switchboard purge [--json]
 `;
 
-async function withStore<T>(config: Config, fn: (sql: Sql) => Promise<T>): Promise<T> {
-  const store = await openStore(config, createLogger('warn'), { name: 'switchboard-cli' });
-  try {
-    return await fn(store.sql);
-  } finally {
-    await store.close();
-  }
-}
 
 const UTC = zoneClock('UTC');
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -34,7 +25,7 @@ function line(r: AuditRecord): string {
 async function verify(values: { json?: boolean; 'require-hmac'?: boolean }, io: Io): Promise<number> {
   const config = loadConfig();
   const keys = auditKeys(config.AUDIT_HMAC_KEY, config.AUDIT_HMAC_OLD_KEYS);
-  const r = await withStore(config, (sql) => verifyAuditChain(sql, { keys: keys.all, ...(values['require-hmac'] ? { requireHmac: true } : {}) }));
+  const r = await withStore(({ sql }) => verifyAuditChain(sql, { keys: keys.all, ...(values['require-hmac'] ? { requireHmac: true } : {}) }), config);
   if (values.json) io.stdout(`${JSON.stringify(r)}\n`);
   else {
     io.stdout(`checked ${r.checked} rows from seq ${r.from.seq} (checkpoint ${r.from.hash})\n`);
@@ -65,7 +56,7 @@ async function list(values: Record<string, string | boolean | undefined>, io: Io
   if (since === null || until === null) { io.stderr('--since/--until must be ISO 8601 dates or instants (UTC unless an offset is given)\n'); return 2; }
   const before = str('before');
   if (before !== undefined && !/^\d{1,18}$/.test(before)) { io.stderr('--before must be a seq\n'); return 2; }
-  const rows = await withStore(loadConfig(), (sql) => searchAudit(sql, {
+  const rows = await withStore(({ sql }) => searchAudit(sql, {
     limit, ...(patient ? { patient } : {}), ...(actor ? { actor } : {}), ...(since ? { since } : {}), ...(until ? { until } : {}), ...(before ? { beforeSeq: before } : {}),
   }));
   for (const r of rows) io.stdout(values.json ? `${JSON.stringify(r)}\n` : `${line(r)}\n`);
@@ -110,13 +101,13 @@ export async function purgeCommand(argv: string[], io: Io): Promise<number> {
   }
   // the purge's own audit row is sealed like the gateway's
   configureAuditKey(auditKeys(config.AUDIT_HMAC_KEY, config.AUDIT_HMAC_OLD_KEYS).current);
-  const r = await withStore(config, async (sql) => {
+  const r = await withStore(async ({ sql }) => {
     // pending events first, so the purge sees every recorded row; then the purge's own row
     await sealAll(sql);
     const result = await purgeExpired(sql, { messageDays: config.MESSAGE_RETENTION_DAYS, fhirDays: config.FHIR_RETENTION_DAYS, auditDays: config.AUDIT_RETENTION_DAYS }, new Date(), { actor: 'cli', actorKind: 'cli' });
     await sealAll(sql);
     return result;
-  });
+  }, config);
   if (parsed.values.json) io.stdout(`${JSON.stringify(r)}\n`);
   else if (!r.ran) io.stdout('another process is purging now; nothing done\n');
   else io.stdout(`purged: ${r.inboxBytes} message bodies, ${r.rejected} rejected, ${r.fhirResources} FHIR resources, ${r.auditRows} audit rows${r.checkpoint ? ` (checkpoint seq ${r.checkpoint.seq} hash ${r.checkpoint.hash})` : ''}\n`);

@@ -11,6 +11,7 @@ import { scheduleCommand } from './schedule.js';
 import { deliveryCommand } from './delivery.js';
 import { auditCommand, purgeCommand } from './audit.js';
 import { dbCommand } from './db.js';
+import { usersCommand } from './users.js';
 
 export const USAGE = `usage: switchboard <command> [options]
   serve                         run the gateway (HTTP :PORT, MLLP :MLLP_PORT)
@@ -44,6 +45,10 @@ export const USAGE = `usage: switchboard <command> [options]
   audit list [--patient ID] [--actor X] [--since T] [--until T] [--limit N] [--before SEQ] [--json]
                                 audit events, newest first
   purge [--json]                apply MESSAGE_/FHIR_/AUDIT_RETENTION_DAYS now
+  users add USERNAME --role ROLE [--practitioner ID] [--organization ORG] [--password-stdin]
+  users list [--json] | disable USERNAME | enable USERNAME | reset-password USERNAME
+  users totp-enroll USERNAME | totp-remove USERNAME | passkeys-remove USERNAME
+                                local accounts of the built-in sign-in (a generated password is shown once)
   db roles --print [--role NAME] [--owner NAME] [--schema NAME] [--database NAME]
                                 print the GRANT script for the runtime role (least privilege)
 Configuration is read from the environment: see README.md.`;
@@ -61,6 +66,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   audit: auditCommand,
   purge: purgeCommand,
   db: dbCommand,
+  users: (argv, io) => usersCommand(argv, io),
 };
 
 export async function runCli(argv: string[], io: Io): Promise<number> {

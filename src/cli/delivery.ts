@@ -3,25 +3,16 @@
 //   replay ID                                        send a dead letter again (same webhook-id); a running gateway sends it at once
 //   timeline MESSAGE_ID [--json]                     every step, attempt and receipt of a message, with reasons
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/index.js';
-import { createLogger } from '../obs/index.js';
-import { listEvents, notifyDeliveryWake, openStore, type Sql } from '../store/index.js';
+import { listEvents, notifyDeliveryWake } from '../store/index.js';
 import { listDeadLetters, replayDeadLetter } from '../delivery/index.js';
 import type { Io } from './io.js';
+import { withStore } from './store.js';
 
 const USAGE = `usage: switchboard delivery dead-letters [--json] [--limit N] [--after ID]
        switchboard delivery replay ID
        switchboard delivery timeline MESSAGE_ID [--json]
 `;
 
-async function withStore<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
-  const store = await openStore(loadConfig(), createLogger('warn'), { name: 'switchboard-cli' });
-  try {
-    return await fn(store.sql);
-  } finally {
-    await store.close();
-  }
-}
 
 export async function deliveryCommand(argv: string[], io: Io): Promise<number> {
   let parsed;
@@ -38,7 +29,7 @@ export async function deliveryCommand(argv: string[], io: Io): Promise<number> {
     const limit = Number(values.limit ?? 100);
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) { io.stderr('--limit must be 1 to 500\n'); return 2; }
     if (values.after !== undefined && !/^\d{1,18}$/.test(values.after)) { io.stderr('--after must be a dead-letter id\n'); return 2; }
-    const list = await withStore((sql) => listDeadLetters(sql, { limit, ...(values.after ? { afterId: values.after } : {}) }));
+    const list = await withStore(({ sql }) => listDeadLetters(sql, { limit, ...(values.after ? { afterId: values.after } : {}) }));
     for (const d of list) {
       io.stdout(values.json ? `${JSON.stringify(d)}\n` : `${d.id}\t${d.messageId ?? `digest ${d.digestId ?? ''}`}\t${d.practitioner}\t${d.channel}\t${d.contact}\t${d.attempts}\t${d.lastError ?? ''}\n`);
     }
@@ -47,7 +38,7 @@ export async function deliveryCommand(argv: string[], io: Io): Promise<number> {
   }
   if (sub === 'replay' && arg !== undefined) {
     if (!/^\d{1,18}$/.test(arg)) { io.stderr('ID must be a dead-letter id (switchboard delivery dead-letters)\n'); return 2; }
-    const r = await withStore(async (sql) => {
+    const r = await withStore(async ({ sql }) => {
       const d = await replayDeadLetter(sql, arg, new Date(), 'cli');
       if (d) await notifyDeliveryWake(sql, 'attempt');
       return d;
@@ -58,7 +49,7 @@ export async function deliveryCommand(argv: string[], io: Io): Promise<number> {
   }
   if (sub === 'timeline' && arg !== undefined) {
     if (!/^[A-Za-z0-9\-.]{1,64}$/.test(arg)) { io.stderr('MESSAGE_ID must be a CommunicationRequest id\n'); return 2; }
-    const events = await withStore((sql) => listEvents(sql, arg));
+    const events = await withStore(({ sql }) => listEvents(sql, arg));
     if (events.length === 0) { io.stderr(`no delivery for message ${arg}\n`); return 1; }
     for (const e of events) {
       io.stdout(values.json

@@ -3,14 +3,12 @@
 // a page at a time: `--limit N` (100, at most 1,000), `--after ID` / `--before ID` to continue, `--all`
 // to page through everything. When a limit cut a list short, stderr says how to continue.
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/index.js';
-import { createLogger } from '../obs/index.js';
-import { openStore, type Sql } from '../store/index.js';
 import {
   INBOX_STATES, LIST_MAX_LIMIT, getRejected, listInbox, listRejected, retryInbox,
   type InboxListItem, type InboxState, type ListPage, type RejectedItem,
 } from '../ingest/index.js';
 import type { Io } from './io.js';
+import { withStore } from './store.js';
 
 const USAGE = `usage: switchboard inbox list [--json] [--state S] [--limit N] [--after ID] [--all]
        switchboard inbox retry ID
@@ -38,14 +36,6 @@ const inboxLine = (r: InboxListItem): string => `${r.id}\t${r.receivedAt}\t${r.t
 const inboxJson = (r: InboxListItem) => ({ id: r.id, sender: r.sender, controlId: r.controlId, type: r.type, state: r.state, receivedAt: r.receivedAt });
 const rejectedLine = (r: RejectedItem): string => `${r.id}\t${r.receivedAt}\t${r.source}\t${r.errorCode}\t${r.reason}`;
 
-async function withStore<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
-  const store = await openStore(loadConfig(), createLogger('warn'), { name: 'switchboard-cli' });
-  try {
-    return await fn(store.sql);
-  } finally {
-    await store.close();
-  }
-}
 
 export async function inboxCommand(argv: string[], io: Io): Promise<number> {
   const [sub, ...rest] = argv;
@@ -75,19 +65,19 @@ export async function inboxCommand(argv: string[], io: Io): Promise<number> {
   if (sub === 'retry') {
     const id = positionals[0];
     if (!id) { io.stderr('usage: switchboard inbox retry ID\n'); return 2; }
-    if (!(await withStore((sql) => retryInbox(sql, id)))) { io.stderr(`no failed inbox row ${ROW_ID.test(id) ? id : 'with that id'}\n`); return 1; }
+    if (!(await withStore(({ sql }) => retryInbox(sql, id)))) { io.stderr(`no failed inbox row ${ROW_ID.test(id) ? id : 'with that id'}\n`); return 1; }
     io.stdout(`inbox ${id} queued again\n`);
     return 0;
   }
   if (sub === 'rejected' && positionals[0]) {
     const id = positionals[0];
-    const r = await withStore((sql) => getRejected(sql, id));
+    const r = await withStore(({ sql }) => getRejected(sql, id));
     if (!r) { io.stderr(`no rejected input ${ROW_ID.test(id) ? id : 'with that id'}\n`); return 1; }
     if (values.json) { io.stdout(JSON.stringify(r) + '\n'); return 0; }
     io.stdout(`${r.id}  ${r.receivedAt}  ${r.source}  ${r.errorCode}: ${r.reason}\n--- received (${r.bytes} bytes)\n${r.message.replace(/\r\n?/g, '\n')}\n--- answered\n${(r.ack ?? '').replace(/\r/g, '\n')}\n`);
     return 0;
   }
-  await withStore(async (sql) => {
+  await withStore(async ({ sql }) => {
     if (sub === 'rejected') {
       await printPages(io, { all: values.all, from: values.before, flag: '--before' },
         (before) => listRejected(sql, { limit, ...(before ? { beforeId: before } : {}) }),

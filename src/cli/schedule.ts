@@ -3,10 +3,6 @@
 //   lint [--from D] [--to D] [--schedule FILE] [--json]             findings, one per line; exit 1 on an error finding
 //   show                                                            the stored document (JSON), version on stderr
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/index.js';
-import { createLogger } from '../obs/index.js';
-import { openStore, type Store } from '../store/index.js';
-import type { ScheduleLimits } from '../oncall/index.js';
 import { lintSchedule, type Schedule } from '../routing/index.js';
 import {
   DEFAULT_IMPORT_WINDOW_MS, DEFAULT_LOOKAHEAD_MS, importCalendarIntoStore, limitsFromSettings, loadSchedule, parseInstantArg, readScheduleFile, readTextFile, redactSecrets, saveSchedule,
@@ -14,6 +10,7 @@ import {
 import { formatInstant, zoneClock } from '../time/index.js';
 import { printIssues } from './oncall.js';
 import type { Io } from './io.js';
+import { withStore } from './store.js';
 
 const USAGE = `usage: switchboard schedule import FILE [--mapping FILE] [--from D] [--to D] [--layer ID]
        switchboard schedule lint [--from D] [--to D] [--schedule FILE] [--json]
@@ -23,16 +20,6 @@ D is a date (2025-03-01, local midnight in the schedule's zone) or an ISO 8601 d
 
 type Values = { mapping?: string | undefined; from?: string | undefined; to?: string | undefined; layer?: string | undefined; schedule?: string | undefined; json?: boolean | undefined };
 
-async function withStore<T>(fn: (store: Store, limits: ScheduleLimits) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const store = await openStore(config, createLogger('warn'), { name: 'switchboard-cli' });
-  try {
-    // the gateway's limits apply to the CLI too; the checks run in this process (nothing else to answer)
-    return await fn(store, limitsFromSettings(config));
-  } finally {
-    await store.close();
-  }
-}
 
 /** [from, to) in the schedule's zone; undefined after printing a usage error. */
 function range(v: Values, zone: string, now: number, span: number, io: Io): { from: number; to: number } | undefined {
@@ -62,7 +49,8 @@ async function importCommand(file: string, v: Values, io: Io): Promise<number> {
       io.stderr(`${!ics.ok ? ics.error.message : !mappingText.ok ? mappingText.error.message : ''}\n`);
       return 2;
     }
-    return withStore(async (store, limits) => {
+    return withStore(async (store, config) => {
+      const limits = limitsFromSettings(config);
       const stored = await loadSchedule(store.sql);
       if (stored === undefined) {
         io.stderr('no schedule is stored: import a JSON/YAML schedule first; the feed is merged into it\n');
@@ -89,7 +77,8 @@ async function importCommand(file: string, v: Values, io: Io): Promise<number> {
     printIssues(io, parsed.error.message, parsed.error.issues);
     return parsed.error.code === 'ERR_FILE_UNREADABLE' ? 2 : 1;
   }
-  return withStore(async (store, limits) => {
+  return withStore(async (store, config) => {
+      const limits = limitsFromSettings(config);
     const r = await saveSchedule(store.sql, parsed.value, { by: 'cli', now, limits });
     if (!r.ok) {
       printIssues(io, `${r.error.code}: ${r.error.message}`, r.error.issues);

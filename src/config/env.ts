@@ -147,6 +147,15 @@ export const configSchema = z.object({
   OIDC_ROLES_CLAIM: z.string().min(1).default('groups'),
   /** JSON object from an IdP group/role value to a Switchboard role: provider, operator, supervisor or admin. */
   OIDC_ROLE_MAP: z.string().default('{}'),
+  // local sign-in: accounts kept by the gateway itself (README "Signing in without an identity provider")
+  /** on/off; unset: on for the embedded default (no DATABASE_URL) when no OIDC_ISSUER is set, off otherwise. */
+  LOCAL_AUTH: z.enum(['on', 'off']).optional(),
+  /** Every local account must have a TOTP second factor enrolled to sign in (switchboard users totp-enroll). */
+  LOCAL_AUTH_REQUIRE_TOTP: bool.default(false),
+  /** Key sealing TOTP secrets (hex, 64 digits: 256 bits). Unset: DATA_DIR/keys/local-auth.key, made once; set it when several gateways share a database. */
+  LOCAL_AUTH_SECRET_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, 'hex, 64 digits (256 bits)').optional(),
+  /** WebAuthn relying party id for passkeys. Default: PUBLIC_BASE_URL's host name. */
+  WEBAUTHN_RP_ID: z.string().regex(/^[a-z0-9.-]{1,253}$/, 'a host name').optional(),
   /** A session unused this long ends, minutes. */
   SESSION_IDLE_MINUTES: positive.default(15),
   /** A session ends this long after sign-in whatever its use, hours. */

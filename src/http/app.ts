@@ -7,12 +7,12 @@ import { Hono, type Context } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { pingStore, type Sql, type StoreHealth } from '../store/index.js';
 import type { Logger, Metrics } from '../obs/index.js';
-import { createIngestApp, ingestApi, queueDepth, type Hl7Intake, type InboxWriter } from '../ingest/index.js';
+import { clientAddress, createIngestApp, ingestApi, queueDepth, type Hl7Intake, type InboxWriter } from '../ingest/index.js';
 import { CALL_NOTE_MAX_BYTES } from '../calls/index.js';
 import { createFhirApp } from '../fhir/index.js';
 import { createOncallApp, oncallApi, type ScheduleService } from '../oncall/index.js';
 import { createDeliveryApp, deliveryApi, type DeliveryService } from '../delivery/index.js';
-import { createSignInApp, signInApi, type SignInDeps, type TokenVerifier } from '../auth/index.js';
+import { createLocalSignInApp, createSignInApp, localSignInApi, signInApi, type LocalSignInDeps, type SignInDeps, type TokenVerifier } from '../auth/index.js';
 import { FHIR_JSON, outcome } from '../outcome/index.js';
 import { createOnError } from './error-response.js';
 import { gate, type HttpEnv } from './gate.js';
@@ -45,6 +45,8 @@ export interface AppDeps {
   trustProxy?: readonly string[];
   /** OpenID Connect sign-in and session cookies (src/auth/session-app.ts); none: bearer tokens only */
   signIn?: SignInDeps & { cookieName: string };
+  /** local accounts' sign-in (src/auth/local-app.ts), sharing signIn's sessions and cookie */
+  localSignIn?: Omit<LocalSignInDeps, 'addressOf'>;
   /** the audit trail's writer: PHI reads and changes over HTTP are recorded (src/http/audit.ts) */
   audit?: AuditWriter;
 }
@@ -82,7 +84,7 @@ export function createApp(d: AppDeps): Hono<HttpEnv> {
   const table = routeTable({ maxHl7Bytes: d.maxHl7Bytes, maxCallBytes: CALL_NOTE_MAX_BYTES });
   app.use('*', gate(table, d.verifier, d.signIn ? { cookieName: d.signIn.cookieName, manager: d.signIn.sessions } : undefined));
   // made once, at start: a row without a description stops the gateway here, not at a request
-  const openapi = JSON.stringify(buildOpenApiDocument(table, [ingestApi, oncallApi, deliveryApi, signInApi], { version: d.version ?? '0.0.0' }));
+  const openapi = JSON.stringify(buildOpenApiDocument(table, [ingestApi, oncallApi, deliveryApi, signInApi, localSignInApi], { version: d.version ?? '0.0.0' }));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
@@ -114,7 +116,17 @@ export function createApp(d: AppDeps): Hono<HttpEnv> {
   app.route('/', createOncallApp({ sql: d.sql, service: d.schedules, log: d.log }));
   if (d.delivery) app.route('/', createDeliveryApp(d.delivery));
   if (d.signIn) app.route('/', createSignInApp(d.signIn));
+  if (d.localSignIn) {
+    const trustProxy = d.trustProxy ?? [];
+    app.route('/', createLocalSignInApp({ ...d.localSignIn, addressOf: (c) => clientAddress(socketAddress(c), c.req.header('x-forwarded-for'), trustProxy) }));
+  }
   return app;
+}
+
+/** The TCP peer of a request served by @hono/node-server (none for in-process app.request without an env). */
+function socketAddress(c: Context): string | null {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? null;
 }
 
 /**

@@ -64,6 +64,9 @@ export function errorResponse(e: OperationOutcomeError): Response {
   const headers: Record<string, string> = {};
   if (status === 401) headers['www-authenticate'] = 'Bearer realm="switchboard"';
   if (status === 503) headers['retry-after'] = String(RETRY_AFTER_S);
+  // a throttled sign-in says when it will be checked again (src/auth/local-errors.ts)
+  const retryAfterS = (e as { retryAfterS?: unknown }).retryAfterS;
+  if (status === 429 && typeof retryAfterS === 'number') headers['retry-after'] = String(retryAfterS);
   return outcomeResponse(status, withCode(e.outcome, e.code), headers);
 }
 

@@ -169,7 +169,7 @@ export function buildOpenApiDocument(table: readonly RouteRule[], domains: reado
           type: 'apiKey',
           in: 'cookie',
           name: '__Host-sb_session',
-          description: 'A person\'s session after OpenID Connect sign-in (GET /auth/login; `sb_session` over plain HTTP). Each operation lists the roles whose session admits it. State-changing requests also send X-CSRF-Token (GET /auth/session).',
+          description: 'A person\'s session after OpenID Connect sign-in (GET /auth/login) or local sign-in (POST /auth/local/login); `sb_session` over plain HTTP. Each operation lists the roles whose session admits it. State-changing requests also send X-CSRF-Token (GET /auth/session).',
         },
       },
     },

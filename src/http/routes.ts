@@ -47,6 +47,8 @@ const PUBLIC: RouteAccess = { kind: 'public' };
 const PROVIDER: RouteAccess = { kind: 'provider' };
 /** A reply, a forward, a push subscription: small JSON (a reply is at most 4,000 characters). */
 const SMALL_JSON: BodyRule = { kind: 'json', maxBytes: 32 * 1024, maxDepth: 4 };
+/** A WebAuthn response: {response: {response: {…, transports: []}, clientExtensionResults: {}}}. */
+const CREDENTIAL_JSON: BodyRule = { kind: 'json', maxBytes: 32 * 1024, maxDepth: 6 };
 
 /** Every route, first match wins (so /fhir/metadata comes before /fhir/:type/:id). */
 export function routeTable(limits: RouteLimits): readonly RouteRule[] {
@@ -95,6 +97,15 @@ export function routeTable(limits: RouteLimits): readonly RouteRule[] {
     { method: 'GET', path: '/auth/callback', access: PUBLIC },
     { method: 'POST', path: '/auth/logout', access: PUBLIC },
     { method: 'GET', path: '/auth/session', access: PUBLIC },
+    // local sign-in (src/auth/local-app.ts): public as the rows above; the routes that need a session check it and its CSRF token themselves
+    { method: 'POST', path: '/auth/local/login', access: PUBLIC, body: SMALL_JSON },
+    { method: 'POST', path: '/auth/local/password', access: PUBLIC, body: SMALL_JSON },
+    { method: 'POST', path: '/auth/local/totp/enroll', access: PUBLIC, body: SMALL_JSON },
+    { method: 'POST', path: '/auth/local/totp/confirm', access: PUBLIC, body: SMALL_JSON },
+    { method: 'POST', path: '/auth/local/passkeys/register/options', access: PUBLIC },
+    { method: 'POST', path: '/auth/local/passkeys/register/verify', access: PUBLIC, body: CREDENTIAL_JSON },
+    { method: 'POST', path: '/auth/local/passkeys/login/options', access: PUBLIC },
+    { method: 'POST', path: '/auth/local/passkeys/login/verify', access: PUBLIC, body: CREDENTIAL_JSON },
   ];
 }
 

@@ -231,22 +231,12 @@ export async function maxNotificationSeq(tx: TransactionSql, requestId: string, 
   return r?.seq ?? 0;
 }
 
-export interface AttemptRow {
+/** A stored outbox row: what was inserted, with its id and what its attempts since recorded. */
+export interface AttemptRow extends AttemptInsert {
   id: string;
-  notification_id: string | null;
-  digest_id: string | null;
-  request_id: string | null;
-  recipient: string;
-  channel: string;
-  contact: string;
-  state: AttemptState;
   attempts: number;
-  due_at: Date | null;
-  created_at: Date;
-  sent_at: Date | null;
   delivered_at: Date | null;
   last_status: number | null;
-  last_error: string | null;
 }
 
 const ATTEMPT_COLUMNS = 'id::text, notification_id, digest_id, request_id, recipient, channel, contact, state, attempts, due_at, created_at, sent_at, delivered_at, last_status, last_error';

@@ -23,20 +23,13 @@ export interface RunInsert {
   received_at: Date;
 }
 
-export interface RunRow {
-  request_id: string;
-  inbox_id: string | null;
-  priority: string;
-  role: string | null;
-  policy: string;
-  direct_to: string | null;
-  routed_to: string | null;
+/** A stored run: what was inserted, with where it stands. */
+export interface RunRow extends RunInsert {
   state: RunState;
   step: number;
   due_at: Date | null;
   due_kind: DueKind | null;
   renotified: number;
-  received_at: Date;
   created_at: Date;
   updated_at: Date;
   acknowledged_at: Date | null;

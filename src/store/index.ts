@@ -38,3 +38,5 @@ export type { LoginRow, SessionInsert, SessionRole, SessionRow } from './session
 export { countAuditRows, countPendingAudit, insertAuditRows, insertPendingAudit, listAuditPage, lockAuditHead, purgeAuditRows, readAuditHead, searchAuditRows, takePendingAudit, trySealLock } from './audit.js';
 export type { AuditHead, AuditQuery, AuditRow } from './audit.js';
 export { purgeFhirResources, purgeInboxBytes, purgeRejected, tryRetentionLock } from './retention.js';
+export { clearThrottle, confirmPendingTotp, deletePasskeys, getLocalAccount, getLocalAccountById, getPasskey, insertChallenge, insertLocalAccount, insertPasskey, listLocalAccounts, listPasskeys, purgeThrottles, readThrottles, recordThrottleFailure, revokeSessionsOf, setLocalDisabled, setLocalPassword, setLocalTotp, setPendingTotp, takeChallenge, takeTotpStep, usePasskey } from './local-accounts.js';
+export type { ChallengePurpose, LocalAccountInsert, LocalAccountRow, LocalAccountView, PasskeyRow, ThrottleRow } from './local-accounts.js';

@@ -14,6 +14,7 @@ const app = createApp({
   maxHl7Bytes: 1024, schedules: { limits: DEFAULT_SCHEDULE_LIMITS, jobs: {} } as never, publicBaseUrl: 'https://sb.example', hsts: true,
   delivery: { o: { sql: {} } } as never,
   signIn: { sql: {} as never, sessions: {} as never, oidc: {} as never, mapping: {} as never, secure: true, cookieName: '__Host-sb_session' },
+  localSignIn: { accounts: {} as never, sessions: {} as never, passkeys: {} as never, secure: true, cookieName: '__Host-sb_session' },
 });
 
 describe('the route table covers the app', () => {
