@@ -9,7 +9,7 @@ import { claimInboxRows } from '../../src/store/inbox.js';
 import { MapPool } from '../../src/pipeline/map-pool.js';
 import { DEFAULT_SITE_CONFIG } from '../../src/mapping/index.js';
 import { silentLogger } from '../../src/obs/log.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { adminUrl, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { adt, drainAll, ID_KEY, intakeOn, oru, store, workerOn } from './support.js';
 
 let db: TestDatabase;
@@ -186,6 +186,39 @@ describe('a patient\'s consecutive rows in one claim', () => {
     expect(patient).toEqual({ family: 'F39', version_id: 40, inbox_id: ids[39] });
     const [n] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM inbox WHERE state = 'processed'`;
     expect(n!.n).toBe(41);
+  }, 60_000);
+});
+
+describe('a batch whose transaction fails', () => {
+  it('saves row by row; after a row left to be retried, hands its sender\'s later rows back unsaved, in order', async () => {
+    await reset();
+    // a store failure (not a refusal) for one patient's resources; the trigger made as the
+    // database's superuser (under TEST_DB_ROLE=app the suite's own role owns no table)
+    const u = new URL(adminUrl());
+    u.pathname = new URL(db.url).pathname;
+    const admin = connect(u.toString(), { max: 1 });
+    await admin.unsafe(`
+      CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.resource #>> '{name,0,family}' = 'BOOM' THEN RAISE EXCEPTION 'store trouble'; END IF; RETURN NEW; END $$;
+      CREATE TRIGGER boom BEFORE INSERT OR UPDATE ON fhir_resource FOR EACH ROW EXECUTE FUNCTION boom();`);
+    try {
+      const intake = intakeOn(db.sql);
+      const bad = await store(intake, adt({ control: 'BF1', sender: 'BAD', mrn: 'BP', event: 'A01', family: 'BOOM' }));
+      const after = await store(intake, adt({ control: 'BF2', sender: 'BAD', mrn: 'BP', event: 'A08', family: 'FINE' }));
+      const other = await store(intake, adt({ control: 'OF1', sender: 'OK', mrn: 'OP', event: 'A01', family: 'FINE' }));
+      const w = workerOn(db.sql, { batch: 8, maxAttempts: 3 });
+      expect(await w.processBatch()).toBe(3);
+      const rows = await db.sql<{ id: string; state: string; attempts: number }[]>`SELECT id::text, state, attempts FROM inbox ORDER BY inbox.id`;
+      const by = new Map(rows.map((r) => [r.id, r]));
+      expect(by.get(bad)).toMatchObject({ state: 'processing', attempts: 1 }); // its claim expires, then it is retried
+      expect(by.get(after)).toMatchObject({ state: 'received', attempts: 0 }); // handed back: not saved before it
+      expect(by.get(other)).toMatchObject({ state: 'processed' });
+      // and it stays behind the failed row until that one ends
+      expect(await claimInboxRows(db.sql, { claimMs: 60_000, limit: 8 })).toEqual([]);
+    } finally {
+      await admin.unsafe('DROP TRIGGER boom ON fhir_resource; DROP FUNCTION boom()');
+      await admin.end({ timeout: 2 });
+    }
   }, 60_000);
 });
 
