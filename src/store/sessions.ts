@@ -1,6 +1,7 @@
 // Sign-in sessions and sign-ins under way (tables auth_session, auth_login; migration 013). Rows are
 // keyed by the SHA-256 of the cookie value: the value itself is never stored.
 import type { Sql } from './db.js';
+import { DEFAULT_ORGANIZATION } from './inbox.js';
 
 export type SessionRole = 'provider' | 'operator' | 'supervisor' | 'admin';
 
@@ -9,6 +10,8 @@ export interface SessionRow {
   subject: string;
   role: SessionRole;
   practitioner: string | null;
+  /** the organisation the person acts for (migration 018: 'default' for sessions made before it) */
+  organization: string;
   createdAt: Date;
   lastSeen: Date;
   idleExpiresAt: Date;
@@ -22,6 +25,8 @@ export interface SessionInsert {
   subject: string;
   role: SessionRole;
   practitioner: string | null;
+  /** the person's organisation; none: the default organisation */
+  organization?: string | undefined;
   now: Date;
   idleExpiresAt: Date;
   absoluteExpiresAt: Date;
@@ -38,18 +43,18 @@ export interface LoginRow {
 export async function insertSession(sql: Sql, s: SessionInsert): Promise<void> {
   await sql`DELETE FROM auth_session WHERE absolute_expires_at < ${new Date(s.now.getTime() - 86_400_000)}`;
   await sql`
-    INSERT INTO auth_session (id_hash, issuer, subject, role, practitioner, created_at, last_seen, idle_expires_at, absolute_expires_at)
-    VALUES (${s.idHash}, ${s.issuer}, ${s.subject}, ${s.role}, ${s.practitioner}, ${s.now}, ${s.now}, ${s.idleExpiresAt}, ${s.absoluteExpiresAt})`;
+    INSERT INTO auth_session (id_hash, issuer, subject, role, practitioner, organization, created_at, last_seen, idle_expires_at, absolute_expires_at)
+    VALUES (${s.idHash}, ${s.issuer}, ${s.subject}, ${s.role}, ${s.practitioner}, ${s.organization ?? DEFAULT_ORGANIZATION}, ${s.now}, ${s.now}, ${s.idleExpiresAt}, ${s.absoluteExpiresAt})`;
 }
 
 export async function getSession(sql: Sql, idHash: Buffer): Promise<SessionRow | undefined> {
-  const rows = await sql<{ issuer: string; subject: string; role: SessionRole; practitioner: string | null; created_at: Date; last_seen: Date; idle_expires_at: Date; absolute_expires_at: Date; revoked_at: Date | null }[]>`
-    SELECT issuer, subject, role, practitioner, created_at, last_seen, idle_expires_at, absolute_expires_at, revoked_at
+  const rows = await sql<{ issuer: string; subject: string; role: SessionRole; practitioner: string | null; organization: string; created_at: Date; last_seen: Date; idle_expires_at: Date; absolute_expires_at: Date; revoked_at: Date | null }[]>`
+    SELECT issuer, subject, role, practitioner, organization, created_at, last_seen, idle_expires_at, absolute_expires_at, revoked_at
     FROM auth_session WHERE id_hash = ${idHash}`;
   const r = rows[0];
   if (!r) return undefined;
   return {
-    issuer: r.issuer, subject: r.subject, role: r.role, practitioner: r.practitioner, createdAt: r.created_at, lastSeen: r.last_seen,
+    issuer: r.issuer, subject: r.subject, role: r.role, practitioner: r.practitioner, organization: r.organization, createdAt: r.created_at, lastSeen: r.last_seen,
     idleExpiresAt: r.idle_expires_at, absoluteExpiresAt: r.absolute_expires_at, revokedAt: r.revoked_at,
   };
 }
