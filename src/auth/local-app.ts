@@ -199,7 +199,7 @@ export const localSignInApi = {
     summary: 'The signed-in local account\'s passkeys (ids, transports, when registered and last used)',
     responses: { '200': { description: 'the passkeys', content: json(z.object({ passkeys: z.array(z.object({ credentialId: z.string(), transports: z.array(z.string()), createdAt: z.string(), lastUsedAt: z.string().nullable() })) })) } },
   },
-  'DELETE /auth/local/passkeys/{credentialId}': {
+  'DELETE /auth/local/passkeys/:credentialId': {
     summary: 'Remove one of the signed-in local account\'s passkeys (X-CSRF-Token required)',
     requestParams: { path: z.object({ credentialId: z.string() }) },
     responses: { '200': { description: 'removed', content: json(z.object({ status: z.literal('removed') })) }, '404': { description: 'ERR_LOCAL_PASSKEY_UNKNOWN: this account has no passkey by that id' } },
