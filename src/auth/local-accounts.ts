@@ -145,7 +145,7 @@ export class LocalAccounts {
     const now = this.now();
     const sealed = seal(this.o.secretKey, secret, totpOwner(name));
     if (!await withAudit(this.sql, this.o.audit, (tx) => setLocalTotp(tx, name, sealed, now),
-      (ok) => ok ? [credentialEvent(now, by.actor, by.actorKind, AUTH_AUDIT.totpEnrolled, name, [], 'replaced-by-admin', null, 'U')] : [])) throw unknownAccount();
+      (ok) => ok ? [credentialEvent(now, by.actor, by.actorKind, AUTH_AUDIT.totpEnrolled, name, [], 'admin', null, 'U')] : [])) throw unknownAccount();
     return totpUri(this.o.totpIssuer ?? 'Switchboard', name, secret);
   }
 

@@ -168,15 +168,15 @@ export async function recordThrottleFailure(sql: Sql, key: string, now: Date, fo
 
 /**
  * Counts one request of `key` in fixed windows: the row's last_failure_at holds its window's start; a
- * window started before `windowStart` begins again at one. Returns the count in the current window and
+ * window started at or before `windowStart` is over, and the count begins again at one. Returns the count in the current window and
  * when that window started.
  */
 export async function countWindowed(sql: Sql, key: string, now: Date, windowStart: Date): Promise<{ count: number; since: Date }> {
   const rows = await sql<{ failures: number; last_failure_at: Date }[]>`
     INSERT INTO auth_local_throttle AS t (key, failures, last_failure_at) VALUES (${key}, 1, ${now})
     ON CONFLICT (key) DO UPDATE SET
-      failures = CASE WHEN t.last_failure_at < ${windowStart} THEN 1 ELSE t.failures + 1 END,
-      last_failure_at = CASE WHEN t.last_failure_at < ${windowStart} THEN ${now} ELSE t.last_failure_at END
+      failures = CASE WHEN t.last_failure_at <= ${windowStart} THEN 1 ELSE t.failures + 1 END,
+      last_failure_at = CASE WHEN t.last_failure_at <= ${windowStart} THEN ${now} ELSE t.last_failure_at END
     RETURNING failures, last_failure_at`;
   return { count: rows[0]!.failures, since: rows[0]!.last_failure_at };
 }
