@@ -135,7 +135,7 @@ describe('sign-in events', () => {
     expect(locked.status).toBe(429);
     const rows = await events(from);
     expect(rows.find((e) => e.type === 'auth.totp-enrolled')).toMatchObject({ actor: 'cli', actor_kind: 'cli', entity_ids: [user] });
-    expect(rows.filter((e) => e.type === 'auth.sign-in-refused').map((e) => e.outcome_code)).toEqual(['totp_missing', 'totp_wrong', 'bad_password', 'bad_password', 'bad_password', 'locked', 'locked']);
+    expect(rows.filter((e) => e.type === 'auth.sign-in-refused').map((e) => e.outcome_code).sort()).toEqual(['bad_password', 'bad_password', 'bad_password', 'locked', 'locked', 'totp_missing', 'totp_wrong']);
   });
 
   it('a passkey sign-in, a refused passkey, registration and removal over HTTP', async () => {
