@@ -8,7 +8,7 @@ import { generateHOTP } from '@oslojs/otp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../support/db.js';
 import { openDelivery, TestClock } from '../delivery/support.js';
-import { sealAll, verifyAuditChain } from '../../src/audit/index.js';
+import { sealAll, searchAudit, toAuditEvent, verifyAuditChain } from '../../src/audit/index.js';
 import { OPTIONS_PER_ADDRESS, OPTIONS_WINDOW_MS, personOf } from '../../src/auth/index.js';
 import { getLocalAccount } from '../../src/store/index.js';
 import { BASE, RP_ID, buildLocalApp, secretOf, type LocalApp, type LocalShared } from './local-harness.js';
@@ -261,6 +261,10 @@ describe('the trail', () => {
     for (const secret of secrets) expect(all).not.toContain(secret.toLowerCase());
     expect(all).not.toMatch(/sb_session=|__host-/);
     const types = new Set((await s.db.sql<{ type: string }[]>`SELECT DISTINCT type FROM audit_event WHERE type LIKE 'auth.%'`).map((r) => r.type));
+    // exported as FHIR AuditEvents of DICOM type 110114 User Authentication; a refusal is a minor failure (4)
+    const exported = (await searchAudit(s.db.sql, { limit: 500 })).filter((r) => r.type.startsWith('auth.')).map((r) => toAuditEvent(r));
+    expect(new Set(exported.map((e) => e.type.code))).toEqual(new Set(['110114']));
+    expect(new Set(exported.filter((e) => e.subtype?.some((c) => c.code === 'auth.sign-in-refused')).map((e) => e.outcome))).toEqual(new Set(['4']));
     expect([...types].sort()).toEqual([
       'auth.passkey-registered', 'auth.passkey-removed', 'auth.password-changed', 'auth.sessions-revoked', 'auth.sign-in-refused',
       'auth.signed-in', 'auth.signed-out', 'auth.totp-enrolled',
