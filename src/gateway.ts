@@ -17,7 +17,7 @@ import { prepareResourceIds } from './resource-ids.js';
 import { ScheduleService, WorkerJobs, limitsFromSettings, refreshScheduleView, seedScheduleFromFile } from './oncall/index.js';
 import { DELIVERY_DEFAULTS, DeliveryService, type DeliveryConfig } from './delivery/index.js';
 import {
-  LocalAccounts, OidcRelyingParty, Passkeys, RevocationList, SessionManager, TokenVerifier, cookieNames, loadOrCreateLocalKey, loadOrCreateSecretKey, localSignInEnabled,
+  LocalAccounts, ORGANIZATION_ID, OidcRelyingParty, Passkeys, RevocationList, SessionManager, TokenVerifier, cookieNames, loadOrCreateLocalKey, loadOrCreateSecretKey, localSignInEnabled,
   parseRoleMap, type LocalSignInDeps, type SignInDeps, type TrustedIssuer,
 } from './auth/index.js';
 import { AuditSealer, AuditWriter, appendAudit, auditKeys, configureAuditKey, startRetention } from './audit/index.js';
@@ -124,6 +124,12 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   const delivery = await DeliveryService.open({ sql: store.sql, schedules, config: deliveryConfig(config), log, registry: metrics.registry });
   await delivery.start();
   undo.push(() => delivery.stop());
+  // the store is back: rows and timers that waited through the outage (and NOTIFYs it swallowed)
+  // are looked at now, not at the next poll
+  store.health.onUp(() => {
+    for (const w of workers) w.poke();
+    delivery.poke();
+  });
   const appAcks = new AppAckRouter();
   const intake = new Hl7Intake({ sql: store.sql, writer, metrics, log, appName: config.APP_NAME, appAcks, rejectedMaxRows: config.REJECTED_MAX_ROWS, rejectedMaxBytes: config.REJECTED_MAX_BYTES, health: store.health, senders, triage: siteConfig });
   // rows an older search extractor wrote become searchable by every parameter before the API serves
@@ -270,8 +276,8 @@ export function loadSiteConfig(config: Config): SiteConfig {
 
 function parseIssuers(json: string): TrustedIssuer[] {
   const v = JSON.parse(json) as unknown;
-  if (!Array.isArray(v) || !v.every((i) => typeof i?.issuer === 'string' && typeof i?.jwksUri === 'string')) {
-    throw new Error('AUTH_ISSUERS must be a JSON array of {issuer, jwksUri, audience?}');
+  if (!Array.isArray(v) || !v.every((i) => typeof i?.issuer === 'string' && typeof i?.jwksUri === 'string' && (i.organization === undefined || (typeof i.organization === 'string' && ORGANIZATION_ID.test(i.organization))))) {
+    throw new Error('AUTH_ISSUERS must be a JSON array of {issuer, jwksUri, audience?, organization?}');
   }
   return v as TrustedIssuer[];
 }
@@ -295,7 +301,13 @@ function signInFrom(config: Config, sql: Store['sql'], log: Logger): { signIn?: 
       ...(config.OIDC_CLIENT_SECRET ? { clientSecret: config.OIDC_CLIENT_SECRET } : {}),
     });
     rp.discover().catch((e: unknown) => log.warn('oidc_discovery_failed', { errorCode: (e as { code?: string }).code }));
-    oidc = { oidc: rp, mapping: { practitionerClaim: config.OIDC_PRACTITIONER_CLAIM, rolesClaim: config.OIDC_ROLES_CLAIM, roleMap: parseRoleMap(config.OIDC_ROLE_MAP) } };
+    oidc = {
+      oidc: rp,
+      mapping: {
+        practitionerClaim: config.OIDC_PRACTITIONER_CLAIM, rolesClaim: config.OIDC_ROLES_CLAIM, roleMap: parseRoleMap(config.OIDC_ROLE_MAP),
+        ...(config.OIDC_ORGANIZATION_CLAIM ? { organizationClaim: config.OIDC_ORGANIZATION_CLAIM } : {}),
+      },
+    };
   }
   // sign-ins, refusals, sign-outs and credential changes go to the audit trail
   const signIn = { sql, sessions, secure, log, cookieName, audit: appendAudit, ...oidc };

@@ -32,7 +32,7 @@ const IO_MODULES = /^(?:node:(?:net|tls|fs|fs\/promises|http|https|http2|child_p
 const FACE_EXCEPTIONS: ReadonlyMap<string, string> = new Map();
 
 /** The names that authenticate and authorize: src/auth defines them, src/http's gate alone uses them. */
-const AUTHORIZERS = ['authenticate', 'allowsOperation', 'allowsFhir', 'fhirGrant', 'AuthError'];
+const AUTHORIZERS = ['authenticate', 'allowsOperation', 'allowsFhir', 'fhirGrant', 'AuthError', 'reachOf', 'rowFilter'];
 const AUTHORIZING_UNITS = ['auth', 'http'];
 
 function sourceFiles(dir: string): string[] {

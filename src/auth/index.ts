@@ -3,6 +3,8 @@
 export { LOCAL_ISSUER, loadOrCreateLocalKey } from './keys.js';
 export type { LocalKey } from './keys.js';
 export { authenticate } from './middleware.js';
+export { DEFAULT_ORGANIZATION, ORGANIZATION_ID, PROVIDER_SCOPE, reachOf, rowFilter } from './policy.js';
+export type { Reach, ResourceFamily, RowFilter } from './policy.js';
 export type { AuthEnv } from './middleware.js';
 export { RevocationList, revoke } from './revocation.js';
 export { DEFAULT_LOCAL_SCOPES, allowsFhir, allowsOperation, fhirGrant, parseSmartScope } from './scopes.js';

@@ -19,6 +19,7 @@ import {
   type AuditSink, type AuthAuditEvent, type SignInMethod,
 } from './sign-in-audit.js';
 import { practitionerFrom, ROLES, type Person } from './session-roles.js';
+import { ORGANIZATION_ID } from './policy.js';
 
 /** The issuer of local accounts' sessions (auth_session.issuer; a principal's is `session:switchboard-local`). */
 export const LOCAL_ACCOUNT_ISSUER = LOCAL_SESSION_ISSUER;
@@ -93,7 +94,7 @@ export class LocalAccounts {
     }
     if (a.role === 'provider' && practitioner === null) throw new LocalAuthError('ERR_LOCAL_ACCOUNT_INVALID', 'a provider needs a practitioner id (--practitioner)');
     const organization = a.organization?.trim() || null;
-    if (organization !== null && organization.length > 200) throw new LocalAuthError('ERR_LOCAL_ACCOUNT_INVALID', 'organization may have at most 200 characters');
+    if (organization !== null && !ORGANIZATION_ID.test(organization)) throw new LocalAuthError('ERR_LOCAL_ACCOUNT_INVALID', 'organization is an organisation id: 1-200 of letters, digits and . _ : - (starting with a letter or digit)');
     const password = a.password ?? generatePassword();
     if (a.password !== undefined) checkPassword(password, username);
     const added = await insertLocalAccount(this.sql, { username, role: a.role, practitioner, organization, passwordHash: await hashPassword(password), now: this.now() });
@@ -338,7 +339,8 @@ const totpOwner = (username: string) => `totp:${username}`;
 const unknownAccount = () => new LocalAuthError('ERR_LOCAL_ACCOUNT_UNKNOWN', 'no such account');
 
 export function personOf(a: LocalAccountRow): Person {
-  return { issuer: LOCAL_ACCOUNT_ISSUER, subject: a.username, role: a.role, practitioner: a.practitioner };
+  // the account's organisation limits what an operator or supervisor sees (src/auth/policy.ts)
+  return { issuer: LOCAL_ACCOUNT_ISSUER, subject: a.username, role: a.role, practitioner: a.practitioner, ...(a.organization !== null ? { organization: a.organization } : {}) };
 }
 
 function checkUsername(raw: string): string {

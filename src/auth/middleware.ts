@@ -4,7 +4,15 @@
 import { AuthError, type Principal, type TokenVerifier } from './token.js';
 
 /** The Hono variables of an authenticated request. */
-export type AuthEnv = { Variables: { auth: Principal } };
+export type AuthEnv = {
+  Variables: {
+    auth: Principal;
+    /** set by src/http's gate when the principal reads one organisation's rows only (src/auth/policy.ts): every store query of the route filters by it */
+    organization?: string;
+    /** set by src/http's gate when the principal may call the route but sees none of its rows (src/auth/policy.ts): lists are empty, every id unknown */
+    noRows?: true;
+  };
+};
 
 const DEV_PRINCIPAL: Principal = { subject: 'dev-no-auth', issuer: 'none', scopes: ['admin', 'system/*.cruds'] };
 

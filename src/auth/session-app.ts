@@ -139,6 +139,7 @@ export function createSignInApp(d: SignInDeps): Hono {
       person: { issuer: s.issuer, subject: s.subject },
       role: s.role,
       ...(s.practitioner ? { practitioner: s.practitioner } : {}),
+      organization: s.organization,
       scopes: ROLE_SCOPES[s.role],
       createdAt: s.createdAt.toISOString(),
       idleExpiresAt: s.idleExpiresAt.toISOString(),
@@ -152,6 +153,7 @@ export function createSignInApp(d: SignInDeps): Hono {
 const sessionView = z.object({
   person: z.object({ issuer: z.string(), subject: z.string().describe('the IdP\'s sub (a local account: its username)') }),
   role: z.enum(['provider', 'operator', 'supervisor', 'admin']),
+  organization: z.string().describe('the organisation the person acts for (README "Organisations")'),
   practitioner: z.string().optional().describe('the practitioner a provider session acts for'),
   scopes: z.array(z.string()),
   createdAt: z.string(), idleExpiresAt: z.string(), absoluteExpiresAt: z.string(),

@@ -9,6 +9,7 @@ export type SessionErrorCode =
   | 'ERR_SESSION_CSRF'             // 403: a state-changing request without the session's X-CSRF-Token
   | 'ERR_SESSION_UNKNOWN_PERSON'   // 403: the IdP knows the person, the role map does not
   | 'ERR_SESSION_NO_PRACTITIONER'  // 403: a provider whose ID token names no practitioner
+  | 'ERR_SESSION_NO_ORGANIZATION'  // 403: an operator or supervisor whose ID token names no organisation (OIDC_ORGANIZATION_CLAIM)
   | 'ERR_SESSION_RETURN_PATH'      // 400: returnTo is not a relative path of ours
   | 'ERR_SESSION_STATE'            // 400: a callback without a sign-in under way in this browser
   | 'ERR_SESSION_CALLBACK'         // 401: the IdP's answer failed a check (state, nonce, iss, aud, exp, PKCE)
@@ -23,6 +24,7 @@ const KIND: Record<SessionErrorCode, OutcomeKind> = {
   ERR_SESSION_CSRF: 'forbidden',
   ERR_SESSION_UNKNOWN_PERSON: 'forbidden',
   ERR_SESSION_NO_PRACTITIONER: 'forbidden',
+  ERR_SESSION_NO_ORGANIZATION: 'forbidden',
   ERR_SESSION_RETURN_PATH: 'invalid',
   ERR_SESSION_STATE: 'invalid',
   ERR_SESSION_CALLBACK: 'unauthenticated',

@@ -2,6 +2,7 @@
 // configured role map), a practitioner id from the practitioner claim, and what each role may do.
 // Deny by default: a person none of whose groups is mapped gets no session.
 import { SessionError } from './session-errors.js';
+import { ORGANIZATION_ID } from './policy.js';
 import type { SessionRole } from '../store/index.js';
 
 export const ROLES: readonly SessionRole[] = ['provider', 'operator', 'supervisor', 'admin'];
@@ -24,6 +25,11 @@ const PRECEDENCE: readonly SessionRole[] = ['admin', 'supervisor', 'operator', '
 export interface ClaimMapping {
   practitionerClaim: string;
   rolesClaim: string;
+  /**
+   * The claim naming the person's organisation (OIDC_ORGANIZATION_CLAIM). Unset: one organisation,
+   * everyone in the default one. Set: an operator or supervisor without it gets no session.
+   */
+  organizationClaim?: string | undefined;
   /** IdP group/role value -> role */
   roleMap: ReadonlyMap<string, SessionRole>;
 }
@@ -58,6 +64,8 @@ export interface Person {
   subject: string;
   role: SessionRole;
   practitioner: string | null;
+  /** the organisation the person acts for; none: the default organisation */
+  organization?: string | undefined;
 }
 
 /** The person an ID token's claims describe, or a 403 with a stable code. */
@@ -69,5 +77,20 @@ export function mapPerson(claims: Record<string, unknown>, m: ClaimMapping): Per
   if (!role) throw new SessionError('ERR_SESSION_UNKNOWN_PERSON', `no group in the '${m.rolesClaim}' claim maps to a Switchboard role`);
   const practitioner = practitionerFrom(claims[m.practitionerClaim]) ?? null;
   if (role === 'provider' && practitioner === null) throw new SessionError('ERR_SESSION_NO_PRACTITIONER', `a provider needs a practitioner id in the '${m.practitionerClaim}' claim`);
-  return { issuer: String(claims.iss ?? ''), subject: String(claims.sub ?? ''), role, practitioner };
+  const organization = organizationOf(claims, m, role);
+  return { issuer: String(claims.iss ?? ''), subject: String(claims.sub ?? ''), role, practitioner, ...(organization !== undefined ? { organization } : {}) };
+}
+
+/**
+ * The person's organisation from the configured claim (a string, or the first string of an array).
+ * Fail closed: with the claim configured, an operator or supervisor whose claim is missing or not an
+ * organisation id gets no session (they would otherwise see another organisation's rows, or none).
+ */
+function organizationOf(claims: Record<string, unknown>, m: ClaimMapping, role: SessionRole): string | undefined {
+  if (m.organizationClaim === undefined) return undefined;
+  const raw = claims[m.organizationClaim];
+  const value = typeof raw === 'string' ? raw : Array.isArray(raw) ? raw.find((x): x is string => typeof x === 'string') : undefined;
+  if (value !== undefined && ORGANIZATION_ID.test(value)) return value;
+  if (role === 'operator' || role === 'supervisor') throw new SessionError('ERR_SESSION_NO_ORGANIZATION', `an ${role === 'operator' ? 'operator' : 'supervisor'} needs an organisation id in the '${m.organizationClaim}' claim`);
+  return undefined;
 }

@@ -42,7 +42,7 @@ export class SessionManager {
     const now = this.now();
     const absoluteExpiresAt = new Date(now.getTime() + this.o.maxMs);
     const idleExpiresAt = new Date(Math.min(now.getTime() + this.o.idleMs, absoluteExpiresAt.getTime()));
-    await insertSession(tx ?? this.o.sql, { idHash: hashId(token), issuer: p.issuer, subject: p.subject, role: p.role, practitioner: p.practitioner, now, idleExpiresAt, absoluteExpiresAt });
+    await insertSession(tx ?? this.o.sql, { idHash: hashId(token), issuer: p.issuer, subject: p.subject, role: p.role, practitioner: p.practitioner, organization: p.organization, now, idleExpiresAt, absoluteExpiresAt });
     return { token, absoluteExpiresAt };
   }
 
@@ -95,8 +95,11 @@ export function checkCsrf(token: string, header: string | undefined): void {
   }
 }
 
-/** A provider session is its practitioner with the `provider` scope (as `switchboard token --practitioner`); other roles their table's scopes. */
+/**
+ * A provider session is its practitioner with the `provider` scope (as `switchboard token --practitioner`);
+ * other roles their table's scopes. Every session carries its role and organisation (src/auth/policy.ts).
+ */
 export function principalOf(s: SessionRow): Principal {
   const subject = s.role === 'provider' ? s.practitioner ?? '' : s.subject;
-  return { subject, issuer: `session:${s.issuer}`, scopes: [...ROLE_SCOPES[s.role]] };
+  return { subject, issuer: `session:${s.issuer}`, scopes: [...ROLE_SCOPES[s.role]], role: s.role, organization: s.organization };
 }

@@ -8,6 +8,10 @@ import {
 } from 'jose';
 import { LOCAL_ALG, LOCAL_ISSUER, type LocalKey } from './keys.js';
 import { OperationOutcomeError } from '../outcome/index.js';
+import type { SessionRole } from '../store/index.js';
+
+/** An `organization` claim: an organisation id (src/auth/policy.ts ORGANIZATION_ID). */
+const ORGANIZATION_CLAIM = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
 
 /** Asymmetric algorithms only: a shared-secret (HS*) or `none` token is never accepted (RFC 8725 3.1). */
 export const ALLOWED_ALGS = ['ES256', 'ES384', 'RS256', 'RS384', 'PS256', 'PS384', 'EdDSA'];
@@ -38,12 +42,21 @@ export interface Principal {
   fhirUser?: string;
   /** SMART launch context: the patient `patient/` scopes are limited to */
   patient?: string;
+  /**
+   * The organisation the principal acts for: a token's `organization` claim (it limits what the token
+   * reads to that organisation's rows, src/auth/policy.ts), a session's organisation
+   */
+  organization?: string;
+  /** a sign-in session's role (none for a bearer token) */
+  role?: SessionRole;
 }
 
 export interface TrustedIssuer {
   issuer: string;
   jwksUri: string;
   audience?: string;
+  /** every token of this issuer acts for this organisation (a client of one practice); a token naming another is refused */
+  organization?: string;
 }
 
 export type AuthErrorCode =
@@ -69,10 +82,10 @@ export interface RevocationCheck {
   isRevoked(issuer: string, ids: { jti?: string; kid?: string }): boolean;
 }
 
-export async function mintLocalToken(key: LocalKey, opts: { subject?: string; scopes: string[]; ttlSeconds?: number; audience: string; now?: Date; fhirUser?: string; patient?: string }): Promise<string> {
+export async function mintLocalToken(key: LocalKey, opts: { subject?: string; scopes: string[]; ttlSeconds?: number; audience: string; now?: Date; fhirUser?: string; patient?: string; organization?: string }): Promise<string> {
   const ttl = opts.ttlSeconds ?? DEFAULT_TOKEN_TTL_S;
   const iat = Math.floor((opts.now ?? new Date()).getTime() / 1000);
-  const claims = { scope: opts.scopes.join(' '), ...(opts.fhirUser ? { fhirUser: opts.fhirUser } : {}), ...(opts.patient ? { patient: opts.patient } : {}) };
+  const claims = { scope: opts.scopes.join(' '), ...(opts.fhirUser ? { fhirUser: opts.fhirUser } : {}), ...(opts.patient ? { patient: opts.patient } : {}), ...(opts.organization ? { organization: opts.organization } : {}) };
   return new SignJWT(claims)
     .setProtectedHeader({ alg: LOCAL_ALG, kid: key.kid, typ: 'at+jwt' })
     .setIssuer(LOCAL_ISSUER)
@@ -98,7 +111,7 @@ export interface VerifierOptions {
 const rejected = (e: unknown): AuthError => new AuthError('ERR_AUTH_INVALID', `bearer token rejected (${(e as { code?: string }).code ?? 'invalid'})`);
 
 export class TokenVerifier {
-  private readonly keySets = new Map<string, { get: JWTVerifyGetKey; audience: string }>();
+  private readonly keySets = new Map<string, { get: JWTVerifyGetKey; audience: string; organization?: string | undefined }>();
   private readonly now: () => Date;
   private readonly maxLifetimeS: number;
 
@@ -106,7 +119,7 @@ export class TokenVerifier {
     this.now = opts.now ?? (() => new Date());
     this.maxLifetimeS = opts.maxLifetimeS ?? DEFAULT_MAX_LIFETIME_S;
     this.keySets.set(LOCAL_ISSUER, { get: createLocalJWKSet({ keys: [opts.localKey.publicJwk] }), audience: opts.audience });
-    for (const i of opts.issuers ?? []) this.keySets.set(i.issuer, { get: createRemoteJWKSet(new URL(i.jwksUri)), audience: i.audience ?? opts.audience });
+    for (const i of opts.issuers ?? []) this.keySets.set(i.issuer, { get: createRemoteJWKSet(new URL(i.jwksUri)), audience: i.audience ?? opts.audience, organization: i.organization });
   }
 
   async verify(token: string): Promise<Principal> {
@@ -137,10 +150,15 @@ export class TokenVerifier {
       throw new AuthError('ERR_AUTH_REVOKED', 'bearer token was revoked');
     }
     const scope = typeof payload.scope === 'string' ? payload.scope : '';
+    // a token limited to an organisation must name it readably: an unreadable claim limits to nothing we know, so it is refused
+    const org = payload.organization ?? ks.organization;
+    if (org !== undefined && (typeof org !== 'string' || !ORGANIZATION_CLAIM.test(org))) throw new AuthError('ERR_AUTH_INVALID', 'bearer token has an invalid organization claim');
+    if (ks.organization !== undefined && org !== ks.organization) throw new AuthError('ERR_AUTH_INVALID', 'bearer token names another organisation than its issuer is configured for');
     return {
       subject: payload.sub ?? '', issuer: iss, scopes: scope.split(/\s+/).filter(Boolean),
       ...(typeof payload.fhirUser === 'string' ? { fhirUser: payload.fhirUser } : {}),
       ...(typeof payload.patient === 'string' && FHIR_ID.test(payload.patient) ? { patient: payload.patient } : {}),
+      ...(typeof org === 'string' ? { organization: org } : {}),
     };
   }
 

@@ -1,5 +1,6 @@
 // `switchboard token`: print a bearer token signed by the local key (DATA_DIR/keys), or revoke tokens.
-//   token [--scope S]... [--ttl SECONDS] [--subject SUB] [--patient ID] [--fhir-user REF]
+//   token [--scope S]... [--ttl SECONDS] [--subject SUB] [--patient ID] [--fhir-user REF] [--organization ORG]
+//                                            --organization: the token reads that organisation's rows only
 //   token --practitioner ID [--ttl SECONDS]     a provider token: the /me routes, as that practitioner
 //   token revoke TOKEN                       one token, by its jti (read from the token, not verified)
 //   token revoke --jti ID [--issuer I] [--expires ISO-8601]
@@ -10,13 +11,13 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../obs/index.js';
 import { openStore } from '../store/index.js';
-import { DEFAULT_LOCAL_SCOPES, DEFAULT_TOKEN_TTL_S, LOCAL_ISSUER, loadOrCreateLocalKey, mintLocalToken, revoke } from '../auth/index.js';
+import { DEFAULT_LOCAL_SCOPES, DEFAULT_TOKEN_TTL_S, ORGANIZATION_ID, LOCAL_ISSUER, loadOrCreateLocalKey, mintLocalToken, revoke } from '../auth/index.js';
 import { appendAudit, auditKeys, configureAuditKey, sealAll } from '../audit/index.js';
 import type { Io } from './io.js';
 import { PROVIDER_SCOPE } from '../delivery/index.js';
 import { toFhirId } from '../routing/index.js';
 
-const USAGE = `usage: switchboard token [--scope S]... [--ttl SECONDS] [--subject SUB] [--patient ID] [--fhir-user REF]
+const USAGE = `usage: switchboard token [--scope S]... [--ttl SECONDS] [--subject SUB] [--patient ID] [--fhir-user REF] [--organization ORG]
        switchboard token --practitioner ID [--ttl SECONDS]
        switchboard token revoke TOKEN | --jti ID [--issuer I] [--expires ISO-8601] | --kid KID [--issuer I]
 `;
@@ -27,7 +28,7 @@ export async function tokenCommand(argv: string[], io: Io): Promise<number> {
   try {
     ({ values } = parseArgs({ args: argv, options: {
       scope: { type: 'string', multiple: true }, ttl: { type: 'string' }, subject: { type: 'string' }, patient: { type: 'string' }, 'fhir-user': { type: 'string' },
-      practitioner: { type: 'string' },
+      practitioner: { type: 'string' }, organization: { type: 'string' },
     } }));
   } catch (e) {
     io.stderr(`${(e as Error).message}\n${USAGE}`);
@@ -40,11 +41,12 @@ export async function tokenCommand(argv: string[], io: Io): Promise<number> {
   // the gateway refuses a longer token (AUTH_MAX_TOKEN_LIFETIME_S): say so now rather than print one it will refuse
   if (ttl > max) { io.stderr(`--ttl may be at most ${max} seconds (AUTH_MAX_TOKEN_LIFETIME_S)\n`); return 2; }
   if (values.patient !== undefined && !/^[A-Za-z0-9\-.]{1,64}$/.test(values.patient)) { io.stderr('--patient must be a FHIR id\n'); return 2; }
+  if (values.organization !== undefined && !ORGANIZATION_ID.test(values.organization)) { io.stderr('--organization must be an organisation id (letters, digits and . _ : -)\n'); return 2; }
   const key = await loadOrCreateLocalKey(config.DATA_DIR);
   if (values.practitioner !== undefined) {
     // a provider token: nothing but the provider scope, the practitioner as its subject (the gateway admits it to /me only)
     if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(values.practitioner)) { io.stderr('--practitioner must be a practitioner id of the schedule\n'); return 2; }
-    if (values.scope || values.subject || values.patient || values['fhir-user']) { io.stderr('--practitioner takes no --scope, --subject, --patient or --fhir-user\n'); return 2; }
+    if (values.scope || values.subject || values.patient || values['fhir-user'] || values.organization) { io.stderr('--practitioner takes no --scope, --subject, --patient, --fhir-user or --organization\n'); return 2; }
     io.stdout(await mintLocalToken(key, { scopes: [PROVIDER_SCOPE], subject: values.practitioner, fhirUser: `Practitioner/${toFhirId(values.practitioner)}`, ttlSeconds: ttl, audience: config.AUTH_AUDIENCE }) + '\n');
     return 0;
   }
@@ -52,6 +54,7 @@ export async function tokenCommand(argv: string[], io: Io): Promise<number> {
   io.stdout(await mintLocalToken(key, {
     scopes, ttlSeconds: ttl, audience: config.AUTH_AUDIENCE,
     ...(values.subject ? { subject: values.subject } : {}), ...(values.patient ? { patient: values.patient } : {}), ...(values['fhir-user'] ? { fhirUser: values['fhir-user'] } : {}),
+    ...(values.organization ? { organization: values.organization } : {}),
   }) + '\n');
   return 0;
 }

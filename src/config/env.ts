@@ -50,7 +50,8 @@ export const configSchema = z.object({
   WORKER_CONCURRENCY: positive.default(2),
   /** How long a claimed inbox row stays claimed before another worker may take it, ms. */
   WORKER_CLAIM_MS: positive.default(60_000),
-  WORKER_POLL_MS: positive.default(1_000),
+  /** Longest an idle worker sleeps without a wake-up (a store, a NOTIFY, the store's return), ms. */
+  WORKER_POLL_MS: positive.default(10_000),
   WORKER_MAX_ATTEMPTS: positive.default(5),
   /** Inbox rows claimed, mapped and saved together (one transaction) by one worker. */
   WORKER_BATCH: positive.default(32),
@@ -77,8 +78,10 @@ export const configSchema = z.object({
   /** POST /hl7 behind a reverse proxy: comma-separated addresses/CIDRs whose X-Forwarded-For is believed. */
   TRUST_PROXY: z.string().default('').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
     .refine((l) => l.every((x) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(x)), 'comma-separated IP addresses or CIDRs'),
-  /** How often the store is pinged, ms. */
+  /** How often the store is pinged while calls wait on it or it is down, ms. */
   STORE_PING_INTERVAL_MS: positive.default(250),
+  /** How often the store is pinged while it is up and nothing waits on it, ms. */
+  STORE_PING_IDLE_INTERVAL_MS: positive.default(5_000),
   /** A ping unanswered this long marks the store down (AE/CE and 503 at once until one answers), ms. */
   STORE_PING_TIMEOUT_MS: positive.default(500),
   /** MLLP connections from one address at most; at the cap its oldest idle connection makes room. */
@@ -147,6 +150,11 @@ export const configSchema = z.object({
   OIDC_ROLES_CLAIM: z.string().min(1).default('groups'),
   /** JSON object from an IdP group/role value to a Switchboard role: provider, operator, supervisor or admin. */
   OIDC_ROLE_MAP: z.string().default('{}'),
+  /**
+   * ID-token claim naming the person's organisation (answering service, practice, hospital): operators
+   * and supervisors see that organisation's messages only. Unset: one organisation, everyone in `default`.
+   */
+  OIDC_ORGANIZATION_CLAIM: z.string().min(1).optional(),
   // local sign-in: accounts kept by the gateway itself (README "Signing in without an identity provider")
   /** on/off; unset: on for the embedded default (no DATABASE_URL) when no OIDC_ISSUER is set, off otherwise. */
   LOCAL_AUTH: z.enum(['on', 'off']).optional(),

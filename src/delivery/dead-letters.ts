@@ -28,7 +28,8 @@ export const toDeadLetter = (a: AttemptRow): DeadLetter => ({
   createdAt: a.created_at.toISOString(), lastSentAt: a.sent_at?.toISOString() ?? null,
 });
 
-export async function listDeadLetters(sql: Sql, opts: { afterId?: string; limit: number }): Promise<DeadLetter[]> {
+/** Dead letters; with `organization`, of that organisation's messages only (src/http's gate sets it). */
+export async function listDeadLetters(sql: Sql, opts: { afterId?: string; limit: number; organization?: string | undefined }): Promise<DeadLetter[]> {
   return (await listDeadAttempts(sql, opts)).map(toDeadLetter);
 }
 
@@ -37,10 +38,10 @@ export async function getDeadLetter(sql: Sql, id: string): Promise<DeadLetter | 
   return a?.state === 'dead' ? toDeadLetter(a) : undefined;
 }
 
-/** Puts a dead letter back in the outbox, due now; undefined when there is no dead letter with that id. */
-export async function replayDeadLetter(sql: Sql, id: string, now: Date, by: string): Promise<DeadLetter | undefined> {
+/** Puts a dead letter back in the outbox, due now; undefined when there is no dead letter with that id (of `organization`, when given). */
+export async function replayDeadLetter(sql: Sql, id: string, now: Date, by: string, organization?: string): Promise<DeadLetter | undefined> {
   return sql.begin(async (tx) => {
-    const a = await replayDeadAttempt(tx, id, now);
+    const a = await replayDeadAttempt(tx, id, now, organization);
     if (a === undefined) return undefined;
     const requests = a.request_id !== null ? [a.request_id] : [];
     await insertEvents(tx, requests.map((r) => event(r, now, 'replayed', { recipient: a.recipient, channel: a.channel, notification_id: a.notification_id, attempt_id: a.id, reason: `dead letter replayed by ${by}` })));

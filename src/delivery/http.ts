@@ -235,7 +235,7 @@ export function createDeliveryApp(svc: DeliveryService): Hono<DeliveryEnv> {
 
   app.get('/messages/:id/timeline', async (c) => {
     const id = idParam(c);
-    const run = await getRun(sql, id);
+    const run = c.get('noRows') ? undefined : await getRun(sql, id, c.get('organization'));
     if (run === undefined) throw notFound('no delivery for that message', { code: 'ERR_DELIVERY_MESSAGE_NOT_FOUND' });
     const [notifications, attempts, events] = await Promise.all([listNotifications(sql, id), listAttempts(sql, id), listEvents(sql, id)]);
     return c.json({
@@ -252,12 +252,13 @@ export function createDeliveryApp(svc: DeliveryService): Hono<DeliveryEnv> {
     if (after !== undefined && !DIGITS.test(after)) throw badRequest('after must be a dead-letter id');
     const limit = Number(c.req.query('limit') ?? 100);
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw badRequest('limit must be 1 to 500');
-    return c.json({ deadLetters: await listDeadLetters(sql, { limit, ...(after ? { afterId: after } : {}) }) });
+    if (c.get('noRows')) return c.json({ deadLetters: [] });
+    return c.json({ deadLetters: await listDeadLetters(sql, { limit, ...(after ? { afterId: after } : {}), organization: c.get('organization') }) });
   });
   app.post('/delivery/dead-letters/:id/replay', async (c) => {
     const id = idParam(c, 'id', DIGITS);
     const auth = c.get('auth');
-    const r = await replayDeadLetter(sql, id, new Date(svc.clock()), `${auth.issuer}|${auth.subject}`);
+    const r = c.get('noRows') ? undefined : await replayDeadLetter(sql, id, new Date(svc.clock()), `${auth.issuer}|${auth.subject}`, c.get('organization'));
     if (r === undefined) throw notFound('no dead letter with that id', { code: 'ERR_DELIVERY_DEAD_LETTER_NOT_FOUND' });
     svc.poke();
     return c.json({ replayed: r });

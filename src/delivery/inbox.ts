@@ -3,13 +3,14 @@
 // A provider sees a message addressed to them (any notification: a step, a re-notification, a
 // forward) or to a role they cover at that moment; for anyone else it does not exist (404).
 import type { CommunicationRequest, Resource } from 'fhir/r4.js';
+import { PROVIDER_SCOPE } from '../auth/index.js';
 import { notFound } from '../outcome/index.js';
 import { oncall, type CompiledSchedule } from '../routing/index.js';
-import { getProviderMessage, listEvents, listProviderMessages, readResource, type EventRow, type ProviderMessageRow, type Sql } from '../store/index.js';
+import { getProviderMessage, listEvents, listProviderMessages, listProviderPatients, readResource, type EventRow, type ProviderMessageRow, type Sql } from '../store/index.js';
 import { maskListText, maskResourcePhones } from './phone-view.js';
 
-/** The scope of a provider token (`switchboard token --practitioner ID`): the token's subject is the practitioner. */
-export const PROVIDER_SCOPE = 'provider';
+/** The scope of a provider token (`switchboard token --practitioner ID`): the token's subject is the practitioner (src/auth/policy.ts). */
+export { PROVIDER_SCOPE };
 
 /** The practitioner a token speaks for: its subject, when it carries the provider scope. */
 export const practitionerOf = (p: { scopes: readonly string[]; subject: string }): string | undefined =>
@@ -65,6 +66,11 @@ export interface InboxContext {
 export async function listMessages(ctx: InboxContext, o: { open: boolean; limit: number }): Promise<MessageSummary[]> {
   const roles = rolesCoveredBy(ctx.compiled, ctx.practitioner, ctx.now);
   return (await listProviderMessages(ctx.sql, { practitioner: ctx.practitioner, roles, ...o })).map((r) => summary(r));
+}
+
+/** The patients of the messages the practitioner may see now: their FHIR reads are limited to these (src/auth/policy.ts). */
+export async function patientsOf(ctx: InboxContext): Promise<string[]> {
+  return listProviderPatients(ctx.sql, { practitioner: ctx.practitioner, roles: rolesCoveredBy(ctx.compiled, ctx.practitioner, ctx.now) });
 }
 
 async function visibleRow(ctx: InboxContext, id: string): Promise<ProviderMessageRow> {

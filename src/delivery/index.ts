@@ -14,4 +14,4 @@ export { getDeadLetter, listDeadLetters, replayDeadLetter } from './dead-letters
 export type { DeadLetter } from './dead-letters.js';
 export { createDeliveryApp, deliveryApi, REPLY_MAX_CHARS } from './http.js';
 export type { DeliveryEnv } from './http.js';
-export { PROVIDER_SCOPE, practitionerOf } from './inbox.js';
+export { PROVIDER_SCOPE, patientsOf, practitionerOf } from './inbox.js';

@@ -16,7 +16,7 @@ import { searchsetBundle } from './searchset.js';
 import { createAuditEventApp } from './audit-event.js';
 
 /** The variables src/http sets for this sub-app. */
-export type FhirEnv = { Variables: { patientCompartment?: string } };
+export type FhirEnv = { Variables: { patientCompartment?: string; organization?: string; noRows?: true; patientsOf?: string } };
 
 export interface FhirAppDeps {
   sql: Sql;
@@ -24,6 +24,11 @@ export interface FhirAppDeps {
   baseUrl: string;
   /** CapabilityStatement.date; defaults to when the app was created */
   startedAt?: Date;
+  /**
+   * The patients a provider's reads are limited to (the patients of the messages they see, src/delivery).
+   * Without it a provider reads nothing: src/http sets `patientsOf` for providers, and they see no row.
+   */
+  patientsOf?: (practitioner: string) => Promise<string[]>;
   version?: string;
 }
 
@@ -48,8 +53,10 @@ function inCompartment(type: SupportedType, resource: Resource, patient: string)
   return extractSearchColumns(resource).tokens.includes(refKey('patient', { type: 'Patient', id: patient }));
 }
 
-function compartmentFilter(type: SupportedType, patient: string): Filter {
-  return type === 'Patient' ? { kind: 'id', ids: [patient] } : { kind: 'tokens', keys: [refKey('patient', { type: 'Patient', id: patient })] };
+function compartmentFilter(type: SupportedType, patient: string | readonly string[]): Filter {
+  const patients = typeof patient === 'string' ? [patient] : [...patient];
+  // an empty list matches nothing (id = ANY('{}'), tokens && '{}')
+  return type === 'Patient' ? { kind: 'id', ids: patients } : { kind: 'tokens', keys: patients.map((id) => refKey('patient', { type: 'Patient', id })) };
 }
 
 export function createFhirApp(deps: FhirAppDeps): Hono<FhirEnv> {
@@ -57,6 +64,13 @@ export function createFhirApp(deps: FhirAppDeps): Hono<FhirEnv> {
   const startedAt = deps.startedAt ?? new Date();
   const base = deps.baseUrl.replace(/\/+$/, '');
   const capability = buildCapabilityStatement({ baseUrl: base, date: startedAt, ...(deps.version ? { version: deps.version } : {}) });
+
+  /** A provider's patients, when the reader is a provider (none known without `patientsOf`: fail closed). */
+  const providerPatients = async (c: Context<FhirEnv>): Promise<string[] | undefined> => {
+    const who = c.get('patientsOf');
+    if (who === undefined) return undefined;
+    return deps.patientsOf ? deps.patientsOf(who) : [];
+  };
 
   app.get('/metadata', () => fhirResponse(capability));
   // the audit trail (src/audit), before the stored types' routes
@@ -66,10 +80,13 @@ export function createFhirApp(deps: FhirAppDeps): Hono<FhirEnv> {
     const type = supportedType(c.req.param('type') ?? '');
     const id = c.req.param('id') ?? '';
     if (!FHIR_ID.test(id)) throw badRequest('Resource id is not a valid FHIR id', { code: 'ERR_FHIR_ID' });
-    const found = await readResource(deps.sql, type, id);
+    // a reader limited to one organisation reads its messages' resources only (src/auth/policy.ts)
+    const found = c.get('noRows') ? undefined : await readResource(deps.sql, type, id, c.get('organization'));
     const patient = c.get('patientCompartment');
-    // outside the token's patient reads as unknown: a 403 would say that the resource exists
-    if (!found || (patient !== undefined && !inCompartment(type, found.resource, patient))) throw notFound(`${type} is not known`, { code: 'ERR_FHIR_NOT_FOUND' });
+    const providers = await providerPatients(c);
+    // outside the token's patient (or the provider's patients) reads as unknown: a 403 would say that the resource exists
+    if (!found || (patient !== undefined && !inCompartment(type, found.resource, patient))
+      || (providers !== undefined && !providers.some((p) => inCompartment(type, found.resource, p)))) throw notFound(`${type} is not known`, { code: 'ERR_FHIR_NOT_FOUND' });
     // http.html#read: ETag carries the version, Last-Modified meta.lastUpdated
     return fhirResponse(found.resource, 200, {
       etag: `W/"${found.versionId}"`,
@@ -83,7 +100,11 @@ export function createFhirApp(deps: FhirAppDeps): Hono<FhirEnv> {
     const { query, used, ignored } = parseSearch(type, params, { lenient: prefersLenient(c.req.header('prefer')) });
     const patient = c.get('patientCompartment');
     if (patient !== undefined) query.filters.push(compartmentFilter(type, patient));
-    const result = await searchType(deps.sql, type, query);
+    const providers = await providerPatients(c);
+    if (providers !== undefined) query.filters.push(compartmentFilter(type, providers));
+    // no row of the type for this reader: a filter that matches nothing keeps the Bundle's shape
+    if (c.get('noRows')) query.filters.push({ kind: 'id', ids: [] });
+    const result = await searchType(deps.sql, type, query, c.get('organization'));
     // the self link carries the cursor as we encode it, never the request's text (decoding skips junk)
     return fhirResponse(searchsetBundle({ base, type, result, used, ignored, ...(query.cursor ? { cursor: encodeCursor(query.cursor) } : {}) }));
   });

@@ -72,8 +72,8 @@ function storeSearch(type: string, q: SearchQuery): ResourceSearch {
 }
 
 /** FHIR R4 http.html#search, the search-type interaction on an already parsed and validated query. */
-export async function searchType(sql: Queryable, type: string, q: SearchQuery): Promise<SearchResult> {
-  const page = await searchResources(sql, storeSearch(type, q));
+export async function searchType(sql: Queryable, type: string, q: SearchQuery, organization?: string): Promise<SearchResult> {
+  const page = await searchResources(sql, { ...storeSearch(type, q), ...(organization !== undefined ? { organization } : {}) });
   const result: SearchResult = { resources: page.resources, total: page.total };
   if (page.next) result.next = { ...page.next, sort: q.sort };
   return result;

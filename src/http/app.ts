@@ -11,7 +11,7 @@ import { clientAddress, createIngestApp, ingestApi, queueDepth, type Hl7Intake, 
 import { CALL_NOTE_MAX_BYTES } from '../calls/index.js';
 import { createFhirApp } from '../fhir/index.js';
 import { createOncallApp, oncallApi, type ScheduleService } from '../oncall/index.js';
-import { createDeliveryApp, deliveryApi, type DeliveryService } from '../delivery/index.js';
+import { createDeliveryApp, deliveryApi, patientsOf, type DeliveryService } from '../delivery/index.js';
 import { createLocalSignInApp, createSignInApp, localSignInApi, signInApi, type LocalSignInDeps, type SignInDeps, type TokenVerifier } from '../auth/index.js';
 import { FHIR_JSON, outcome } from '../outcome/index.js';
 import { createOnError } from './error-response.js';
@@ -112,6 +112,8 @@ export function createApp(d: AppDeps): Hono<HttpEnv> {
   app.route('/fhir', createFhirApp({
     sql: d.sql, baseUrl: `${d.publicBaseUrl.replace(/\/+$/, '')}/fhir`,
     ...(d.startedAt ? { startedAt: d.startedAt } : {}), ...(d.version ? { version: d.version } : {}),
+    // a provider's FHIR reads: the patients of the messages delivery shows them
+    ...(d.delivery ? { patientsOf: providerPatientsOf(d.delivery) } : {}),
   }));
   app.route('/', createOncallApp({ sql: d.sql, service: d.schedules, log: d.log }));
   if (d.delivery) app.route('/', createDeliveryApp(d.delivery));
@@ -120,6 +122,11 @@ export function createApp(d: AppDeps): Hono<HttpEnv> {
   if (d.signIn) app.route('/', createSignInApp({ ...d.signIn, addressOf }));
   if (d.localSignIn) app.route('/', createLocalSignInApp({ ...d.localSignIn, addressOf }));
   return app;
+}
+
+/** The patients of the messages a practitioner sees now (src/delivery's rule, by the current schedule). */
+function providerPatientsOf(svc: DeliveryService): (practitioner: string) => Promise<string[]> {
+  return async (practitioner) => patientsOf({ sql: svc.o.sql, compiled: await svc.compiled(), practitioner, now: svc.clock() });
 }
 
 /** The TCP peer of a request served by @hono/node-server (none for in-process app.request without an env). */

@@ -2,14 +2,20 @@
 // what its body must be. gate.ts applies it to every request before any sub-app sees it, and a request
 // that no row matches is a 404 there, so a route a sub-app adds without a row here cannot be reached
 // (deny by default). Sub-apps carry no auth code.
+import type { ResourceFamily } from '../auth/index.js';
 
 /** Operation scopes of the gateway's own routes (`admin` grants all of them). */
 export type OperationScope = 'hl7.write' | 'calls.write' | 'inbox.read' | 'inbox.write' | 'oncall.read' | 'oncall.write' | 'delivery.read' | 'delivery.write';
 
+/**
+ * Who may call a route. Past the scope, every non-public row names the family of rows it serves
+ * (src/auth/policy.ts `ResourceFamily`): the policy decides from it which of those rows the caller
+ * sees. A FHIR row's family follows from its `:type` (the audit trail, or a message's resources).
+ */
 export type RouteAccess =
   /** no token: health, metrics, the API descriptions (OpenAPI; the FHIR CapabilityStatement): clients read them before they authenticate */
   | { kind: 'public' }
-  | { kind: 'operation'; scope: OperationScope }
+  | { kind: 'operation'; scope: OperationScope; family: Exclude<ResourceFamily, 'mine'> }
   /** SMART v2 access to the FHIR type in the path's `:type`: `r` read by id, `s` search */
   | { kind: 'fhir'; access: 'r' | 's' }
   /** a provider token (`provider` scope; its subject is the practitioner): the /me routes, and only they */
@@ -42,7 +48,7 @@ export interface RouteLimits {
 /** A call note nests three levels; 32 leaves room and keeps a hostile body from reaching the parser deep. */
 export const MAX_JSON_DEPTH = 32;
 
-const op = (scope: OperationScope): RouteAccess => ({ kind: 'operation', scope });
+const op = (scope: OperationScope, family: Exclude<ResourceFamily, 'mine'>): RouteAccess => ({ kind: 'operation', scope, family });
 const PUBLIC: RouteAccess = { kind: 'public' };
 const PROVIDER: RouteAccess = { kind: 'provider' };
 /** A reply, a forward, a push subscription: small JSON (a reply is at most 4,000 characters). */
@@ -60,23 +66,23 @@ export function routeTable(limits: RouteLimits): readonly RouteRule[] {
     { method: 'GET', path: '/fhir/metadata', access: PUBLIC },
     { method: 'GET', path: '/fhir/:type/:id', access: { kind: 'fhir', access: 'r' } },
     { method: 'GET', path: '/fhir/:type', access: { kind: 'fhir', access: 's' } },
-    { method: 'POST', path: '/hl7', access: op('hl7.write'), body: { kind: 'bytes', maxBytes: limits.maxHl7Bytes } },
-    { method: 'POST', path: '/calls', access: op('calls.write'), body: { kind: 'json', maxBytes: limits.maxCallBytes, maxDepth: MAX_JSON_DEPTH } },
-    { method: 'GET', path: '/inbox', access: op('inbox.read') },
-    { method: 'GET', path: '/inbox/:id', access: op('inbox.read') },
-    { method: 'POST', path: '/inbox/:id/retry', access: op('inbox.write') },
-    { method: 'GET', path: '/rejected', access: op('inbox.read') },
-    { method: 'GET', path: '/rejected/:id', access: op('inbox.read') },
-    { method: 'GET', path: '/oncall', access: op('oncall.read') },
-    { method: 'GET', path: '/oncall/coverage', access: op('oncall.read') },
-    { method: 'GET', path: '/oncall/next', access: op('oncall.read') },
-    { method: 'GET', path: '/schedule', access: op('oncall.read') },
-    { method: 'PUT', path: '/schedule', access: op('oncall.write') },
-    { method: 'GET', path: '/schedule/lint', access: op('oncall.read') },
-    { method: 'POST', path: '/schedule/import', access: op('oncall.write') },
-    { method: 'GET', path: '/schedule/:collection/:id', access: op('oncall.read') },
-    { method: 'PUT', path: '/schedule/:collection/:id', access: op('oncall.write') },
-    { method: 'DELETE', path: '/schedule/:collection/:id', access: op('oncall.write') },
+    { method: 'POST', path: '/hl7', access: op('hl7.write', 'intake'), body: { kind: 'bytes', maxBytes: limits.maxHl7Bytes } },
+    { method: 'POST', path: '/calls', access: op('calls.write', 'intake'), body: { kind: 'json', maxBytes: limits.maxCallBytes, maxDepth: MAX_JSON_DEPTH } },
+    { method: 'GET', path: '/inbox', access: op('inbox.read', 'message') },
+    { method: 'GET', path: '/inbox/:id', access: op('inbox.read', 'message') },
+    { method: 'POST', path: '/inbox/:id/retry', access: op('inbox.write', 'message') },
+    { method: 'GET', path: '/rejected', access: op('inbox.read', 'rejected') },
+    { method: 'GET', path: '/rejected/:id', access: op('inbox.read', 'rejected') },
+    { method: 'GET', path: '/oncall', access: op('oncall.read', 'schedule') },
+    { method: 'GET', path: '/oncall/coverage', access: op('oncall.read', 'schedule') },
+    { method: 'GET', path: '/oncall/next', access: op('oncall.read', 'schedule') },
+    { method: 'GET', path: '/schedule', access: op('oncall.read', 'schedule') },
+    { method: 'PUT', path: '/schedule', access: op('oncall.write', 'schedule-change') },
+    { method: 'GET', path: '/schedule/lint', access: op('oncall.read', 'schedule') },
+    { method: 'POST', path: '/schedule/import', access: op('oncall.write', 'schedule-change') },
+    { method: 'GET', path: '/schedule/:collection/:id', access: op('oncall.read', 'schedule') },
+    { method: 'PUT', path: '/schedule/:collection/:id', access: op('oncall.write', 'schedule-change') },
+    { method: 'DELETE', path: '/schedule/:collection/:id', access: op('oncall.write', 'schedule-change') },
     // delivery: the provider API (provider tokens only) and the operator views
     { method: 'GET', path: '/me/messages', access: PROVIDER },
     { method: 'GET', path: '/me/messages/:id', access: PROVIDER },
@@ -89,9 +95,9 @@ export function routeTable(limits: RouteLimits): readonly RouteRule[] {
     { method: 'GET', path: '/me/push-subscriptions', access: PROVIDER },
     { method: 'POST', path: '/me/push-subscriptions', access: PROVIDER, body: SMALL_JSON },
     { method: 'DELETE', path: '/me/push-subscriptions/:id', access: PROVIDER },
-    { method: 'GET', path: '/messages/:id/timeline', access: op('delivery.read') },
-    { method: 'GET', path: '/delivery/dead-letters', access: op('delivery.read') },
-    { method: 'POST', path: '/delivery/dead-letters/:id/replay', access: op('delivery.write') },
+    { method: 'GET', path: '/messages/:id/timeline', access: op('delivery.read', 'message') },
+    { method: 'GET', path: '/delivery/dead-letters', access: op('delivery.read', 'message') },
+    { method: 'POST', path: '/delivery/dead-letters/:id/replay', access: op('delivery.write', 'message') },
     // sign-in (src/auth/session-app.ts): public, each route reads its own cookie; a session then passes the gate like a token
     { method: 'GET', path: '/auth/login', access: PUBLIC },
     { method: 'GET', path: '/auth/callback', access: PUBLIC },

@@ -40,7 +40,7 @@ function issueOf(i: z.core.$ZodIssue): { path: string; message: string }[] {
   return i.keys.map((k) => (FIELD_NAME.test(k) ? { path: path ? `${path}.${k}` : k, message: 'unknown field' } : { path: path || '$this', message: 'unknown field (name not shown)' }));
 }
 
-export async function receiveCall(writer: InboxWriter, metrics: Metrics, body: unknown, opts: { idempotencyKey?: string; submitter: string; peer: string | null; triage?: SiteConfig }): Promise<CallIntakeResult> {
+export async function receiveCall(writer: InboxWriter, metrics: Metrics, body: unknown, opts: { idempotencyKey?: string; submitter: string; peer: string | null; triage?: SiteConfig; organization?: string }): Promise<CallIntakeResult> {
   metrics.received.inc({ source: 'calls', type: 'CALL' });
   const parsed = callNoteSchema.safeParse(body);
   if (!parsed.success) {
@@ -59,6 +59,8 @@ export async function receiveCall(writer: InboxWriter, metrics: Metrics, body: u
       messageType: 'CALL', version: null, charset: 'UNICODE UTF-8', raw,
       peer: opts.peer, ackMode: 'none', ack: null, contentHash: bytesContentHash(raw),
       ...callOrderFields(note, opts.triage),
+      // the submitter's organisation (an operator's answering service); none: the default one
+      ...(opts.organization !== undefined ? { organization: opts.organization } : {}),
     });
   } catch (e) {
     if (!isCallKeyConflict(e)) throw e;

@@ -151,6 +151,8 @@ export class Hl7Intake {
         messageType: message.typeName, version: h.version, charset: message.charset, raw, peer: ctx.peer,
         ackMode: enhanced ? 'enhanced' : 'original', ack, contentHash: hl7ContentHash(raw),
         ...this.orderFields(message),
+        // the sender's organisation (SENDERS_FILE), which decides who may read the message
+        ...(allowed?.ok && allowed.organization !== undefined ? { organization: allowed.organization } : {}),
       }));
       (r.duplicate ? metrics.duplicates : metrics.accepted).inc({ source: ctx.source, type });
       if (r.controlIdReused) {

@@ -18,7 +18,7 @@ import type { Sql } from '../store/index.js';
 import { badRequest, notFound } from '../outcome/index.js';
 import { isValidIdempotencyKey, receiveCall } from './call-intake.js';
 import type { Hl7Intake } from './hl7-intake.js';
-import { INBOX_STATES, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, getInbox, getRejected, listInbox, listRejected, retryInbox, type InboxState, type ListPage } from './inbox-admin.js';
+import { INBOX_STATES, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, getInbox, getRejected, listInbox, listRejected, retryInbox, type InboxState, type ListPage, type Reader } from './inbox-admin.js';
 import type { InboxWriter } from './inbox-writer.js';
 import { clientAddress } from './senders.js';
 
@@ -40,6 +40,9 @@ function socketAddress(c: Context): string | null {
 /** An inbox or rejected id: digits that always fit a bigint (anything else reached PostgreSQL's cast as a 500). */
 const ROW_ID = /^\d{1,18}$/;
 const INVALID_QUERY = 'ERR_QUERY_INVALID';
+
+/** Whose rows the caller sees, as src/http's gate decided (src/auth/policy.ts). */
+const reader = (c: Context<AuthEnv>): Reader => ({ organization: c.get('organization'), none: c.get('noRows') === true });
 
 /** The one value of a query parameter; a repeated one is refused rather than guessed at. */
 function single(c: Context, name: string): string | undefined {
@@ -154,7 +157,10 @@ export function createIngestApp(d: IngestAppDeps): Hono<AuthEnv> {
       throw badRequest('body is not valid JSON', { code: 'ERR_JSON_INVALID', issue: 'structure' });
     }
     const auth = c.get('auth');
-    const r = await receiveCall(d.writer, d.metrics, body, { submitter: `${auth.issuer}|${auth.subject}`, peer: null, ...(key ? { idempotencyKey: key } : {}) });
+    const r = await receiveCall(d.writer, d.metrics, body, {
+      submitter: `${auth.issuer}|${auth.subject}`, peer: null, ...(key ? { idempotencyKey: key } : {}),
+      ...(auth.organization !== undefined ? { organization: auth.organization } : {}),
+    });
     if (!r.ok) throw badRequest('call note is not valid', { code: 'ERR_CALL_INVALID', details: r.issues });
     return c.json({ id: r.id, duplicate: r.duplicate }, r.duplicate ? 200 : 201, { location: `inbox/${r.id}` });
   });
@@ -165,17 +171,17 @@ export function createIngestApp(d: IngestAppDeps): Hono<AuthEnv> {
     if (state !== undefined && !INBOX_STATES.includes(state as InboxState)) throw badRequest(`state must be one of ${INBOX_STATES.join(', ')}`, { code: INVALID_QUERY, details: [{ path: 'state', message: 'unknown state' }] });
     const limit = limitParam(c);
     const after = idParam(c, 'after');
-    const page = await listInbox(d.sql, { ...(state ? { state: state as InboxState } : {}), limit, ...(after ? { afterId: after } : {}) });
+    const page = await listInbox(d.sql, { ...(state ? { state: state as InboxState } : {}), limit, ...(after ? { afterId: after } : {}), ...reader(c) });
     return pageResponse(c, 'inbox', page, (next) => ({ ...(state ? { state } : {}), after: next, limit: String(limit) }));
   });
   app.get('/inbox/:id', async (c) => {
-    const row = await getInbox(d.sql, c.req.param('id'));
+    const row = await getInbox(d.sql, c.req.param('id'), reader(c));
     if (!row) throw notFound('no inbox row with that id');
     return c.json(row);
   });
   app.post('/inbox/:id/retry', async (c) => {
     const id = c.req.param('id');
-    if (!(await retryInbox(d.sql, id))) throw notFound('no failed inbox row with that id');
+    if (!(await retryInbox(d.sql, id, reader(c)))) throw notFound('no failed inbox row with that id');
     return c.json({ id, state: 'received' });
   });
 
@@ -183,11 +189,11 @@ export function createIngestApp(d: IngestAppDeps): Hono<AuthEnv> {
     onlyParams(c, ['limit', 'before']);
     const limit = limitParam(c);
     const before = idParam(c, 'before');
-    const page = await listRejected(d.sql, { limit, ...(before ? { beforeId: before } : {}) });
+    const page = await listRejected(d.sql, { limit, ...(before ? { beforeId: before } : {}), ...reader(c) });
     return pageResponse(c, 'rejected', page, (next) => ({ before: next, limit: String(limit) }));
   });
   app.get('/rejected/:id', async (c) => {
-    const row = await getRejected(d.sql, c.req.param('id'));
+    const row = await getRejected(d.sql, c.req.param('id'), reader(c));
     if (!row) throw notFound('no rejected input with that id');
     return c.json(row);
   });

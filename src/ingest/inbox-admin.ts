@@ -19,12 +19,27 @@ export interface InboxListItem {
   errorCode: string | null;
   /** stored although an earlier message from this sender has the same control id (other content) */
   controlIdReused: boolean;
+  /** the organisation the message belongs to (its sender's, a call note's submitter's) */
+  organization: string;
 }
+
+/**
+ * Whose rows a reader sees (src/http's gate decides, src/auth/policy.ts): `organization` limits every
+ * view to that organisation's rows; `none`, no row at all; neither, every row (the CLI, an admin).
+ * Refused input belongs to no organisation (it was never accepted from a known sender), so a reader
+ * limited to one finds none of it either.
+ */
+export interface Reader {
+  organization?: string | undefined;
+  none?: boolean | undefined;
+}
+
+const seesNoRejected = (r: Reader): boolean => r.none === true || r.organization !== undefined;
 
 const toListItem = (r: InboxListRow): InboxListItem => ({
   id: r.id, source: r.source, sender: [r.sender_app, r.sender_facility].filter(Boolean).join('|'), controlId: r.control_id, type: r.message_type,
   state: r.state, receivedAt: r.received_at.toISOString(), attempts: r.attempts, errorCode: r.error_code,
-  controlIdReused: r.control_id_reused,
+  controlIdReused: r.control_id_reused, organization: r.organization,
 });
 
 /** Stored bytes (an ACK, a refused input) as text: UTF-8 when valid, else ISO-8859-1 — as intake reads them. */
@@ -50,9 +65,13 @@ function pageOf<R extends { id: string }, T>(rows: R[], limit: number, map: (r: 
 }
 
 /** Inbox rows in id order (oldest first) after `afterId`. */
-export async function listInbox(sql: Sql, opts: { state?: InboxState; limit?: number; afterId?: string } = {}): Promise<ListPage<InboxListItem>> {
+export async function listInbox(sql: Sql, opts: { state?: InboxState; limit?: number; afterId?: string } & Reader = {}): Promise<ListPage<InboxListItem>> {
+  if (opts.none) return { items: [] };
   const limit = clampLimit(opts.limit);
-  const rows = await listInboxRows(sql, { ...(opts.state ? { state: opts.state } : {}), ...(opts.afterId ? { afterId: opts.afterId } : {}), limit: limit + 1 });
+  const rows = await listInboxRows(sql, {
+    ...(opts.state ? { state: opts.state } : {}), ...(opts.afterId ? { afterId: opts.afterId } : {}), limit: limit + 1,
+    ...(opts.organization !== undefined ? { organization: opts.organization } : {}),
+  });
   return pageOf(rows, limit, toListItem);
 }
 
@@ -72,9 +91,9 @@ export interface InboxDetail extends InboxListItem {
 }
 
 /** One inbox row with its ACKs, mapping report and routing decision (not the raw message). */
-export async function getInbox(sql: Sql, id: string): Promise<InboxDetail | undefined> {
-  if (!/^\d{1,18}$/.test(id)) return undefined;
-  const r = await getInboxRow(sql, id);
+export async function getInbox(sql: Sql, id: string, reader: Reader = {}): Promise<InboxDetail | undefined> {
+  if (!/^\d{1,18}$/.test(id) || reader.none) return undefined;
+  const r = await getInboxRow(sql, id, reader.organization);
   if (!r) return undefined;
   const text = (b: Buffer | null) => (b ? asText(b) : null);
   return {
@@ -85,9 +104,9 @@ export async function getInbox(sql: Sql, id: string): Promise<InboxDetail | unde
 }
 
 /** Puts a failed (or stuck) row back in the queue. Returns false when no such row may be retried. */
-export async function retryInbox(sql: Sql, id: string): Promise<boolean> {
-  if (!/^\d{1,18}$/.test(id)) return false;
-  return (await requeueInboxRow(sql, id)) === 1;
+export async function retryInbox(sql: Sql, id: string, reader: Reader = {}): Promise<boolean> {
+  if (!/^\d{1,18}$/.test(id) || reader.none) return false;
+  return (await requeueInboxRow(sql, id, reader.organization)) === 1;
 }
 
 export interface RejectedItem {
@@ -101,7 +120,8 @@ export interface RejectedItem {
 }
 
 /** Refused inputs, newest first, older than `beforeId`. */
-export async function listRejected(sql: Sql, opts: { limit?: number; beforeId?: string } = {}): Promise<ListPage<RejectedItem>> {
+export async function listRejected(sql: Sql, opts: { limit?: number; beforeId?: string } & Reader = {}): Promise<ListPage<RejectedItem>> {
+  if (seesNoRejected(opts)) return { items: [] };
   const limit = clampLimit(opts.limit);
   const rows = await listRejectedRows(sql, { ...(opts.beforeId ? { beforeId: opts.beforeId } : {}), limit: limit + 1 });
   return pageOf(rows, limit, (r) => ({ id: r.id, source: r.source, receivedAt: r.received_at.toISOString(), controlId: r.control_id, errorCode: r.error_code, reason: r.reason, bytes: r.bytes }));
@@ -115,8 +135,8 @@ export interface RejectedDetail extends RejectedItem {
 }
 
 /** One refused input with its bytes, for an integration engineer working out what went wrong. */
-export async function getRejected(sql: Sql, id: string): Promise<RejectedDetail | undefined> {
-  if (!/^\d{1,18}$/.test(id)) return undefined;
+export async function getRejected(sql: Sql, id: string, reader: Reader = {}): Promise<RejectedDetail | undefined> {
+  if (!/^\d{1,18}$/.test(id) || seesNoRejected(reader)) return undefined;
   const r = await getRejectedRow(sql, id);
   if (!r) return undefined;
   return {

@@ -36,6 +36,25 @@ export interface InboxWriterOptions {
   onInserted?: () => void;
   /** Least interval between NOTIFYs to other replicas, ms (default 100). */
   notifyEveryMs?: number;
+  /**
+   * Longest the writer waits for one batch's statements, ms (default 10 s). Past it the batch's
+   * callers are answered "unavailable" and the writer goes on with the next batch on another pooled
+   * connection: a connection whose server vanished without a word (a dropped network path: no reset,
+   * nothing fails until TCP gives up, many minutes later) must not hold every later message.
+   */
+  commitTimeoutMs?: number;
+}
+
+/**
+ * A batch given up on after commitTimeoutMs: unavailable (isUnavailable), so the caller answers
+ * AE/CE and the sender resends; a commit that did happen after all is then found as the original.
+ */
+export class CommitTimeoutError extends Error {
+  override readonly name = 'CommitTimeoutError';
+  readonly code = 'ETIMEDOUT';
+  constructor() {
+    super('message store did not answer in time');
+  }
 }
 
 const keyOf = (r: Pick<InboxRow, 'senderApp' | 'senderFacility' | 'controlId' | 'contentHash'>) => `${r.senderApp}\u0000${r.senderFacility}\u0000${r.controlId}\u0000${r.contentHash.toString('hex')}`;
@@ -60,10 +79,22 @@ export class InboxWriter {
     while (this.inFlight < max && this.queue.length) {
       const batch = this.queue.splice(0, this.opts.maxBatch);
       this.inFlight++;
-      void this.commit(batch).finally(() => {
+      let freed = false;
+      const free = () => {
+        if (freed) return;
+        freed = true;
+        clearTimeout(timer);
         this.inFlight--;
         this.pump();
-      });
+      };
+      // resolving or rejecting a caller a second time does nothing: whichever comes first answers
+      const timer = setTimeout(() => {
+        const e = new CommitTimeoutError();
+        for (const p of batch) p.reject(e);
+        free();
+      }, this.opts.commitTimeoutMs ?? 10_000);
+      timer.unref();
+      void this.commit(batch).finally(free);
     }
   }
 

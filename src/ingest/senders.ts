@@ -32,6 +32,8 @@ const senderSchema = z.object({
   from: z.array(cidr).min(1).optional(),
   certificateSubject: z.string().regex(/^\s*[A-Za-z.0-9]+=[^,]*(,\s*[A-Za-z.0-9]+=[^,]*)*$/, 'a subject like "CN=lab-feed" or "CN=lab-feed,O=North Lab"').optional(),
   appAck: appAckSchema.optional(),
+  /** the organisation (answering service, practice, hospital) this sender's messages belong to; default: `default` */
+  organization: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, 'an organisation id: letters, digits and . _ : -').optional(),
 }).strict().refine((s) => s.from !== undefined || s.certificateSubject !== undefined, { message: 'give `from` (addresses/CIDRs), `certificateSubject`, or both' });
 
 export const sendersFileSchema = z.object({ senders: z.array(senderSchema) }).strict()
@@ -77,7 +79,7 @@ export interface Origin {
   certSubject?: string;
 }
 
-export type SenderCheck = { ok: true; appAck: AppAckDestination } | { ok: false; reason: 'unknown_sender' | 'wrong_origin' };
+export type SenderCheck = { ok: true; appAck: AppAckDestination; organization?: string } | { ok: false; reason: 'unknown_sender' | 'wrong_origin' };
 
 const STORED: AppAckDestination = { to: 'stored' };
 
@@ -114,7 +116,7 @@ export class SenderPolicy {
     // every condition given must hold: an address in `from`, and the certificate's subject
     if (s.from && !(origin.address && inList(s.from, origin.address))) return { ok: false, reason: 'wrong_origin' };
     if (s.subject && !(origin.certSubject && subjectMatches(s.subject, origin.certSubject))) return { ok: false, reason: 'wrong_origin' };
-    return { ok: true, appAck: s.entry.appAck ?? STORED };
+    return { ok: true, appAck: s.entry.appAck ?? STORED, ...(s.entry.organization !== undefined ? { organization: s.entry.organization } : {}) };
   }
 }
 

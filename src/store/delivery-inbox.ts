@@ -55,6 +55,24 @@ export function listProviderMessages(sql: Queryable, o: { practitioner: string; 
     LIMIT ${o.limit}`;
 }
 
+/**
+ * The patients (ids) of the messages a practitioner may see (same rule as the list, every message
+ * addressed to them, open or not): what their FHIR reads are limited to.
+ */
+export async function listProviderPatients(sql: Queryable, o: { practitioner: string; roles: readonly string[] }): Promise<string[]> {
+  // two index-served halves (delivery_notification_recipient; delivery_run_role, whose partial
+  // predicate the literal state list matches), not one OR over every run
+  const rows = await sql<{ subject: string }[]>`
+    SELECT f.subject FROM delivery_notification n
+    JOIN fhir_resource f ON f.resource_type = 'CommunicationRequest' AND f.id = n.request_id
+    WHERE n.recipient = ${o.practitioner} AND f.subject LIKE 'Patient/%'
+    UNION
+    SELECT f.subject FROM delivery_run r
+    JOIN fhir_resource f ON f.resource_type = 'CommunicationRequest' AND f.id = r.request_id
+    WHERE r.role = ANY(${o.roles as string[]}) AND r.state IN ('held', 'active', 'acknowledged', 'exhausted') AND f.subject LIKE 'Patient/%'`;
+  return rows.map((r) => r.subject.slice('Patient/'.length));
+}
+
 /** One message, when the practitioner may see it (same rule as the list); undefined otherwise. */
 export async function getProviderMessage(sql: Queryable, o: { practitioner: string; roles: readonly string[]; requestId: string }): Promise<ProviderMessageRow | undefined> {
   const [r] = await sql<ProviderMessageRow[]>`

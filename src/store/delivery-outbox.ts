@@ -250,18 +250,36 @@ export async function getAttempt(sql: Queryable, id: string): Promise<AttemptRow
   return r;
 }
 
-/** Dead letters, oldest first after `afterId` (keyset paging). */
-export function listDeadAttempts(sql: Queryable, opts: { afterId?: string; limit: number }): Promise<AttemptRow[]> {
-  return sql<AttemptRow[]>`
-    SELECT ${sql.unsafe(ATTEMPT_COLUMNS)} FROM delivery_attempt
-    WHERE state = 'dead' AND id > ${opts.afterId ?? '0'}::bigint ORDER BY delivery_attempt.id LIMIT ${opts.limit}`;
+/**
+ * An outbox row of one organisation's messages (migration 018): a notification's message is, and a
+ * digest's messages all are, of that organisation (through delivery_run.inbox_id). Undefined: no condition.
+ */
+function attemptOfOrganization(sql: Queryable, organization: string | undefined) {
+  if (organization === undefined) return sql``;
+  return sql`AND CASE WHEN delivery_attempt.request_id IS NOT NULL
+    THEN EXISTS (SELECT 1 FROM delivery_run r JOIN inbox i ON i.id = r.inbox_id WHERE r.request_id = delivery_attempt.request_id AND i.organization = ${organization})
+    ELSE EXISTS (SELECT 1 FROM delivery_digest d WHERE d.id = delivery_attempt.digest_id) AND NOT EXISTS (
+      SELECT 1 FROM delivery_digest d CROSS JOIN unnest(d.request_ids) AS q(id)
+        LEFT JOIN delivery_run r ON r.request_id = q.id LEFT JOIN inbox i ON i.id = r.inbox_id
+      WHERE d.id = delivery_attempt.digest_id AND i.organization IS DISTINCT FROM ${organization}) END`;
 }
 
-/** Puts a dead letter back in the outbox, due now, its attempts counted afresh. Returns the row, or undefined when it is not dead. */
-export async function replayDeadAttempt(tx: TransactionSql, id: string, now: Date): Promise<AttemptRow | undefined> {
+/** Dead letters, oldest first after `afterId` (keyset paging); with `organization`, that organisation's only. */
+export function listDeadAttempts(sql: Queryable, opts: { afterId?: string; limit: number; organization?: string | undefined }): Promise<AttemptRow[]> {
+  return sql<AttemptRow[]>`
+    SELECT ${sql.unsafe(ATTEMPT_COLUMNS)} FROM delivery_attempt
+    WHERE state = 'dead' AND id > ${opts.afterId ?? '0'}::bigint ${attemptOfOrganization(sql, opts.organization)}
+    ORDER BY delivery_attempt.id LIMIT ${opts.limit}`;
+}
+
+/**
+ * Puts a dead letter back in the outbox, due now, its attempts counted afresh. Returns the row, or
+ * undefined when it is not dead (or, with `organization`, not of that organisation).
+ */
+export async function replayDeadAttempt(tx: TransactionSql, id: string, now: Date, organization?: string): Promise<AttemptRow | undefined> {
   const [r] = await tx<AttemptRow[]>`
     UPDATE delivery_attempt SET state = 'scheduled', attempts = 0, due_at = ${now}, last_error = NULL, last_status = NULL
-    WHERE id = ${id} AND state = 'dead' RETURNING ${tx.unsafe(ATTEMPT_COLUMNS)}`;
+    WHERE id = ${id} AND state = 'dead' ${attemptOfOrganization(tx, organization)} RETURNING ${tx.unsafe(ATTEMPT_COLUMNS)}`;
   if (r) await tx`SELECT pg_notify(${DELIVERY_WAKE_CHANNEL}, 'attempt')`;
   return r;
 }

@@ -83,8 +83,10 @@ export async function lockRun(tx: TransactionSql, requestId: string): Promise<Ru
   return r;
 }
 
-export async function getRun(sql: Queryable, requestId: string): Promise<RunRow | undefined> {
-  const [r] = await sql<RunRow[]>`SELECT ${sql.unsafe(RUN_COLUMNS)} FROM delivery_run WHERE request_id = ${requestId}`;
+/** One run; with `organization`, only when its message is of that organisation (migration 018). */
+export async function getRun(sql: Queryable, requestId: string, organization?: string): Promise<RunRow | undefined> {
+  const org = organization === undefined ? sql`` : sql`AND EXISTS (SELECT 1 FROM inbox i WHERE i.id = delivery_run.inbox_id AND i.organization = ${organization})`;
+  const [r] = await sql<RunRow[]>`SELECT ${sql.unsafe(RUN_COLUMNS)} FROM delivery_run WHERE request_id = ${requestId} ${org}`;
   return r;
 }
 

@@ -101,11 +101,12 @@ const toStored = (r: StoredRow): StoredResource => ({
   resource: r.resource,
 });
 
-/** FHIR R4 http.html#read: the current version, or undefined. */
-export async function readResource(sql: Queryable, type: string, id: string): Promise<StoredResource | undefined> {
+/** FHIR R4 http.html#read: the current version, or undefined (also when, with `organization`, it is not of that organisation's messages). */
+export async function readResource(sql: Queryable, type: string, id: string, organization?: string): Promise<StoredResource | undefined> {
+  const org = organization === undefined ? sql`` : sql`AND ${ofOrganization(sql, type, organization, 'row')}`;
   const rows = await sql<StoredRow[]>`
     SELECT resource_type, id, version_id, last_updated, resource
-    FROM fhir_resource WHERE resource_type = ${type} AND id = ${id}`;
+    FROM fhir_resource WHERE resource_type = ${type} AND id = ${id} ${org}`;
   const row = rows[0];
   return row ? toStored(row) : undefined;
 }
@@ -202,6 +203,8 @@ export interface ResourceSearch {
   count: number;
   /** the total only, no rows */
   countOnly: boolean;
+  /** only resources of this organisation's messages (ofOrganization) */
+  organization?: string | undefined;
 }
 
 export interface ResourcePage {
@@ -250,7 +253,45 @@ function conditionSql(sql: Queryable, c: ResourceCondition): Fragment {
 }
 
 function whereSql(sql: Queryable, s: ResourceSearch): Fragment {
-  return s.conditions.reduce((acc, c) => sql`${acc} AND ${conditionSql(sql, c)}`, sql`resource_type = ${s.type}` as Fragment);
+  const where = s.conditions.reduce((acc, c) => sql`${acc} AND ${conditionSql(sql, c)}`, sql`resource_type = ${s.type}` as Fragment);
+  return s.organization === undefined ? where : sql`${where} AND ${ofOrganization(sql, s.type, s.organization, 'set')}`;
+}
+
+/** The mapped types whose `subject` names their patient (a Patient is shared by the organisations that sent them). */
+const PATIENT_DATA_TYPES = ['CommunicationRequest', 'Observation', 'DiagnosticReport', 'Encounter', 'ServiceRequest', 'Specimen'];
+
+/**
+ * A resource of `type` of one organisation's messages (migration 018): its inbox message is of that
+ * organisation. A Communication written by delivery (no message of its own) is its CommunicationRequest's
+ * (basedOn); a Patient is also every organisation's that sent a message about them (a resource of
+ * theirs has the patient as subject). A resource traced to no message is no organisation's.
+ * `row` (a read by id): correlated index probes for the one row. `set` (a search): uncorrelated
+ * subqueries, each hashed once — an OR of correlated ones is costed so high that PostgreSQL
+ * JIT-compiles it (0.4 s per search over 20,000 rows).
+ */
+function ofOrganization(sql: Queryable, type: string, organization: string, shape: 'row' | 'set'): Fragment {
+  const own = sql`EXISTS (SELECT 1 FROM inbox i WHERE i.id = fhir_resource.inbox_id AND i.organization = ${organization})`;
+  const ownSet = sql`fhir_resource.inbox_id IN (SELECT i.id FROM inbox i WHERE i.organization = ${organization})`;
+  if (type === 'Communication') {
+    const basedOn = (c: string) => sql`${sql.unsafe(c)}.inbox_id IS NULL AND ${sql.unsafe(c)}.resource #>> '{basedOn,0,reference}' LIKE 'CommunicationRequest/%'`;
+    const request = (c: string) => sql`SELECT 1 FROM fhir_resource cr JOIN inbox i ON i.id = cr.inbox_id
+      WHERE cr.resource_type = 'CommunicationRequest' AND cr.id = substr(${sql.unsafe(c)}.resource #>> '{basedOn,0,reference}', 22) AND i.organization = ${organization}`;
+    if (shape === 'row') return sql`(${own} OR (${basedOn('fhir_resource')} AND EXISTS (${request('fhir_resource')})))`;
+    return sql`(${ownSet} OR (fhir_resource.inbox_id IS NULL AND fhir_resource.resource #>> '{basedOn,0,reference}' IN (
+      SELECT 'CommunicationRequest/' || cr.id FROM fhir_resource cr JOIN inbox i ON i.id = cr.inbox_id
+      WHERE cr.resource_type = 'CommunicationRequest' AND i.organization = ${organization})))`;
+  }
+  if (type === 'Patient') {
+    const about = sql`SELECT substr(o.subject, 9) FROM fhir_resource o JOIN inbox i ON i.id = o.inbox_id
+      WHERE o.resource_type = ANY(${PATIENT_DATA_TYPES}::text[]) AND o.subject LIKE 'Patient/%' AND i.organization = ${organization}`;
+    if (shape === 'row') {
+      return sql`(${own} OR EXISTS (
+        SELECT 1 FROM fhir_resource o JOIN inbox i ON i.id = o.inbox_id
+        WHERE o.resource_type = ANY(${PATIENT_DATA_TYPES}::text[]) AND o.subject = 'Patient/' || fhir_resource.id AND i.organization = ${organization}))`;
+    }
+    return sql`(${ownSet} OR fhir_resource.id IN (${about}))`;
+  }
+  return own;
 }
 
 function keysetSql(sql: Queryable, sort: ResourceSearch['sort'], after: ResourceKey | undefined): Fragment {

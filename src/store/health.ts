@@ -6,12 +6,19 @@
 // The ping runs on its own one-connection pool: it measures the server, not our pool, which a burst of
 // legitimate work can fill. A ping outstanding past its deadline marks the store down; the first ping
 // that answers marks it up again, and everything resumes without a restart.
+//
+// The ping is frequent only while it matters: while a guarded call waits on the store (a frozen store
+// is then found within one interval plus the deadline) and while the store is down (its return is
+// found within one interval). An idle gateway pings rarely: a refused connection is reported by the
+// first call that meets it (reportFailure), and /readyz pings on demand.
 import type { Logger } from '../obs/index.js';
 import { connect, isUnavailable, STORE_DOWN, type ConnectOptions, type Sql } from './db.js';
 
 export interface StoreHealthOptions {
-  /** how often the store is pinged, ms */
+  /** how often the store is pinged while calls wait on it or it is down, ms */
   intervalMs: number;
+  /** how often while it is up and nothing waits on it, ms (default intervalMs) */
+  idleIntervalMs?: number;
   /** a ping unanswered this long marks the store down, ms */
   timeoutMs: number;
   log: Logger;
@@ -36,7 +43,13 @@ const STUCK_PINGS = 10;
 export class StoreHealth {
   private up = true;
   private waiters: (() => void)[] = [];
+  private upListeners: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** the pending timer is the short one (calls waiting, or the store down) */
+  private timerShort = false;
+  private started = false;
+  /** guarded calls running now */
+  private inflight = 0;
   private pingSql: Sql | undefined;
   private outstanding: { since: number; done: Promise<boolean> } | undefined;
   private readonly now: () => number;
@@ -52,12 +65,19 @@ export class StoreHealth {
 
   /** Starts the background ping. */
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.ping(), this.opts.intervalMs).unref();
+    if (this.started) return;
+    this.started = true;
+    this.arm();
+  }
+
+  /** Runs `fn` whenever the store answers again after it was down (work that waited can go on). */
+  onUp(fn: () => void): void {
+    this.upListeners.push(fn);
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.started = false;
+    if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.pingSql?.end({ timeout: 0 }).catch(() => {});
     this.pingSql = undefined;
@@ -109,7 +129,14 @@ export class StoreHealth {
    */
   async guard<T>(call: () => Promise<T>): Promise<T> {
     if (!this.up) throw new StoreDownError();
-    const running = call();
+    if (this.inflight++ === 0 && !this.timerShort) this.arm();
+    let running: Promise<T>;
+    try {
+      running = call();
+    } catch (e) {
+      this.inflight--;
+      throw e;
+    }
     let onDown: (() => void) | undefined;
     const wentDown = new Promise<never>((_, reject) => {
       onDown = () => reject(new StoreDownError());
@@ -122,8 +149,24 @@ export class StoreHealth {
       if (isUnavailable(e)) this.reportFailure(e);
       throw e;
     } finally {
+      this.inflight--;
       this.waiters = this.waiters.filter((w) => w !== onDown);
     }
+  }
+
+  /** (Re)sets the ping timer: short while calls wait or the store is down, long otherwise. */
+  private arm(): void {
+    if (!this.started) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerShort = this.inflight > 0 || !this.up;
+    const ms = this.timerShort ? this.opts.intervalMs : (this.opts.idleIntervalMs ?? this.opts.intervalMs);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      // the short timer pings only when a call still waits (or the store is down): calls that all
+      // answered within the interval have said the store is up
+      if (!this.timerShort || this.inflight > 0 || !this.up) void this.ping();
+      this.arm();
+    }, ms).unref();
   }
 
   private markDown(reason: string): void {
@@ -134,12 +177,16 @@ export class StoreHealth {
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w();
+    if (!this.timerShort) this.arm();
   }
 
   private markUp(): void {
     if (this.up) return;
     this.up = true;
     this.opts.log.info('store_up', { ms: Math.round(this.now() - this.downSince) });
+    for (const fn of this.upListeners) {
+      try { fn(); } catch (e) { this.opts.log.error('store_up_listener_failed', { errorName: (e as Error)?.name }); }
+    }
   }
 
   private sql(): Sql {

@@ -27,7 +27,12 @@ export interface InboxRow {
   orderPatient?: string | null;
   /** intake-time triage: 0 routine .. 3 stat (claims take higher first) */
   priority?: number;
+  /** the organisation the message belongs to (its sender's, a call note's submitter's); default: DEFAULT_ORGANIZATION */
+  organization?: string;
 }
+
+/** The organisation of rows stored without one (and of every row stored before organisations existed, migration 018). */
+export const DEFAULT_ORGANIZATION = 'default';
 
 /**
  * The dedupe key of an inbox row: MSH-3, MSH-4, MSH-10 and the content hash (for call notes the
@@ -50,7 +55,7 @@ export interface StoredInboxAck extends InsertedInboxRow {
   ack: Buffer | null;
 }
 
-const INBOX_COLUMNS = ['source', 'sender_app', 'sender_facility', 'control_id', 'message_type', 'version', 'charset', 'raw', 'peer', 'ack_mode', 'ack', 'content_hash', 'order_patient', 'priority'] as const;
+const INBOX_COLUMNS = ['source', 'sender_app', 'sender_facility', 'control_id', 'message_type', 'version', 'charset', 'raw', 'peer', 'ack_mode', 'ack', 'content_hash', 'order_patient', 'priority', 'organization'] as const;
 
 /**
  * Inserts a batch; rows whose key is already stored (resends) are skipped and not returned.
@@ -65,6 +70,7 @@ export function insertInboxRows(sql: Sql, rows: InboxRow[], opts: { notify: bool
     source: r.source, sender_app: r.senderApp, sender_facility: r.senderFacility, control_id: r.controlId,
     message_type: r.messageType, version: r.version, charset: r.charset, raw: r.raw, peer: r.peer, ack_mode: r.ackMode, ack: r.ack,
     content_hash: r.contentHash, order_patient: r.orderPatient ?? null, priority: r.priority ?? 0,
+    organization: r.organization ?? DEFAULT_ORGANIZATION,
   }));
   return sql<InsertedInboxRow[]>`
     INSERT INTO inbox ${sql(values, INBOX_COLUMNS)}
@@ -242,19 +248,21 @@ export async function markInboxSaveFailed(sql: Sql, id: string): Promise<void> {
 export interface InboxListRow {
   id: string; source: string; sender_app: string; sender_facility: string; control_id: string;
   message_type: string; state: string; received_at: Date; attempts: number; error_code: string | null;
-  control_id_reused: boolean;
+  control_id_reused: boolean; organization: string;
 }
 
 /**
- * Rows in id order after `afterId` (keyset paging), optionally only those in `state`.
+ * Rows in id order after `afterId` (keyset paging), optionally only those in `state`, and of
+ * one `organization` when given (the reader's, set by src/http's gate; none: every organisation).
  * `ORDER BY inbox.id`, qualified: the output column `id` is text (`id::text`), and an unqualified
  * ORDER BY id would sort by it (1, 10, 100, 1000, 1001 …), so keyset pages would skip rows.
  */
-export function listInboxRows(sql: Sql, opts: { state?: string; afterId?: string; limit: number }): Promise<InboxListRow[]> {
+export function listInboxRows(sql: Sql, opts: { state?: string; afterId?: string; limit: number; organization?: string }): Promise<InboxListRow[]> {
+  const org = opts.organization === undefined ? sql`` : sql`AND organization = ${opts.organization}`;
   return sql<InboxListRow[]>`
-    SELECT inbox.id::text AS id, source, sender_app, sender_facility, control_id, message_type, state, received_at, attempts, error_code, control_id_reused FROM inbox
+    SELECT inbox.id::text AS id, source, sender_app, sender_facility, control_id, message_type, state, received_at, attempts, error_code, control_id_reused, organization FROM inbox
     WHERE (${opts.state ?? null}::text IS NULL OR state = ${opts.state ?? null})
-      AND inbox.id > ${opts.afterId ?? '0'}::bigint
+      AND inbox.id > ${opts.afterId ?? '0'}::bigint ${org}
     ORDER BY inbox.id LIMIT ${opts.limit}`;
 }
 
@@ -263,23 +271,28 @@ export interface InboxDetailRow extends InboxListRow {
   ack: Buffer | null; app_ack: Buffer | null; mapping_report: unknown; routing: unknown;
 }
 
-/** One inbox row with its ACKs, mapping report and routing decision (not the raw message). `id` must be digits. */
-export async function getInboxRow(sql: Sql, id: string): Promise<InboxDetailRow | undefined> {
+/**
+ * One inbox row with its ACKs, mapping report and routing decision (not the raw message). `id` must be
+ * digits. With `organization`, a row of another organisation is not found.
+ */
+export async function getInboxRow(sql: Sql, id: string, organization?: string): Promise<InboxDetailRow | undefined> {
+  const org = organization === undefined ? sql`` : sql`AND organization = ${organization}`;
   const [r] = await sql<InboxDetailRow[]>`
     SELECT id::text, source, sender_app, sender_facility, control_id, message_type, version, charset, state, received_at, processed_at, attempts,
-           error_code, error, ack_mode, ack, app_ack, mapping_report, routing, control_id_reused
-    FROM inbox WHERE id = ${id}`;
+           error_code, error, ack_mode, ack, app_ack, mapping_report, routing, control_id_reused, organization
+    FROM inbox WHERE id = ${id} ${org}`;
   return r;
 }
 
 /**
  * Puts a failed (or stuck) row back in the queue and wakes the workers. Returns how many rows were
- * re-queued (0 or 1). `id` must be digits.
+ * re-queued (0 or 1). `id` must be digits. With `organization`, a row of another organisation is left alone.
  */
-export async function requeueInboxRow(sql: Sql, id: string): Promise<number> {
+export async function requeueInboxRow(sql: Sql, id: string, organization?: string): Promise<number> {
+  const org = organization === undefined ? sql`` : sql`AND organization = ${organization}`;
   const rows = await sql`
     UPDATE inbox SET state = 'received', attempts = 0, claimed_until = NULL, error_code = NULL, error = NULL
-    WHERE id = ${id} AND state IN ('failed', 'processing') RETURNING id`;
+    WHERE id = ${id} AND state IN ('failed', 'processing') ${org} RETURNING id`;
   if (rows.length) await sql`SELECT pg_notify(${INBOX_CHANNEL}, '')`;
   return rows.length;
 }

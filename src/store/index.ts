@@ -5,7 +5,7 @@ export type { StoreHealthOptions } from './health.js';
 export type { Sql, TransactionSql } from './db.js';
 export { explainResourceSearch, findResourcesByIdentifier, listStaleSearchRows, lockResourceIdentifiers, readResource, searchResources, updateSearchColumns, upsertResources } from './fhir-resources.js';
 export type { FhirResourceWrite, IdentifierCondition, IdentifierMatch, ResourceCondition, ResourceMatch, ResourceSearch, SearchColumnsUpdate, StaleSearchRow, StoredResource } from './fhir-resources.js';
-export { claimInboxRows, countInboxByState, findInboxRowsByKey, isCallKeyConflict, getInboxRow, getRejectedRow, insertInboxRows, insertRejected, listInboxRows, listRejectedRows, listenInbox, markInboxFailed, markInboxProcessed, markInboxRows, markInboxSaveFailed, requeueInboxRow } from './inbox.js';
+export { DEFAULT_ORGANIZATION, claimInboxRows, countInboxByState, findInboxRowsByKey, isCallKeyConflict, getInboxRow, getRejectedRow, insertInboxRows, insertRejected, listInboxRows, listRejectedRows, listenInbox, markInboxFailed, markInboxProcessed, markInboxRows, markInboxSaveFailed, requeueInboxRow } from './inbox.js';
 export type { ClaimedInboxRow, InboxListRow, InboxOutcomeRow, InboxRow } from './inbox.js';
 export { IdKeyMismatchError, ensureIdKey, readIdKey, rekeyPending, rekeySources, rekeyStoredResources, resourceIdsHeldElsewhere } from './id-key.js';
 export type { RekeyCounts, RekeySource } from './id-key.js';
@@ -31,7 +31,7 @@ export { DELIVERY_EVENTS_CHANNEL, insertEvents, listEvents, listenLiveEvents, no
 export type { EventInsert, EventRow, LiveEvent } from './delivery-timeline.js';
 export { deletePushSubscription, listPushSubscriptions, upsertPushSubscription, vapidKeys } from './delivery-push.js';
 export type { PushSubscriptionRow } from './delivery-push.js';
-export { getProviderMessage, listProviderMessages } from './delivery-inbox.js';
+export { getProviderMessage, listProviderMessages, listProviderPatients } from './delivery-inbox.js';
 export type { ProviderMessageRow } from './delivery-inbox.js';
 export { LOCAL_SESSION_ISSUER, endSession, getSession, insertLogin, insertSession, revokeSession, takeLogin, touchSession } from './sessions.js';
 export type { LoginRow, SessionInsert, SessionRole, SessionRow } from './sessions.js';

@@ -33,7 +33,7 @@ const EMBEDDED_WATCH_MS = 1_000;
 
 /** The timeouts and the ping are optional here: a caller without them gets the defaults (DB_TIMEOUT_DEFAULTS). */
 type StoreConfig = Pick<Config, 'DATABASE_URL' | 'DATA_DIR' | 'EMBEDDED_PG_PORT' | 'DB_POOL_MAX'> & Partial<Pick<Config, 'DATABASE_ADMIN_URL' | 'DATABASE_APP_ROLE' | 'DB_CONNECT_TIMEOUT_MS' | 'DB_IDLE_TIMEOUT_MS'
-  | 'DB_STATEMENT_TIMEOUT_MS' | 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS' | 'STORE_PING_INTERVAL_MS' | 'STORE_PING_TIMEOUT_MS'>>;
+  | 'DB_STATEMENT_TIMEOUT_MS' | 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS' | 'STORE_PING_INTERVAL_MS' | 'STORE_PING_IDLE_INTERVAL_MS' | 'STORE_PING_TIMEOUT_MS'>>;
 
 export async function openStore(config: StoreConfig, log: Logger, opts: { migrate?: boolean; name?: string; /** the gateway owns the embedded server: it stops one it adopted too */ owner?: boolean } = {}): Promise<Store> {
   let server = config.DATABASE_URL ? undefined : await startEmbedded(config.DATA_DIR, config.EMBEDDED_PG_PORT, log);
@@ -44,7 +44,9 @@ export async function openStore(config: StoreConfig, log: Logger, opts: { migrat
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS ?? d.statementTimeoutMs, idleInTransactionTimeoutMs: config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS ?? d.idleInTransactionTimeoutMs,
   };
   const sql = connect(url, { max: config.DB_POOL_MAX, ...timeouts, ...(opts.name ? { name: opts.name } : {}) });
-  const health = new StoreHealth(url, { intervalMs: config.STORE_PING_INTERVAL_MS ?? 250, timeoutMs: config.STORE_PING_TIMEOUT_MS ?? 500, log }, timeouts);
+  const health = new StoreHealth(url, {
+    intervalMs: config.STORE_PING_INTERVAL_MS ?? 250, idleIntervalMs: config.STORE_PING_IDLE_INTERVAL_MS ?? 5_000, timeoutMs: config.STORE_PING_TIMEOUT_MS ?? 500, log,
+  }, timeouts);
   let applied: string[] = [];
   try {
     if (opts.migrate !== false) {

@@ -1,6 +1,7 @@
 // Sign-in sessions and sign-ins under way (tables auth_session, auth_login; migration 013). Rows are
 // keyed by the SHA-256 of the cookie value: the value itself is never stored.
 import type { Sql, TransactionSql } from './db.js';
+import { DEFAULT_ORGANIZATION } from './inbox.js';
 
 /** The issuer of local accounts' sessions (src/auth's LOCAL_ACCOUNT_ISSUER): their lookup joins the account. */
 export const LOCAL_SESSION_ISSUER = 'switchboard-local';
@@ -12,13 +13,15 @@ export interface SessionRow {
   subject: string;
   role: SessionRole;
   practitioner: string | null;
+  /** the organisation the person acts for (migration 018: 'default' for sessions made before it) */
+  organization: string;
   createdAt: Date;
   lastSeen: Date;
   idleExpiresAt: Date;
   absoluteExpiresAt: Date;
   revokedAt: Date | null;
   /** a local account's session whose account is disabled (or gone): refused like a revoked one */
-  accountDisabled: boolean;
+  accountDisabled?: boolean;
 }
 
 export interface SessionInsert {
@@ -27,6 +30,8 @@ export interface SessionInsert {
   subject: string;
   role: SessionRole;
   practitioner: string | null;
+  /** the person's organisation; none: the default organisation */
+  organization?: string | undefined;
   now: Date;
   idleExpiresAt: Date;
   absoluteExpiresAt: Date;
@@ -49,22 +54,22 @@ export async function insertSession(sql: Sql | TransactionSql, s: SessionInsert)
   await sql`DELETE FROM auth_local_challenge WHERE expires_at < ${s.now}`;
   await sql`DELETE FROM auth_local_throttle WHERE last_failure_at < ${dayAgo} AND (locked_until IS NULL OR locked_until < ${s.now})`;
   await sql`
-    INSERT INTO auth_session (id_hash, issuer, subject, role, practitioner, created_at, last_seen, idle_expires_at, absolute_expires_at)
-    VALUES (${s.idHash}, ${s.issuer}, ${s.subject}, ${s.role}, ${s.practitioner}, ${s.now}, ${s.now}, ${s.idleExpiresAt}, ${s.absoluteExpiresAt})`;
+    INSERT INTO auth_session (id_hash, issuer, subject, role, practitioner, organization, created_at, last_seen, idle_expires_at, absolute_expires_at)
+    VALUES (${s.idHash}, ${s.issuer}, ${s.subject}, ${s.role}, ${s.practitioner}, ${s.organization ?? DEFAULT_ORGANIZATION}, ${s.now}, ${s.now}, ${s.idleExpiresAt}, ${s.absoluteExpiresAt})`;
 }
 
 export async function getSession(sql: Sql, idHash: Buffer): Promise<SessionRow | undefined> {
   // a local session carries its account's disabled flag (one join, no second round trip): a session
   // made while the account was being disabled is refused at its next use
-  const rows = await sql<{ issuer: string; subject: string; role: SessionRole; practitioner: string | null; created_at: Date; last_seen: Date; idle_expires_at: Date; absolute_expires_at: Date; revoked_at: Date | null; account_disabled: boolean }[]>`
-    SELECT s.issuer, s.subject, s.role, s.practitioner, s.created_at, s.last_seen, s.idle_expires_at, s.absolute_expires_at, s.revoked_at,
+  const rows = await sql<{ issuer: string; subject: string; role: SessionRole; practitioner: string | null; organization: string; created_at: Date; last_seen: Date; idle_expires_at: Date; absolute_expires_at: Date; revoked_at: Date | null; account_disabled: boolean }[]>`
+    SELECT s.issuer, s.subject, s.role, s.practitioner, s.organization, s.created_at, s.last_seen, s.idle_expires_at, s.absolute_expires_at, s.revoked_at,
            (s.issuer = ${LOCAL_SESSION_ISSUER} AND (a.id IS NULL OR a.disabled)) AS account_disabled
     FROM auth_session s LEFT JOIN auth_local_account a ON s.issuer = ${LOCAL_SESSION_ISSUER} AND a.username = s.subject
     WHERE s.id_hash = ${idHash}`;
   const r = rows[0];
   if (!r) return undefined;
   return {
-    issuer: r.issuer, subject: r.subject, role: r.role, practitioner: r.practitioner, createdAt: r.created_at, lastSeen: r.last_seen,
+    issuer: r.issuer, subject: r.subject, role: r.role, practitioner: r.practitioner, organization: r.organization, createdAt: r.created_at, lastSeen: r.last_seen,
     idleExpiresAt: r.idle_expires_at, absoluteExpiresAt: r.absolute_expires_at, revokedAt: r.revoked_at, accountDisabled: r.account_disabled,
   };
 }

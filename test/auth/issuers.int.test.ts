@@ -41,4 +41,12 @@ describe('configured issuers', () => {
     await expect(v.verify(await token({}, ISSUER, 'someone-else'))).rejects.toMatchObject({ code: 'ERR_AUTH_INVALID' });
     await expect(v.verify(await token({}, 'https://other.test'))).rejects.toMatchObject({ code: 'ERR_AUTH_UNTRUSTED_ISSUER' });
   });
+
+  it('an issuer configured with an organisation: its tokens act for it; one naming another organisation is refused', async () => {
+    const local = await loadOrCreateLocalKey(mkdtempSync(path.join(os.tmpdir(), 'sb-iss-')));
+    const v = new TokenVerifier({ localKey: local, audience: 'switchboard', issuers: [{ issuer: ISSUER, jwksUri, audience: 'switchboard-api', organization: 'north' }] });
+    expect(await v.verify(await token({ scope: 'inbox.read' }))).toMatchObject({ organization: 'north' });
+    expect(await v.verify(await token({ scope: 'inbox.read', organization: 'north' }))).toMatchObject({ organization: 'north' });
+    await expect(v.verify(await token({ scope: 'inbox.read', organization: 'south' }))).rejects.toMatchObject({ code: 'ERR_AUTH_INVALID' });
+  });
 });

@@ -5,6 +5,8 @@
 // or 201 without a commit (every one is in the inbox afterwards); and everything resumes, no restart.
 //
 // FAULT_CYCLES (default 20) cycles, the three faults in turn; `npm run chaos` runs 60 (20 of each).
+// FAULT_KINDS (e.g. `kill`) repeats only some faults; FAULT_LOG_FILE keeps the gateway's whole log of
+// a failed cycle there (the failure message shows its last lines).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -17,7 +19,8 @@ import { spawnGateway, type GatewayProcess } from '../support/process.js';
 import { FaultyServer, type FaultKind } from '../support/pg-faults.js';
 
 const CYCLES = Number(process.env.FAULT_CYCLES ?? 20);
-const KINDS: FaultKind[] = ['stop', 'kill', 'freeze'];
+/** FAULT_KINDS (comma-separated, default all three) picks the faults the cycles take in turn. */
+const KINDS = (process.env.FAULT_KINDS ?? 'stop,kill,freeze').split(',') as FaultKind[];
 /**
  * An answer that says the store is away (AE/CE, 503) comes within this of the fault or of its own
  * start, whichever is later, ms. FAULT_BUDGET_MS overrides it on a machine too loaded to keep it.
@@ -151,6 +154,7 @@ describe('chaos: database faults under load', () => {
       const negative = (a: Answer) => a.code === 'AE' || a.code === 'CE' || a.code === '503' || a.code === 'NO_ANSWER';
       const late = l.answers.filter((a) => a.code === 'NO_ANSWER' || (kind === 'freeze' && a.ms >= FAULT_MS) || (negative(a) && a.at + a.ms - Math.max(a.at, faultAt) > ANSWER_BUDGET_MS))
         .map((a) => ({ ...a, sinceFault: Math.round(a.at - faultAt), ms: Math.round(a.ms) }));
+      if (late.length && process.env.FAULT_LOG_FILE) (await import('node:fs')).writeFileSync(process.env.FAULT_LOG_FILE, gw.log.join('\n'));
       if (late.length) process.stdout.write(`${tag} gateway log:\n${gw.log.filter((x) => !/store_ping_failed|http.store_unavailable/.test(x)).slice(-40).join('\n')}\nexit: ${gw.child.exitCode}\n`);
       expect(late, `${tag}: late or unanswered`).toEqual([]);
       for (const a of during) stats[kind].worstOutageMs = Math.max(stats[kind].worstOutageMs, negative(a) ? a.at + a.ms - Math.max(a.at, faultAt) : 0);

@@ -116,6 +116,14 @@ describe('token', () => {
     expect(rows).toEqual([{ kind: 'jti', expires_at: expect.any(Date) }]);
   });
 
+  it('--organization puts the claim in the token (it then reads that organisation\'s rows only); a bad one is refused', async () => {
+    const token = (await run('token', '--scope', 'inbox.read', '--organization', 'north')).stdout.trim();
+    expect(JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'))).toMatchObject({ organization: 'north', scope: 'inbox.read' });
+    const io = { stdout: () => {}, stderr: () => {} };
+    expect(await tokenCommand(['--organization', 'a b'], io)).toBe(2);
+    expect(await tokenCommand(['--practitioner', 'dr-a', '--organization', 'north'], io)).toBe(2);
+  });
+
   it('revoke needs exactly one of TOKEN, --jti, --kid', async () => {
     const io = { stdout: () => {}, stderr: () => {} };
     for (const args of [[], ['--jti', 'a', '--kid', 'b'], ['not-a-jwt'], ['a', 'b']]) expect(await tokenCommand(['revoke', ...args], io)).toBe(2);

@@ -117,8 +117,8 @@ describe('who sees a message', () => {
 });
 
 describe('tokens and routes', () => {
-  it('a provider token reaches /me only; other tokens do not reach /me', async () => {
-    for (const path of ['/inbox', '/fhir/Communication', '/schedule', '/oncall?role=ward', '/delivery/dead-letters', '/messages/x/timeline']) {
+  it('a provider token reaches /me (and FHIR reads of its patients: test/http/access-matrix.int.test.ts) only; other tokens do not reach /me', async () => {
+    for (const path of ['/inbox', '/fhir/Practitioner', '/fhir/AuditEvent', '/schedule', '/oncall?role=ward', '/delivery/dead-letters', '/messages/x/timeline']) {
       expect(`${path} ${(await req('dr-baker', 'GET', path)).status}`).toBe(`${path} 403`);
       expect(`${path} ${(await req('sneaky', 'GET', path)).status}`).toBe(`${path} 403`);
     }

@@ -153,7 +153,7 @@ describe('made from the route table, so it cannot drift', () => {
     expect(() => buildOpenApiDocument([], [{ 'GET /gone': ok }], { version: '1' })).toThrow(/GET \/gone/);
   });
   it('the path parameters come from the row when the domain gives none', () => {
-    const built = buildOpenApiDocument([{ method: 'GET', path: '/things/:thing', access: { kind: 'operation', scope: 'inbox.read' } }, { method: 'GET', path: '/openapi.json', access: { kind: 'public' } }, { method: 'GET', path: '/healthz', access: { kind: 'public' } }, { method: 'GET', path: '/readyz', access: { kind: 'public' } }, { method: 'GET', path: '/metrics', access: { kind: 'public' } }], [{ 'GET /things/:thing': { ...ok, requestParams: { query: z.object({ q: z.string() }) } } }], { version: '1' });
+    const built = buildOpenApiDocument([{ method: 'GET', path: '/things/:thing', access: { kind: 'operation', scope: 'inbox.read', family: 'message' } }, { method: 'GET', path: '/openapi.json', access: { kind: 'public' } }, { method: 'GET', path: '/healthz', access: { kind: 'public' } }, { method: 'GET', path: '/readyz', access: { kind: 'public' } }, { method: 'GET', path: '/metrics', access: { kind: 'public' } }], [{ 'GET /things/:thing': { ...ok, requestParams: { query: z.object({ q: z.string() }) } } }], { version: '1' });
     const params = (built.paths?.['/things/{thing}']?.get?.parameters ?? []) as Param[];
     expect(params.map((p) => `${p.in}:${p.name}`).sort()).toEqual(['path:thing', 'query:q']);
   });

@@ -25,7 +25,7 @@ const settings = (extra: Record<string, string> = {}) => loadConfig({
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  idp = await startIdp(REDIRECT, { otto: { groups: ['sb-operators'] } });
+  idp = await startIdp(REDIRECT, { otto: { groups: ['sb-operators'] }, nora: { groups: ['sb-operators'], organization: 'north' } });
 }, 60_000);
 
 afterAll(async () => {
@@ -64,4 +64,37 @@ it('signs an operator in through the gateway started from its settings, and serv
 
 it('refuses to start with a role map naming an unknown role', async () => {
   await expect(startGateway(settings({ OIDC_ROLE_MAP: '{"x": "root"}' }), silentLogger, { worker: false })).rejects.toThrow(/OIDC_ROLE_MAP/);
+});
+
+/** Signs `account` in at the gateway; the session cookie, or the callback's refusal. */
+async function signIn(base: string, account: string): Promise<{ cookie?: string; refused?: Response }> {
+  const login = await fetch(`${base}/auth/login`, { redirect: 'manual' });
+  const loginCookie = login.headers.getSetCookie().find((c) => c.startsWith('__Host-sb_login='))!.split(';')[0]!;
+  idp.account = account;
+  const back = await throughIdp(login.headers.get('location')!, REDIRECT);
+  const cb = await fetch(`${base}/auth/callback${back.search}`, { redirect: 'manual', headers: { cookie: loginCookie } });
+  if (cb.status !== 302) return { refused: cb };
+  return { cookie: cb.headers.getSetCookie().find((c) => c.startsWith('__Host-sb_session='))!.split(';')[0]! };
+}
+
+it('OIDC_ORGANIZATION_CLAIM: an operator acts for the organisation the ID token names, and one without it gets no session', async () => {
+  await gw?.close();
+  gw = await startGateway(settings({ OIDC_ORGANIZATION_CLAIM: 'organization' }), silentLogger, { worker: false });
+  const base = `http://127.0.0.1:${gw.httpPort}`;
+  const [row] = await db.sql<{ id: string }[]>`
+    INSERT INTO inbox (source, sender_app, sender_facility, control_id, message_type, raw, organization)
+    VALUES ('mllp', 'LAB', 'SOUTH', 'SIGNIN-ORG-1', 'ADT^A01', ${Buffer.from('MSH|x')}, 'south') RETURNING id::text`;
+
+  const nora = await signIn(base, 'nora');
+  expect(nora.cookie).toBeDefined();
+  const me = await (await fetch(`${base}/auth/session`, { headers: { cookie: nora.cookie! } })).json() as Record<string, string>;
+  expect(me).toMatchObject({ role: 'operator', organization: 'north' });
+  // another organisation's row: as unknown as a missing one, and not in the list
+  expect((await fetch(`${base}/inbox/${row!.id}`, { headers: { cookie: nora.cookie! } })).status).toBe(404);
+  const list = await (await fetch(`${base}/inbox`, { headers: { cookie: nora.cookie! } })).json() as { id: string }[];
+  expect(list.map((r) => r.id)).not.toContain(row!.id);
+
+  const otto = await signIn(base, 'otto');
+  expect(otto.refused?.status).toBe(403);
+  expect(await otto.refused!.text()).toContain('ERR_SESSION_NO_ORGANIZATION');
 });

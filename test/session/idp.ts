@@ -30,7 +30,7 @@ export async function startIdp(redirectUri: string, accounts: Record<string, Rec
     }],
     pkce: { required: () => true },
     features: { devInteractions: { enabled: false }, rpInitiatedLogout: { enabled: true } },
-    claims: { openid: ['sub'], switchboard: ['groups', 'fhirUser', 'employeeId'] },
+    claims: { openid: ['sub'], switchboard: ['groups', 'fhirUser', 'employeeId', 'organization'] },
     scopes: ['openid', 'switchboard'],
     conformIdTokenClaims: false,
     cookies: { keys: ['test-cookie-key-0123456789'] },

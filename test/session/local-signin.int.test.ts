@@ -95,6 +95,17 @@ describe('signing in with a local account', () => {
     }
   });
 
+  it('an account\'s organisation is its session\'s: an operator sees that organisation\'s rows only; a malformed one is refused', async () => {
+    await a.accounts.add({ username: 'org-op', role: 'operator', password: PASSWORD, organization: 'north' });
+    const [south] = await s.db.sql<{ id: string }[]>`
+      INSERT INTO inbox (source, sender_app, sender_facility, control_id, message_type, raw, organization)
+      VALUES ('mllp', 'LAB', 'SOUTH', 'LOCAL-ORG-1', 'ADT^A01', ${Buffer.from('MSH|x')}, 'south') RETURNING id::text`;
+    const { cookie } = await signedIn('org-op');
+    expect(await (await get('/auth/session', cookie)).json()).toMatchObject({ role: 'operator', organization: 'north' });
+    expect((await get(`/inbox/${south!.id}`, cookie)).status).toBe(404);
+    await expect(a.accounts.add({ username: 'org-bad', role: 'operator', password: PASSWORD, organization: 'North Clinic' })).rejects.toMatchObject({ code: 'ERR_LOCAL_ACCOUNT_INVALID' });
+  });
+
   it('answers an unknown user, a wrong password and a disabled account alike (401, same body, no cookie)', async () => {
     const user = await account('operator');
     const disabled = await account('operator');

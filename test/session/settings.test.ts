@@ -46,7 +46,7 @@ describe('the claim mapping', () => {
 });
 
 describe('the principal of a session', () => {
-  const row = { issuer: 'https://idp', subject: 'u1', createdAt: new Date(0), lastSeen: new Date(0), idleExpiresAt: new Date(0), absoluteExpiresAt: new Date(0), revokedAt: null, accountDisabled: false };
+  const row = { issuer: 'https://idp', subject: 'u1', createdAt: new Date(0), lastSeen: new Date(0), idleExpiresAt: new Date(0), absoluteExpiresAt: new Date(0), revokedAt: null, organization: 'default' };
   it('a provider session is a provider token for its practitioner', () => {
     const p = principalOf({ ...row, role: 'provider', practitioner: 'dr-ames' });
     expect(practitionerOf(p)).toBe('dr-ames');

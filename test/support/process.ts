@@ -14,7 +14,10 @@ export interface GatewayProcess {
 
 /** `entry`: the CLI to run (default bin/switchboard.js from source; test/support/compiled.ts gives the built one). */
 export async function spawnGateway(env: Record<string, string>, timeoutMs = 60_000, entry = BIN): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, [entry, 'serve'], {
+  // GATEWAY_NODE_ARGS: node flags for the gateway process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
+  // (NODE_OPTIONS does not take --cpu-prof): how the fuzz's event-loop stalls are traced to code
+  const nodeArgs = process.env.GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, entry, 'serve'], {
     env: { ...process.env, PORT: '0', MLLP_PORT: '0', HOST: '127.0.0.1', MLLP_HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
