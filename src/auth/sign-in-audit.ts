@@ -59,10 +59,10 @@ const base = (at: Date, actor: string, type: string, entityType: string, entityI
   at, actor, actorKind, action, type, entityType, entityIds, patient: null, outcome, outcomeCode, source, requestId: null,
 });
 
-const personIds = (p: Pick<Person, 'issuer' | 'role' | 'practitioner'>): string[] =>
-  [`issuer:${p.issuer}`, `role:${p.role}`, ...(p.practitioner ? [`Practitioner/${p.practitioner}`] : [])];
+const personIds = (p: Pick<Person, 'issuer' | 'role' | 'practitioner' | 'organization'>): string[] =>
+  [`issuer:${p.issuer}`, `role:${p.role}`, ...(p.practitioner ? [`Practitioner/${p.practitioner}`] : []), ...(p.organization ? [`organization:${p.organization}`] : [])];
 
-/** A session was made: the method (outcomeCode), the role and the person. */
+/** A session was made: the method (outcomeCode), the role, a provider's practitioner, the organisation when one was named, and the person. */
 export const signedInEvent = (at: Date, p: Person, method: SignInMethod, address: string | null): AuthAuditEvent =>
   base(at, sessionActor(p.issuer, p.subject), AUTH_AUDIT.signedIn, 'session', personIds(p), 'success', method, address, 'C');
 

@@ -57,9 +57,9 @@ async function head(): Promise<string> {
 }
 
 let n = 0;
-async function account(role: 'provider' | 'operator' = 'operator'): Promise<string> {
+async function account(role: 'provider' | 'operator' = 'operator', organization?: string): Promise<string> {
   const user = `au-${role}-${++n}`;
-  await a.accounts.add({ username: user, role, password: PASSWORD, ...(role === 'provider' ? { practitioner: 'dr-ames' } : {}) });
+  await a.accounts.add({ username: user, role, password: PASSWORD, ...(role === 'provider' ? { practitioner: 'dr-ames' } : {}), ...(organization ? { organization } : {}) });
   return user;
 }
 async function signedIn(user: string): Promise<Record<string, string>> {
@@ -77,15 +77,15 @@ async function registerKey(auth: Record<string, string>): Promise<SoftAuthentica
 const actorOf = (user: string) => `session:switchboard-local|${user}`;
 
 describe('sign-in events', () => {
-  it('a password sign-in: auth.signed-in with the method, role, practitioner, account and address, in the session\'s transaction', async () => {
+  it('a password sign-in: auth.signed-in with the method, role, practitioner, organisation, account and address, in the session\'s transaction', async () => {
     const from = await head();
-    const user = await account('provider');
+    const user = await account('provider', 'north-clinic');
     await signedIn(user);
     const [e, ...rest] = await events(from);
     expect(rest).toEqual([]);
     expect(e).toMatchObject({
       actor: actorOf(user), actor_kind: 'user', action: 'C', type: 'auth.signed-in', entity_type: 'session',
-      entity_ids: ['issuer:switchboard-local', 'role:provider', 'Practitioner/dr-ames'], outcome: 'success', outcome_code: 'password', source: ADDRESS,
+      entity_ids: ['issuer:switchboard-local', 'role:provider', 'Practitioner/dr-ames', 'organization:north-clinic'], outcome: 'success', outcome_code: 'password', source: ADDRESS,
     });
   });
 
