@@ -48,7 +48,7 @@ async function events(after = '0'): Promise<Row[]> {
   await sealAll(s.db.sql);
   return s.db.sql<Row[]>`
     SELECT seq::text AS seq, actor, actor_kind, action, type, entity_type, entity_ids, outcome, outcome_code, source
-    FROM audit_event WHERE type LIKE 'auth.%' AND seq > ${after}::bigint ORDER BY seq`;
+    FROM audit_event e WHERE type LIKE 'auth.%' AND e.seq > ${after}::bigint ORDER BY e.seq`;
 }
 async function head(): Promise<string> {
   await sealAll(s.db.sql);
@@ -135,7 +135,7 @@ describe('sign-in events', () => {
     expect(locked.status).toBe(429);
     const rows = await events(from);
     expect(rows.find((e) => e.type === 'auth.totp-enrolled')).toMatchObject({ actor: 'cli', actor_kind: 'cli', entity_ids: [user] });
-    expect(rows.filter((e) => e.type === 'auth.sign-in-refused').map((e) => e.outcome_code).sort()).toEqual(['bad_password', 'bad_password', 'bad_password', 'locked', 'locked', 'totp_missing', 'totp_wrong']);
+    expect(rows.filter((e) => e.type === 'auth.sign-in-refused').map((e) => e.outcome_code)).toEqual(['totp_missing', 'totp_wrong', 'bad_password', 'bad_password', 'bad_password', 'locked', 'locked']);
   });
 
   it('a passkey sign-in, a refused passkey, registration and removal over HTTP', async () => {
