@@ -15,7 +15,7 @@ import { seal, unseal } from './secret-box.js';
 import { SignInGuard, throttleKeys, USERNAME, type ThrottleKeys } from './sign-in-guard.js';
 import { matchTotp, newTotpSecret, totpUri } from './totp.js';
 import {
-  AUTH_AUDIT, auditAlone, credentialEvent, refusedEvent, sessionActor, sessionsRevokedEvent, signedInEvent, typedNameHash, withAudit,
+  AUTH_AUDIT, auditAlone, credentialEvent, refusedEvent, sessionActor, sessionsRevokedEvent, startAudited, typedNameHash, withAudit,
   type AuditSink, type AuthAuditEvent, type SignInMethod,
 } from './sign-in-audit.js';
 import { practitionerFrom, ROLES, type Person } from './session-roles.js';
@@ -213,11 +213,11 @@ export class LocalAccounts {
   }
 
   /**
-   * A session made for a person who just signed in (`create` in the transaction), and its
-   * `auth.signed-in` event with it: both commit or neither.
+   * A session made for a person who just signed in (`create` in the transaction), the end of the
+   * session the browser had (cookie value `previous`), and their audit events: all commit or none.
    */
-  recordSignIn<T>(person: Person, method: SignInMethod, address: string | null, create: (tx: TransactionSql) => Promise<T>): Promise<T> {
-    return withAudit(this.sql, this.o.audit, create, () => [signedInEvent(this.now(), person, method, address)]);
+  recordSignIn<T>(person: Person, method: SignInMethod, address: string | null, create: (tx: TransactionSql) => Promise<T>, previous?: string): Promise<T> {
+    return startAudited(this.sql, this.o.audit, { person, method, address, previous, now: this.now() }, create);
   }
 
   /** A refused sign-in's event, on its own (no state change to join); the caller answers the refusal at once after. */

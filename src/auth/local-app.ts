@@ -65,10 +65,8 @@ export function createLocalSignInApp(d: LocalSignInDeps): Hono {
 
   /** A fresh session for `person`; the browser's previous one (if any) ends. */
   const startSession = async (c: Context, person: Person, method: SignInMethod) => {
-    const previous = getCookie(c, d.cookieName);
-    if (previous !== undefined) await d.sessions.revoke(previous);
-    // the session and its auth.signed-in event commit together
-    const { token } = await d.accounts.recordSignIn(person, method, d.addressOf(c), (tx) => d.sessions.create(person, tx));
+    // the browser's previous session ends, and the new one is made, with their audit events, in one transaction
+    const { token } = await d.accounts.recordSignIn(person, method, d.addressOf(c), (tx) => d.sessions.create(person, tx), getCookie(c, d.cookieName));
     setCookie(c, d.cookieName, token, sessionCookie(d.secure, Math.floor(d.sessions.maxMs / 1000)));
     const s = await d.sessions.resolve(token);
     return c.json({

@@ -12,7 +12,7 @@ import { SessionError } from './session-errors.js';
 import { hashId, randomToken, checkCsrf, type SessionManager } from './sessions.js';
 import { mapPerson, ROLE_SCOPES, type ClaimMapping, type Person } from './session-roles.js';
 import type { OidcRelyingParty } from './oidc.js';
-import { auditAlone, refusedEvent, signedInEvent, signedOutEvent, withAudit, type AuditSink } from './sign-in-audit.js';
+import { auditAlone, refusedEvent, signedOutEvent, startAudited, withAudit, type AuditSink } from './sign-in-audit.js';
 
 /** A sign-in must come back from the IdP within this. */
 export const LOGIN_TTL_MS = 10 * 60_000;
@@ -104,10 +104,9 @@ export function createSignInApp(d: SignInDeps): Hono {
       throw e;
     }
     // a browser signing in again ends the session it had (no two live sessions behind one cookie jar)
+    // (the old session's end, the new session and their audit events commit together)
     const previous = getCookie(c, names.session);
-    if (previous !== undefined) await d.sessions.revoke(previous);
-    // the session and its auth.signed-in event commit together
-    const { token } = await withAudit(d.sql, d.audit, (tx) => d.sessions.create(person, tx), () => [signedInEvent(now(), person, 'oidc', address)]);
+    const { token } = await startAudited(d.sql, d.audit, { person, method: 'oidc', address, previous, now: now() }, (tx) => d.sessions.create(person, tx));
     setCookie(c, names.session, token, cookie(Math.floor(d.sessions.maxMs / 1000)));
     d.log?.info('session_signed_in', { issuer: person.issuer });
     return c.redirect(login.returnTo, 302);

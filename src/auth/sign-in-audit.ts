@@ -6,7 +6,8 @@
 // mistyped username can be a password): that one is recorded as a keyed hash.
 import { createHmac } from 'node:crypto';
 import type { Logger } from '../obs/index.js';
-import type { Sql, TransactionSql } from '../store/index.js';
+import { endSession, type Sql, type TransactionSql } from '../store/index.js';
+import { hashId } from './sessions.js';
 import type { Person } from './session-roles.js';
 
 /** An audit event as src/audit's appendAudit takes it (AuditEventInput). */
@@ -73,8 +74,22 @@ export const signedInEvent = (at: Date, p: Person, method: SignInMethod, address
 export const refusedEvent = (at: Date, actor: string, method: SignInMethod, code: string, address: string | null): AuthAuditEvent =>
   base(at, actor, AUTH_AUDIT.refused, 'session', [`method:${method}`], 'failure', code, address);
 
-export const signedOutEvent = (at: Date, p: Pick<Person, 'issuer' | 'subject' | 'role' | 'practitioner'>, address: string | null): AuthAuditEvent =>
-  base(at, sessionActor(p.issuer, p.subject), AUTH_AUDIT.signedOut, 'session', personIds(p), 'success', 'logout', address, 'D');
+/** A session ended by its person: `logout` (POST /auth/logout), or `replaced` (the browser signed in again). */
+export const signedOutEvent = (at: Date, p: Pick<Person, 'issuer' | 'subject' | 'role' | 'practitioner'>, address: string | null, code: 'logout' | 'replaced' = 'logout'): AuthAuditEvent =>
+  base(at, sessionActor(p.issuer, p.subject), AUTH_AUDIT.signedOut, 'session', personIds(p), 'success', code, address, 'D');
+
+/**
+ * A sign-in's session, made by `create` in one transaction with the end of the session the browser
+ * had (its cookie value `previous`, if any) and their events: `auth.signed-out` (replaced) and
+ * `auth.signed-in`.
+ */
+export async function startAudited<T>(sql: Sql, sink: AuditSink | undefined, o: { person: Person; method: SignInMethod; address: string | null; previous: string | undefined; now: Date }, create: (tx: TransactionSql) => Promise<T>): Promise<T> {
+  const out = await withAudit(sql, sink, async (tx) => {
+    const ended = o.previous !== undefined ? await endSession(tx, hashId(o.previous), o.now) : undefined;
+    return { made: await create(tx), ended };
+  }, ({ ended }) => [...(ended ? [signedOutEvent(o.now, ended, o.address, 'replaced')] : []), signedInEvent(o.now, o.person, o.method, o.address)]);
+  return out.made;
+}
 
 /** Sessions of an account ended by a change to it (`reason`: password-changed, password-reset, disabled). */
 export const sessionsRevokedEvent = (at: Date, actor: string, actorKind: AuthAuditEvent['actorKind'], username: string, reason: string, count: number): AuthAuditEvent =>

@@ -208,6 +208,20 @@ describe('sign-in events', () => {
   });
 });
 
+describe('signing in again', () => {
+  it('ends the browser\'s previous session with auth.signed-out (replaced), in the new sign-in\'s transaction', async () => {
+    const user = await account();
+    const first = await signedIn(user);
+    const from = await head();
+    const again = await post('/auth/local/login', { username: user, password: PASSWORD }, { cookie: first.cookie! });
+    expect(again.status).toBe(200);
+    expect((await req('GET', '/auth/session', undefined, { cookie: first.cookie! })).status).toBe(401);
+    expect((await events(from)).map((e) => [e.type, e.actor, e.outcome_code])).toEqual([
+      ['auth.signed-out', actorOf(user), 'replaced'], ['auth.signed-in', actorOf(user), 'password'],
+    ]);
+  });
+});
+
 describe('a disabled account\'s session', () => {
   it('is refused at its next request even when it was made while the account was being disabled', async () => {
     const user = await account();
