@@ -33,7 +33,7 @@ export { deletePushSubscription, listPushSubscriptions, upsertPushSubscription, 
 export type { PushSubscriptionRow } from './delivery-push.js';
 export { getProviderMessage, listProviderMessages, listProviderPatients } from './delivery-inbox.js';
 export type { ProviderMessageRow } from './delivery-inbox.js';
-export { getSession, insertLogin, insertSession, revokeSession, takeLogin, touchSession } from './sessions.js';
+export { LOCAL_SESSION_ISSUER, endSession, getSession, insertLogin, insertSession, revokeSession, takeLogin, touchSession } from './sessions.js';
 export type { LoginRow, SessionInsert, SessionRole, SessionRow } from './sessions.js';
 export { countAuditRows, countPendingAudit, insertAuditRows, insertPendingAudit, listAuditPage, lockAuditHead, purgeAuditRows, readAuditHead, searchAuditRows, takePendingAudit, trySealLock } from './audit.js';
 export type { AuditHead, AuditQuery, AuditRow } from './audit.js';
@@ -41,5 +41,5 @@ export { resourceDigest } from './phi.js';
 export { PHI_KEYS_CHANNEL, PHI_TABLES, countPhiValues, notifyPhiKeys, encryptExisting, listPhiKeys, phiKeysRegistered, registerPhiKeys, resealAll, resealPass, retireUnusedPhiKeys } from './phi-keys.js';
 export type { PhiKeyCount, PhiTable, ResealProgress } from './phi-keys.js';
 export { purgeFhirResources, purgeInboxBytes, purgeRejected, tryRetentionLock } from './retention.js';
-export { clearThrottle, confirmPendingTotp, deletePasskeys, getLocalAccount, getLocalAccountById, getPasskey, insertChallenge, insertLocalAccount, insertPasskey, listLocalAccounts, listPasskeys, purgeThrottles, readThrottles, recordThrottleFailure, revokeSessionsOf, setLocalDisabled, setLocalPassword, setLocalTotp, setPendingTotp, takeChallenge, takeTotpStep, usePasskey } from './local-accounts.js';
-export type { ChallengePurpose, LocalAccountInsert, LocalAccountRow, LocalAccountView, PasskeyRow, ThrottleRow } from './local-accounts.js';
+export { clearThrottle, confirmPendingTotp, countWindowed, deletePasskey, deletePasskeys, listPasskeyViews, getLocalAccount, getLocalAccountById, getPasskey, insertChallenge, insertLocalAccount, insertPasskey, listLocalAccounts, listPasskeys, purgeThrottles, readThrottles, recordThrottleFailure, revokeSessionsOf, setLocalDisabled, setLocalPassword, setLocalTotp, setPendingTotp, takeChallenge, takeTotpStep, usePasskey } from './local-accounts.js';
+export type { ChallengePurpose, LocalAccountInsert, LocalAccountRow, LocalAccountView, PasskeyRow, PasskeyView, ThrottleRow } from './local-accounts.js';
