@@ -1,6 +1,6 @@
-// npm run bench -- <name>...   (ingest | parse | map | oncall | timers | delivery | audit | pipeline | signin; no name runs all)
+// npm run bench -- <name>...   (ingest | parse | map | oncall | timers | delivery | audit | pipeline | signin | token; no name runs all)
 // Each benchmark prints its figures beside a baseline measured in the same run, with the ratio.
-const ALL = ['ingest', 'parse', 'map', 'oncall', 'timers', 'delivery', 'audit', 'pipeline', 'signin'];
+const ALL = ['ingest', 'parse', 'map', 'oncall', 'timers', 'delivery', 'audit', 'pipeline', 'signin', 'token'];
 // names are the words that are neither a --flag nor a flag's value (`--n 4000`)
 const names = process.argv.slice(2).filter((a, i, all) => !a.startsWith('-') && !(all[i - 1]?.startsWith('--') && /^[\d.,]+$|^(embedded|machine)$/.test(a)));
 for (const name of names.length ? names : ALL) {
