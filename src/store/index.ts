@@ -35,7 +35,7 @@ export { getProviderMessage, listProviderMessages, listProviderPatients } from '
 export type { ProviderMessageRow } from './delivery-inbox.js';
 export { getSession, insertLogin, insertSession, revokeSession, takeLogin, touchSession } from './sessions.js';
 export type { LoginRow, SessionInsert, SessionRole, SessionRow } from './sessions.js';
-export { countAuditRows, countPendingAudit, insertAuditRows, insertPendingAudit, listAuditPage, lockAuditHead, purgeAuditRows, readAuditHead, searchAuditRows, takePendingAudit, trySealLock } from './audit.js';
+export { AUDIT_PENDING_CHANNEL, countAuditRows, countPendingAudit, insertAuditRows, insertPendingAudit, listenAuditPending, listAuditPage, lockAuditHead, purgeAuditRows, readAuditHead, searchAuditRows, takePendingAudit, trySealLock } from './audit.js';
 export type { AuditHead, AuditQuery, AuditRow } from './audit.js';
 export { purgeFhirResources, purgeInboxBytes, purgeRejected, tryRetentionLock } from './retention.js';
 export { clearThrottle, confirmPendingTotp, deletePasskeys, getLocalAccount, getLocalAccountById, getPasskey, insertChallenge, insertLocalAccount, insertPasskey, listLocalAccounts, listPasskeys, purgeThrottles, readThrottles, recordThrottleFailure, revokeSessionsOf, setLocalDisabled, setLocalPassword, setLocalTotp, setPendingTotp, takeChallenge, takeTotpStep, usePasskey } from './local-accounts.js';
