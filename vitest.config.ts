@@ -8,7 +8,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
     exclude: ['test/pg-versions/**', 'node_modules/**'],
     globalSetup: ['test/support/global-setup.ts'],
-    setupFiles: ['test/support/fast-check-seed.ts'],
+    setupFiles: ['test/support/fast-check-seed.ts', 'test/support/phi-keys.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -6,7 +6,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/index.js';
 import { createMetrics, registerEventLoopDelay, type Logger, type Metrics } from './obs/index.js';
-import { openStore, type Store } from './store/index.js';
+import { encryptExisting, openStore, type Store } from './store/index.js';
 import { AppAckRouter, Hl7Intake, InboxWriter, SenderPolicy, invalidCidrs, loadSendersFile } from './ingest/index.js';
 import { InboxWorker, MapPool } from './pipeline/index.js';
 import { MllpListener } from './mllp/index.js';
@@ -73,6 +73,9 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   const signIn = signInFrom(config, store.sql, log);
   // before anything maps: the installation's id key, and the one-time re-keying of older resources
   const idKey = await prepareResourceIds(store.sql, { ...idKeyPin(config), config: siteConfig, log });
+  // values stored before encryption are sealed now, once, before anything reads or serves them
+  const sealed = await encryptExisting(store.sql);
+  if (sealed > 0) log.info('phi_existing_values_encrypted', { count: sealed });
   // schedule checks and iCalendar expansion run in a worker thread, never on the one answering MLLP/HTTP
   const limits = limitsFromSettings(config);
   const jobs = new WorkerJobs({ timeoutMs: limits.jobTimeoutMs });

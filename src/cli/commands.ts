@@ -11,6 +11,7 @@ import { scheduleCommand } from './schedule.js';
 import { deliveryCommand } from './delivery.js';
 import { auditCommand, purgeCommand } from './audit.js';
 import { dbCommand } from './db.js';
+import { keysCommand } from './keys.js';
 import { usersCommand } from './users.js';
 
 export const USAGE = `usage: switchboard <command> [options]
@@ -51,6 +52,9 @@ export const USAGE = `usage: switchboard <command> [options]
                                 local accounts of the built-in sign-in (a generated password is shown once)
   db roles --print [--role NAME] [--owner NAME] [--schema NAME] [--database NAME]
                                 print the GRANT script for the runtime role (least privilege)
+  keys status [--json]          the PHI data keys and how many stored values each one seals
+  keys rotate [--reseal-only] [--batch N]
+                                a new active PHI key; re-seal every value under it, retire unused keys
 Configuration is read from the environment: see README.md.`;
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
@@ -66,6 +70,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   audit: auditCommand,
   purge: purgeCommand,
   db: dbCommand,
+  keys: keysCommand,
   users: (argv, io) => usersCommand(argv, io),
 };
 

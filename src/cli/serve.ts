@@ -2,7 +2,7 @@ import { loadConfig, ConfigError } from '../config/index.js';
 import { createLogger } from '../obs/index.js';
 import { idKeyPin, loadSiteConfig, startGateway, type Gateway } from '../gateway.js';
 import { prepareResourceIds } from '../resource-ids.js';
-import { openStore } from '../store/index.js';
+import { encryptExisting, openStore } from '../store/index.js';
 import { reindexSearchColumns } from '../fhir/index.js';
 import type { Io } from './io.js';
 
@@ -62,6 +62,9 @@ export async function migrateCommand(_argv: string[], io: Io): Promise<number> {
     io.stdout(applied.length ? `applied: ${applied.join(', ')}\n` : 'up to date\n');
     // the installation's resource-id key, and the one-time re-keying of resources stored before it
     await prepareResourceIds(store.sql, { ...idKeyPin(config), config: loadSiteConfig(config), log });
+    // values stored before encryption are sealed under the active PHI key (once)
+    const sealed = await encryptExisting(store.sql);
+    if (sealed > 0) io.stdout(`PHI values encrypted: ${sealed}\n`);
     // stored resources whose search columns an older version extracted become searchable now
     const reindexed = await reindexSearchColumns(store.sql);
     if (reindexed > 0) io.stdout(`search columns re-extracted: ${reindexed} resources\n`);

@@ -175,6 +175,14 @@ export const configSchema = z.object({
    * set-ups). Unset: a random key is made once and shared through the database.
    */
   MAPPING_ID_KEY: z.string().regex(/^(?:[0-9a-fA-F]{2}){16,64}$/, 'hex, 32 to 128 digits (128 to 512 bits)').optional(),
+  // PHI at rest (README "Security and PHI"): the data keys and the search key; read and checked by
+  // src/crypto at start (a key document that cannot be read stops the gateway)
+  /** The key document itself (JSON: version, active, keys, search); for a secret store. Wins over PHI_KEY_FILE. */
+  PHI_KEYS: z.string().min(1).optional(),
+  /** Path of the key document; default DATA_DIR/keys/phi-keys.json, made on first start (0600). */
+  PHI_KEY_FILE: z.string().min(1).optional(),
+  /** A module exporting unwrapKey({ id, wrapped }): the key document holds KMS-wrapped keys. */
+  PHI_KMS_MODULE: z.string().min(1).optional(),
   // audit trail and retention (README "Audit trail")
   /** HMAC key sealing the audit chain (hex, 64-128 digits: 256-512 bits); unset: plain SHA-256. Keep it outside the database. */
   AUDIT_HMAC_KEY: z.string().regex(/^(?:[0-9a-fA-F]{2}){32,64}$/, 'hex, 64 to 128 digits (256 to 512 bits)').optional(),

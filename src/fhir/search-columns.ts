@@ -10,14 +10,24 @@
 // and per reference parameter: 'param>Type/id' (typed) and 'param>id' (any type). `|` and `\` inside a
 // system or code are escaped with `\`, so no two (system, code) pairs share an entry.
 // `date_start`/`date_end` hold the `date` parameter's range [start, end) (FHIR R4 search.html#date).
+//
+// PHI in the search columns is a keyed hash (README "Security and PHI"): the exact and code entries
+// of the `identifier` parameter (MRNs, account and order numbers) are 'identifier|#H' and
+// 'identifier#c|#H', H the search key's HMAC of the escaped value (src/crypto); a search builds them
+// with the same functions, so exact matches still meet in the index, while nothing else can (no
+// prefix or partial match on an identifier). The system-only entry keeps the system in clear.
+// Patient.birthDate is the `birthdate` parameter's one entry, 'birthdate|#H' of the exact date.
+// `_tag` entries (meta.tag, exact only) let the store find a schedule view's resources without
+// opening their sealed bodies.
 import type { Resource } from 'fhir/r4.js';
+import { phiKeyring } from '../crypto/index.js';
 import { dateRange, formatMicros } from './date-param.js';
 import { normalizeReference, parseTypedReference } from './references.js';
 import { isSupportedType } from './resource-types.js';
 import { SEARCH_PARAMS, type ParamSource } from './search-params.js';
 
 /** Bumped when what is extracted changes: rows stored with an older version are re-extracted (reindex.ts). */
-export const SEARCH_COLUMNS_VERSION = 1;
+export const SEARCH_COLUMNS_VERSION = 2;
 
 /** Named as the columns of fhir_resource they fill. */
 export interface SearchColumns {
@@ -42,10 +52,17 @@ const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? 
 const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
 const escapeKey = (s: string): string => s.replace(/[\\|]/g, (c) => `\\${c}`);
 
+/** Token parameters whose values are PHI: stored and searched as keyed hashes, exact match only. */
+const HASHED_PARAMS: ReadonlySet<string> = new Set(['identifier', 'birthdate']);
+const hashed = (param: string, kind: string, text: string): string => `#${phiKeyring().searchHash(`search:${param}${kind}`, text)}`;
+
 /** The exact entry of a token: `system` '' for a coding without one. */
-export const tokenKey = (param: string, system: string, code: string): string => `${param}|${escapeKey(system)}|${escapeKey(code)}`;
+export const tokenKey = (param: string, system: string, code: string): string => {
+  const text = `${escapeKey(system)}|${escapeKey(code)}`;
+  return `${param}|${HASHED_PARAMS.has(param) ? hashed(param, '', text) : text}`;
+};
 /** The entry matching `code` under any system. */
-export const codeKey = (param: string, code: string): string => `${param}#c|${escapeKey(code)}`;
+export const codeKey = (param: string, code: string): string => `${param}#c|${HASHED_PARAMS.has(param) ? hashed(param, '#c', escapeKey(code)) : escapeKey(code)}`;
 /** The entry matching any code of `system`. */
 export const systemKey = (param: string, system: string): string => `${param}#s|${escapeKey(system)}`;
 /** The entry of a reference: typed ('Patient/1') or by id alone ('1', any type). */
@@ -83,6 +100,11 @@ function tokensOf(param: string, source: ParamSource, r: Record<string, unknown>
         if (!typed || (source.only !== undefined && typed.type !== source.only)) return [];
         return [refKey(param, typed), refKey(param, { id: typed.id })];
       });
+    case 'hashedDate': {
+      // Patient.birthDate: its exact text, hashed (tokenKey) like an identifier
+      const value = str(r[source.element]);
+      return value === null ? [] : [tokenKey(param, '', value)];
+    }
     case 'date':
     case 'id':
     case 'lastUpdated':
@@ -128,6 +150,12 @@ export function extractSearchColumns(resource: Resource): SearchColumns {
   }
   const params = isSupportedType(resource.resourceType) ? SEARCH_PARAMS[resource.resourceType] : [];
   const tokens = params.flatMap((p) => tokensOf(p.name, p.source, r));
+  // meta.tag, exact entries only (the store's lookup of a schedule view's rows)
+  const meta = isObject(r.meta) ? r.meta : {};
+  for (const t of asList(meta.tag)) {
+    const code = isObject(t) ? str(t.code) : null;
+    if (code !== null && isObject(t)) tokens.push(tokenKey('_tag', str(t.system) ?? '', code));
+  }
   const dateSource = params.find((p) => p.source.kind === 'date')?.source;
   const range = dateSource?.kind === 'date' ? dateOf(dateSource, r) : undefined;
   return {

@@ -16,6 +16,11 @@ export type ParamSource =
   | { kind: 'Reference'; element: string; only?: string }
   /** dateTime / instant / Period, or a choice of them (`effective` = effectiveDateTime | effectivePeriod | effectiveInstant) */
   | { kind: 'date'; element: string; choice: boolean }
+  /**
+   * a `date` element that is PHI (Patient.birthDate): stored as a keyed hash of its exact value, so
+   * searched by an exact date only (no prefix, no range, no partial date)
+   */
+  | { kind: 'hashedDate'; element: string }
   /** the resource's own id / meta.lastUpdated: columns of their own, not extracted */
   | { kind: 'id' }
   | { kind: 'lastUpdated' };
@@ -88,7 +93,14 @@ export const SEARCH_PARAMS: Record<SupportedType, readonly SearchParamDef[]> = {
     reference('recipient', 'recipient', `${SP}CommunicationRequest-recipient`, ANY),
     reference('based-on', 'basedOn', `${SP}CommunicationRequest-based-on`, ['ServiceRequest', 'CarePlan', 'MedicationRequest', 'CommunicationRequest']),
   ],
-  Patient: [ID, LAST_UPDATED, identifier('Patient')],
+  Patient: [
+    ID, LAST_UPDATED, identifier('Patient'),
+    {
+      name: 'birthdate', type: 'date', definition: `${SP}individual-birthdate`,
+      documentation: 'exact date only (YYYY-MM-DD, or eqYYYY-MM-DD): birth dates are stored as keyed hashes, so no prefix, range or partial date',
+      source: { kind: 'hashedDate', element: 'birthDate' },
+    },
+  ],
   Encounter: [
     ID, LAST_UPDATED, identifier('clinical'), patient(`${SP}clinical-patient`), subject('Encounter'),
     status('Encounter', 'http://hl7.org/fhir/encounter-status'), date(`${SP}clinical-date`, 'period', false),

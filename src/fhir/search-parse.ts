@@ -93,6 +93,15 @@ function dateFilters(def: SearchParamDef, alternatives: string[]): DateFilter[] 
   });
 }
 
+/** A PHI date (birthdate) is stored hashed: an exact full date (`eq` or no prefix) is all that can match. */
+function hashedDateKeys(def: SearchParamDef, alternatives: string[]): string[] {
+  return alternatives.map((alt) => {
+    const v = unescape(alt).replace(/^eq/, '');
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) invalid(def.name, 'only an exact date (YYYY-MM-DD) is searchable: birth dates are stored as keyed hashes');
+    return tokenKey(def.name, '', v);
+  });
+}
+
 /** The filter of one supported parameter occurrence; `modifier` is what follows ':' (already allowed). */
 function parseFilter(def: SearchParamDef, modifier: string | undefined, raw: string): Filter {
   const alternatives = splitAlternatives(raw);
@@ -106,6 +115,8 @@ function parseFilter(def: SearchParamDef, modifier: string | undefined, raw: str
       return { kind: 'date', column: 'last_updated', dates: dateFilters(def, alternatives) };
     case 'date':
       return { kind: 'date', column: 'date', dates: dateFilters(def, alternatives) };
+    case 'hashedDate':
+      return { kind: 'tokens', keys: hashedDateKeys(def, alternatives) };
     case 'Reference':
       return { kind: 'tokens', keys: referenceKeys(def, modifier, alternatives) };
     case 'code':

@@ -1,7 +1,7 @@
 // What the claim needs to know of a message before it is mapped, read at intake from the already
 // parsed message (no mapping): the patient it is about, for ordering, and a first triage, for
 // taking critical messages first. README "Processing".
-import { createHash } from 'node:crypto';
+import { phiKeyring } from '../crypto/index.js';
 import type { Hl7Message } from '../hl7/index.js';
 import type { CallNote } from '../calls/index.js';
 import { combineTriage, PRIORITIES, triageAdt, triageCall, triageResult, type SiteConfig, type TriageHit } from '../mapping/index.js';
@@ -16,7 +16,9 @@ export interface OrderFields {
 /** At most this many OBX segments are looked at for flags; a longer result keeps the priority found so far. */
 const MAX_OBX_SCANNED = 2_000;
 
-const digest = (parts: readonly string[]): string => createHash('sha256').update(parts.join('\u0000')).digest('base64url').slice(0, 22);
+// keyed (the PHI search key's HMAC, README "PHI at rest"): an unkeyed hash of an MRN is found by
+// hashing every MRN of its format, so it would be the MRN in clear for whoever holds a dump
+const digest = (parts: readonly string[]): string => phiKeyring().searchHash('order-patient', parts.join('\u0000'));
 
 const priorityOf = (config: SiteConfig, hits: readonly TriageHit[]): number => {
   const t = combineTriage(config, hits);

@@ -10,6 +10,8 @@ const ALLOWED = new Set([
   'setting', 'dataDir', 'pid', 'mode', 'worker', 'errorName', 'errorCode', 'requestId', 'issuer', 'signal',
   // delivery: ids and codes only (a webhook secret or a payload can never be a field)
   'attemptId', 'notificationId', 'channel', 'step',
+  // PHI keys: a key's id and a table's name (never key bytes)
+  'keyId', 'table',
 ]);
 
 export type LogFields = Record<string, string | number | boolean | undefined>;

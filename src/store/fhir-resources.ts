@@ -7,6 +7,7 @@
 import type { Resource } from 'fhir/r4.js';
 import type postgres from 'postgres';
 import type { Sql, TransactionSql } from './db.js';
+import { identifierEntry, identifierValueKey, openResource, sealResource } from './phi.js';
 
 /** A connection or an open transaction: both run tagged templates. */
 type Queryable = Sql | TransactionSql;
@@ -47,21 +48,25 @@ export async function upsertResources(sql: Queryable, rows: readonly FhirResourc
   // FHIR R4 datatypes.html#instant: meta.lastUpdated is the ISO text of the same instant as last_updated
   const now = opts.now.toISOString();
   // The rows travel as one jsonb parameter and are unpacked by jsonb_to_recordset: one round trip,
-  // parameterised, and text[] columns of any length without per-row placeholders.
+  // parameterised, and text[] columns of any length without per-row placeholders. The body is sealed
+  // and the identifiers hashed here (phi.ts); an unchanged resource is found by its keyed digest.
+  const wire = rows.map(({ resource, identifiers, ...r }) => {
+    const sealed = sealResource(r.resource_type, r.id, resource);
+    return { ...r, identifiers: identifiers.map(identifierEntry), body: sealed.body.toString('base64'), content_digest: sealed.digest.toString('base64') };
+  });
   await sql`
     INSERT INTO fhir_resource AS f
       (resource_type, id, version_id, last_updated, inbox_id, subject, status, priority, recipients, identifiers,
-       tokens, date_start, date_end, search_version, resource)
+       tokens, date_start, date_end, search_version, body, content_digest)
     SELECT r.resource_type, r.id, 1, ${now}::timestamptz, coalesce(r.inbox_id, ${opts.inboxId}::bigint), r.subject, r.status, r.priority,
            ARRAY(SELECT jsonb_array_elements_text(r.recipients)),
            ARRAY(SELECT jsonb_array_elements_text(r.identifiers)),
            ARRAY(SELECT jsonb_array_elements_text(r.tokens)), r.date_start, r.date_end, r.search_version,
-           jsonb_set(r.resource, '{meta}',
-             coalesce(r.resource -> 'meta', '{}'::jsonb) || jsonb_build_object('versionId', '1', 'lastUpdated', ${now}::text))
-    FROM jsonb_to_recordset(${sql.json(rows as unknown as postgres.JSONValue)}) AS r(
+           decode(r.body, 'base64'), decode(r.content_digest, 'base64')
+    FROM jsonb_to_recordset(${sql.json(wire as unknown as postgres.JSONValue)}) AS r(
       resource_type text, id text, subject text, status text, priority text,
-      recipients jsonb, identifiers jsonb, tokens jsonb, date_start timestamptz, date_end timestamptz, search_version smallint, resource jsonb,
-      inbox_id bigint)
+      recipients jsonb, identifiers jsonb, tokens jsonb, date_start timestamptz, date_end timestamptz, search_version smallint,
+      body text, content_digest text, inbox_id bigint)
     ON CONFLICT (resource_type, id) DO UPDATE SET
       version_id   = f.version_id + 1,
       last_updated = EXCLUDED.last_updated,
@@ -72,9 +77,8 @@ export async function upsertResources(sql: Queryable, rows: readonly FhirResourc
       recipients   = EXCLUDED.recipients,
       identifiers  = EXCLUDED.identifiers,
       tokens = EXCLUDED.tokens, date_start = EXCLUDED.date_start, date_end = EXCLUDED.date_end, search_version = EXCLUDED.search_version,
-      resource     = jsonb_set(EXCLUDED.resource, '{meta,versionId}', to_jsonb((f.version_id + 1)::text))
-    WHERE (f.resource #- '{meta,versionId}' #- '{meta,lastUpdated}')
-          IS DISTINCT FROM (EXCLUDED.resource #- '{meta,versionId}' #- '{meta,lastUpdated}')`;
+      body = EXCLUDED.body, content_digest = EXCLUDED.content_digest, resource = NULL
+    WHERE f.content_digest IS DISTINCT FROM EXCLUDED.content_digest`;
 }
 
 export interface StoredResource {
@@ -90,7 +94,9 @@ interface StoredRow {
   id: string;
   version_id: number;
   last_updated: Date;
-  resource: Resource;
+  /** the sealed body; null only for a row stored before encryption, whose clear `resource` is read instead */
+  body: Buffer | null;
+  resource: unknown;
 }
 
 const toStored = (r: StoredRow): StoredResource => ({
@@ -98,14 +104,14 @@ const toStored = (r: StoredRow): StoredResource => ({
   id: r.id,
   versionId: r.version_id,
   lastUpdated: r.last_updated,
-  resource: r.resource,
+  resource: openResource(r),
 });
 
 /** FHIR R4 http.html#read: the current version, or undefined (also when, with `organization`, it is not of that organisation's messages). */
 export async function readResource(sql: Queryable, type: string, id: string, organization?: string): Promise<StoredResource | undefined> {
   const org = organization === undefined ? sql`` : sql`AND ${ofOrganization(sql, type, organization, 'row')}`;
   const rows = await sql<StoredRow[]>`
-    SELECT resource_type, id, version_id, last_updated, resource
+    SELECT resource_type, id, version_id, last_updated, body, resource
     FROM fhir_resource WHERE resource_type = ${type} AND id = ${id} ${org}`;
   const row = rows[0];
   return row ? toStored(row) : undefined;
@@ -144,6 +150,8 @@ export async function lockResourceIdentifiers(tx: TransactionSql, conditions: re
  */
 export async function findResourcesByIdentifier(tx: TransactionSql, conditions: readonly IdentifierCondition[]): Promise<IdentifierMatch[]> {
   if (conditions.length === 0) return [];
+  // the stored identifiers are keyed hashes (phi.ts): the conditions are hashed the same way
+  const keys = conditions.map((c) => (c.kind === 'exact' ? identifierEntry(c.key) : identifierValueKey(c.key)));
   // One statement for every condition; per condition a LATERAL probe of a GIN index: `identifiers`
   // for 'system|value', the expression index on fhir_identifier_values for a value under any system
   // (migration 010). The kind is a constant per probe, so only one of the two branches runs.
@@ -152,7 +160,7 @@ export async function findResourcesByIdentifier(tx: TransactionSql, conditions: 
   const rows = await tx<{ ord: string; id: string; last_updated: Date }[]>`
     SELECT c.ord::text AS ord, m.id, m.last_updated
     FROM unnest(${conditions.map((c) => c.type)}::text[], ${conditions.map((c) => c.kind)}::text[],
-                ${conditions.map((c) => c.key)}::text[])
+                ${keys}::text[])
          WITH ORDINALITY AS c(type, kind, key, ord)
     CROSS JOIN LATERAL (
       SELECT f.id, f.last_updated FROM fhir_resource f
@@ -273,12 +281,18 @@ function ofOrganization(sql: Queryable, type: string, organization: string, shap
   const own = sql`EXISTS (SELECT 1 FROM inbox i WHERE i.id = fhir_resource.inbox_id AND i.organization = ${organization})`;
   const ownSet = sql`fhir_resource.inbox_id IN (SELECT i.id FROM inbox i WHERE i.organization = ${organization})`;
   if (type === 'Communication') {
-    const basedOn = (c: string) => sql`${sql.unsafe(c)}.inbox_id IS NULL AND ${sql.unsafe(c)}.resource #>> '{basedOn,0,reference}' LIKE 'CommunicationRequest/%'`;
-    const request = (c: string) => sql`SELECT 1 FROM fhir_resource cr JOIN inbox i ON i.id = cr.inbox_id
-      WHERE cr.resource_type = 'CommunicationRequest' AND cr.id = substr(${sql.unsafe(c)}.resource #>> '{basedOn,0,reference}', 22) AND i.organization = ${organization}`;
-    if (shape === 'row') return sql`(${own} OR (${basedOn('fhir_resource')} AND EXISTS (${request('fhir_resource')})))`;
-    return sql`(${ownSet} OR (fhir_resource.inbox_id IS NULL AND fhir_resource.resource #>> '{basedOn,0,reference}' IN (
-      SELECT 'CommunicationRequest/' || cr.id FROM fhir_resource cr JOIN inbox i ON i.id = cr.inbox_id
+    // the request it is based on, read from its `based-on` search entries ('based-on>CommunicationRequest/<id>',
+    // search-columns.ts): the body is sealed (phi.ts), so SQL cannot read basedOn from it
+    const prefix = 'based-on>CommunicationRequest/';
+    if (shape === 'row') {
+      return sql`(${own} OR (fhir_resource.inbox_id IS NULL AND EXISTS (
+        SELECT 1 FROM unnest(fhir_resource.tokens) t
+        JOIN fhir_resource cr ON cr.resource_type = 'CommunicationRequest' AND cr.id = substr(t, ${prefix.length + 1})
+        JOIN inbox i ON i.id = cr.inbox_id
+        WHERE t LIKE ${`${prefix}%`} AND i.organization = ${organization})))`;
+    }
+    return sql`(${ownSet} OR (fhir_resource.inbox_id IS NULL AND fhir_resource.tokens && ARRAY(
+      SELECT ${prefix} || cr.id FROM fhir_resource cr JOIN inbox i ON i.id = cr.inbox_id
       WHERE cr.resource_type = 'CommunicationRequest' AND i.organization = ${organization})))`;
   }
   if (type === 'Patient') {
@@ -309,7 +323,8 @@ interface PageRow {
   last_updated: Date;
   /** last_updated with microseconds: a JS Date would round it and the keyset would skip or repeat */
   lu: string;
-  resource: postgres.JSONValue;
+  body: Buffer | null;
+  resource: unknown;
 }
 
 /**
@@ -319,7 +334,7 @@ interface PageRow {
 function pageSql(sql: Queryable, s: ResourceSearch, where: Fragment): Fragment {
   const order = s.sort === 'desc' ? sql`ORDER BY last_updated DESC, id DESC` : sql`ORDER BY last_updated ASC, id ASC`;
   return sql`
-    SELECT resource_type, id, version_id, last_updated, resource,
+    SELECT resource_type, id, version_id, last_updated, body, resource,
            to_char(last_updated AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS lu
     FROM fhir_resource
     WHERE ${where} AND ${keysetSql(sql, s.sort, s.after)}
@@ -336,7 +351,7 @@ export async function searchResources(sql: Queryable, s: ResourceSearch): Promis
   const page = rows.slice(0, s.count);
   const last = page[page.length - 1];
   const result: ResourcePage = {
-    resources: page.map((r) => toStored({ ...r, resource: r.resource as unknown as Resource })),
+    resources: page.map(toStored),
     total: counted[0]?.total ?? 0,
   };
   if (rows.length > s.count && last) result.next = { lastUpdated: last.lu, id: last.id };
@@ -364,11 +379,12 @@ export interface StaleSearchRow {
  * Up to `limit` rows with search_version below `version`, after `from` in primary-key order: walking
  * the primary key makes a full re-extraction one pass over the table, however many batches it takes.
  */
-export function listStaleSearchRows(sql: Queryable, version: number, from: { type: string; id: string } | null, limit: number): Promise<StaleSearchRow[]> {
-  return sql<StaleSearchRow[]>`
-    SELECT resource_type, id, version_id, resource FROM fhir_resource
+export async function listStaleSearchRows(sql: Queryable, version: number, from: { type: string; id: string } | null, limit: number): Promise<StaleSearchRow[]> {
+  const rows = await sql<StoredRow[]>`
+    SELECT resource_type, id, version_id, last_updated, body, resource FROM fhir_resource
     WHERE (resource_type, id) > (${from?.type ?? ''}, ${from?.id ?? ''}) AND search_version < ${version}
     ORDER BY resource_type, id LIMIT ${limit}`;
+  return rows.map((r) => ({ resource_type: r.resource_type, id: r.id, version_id: r.version_id, resource: openResource(r) }));
 }
 
 /** New search columns for stored rows; a row whose version changed since it was read is left to its writer. */
@@ -376,11 +392,12 @@ export type SearchColumnsUpdate = Omit<FhirResourceWrite, 'resource'> & { versio
 
 export async function updateSearchColumns(sql: Queryable, rows: readonly SearchColumnsUpdate[]): Promise<number> {
   if (rows.length === 0) return 0;
+  const wire = rows.map((r) => ({ ...r, identifiers: r.identifiers.map(identifierEntry) }));
   const done = await sql`
     UPDATE fhir_resource f SET subject = r.subject, status = r.status, priority = r.priority,
       recipients = ARRAY(SELECT jsonb_array_elements_text(r.recipients)), identifiers = ARRAY(SELECT jsonb_array_elements_text(r.identifiers)),
       tokens = ARRAY(SELECT jsonb_array_elements_text(r.tokens)), date_start = r.date_start, date_end = r.date_end, search_version = r.search_version
-    FROM jsonb_to_recordset(${sql.json(rows as unknown as postgres.JSONValue)}) AS r(
+    FROM jsonb_to_recordset(${sql.json(wire as unknown as postgres.JSONValue)}) AS r(
       resource_type text, id text, version_id integer, subject text, status text, priority text,
       recipients jsonb, identifiers jsonb, tokens jsonb, date_start timestamptz, date_end timestamptz, search_version smallint)
     WHERE f.resource_type = r.resource_type AND f.id = r.id AND f.version_id = r.version_id`;

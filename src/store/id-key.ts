@@ -3,6 +3,7 @@
 // ids are is src/mapping's (ids.ts); which old id becomes which new one, src/resource-ids.ts's.
 import type postgres from 'postgres';
 import type { Sql, TransactionSql } from './db.js';
+import { identifierEntry, inboxAad, openBytes, openResource, sealResource } from './phi.js';
 
 /** The stored key differs from the one MAPPING_ID_KEY pins: ids would differ between replicas. */
 export class IdKeyMismatchError extends Error {
@@ -59,11 +60,11 @@ export interface RekeySource {
  * in id order, at most `limit`.
  */
 export async function rekeySources(sql: Sql, afterId: string, limit: number): Promise<RekeySource[]> {
-  const rows = await sql<{ id: string; source: string; raw: Buffer; received_at: Date }[]>`
-    SELECT inbox.id::text AS id, source, raw, received_at FROM inbox
+  const rows = await sql<{ id: string; source: string; raw: Buffer; received_at: Date; sender_app: string; sender_facility: string; control_id: string; content_hash: Buffer }[]>`
+    SELECT inbox.id::text AS id, source, raw, received_at, sender_app, sender_facility, control_id, content_hash FROM inbox
      WHERE inbox.id > ${afterId}::bigint AND state IN ('processed', 'failed')
      ORDER BY inbox.id LIMIT ${limit}`;
-  return rows.map((r) => ({ id: r.id, source: r.source, raw: r.raw, receivedAt: r.received_at }));
+  return rows.map((r) => ({ id: r.id, source: r.source, raw: openBytes(r.raw, inboxAad(r)), receivedAt: r.received_at }));
 }
 
 export interface RekeyCounts {
@@ -121,43 +122,58 @@ interface ResourceRow {
   recipients: string[];
   identifiers: string[];
   tokens: string[];
-  resource: postgres.JSONValue;
+  version_id: number;
+  /** sealed rows (phi.ts): the body; the clear `resource` of a row stored before encryption otherwise */
+  body: Buffer | null;
+  resource: postgres.JSONValue | null;
 }
 
 /**
  * The rewritten rows are gathered in a temporary table first, so that rows meeting at one new id are
  * found in SQL (the newest kept) before any primary key changes; then one UPDATE moves them all.
  */
+// Re-keying concerns resources stored before migration 006, normally stored before encryption too
+// (it runs at start before encryptExisting seals them): their clear `resource` and 'system|value'
+// identifiers are rewritten. A row already sealed (phi.ts) is opened, rewritten and sealed again under
+// its new id; its identifiers are hashed anew from the rewritten resource and its search entries
+// re-extracted at start (search_version 0), since hashed entries cannot be rewritten in place.
 async function rewriteResources(tx: TransactionSql, rewrite: (s: string) => string, rewriteId: (id: string) => string, counts: RekeyCounts): Promise<void> {
   await tx`CREATE TEMPORARY TABLE rekey_rows (
     resource_type text, old_id text, id text, last_updated timestamptz, subject text, recipients text[], identifiers text[],
-    tokens text[], resource jsonb
+    tokens text[], resource jsonb, body bytea, content_digest bytea
   ) ON COMMIT DROP`;
-  const cursor = tx<ResourceRow[]>`SELECT resource_type, id, last_updated, subject, recipients, identifiers, tokens, resource FROM fhir_resource`.cursor(REKEY_BATCH);
+  const cursor = tx<ResourceRow[]>`SELECT resource_type, id, last_updated, subject, recipients, identifiers, tokens, version_id, body, resource FROM fhir_resource`.cursor(REKEY_BATCH);
   for await (const rows of cursor) {
     const changed = [];
     for (const r of rows) {
       counts.resources++;
+      const current = (r.body === null ? r.resource : openResource({ ...r, body: r.body })) as postgres.JSONValue;
+      const id = rewriteId(r.id);
+      const resource = rewriteJson(current, rewrite);
+      const sealed = r.body === null ? null : sealResource(r.resource_type, id, resource as never);
       const next = {
-        resource_type: r.resource_type, old_id: r.id, id: rewriteId(r.id), last_updated: r.last_updated.toISOString(),
+        resource_type: r.resource_type, old_id: r.id, id, last_updated: r.last_updated.toISOString(),
         subject: r.subject === null ? null : rewrite(r.subject),
         recipients: r.recipients.map(rewrite),
-        identifiers: r.identifiers.map(rewrite),
+        identifiers: sealed ? identifiersOf(resource).map(identifierEntry) : r.identifiers.map(rewrite),
         tokens: r.tokens.map(rewrite),
-        resource: rewriteJson(r.resource, rewrite),
+        resource: sealed ? null : resource,
+        body: sealed ? sealed.body.toString('base64') : null,
+        content_digest: sealed ? sealed.digest.toString('base64') : null,
       };
       const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
       if (next.id !== r.id || next.subject !== r.subject || !same(next.recipients, r.recipients) || !same(next.identifiers, r.identifiers)
-        || !same(next.tokens, r.tokens) || JSON.stringify(next.resource) !== JSON.stringify(r.resource)) changed.push(next);
+        || !same(next.tokens, r.tokens) || JSON.stringify(resource) !== JSON.stringify(current)) changed.push(next);
     }
     if (changed.length === 0) continue;
     await tx`
       INSERT INTO rekey_rows
       SELECT r.resource_type, r.old_id, r.id, r.last_updated, r.subject, ARRAY(SELECT jsonb_array_elements_text(r.recipients)),
-             ARRAY(SELECT jsonb_array_elements_text(r.identifiers)), ARRAY(SELECT jsonb_array_elements_text(r.tokens)), r.resource
+             ARRAY(SELECT jsonb_array_elements_text(r.identifiers)), ARRAY(SELECT jsonb_array_elements_text(r.tokens)), r.resource,
+             decode(r.body, 'base64'), decode(r.content_digest, 'base64')
         FROM jsonb_to_recordset(${tx.json(changed as unknown as postgres.JSONValue)})
              AS r(resource_type text, old_id text, id text, last_updated timestamptz, subject text, recipients jsonb, identifiers jsonb,
-                  tokens jsonb, resource jsonb)`;
+                  tokens jsonb, resource jsonb, body text, content_digest text)`;
   }
   // rows that meet at one new id: all but the most recently updated go
   const losers = await tx`
@@ -175,7 +191,9 @@ async function rewriteResources(tx: TransactionSql, rewrite: (s: string) => stri
   counts.merged = losers.length;
   const moved = await tx`
     UPDATE fhir_resource AS f
-       SET id = r.id, subject = r.subject, recipients = r.recipients, identifiers = r.identifiers, tokens = r.tokens, resource = r.resource
+       SET id = r.id, subject = r.subject, recipients = r.recipients, identifiers = r.identifiers, tokens = r.tokens, resource = r.resource,
+           body = coalesce(r.body, f.body), content_digest = coalesce(r.content_digest, f.content_digest),
+           search_version = CASE WHEN r.body IS NULL THEN f.search_version ELSE 0 END
       FROM rekey_rows r
      WHERE f.resource_type = r.resource_type AND f.id = r.old_id`;
   counts.rewritten = moved.count;
@@ -195,6 +213,15 @@ async function rewriteRouting(tx: TransactionSql, rewrite: (s: string) => string
 }
 
 /** A JSON value with every string (not key) put through `rewrite`. */
+/** A resource's identifier[] as clear 'system|value' entries, as src/fhir's extractor makes them. */
+function identifiersOf(resource: postgres.JSONValue): string[] {
+  const list = (resource as { identifier?: unknown }).identifier;
+  if (!Array.isArray(list)) return [];
+  const out = list.flatMap((i: { system?: unknown; value?: unknown }) =>
+    (typeof i?.value === 'string' && i.value !== '' ? [`${typeof i.system === 'string' ? i.system : ''}|${i.value}`] : []));
+  return [...new Set(out)];
+}
+
 function rewriteJson(v: postgres.JSONValue, rewrite: (s: string) => string): postgres.JSONValue {
   if (typeof v === 'string') return rewrite(v);
   if (Array.isArray(v)) return v.map((x) => rewriteJson(x, rewrite));

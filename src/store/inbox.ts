@@ -3,6 +3,7 @@
 // Policy (what to accept, how to answer, when to give up) stays in src/ingest; this file only talks SQL.
 import type { JSONValue } from 'postgres';
 import type { Sql, TransactionSql } from './db.js';
+import { inboxAad, openBytes, rejectedAad, sealBytes } from './phi.js';
 
 /** The channel workers LISTEN on. */
 export const INBOX_CHANNEL = 'switchboard_inbox';
@@ -68,7 +69,9 @@ export function insertInboxRows(sql: Sql, rows: InboxRow[], opts: { notify: bool
   const woke = opts.notify ? sql`, pg_notify(${INBOX_CHANNEL}, '')::text AS woke` : sql``;
   const values = rows.map((r) => ({
     source: r.source, sender_app: r.senderApp, sender_facility: r.senderFacility, control_id: r.controlId,
-    message_type: r.messageType, version: r.version, charset: r.charset, raw: r.raw, peer: r.peer, ack_mode: r.ackMode, ack: r.ack,
+    message_type: r.messageType, version: r.version, charset: r.charset, peer: r.peer, ack_mode: r.ackMode, ack: r.ack,
+    // PHI at rest (phi.ts): sealed under the active key, bound to the row's dedupe key
+    raw: sealBytes(r.raw, inboxAad({ sender_app: r.senderApp, sender_facility: r.senderFacility, control_id: r.controlId, content_hash: r.contentHash })),
     content_hash: r.contentHash, order_patient: r.orderPatient ?? null, priority: r.priority ?? 0,
     organization: r.organization ?? DEFAULT_ORGANIZATION,
   }));
@@ -141,12 +144,20 @@ export async function claimInboxRows(sql: Sql, opts: { claimMs: number; limit: n
   // waiting for their patient's earlier rows), the whole backlog is looked at, so a long chain of
   // one patient's rows can never hide other patients' rows.
   const first = await claimSql(sql, opts, Math.max(opts.limit * 4, 16));
-  if (first.length >= opts.limit) return first;
-  return [...first, ...(await claimSql(sql, { ...opts, limit: opts.limit - first.length }, null))];
+  if (first.length >= opts.limit) return first.map(openClaimed);
+  return [...first, ...(await claimSql(sql, { ...opts, limit: opts.limit - first.length }, null))].map(openClaimed);
 }
 
+/** The claimed row with its raw bytes opened (phi.ts) and the columns of its AAD left out. */
+function openClaimed(r: ClaimedWire): ClaimedInboxRow {
+  const { sender_app, sender_facility, control_id, content_hash, ...row } = r;
+  return { ...row, raw: openBytes(r.raw, inboxAad({ sender_app, sender_facility, control_id, content_hash })) };
+}
+
+type ClaimedWire = ClaimedInboxRow & { sender_app: string; sender_facility: string; control_id: string; content_hash: Buffer };
+
 /** One claim statement; `window`: only that many most urgent and oldest rows are candidates (null: all). */
-function claimSql(sql: Sql, opts: { claimMs: number; limit: number; minPriority?: number }, window: number | null): Promise<ClaimedInboxRow[]> {
+function claimSql(sql: Sql, opts: { claimMs: number; limit: number; minPriority?: number }, window: number | null): Promise<ClaimedWire[]> {
   const minPriority = opts.minPriority ?? 0;
   const candidates = window === null
     ? sql`SELECT id FROM inbox WHERE state IN ('received', 'processing') AND (state = 'received' OR claimed_until < now()) AND priority >= ${minPriority}`
@@ -157,7 +168,7 @@ function claimSql(sql: Sql, opts: { claimMs: number; limit: number; minPriority?
           (SELECT id FROM inbox
            WHERE state IN ('received', 'processing') AND (state = 'received' OR claimed_until < now()) AND priority >= ${minPriority}
            ORDER BY id LIMIT ${window})`;
-  return sql<ClaimedInboxRow[]>`
+  return sql<ClaimedWire[]>`
     WITH candidates AS (${candidates}), picked AS (
       SELECT i.id FROM inbox i JOIN candidates c ON c.id = i.id
       WHERE i.state IN ('received', 'processing') AND (i.state = 'received' OR i.claimed_until < now())
@@ -175,7 +186,8 @@ function claimSql(sql: Sql, opts: { claimMs: number; limit: number; minPriority?
       FOR UPDATE OF i SKIP LOCKED)
     UPDATE inbox SET state = 'processing', attempts = inbox.attempts + 1, claimed_until = now() + ${opts.claimMs} * interval '1 millisecond'
     FROM picked WHERE inbox.id = picked.id
-    RETURNING inbox.id::text AS id, source, message_type, raw, received_at, attempts, ack_mode, priority`;
+    RETURNING inbox.id::text AS id, source, message_type, raw, received_at, attempts, ack_mode, priority,
+              inbox.sender_app, inbox.sender_facility, inbox.control_id, inbox.content_hash`;
 }
 
 export interface InboxMapped {
@@ -338,8 +350,11 @@ const REJECTED_TRIM_EVERY = 1_000;
  * `keepBytes` in all go too: a few large inputs must not fill it either.
  */
 export async function insertRejected(sql: Sql, r: RejectedInput, opts: { keep: number; keepBytes?: number; trimBytes?: boolean }): Promise<void> {
-  const [row] = await sql<{ id: string }[]>`INSERT INTO rejected (source, peer, control_id, error_code, reason, raw, ack)
-    VALUES (${r.source}, ${r.peer}, ${r.controlId}, ${r.errorCode}, ${r.reason}, ${r.raw}, ${r.ack}) RETURNING id::text`;
+  // the id first: it is the AAD of the sealed bytes (phi.ts); refused input is not the hot path
+  const [next] = await sql<{ id: string }[]>`SELECT nextval(pg_get_serial_sequence('rejected', 'id'))::text AS id`;
+  const id = next!.id;
+  const [row] = await sql<{ id: string }[]>`INSERT INTO rejected (id, source, peer, control_id, error_code, reason, raw, ack)
+    VALUES (${id}, ${r.source}, ${r.peer}, ${r.controlId}, ${r.errorCode}, ${r.reason}, ${sealBytes(r.raw, rejectedAad(id))}, ${r.ack}) RETURNING id::text`;
   const every = Math.max(1, Math.min(REJECTED_TRIM_EVERY, Math.floor(opts.keep / 10)));
   if (row && Number(row.id) % every === 0) await sql`DELETE FROM rejected WHERE id <= ${Number(row.id) - opts.keep}`;
   if (opts.trimBytes && opts.keepBytes !== undefined) {
@@ -363,7 +378,7 @@ export interface RejectedListRow {
  */
 export function listRejectedRows(sql: Sql, opts: { beforeId?: string; limit: number }): Promise<RejectedListRow[]> {
   return sql<RejectedListRow[]>`
-    SELECT rejected.id::text AS id, source, received_at, control_id, error_code, reason, octet_length(raw) AS bytes FROM rejected
+    SELECT rejected.id::text AS id, source, received_at, control_id, error_code, reason, phi_plain_length(raw) AS bytes FROM rejected
     WHERE (${opts.beforeId ?? null}::bigint IS NULL OR rejected.id < ${opts.beforeId ?? null}::bigint)
     ORDER BY rejected.id DESC LIMIT ${opts.limit}`;
 }
@@ -376,5 +391,5 @@ export interface RejectedDetailRow {
 export async function getRejectedRow(sql: Sql, id: string): Promise<RejectedDetailRow | undefined> {
   const [r] = await sql<RejectedDetailRow[]>`
     SELECT id::text, source, received_at, control_id, error_code, reason, raw, ack FROM rejected WHERE id = ${id}`;
-  return r;
+  return r && { ...r, raw: openBytes(r.raw, rejectedAad(r.id)) };
 }

@@ -37,6 +37,9 @@ export { getSession, insertLogin, insertSession, revokeSession, takeLogin, touch
 export type { LoginRow, SessionInsert, SessionRole, SessionRow } from './sessions.js';
 export { AUDIT_PENDING_CHANNEL, countAuditRows, countPendingAudit, insertAuditRows, insertPendingAudit, listenAuditPending, listAuditPage, lockAuditHead, purgeAuditRows, readAuditHead, searchAuditRows, takePendingAudit, trySealLock } from './audit.js';
 export type { AuditHead, AuditQuery, AuditRow } from './audit.js';
+export { resourceDigest } from './phi.js';
+export { PHI_KEYS_CHANNEL, PHI_TABLES, countPhiValues, notifyPhiKeys, encryptExisting, listPhiKeys, phiKeysRegistered, registerPhiKeys, resealAll, resealPass, retireUnusedPhiKeys } from './phi-keys.js';
+export type { PhiKeyCount, PhiTable, ResealProgress } from './phi-keys.js';
 export { purgeFhirResources, purgeInboxBytes, purgeRejected, tryRetentionLock } from './retention.js';
 export { clearThrottle, confirmPendingTotp, deletePasskeys, getLocalAccount, getLocalAccountById, getPasskey, insertChallenge, insertLocalAccount, insertPasskey, listLocalAccounts, listPasskeys, purgeThrottles, readThrottles, recordThrottleFailure, revokeSessionsOf, setLocalDisabled, setLocalPassword, setLocalTotp, setPendingTotp, takeChallenge, takeTotpStep, usePasskey } from './local-accounts.js';
 export type { ChallengePurpose, LocalAccountInsert, LocalAccountRow, LocalAccountView, PasskeyRow, ThrottleRow } from './local-accounts.js';

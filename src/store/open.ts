@@ -9,6 +9,8 @@ import { StoreHealth } from './health.js';
 import { EMBEDDED_APP_ROLE, startEmbedded } from './embedded.js';
 import { migrate } from './migrate.js';
 import { roleFacts } from './roles.js';
+import { installKeyring, loadKeys, reloadKeyring, reloadKeysSync } from '../crypto/index.js';
+import { PHI_KEYS_CHANNEL, phiKeysRegistered, registerPhiKeys } from './phi-keys.js';
 
 export interface Store {
   sql: Sql;
@@ -33,7 +35,8 @@ const EMBEDDED_WATCH_MS = 1_000;
 
 /** The timeouts and the ping are optional here: a caller without them gets the defaults (DB_TIMEOUT_DEFAULTS). */
 type StoreConfig = Pick<Config, 'DATABASE_URL' | 'DATA_DIR' | 'EMBEDDED_PG_PORT' | 'DB_POOL_MAX'> & Partial<Pick<Config, 'DATABASE_ADMIN_URL' | 'DATABASE_APP_ROLE' | 'DB_CONNECT_TIMEOUT_MS' | 'DB_IDLE_TIMEOUT_MS'
-  | 'DB_STATEMENT_TIMEOUT_MS' | 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS' | 'STORE_PING_INTERVAL_MS' | 'STORE_PING_IDLE_INTERVAL_MS' | 'STORE_PING_TIMEOUT_MS'>>;
+  | 'DB_STATEMENT_TIMEOUT_MS' | 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS' | 'STORE_PING_INTERVAL_MS' | 'STORE_PING_IDLE_INTERVAL_MS' | 'STORE_PING_TIMEOUT_MS'
+  | 'PHI_KEYS' | 'PHI_KEY_FILE' | 'PHI_KMS_MODULE'>>;
 
 export async function openStore(config: StoreConfig, log: Logger, opts: { migrate?: boolean; name?: string; /** the gateway owns the embedded server: it stops one it adopted too */ owner?: boolean } = {}): Promise<Store> {
   let server = config.DATABASE_URL ? undefined : await startEmbedded(config.DATA_DIR, config.EMBEDDED_PG_PORT, log);
@@ -55,6 +58,14 @@ export async function openStore(config: StoreConfig, log: Logger, opts: { migrat
     }
     // a runtime role that can alter or drop the schema is said at every boot (README "Security")
     if (opts.owner && !server) await warnIfPrivileged(sql, log);
+    // PHI keys before any value is read or written (fail closed): a key file is made only for a
+    // database that has no keys registered yet, and the keys are checked against the registered ones
+    const keys = await loadKeys(config, { mayCreate: !(await phiKeysRegistered(sql)), now: new Date() });
+    await registerPhiKeys(sql, keys.keyring);
+    installKeyring(keys.keyring, () => reloadKeysSync(config));
+    // `keys rotate` (any process) says a key was added: seal under it from now on
+    if (opts.owner) await sql.listen(PHI_KEYS_CHANNEL, () => { if (reloadKeyring()) log.info('phi_keys_reloaded', { keyId: keys.keyring.activeId }); });
+    if (keys.created) log.info('phi_key_file_created', { keyId: keys.keyring.activeId });
   } catch (e) {
     await sql.end({ timeout: 1 }).catch(() => {});
     if (server && (!server.adopted || opts.owner)) await server.stop().catch(() => {});

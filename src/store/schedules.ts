@@ -104,10 +104,14 @@ export async function listenScheduleSaves(sql: Sql, id: string, onSaved: () => v
 
 /** Deletes the view rows this store wrote for the tag's document that the new view no longer has. */
 export async function deleteStaleScheduleView(tx: TransactionSql, v: ScheduleViewCleanup): Promise<void> {
+  // the body is sealed (phi.ts): the tag is found by its search entry, '_tag|system|code' as
+  // src/fhir/search-columns.ts's tokenKey writes it; a row stored before encryption by its clear jsonb
+  const esc = (s: string) => s.replace(/[\\|]/g, (c) => `\\${c}`);
+  const key = `_tag|${esc(v.tag.system)}|${esc(v.tag.code)}`;
   const tag = tx.json([{ system: v.tag.system, code: v.tag.code }]);
   await tx`
     DELETE FROM fhir_resource
     WHERE resource_type = ANY(${[...v.types]}::text[])
-      AND resource -> 'meta' -> 'tag' @> ${tag}
+      AND (tokens @> ARRAY[${key}]::text[] OR resource -> 'meta' -> 'tag' @> ${tag})
       AND NOT (resource_type || '/' || id = ANY(${[...v.keep]}::text[]))`;
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { spawnGateway, type GatewayProcess } from '../support/process.js';
+import { TEST_PHI_KEYS } from '../support/phi-keys.js';
 
 // each run starts a process that compiles the TypeScript: seconds apiece on a busy machine
 vi.setConfig({ testTimeout: 120_000 });
@@ -19,7 +20,7 @@ const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sb-cli-'));
 
 function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, DATABASE_URL: db.url, DATA_DIR: dataDir, ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, DATABASE_URL: db.url, DATA_DIR: dataDir, PHI_KEYS: TEST_PHI_KEYS, ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
     });
   });

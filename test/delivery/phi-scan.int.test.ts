@@ -9,7 +9,6 @@ import path from 'node:path';
 import type { CommunicationRequest } from 'fhir/r4.js';
 import { InboxWorker } from '../../src/pipeline/index.js';
 import { createMetrics } from '../../src/obs/index.js';
-import { silentLogger } from '../../src/obs/log.js';
 import { DEFAULT_SITE_CONFIG } from '../../src/mapping/index.js';
 import { ScheduleService } from '../../src/oncall/index.js';
 import { parseScheduleFile } from '../../src/routing/index.js';
@@ -17,16 +16,21 @@ import { acknowledge, forward } from '../../src/delivery/index.js';
 import { listNotifications } from '../../src/store/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { fixture, ROOT, toWire } from '../support/fixtures.js';
-import { findPhi, fixturePhi } from '../support/phi.js';
+import { findPhi, fixtureCallText, fixturePhi } from '../support/phi.js';
+import { createLogger } from '../../src/obs/index.js';
 import { buildDeliveryApp, type DeliveryApp } from './api.js';
 import { startReceiver, type Receiver } from './receiver.js';
 import { SECRET, TestClock } from './support.js';
+import { storedResources } from '../support/stored.js';
+import { dumpDatabase } from '../support/dump.js';
 
 let db: TestDatabase;
 let h: DeliveryApp;
 let worker: InboxWorker;
 let receiver: Receiver;
 const payloads: { channel: string; body: string }[] = [];
+/** every log line the worker wrote, scanned like the database */
+const logs: string[] = [];
 // Tue 2025-03-04 21:00 New York: the night layer covers OB
 const clock = new TestClock(Date.parse('2025-03-05T02:00:00Z'));
 const ALLOWED_KEYS = new Set(['type', 'messageId', 'notificationId', 'priority', 'step', 'practitioner', 'link', 'messageIds']);
@@ -58,7 +62,7 @@ beforeAll(async () => {
   h = await buildDeliveryApp(db, clock, { base: receiver.base, schedule, onPayload: (channel, body) => payloads.push({ channel, body }) });
   const metrics = createMetrics();
   worker = new InboxWorker({
-    sql: db.sql, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics, claimMs: 60_000, pollMs: 50, maxAttempts: 3, appName: 'SWITCHBOARD',
+    sql: db.sql, config: DEFAULT_SITE_CONFIG, log: createLogger('debug', (l) => logs.push(l)), metrics, claimMs: 60_000, pollMs: 50, maxAttempts: 3, appName: 'SWITCHBOARD',
     schedules: new ScheduleService({ sql: db.sql }), delivery: h.service, now: () => new Date(clock.t),
   });
 });
@@ -113,9 +117,34 @@ describe('push and webhook payloads', () => {
     expect(findPhi(outgoing)).toEqual([]);
     for (const p of payloads) expect(Object.keys(JSON.parse(p.body) as object).filter((k) => !ALLOWED_KEYS.has(k))).toEqual([]);
     // what the stored requests say (result values, note text) never leaves on these channels
-    const texts = (await db.sql<{ resource: CommunicationRequest }[]>`SELECT resource FROM fhir_resource WHERE resource_type = 'CommunicationRequest'`)
+    const texts = (await storedResources<CommunicationRequest>(db.sql, 'CommunicationRequest'))
       .flatMap((r) => (r.resource.payload ?? []).map((x) => x.contentString ?? '')).filter((t) => t.length >= 8);
     expect(texts.length).toBeGreaterThan(3);
     expect(texts.filter((t) => outgoing.includes(t))).toEqual([]);
+  }, 120_000);
+});
+
+describe('PHI at rest', () => {
+  // runs after the payload test above: every fixture message and call note stored, mapped, routed and delivered
+  it('a plain pg_dump of the database, and the captured logs, hold no fixture name, MRN, birth date, callback number or note text', async () => {
+    const [stored] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM fhir_resource WHERE resource_type = 'Patient'`;
+    expect(stored!.n).toBeGreaterThan(5);
+    const dump = (await dumpDatabase(db.url, db.sql)).text;
+    expect(dump).toContain('fhir_resource');
+    expect(dump.length).toBeGreaterThan(100_000);
+    const callText = fixtureCallText();
+    expect(callText.length).toBeGreaterThan(3);
+    expect(findPhi(dump)).toEqual([]);
+    expect(callText.filter((t) => dump.includes(t))).toEqual([]);
+    // and the same text in clear is still what the API reads back
+    const notes = (await storedResources<CommunicationRequest>(db.sql, 'CommunicationRequest')).map((r) => JSON.stringify(r.resource)).join('\n');
+    expect(callText.filter((t) => notes.includes(t)).length).toBeGreaterThan(0);
+    // the scan finds what is there: the opened Patients carry the fixture names the dump does not
+    const patients = (await storedResources(db.sql, 'Patient')).map((r) => JSON.stringify(r.resource)).join('\n');
+    expect(findPhi(patients).length).toBeGreaterThan(3);
+    // whatever the worker logged (ids and codes; it may log nothing on a clean run)
+    const logText = logs.join('\n');
+    expect(findPhi(logText)).toEqual([]);
+    expect(callText.filter((t) => logText.includes(t))).toEqual([]);
   }, 120_000);
 });

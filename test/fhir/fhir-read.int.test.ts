@@ -137,7 +137,7 @@ describe('GET /fhir/metadata', () => {
     const cr = rest?.resource?.find((r) => r.type === 'CommunicationRequest');
     expect(cr?.interaction?.map((i) => i.code)).toEqual(['read', 'search-type']);
     expect(cr?.searchParam?.map((p) => p.name).sort()).toEqual(['_id', '_lastUpdated', 'based-on', 'identifier', 'patient', 'priority', 'recipient', 'status', 'subject']);
-    expect(rest?.resource?.find((r) => r.type === 'Patient')?.searchParam?.map((p) => p.name)).toEqual(['_id', '_lastUpdated', 'identifier']);
+    expect(rest?.resource?.find((r) => r.type === 'Patient')?.searchParam?.map((p) => p.name)).toEqual(['_id', '_lastUpdated', 'identifier', 'birthdate']);
   });
 
   it('uses the configured base URL', async () => {

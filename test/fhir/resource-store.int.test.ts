@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { saveResources, saveTransactionBundle } from '../../src/fhir/index.js';
 import { readResource } from '../../src/store/index.js';
+// the stored form of a 'system|value' identifier: keyed hashes (PHI at rest)
+import { identifierEntry } from '../../src/store/phi.js';
 import { OperationOutcomeError } from '../../src/outcome/index.js';
 import { statusOf } from '../../src/http/error-response.js';
 import { MRN, communication, communicationRequest, observation, patient } from './factories.js';
@@ -51,7 +53,7 @@ describe('saveResources', () => {
       status: 'active',
       priority: 'routine',
       recipients: ['Practitioner/dr-a', 'PractitionerRole/role-1'],
-      identifiers: ['urn:switchboard:request|cr-1'],
+      identifiers: [identifierEntry('urn:switchboard:request|cr-1')],
       inbox_id: null,
     });
   });
@@ -64,7 +66,7 @@ describe('saveResources', () => {
     await saveResources(db.sql, [resource], { now: T0 });
     const row = await columns(type, resource.id!);
     expect(row?.subject).toBe(subject);
-    expect(row?.identifiers).toEqual(identifiers);
+    expect(row?.identifiers).toEqual(identifiers.map(identifierEntry));
   });
 
   it('upserts: a changed resource bumps version_id and meta.versionId', async () => {
@@ -151,7 +153,7 @@ describe('saveTransactionBundle', () => {
     expect(kept?.versionId).toBe(1);
     expect((kept?.resource as Patient).name?.[0]?.family).toBe('Firstname');
     expect((await columns('Observation', 'obs-cc'))?.subject).toBe('Patient/pt-first');
-    const [n] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM fhir_resource WHERE ${`${MRN}|CC-1`} = ANY(identifiers)`;
+    const [n] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM fhir_resource WHERE ${identifierEntry(`${MRN}|CC-1`)} = ANY(identifiers)`;
     expect(n?.n).toBe(1);
   });
 
@@ -195,7 +197,7 @@ describe('saveTransactionBundle', () => {
     const bundles = Array.from({ length: 4 }, (_, i) => txBundle([entry(`urn:uuid:g${i}`, patient(`pt-race-${i}`, 'RACE-1'), createIfNone('Patient', MRN, 'RACE-1'))]));
     const results = await Promise.all(bundles.map((b) => saveTransactionBundle(db.sql, b, { now: T0 })));
     expect(new Set(results.flat()).size).toBe(1);
-    const [n] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM fhir_resource WHERE ${`${MRN}|RACE-1`} = ANY(identifiers)`;
+    const [n] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM fhir_resource WHERE ${identifierEntry(`${MRN}|RACE-1`)} = ANY(identifiers)`;
     expect(n?.n).toBe(1);
   });
 

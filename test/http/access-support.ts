@@ -143,7 +143,7 @@ export async function buildMatrixApp(db: TestDatabase): Promise<MatrixApp> {
 
   const side = async (inboxId: string, requestId: string, patientId: string, observationId: string, practitioner: string): Promise<Side> => {
     const [comm] = await db.sql<{ id: string }[]>`
-      SELECT id FROM fhir_resource WHERE resource_type = 'Communication' AND resource #>> '{basedOn,0,reference}' = ${`CommunicationRequest/${requestId}`} ORDER BY id LIMIT 1`;
+      SELECT id FROM fhir_resource WHERE resource_type = 'Communication' AND tokens @> ARRAY[${`based-on>CommunicationRequest/${requestId}`}] ORDER BY id LIMIT 1`;
     const [dead] = await db.sql<{ id: string }[]>`
       UPDATE delivery_attempt SET state = 'dead', due_at = NULL
       WHERE id = (SELECT min(id) FROM delivery_attempt WHERE request_id = ${requestId}) RETURNING id::text`;

@@ -14,6 +14,8 @@ import { DEFAULT_SITE_CONFIG } from '../../src/mapping/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startMllpHarness, type MllpHarness } from '../support/harness.js';
 import { withControlId, withMshField } from '../support/messages.js';
+import { openInboxRaw, storedResources } from '../support/stored.js';
+import type { Observation } from 'fhir/r4.js';
 
 let db: TestDatabase;
 let gw: MllpHarness;
@@ -32,8 +34,9 @@ afterAll(async () => {
 });
 
 const send = async (m: Buffer) => (await client.send(m)).toString('latin1');
-const rows = (controlId: string) => db.sql<{ id: string; control_id_reused: boolean; raw: Buffer }[]>`
-  SELECT id::text, control_id_reused, raw FROM inbox WHERE control_id = ${controlId} ORDER BY id`;
+const rows = async (controlId: string) => (await db.sql<{ id: string; control_id_reused: boolean; raw: Buffer; sender_app: string; sender_facility: string; control_id: string; content_hash: Buffer }[]>`
+  SELECT id::text, control_id_reused, raw, sender_app, sender_facility, control_id, content_hash FROM inbox WHERE control_id = ${controlId} ORDER BY id`)
+  .map((r) => ({ id: r.id, control_id_reused: r.control_id_reused, raw: openInboxRaw(r) }));
 
 describe('control-id reuse', () => {
   it('a resend of the identical message is a duplicate: the same ACK byte for byte, nothing stored', async () => {
@@ -76,9 +79,10 @@ describe('control-id reuse', () => {
     expect(await getInbox(db.sql, stored[0]!.id)).toMatchObject({ state: 'processed', controlIdReused: false });
     const listed = (await listInbox(db.sql)).items.filter((r) => r.controlId === 'REUSE-CORR');
     expect(listed.map((r) => r.controlIdReused)).toEqual([false, true]);
-    const potassium = await db.sql<{ v: number; status: string }[]>`
-      SELECT (resource->'valueQuantity'->>'value')::float AS v, resource->>'status' AS status FROM fhir_resource
-      WHERE resource_type = 'Observation' AND inbox_id = ${stored[1]!.id} AND resource->'code'->'coding'->0->>'code' = '2823-3'`;
+    const mine = new Set((await db.sql<{ id: string }[]>`SELECT id FROM fhir_resource WHERE resource_type = 'Observation' AND inbox_id = ${stored[1]!.id}`).map((r) => r.id));
+    const potassium = (await storedResources<Observation>(db.sql, 'Observation'))
+      .filter((r) => mine.has(r.id) && r.resource.code.coding?.[0]?.code === '2823-3')
+      .map((r) => ({ v: r.resource.valueQuantity?.value, status: r.resource.status }));
     expect(potassium).toEqual([{ v: 4.9, status: 'corrected' }]);
   });
 

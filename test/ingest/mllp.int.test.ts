@@ -9,6 +9,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startMllpHarness, type MllpHarness } from '../support/harness.js';
 import { withControlId } from '../support/messages.js';
 import { fixture, publicSamples, PUBLIC_SAMPLES, toWire } from '../support/fixtures.js';
+import { openInboxRaw } from '../support/stored.js';
 
 let db: TestDatabase;
 let gw: MllpHarness;
@@ -61,8 +62,10 @@ describe('MLLP intake', () => {
     const c = await client();
     expect(readAck((await c.send(msg)).toString('latin1')).code).toBe('AA');
     c.close();
-    const [row] = await db.sql<{ raw: Buffer; charset: string; sender_app: string; message_type: string; version: string }[]>`SELECT raw, charset, sender_app, message_type, version FROM inbox WHERE control_id = 'LATIN0001'`;
-    expect(row!.raw.equals(msg)).toBe(true);
+    const [row] = await db.sql<{ raw: Buffer; charset: string; sender_app: string; sender_facility: string; control_id: string; content_hash: Buffer; message_type: string; version: string }[]>`SELECT raw, charset, sender_app, sender_facility, control_id, content_hash, message_type, version FROM inbox WHERE control_id = 'LATIN0001'`;
+    // sealed at rest, the very bytes once opened
+    expect(row!.raw.equals(msg)).toBe(false);
+    expect(openInboxRaw(row!).equals(msg)).toBe(true);
     expect(row).toMatchObject({ charset: '8859/1', sender_app: 'LAB', message_type: 'ORU^R01', version: '2.5.1' });
   });
 

@@ -8,6 +8,7 @@ import {
 } from '../../src/oncall/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { error, example, NOW, value } from './support.js';
+import { storedResources } from '../support/stored.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -23,7 +24,7 @@ beforeEach(async () => {
 
 const save = (doc: unknown, extra: { expectedVersion?: number } = {}) => saveSchedule(db.sql, doc, { by: 'test', now: NOW, ...extra });
 const viewRows = async (type: string) =>
-  (await db.sql<{ id: string; resource: Resource }[]>`SELECT id, resource FROM fhir_resource WHERE resource_type = ${type} ORDER BY id`);
+  storedResources(db.sql, type);
 
 describe('saveSchedule / loadSchedule', () => {
   it('stores version 1, then bumps the version on every save', async () => {

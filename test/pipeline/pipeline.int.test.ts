@@ -1,3 +1,4 @@
+import type { Patient } from 'fhir/r4.js';
 // The processing pipeline on a real PostgreSQL: order per (sender, patient), several workers on
 // separate connections, a refused row inside a batch, critical rows first, the mapping time budget.
 import '../support/fast-check-seed.js';
@@ -11,6 +12,7 @@ import { DEFAULT_SITE_CONFIG } from '../../src/mapping/index.js';
 import { silentLogger } from '../../src/obs/log.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { adt, drainAll, ID_KEY, intakeOn, oru, store, workerOn } from './support.js';
+import { identifierEntry, storedResources } from '../support/stored.js';
 
 let db: TestDatabase;
 let other: Sql;
@@ -60,9 +62,10 @@ describe('order per (sender, patient)', () => {
         expect(mine).toHaveLength(5);
         // each committed after the one before it (a later claim only after the earlier row ended)
         for (let i = 1; i < mine.length; i++) expect(mine[i]!.processed_at.getTime()).toBeGreaterThan(mine[i - 1]!.processed_at.getTime());
-        const [patient] = await db.sql<{ family: string }[]>`
-          SELECT resource #>> '{name,0,family}' AS family FROM fhir_resource WHERE resource_type = 'Patient' AND identifiers @> ARRAY[${`urn:switchboard:id:GENHOSP|${s}${p}`}]`;
-        expect(patient?.family).toBe('THIRD');
+        const [found] = await db.sql<{ id: string }[]>`
+          SELECT id FROM fhir_resource WHERE resource_type = 'Patient' AND identifiers @> ARRAY[${identifierEntry(`urn:switchboard:id:GENHOSP|${s}${p}`)}]`;
+        const patient = (await storedResources<Patient>(db.sql, 'Patient')).find((r) => r.id === found?.id)?.resource;
+        expect(patient?.name?.[0]?.family).toBe('THIRD');
         const obs = await db.sql<{ status: string }[]>`
           SELECT status FROM fhir_resource WHERE resource_type = 'Observation' AND inbox_id = ${mine[4]!.id}`;
         expect(obs.length).toBe(3);
@@ -112,7 +115,7 @@ describe('a batch with a row the store refuses', () => {
     // two stored Patients share the identifier: a conditional create matching both is 412
     const dup = { resourceType: 'Patient', identifier: [{ system: 'urn:switchboard:id:GENHOSP', value: 'AMBIG' }] };
     for (const id of ['dup-a', 'dup-b']) {
-      await db.sql`INSERT INTO fhir_resource (resource_type, id, identifiers, resource) VALUES ('Patient', ${id}, ARRAY['urn:switchboard:id:GENHOSP|AMBIG'], ${db.sql.json({ ...dup, id })})`;
+      await db.sql`INSERT INTO fhir_resource (resource_type, id, identifiers, resource) VALUES ('Patient', ${id}, ARRAY[${identifierEntry('urn:switchboard:id:GENHOSP|AMBIG')}], ${db.sql.json({ ...dup, id })})`;
     }
     const intake = intakeOn(db.sql);
     const ids = [];

@@ -15,8 +15,10 @@ let db: TestDatabase;
 let idp: TestIdp;
 let gw: Gateway | undefined;
 
+// one data folder for the file's gateways: its PHI key file is the one their database was sealed with
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sb-signin-gw-'));
 const settings = (extra: Record<string, string> = {}) => loadConfig({
-  DATABASE_URL: db.url, DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'sb-signin-gw-')), PORT: '0', HOST: '127.0.0.1', MLLP_PORT: '0', MLLP_HOST: '127.0.0.1',
+  DATABASE_URL: db.url, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', MLLP_PORT: '0', MLLP_HOST: '127.0.0.1',
   PUBLIC_BASE_URL: 'https://sb.example', WORKER_CONCURRENCY: '1',
   OIDC_ISSUER: idp.issuer, OIDC_CLIENT_ID: CLIENT_ID, OIDC_CLIENT_SECRET: CLIENT_SECRET, OIDC_SCOPES: 'openid switchboard',
   OIDC_ROLE_MAP: '{"sb-operators": "operator"}', SESSION_IDLE_MINUTES: '5', SESSION_MAX_HOURS: '2',

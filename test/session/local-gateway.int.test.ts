@@ -11,6 +11,7 @@ import { startGateway, type Gateway } from '../../src/gateway.js';
 import { silentLogger } from '../../src/obs/log.js';
 import { LocalAccounts, loadOrCreateSecretKey } from '../../src/auth/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { TEST_PHI_KEYS } from '../support/phi-keys.js';
 
 let db: TestDatabase;
 let gw: Gateway | undefined;
@@ -19,7 +20,9 @@ const PASSWORD = 'a gateway passphrase';
 const settings = (dataDir: string, extra: Record<string, string> = {}) => loadConfig({
   DATABASE_URL: db.url, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', MLLP_PORT: '0', MLLP_HOST: '127.0.0.1',
   // a machine shared by parallel suites can stall the store's 500 ms ping, which answers 503 until the next one
-  WORKER_CONCURRENCY: '1', STORE_PING_TIMEOUT_MS: '10000', ...extra,
+  WORKER_CONCURRENCY: '1', STORE_PING_TIMEOUT_MS: '10000',
+  // both gateways open one database: the same PHI keys, whatever their data folders
+  PHI_KEYS: TEST_PHI_KEYS, ...extra,
 });
 
 beforeAll(async () => { db = await createTestDatabase(); }, 60_000);

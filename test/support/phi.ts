@@ -62,3 +62,21 @@ export function findPhi(text: string): string[] {
   patterns ??= fixturePhi().map((value) => ({ value, re: new RegExp(`(?<![A-Za-z0-9])${escape(value)}(?![A-Za-z0-9])`) }));
   return patterns.filter((p) => p.re.test(text)).map((p) => p.value);
 }
+
+/**
+ * The call notes' callback numbers (as written and as bare digits) and their free text (reason,
+ * notes): not patient identifiers as such, but PHI the store must not hold in clear either.
+ */
+export function fixtureCallText(): string[] {
+  const out = files(path.join(ROOT, 'fixtures')).flatMap((f) => {
+    if (!(f.includes(`${path.sep}calls${path.sep}`) && f.endsWith('.json') && !f.endsWith('.expected.json'))) return [];
+    try {
+      const n = JSON.parse(readFileSync(f, 'utf8')) as { caller?: { callbackNumber?: string }; reason?: string; notes?: string };
+      const cb = n.caller?.callbackNumber;
+      return [cb, cb?.replace(/\D/g, ''), n.reason, n.notes].filter((x): x is string => typeof x === 'string' && x.length >= 7);
+    } catch {
+      return [];
+    }
+  });
+  return [...new Set(out)];
+}

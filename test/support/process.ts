@@ -1,6 +1,7 @@
 // Runs `switchboard serve` as a real child process and learns its ports from its JSON log.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { TEST_PHI_KEYS } from './phi-keys.js';
 
 const BIN = fileURLToPath(new URL('../../bin/switchboard.js', import.meta.url));
 
@@ -18,7 +19,9 @@ export async function spawnGateway(env: Record<string, string>, timeoutMs = 60_0
   // (NODE_OPTIONS does not take --cpu-prof): how the fuzz's event-loop stalls are traced to code
   const nodeArgs = process.env.GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeArgs, entry, 'serve'], {
-    env: { ...process.env, PORT: '0', MLLP_PORT: '0', HOST: '127.0.0.1', MLLP_HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    // the test process's PHI keys (test/support/phi-keys.ts): replicas sharing one database, and the
+    // test reading what they stored, need the same keys; a test may still give its own PHI_KEYS
+    env: { ...process.env, PORT: '0', MLLP_PORT: '0', HOST: '127.0.0.1', MLLP_HOST: '127.0.0.1', LOG_LEVEL: 'info', PHI_KEYS: TEST_PHI_KEYS, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const log: string[] = [];

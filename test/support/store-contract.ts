@@ -7,6 +7,7 @@ import type { Sql } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { InboxWriter, type InboxRow } from '../../src/ingest/inbox-writer.js';
 import { claimInboxRows } from '../../src/store/inbox.js';
+import { openInboxRaw } from './stored.js';
 
 const row = (controlId: string, ack = `ack ${controlId}`, body = ''): InboxRow => {
   const raw = Buffer.from(`raw ${controlId} \u0000\u00ff${body}`, 'latin1');
@@ -27,8 +28,9 @@ export function defineStoreContract(db: () => Sql): void {
     expect(results.filter((r) => !r.duplicate)).toHaveLength(50);
     expect(new Set(results.map((r) => r.id)).size).toBe(50);
     for (const [i, r] of results.entries()) expect(r.ack?.toString()).toBe(`ack V${i % 50}`);
-    const [stored] = await db()<{ raw: Buffer }[]>`SELECT raw FROM inbox WHERE control_id = 'V7'`;
-    expect(stored!.raw.equals(row('V7').raw)).toBe(true);
+    const [stored] = await db()<{ raw: Buffer; sender_app: string; sender_facility: string; control_id: string; content_hash: Buffer }[]>`
+      SELECT raw, sender_app, sender_facility, control_id, content_hash FROM inbox WHERE control_id = 'V7'`;
+    expect(openInboxRaw(stored!).equals(row('V7').raw)).toBe(true);
   });
 
   it('refuses only the row the store cannot take, not the others of its batch', async () => {
