@@ -1,11 +1,11 @@
 // The load generator of bench/pipeline.ts in its own thread (as a real sender is its own process):
 // n HL7 messages of the traffic mix over `connections` MLLP connections, as fast as ACKs come back
-// (or a fixed list of routine results for a burst). Posts the ACK latencies.
+// (or a fixed list of routine results for a burst), or paced at `rate` msg/s. Posts the ACK latencies.
 import { parentPort, workerData } from 'node:worker_threads';
 import { MllpClient } from '../src/mllp/index.js';
 import { oru, rng, trafficItem, type Traffic } from './pipeline-messages.js';
 
-interface Job { port: number; connections: number; n: number; tag: string; traffic: Traffic; seed: number; burst?: boolean }
+interface Job { port: number; connections: number; n: number; tag: string; traffic: Traffic; seed: number; burst?: boolean; /** msg/s; absent: as fast as ACKs come back */ rate?: number }
 const job = workerData as Job;
 const rand = rng(job.seed);
 const messages: Buffer[] = [];
@@ -21,6 +21,11 @@ let refused = 0;
 const t0 = performance.now();
 await Promise.all(clients.map(async (c) => {
   for (let i = next++; i < messages.length; i = next++) {
+    if (job.rate) {
+      const due = t0 + (i * 1000) / job.rate;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
     const s = performance.now();
     const ack = await c.send(messages[i]!);
     lat.push(performance.now() - s);

@@ -3,10 +3,14 @@
 // timed one attempt at a time in alternating rounds (the machine is shared and noisy), medians
 // compared. The unknown-username path verifies a dummy argon2id hash, so its ratio to the wrong-password
 // path should be near 1; throttles are cleared between attempts (outside the timing) so none locks.
+// The refusal paths run twice, without and with the audit trail (each refusal appends its
+// auth.sign-in-refused row in a transaction of its own, beside the lockout count): the ratio of the
+// two is the audit's cost on the refusal path.
 import { randomBytes } from 'node:crypto';
 import { connect } from '../src/store/db.js';
 import { migrate } from '../src/store/migrate.js';
 import { LocalAccounts } from '../src/auth/index.js';
+import { appendAudit } from '../src/audit/index.js';
 import { adminUrl, freshDatabase } from './db.js';
 import { fmt } from './stats.js';
 
@@ -21,11 +25,14 @@ export async function run(): Promise<void> {
   try {
     await migrate(sql);
     const accounts = new LocalAccounts({ sql, secretKey: randomBytes(32) });
+    const audited = new LocalAccounts({ sql, secretKey: randomBytes(32), audit: appendAudit });
     await accounts.add({ username: 'op1', role: 'operator', password: PASSWORD });
     const paths: Record<string, (i: number) => Promise<unknown>> = {
       'correct password': () => accounts.signIn({ username: 'op1', password: PASSWORD, address: null }),
       'wrong password': () => accounts.signIn({ username: 'op1', password: 'not the passphrase', address: null }).catch(() => {}),
       'unknown username': (i) => accounts.signIn({ username: `nobody-${i}`, password: PASSWORD, address: null }).catch(() => {}),
+      'wrong password, audited': () => audited.signIn({ username: 'op1', password: 'not the passphrase', address: null }).catch(() => {}),
+      'unknown username, audited': (i) => audited.signIn({ username: `nobody-${i}`, password: PASSWORD, address: null }).catch(() => {}),
     };
     const times: Record<string, number[]> = Object.fromEntries(Object.keys(paths).map((k) => [k, []]));
     let i = 0;
@@ -44,6 +51,8 @@ export async function run(): Promise<void> {
     console.log('| path | median ms | ratio to wrong password |');
     console.log('|---|---|---|');
     for (const [name, xs] of Object.entries(times)) console.log(`| ${name} | ${fmt(median(xs), 1)} | ${fmt(median(xs) / wrong, 2)} |`);
+    const [pending] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM audit_pending`;
+    console.log(`audit rows appended by the audited refusals: ${pending!.n}`);
   } finally {
     await sql.end();
     await db.drop();

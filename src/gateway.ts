@@ -20,7 +20,7 @@ import {
   LocalAccounts, ORGANIZATION_ID, OidcRelyingParty, Passkeys, RevocationList, SessionManager, TokenVerifier, cookieNames, loadOrCreateLocalKey, loadOrCreateSecretKey, localSignInEnabled,
   parseRoleMap, type LocalSignInDeps, type SignInDeps, type TrustedIssuer,
 } from './auth/index.js';
-import { AuditSealer, AuditWriter, auditKeys, configureAuditKey, startRetention } from './audit/index.js';
+import { AuditSealer, AuditWriter, appendAudit, auditKeys, configureAuditKey, startRetention } from './audit/index.js';
 
 /** How often the schedule's FHIR view is rebuilt: a quarter day, well inside its 14-day horizon. */
 const SCHEDULE_VIEW_REFRESH_MS = 6 * 3_600_000;
@@ -312,9 +312,10 @@ function signInFrom(config: Config, sql: Store['sql'], log: Logger): { signIn?: 
       },
     };
   }
-  const signIn = { sql, sessions, secure, log, cookieName, ...oidc };
+  // sign-ins, refusals, sign-outs and credential changes go to the audit trail
+  const signIn = { sql, sessions, secure, log, cookieName, audit: appendAudit, ...oidc };
   if (!local) return { signIn };
-  const accounts = new LocalAccounts({ sql, secretKey: loadOrCreateSecretKey(config.DATA_DIR, config.LOCAL_AUTH_SECRET_KEY), requireTotp: config.LOCAL_AUTH_REQUIRE_TOTP, log });
+  const accounts = new LocalAccounts({ sql, secretKey: loadOrCreateSecretKey(config.DATA_DIR, config.LOCAL_AUTH_SECRET_KEY), requireTotp: config.LOCAL_AUTH_REQUIRE_TOTP, log, audit: appendAudit });
   const base = new URL(publicBaseUrl(config));
   const passkeys = new Passkeys({ sql, accounts, rpId: config.WEBAUTHN_RP_ID ?? base.hostname, origins: [base.origin], log });
   log.info('local_sign_in_on', { setting: 'LOCAL_AUTH' });

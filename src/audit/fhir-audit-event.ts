@@ -20,6 +20,8 @@ function typeCoding(r: AuditRecord): Coding {
   if (r.type.startsWith('http.') || r.type.startsWith('phi.')) return { system: AUDIT_EVENT_TYPE, code: 'rest', display: 'RESTful Operation' };
   if (r.type === 'message.received') return { system: DCM, code: '110107', display: 'Import' };
   if (r.type === 'delivery.notified' || r.type === 'delivery.delivered') return { system: DCM, code: '110106', display: 'Export' };
+  // sign-ins, refusals, sign-outs and credential changes (src/auth's sign-in-audit.ts, the `users` CLI)
+  if (r.type.startsWith('auth.') || r.type.startsWith('local-account.')) return { system: DCM, code: '110114', display: 'User Authentication' };
   if (r.type.startsWith('token.')) return { system: DCM, code: '110113', display: 'Security Alert' };
   if (r.type.startsWith('schedule.') || r.type.startsWith('retention.')) return { system: DCM, code: '110100', display: 'Application Activity' };
   return { system: DCM, code: '110110', display: 'Patient Record' };
@@ -34,6 +36,8 @@ function restSubtype(r: AuditRecord): Coding | undefined {
 /** audit-event-outcome: 0 success, 4 minor failure (refused: 4xx), 8 serious failure (5xx, errors). */
 function outcomeCode(r: AuditRecord): '0' | '4' | '8' {
   if (r.outcome === 'success') return '0';
+  // a refused sign-in is a refusal, not an error
+  if (r.type === 'auth.sign-in-refused') return '4';
   return /^4\d\d$/.test(r.outcomeCode ?? '') ? '4' : '8';
 }
 

@@ -23,13 +23,16 @@ export type { ClaimMapping, Person } from './session-roles.js';
 export { SessionManager, TOUCH_EVERY_MS, csrfToken, hashId, principalOf } from './sessions.js';
 export type { LiveSession, SessionOptions } from './sessions.js';
 // local accounts (the embedded default's sign-in without an IdP): argon2id passwords, TOTP, passkeys
-export { LOCAL_ACCOUNT_ISSUER, LocalAccounts, normaliseUsername } from './local-accounts.js';
-export type { LocalAccountsOptions, NewAccount, SignInAttempt } from './local-accounts.js';
+export { BY_CLI, LOCAL_ACCOUNT_ISSUER, LocalAccounts, normaliseUsername, personOf } from './local-accounts.js';
+export type { ChangedBy, LocalAccountsOptions, NewAccount, SignInAttempt } from './local-accounts.js';
+// the audit events of signing in (README "Audit trail")
+export { AUTH_AUDIT, sessionActor, typedNameHash } from './sign-in-audit.js';
+export type { AuditSink, AuthAuditEvent, SignInMethod } from './sign-in-audit.js';
 export { LocalAuthError } from './local-errors.js';
 export type { LocalAuthErrorCode } from './local-errors.js';
 export { createLocalSignInApp, localSignInApi } from './local-app.js';
 export type { LocalSignInDeps } from './local-app.js';
-export { Passkeys, CHALLENGE_TTL_MS } from './passkeys.js';
+export { Passkeys, CHALLENGE_TTL_MS, OPTIONS_PER_ADDRESS, OPTIONS_WINDOW_MS } from './passkeys.js';
 export type { PasskeyOptions } from './passkeys.js';
 export { ARGON2_PARAMS, PASSWORD_MIN_CHARS, generatePassword, hashPassword, passwordProblem, verifyPassword } from './password.js';
 export { TOTP_PERIOD_S, matchTotp, totpStep } from './totp.js';

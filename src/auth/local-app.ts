@@ -4,6 +4,8 @@
 //   POST /auth/local/totp/enroll  |  /totp/confirm   (signed in: add or replace the TOTP second factor)
 //   POST /auth/local/passkeys/register/options  |  /register/verify   (signed in: add a passkey)
 //   POST /auth/local/passkeys/login/options     |  /login/verify      (a passkey -> the session cookie)
+//   GET /auth/local/passkeys  |  DELETE /auth/local/passkeys/:credentialId   (signed in: one's own passkeys)
+// Every sign-in, refusal and credential change is recorded in the audit trail (sign-in-audit.ts).
 // The route table lists them as public (a provider's session reaches only /me through the gate): the
 // routes that need a session read the cookie and check its CSRF token here, as /auth/logout does.
 // Every body is JSON (the gate refuses another content type with 415), so a cross-site HTML form
@@ -21,6 +23,7 @@ import { sessionCookie } from './session-app.js';
 import { SessionError } from './session-errors.js';
 import { checkCsrf, hashId, type LiveSession, type SessionManager } from './sessions.js';
 import type { Person } from './session-roles.js';
+import type { SignInMethod } from './sign-in-audit.js';
 
 export interface LocalSignInDeps {
   accounts: LocalAccounts;
@@ -61,10 +64,9 @@ export function createLocalSignInApp(d: LocalSignInDeps): Hono {
   const app = new Hono();
 
   /** A fresh session for `person`; the browser's previous one (if any) ends. */
-  const startSession = async (c: Context, person: Person) => {
-    const previous = getCookie(c, d.cookieName);
-    if (previous !== undefined) await d.sessions.revoke(previous);
-    const { token } = await d.sessions.create(person);
+  const startSession = async (c: Context, person: Person, method: SignInMethod) => {
+    // the browser's previous session ends, and the new one is made, with their audit events, in one transaction
+    const { token } = await d.accounts.recordSignIn(person, method, d.addressOf(c), (tx) => d.sessions.create(person, tx), getCookie(c, d.cookieName));
     setCookie(c, d.cookieName, token, sessionCookie(d.secure, Math.floor(d.sessions.maxMs / 1000)));
     const s = await d.sessions.resolve(token);
     return c.json({
@@ -73,19 +75,19 @@ export function createLocalSignInApp(d: LocalSignInDeps): Hono {
     });
   };
 
-  /** The live local session of a state-changing request (its CSRF token checked), and its cookie value. */
+  /** The live local session of a request (a state-changing one's CSRF token checked), and its cookie value. */
   const localSession = async (c: Context): Promise<{ session: LiveSession; token: string }> => {
     const token = getCookie(c, d.cookieName);
     if (token === undefined) throw new SessionError('ERR_SESSION_MISSING', 'not signed in (POST /auth/local/login)');
     const session = await d.sessions.resolve(token);
-    checkCsrf(token, c.req.header('x-csrf-token'));
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') checkCsrf(token, c.req.header('x-csrf-token'));
     if (session.issuer !== LOCAL_ACCOUNT_ISSUER) throw new LocalAuthError('ERR_LOCAL_NOT_LOCAL', 'this session was signed in by the identity provider; change the password there');
     return { session, token };
   };
 
   app.post('/auth/local/login', async (c) => {
     const b = await body(c, loginBody);
-    return startSession(c, await d.accounts.signIn({ username: b.username, password: b.password, totp: b.totp, address: d.addressOf(c) }));
+    return startSession(c, await d.accounts.signIn({ username: b.username, password: b.password, totp: b.totp, address: d.addressOf(c) }), 'password');
   });
 
   app.post('/auth/local/password', async (c) => {
@@ -105,7 +107,7 @@ export function createLocalSignInApp(d: LocalSignInDeps): Hono {
   app.post('/auth/local/totp/confirm', async (c) => {
     const { session } = await localSession(c);
     const b = await body(c, totpConfirmBody);
-    await d.accounts.confirmTotp(session.subject, b.totp);
+    await d.accounts.confirmTotp(session.subject, b.totp, d.addressOf(c));
     return c.json({ status: 'enrolled' });
   });
 
@@ -124,14 +126,29 @@ export function createLocalSignInApp(d: LocalSignInDeps): Hono {
     const b = await body(c, credentialBody);
     const account = await d.accounts.accountOf(session.subject);
     // the library reads every field it needs and refuses a malformed one
-    return c.json({ status: 'registered', ...(await passkeys().register(account, b.response as never)) });
+    return c.json({ status: 'registered', ...(await passkeys().register(account, b.response as never, d.addressOf(c))) });
   });
 
-  app.post('/auth/local/passkeys/login/options', async (c) => c.json(await passkeys().authenticationOptions()));
+  app.get('/auth/local/passkeys', async (c) => {
+    const { session } = await localSession(c);
+    const list = await d.accounts.passkeysOf(session.subject);
+    return c.json({ passkeys: list.map((p) => ({ credentialId: p.credentialId, transports: p.transports, createdAt: p.createdAt.toISOString(), lastUsedAt: p.lastUsedAt?.toISOString() ?? null })) });
+  });
+
+  app.delete('/auth/local/passkeys/:credentialId', async (c) => {
+    const { session } = await localSession(c);
+    const id = c.req.param('credentialId');
+    if (!/^[A-Za-z0-9_-]{16,1368}$/.test(id) || !await d.accounts.removeOwnPasskey(session.subject, id, d.addressOf(c))) {
+      throw new LocalAuthError('ERR_LOCAL_PASSKEY_UNKNOWN', 'no passkey of this account has that id (GET /auth/local/passkeys)');
+    }
+    return c.json({ status: 'removed' });
+  });
+
+  app.post('/auth/local/passkeys/login/options', async (c) => c.json(await passkeys().authenticationOptions(d.addressOf(c))));
 
   app.post('/auth/local/passkeys/login/verify', async (c) => {
     const b = await body(c, credentialBody);
-    return startSession(c, await passkeys().authenticate(b.response as never, d.addressOf(c)));
+    return startSession(c, await passkeys().authenticate(b.response as never, d.addressOf(c)), 'passkey');
   });
   return app;
 }
@@ -176,9 +193,18 @@ export const localSignInApi = {
     requestBody: { content: json(credentialBody) },
     responses: { '200': { description: 'registered', content: json(z.object({ status: z.literal('registered'), credentialId: z.string() })) }, '401': { description: 'ERR_LOCAL_PASSKEY' } },
   },
+  'GET /auth/local/passkeys': {
+    summary: 'The signed-in local account\'s passkeys (ids, transports, when registered and last used)',
+    responses: { '200': { description: 'the passkeys', content: json(z.object({ passkeys: z.array(z.object({ credentialId: z.string(), transports: z.array(z.string()), createdAt: z.string(), lastUsedAt: z.string().nullable() })) })) } },
+  },
+  'DELETE /auth/local/passkeys/:credentialId': {
+    summary: 'Remove one of the signed-in local account\'s passkeys (X-CSRF-Token required)',
+    requestParams: { path: z.object({ credentialId: z.string() }) },
+    responses: { '200': { description: 'removed', content: json(z.object({ status: z.literal('removed') })) }, '404': { description: 'ERR_LOCAL_PASSKEY_UNKNOWN: this account has no passkey by that id' } },
+  },
   'POST /auth/local/passkeys/login/options': {
-    summary: 'Passkey sign-in options (WebAuthn PublicKeyCredentialRequestOptions; a single-use challenge, five minutes)',
-    responses: { '200': { description: 'options for navigator.credentials.get()' } },
+    summary: 'Passkey sign-in options (WebAuthn PublicKeyCredentialRequestOptions; a single-use challenge, five minutes); at most 30 a minute per address',
+    responses: { '200': { description: 'options for navigator.credentials.get()' }, '429': { description: 'ERR_LOCAL_LOCKED: too many from this address; Retry-After says when to try again' } },
   },
   'POST /auth/local/passkeys/login/verify': {
     summary: 'Sign in with a passkey: an authentication response to a challenge of ours; sets the session cookie',

@@ -12,6 +12,7 @@ export type LocalAuthErrorCode =
   | 'ERR_LOCAL_ACCOUNT_UNKNOWN'    // 404: (CLI) no such account
   | 'ERR_LOCAL_NOT_LOCAL'          // 403: the session is not a local account's (OpenID Connect: change it at the IdP)
   | 'ERR_LOCAL_PASSKEY'            // 401: a WebAuthn response failed a check (challenge, origin, signature, counter)
+  | 'ERR_LOCAL_PASSKEY_UNKNOWN'    // 404: the signed-in account has no passkey by that id
   | 'ERR_LOCAL_TOTP_CONFIRM';      // 400: no enrolment under way, or the code does not match its secret
 
 const KIND: Record<LocalAuthErrorCode, OutcomeKind> = {
@@ -23,6 +24,7 @@ const KIND: Record<LocalAuthErrorCode, OutcomeKind> = {
   ERR_LOCAL_ACCOUNT_UNKNOWN: 'not-found',
   ERR_LOCAL_NOT_LOCAL: 'forbidden',
   ERR_LOCAL_PASSKEY: 'unauthenticated',
+  ERR_LOCAL_PASSKEY_UNKNOWN: 'not-found',
   ERR_LOCAL_TOTP_CONFIRM: 'invalid',
 };
 

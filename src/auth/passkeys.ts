@@ -9,15 +9,25 @@ import {
   type AuthenticationResponseJSON, type AuthenticatorTransportFuture, type PublicKeyCredentialCreationOptionsJSON,
   type PublicKeyCredentialRequestOptionsJSON, type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import { getLocalAccountById, getPasskey, insertChallenge, insertPasskey, listPasskeys, takeChallenge, usePasskey, type ChallengePurpose, type LocalAccountRow, type Sql } from '../store/index.js';
+import { countWindowed, getLocalAccountById, getPasskey, insertChallenge, insertPasskey, listPasskeys, takeChallenge, usePasskey, type ChallengePurpose, type LocalAccountRow, type Sql } from '../store/index.js';
 import type { Logger } from '../obs/index.js';
 import { LocalAuthError } from './local-errors.js';
-import { personOf, type LocalAccounts } from './local-accounts.js';
+import { LOCAL_ACCOUNT_ISSUER, personOf, type LocalAccounts } from './local-accounts.js';
 import { addressKey, throttleKeys } from './sign-in-guard.js';
+import { AUTH_AUDIT, credentialEvent, sessionActor, withAudit } from './sign-in-audit.js';
+import { retryAfterS } from './throttle.js';
 import type { Person } from './session-roles.js';
 
 /** A ceremony must finish within this (WebAuthn 5.4.1 and 5.5 recommend 300 s to 600 s for user verification). */
 export const CHALLENGE_TTL_MS = 5 * 60_000;
+
+/**
+ * Sign-in options (each a stored challenge) one address may ask for per window: a person needs one
+ * per sign-in, a ward behind one NAT a few a minute; past it, 429 until the window ends. So a client
+ * cannot fill the challenge table (expired challenges are deleted as new ones and new sessions are made).
+ */
+export const OPTIONS_PER_ADDRESS = 30;
+export const OPTIONS_WINDOW_MS = 60_000;
 
 export interface PasskeyOptions {
   sql: Sql;
@@ -77,7 +87,7 @@ export class Passkeys {
   }
 
   /** Stores the passkey a registration response carries, when it answers this account's challenge. */
-  async register(account: LocalAccountRow, response: RegistrationResponseJSON): Promise<{ credentialId: string }> {
+  async register(account: LocalAccountRow, response: RegistrationResponseJSON, address: string | null = null): Promise<{ credentialId: string }> {
     const challenge = challengeOf(response?.response?.clientDataJSON);
     const taken = challenge ? await takeChallenge(this.o.sql, challengeHash(challenge), 'register', this.now()) : undefined;
     if (!challenge || !taken || taken.accountId !== account.id) throw refused('no registration under way for this challenge (or it expired)');
@@ -90,14 +100,26 @@ export class Passkeys {
     }
     if (!v.verified) throw refused('the registration response failed a check');
     const c = v.registrationInfo.credential;
-    const added = await insertPasskey(this.o.sql, { credentialId: c.id, accountId: account.id, publicKey: Buffer.from(c.publicKey), signCount: c.counter, transports: c.transports ?? [] }, this.now());
+    const now = this.now();
+    const added = await withAudit(this.o.sql, this.o.accounts.audit,
+      (tx) => insertPasskey(tx, { credentialId: c.id, accountId: account.id, publicKey: Buffer.from(c.publicKey), signCount: c.counter, transports: c.transports ?? [] }, now),
+      (ok) => ok ? [credentialEvent(now, sessionActor(LOCAL_ACCOUNT_ISSUER, account.username), 'user', AUTH_AUDIT.passkeyRegistered, account.username, [`passkey:${c.id}`], 'self', address, 'C')] : []);
     if (!added) throw refused('that passkey is registered already');
     this.o.log?.info('passkey_registered', { count: 1 });
     return { credentialId: c.id };
   }
 
   /** Options for navigator.credentials.get(): no account named (discoverable credentials). */
-  async authenticationOptions(): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  async authenticationOptions(address: string | null = null): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    const key = addressKey(address);
+    if (key !== null) {
+      const now = this.now();
+      const { count, since } = await countWindowed(this.o.sql, `pkopt:${key}`, now, new Date(now.getTime() - OPTIONS_WINDOW_MS));
+      if (count > OPTIONS_PER_ADDRESS) {
+        this.o.log?.warn('passkey_options_limited', { code: 'ERR_LOCAL_LOCKED' });
+        throw new LocalAuthError('ERR_LOCAL_LOCKED', 'too many passkey sign-ins started from this address; try again later', retryAfterS(new Date(since.getTime() + OPTIONS_WINDOW_MS), now));
+      }
+    }
     return generateAuthenticationOptions({ rpID: this.o.rpId, challenge: await this.newChallenge('authenticate', null), timeout: CHALLENGE_TTL_MS, userVerification: 'required' });
   }
 
@@ -105,13 +127,27 @@ export class Passkeys {
   async authenticate(response: AuthenticationResponseJSON, address: string | null): Promise<Person> {
     const now = this.now();
     const addressKeys = { user: null, address: addressKey(address) };
-    await this.o.accounts.guard.refuseWhileLocked(addressKeys, now);
+    const refusal = (actor: string, code: string) => this.o.accounts.recordRefusal(actor, 'passkey', code, address, now);
+    try {
+      await this.o.accounts.guard.refuseWhileLocked(addressKeys, now);
+    } catch (e) {
+      await refusal('unknown', 'locked');
+      throw e;
+    }
     const challenge = challengeOf(response?.response?.clientDataJSON);
     const taken = challenge ? await takeChallenge(this.o.sql, challengeHash(challenge), 'authenticate', now) : undefined;
     const stored = taken && typeof response.id === 'string' && /^[A-Za-z0-9_-]{16,1368}$/.test(response.id) ? await getPasskey(this.o.sql, response.id) : undefined;
     const account = stored ? await getLocalAccountById(this.o.sql, stored.accountId) : undefined;
     const keys = { user: account ? throttleKeys(account.username, null).user : null, address: addressKeys.address };
-    if (account) await this.o.accounts.guard.refuseWhileLocked(keys, now);
+    const actor = account ? sessionActor(LOCAL_ACCOUNT_ISSUER, account.username) : 'unknown';
+    if (account) {
+      try {
+        await this.o.accounts.guard.refuseWhileLocked(keys, now);
+      } catch (e) {
+        await refusal(actor, 'locked');
+        throw e;
+      }
+    }
     let ok = false;
     let newCounter = 0;
     if (challenge && stored && account && !account.disabled) {
@@ -127,7 +163,8 @@ export class Passkeys {
       }
     }
     if (!ok || !stored || !account) {
-      await this.o.accounts.guard.fail(keys, now, 'passkey');
+      const code = !taken ? 'no_challenge' : !stored ? 'unknown_passkey' : !account ? 'unknown_account' : account.disabled ? 'disabled' : 'check_failed';
+      await Promise.all([this.o.accounts.guard.fail(keys, now, 'passkey'), refusal(actor, code)]);
       throw refused('the response does not answer a challenge of ours with a registered passkey of an enabled account');
     }
     await usePasskey(this.o.sql, stored.credentialId, newCounter, now);

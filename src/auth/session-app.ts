@@ -1,16 +1,18 @@
 // The sign-in routes: GET /auth/login (to the IdP), GET /auth/callback (back from it: a session),
 // POST /auth/logout, GET /auth/session (who am I, and the CSRF token). The route table lists them as
 // public: each reads its own cookie here, and the gate accepts the session cookie on every other route.
+// A sign-in, a refused callback and a sign-out are recorded in the audit trail (sign-in-audit.ts).
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { insertLogin, takeLogin, type Sql } from '../store/index.js';
+import { endSession, insertLogin, takeLogin, type Sql } from '../store/index.js';
 import { notFound } from '../outcome/index.js';
 import type { Logger } from '../obs/index.js';
 import { SessionError } from './session-errors.js';
 import { hashId, randomToken, checkCsrf, type SessionManager } from './sessions.js';
 import { mapPerson, ROLE_SCOPES, type ClaimMapping, type Person } from './session-roles.js';
 import type { OidcRelyingParty } from './oidc.js';
+import { auditAlone, refusedEvent, signedOutEvent, startAudited, withAudit, type AuditSink } from './sign-in-audit.js';
 
 /** A sign-in must come back from the IdP within this. */
 export const LOGIN_TTL_MS = 10 * 60_000;
@@ -53,6 +55,10 @@ export interface SignInDeps {
   now?: () => Date;
   /** sign-ins and refusals, by code and issuer only (never a claim) */
   log?: Logger;
+  /** where sign-ins, refusals and sign-outs are recorded (src/audit's appendAudit); unset: nowhere */
+  audit?: AuditSink;
+  /** the client's address (TRUST_PROXY applied) for the audit trail; null when unknown */
+  addressOf?: (c: Context) => string | null;
 }
 
 export function createSignInApp(d: SignInDeps): Hono {
@@ -86,17 +92,21 @@ export function createSignInApp(d: SignInDeps): Hono {
     // the sign-in must have started in this browser (its cookie), and is used once
     const login = handle && /^[A-Za-z0-9_-]{43}$/.test(handle) ? await takeLogin(d.sql, hashId(handle), now()) : undefined;
     if (!login) throw new SessionError('ERR_SESSION_STATE', 'no sign-in under way in this browser (or it took longer than 10 minutes); start again at /auth/login');
+    const address = d.addressOf?.(c) ?? null;
     let person: Person;
     try {
       person = mapPerson(await oidc.exchange(search, login), mapping);
     } catch (e) {
-      d.log?.warn('session_sign_in_refused', { errorCode: (e as { code?: string }).code });
+      const code = (e as { code?: string }).code;
+      d.log?.warn('session_sign_in_refused', { errorCode: code });
+      // the refusal's code only: a claim of a refused token is not trusted, not even as a name
+      await auditAlone(d.sql, d.audit, [refusedEvent(now(), 'unknown', 'oidc', code ?? 'ERR_SESSION_CALLBACK', address)], d.log);
       throw e;
     }
     // a browser signing in again ends the session it had (no two live sessions behind one cookie jar)
+    // (the old session's end, the new session and their audit events commit together)
     const previous = getCookie(c, names.session);
-    if (previous !== undefined) await d.sessions.revoke(previous);
-    const { token } = await d.sessions.create(person);
+    const { token } = await startAudited(d.sql, d.audit, { person, method: 'oidc', address, previous, now: now() }, (tx) => d.sessions.create(person, tx));
     setCookie(c, names.session, token, cookie(Math.floor(d.sessions.maxMs / 1000)));
     d.log?.info('session_signed_in', { issuer: person.issuer });
     return c.redirect(login.returnTo, 302);
@@ -108,7 +118,12 @@ export function createSignInApp(d: SignInDeps): Hono {
       // a live session is ended only by a request carrying its CSRF token; a dead one's cookie is just cleared
       const live = await d.sessions.resolve(token).then(() => true, () => false);
       if (live) checkCsrf(token, c.req.header('x-csrf-token'));
-      await d.sessions.revoke(token);
+      if (/^[A-Za-z0-9_-]{43}$/.test(token)) {
+        const t = now();
+        const address = d.addressOf?.(c) ?? null;
+        // the revocation and its auth.signed-out event commit together
+        await withAudit(d.sql, d.audit, (tx) => endSession(tx, hashId(token), t), (ended) => ended ? [signedOutEvent(t, ended, address)] : []);
+      }
     }
     clear(c, names.session);
     const logoutUrl = await d.oidc?.logoutUrl();

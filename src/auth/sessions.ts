@@ -3,7 +3,7 @@
 // its last use (last_seen slides, written at most once a minute) and SESSION_MAX_HOURS after sign-in
 // whatever its use. Its CSRF token is an HMAC of the cookie value: bound to the session, stored nowhere.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { getSession, insertSession, revokeSession, touchSession, type SessionRow, type Sql } from '../store/index.js';
+import { getSession, insertSession, revokeSession, touchSession, type SessionRow, type Sql, type TransactionSql } from '../store/index.js';
 import type { Principal } from './token.js';
 import { SessionError } from './session-errors.js';
 import { ROLE_SCOPES, type Person } from './session-roles.js';
@@ -36,13 +36,13 @@ export class SessionManager {
 
   get maxMs(): number { return this.o.maxMs; }
 
-  /** A new session for a person; returns the cookie value (shown once, never stored). */
-  async create(p: Person): Promise<{ token: string; absoluteExpiresAt: Date }> {
+  /** A new session for a person (in `tx` when given); returns the cookie value (shown once, never stored). */
+  async create(p: Person, tx?: TransactionSql): Promise<{ token: string; absoluteExpiresAt: Date }> {
     const token = randomToken();
     const now = this.now();
     const absoluteExpiresAt = new Date(now.getTime() + this.o.maxMs);
     const idleExpiresAt = new Date(Math.min(now.getTime() + this.o.idleMs, absoluteExpiresAt.getTime()));
-    await insertSession(this.o.sql, { idHash: hashId(token), issuer: p.issuer, subject: p.subject, role: p.role, practitioner: p.practitioner, organization: p.organization, now, idleExpiresAt, absoluteExpiresAt });
+    await insertSession(tx ?? this.o.sql, { idHash: hashId(token), issuer: p.issuer, subject: p.subject, role: p.role, practitioner: p.practitioner, organization: p.organization, now, idleExpiresAt, absoluteExpiresAt });
     return { token, absoluteExpiresAt };
   }
 
@@ -52,7 +52,7 @@ export class SessionManager {
     const id = hashId(token);
     const row = await getSession(this.o.sql, id);
     if (!row) throw new SessionError('ERR_SESSION_INVALID', 'session cookie is not valid');
-    if (row.revokedAt) throw new SessionError('ERR_SESSION_REVOKED', 'session was signed out');
+    if (row.revokedAt || row.accountDisabled) throw new SessionError('ERR_SESSION_REVOKED', 'session was signed out');
     const now = this.now();
     if (now >= row.absoluteExpiresAt) throw new SessionError('ERR_SESSION_EXPIRED', 'session reached its maximum lifetime; sign in again');
     if (now >= row.idleExpiresAt) throw new SessionError('ERR_SESSION_EXPIRED', 'session was idle too long; sign in again');

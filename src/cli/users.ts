@@ -66,7 +66,7 @@ export async function usersCommand(argv: string[], io: Io, readPassword: () => P
 type Values = { role?: string | undefined; practitioner?: string | undefined; organization?: string | undefined; json?: boolean | undefined };
 
 async function change(sub: string, username: string | undefined, v: Values, password: string | undefined, store: Store, config: Config, io: Io): Promise<number> {
-  const accounts = new LocalAccounts({ sql: store.sql, secretKey: loadOrCreateSecretKey(config.DATA_DIR, config.LOCAL_AUTH_SECRET_KEY) });
+  const accounts = new LocalAccounts({ sql: store.sql, secretKey: loadOrCreateSecretKey(config.DATA_DIR, config.LOCAL_AUTH_SECRET_KEY), audit: appendAudit });
   configureAuditKey(auditKeys(config.AUDIT_HMAC_KEY, config.AUDIT_HMAC_OLD_KEYS).current);
   const audit = async (action: AuditAction, type: string, code: string) => {
     await store.sql.begin((tx) => appendAudit(tx, [{ at: new Date(), actor: 'cli', actorKind: 'cli', action, type, entityType: 'local-account', entityIds: [username ?? ''], outcome: 'success', outcomeCode: code }]));

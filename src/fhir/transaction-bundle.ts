@@ -2,7 +2,7 @@
 // updates resolved against the store on identifier, urn:uuid: placeholders rewritten to Type/id, then
 // one saveResources call, all in one database transaction.
 import type { Bundle, BundleEntry, Resource } from 'fhir/r4.js';
-import { findResourcesByIdentifier, lockResourceIdentifiers, type IdentifierCondition, type IdentifierMatch, type TransactionSql } from '../store/index.js';
+import { findResourcesByIdentifier, lockResourceIdentifiers, resourceDigest, type IdentifierCondition, type IdentifierMatch, type TransactionSql } from '../store/index.js';
 import { badRequest, isOutcomeError, notSupported, preconditionFailed } from '../outcome/index.js';
 import { collectReferences, rewriteReferences } from './references.js';
 import { FHIR_ID } from './resource-types.js';
@@ -180,8 +180,11 @@ export interface BundleItem {
   inboxId: string | null;
 }
 
-/** A Bundle of a batch: saved (each entry's `Type/id`), or refused for its content with the outcome's issue code. */
-export type BundleSaveResult = { ok: true; savedIds: string[] } | { ok: false; code: string; reason: string };
+/**
+ * A Bundle of a batch: saved (each entry's `Type/id`), refused for its content with the outcome's
+ * issue code, or deferred (nothing written: it needed a wave past `maxWaves`; save it later).
+ */
+export type BundleSaveResult = { ok: true; savedIds: string[]; deferred?: undefined } | { ok: false; code: string; reason: string; deferred?: undefined } | { ok: false; deferred: true };
 
 interface Prepared {
   index: number;
@@ -222,9 +225,10 @@ function prepare(item: BundleItem, index: number): Prepared {
  *   Messages of different patients share nothing: a batch is usually one wave.
  *
  * A Bundle the store refuses (invalid, a condition matching several resources: 412) is refused
- * alone, with nothing of it written; the others are saved. Store errors throw (the caller rolls back).
+ * alone, with nothing of it written; the others are saved. With `maxWaves`, the Bundles a later
+ * wave would take are deferred (nothing of them written). Store errors throw (the caller rolls back).
  */
-export async function saveTransactionBundles(tx: TransactionSql, items: readonly BundleItem[], opts: { now?: Date } = {}): Promise<BundleSaveResult[]> {
+export async function saveTransactionBundles(tx: TransactionSql, items: readonly BundleItem[], opts: { now?: Date; maxWaves?: number } = {}): Promise<BundleSaveResult[]> {
   const results: BundleSaveResult[] = new Array(items.length);
   const refuse = (index: number, e: unknown): void => {
     const r = bundleRefusal(e);
@@ -244,7 +248,15 @@ export async function saveTransactionBundles(tx: TransactionSql, items: readonly
   await tx`SET LOCAL jit = off`;
   await lockResourceIdentifiers(tx, remaining.flatMap((p) => p.conds.map(conditionOf)));
   const now = opts.now ?? new Date();
+  let waves = 0;
   while (remaining.length > 0) {
+    if (opts.maxWaves !== undefined && waves >= opts.maxWaves) {
+      // the rest share identifiers with Bundles saved above: left for a later transaction, so this
+      // one (which holds the batch's identifier locks) stays short
+      for (const p of remaining) results[p.index] = { ok: false, deferred: true };
+      break;
+    }
+    waves++;
     const wave: Prepared[] = [];
     const later: Prepared[] = [];
     const blocked = new Set<string>();
@@ -255,6 +267,10 @@ export async function saveTransactionBundles(tx: TransactionSql, items: readonly
     }
     const conditions = wave.flatMap((p) => p.conds.map(conditionOf));
     const rows = conditions.length ? await findResourcesByIdentifier(tx, conditions) : [];
+    // the stored digest of each resource the lookup found: a write of the same content is skipped
+    // (saveResources would leave the row alone; skipped, it is neither sent nor locked)
+    const storedDigest = new Map<string, string>();
+    for (const r of rows) if (r.digest !== null) storedDigest.set(`${conditions[r.condition]!.type}/${r.id}`, r.digest);
     const groups: { resources: Resource[]; inboxId: string | null }[] = [];
     const saved: { p: Prepared; finalIds: string[] }[] = [];
     const taken = new Set<string>(); // resource `Type/id`s written by earlier Bundles of this wave
@@ -273,7 +289,7 @@ export async function saveTransactionBundles(tx: TransactionSql, items: readonly
           continue;
         }
         for (const w of writes) taken.add(w);
-        groups.push({ resources, inboxId: p.item.inboxId });
+        groups.push({ resources: resources.filter((r, i) => storedDigest.get(writes[i]!) !== resourceDigest(r)), inboxId: p.item.inboxId });
         saved.push({ p, finalIds });
       } catch (e) {
         refuse(p.index, e);

@@ -117,11 +117,10 @@ export function createApp(d: AppDeps): Hono<HttpEnv> {
   }));
   app.route('/', createOncallApp({ sql: d.sql, service: d.schedules, log: d.log }));
   if (d.delivery) app.route('/', createDeliveryApp(d.delivery));
-  if (d.signIn) app.route('/', createSignInApp(d.signIn));
-  if (d.localSignIn) {
-    const trustProxy = d.trustProxy ?? [];
-    app.route('/', createLocalSignInApp({ ...d.localSignIn, addressOf: (c) => clientAddress(socketAddress(c), c.req.header('x-forwarded-for'), trustProxy) }));
-  }
+  const trustProxy = d.trustProxy ?? [];
+  const addressOf = (c: Context) => clientAddress(socketAddress(c), c.req.header('x-forwarded-for'), trustProxy);
+  if (d.signIn) app.route('/', createSignInApp({ ...d.signIn, addressOf }));
+  if (d.localSignIn) app.route('/', createLocalSignInApp({ ...d.localSignIn, addressOf }));
   return app;
 }
 

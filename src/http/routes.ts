@@ -110,6 +110,8 @@ export function routeTable(limits: RouteLimits): readonly RouteRule[] {
     { method: 'POST', path: '/auth/local/totp/confirm', access: PUBLIC, body: SMALL_JSON },
     { method: 'POST', path: '/auth/local/passkeys/register/options', access: PUBLIC },
     { method: 'POST', path: '/auth/local/passkeys/register/verify', access: PUBLIC, body: CREDENTIAL_JSON },
+    { method: 'GET', path: '/auth/local/passkeys', access: PUBLIC },
+    { method: 'DELETE', path: '/auth/local/passkeys/:credentialId', access: PUBLIC },
     { method: 'POST', path: '/auth/local/passkeys/login/options', access: PUBLIC },
     { method: 'POST', path: '/auth/local/passkeys/login/verify', access: PUBLIC, body: CREDENTIAL_JSON },
   ];

@@ -9,8 +9,9 @@ import { buildAck, encodeHl7, HL7_ERROR } from '../hl7/index.js';
 import type { MappingResult, SiteConfig } from '../mapping/index.js';
 import { bundleRefusal, saveTransactionBundle, saveTransactionBundles } from '../fhir/index.js';
 import {
-  claimInboxRows, ensureIdKey, listenInbox, markInboxRows, markInboxSaveFailed, type ClaimedInboxRow, type InboxOutcomeRow, type Sql, type TransactionSql,
+  claimInboxRows, ensureIdKey, listenInbox, markInboxRows, markInboxSaveFailed, releaseInboxRows, type ClaimedInboxRow, type InboxOutcomeRow, type Sql, type TransactionSql,
 } from '../store/index.js';
+import { appendAudit, messageProcessedEvents, messageReceivedEvent, type AuditEventInput } from '../audit/index.js';
 import type { Logger, Metrics } from '../obs/index.js';
 import type { RoutingRecord, ScheduleService } from '../oncall/index.js';
 import { escalationStarts, startEscalations, type EscalationStart } from '../delivery/index.js';
@@ -51,6 +52,13 @@ export interface WorkerOptions {
    * busy costs ~35 MB. The mapper's limits bound the time of a message this small.
    */
   inlineMaxBytes?: number;
+  /**
+   * Waves of the batch's FHIR save per transaction (saveTransactionBundles `maxWaves`; default 4;
+   * no limit for the critical lane or a batch holding an urgent row): rows sharing identifiers
+   * with earlier rows of the batch past that are handed back for the next claim, so the identifier
+   * locks a critical row may wait for are held for a few statements, not one per row of a chain.
+   */
+  maxWaves?: number;
   /** told the time each stage of a round took (benchmarks) */
   onStages?: (s: StageTimes) => void;
   now?: () => Date;
@@ -134,9 +142,10 @@ export class InboxWorker {
   /**
    * Claims and processes one batch; returns how many rows were claimed.
    *
-   * Order per (sender, patient): the claim never takes a row while an earlier row of the same
-   * sender and patient is pending anywhere (claimInboxRows), so a batch holds at most one row per
-   * patient, and its rows are independent of each other. No transaction is open while mapping.
+   * Order per (sender, patient): the claim takes a patient's consecutive pending rows together and
+   * never a row while an earlier row of the same sender and patient is in flight elsewhere
+   * (claimInboxRows); the batch is saved in id order (saveTransactionBundles puts a Bundle after
+   * the earlier Bundles it shares a patient with). No transaction is open while mapping.
    */
   async processBatch(): Promise<number> {
     const t0 = performance.now();
@@ -145,13 +154,14 @@ export class InboxWorker {
     if (rows.length === 0) return 0;
     const t1 = performance.now();
     // large rows to the threads (all at once), small ones here, one per turn of the event loop
+    // (the critical lane's few rows at once: they do not wait behind the turns of routine batches)
     const inline = this.o.inlineMaxBytes ?? 0;
     const threaded = rows.map((row) => (this.o.mapper && row.raw.length > inline ? this.mapOne(row, idKey) : undefined));
     const mapped: MappedRow[] = [];
     for (const [i, row] of rows.entries()) {
       const t = threaded[i];
       if (t) { mapped.push(await t); continue; }
-      await new Promise<void>((r) => setImmediate(r));
+      if (!this.o.minPriority) await new Promise<void>((r) => setImmediate(r));
       mapped.push(await this.mapOne(row, idKey, true));
     }
     const t2 = performance.now();
@@ -165,9 +175,18 @@ export class InboxWorker {
     try {
       times = await this.saveBatch(work);
     } catch (e) {
-      // one transaction for the batch failed: row by row, so one bad row cannot hold up the others
+      // one transaction for the batch failed: row by row, in id order, so one bad row cannot hold up
+      // the others; after a row left to be retried, its sender's later rows of the batch are handed
+      // back unsaved (saving them first would break their order)
       this.o.log.warn('worker_batch_save_failed', { rows: work.length, errorCode: (e as { code?: string }).code });
-      for (const w of work) await this.saveOne(w);
+      const stuck = new Set<string>();
+      const handBack: string[] = [];
+      for (const w of work) {
+        const sender = `${w.row.sender_app}\u001f${w.row.sender_facility}`;
+        if (stuck.has(sender)) { handBack.push(w.row.id); continue; }
+        if (!(await this.saveOne(w))) stuck.add(sender);
+      }
+      await releaseInboxRows(this.o.sql, handBack).catch(() => {});
     }
     this.o.onStages?.({ rows: rows.length, claim: t1 - t0, map: t2 - t1, route: t3 - t2, save: times.save, commit: times.commit });
     return rows.length;
@@ -215,21 +234,33 @@ export class InboxWorker {
   }
 
   /** The whole batch in one transaction: resources, escalation runs, row outcomes. */
-  private async saveBatch(work: readonly Work[]): Promise<{ save: number; commit: number }> {
-    const toSave = work.filter((w) => w.routed !== null);
+  private async saveBatch(all: readonly Work[]): Promise<{ save: number; commit: number }> {
+    const toSave = all.filter((w) => w.routed !== null);
     let tSave = 0;
     let tEnd = 0;
     const t0 = performance.now();
+    // a batch holding an urgent row saves every wave: handed back, the row would wait for a later claim
+    const maxWaves = this.o.minPriority || all.some((w) => w.row.priority > 0) ? undefined : (this.o.maxWaves ?? 4);
     const { ends, started } = await this.o.sql.begin(async (tx) => {
-      const saved = await saveTransactionBundles(tx, toSave.map((w) => ({ bundle: w.routed!.bundle, inboxId: w.row.id })), { now: this.now() });
+      const saved = await saveTransactionBundles(tx, toSave.map((w) => ({ bundle: w.routed!.bundle, inboxId: w.row.id })), { now: this.now(), ...(maxWaves ? { maxWaves } : {}) });
       const result = new Map(toSave.map((w, i) => [w, saved[i]!]));
+      // a deferred row, and every later row of its order group, go back to the queue unsaved
+      const later = new Set<string>();
+      const handBack: string[] = [];
+      const work = all.filter((w) => {
+        const group = orderGroup(w.row);
+        if (result.get(w)?.deferred || later.has(group)) { later.add(group); handBack.push(w.row.id); return false; }
+        return true;
+      });
+      await releaseInboxRows(tx, handBack);
       const ends = work.map((w) => {
         const r = result.get(w);
-        return { w, ...this.ending(w, r && !r.ok ? refusalFailure(r) : null) };
+        return { w, ...this.ending(w, r && !r.ok && !r.deferred ? refusalFailure(r) : null) };
       });
       const starts = work.flatMap((w) => { const r = result.get(w); return r?.ok ? this.starts(w, r.savedIds) : []; });
       const started = await startEscalations(tx, starts, this.now());
       await markInboxRows(tx, ends.map((e) => e.end));
+      await appendAudit(tx, ends.flatMap((e) => { const r = result.get(e.w); return this.auditEvents(e.w, r?.ok ? r.savedIds : [], e.end); }));
       tSave = performance.now();
       return { ends, started };
     });
@@ -238,36 +269,54 @@ export class InboxWorker {
     return { save: tSave - t0, commit: tEnd - tSave };
   }
 
-  /** One row in its own transaction (after a batch failed): a store failure leaves it to be retried. */
-  private async saveOne(w: Work): Promise<void> {
+  /** The row's audit events: its receipt (recorded here, off the ACK path) and its processing. */
+  private auditEvents(w: Work, savedIds: readonly string[], end: InboxOutcomeRow): AuditEventInput[] {
+    const { row } = w;
+    const sender = row.sender_app === 'calls' ? row.sender_facility : `${row.sender_app}^${row.sender_facility}`;
+    return [
+      messageReceivedEvent({ inboxId: row.id, sender, source: row.source as 'mllp' | 'http' | 'calls' | 'fhir', peer: row.peer, at: row.received_at }),
+      ...messageProcessedEvents({ inboxId: row.id, at: this.now(), savedIds: end.state === 'processed' || savedIds.length > 0 ? savedIds : [], failureCode: end.errorCode }),
+    ];
+  }
+
+  /**
+   * One row in its own transaction (after a batch failed). Returns false when a store failure left
+   * the row to be retried (its claim expires), true when the row ended.
+   */
+  private async saveOne(w: Work): Promise<boolean> {
     const save = async (refused: { code: string; reason: string } | null) => {
       let e!: ReturnType<InboxWorker['ending']>;
       const started = await this.o.sql.begin(async (tx: TransactionSql) => {
         let starts: EscalationStart[] = [];
+        let savedIds: string[] = [];
         if (w.routed && refused === null) {
-          const savedIds = await saveTransactionBundle(tx, w.routed.bundle, { inboxId: w.row.id, now: this.now() });
+          savedIds = await saveTransactionBundle(tx, w.routed.bundle, { inboxId: w.row.id, now: this.now() });
           starts = this.starts(w, savedIds);
         }
         e = this.ending(w, refused);
         const n = await startEscalations(tx, starts, this.now());
         await markInboxRows(tx, [e.end]);
+        await appendAudit(tx, this.auditEvents(w, savedIds, e.end));
         return n;
       });
       this.afterCommit([{ w, ...e }], started);
     };
     try {
       await save(null);
+      return true;
     } catch (err) {
       const refusal = bundleRefusal(err);
       if (refusal && w.routed) {
         try {
           await save(refusalFailure({ code: refusal.code, reason: refusal.reason }));
-          return;
+          return true;
         } catch (again) {
-          return this.saveFailed(w.row, again);
+          await this.saveFailed(w.row, again);
+          return false;
         }
       }
       await this.saveFailed(w.row, err);
+      return false;
     }
   }
 
@@ -287,7 +336,11 @@ export class InboxWorker {
   private async saveFailed(row: ClaimedInboxRow, e: unknown): Promise<void> {
     this.o.log.error('worker_save_failed', { inboxId: row.id, attempts: row.attempts, errorCode: (e as { code?: string }).code });
     if (row.attempts >= this.o.maxAttempts) {
-      await markInboxSaveFailed(this.o.sql, row.id).catch(() => {});
+      const w = { row, mapped: { outcome: { kind: 'failed', code: 'ERR_SAVE_FAILED', reason: '' }, ack: null }, routed: null } satisfies Work;
+      await this.o.sql.begin(async (tx) => {
+        await markInboxSaveFailed(tx, row.id);
+        await appendAudit(tx, this.auditEvents(w, [], { id: row.id, state: 'failed', errorCode: 'ERR_SAVE_FAILED', error: null, mappingReport: null, routing: null, appAck: null }));
+      }).catch(() => {});
     }
   }
 
@@ -322,6 +375,11 @@ export class InboxWorker {
     });
     return { bytes: encodeHl7(text, facts.charset), condition: facts.applicationAckType };
   }
+}
+
+/** The rows that keep their order among themselves: a (sender, patient), or a sender for rows without a patient. */
+function orderGroup(row: ClaimedInboxRow): string {
+  return `${row.sender_app}\u001f${row.sender_facility}\u001f${row.order_patient ?? ''}`;
 }
 
 /** The store refused a row's resources for what is in them (e.g. a Patient identifier two stored Patients share: 412). Final. */

@@ -130,6 +130,8 @@ export interface IdentifierMatch {
   condition: number;
   id: string;
   lastUpdated: Date;
+  /** the stored content's digest (resourceDigest); null for a row written before digests */
+  digest: string | null;
 }
 
 /**
@@ -157,20 +159,20 @@ export async function findResourcesByIdentifier(tx: TransactionSql, conditions: 
   // (migration 010). The kind is a constant per probe, so only one of the two branches runs.
   // `resource_type || ''`: the type is checked on the row found, not ANDed in from the
   // (resource_type, last_updated) index, whose every entry of the type the probe would read.
-  const rows = await tx<{ ord: string; id: string; last_updated: Date }[]>`
-    SELECT c.ord::text AS ord, m.id, m.last_updated
+  const rows = await tx<{ ord: string; id: string; last_updated: Date; digest: string | null }[]>`
+    SELECT c.ord::text AS ord, m.id, m.last_updated, encode(m.content_digest, 'hex') AS digest
     FROM unnest(${conditions.map((c) => c.type)}::text[], ${conditions.map((c) => c.kind)}::text[],
                 ${keys}::text[])
          WITH ORDINALITY AS c(type, kind, key, ord)
     CROSS JOIN LATERAL (
-      SELECT f.id, f.last_updated FROM fhir_resource f
+      SELECT f.id, f.last_updated, f.content_digest FROM fhir_resource f
       WHERE c.kind = 'exact' AND f.resource_type || '' = c.type AND f.identifiers @> ARRAY[c.key]
       UNION ALL
-      SELECT f.id, f.last_updated FROM fhir_resource f
+      SELECT f.id, f.last_updated, f.content_digest FROM fhir_resource f
       WHERE c.kind = 'value' AND f.resource_type || '' = c.type AND fhir_identifier_values(f.identifiers) @> ARRAY[c.key]) m
     ORDER BY c.ord, m.id`;
   // WITH ORDINALITY counts from 1
-  return rows.map((r) => ({ condition: Number(r.ord) - 1, id: r.id, lastUpdated: r.last_updated }));
+  return rows.map((r) => ({ condition: Number(r.ord) - 1, id: r.id, lastUpdated: r.last_updated, digest: r.digest }));
 }
 
 /**

@@ -122,20 +122,27 @@ export interface ClaimedInboxRow {
   ack_mode: string;
   /** intake-time triage: 0 routine .. 3 stat */
   priority: number;
+  /** the order group: MSH-3, MSH-4 and the patient digest (null: ordered per sender) */
+  sender_app: string;
+  sender_facility: string;
+  order_patient: string | null;
+  /** the peer the message came from (audit) */
+  peer: string | null;
 }
 
 /**
- * Claims up to `limit` rows for `claimMs` in one statement (FOR UPDATE SKIP LOCKED, so any number
- * of workers and replicas share one database, none waiting on another); a row whose claim expired
- * (its worker died) is claimed again.
+ * Claims up to `limit` rows for `claimMs` (FOR UPDATE SKIP LOCKED, so any number of workers and
+ * replicas share one database, none waiting on another); a row whose claim expired (its worker
+ * died) is claimed again. Returned in id order, the order their resources must be saved in.
  *
- * Order (README "Processing"): a row is taken only while no earlier row of the same sender and
- * patient (`order_patient`) is still pending, claimed or not, here or on another replica; a row
- * without a patient waits for every earlier row of its sender, and every later row of its sender
- * waits for it. So one claim takes at most one row per (sender, patient), and the next one only
- * once the earlier one is processed or failed. The three NOT EXISTS are index probes on
- * inbox_order. Higher `priority` first (inbox_claim), then oldest; with `minPriority`, only rows
- * at least that urgent (the gateway's lane for critical messages).
+ * Order (README "Processing"): a row is taken only when every earlier row of the same sender and
+ * patient (`order_patient`) that is still pending is taken by the same claim; a row without a
+ * patient waits for every earlier row of its sender, and every later row of its sender waits for
+ * it. So a claim takes a patient's consecutive pending rows together (its first row, the "head",
+ * and the rows after it, up to the batch), and none while an earlier row is in flight elsewhere.
+ * The NOT EXISTS are index probes on inbox_order_pending. Higher `priority` first (inbox_claim), then
+ * oldest; with `minPriority`, only rows at least that urgent (the gateway's lane for critical
+ * messages).
  */
 export async function claimInboxRows(sql: Sql, opts: { claimMs: number; limit: number; minPriority?: number }): Promise<ClaimedInboxRow[]> {
   // First among a bounded window of candidates, the most urgent and the oldest claimable rows (two
@@ -144,17 +151,17 @@ export async function claimInboxRows(sql: Sql, opts: { claimMs: number; limit: n
   // waiting for their patient's earlier rows), the whole backlog is looked at, so a long chain of
   // one patient's rows can never hide other patients' rows.
   const first = await claimSql(sql, opts, Math.max(opts.limit * 4, 16));
-  if (first.length >= opts.limit) return first.map(openClaimed);
-  return [...first, ...(await claimSql(sql, { ...opts, limit: opts.limit - first.length }, null))].map(openClaimed);
+  const rows = first.length >= opts.limit ? first : [...first, ...(await claimSql(sql, { ...opts, limit: opts.limit - first.length }, null))];
+  return rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1)).map(openClaimed);
 }
 
 /** The claimed row with its raw bytes opened (phi.ts) and the columns of its AAD left out. */
 function openClaimed(r: ClaimedWire): ClaimedInboxRow {
-  const { sender_app, sender_facility, control_id, content_hash, ...row } = r;
-  return { ...row, raw: openBytes(r.raw, inboxAad({ sender_app, sender_facility, control_id, content_hash })) };
+  const { control_id, content_hash, ...row } = r;
+  return { ...row, raw: openBytes(r.raw, inboxAad({ sender_app: r.sender_app, sender_facility: r.sender_facility, control_id, content_hash })) };
 }
 
-type ClaimedWire = ClaimedInboxRow & { sender_app: string; sender_facility: string; control_id: string; content_hash: Buffer };
+type ClaimedWire = ClaimedInboxRow & { control_id: string; content_hash: Buffer };
 
 /** One claim statement; `window`: only that many most urgent and oldest rows are candidates (null: all). */
 function claimSql(sql: Sql, opts: { claimMs: number; limit: number; minPriority?: number }, window: number | null): Promise<ClaimedWire[]> {
@@ -168,26 +175,83 @@ function claimSql(sql: Sql, opts: { claimMs: number; limit: number; minPriority?
           (SELECT id FROM inbox
            WHERE state IN ('received', 'processing') AND (state = 'received' OR claimed_until < now()) AND priority >= ${minPriority}
            ORDER BY id LIMIT ${window})`;
+  // Each order check is `NOT EXISTS (… OFFSET 0)` over `state NOT IN ('processed', 'failed')`: the
+  // OFFSET keeps it a correlated subplan, one probe of inbox_order_pending per candidate, and that
+  // predicate lets no other partial index serve it (migration 014). Statistics taken while few
+  // rows were pending (the normal state) made the planner join every candidate against every
+  // pending row, or scan inbox_pending whole per probe: 2-4 s per claim against a backlog of
+  // 3,000, where the probes take milliseconds.
+  // heads: rows with no earlier pending row of their order group; followers: the pending rows of a
+  // head's (sender, patient) after it, in id order. A follower is kept only when every earlier
+  // pending row of its group (and every earlier patient-less row of its sender) is in this claim:
+  // one skipped (locked, claimed elsewhere, below minPriority) cuts the chain there.
   return sql<ClaimedWire[]>`
-    WITH candidates AS (${candidates}), picked AS (
-      SELECT i.id FROM inbox i JOIN candidates c ON c.id = i.id
+    WITH candidates AS (${candidates}), heads AS (
+      SELECT i.id, i.sender_app, i.sender_facility, i.order_patient, i.priority FROM inbox i JOIN candidates c ON c.id = i.id
       WHERE i.state IN ('received', 'processing') AND (i.state = 'received' OR i.claimed_until < now())
         AND NOT EXISTS (
-          SELECT 1 FROM inbox e WHERE e.state IN ('received', 'processing')
-            AND e.sender_app = i.sender_app AND e.sender_facility = i.sender_facility AND e.order_patient = i.order_patient AND e.id < i.id)
+          SELECT 1 FROM inbox e WHERE e.state NOT IN ('processed', 'failed')
+            AND e.sender_app = i.sender_app AND e.sender_facility = i.sender_facility AND e.order_patient = i.order_patient
+            AND (e.sender_app, e.sender_facility, e.order_patient, e.id) < (i.sender_app, i.sender_facility, i.order_patient, i.id) OFFSET 0)
         AND NOT EXISTS (
-          SELECT 1 FROM inbox e WHERE e.state IN ('received', 'processing')
-            AND e.sender_app = i.sender_app AND e.sender_facility = i.sender_facility AND e.order_patient IS NULL AND e.id < i.id)
+          SELECT 1 FROM inbox e WHERE e.state NOT IN ('processed', 'failed')
+            AND e.sender_app = i.sender_app AND e.sender_facility = i.sender_facility AND e.order_patient IS NULL
+            AND (e.sender_app, e.sender_facility, e.id) < (i.sender_app, i.sender_facility, i.id) OFFSET 0)
         AND (i.order_patient IS NOT NULL OR NOT EXISTS (
-          SELECT 1 FROM inbox e WHERE e.state IN ('received', 'processing')
-            AND e.sender_app = i.sender_app AND e.sender_facility = i.sender_facility AND e.id < i.id))
+          SELECT 1 FROM inbox e WHERE e.state NOT IN ('processed', 'failed')
+            AND e.sender_app = i.sender_app AND e.sender_facility = i.sender_facility
+            AND (e.sender_app, e.sender_facility) <= (i.sender_app, i.sender_facility) AND e.id < i.id OFFSET 0))
       ORDER BY i.priority DESC, i.id
       LIMIT ${opts.limit}
-      FOR UPDATE OF i SKIP LOCKED)
+      FOR UPDATE OF i SKIP LOCKED
+    ), followers AS (
+      SELECT f.id, h.id AS head, h.priority AS head_priority, h.sender_app, h.sender_facility, h.order_patient
+      FROM heads h CROSS JOIN LATERAL (
+        SELECT e.id FROM inbox e
+        WHERE e.state NOT IN ('processed', 'failed') AND (e.state = 'received' OR e.claimed_until < now())
+          AND e.sender_app = h.sender_app AND e.sender_facility = h.sender_facility AND e.order_patient = h.order_patient
+          AND (e.sender_app, e.sender_facility, e.order_patient, e.id) > (h.sender_app, h.sender_facility, h.order_patient, h.id)
+          AND e.priority >= ${minPriority}
+        ORDER BY e.sender_app, e.sender_facility, e.order_patient, e.id
+        LIMIT ${Math.max(0, opts.limit - 1)}
+        FOR UPDATE OF e SKIP LOCKED) f
+      WHERE h.order_patient IS NOT NULL
+    ), picked AS (
+      SELECT id, id AS head, priority AS head_priority FROM heads
+      UNION ALL
+      SELECT f.id, f.head, f.head_priority FROM followers f
+      WHERE NOT EXISTS (
+        SELECT 1 FROM inbox e WHERE e.state NOT IN ('processed', 'failed')
+          AND e.sender_app = f.sender_app AND e.sender_facility = f.sender_facility AND e.order_patient = f.order_patient
+          AND (e.sender_app, e.sender_facility, e.order_patient, e.id) > (f.sender_app, f.sender_facility, f.order_patient, f.head)
+          AND (e.sender_app, e.sender_facility, e.order_patient, e.id) < (f.sender_app, f.sender_facility, f.order_patient, f.id)
+          AND NOT EXISTS (SELECT 1 FROM followers g WHERE g.id = e.id) OFFSET 0)
+        AND NOT EXISTS (
+        SELECT 1 FROM inbox e WHERE e.state NOT IN ('processed', 'failed')
+          AND e.sender_app = f.sender_app AND e.sender_facility = f.sender_facility AND e.order_patient IS NULL
+          AND (e.sender_app, e.sender_facility, e.id) > (f.sender_app, f.sender_facility, f.head)
+          AND (e.sender_app, e.sender_facility, e.id) < (f.sender_app, f.sender_facility, f.id) OFFSET 0)
+    ), taken AS (
+      -- every head first, then each group's second row, and so on: a flood of one patient shares
+      -- the batch with the others; a group keeps a prefix of its chain
+      SELECT id FROM (SELECT id, head, head_priority, row_number() OVER (PARTITION BY head ORDER BY id) AS rn FROM picked) p
+      ORDER BY rn, head_priority DESC, head LIMIT ${opts.limit}
+    )
     UPDATE inbox SET state = 'processing', attempts = inbox.attempts + 1, claimed_until = now() + ${opts.claimMs} * interval '1 millisecond'
-    FROM picked WHERE inbox.id = picked.id
-    RETURNING inbox.id::text AS id, source, message_type, raw, received_at, attempts, ack_mode, priority,
-              inbox.sender_app, inbox.sender_facility, inbox.control_id, inbox.content_hash`;
+    FROM taken WHERE inbox.id = taken.id
+    RETURNING inbox.id::text AS id, source, message_type, raw, received_at, attempts, ack_mode, priority, inbox.sender_app, inbox.sender_facility, order_patient, peer,
+              inbox.control_id, inbox.content_hash`;
+}
+
+/**
+ * Hands claimed rows back unprocessed (their attempt not counted), for the next claim: rows of a
+ * batch left behind because an earlier row of their sender could not be saved, or deferred to keep
+ * the batch's transaction short.
+ */
+export async function releaseInboxRows(sql: Sql | TransactionSql, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await sql`UPDATE inbox SET state = 'received', claimed_until = NULL, attempts = greatest(attempts - 1, 0)
+            WHERE id = ANY(${ids as string[]}::bigint[]) AND state = 'processing'`;
 }
 
 export interface InboxMapped {
@@ -252,7 +316,7 @@ export async function markInboxRows(tx: TransactionSql, rows: readonly InboxOutc
 }
 
 /** Gives up on a row whose mapped resources could not be saved, after its last attempt. */
-export async function markInboxSaveFailed(sql: Sql, id: string): Promise<void> {
+export async function markInboxSaveFailed(sql: Sql | TransactionSql, id: string): Promise<void> {
   await sql`UPDATE inbox SET state = 'failed', error_code = 'ERR_SAVE_FAILED', error = 'saving the mapped resources failed repeatedly' WHERE id = ${id}`;
 }
 

@@ -82,13 +82,13 @@ export async function listLocalAccounts(sql: Sql): Promise<LocalAccountView[]> {
 }
 
 /** A new password hash; false when there is no such account. */
-export async function setLocalPassword(sql: Sql, username: string, passwordHash: string, now: Date): Promise<boolean> {
+export async function setLocalPassword(sql: Sql | TransactionSql, username: string, passwordHash: string, now: Date): Promise<boolean> {
   const rows = await sql`UPDATE auth_local_account SET password_hash = ${passwordHash}, updated_at = ${now} WHERE username = ${username} RETURNING 1`;
   return rows.length === 1;
 }
 
 /** A new sealed TOTP secret (null: none); the replay guard starts again with it. */
-export async function setLocalTotp(sql: Sql, username: string, sealed: Buffer | null, now: Date): Promise<boolean> {
+export async function setLocalTotp(sql: Sql | TransactionSql, username: string, sealed: Buffer | null, now: Date): Promise<boolean> {
   const rows = await sql`UPDATE auth_local_account SET totp_secret = ${sealed}, totp_pending = NULL, totp_last_step = NULL, updated_at = ${now} WHERE username = ${username} RETURNING 1`;
   return rows.length === 1;
 }
@@ -100,7 +100,7 @@ export async function setPendingTotp(sql: Sql, username: string, sealed: Buffer,
 }
 
 /** The pending secret becomes the account's, with `step` (the confirming code's) as the last one used. */
-export async function confirmPendingTotp(sql: Sql, id: string, step: number, now: Date): Promise<boolean> {
+export async function confirmPendingTotp(sql: Sql | TransactionSql, id: string, step: number, now: Date): Promise<boolean> {
   const rows = await sql`
     UPDATE auth_local_account SET totp_secret = totp_pending, totp_pending = NULL, totp_last_step = ${step}, updated_at = ${now}
     WHERE id = ${id} AND totp_pending IS NOT NULL RETURNING 1`;
@@ -120,15 +120,13 @@ export async function takeTotpStep(sql: Sql, id: string, step: number): Promise<
 
 /**
  * Disables or enables an account; disabling also signs out every session it has (issuer, username),
- * in the same transaction. Undefined when there is no such account, else the sessions ended.
+ * in the caller's transaction. Undefined when there is no such account, else the sessions ended.
  */
-export async function setLocalDisabled(sql: Sql, username: string, disabled: boolean, issuer: string, now: Date): Promise<number | undefined> {
-  return sql.begin(async (tx) => {
-    const rows = await tx`UPDATE auth_local_account SET disabled = ${disabled}, updated_at = ${now} WHERE username = ${username} RETURNING 1`;
-    if (rows.length !== 1) return undefined;
-    if (!disabled) return 0;
-    return revokeSessionsOf(tx, issuer, username, now);
-  });
+export async function setLocalDisabled(tx: TransactionSql, username: string, disabled: boolean, issuer: string, now: Date): Promise<number | undefined> {
+  const rows = await tx`UPDATE auth_local_account SET disabled = ${disabled}, updated_at = ${now} WHERE username = ${username} RETURNING 1`;
+  if (rows.length !== 1) return undefined;
+  if (!disabled) return 0;
+  return revokeSessionsOf(tx, issuer, username, now);
 }
 
 /** Ends every live session of one person (a password reset or change, a disabled account), but the one `exceptIdHash` names. */
@@ -168,6 +166,21 @@ export async function recordThrottleFailure(sql: Sql, key: string, now: Date, fo
   });
 }
 
+/**
+ * Counts one request of `key` in fixed windows: the row's last_failure_at holds its window's start; a
+ * window started at or before `windowStart` is over, and the count begins again at one. Returns the count in the current window and
+ * when that window started.
+ */
+export async function countWindowed(sql: Sql, key: string, now: Date, windowStart: Date): Promise<{ count: number; since: Date }> {
+  const rows = await sql<{ failures: number; last_failure_at: Date }[]>`
+    INSERT INTO auth_local_throttle AS t (key, failures, last_failure_at) VALUES (${key}, 1, ${now})
+    ON CONFLICT (key) DO UPDATE SET
+      failures = CASE WHEN t.last_failure_at <= ${windowStart} THEN 1 ELSE t.failures + 1 END,
+      last_failure_at = CASE WHEN t.last_failure_at <= ${windowStart} THEN ${now} ELSE t.last_failure_at END
+    RETURNING failures, last_failure_at`;
+  return { count: rows[0]!.failures, since: rows[0]!.last_failure_at };
+}
+
 export async function clearThrottle(sql: Sql, key: string): Promise<void> {
   await sql`DELETE FROM auth_local_throttle WHERE key = ${key}`;
 }
@@ -187,7 +200,7 @@ export interface PasskeyRow {
   transports: string[];
 }
 
-export async function insertPasskey(sql: Sql, p: PasskeyRow, now: Date): Promise<boolean> {
+export async function insertPasskey(sql: Sql | TransactionSql, p: PasskeyRow, now: Date): Promise<boolean> {
   const rows = await sql`
     INSERT INTO auth_local_passkey (credential_id, account_id, public_key, sign_count, transports, created_at)
     VALUES (${p.credentialId}, ${p.accountId}, ${p.publicKey}, ${p.signCount}, ${p.transports}, ${now})
@@ -208,8 +221,23 @@ export async function listPasskeys(sql: Sql, accountId: string): Promise<Passkey
   return rows.map(passkey);
 }
 
+/** What the signed-in person sees of their passkeys: never the public key. */
+export interface PasskeyView { credentialId: string; transports: string[]; createdAt: Date; lastUsedAt: Date | null }
+
+export async function listPasskeyViews(sql: Sql, accountId: string): Promise<PasskeyView[]> {
+  const rows = await sql<{ credential_id: string; transports: string[]; created_at: Date; last_used_at: Date | null }[]>`
+    SELECT credential_id, transports, created_at, last_used_at FROM auth_local_passkey WHERE account_id = ${accountId} ORDER BY created_at, credential_id`;
+  return rows.map((r) => ({ credentialId: r.credential_id, transports: r.transports, createdAt: r.created_at, lastUsedAt: r.last_used_at }));
+}
+
+/** Removes one passkey of an account; false when the account has no such passkey. */
+export async function deletePasskey(sql: Sql | TransactionSql, accountId: string, credentialId: string): Promise<boolean> {
+  const rows = await sql`DELETE FROM auth_local_passkey WHERE account_id = ${accountId} AND credential_id = ${credentialId} RETURNING 1`;
+  return rows.length === 1;
+}
+
 /** Removes every passkey of an account (a lost device); returns how many. */
-export async function deletePasskeys(sql: Sql, username: string): Promise<number | undefined> {
+export async function deletePasskeys(sql: Sql | TransactionSql, username: string): Promise<number | undefined> {
   const account = await sql<{ id: string }[]>`SELECT id FROM auth_local_account WHERE username = ${username}`;
   if (!account[0]) return undefined;
   const rows = await sql`DELETE FROM auth_local_passkey WHERE account_id = ${account[0].id} RETURNING 1`;

@@ -1,7 +1,10 @@
 // Sign-in sessions and sign-ins under way (tables auth_session, auth_login; migration 013). Rows are
 // keyed by the SHA-256 of the cookie value: the value itself is never stored.
-import type { Sql } from './db.js';
+import type { Sql, TransactionSql } from './db.js';
 import { DEFAULT_ORGANIZATION } from './inbox.js';
+
+/** The issuer of local accounts' sessions (src/auth's LOCAL_ACCOUNT_ISSUER): their lookup joins the account. */
+export const LOCAL_SESSION_ISSUER = 'switchboard-local';
 
 export type SessionRole = 'provider' | 'operator' | 'supervisor' | 'admin';
 
@@ -17,6 +20,8 @@ export interface SessionRow {
   idleExpiresAt: Date;
   absoluteExpiresAt: Date;
   revokedAt: Date | null;
+  /** a local account's session whose account is disabled (or gone): refused like a revoked one */
+  accountDisabled?: boolean;
 }
 
 export interface SessionInsert {
@@ -39,23 +44,33 @@ export interface LoginRow {
   returnTo: string;
 }
 
-/** Stores a new session; sessions ended more than a day before `now` are deleted on the way. */
-export async function insertSession(sql: Sql, s: SessionInsert): Promise<void> {
-  await sql`DELETE FROM auth_session WHERE absolute_expires_at < ${new Date(s.now.getTime() - 86_400_000)}`;
+/**
+ * Stores a new session; on the way, sessions ended more than a day before `now`, expired WebAuthn
+ * challenges and sign-in throttle counts untouched (and unlocked) for a day are deleted.
+ */
+export async function insertSession(sql: Sql | TransactionSql, s: SessionInsert): Promise<void> {
+  const dayAgo = new Date(s.now.getTime() - 86_400_000);
+  await sql`DELETE FROM auth_session WHERE absolute_expires_at < ${dayAgo}`;
+  await sql`DELETE FROM auth_local_challenge WHERE expires_at < ${s.now}`;
+  await sql`DELETE FROM auth_local_throttle WHERE last_failure_at < ${dayAgo} AND (locked_until IS NULL OR locked_until < ${s.now})`;
   await sql`
     INSERT INTO auth_session (id_hash, issuer, subject, role, practitioner, organization, created_at, last_seen, idle_expires_at, absolute_expires_at)
     VALUES (${s.idHash}, ${s.issuer}, ${s.subject}, ${s.role}, ${s.practitioner}, ${s.organization ?? DEFAULT_ORGANIZATION}, ${s.now}, ${s.now}, ${s.idleExpiresAt}, ${s.absoluteExpiresAt})`;
 }
 
 export async function getSession(sql: Sql, idHash: Buffer): Promise<SessionRow | undefined> {
-  const rows = await sql<{ issuer: string; subject: string; role: SessionRole; practitioner: string | null; organization: string; created_at: Date; last_seen: Date; idle_expires_at: Date; absolute_expires_at: Date; revoked_at: Date | null }[]>`
-    SELECT issuer, subject, role, practitioner, organization, created_at, last_seen, idle_expires_at, absolute_expires_at, revoked_at
-    FROM auth_session WHERE id_hash = ${idHash}`;
+  // a local session carries its account's disabled flag (one join, no second round trip): a session
+  // made while the account was being disabled is refused at its next use
+  const rows = await sql<{ issuer: string; subject: string; role: SessionRole; practitioner: string | null; organization: string; created_at: Date; last_seen: Date; idle_expires_at: Date; absolute_expires_at: Date; revoked_at: Date | null; account_disabled: boolean }[]>`
+    SELECT s.issuer, s.subject, s.role, s.practitioner, s.organization, s.created_at, s.last_seen, s.idle_expires_at, s.absolute_expires_at, s.revoked_at,
+           (s.issuer = ${LOCAL_SESSION_ISSUER} AND (a.id IS NULL OR a.disabled)) AS account_disabled
+    FROM auth_session s LEFT JOIN auth_local_account a ON s.issuer = ${LOCAL_SESSION_ISSUER} AND a.username = s.subject
+    WHERE s.id_hash = ${idHash}`;
   const r = rows[0];
   if (!r) return undefined;
   return {
     issuer: r.issuer, subject: r.subject, role: r.role, practitioner: r.practitioner, organization: r.organization, createdAt: r.created_at, lastSeen: r.last_seen,
-    idleExpiresAt: r.idle_expires_at, absoluteExpiresAt: r.absolute_expires_at, revokedAt: r.revoked_at,
+    idleExpiresAt: r.idle_expires_at, absoluteExpiresAt: r.absolute_expires_at, revokedAt: r.revoked_at, accountDisabled: r.account_disabled,
   };
 }
 
@@ -67,9 +82,15 @@ export async function touchSession(sql: Sql, idHash: Buffer, now: Date, idleExpi
 }
 
 /** Ends a session for every replica. False when there was no live one. */
-export async function revokeSession(sql: Sql, idHash: Buffer, now: Date): Promise<boolean> {
-  const rows = await sql`UPDATE auth_session SET revoked_at = ${now} WHERE id_hash = ${idHash} AND revoked_at IS NULL RETURNING 1`;
-  return rows.length === 1;
+export async function revokeSession(sql: Sql | TransactionSql, idHash: Buffer, now: Date): Promise<boolean> {
+  return (await endSession(sql, idHash, now)) !== undefined;
+}
+
+/** Ends a session for every replica; whose it was, or undefined when there was no live one. */
+export async function endSession(sql: Sql | TransactionSql, idHash: Buffer, now: Date): Promise<{ issuer: string; subject: string; role: SessionRole; practitioner: string | null } | undefined> {
+  const rows = await sql<{ issuer: string; subject: string; role: SessionRole; practitioner: string | null }[]>`
+    UPDATE auth_session SET revoked_at = ${now} WHERE id_hash = ${idHash} AND revoked_at IS NULL RETURNING issuer, subject, role, practitioner`;
+  return rows[0] ? { issuer: rows[0].issuer, subject: rows[0].subject, role: rows[0].role, practitioner: rows[0].practitioner } : undefined;
 }
 
 export async function insertLogin(sql: Sql, idHash: Buffer, l: LoginRow, expiresAt: Date, now: Date): Promise<void> {

@@ -10,6 +10,8 @@ import { bundleRefusal, saveTransactionBundle, saveTransactionBundles } from '..
 import { mapInboxRow } from '../../src/pipeline/map-row.js';
 import { DEFAULT_SITE_CONFIG } from '../../src/mapping/index.js';
 import { adt, ID_KEY, oru } from './support.js';
+import { storedResources } from '../support/stored.js';
+import type { Patient } from 'fhir/r4.js';
 
 let db: TestDatabase;
 beforeAll(async () => { db = await createTestDatabase(); });
@@ -33,9 +35,14 @@ const bundleOf = (m: Msg, i: number): Bundle => {
 };
 
 const snapshot = async () => {
-  const rows = await db.sql<{ resource_type: string; id: string; version_id: number; inbox_id: string | null; identifiers: string[]; tokens: string[]; resource: Record<string, unknown> }[]>`
-    SELECT resource_type, id, version_id, inbox_id::text, identifiers, tokens, resource #- '{meta,lastUpdated}' AS resource FROM fhir_resource ORDER BY resource_type, id`;
-  return rows;
+  const rows = await db.sql<{ resource_type: string; id: string; version_id: number; inbox_id: string | null; identifiers: string[]; tokens: string[] }[]>`
+    SELECT resource_type, id, version_id, inbox_id::text, identifiers, tokens FROM fhir_resource ORDER BY resource_type, id`;
+  // the bodies are sealed: opened as the store opens them, meta.lastUpdated left out (the save's time)
+  const bodies = await storedResources(db.sql);
+  return rows.map((r, i) => {
+    const { lastUpdated: _l, ...meta } = bodies[i]!.resource.meta ?? {};
+    return { ...r, resource: { ...bodies[i]!.resource, meta } };
+  });
 };
 
 describe('batched save', () => {
@@ -69,6 +76,67 @@ describe('batched save', () => {
       const batched = await db.sql.begin((tx) => saveTransactionBundles(tx, items, { now }));
       expect(batched).toEqual(one);
       expect(await snapshot()).toEqual(sequential);
+      // with maxWaves, the deferred Bundles saved by later transactions (as a worker hands them
+      // back): the same store, the same outcome per message
+      await seed();
+      const outcome: unknown[] = new Array(items.length);
+      let left = items.map((it, i) => ({ it, i }));
+      while (left.length > 0) {
+        const got = await db.sql.begin((tx) => saveTransactionBundles(tx, left.map((l) => l.it), { now, maxWaves: 2 }));
+        left.forEach((l, k) => { if (!got[k]!.deferred) outcome[l.i] = got[k]; });
+        left = left.filter((_, k) => got[k]!.deferred);
+      }
+      expect(outcome).toEqual(one);
+      expect(await snapshot()).toEqual(sequential);
     }), { numRuns: 40 });
   }, 240_000);
+});
+
+describe('unchanged resources', () => {
+  it('are skipped by their content digest: not sent, no version, last_updated and inbox kept; a change still makes a version', async () => {
+    await db.sql`TRUNCATE fhir_resource CASCADE`;
+    const map = (raw: Buffer): Bundle => {
+      const out = mapInboxRow({ id: '1', source: 'mllp', raw, received_at: new Date(0) }, DEFAULT_SITE_CONFIG, ID_KEY).outcome;
+      if (out.kind !== 'processed') throw new Error('fixture does not map');
+      return out.result.bundle;
+    };
+    const a08 = (family: string, minute: string) => map(adt({ control: `U${family}${minute}`, sender: 'LAB', mrn: 'UNCH', event: 'A08', family, ts: `2026110402${minute}00-0500` }));
+    const sent: unknown[][] = [];
+    const save = async (bundle: Bundle, inboxId: string | null, now: Date) => {
+      const spy = db.sql.options.debug;
+      db.sql.options.debug = (_c: number, text: string, params: unknown[]) => { if (/INSERT INTO fhir_resource/.test(text)) sent.push(params); };
+      try {
+        return await db.sql.begin((tx) => saveTransactionBundles(tx, [{ bundle, inboxId }], { now }));
+      } finally {
+        db.sql.options.debug = spy;
+      }
+    };
+    const patient = async () => {
+      const row = (await db.sql<{ version_id: number; last_updated: Date; digest: string | null }[]>`
+        SELECT version_id, last_updated, encode(content_digest, 'hex') AS digest FROM fhir_resource WHERE resource_type = 'Patient'`)[0]!;
+      return { ...row, family: (await storedResources<Patient>(db.sql, 'Patient'))[0]?.resource.name?.[0]?.family };
+    };
+    const t1 = new Date('2026-12-01T00:00:00Z');
+    await save(a08('SAME', '10'), null, t1);
+    const first = await patient();
+    expect(first.version_id).toBe(1);
+    expect(first.digest).toMatch(/^[0-9a-f]{64}$/);
+    // a later message with the same content: the Patient and Encounter are looked up, found unchanged, not written
+    sent.length = 0;
+    await save(a08('SAME', '20'), null, new Date('2026-12-01T00:01:00Z'));
+    expect(sent.length).toBeLessThanOrEqual(1);
+    const patientSent = () => /resource_type\\*":\\*"Patient/.test(JSON.stringify(sent));
+    expect(patientSent()).toBe(false);
+    expect(await patient()).toEqual(first);
+    // a change is a new version
+    await save(a08('CHANGED', '30'), null, new Date('2026-12-01T00:02:00Z'));
+    expect(patientSent()).toBe(true);
+    const changed = await patient();
+    expect(changed).toMatchObject({ version_id: 2, family: 'CHANGED' });
+    expect(changed.digest).not.toBe(first.digest);
+    // (every stored row has a digest: the start that seals rows stored before digests gives them theirs)
+    await save(a08('THIRD', '50'), null, new Date('2026-12-01T00:04:00Z'));
+    expect(await patient()).toMatchObject({ version_id: 3, family: 'THIRD' });
+    expect((await patient()).digest).toMatch(/^[0-9a-f]{64}$/);
+  });
 });

@@ -66,3 +66,38 @@ describe('hot-path plans on a populated store', () => {
     }
   }, 120_000);
 });
+
+describe('the claim with statistics taken while nothing was pending', () => {
+  it('probes inbox_order_pending per candidate and never reads every pending row per probe', async () => {
+    const fresh = await createTestDatabase();
+    try {
+      await fresh.sql.unsafe(`
+        INSERT INTO inbox (source, sender_app, sender_facility, control_id, message_type, raw, content_hash, state, processed_at, order_patient)
+        SELECT 'mllp', 'PRE' || (g % 50), 'F', 'PRE' || g, 'ORU^R01', '\\x00'::bytea, sha256(g::text::bytea), 'processed', now(), md5((g % 3000)::text)
+        FROM generate_series(1, 7000) g`);
+      await fresh.sql`ANALYZE inbox`;
+      // then a backlog the statistics do not know of
+      await fresh.sql.unsafe(`
+        INSERT INTO inbox (source, sender_app, sender_facility, control_id, message_type, raw, content_hash, state, order_patient)
+        SELECT 'mllp', 'LAB' || (g % 50), 'F', 'B' || g, 'ORU^R01', '\\x00'::bytea, sha256(('b' || g)::bytea), 'received', md5((g * 7919 % 1000)::text)
+        FROM generate_series(1, 3000) g`);
+      const seen: { text: string; params: unknown[] }[] = [];
+      const rec = postgres(fresh.url, { max: 1, onnotice: () => {}, types: {}, debug: (_c, text, params) => { seen.push({ text, params: params as unknown[] }); } });
+      try {
+        expect(await claimInboxRows(rec, { claimMs: 60_000, limit: 32 })).toHaveLength(32);
+      } finally {
+        await rec.end();
+      }
+      const claim = seen.find((s) => /UPDATE inbox SET state = 'processing'/.test(s.text))!;
+      const plan = (await fresh.sql.unsafe(`EXPLAIN ${claim.text}`, claim.params as never[])).map((r) => (r as Record<string, string>)['QUERY PLAN']).join('\n');
+      if (process.env.SHOW_PLANS) console.log(plan);
+      // every probe of another row of the inbox (alias e) goes through the order index, with its keys
+      const probes = plan.split('\n').filter((l) => / on inbox e(_\d+)?\b/.test(l));
+      expect(probes.length).toBeGreaterThanOrEqual(5);
+      for (const p of probes) expect(p).toMatch(/using inbox_order_pending on inbox e/);
+      expect(plan).not.toMatch(/Seq Scan on inbox\b/);
+    } finally {
+      await fresh.drop();
+    }
+  }, 60_000);
+});

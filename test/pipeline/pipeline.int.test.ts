@@ -10,7 +10,7 @@ import { claimInboxRows } from '../../src/store/inbox.js';
 import { MapPool } from '../../src/pipeline/map-pool.js';
 import { DEFAULT_SITE_CONFIG } from '../../src/mapping/index.js';
 import { silentLogger } from '../../src/obs/log.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { adminUrl, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { adt, drainAll, ID_KEY, intakeOn, oru, store, workerOn } from './support.js';
 import { identifierEntry, storedResources } from '../support/stored.js';
 
@@ -60,8 +60,9 @@ describe('order per (sender, patient)', () => {
       for (const [s, p] of keys) {
         const mine = rows.filter((r) => r.sender_app === s && r.control_id.includes(`-${s}-${p}-`));
         expect(mine).toHaveLength(5);
-        // each committed after the one before it (a later claim only after the earlier row ended)
-        for (let i = 1; i < mine.length; i++) expect(mine[i]!.processed_at.getTime()).toBeGreaterThan(mine[i - 1]!.processed_at.getTime());
+        // each committed with or after the one before it (a patient's consecutive rows are claimed
+        // together and saved in id order in one transaction; a later claim only after they ended)
+        for (let i = 1; i < mine.length; i++) expect(mine[i]!.processed_at.getTime()).toBeGreaterThanOrEqual(mine[i - 1]!.processed_at.getTime());
         const [found] = await db.sql<{ id: string }[]>`
           SELECT id FROM fhir_resource WHERE resource_type = 'Patient' AND identifiers @> ARRAY[${identifierEntry(`urn:switchboard:id:GENHOSP|${s}${p}`)}]`;
         const patient = (await storedResources<Patient>(db.sql, 'Patient')).find((r) => r.id === found?.id)?.resource;
@@ -103,7 +104,7 @@ describe('two workers on separate connections', () => {
     const last = new Map<string, { at: number; id: string }>();
     for (const r of rows) {
       const prev = last.get(r.k);
-      if (prev !== undefined) expect(r.at.getTime()).toBeGreaterThan(prev.at);
+      if (prev !== undefined) expect(r.at.getTime()).toBeGreaterThanOrEqual(prev.at);
       last.set(r.k, { at: r.at.getTime(), id: r.id });
     }
   }, 240_000);
@@ -147,10 +148,85 @@ describe('critical first', () => {
     await reset();
     const intake = intakeOn(db.sql);
     const first = await store(intake, oru({ control: 'SAME1', sender: 'LAB', mrn: 'SAMEP', order: 'SAMEO1' }));
-    await store(intake, oru({ control: 'SAME2', sender: 'LAB', mrn: 'SAMEP', order: 'SAMEO2', critical: true }));
+    const second = await store(intake, oru({ control: 'SAME2', sender: 'LAB', mrn: 'SAMEP', order: 'SAMEO2', critical: true }));
+    // the critical lane cannot take it while the routine one before it is pending
+    expect(await claimInboxRows(db.sql, { claimMs: 60_000, limit: 4, minPriority: 1 })).toEqual([]);
+    // a routine claim takes both, in stored order
     const claimed = await claimInboxRows(db.sql, { claimMs: 60_000, limit: 10 });
-    expect(claimed.map((r) => r.id)).toEqual([first]);
+    expect(claimed.map((r) => r.id)).toEqual([first, second]);
   });
+});
+
+describe('a patient\'s consecutive rows in one claim', () => {
+  it('claims them together in id order, saves them in that order, and drains one patient\'s flood several rows per batch', async () => {
+    await reset();
+    const intake = intakeOn(db.sql);
+    const ids: string[] = [];
+    ids.push(await store(intake, adt({ control: 'FL0', sender: 'ADT', mrn: 'FLOOD', event: 'A01', family: 'F0' })));
+    for (let i = 1; i < 40; i++) ids.push(await store(intake, adt({ control: `FL${i}`, sender: 'ADT', mrn: 'FLOOD', event: 'A08', family: `F${i}` })));
+    const other = await store(intake, oru({ control: 'FLX', sender: 'ADT', mrn: 'OTHER', order: 'FLXO' }));
+    const claimed = await claimInboxRows(db.sql, { claimMs: 60_000, limit: 16 });
+    expect(claimed.map((r) => r.id)).toEqual([...ids.slice(0, 15), other].sort((a, b) => Number(a) - Number(b)));
+    // the rest of the flood waits while its earlier rows are in flight
+    expect(await claimInboxRows(db.sql, { claimMs: 60_000, limit: 16 })).toEqual([]);
+    await db.sql`UPDATE inbox SET state = 'received', attempts = 0, claimed_until = NULL`;
+    // each batch saves four waves (the default maxWaves): the flood's first four rows and the other
+    // patient's, then hands the rest of the chain back (its attempt not counted) for the next claim
+    const w = workerOn(db.sql, { batch: 16 });
+    expect(await w.processBatch()).toBe(16);
+    const [first] = await db.sql<{ processed: number; received: number }[]>`
+      SELECT count(*) FILTER (WHERE state = 'processed')::int AS processed, count(*) FILTER (WHERE state = 'received')::int AS received FROM inbox`;
+    expect(first).toEqual({ processed: 5, received: 36 });
+    let rounds = 1;
+    while ((await w.processBatch()) > 0) rounds++;
+    expect(rounds).toBe(10);
+    const [attempts] = await db.sql<{ max: number }[]>`SELECT max(attempts)::int AS max FROM inbox`;
+    expect(attempts!.max).toBe(1);
+    const [row] = await db.sql<{ id: string; version_id: number; inbox_id: string }[]>`
+      SELECT id, version_id, inbox_id::text FROM fhir_resource
+      WHERE resource_type = 'Patient' AND identifiers @> ARRAY[${identifierEntry('urn:switchboard:id:GENHOSP|FLOOD')}]`;
+    const family = (await storedResources<Patient>(db.sql, 'Patient')).find((r) => r.id === row?.id)?.resource.name?.[0]?.family;
+    const patient = { family, version_id: row?.version_id, inbox_id: row?.inbox_id };
+    // every A08 renamed the patient: 40 versions, the last message's name
+    expect(patient).toEqual({ family: 'F39', version_id: 40, inbox_id: ids[39] });
+    const [n] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM inbox WHERE state = 'processed'`;
+    expect(n!.n).toBe(41);
+  }, 60_000);
+});
+
+describe('a batch whose transaction fails', () => {
+  it('saves row by row; after a row left to be retried, hands its sender\'s later rows back unsaved, in order', async () => {
+    await reset();
+    // a store failure (not a refusal) for one patient's resources; the trigger made as the
+    // database's superuser (under TEST_DB_ROLE=app the suite's own role owns no table)
+    const u = new URL(adminUrl());
+    u.pathname = new URL(db.url).pathname;
+    const admin = connect(u.toString(), { max: 1 });
+    const intake = intakeOn(db.sql);
+    const bad = await store(intake, adt({ control: 'BF1', sender: 'BAD', mrn: 'BP', event: 'A01', family: 'BOOM' }));
+    const after = await store(intake, adt({ control: 'BF2', sender: 'BAD', mrn: 'BP', event: 'A08', family: 'FINE' }));
+    const other = await store(intake, adt({ control: 'OF1', sender: 'OK', mrn: 'OP', event: 'A01', family: 'FINE' }));
+    // bodies are sealed, so the trigger knows the failing message by its inbox id
+    if (!/^\d+$/.test(bad)) throw new Error('an inbox id');
+    await admin.unsafe(`
+      CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.resource_type = 'Patient' AND NEW.inbox_id = ${bad} THEN RAISE EXCEPTION 'store trouble'; END IF; RETURN NEW; END $$;
+      CREATE TRIGGER boom BEFORE INSERT OR UPDATE ON fhir_resource FOR EACH ROW EXECUTE FUNCTION boom();`);
+    try {
+      const w = workerOn(db.sql, { batch: 8, maxAttempts: 3 });
+      expect(await w.processBatch()).toBe(3);
+      const rows = await db.sql<{ id: string; state: string; attempts: number }[]>`SELECT id::text, state, attempts FROM inbox ORDER BY inbox.id`;
+      const by = new Map(rows.map((r) => [r.id, r]));
+      expect(by.get(bad)).toMatchObject({ state: 'processing', attempts: 1 }); // its claim expires, then it is retried
+      expect(by.get(after)).toMatchObject({ state: 'received', attempts: 0 }); // handed back: not saved before it
+      expect(by.get(other)).toMatchObject({ state: 'processed' });
+      // and it stays behind the failed row until that one ends
+      expect(await claimInboxRows(db.sql, { claimMs: 60_000, limit: 8 })).toEqual([]);
+    } finally {
+      await admin.unsafe('DROP TRIGGER boom ON fhir_resource; DROP FUNCTION boom()');
+      await admin.end({ timeout: 2 });
+    }
+  }, 60_000);
 });
 
 describe('the mapping time budget', () => {

@@ -1,5 +1,6 @@
 // The whole HTTP app in process with sign-in mounted (src/auth/session-app.ts) over a test database, delivery
 // mounted for the /me routes, a real OpenID provider (idp.ts) and an injected session clock.
+import { appendAudit } from '../../src/audit/index.js';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -52,7 +53,7 @@ export async function buildSignInApp(s: Shared, o: { secure?: boolean } = {}): P
   const app = createApp({
     sql: s.db.sql, intake, writer, metrics, log: silentLogger, verifier, maxHl7Bytes: 64 * 1024, schedules: s.delivery.schedules,
     publicBaseUrl: base, hsts: secure, delivery: s.delivery.service,
-    signIn: { sql: s.db.sql, sessions, oidc, secure, now, cookieName, mapping: { practitionerClaim: 'fhirUser', rolesClaim: 'groups', roleMap: ROLE_MAP } },
+    signIn: { sql: s.db.sql, sessions, oidc, secure, now, cookieName, audit: appendAudit, mapping: { practitionerClaim: 'fhirUser', rolesClaim: 'groups', roleMap: ROLE_MAP } },
   });
   return {
     app, base, redirectUri, cookieName,

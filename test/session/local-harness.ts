@@ -11,6 +11,7 @@ import { LocalAccounts, Passkeys, SessionManager, TokenVerifier, cookieNames, lo
 import type { DeliveryService } from '../../src/delivery/index.js';
 import type { ScheduleService } from '../../src/oncall/index.js';
 import type { TestDatabase } from '../support/db.js';
+import { appendAudit } from '../../src/audit/index.js';
 
 export const BASE = 'https://sb.example';
 export const RP_ID = 'sb.example';
@@ -28,6 +29,7 @@ export interface LocalShared {
 export interface LocalApp {
   app: ReturnType<typeof createApp>;
   accounts: LocalAccounts;
+  passkeys: Passkeys;
   sessions: SessionManager;
   cookieName: string;
 }
@@ -41,16 +43,16 @@ export async function buildLocalApp(s: LocalShared, o: { requireTotp?: boolean }
   const verifier = new TokenVerifier({ localKey: await loadOrCreateLocalKey(dataDir), audience: 'switchboard' });
   const now = () => new Date(s.clock.t);
   const sessions = new SessionManager({ sql: s.db.sql, idleMs: IDLE_MS, maxMs: MAX_MS, now });
-  const accounts = new LocalAccounts({ sql: s.db.sql, secretKey: loadOrCreateSecretKey(dataDir), requireTotp: o.requireTotp ?? false, now, log });
+  const accounts = new LocalAccounts({ sql: s.db.sql, secretKey: loadOrCreateSecretKey(dataDir), requireTotp: o.requireTotp ?? false, now, log, audit: appendAudit });
   const passkeys = new Passkeys({ sql: s.db.sql, accounts, rpId: RP_ID, origins: [BASE], now, log });
   const cookieName = cookieNames(true).session;
   const app = createApp({
     sql: s.db.sql, intake, writer, metrics, log, verifier, maxHl7Bytes: 64 * 1024, schedules: s.delivery.schedules,
     publicBaseUrl: BASE, hsts: true, delivery: s.delivery.service,
-    signIn: { sql: s.db.sql, sessions, secure: true, now, cookieName, log },
+    signIn: { sql: s.db.sql, sessions, secure: true, now, cookieName, log, audit: appendAudit },
     localSignIn: { accounts, sessions, passkeys, secure: true, cookieName, log },
   });
-  return { app, accounts, sessions, cookieName };
+  return { app, accounts, passkeys, sessions, cookieName };
 }
 
 /** An RFC 4648 base32 secret (as otpauth:// URIs carry it) as bytes. */

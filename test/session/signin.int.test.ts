@@ -9,6 +9,7 @@ import { openDelivery, TestClock } from '../delivery/support.js';
 import { startIdp } from './idp.js';
 import { buildSignInApp, callback, cookieValue, IDLE_MS, MAX_MS, setCookieLine, signIn, startLogin, type Shared, type SignInApp } from './harness.js';
 import { throughIdp } from './idp.js';
+import { sealAll, verifyAuditChain } from '../../src/audit/index.js';
 
 const ACCOUNTS: Record<string, Record<string, unknown>> = {
   ames: { groups: ['staff', 'sb-providers'], fhirUser: 'https://ehr.example/fhir/Practitioner/dr-ames' },
@@ -304,4 +305,25 @@ it('a cookie value is never logged or echoed: /auth/session answers without it',
   const text = await (await get(a, '/auth/session', cookie)).text();
   expect(text).not.toContain(token);
   expect(cookieValue(`x=${token}`)).toBe(token);
+});
+
+describe('the audit trail', () => {
+  it('records the sign-in (method oidc, role), a refused callback (its code only) and the sign-out; the chain verifies', async () => {
+    await sealAll(s.db.sql);
+    const [h] = await s.db.sql<{ seq: string }[]>`SELECT coalesce(max(seq), 0)::text AS seq FROM audit_event`;
+    const { cookie } = await signIn(a, s.idp, 'otto');
+    expect((await signIn(a, s.idp, 'nobody')).res.status).toBe(403);
+    const { csrfToken } = await whoami(a, cookie);
+    expect((await post(a, '/auth/logout', cookie, { 'x-csrf-token': csrfToken as string })).status).toBe(200);
+    await sealAll(s.db.sql);
+    const rows = await s.db.sql<{ actor: string; type: string; entity_ids: string[]; outcome: string; outcome_code: string }[]>`
+      SELECT actor, type, entity_ids, outcome, outcome_code FROM audit_event WHERE type LIKE 'auth.%' AND seq > ${h!.seq}::bigint ORDER BY seq`;
+    const issuer = s.idp.issuer;
+    expect(rows).toEqual([
+      { actor: `session:${issuer}|otto`, type: 'auth.signed-in', entity_ids: [`issuer:${issuer}`, 'role:operator'], outcome: 'success', outcome_code: 'oidc' },
+      { actor: 'unknown', type: 'auth.sign-in-refused', entity_ids: ['method:oidc'], outcome: 'failure', outcome_code: 'ERR_SESSION_UNKNOWN_PERSON' },
+      { actor: `session:${issuer}|otto`, type: 'auth.signed-out', entity_ids: [`issuer:${issuer}`, 'role:operator'], outcome: 'success', outcome_code: 'logout' },
+    ]);
+    expect((await verifyAuditChain(s.db.sql, { keys: [] })).ok).toBe(true);
+  });
 });

@@ -83,16 +83,34 @@ export function defineStoreContract(db: () => Sql): void {
     expect(n!.n).toBe(20);
   });
 
-  it('never claims a row while an earlier row of its sender and patient is pending', async () => {
+  it('never claims a row while an earlier row of its sender and patient is in flight; takes consecutive ones together', async () => {
     const writer = new InboxWriter(db(), { maxBatch: 64 });
-    for (const c of ['ORD1', 'ORD2']) await writer.accept({ ...row(c), senderApp: 'ORDERS', orderPatient: 'same' });
-    const first = await claimInboxRows(db(), { claimMs: 60_000, limit: 100 });
-    const mine = (rows: { id: string }[]) => db()<{ control_id: string }[]>`SELECT control_id FROM inbox WHERE id = ANY(${rows.map((r) => r.id)}::bigint[]) AND sender_app = 'ORDERS'`;
-    expect((await mine(first)).map((r) => r.control_id)).toEqual(['ORD1']);
-    // ORD1 in flight: ORD2 waits, on this claimer and any other
+    await writer.accept({ ...row('ORD1'), senderApp: 'ORDERS', orderPatient: 'same' });
+    const mine = async (rows: { id: string }[]) => (await db()<{ control_id: string }[]>`
+      SELECT control_id FROM inbox WHERE id = ANY(${rows.map((r) => r.id)}::bigint[]) AND sender_app = 'ORDERS' ORDER BY id`).map((r) => r.control_id);
+    expect(await mine(await claimInboxRows(db(), { claimMs: 60_000, limit: 100 }))).toEqual(['ORD1']);
+    // ORD1 in flight: ORD2 and ORD3 wait, on this claimer and any other
+    for (const c of ['ORD2', 'ORD3']) await writer.accept({ ...row(c), senderApp: 'ORDERS', orderPatient: 'same' });
     expect(await mine(await claimInboxRows(db(), { claimMs: 60_000, limit: 100 }))).toEqual([]);
     await db()`UPDATE inbox SET state = 'processed' WHERE control_id = 'ORD1' AND sender_app = 'ORDERS'`;
-    expect((await mine(await claimInboxRows(db(), { claimMs: 60_000, limit: 100 }))).map((r) => r.control_id)).toEqual(['ORD2']);
+    // ORD2 and ORD3, consecutive and both pending: one claim, in stored order
+    const next = await claimInboxRows(db(), { claimMs: 60_000, limit: 100 });
+    expect(await mine(next)).toEqual(['ORD2', 'ORD3']);
+    expect(next.map((r) => Number(r.id))).toEqual(next.map((r) => Number(r.id)).sort((a, b) => a - b));
+  });
+
+  it('cuts a patient\'s chain of rows at a row without a patient (ordered per sender)', async () => {
+    const writer = new InboxWriter(db(), { maxBatch: 64 });
+    await writer.accept({ ...row('CUT1'), senderApp: 'CUTS', orderPatient: 'p' });
+    await writer.accept({ ...row('CUT2'), senderApp: 'CUTS', orderPatient: null });
+    await writer.accept({ ...row('CUT3'), senderApp: 'CUTS', orderPatient: 'p' });
+    const mine = async (rows: { id: string }[]) => (await db()<{ control_id: string }[]>`
+      SELECT control_id FROM inbox WHERE id = ANY(${rows.map((r) => r.id)}::bigint[]) AND sender_app = 'CUTS' ORDER BY id`).map((r) => r.control_id);
+    expect(await mine(await claimInboxRows(db(), { claimMs: 60_000, limit: 100 }))).toEqual(['CUT1']);
+    await db()`UPDATE inbox SET state = 'processed' WHERE control_id = 'CUT1' AND sender_app = 'CUTS'`;
+    expect(await mine(await claimInboxRows(db(), { claimMs: 60_000, limit: 100 }))).toEqual(['CUT2']);
+    await db()`UPDATE inbox SET state = 'processed' WHERE control_id = 'CUT2' AND sender_app = 'CUTS'`;
+    expect(await mine(await claimInboxRows(db(), { claimMs: 60_000, limit: 100 }))).toEqual(['CUT3']);
   });
 
   it('wakes listeners on commit', async () => {

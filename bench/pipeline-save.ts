@@ -1,0 +1,107 @@
+// node --import tsx bench/pipeline-save.ts [--n 3000] [--batch 32] [--preload 0] [--variants base,...] [--explain] [--keep]
+//
+// The FHIR save of the pipeline alone (no intake, no mapping in the timing): the benchmark traffic
+// mapped up front, then saved in batches by saveTransactionBundles on one connection, each batch
+// one transaction, as a worker saves it. Printed per variant (a fresh database each): ms per
+// message, rows written per message, and the database backend's CPU per message (read from
+// /proc: the server runs on this machine). Variants drop one write-path index each, to show
+// what each costs on the hot path.
+import { readFileSync } from 'node:fs';
+import postgres from 'postgres';
+import type { Bundle } from 'fhir/r4.js';
+import { saveTransactionBundles } from '../src/fhir/index.js';
+import { mapInboxRow } from '../src/pipeline/map-row.js';
+import { DEFAULT_SITE_CONFIG } from '../src/mapping/index.js';
+import { migrate } from '../src/store/migrate.js';
+import { adminUrl, freshDatabase } from './db.js';
+import { fmt } from './stats.js';
+import { rng, trafficItem } from './pipeline-messages.js';
+
+const arg = (name: string, def: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;
+};
+
+const VARIANTS: Record<string, string> = {
+  base: '',
+  'no-tokens-gin': 'DROP INDEX fhir_resource_tokens',
+  'no-identifier-values-gin': 'DROP INDEX fhir_resource_identifier_values',
+  'no-identifiers-gin': 'DROP INDEX fhir_resource_identifiers',
+  'no-dates': 'DROP INDEX fhir_resource_date_start; DROP INDEX fhir_resource_date_end',
+  'no-updated': 'DROP INDEX fhir_resource_updated',
+  'no-fk': 'ALTER TABLE fhir_resource DROP CONSTRAINT IF EXISTS fhir_resource_inbox_id_fkey',
+  'tokens-fastupdate-off': 'ALTER INDEX fhir_resource_tokens SET (fastupdate = off)',
+  'async-commit': 'DO $$ BEGIN EXECUTE format(\'ALTER DATABASE %I SET synchronous_commit = off\', current_database()); END $$',
+};
+
+function cpuOf(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10; // utime + stime, clock ticks of 10 ms
+}
+
+async function main(): Promise<void> {
+  const n = Number(arg('n', '3000'));
+  const batch = Number(arg('batch', '32'));
+  const variants = arg('variants', 'base').split(',');
+  const rand = rng(11);
+  const traffic = { senders: 50, patients: Math.max(50, Math.floor(n / 4)), criticalShare: 0.02 };
+  const key = new Uint8Array(32).fill(3);
+  const bundles: Bundle[] = [];
+  for (let i = 0; bundles.length < n; i++) {
+    const item = trafficItem(i, 'S', traffic, rand);
+    if (item.kind !== 'hl7') continue;
+    const out = mapInboxRow({ id: String(i), source: 'mllp', raw: item.bytes, received_at: new Date() }, DEFAULT_SITE_CONFIG, key).outcome;
+    if (out.kind === 'processed') bundles.push(out.result.bundle);
+  }
+  console.log(`${fmt(n)} messages (ORU 15 OBX / ADT), batches of ${batch}, one connection; load ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+  console.log('| variant | ms per message | DB backend CPU ms per message | rows in store | statements |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const v of variants) {
+    const db = await freshDatabase(adminUrl());
+    let stmts = 0;
+    const sql = postgres(db.url, { max: 1, onnotice: () => {}, debug: () => { stmts++; } });
+    try {
+      await migrate(sql);
+      if (VARIANTS[v]) await sql.unsafe(VARIANTS[v]!);
+      const preload = Number(arg('preload', '0'));
+      if (preload > 0) {
+        // the rows bench/pipeline.ts preloads: Observations and a Patient per 15
+        await sql.unsafe(`
+          INSERT INTO fhir_resource (resource_type, id, version_id, last_updated, subject, status, identifiers, tokens, search_version, resource)
+          SELECT t, id, 1, now() - interval '1 day', 'Patient/p' || (g / 15), 'final',
+                 ARRAY['urn:ietf:rfc:3986|urn:uuid:' || md5(t || g)],
+                 ARRAY['identifier|urn:ietf:rfc:3986|urn:uuid:' || md5(t || g), 'code|http://loinc.org|2823-3', 'subject>Patient/p' || (g / 15)], 1,
+                 jsonb_build_object('resourceType', t, 'id', id, 'status', 'final',
+                   'identifier', jsonb_build_array(jsonb_build_object('system', 'urn:ietf:rfc:3986', 'value', 'urn:uuid:' || md5(t || g))),
+                   'subject', jsonb_build_object('reference', 'Patient/p' || (g / 15)))
+          FROM (SELECT g, CASE WHEN g % 15 = 0 THEN 'Patient' ELSE 'Observation' END AS t, 'pre' || g AS id FROM generate_series(0, ${preload - 1}) g) s`);
+        await sql.unsafe('ANALYZE fhir_resource');
+      }
+      await sql.end();
+      const notices: string[] = [];
+      const s2 = postgres(db.url, { max: 1, onnotice: (m) => { notices.push(String(m.message)); }, debug: () => { stmts++; } });
+      const explainAt = process.argv.includes('--explain') ? Math.floor(bundles.length / batch / 2) * batch : -1;
+      const pid = (await s2<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`)[0]!.pid;
+      stmts = 0;
+      const c0 = cpuOf(pid);
+      const t0 = performance.now();
+      for (let i = 0; i < bundles.length; i += batch) {
+        const items = bundles.slice(i, i + batch).map((bundle) => ({ bundle, inboxId: null }));
+        if (i === explainAt) await s2.unsafe("LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; SET auto_explain.log_analyze = on; SET auto_explain.log_buffers = on; SET auto_explain.log_wal = on; SET auto_explain.log_level = 'notice'");
+        await s2.begin((tx) => saveTransactionBundles(tx, items, { now: new Date() }));
+        if (i === explainAt) { await s2.unsafe('SET auto_explain.log_min_duration = -1'); for (const m of notices) console.log(m); }
+      }
+      const ms = performance.now() - t0;
+      const cpu = cpuOf(pid) - c0;
+      const st = stmts;
+      const rows = (await s2<{ rows: number }[]>`SELECT count(*)::int AS rows FROM fhir_resource`)[0]!.rows;
+      console.log(`| ${v} | ${fmt(ms / n, 3)} | ${fmt(cpu / n, 3)} | ${fmt(rows)} | ${fmt(st / n, 2)} |`);
+      await s2.end();
+    } finally {
+      if (process.argv.includes('--keep')) console.log(`kept ${db.url}`);
+      else await db.drop();
+    }
+  }
+}
+
+await main();
