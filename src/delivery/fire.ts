@@ -4,8 +4,8 @@
 import type { Logger } from '../obs/index.js';
 import type { CompiledSchedule } from '../routing/index.js';
 import {
-  cancelPendingAttempts, claimDueRuns, insertAttempts, insertEvents, readRequestHeads, updateRuns, upsertDigest,
-  type AttemptInsert, type RunRow, type Sql, type TransactionSql,
+  cancelPendingAttempts, claimDueRuns, claimFreshAttempts, insertAttempts, insertEvents, readRequestHeads, updateRuns, upsertDigest,
+  type AttemptInsert, type ClaimedAttempt, type RunRow, type Sql, type TransactionSql,
 } from '../store/index.js';
 import type { RequestHead } from './communication.js';
 import { decideRun, type Decision, type DeliverySettings } from './decide.js';
@@ -35,6 +35,14 @@ export interface FireResult {
   readonly fired: number;
   /** fire time minus due time of each timer, ms */
   readonly lateness: readonly number[];
+  /** outbox rows the firing transaction claimed for sending (see `fireDueRuns`' `handoff`) */
+  readonly claimed: readonly ClaimedAttempt[];
+}
+
+/** Sends the caller starts itself once the firing transaction commits: at most `limit`, leased for `leaseMs`. */
+export interface Handoff {
+  readonly limit: number;
+  readonly leaseMs: number;
 }
 
 async function decideAll(tx: TransactionSql, d: FireDeps, runs: readonly RunRow[], now: number): Promise<{ decisions: Decision[]; heads: Map<string, RequestHead> }> {
@@ -68,20 +76,26 @@ function account(d: FireDeps, runs: readonly RunRow[], decisions: readonly Decis
     }
     if (x.rows.notifications.some((n) => n.kind === 'step')) d.metrics?.steps.inc();
   }
-  return { fired: runs.length, lateness };
+  return { fired: runs.length, lateness, claimed: [] };
 }
 
-/** Fires up to `limit` due step and re-notify timers in one transaction. */
-export async function fireDueRuns(d: FireDeps, limit: number): Promise<FireResult> {
+/**
+ * Fires up to `limit` due step and re-notify timers in one transaction. With `handoff`, the same
+ * transaction claims the first sends of what it fired (the pages due now), returned in `claimed`
+ * for the caller to start after the commit, without waiting for a look at the outbox.
+ */
+export async function fireDueRuns(d: FireDeps, limit: number, handoff?: Handoff): Promise<FireResult> {
   const now = d.clock();
   const done = await auditedBegin(d.sql, async (tx) => {
     const runs = await claimDueRuns(tx, new Date(now), 'timers', limit);
     if (runs.length === 0) return null;
     const { decisions, heads } = await decideAll(tx, d, runs, now);
     await writeDecisions(tx, d, decisions, heads, new Date(now));
-    return { runs, decisions };
+    const paged = decisions.filter((x) => x.rows.attempts.some((a) => a.due_at !== null && a.due_at.getTime() <= now)).map((x) => x.update.request_id);
+    const claimed = handoff === undefined ? [] : await claimFreshAttempts(tx, paged, new Date(now), handoff.limit, handoff.leaseMs);
+    return { runs, decisions, claimed };
   });
-  return done === null ? { fired: 0, lateness: [] } : account(d, done.runs, done.decisions, now);
+  return done === null ? { fired: 0, lateness: [], claimed: [] } : { ...account(d, done.runs, done.decisions, now), claimed: done.claimed };
 }
 
 /**
@@ -123,5 +137,5 @@ export async function fireDueDigests(d: FireDeps): Promise<FireResult> {
     }
     return { runs, decisions };
   });
-  return done === null ? { fired: 0, lateness: [] } : account(d, done.runs, done.decisions, now);
+  return done === null ? { fired: 0, lateness: [], claimed: [] } : account(d, done.runs, done.decisions, now);
 }

@@ -82,9 +82,11 @@ export class DeliveryScheduler {
     // together (a shift of pages) fires in consecutive batches, and its pages queue behind it in order
     if (next.run !== null && next.run.getTime() <= now) {
       for (;;) {
-        const fired = (await fireDueRuns(this.o.fire, this.o.batch)).fired;
-        work += fired;
-        if (fired < this.o.batch || this.stopped) break;
+        // the pages a step fires now are claimed in its transaction and sent at its commit
+        const r = await fireDueRuns(this.o.fire, this.o.batch, { limit: this.o.sendConcurrency - this.inflight.size, leaseMs: this.o.send.settings.leaseMs });
+        if (r.claimed.length > 0) this.startSends(r.claimed, await this.o.send.schedule());
+        work += r.fired;
+        if (r.fired < this.o.batch || this.stopped) break;
       }
     }
     if (next.digest !== null && next.digest.getTime() <= now) work += (await fireDueDigests(this.o.fire)).fired;

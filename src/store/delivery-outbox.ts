@@ -108,6 +108,19 @@ export interface ClaimedAttempt {
   digest_request_ids: string[] | null;
 }
 
+/** What sending each claimed row needs, by id. */
+function claimedRows(tx: TransactionSql, ids: readonly { id: string }[]): Promise<ClaimedAttempt[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return tx<ClaimedAttempt[]>`
+    SELECT a.id::text, a.notification_id, a.digest_id, a.request_id, a.recipient, a.channel, a.contact, a.attempts,
+           n.kind, n.seq, r.priority, r.step AS run_step, d.request_ids AS digest_request_ids
+    FROM delivery_attempt a
+    LEFT JOIN delivery_notification n ON n.id = a.notification_id
+    LEFT JOIN delivery_run r ON r.request_id = n.request_id
+    LEFT JOIN delivery_digest d ON d.id = a.digest_id
+    WHERE a.id = ANY(${ids.map((i) => i.id)}::bigint[])`;
+}
+
 /**
  * Claims due outbox rows (ladder rungs, retries, and rows whose sender's lease ran out) for
  * `leaseMs`: state `sending`, the attempt counted, `due_at` moved to the lease's end so a sender
@@ -121,16 +134,26 @@ export async function claimDueAttempts(sql: Sql, now: Date, limit: number, lease
       FROM (SELECT id FROM delivery_attempt WHERE due_at IS NOT NULL AND due_at <= ${now} AND state IN ('scheduled', 'sending')
             ORDER BY due_at LIMIT ${limit} FOR UPDATE SKIP LOCKED) c
       WHERE a.id = c.id RETURNING a.id::text`;
-    if (ids.length === 0) return [];
-    return tx<ClaimedAttempt[]>`
-      SELECT a.id::text, a.notification_id, a.digest_id, a.request_id, a.recipient, a.channel, a.contact, a.attempts,
-             n.kind, n.seq, r.priority, r.step AS run_step, d.request_ids AS digest_request_ids
-      FROM delivery_attempt a
-      LEFT JOIN delivery_notification n ON n.id = a.notification_id
-      LEFT JOIN delivery_run r ON r.request_id = n.request_id
-      LEFT JOIN delivery_digest d ON d.id = a.digest_id
-      WHERE a.id = ANY(${ids.map((i) => i.id)}::bigint[])`;
+    return claimedRows(tx, ids);
   }) as Promise<ClaimedAttempt[]>;
+}
+
+/**
+ * In the transaction that wrote them: claims the requests' outbox rows due at `now` and never
+ * tried (the first contact of a step just fired), up to `limit`, for `leaseMs` — as
+ * `claimDueAttempts` would, so the sends start when this transaction commits instead of at the
+ * scheduler's next look. A process that dies before sending leaves them due at the lease's end.
+ */
+export async function claimFreshAttempts(tx: TransactionSql, requestIds: readonly string[], now: Date, limit: number, leaseMs: number): Promise<ClaimedAttempt[]> {
+  if (requestIds.length === 0 || limit <= 0) return [];
+  const leaseEnd = new Date(now.getTime() + leaseMs);
+  const ids = await tx<{ id: string }[]>`
+    UPDATE delivery_attempt a SET state = 'sending', attempts = a.attempts + 1, due_at = ${leaseEnd}
+    FROM (SELECT id FROM delivery_attempt
+          WHERE request_id = ANY(${[...new Set(requestIds)]}) AND due_at IS NOT NULL AND due_at <= ${now} AND state = 'scheduled' AND attempts = 0
+          ORDER BY due_at, id LIMIT ${limit} FOR UPDATE SKIP LOCKED) c
+    WHERE a.id = c.id RETURNING a.id::text`;
+  return claimedRows(tx, ids);
 }
 
 export interface AttemptOutcome {

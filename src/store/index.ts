@@ -23,7 +23,7 @@ export type { ScheduleDocumentRow } from './schedules.js';
 export { DELIVERY_WAKE_CHANNEL, claimDueRuns, getRun, insertRuns, listenDeliveryWake, lockRun, nextDeliveryDue, notifyDeliveryWake, readRequestHeads, updateRuns } from './delivery-runs.js';
 export type { DueKind, NextDue, RequestHeadRow, RunInsert, RunRow, RunState, RunUpdate } from './delivery-runs.js';
 export {
-  advanceLadder, cancelPendingAttempts, claimDueAttempts, countAttempts, finishAttempts, getAttempt, getNotification, insertAttempts, insertNotifications,
+  advanceLadder, cancelPendingAttempts, claimDueAttempts, claimFreshAttempts, countAttempts, finishAttempts, getAttempt, getNotification, insertAttempts, insertNotifications,
   listAttempts, listDeadAttempts, listNotifications, markInboxDelivered, maxNotificationSeq, replayDeadAttempt, stampDelivered, stampNotifications, upsertDigest,
 } from './delivery-outbox.js';
 export type { AttemptInsert, AttemptOutcome, AttemptRow, AttemptState, ClaimedAttempt, DigestInsert, NotificationInsert, NotificationKind, NotificationRow, ReceiptField } from './delivery-outbox.js';
