@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import postgres from 'postgres';
 import { appendAudit, purgeExpired, sealAll, verifyAuditChain } from '../../src/audit/index.js';
 import { runCli } from '../../src/cli/commands.js';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { connect, type Sql } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { readAuditHead, retireUnusedPhiKeys } from '../../src/store/index.js';
@@ -134,6 +135,11 @@ describe('what the app role still does goes through the owner functions', () => 
       expect(await outcome(app, "SELECT * FROM audit_purge(now() - interval '400 days')")).toBe('55P03');
     });
     expect((await readAuditHead(app)).fromSeq).toBe('0');
+  });
+
+  it('AUDIT_RETENTION_DAYS below the same minimum is refused at start, not at the hourly purge', () => {
+    expect(() => loadConfig({ AUDIT_RETENTION_DAYS: '29' })).toThrow(ConfigError);
+    expect(loadConfig({ AUDIT_RETENTION_DAYS: '30' })).toMatchObject({ AUDIT_RETENTION_DAYS: 30 });
   });
 
   it('the retention purge runs as the app role: old rows go down to a checkpoint dated today; the rest verifies', async () => {
