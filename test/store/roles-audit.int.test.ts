@@ -20,6 +20,7 @@ const PASSWORD = randomBytes(12).toString('hex');
 const DENIED = '42501'; // insufficient_privilege
 const BAD_ARGUMENT = '22023'; // invalid_parameter_value
 let db: TestDatabase;
+let ownerUrl: string;
 let admin: postgres.Sql;
 let app: Sql;
 
@@ -35,10 +36,14 @@ async function outcome(sql: Sql | postgres.Sql, statement: string): Promise<stri
 
 beforeAll(async () => {
   db = await createTestDatabase({ migrate: false });
-  admin = postgres(db.url, { max: 2, onnotice: () => {} });
+  // the owner's connection to this database (under TEST_DB_ROLE=app db.url is the suite's runtime role)
+  const u = new URL(adminUrl());
+  u.pathname = new URL(db.url).pathname;
+  ownerUrl = u.toString();
+  admin = postgres(ownerUrl, { max: 2, onnotice: () => {} });
   await ensureLoginRole(admin, APP, PASSWORD);
   await migrate(admin, undefined, { appRole: APP });
-  app = connect(urlAs(db.url, APP, PASSWORD), { max: 3 });
+  app = connect(urlAs(ownerUrl, APP, PASSWORD), { max: 3 });
   // a year-old run of events, then a recent one, all sealed by the app role
   const old = Array.from({ length: 12 }, (_, i) => ({ ...sampleEvent(i), at: new Date(Date.parse('2024-01-01T00:00:00Z') + i * 1000) }));
   await app.begin((tx) => appendAudit(tx, old));
@@ -180,7 +185,7 @@ describe('switchboard db roles --print', () => {
     try {
       const out: string[] = [];
       await runCli(['db', 'roles', '--print', '--role', role], { stdout: (x) => out.push(x), stderr: () => {} });
-      const one = postgres(db.url, { max: 1, onnotice: () => {} }); // the script has its own BEGIN/COMMIT
+      const one = postgres(ownerUrl, { max: 1, onnotice: () => {} }); // the script has its own BEGIN/COMMIT
       try { await one.unsafe(out.join('')); } finally { await one.end(); }
       const [r] = await admin<{ del: boolean; upd: boolean; ins: boolean; sel: boolean }[]>`
         SELECT has_table_privilege(${role}, 'audit_event', 'DELETE') AS del, has_table_privilege(${role}, 'phi_key', 'UPDATE') AS upd,
