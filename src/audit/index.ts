@@ -17,7 +17,7 @@ export { countAudit, searchAudit } from './search.js';
 export type { AuditSearch } from './search.js';
 export { RETENTION_INTERVAL_MS, purgeExpired, startRetention } from './retention.js';
 export type { PurgeResult, RetentionSettings } from './retention.js';
-export { AuditSealer, SEAL_BATCH, SEAL_INTERVAL_MS, sealAll, sealAudit } from './seal.js';
+export { AuditSealer, SEAL_BATCH, SEAL_FALLBACK_MS, SEAL_MIN_GAP_MS, sealAll, sealAudit } from './seal.js';
 export { verifyAuditChain } from './verify.js';
 export type { VerifyOptions, VerifyReport } from './verify.js';
 export { AuditQueueFullError, AuditWriter } from './writer.js';

@@ -4,8 +4,9 @@
 import { randomUUID } from 'node:crypto';
 import {
   createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT,
-  type JWTPayload, type JWTVerifyGetKey, type ProtectedHeaderParameters,
+  type JWTPayload, type JWTVerifyGetKey, type ProtectedHeaderParameters, type RemoteJWKSetOptions,
 } from 'jose';
+import { TOKEN_CACHE_MAX, TOKEN_CACHE_MAX_AGE_MS, TokenCache, tokenDigest, type KeySetView } from './token-cache.js';
 import { LOCAL_ALG, LOCAL_ISSUER, type LocalKey } from './keys.js';
 import { OperationOutcomeError } from '../outcome/index.js';
 import type { SessionRole } from '../store/index.js';
@@ -106,23 +107,105 @@ export interface VerifierOptions {
   /** the longest exp - iat accepted, seconds (DEFAULT_MAX_LIFETIME_S) */
   maxLifetimeS?: number;
   revocations?: RevocationCheck;
+  /** verified tokens remembered, at most (TOKEN_CACHE_MAX; 0: none) */
+  cacheSize?: number;
+  /** how configured issuers' key sets are fetched and re-fetched (jose's defaults: 10 min cache, 30 s cooldown) */
+  remoteJwks?: RemoteJWKSetOptions;
+}
+
+type RemoteKeySet = ReturnType<typeof createRemoteJWKSet>;
+
+interface KeySet {
+  get: JWTVerifyGetKey;
+  audience: string;
+  organization?: string | undefined;
+  /** a remote set: its key ids are re-read after each call into jose (only jose re-fetches it) */
+  remote?: RemoteKeySet;
+  view: KeySetView & { kids: string };
+}
+
+/** What a verified token gives on every later request: its principal, and what is checked again each time. */
+interface Verified {
+  principal: Principal;
+  jti: string | undefined;
+  kid: string | undefined;
+  /** the token's `exp`, epoch seconds */
+  exp: number;
+  verifiedAtMs: number;
 }
 
 const rejected = (e: unknown): AuthError => new AuthError('ERR_AUTH_INVALID', `bearer token rejected (${(e as { code?: string }).code ?? 'invalid'})`);
 
+const kidsOf = (keys: readonly { kid?: string | undefined }[]): string[] => keys.map((k) => k.kid).filter((k): k is string => typeof k === 'string');
+
+function keySetView(kids: readonly string[]): KeySetView & { kids: string } {
+  const set = new Set(kids);
+  return { doc: {}, kids: [...set].sort().join(' '), hasKid: (kid) => set.has(kid) };
+}
+
 export class TokenVerifier {
-  private readonly keySets = new Map<string, { get: JWTVerifyGetKey; audience: string; organization?: string | undefined }>();
+  private readonly keySets = new Map<string, KeySet>();
   private readonly now: () => Date;
   private readonly maxLifetimeS: number;
+  private readonly cache: TokenCache<Verified> | undefined;
 
   constructor(private readonly opts: VerifierOptions) {
     this.now = opts.now ?? (() => new Date());
     this.maxLifetimeS = opts.maxLifetimeS ?? DEFAULT_MAX_LIFETIME_S;
-    this.keySets.set(LOCAL_ISSUER, { get: createLocalJWKSet({ keys: [opts.localKey.publicJwk] }), audience: opts.audience });
-    for (const i of opts.issuers ?? []) this.keySets.set(i.issuer, { get: createRemoteJWKSet(new URL(i.jwksUri)), audience: i.audience ?? opts.audience, organization: i.organization });
+    const cacheSize = opts.cacheSize ?? TOKEN_CACHE_MAX;
+    this.cache = cacheSize > 0 ? new TokenCache<Verified>(cacheSize) : undefined;
+    this.keySets.set(LOCAL_ISSUER, { get: createLocalJWKSet({ keys: [opts.localKey.publicJwk] }), audience: opts.audience, view: keySetView(kidsOf([opts.localKey.publicJwk])) });
+    for (const i of opts.issuers ?? []) {
+      const remote = createRemoteJWKSet(new URL(i.jwksUri), opts.remoteJwks);
+      this.keySets.set(i.issuer, { get: remote, remote, audience: i.audience ?? opts.audience, organization: i.organization, view: keySetView([]) });
+    }
   }
 
+  /** Verified tokens remembered now (tests, metrics). */
+  get cachedTokens(): number {
+    return this.cache?.size ?? 0;
+  }
+
+  /**
+   * The principal of a bearer token. A token verified before (same text, key still in its issuer's key
+   * set, not expired) is not verified again; revocation is checked on every call.
+   */
   async verify(token: string): Promise<Principal> {
+    const digest = this.cache ? tokenDigest(token) : '';
+    const hit = this.cache ? this.cachedVerification(digest) : undefined;
+    if (hit) {
+      this.checkRevoked(hit.principal.issuer, hit);
+      return { ...hit.principal, scopes: [...hit.principal.scopes] }; // the caller may change its copy
+
+    }
+    const v = await this.verifyFully(token);
+    if (this.cache) this.cache.set(digest, { value: v, expiresAtMs: Math.min((v.exp + CLOCK_TOLERANCE_S) * 1000, v.verifiedAtMs + TOKEN_CACHE_MAX_AGE_MS), keySet: this.keySets.get(v.principal.issuer)!.view.doc, kid: v.kid });
+    return v.principal;
+  }
+
+  private cachedVerification(digest: string): Verified | undefined {
+    return this.cache!.get(digest, this.now().getTime(), (v) => {
+      const ks = this.keySets.get(v.principal.issuer);
+      // a remote set jose would re-fetch now (older than its cache age) is re-fetched through a full verification
+      if (!ks || (ks.remote && !ks.remote.fresh)) return undefined;
+      return ks.view;
+    })?.value;
+  }
+
+  private checkRevoked(iss: string, v: { jti: string | undefined; kid: string | undefined }): void {
+    if (this.opts.revocations?.isRevoked(iss, { ...(v.jti ? { jti: v.jti } : {}), ...(v.kid ? { kid: v.kid } : {}) })) {
+      throw new AuthError('ERR_AUTH_REVOKED', 'bearer token was revoked');
+    }
+  }
+
+  /** A remote key set's key ids after jose used it (and perhaps re-fetched it): a change gives a new view. */
+  private noteKeySet(ks: KeySet): void {
+    if (!ks.remote) return;
+    const kids = keySetView(kidsOf(ks.remote.jwks()?.keys ?? []));
+    if (kids.kids !== ks.view.kids) ks.view = kids;
+  }
+
+  private async verifyFully(token: string): Promise<Verified> {
     let header: ProtectedHeaderParameters;
     let iss: string | undefined;
     try {
@@ -143,23 +226,24 @@ export class TokenVerifier {
       ({ payload } = await jwtVerify(token, ks.get, { algorithms: ALLOWED_ALGS, issuer: iss, audience: ks.audience, currentDate: now, clockTolerance: CLOCK_TOLERANCE_S, requiredClaims: ['exp'] }));
     } catch (e) {
       throw rejected(e);
+    } finally {
+      this.noteKeySet(ks);
     }
     this.checkTimes(payload, now);
     const jti = typeof payload.jti === 'string' ? payload.jti : undefined;
-    if (this.opts.revocations?.isRevoked(iss, { ...(jti ? { jti } : {}), ...(header.kid ? { kid: header.kid } : {}) })) {
-      throw new AuthError('ERR_AUTH_REVOKED', 'bearer token was revoked');
-    }
+    this.checkRevoked(iss, { jti, kid: header.kid });
     const scope = typeof payload.scope === 'string' ? payload.scope : '';
     // a token limited to an organisation must name it readably: an unreadable claim limits to nothing we know, so it is refused
     const org = payload.organization ?? ks.organization;
     if (org !== undefined && (typeof org !== 'string' || !ORGANIZATION_CLAIM.test(org))) throw new AuthError('ERR_AUTH_INVALID', 'bearer token has an invalid organization claim');
     if (ks.organization !== undefined && org !== ks.organization) throw new AuthError('ERR_AUTH_INVALID', 'bearer token names another organisation than its issuer is configured for');
-    return {
+    const principal: Principal = {
       subject: payload.sub ?? '', issuer: iss, scopes: scope.split(/\s+/).filter(Boolean),
       ...(typeof payload.fhirUser === 'string' ? { fhirUser: payload.fhirUser } : {}),
       ...(typeof payload.patient === 'string' && FHIR_ID.test(payload.patient) ? { patient: payload.patient } : {}),
       ...(typeof org === 'string' ? { organization: org } : {}),
     };
+    return { principal, jti, kid: header.kid, exp: payload.exp ?? 0, verifiedAtMs: now.getTime() };
   }
 
   /** jose has checked exp and nbf; a token issued in the future, or living longer than allowed, is refused here. */

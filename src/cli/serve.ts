@@ -6,6 +6,19 @@ import { encryptExisting, openStore } from '../store/index.js';
 import { reindexSearchColumns } from '../fhir/index.js';
 import type { Io } from './io.js';
 
+/**
+ * Error codes a log line may carry: ours and Node's (`ERR_*`), system errors (`ECONNRESET`),
+ * PostgreSQL SQLSTATEs (`57P01`) and postgres.js's own. Any other `code` is logged as `other`: an
+ * error's fields are not ours to vouch for, and a log line carries no PHI.
+ */
+const LOGGABLE_CODE = /^(?:ERR_[A-Z0-9_]{1,64}|E[A-Z0-9]{1,19}|[0-9A-Z]{5}|CONNECTION_[A-Z_]{1,30}|CONNECT_TIMEOUT|MAX_PARAMETERS_EXCEEDED|UNDEFINED_VALUE|SASL_SIGNATURE_MISMATCH|NOT_TAGGED_CALL|UNSAFE_TRANSACTION)$/;
+
+export function loggableErrorCode(e: unknown): string | undefined {
+  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
+  if (code === undefined || code === null) return undefined;
+  return typeof code === 'string' && LOGGABLE_CODE.test(code) ? code : 'other';
+}
+
 export async function serveCommand(_argv: string[], io: Io): Promise<number> {
   let config;
   try {
@@ -29,8 +42,8 @@ export async function serveCommand(_argv: string[], io: Io): Promise<number> {
   process.once('SIGTERM', () => { log.info('signal_received', { signal: 'SIGTERM' }); stop(0); });
   process.once('SIGINT', () => { log.info('signal_received', { signal: 'SIGINT' }); stop(0); });
   // a bug must not leave a half-working gateway behind: log (no message: it may quote data), exit 1
-  process.on('uncaughtException', (e) => { log.error('uncaught_exception', { errorName: e?.name }); stop(1); });
-  process.on('unhandledRejection', (e) => { log.error('unhandled_rejection', { errorName: (e as Error)?.name }); stop(1); });
+  process.on('uncaughtException', (e) => { log.error('uncaught_exception', { errorName: e?.name, errorCode: loggableErrorCode(e) }); stop(1); });
+  process.on('unhandledRejection', (e) => { log.error('unhandled_rejection', { errorName: (e as Error)?.name, errorCode: loggableErrorCode(e) }); stop(1); });
   running.gw = await startGateway(config, log, { onFatal: () => stop(1) });
   if (stopping) await running.gw.close().catch(() => {}); // it failed while starting
   return exit;

@@ -39,11 +39,20 @@ const SELECT_ROW = `seq::text AS seq, at, actor, actor_kind AS "actorKind", acti
   patient, outcome, outcome_code AS "outcomeCode", source, request_id AS "requestId", mac, prev_hash AS "prevHash", hash`;
 
 /** Records events in the caller's transaction, unsealed: one INSERT, no lock. */
+/** LISTEN/NOTIFY channel told (on commit, no payload) that pending audit events wait for the sealer. */
+export const AUDIT_PENDING_CHANNEL = 'switchboard_audit_pending';
+
+/** Inserts pending events and NOTIFYs AUDIT_PENDING_CHANNEL in the same statement: delivered only if `tx` commits. */
 export async function insertPendingAudit(tx: TransactionSql, events: readonly postgres.JSONValue[]): Promise<void> {
   if (events.length === 0) return;
   // one event (the common case) without the array function and its sort
-  if (events.length === 1) await tx`INSERT INTO audit_pending (event) VALUES (${tx.json(events[0]!)})`;
-  else await tx`INSERT INTO audit_pending (event) SELECT e FROM jsonb_array_elements(${tx.json(events as postgres.JSONValue)}) WITH ORDINALITY AS x(e, n) ORDER BY n`;
+  if (events.length === 1) await tx`WITH i AS (INSERT INTO audit_pending (event) VALUES (${tx.json(events[0]!)})) SELECT pg_notify(${AUDIT_PENDING_CHANNEL}, '')`;
+  else await tx`WITH i AS (INSERT INTO audit_pending (event) SELECT e FROM jsonb_array_elements(${tx.json(events as postgres.JSONValue)}) WITH ORDINALITY AS x(e, n) ORDER BY n) SELECT pg_notify(${AUDIT_PENDING_CHANNEL}, '')`;
+}
+
+/** LISTEN for pending audit events; `onPending` also runs on every (re)connect, when notifications may have been lost. */
+export async function listenAuditPending(sql: Sql, onPending: () => void): Promise<{ unlisten(): Promise<void> }> {
+  return sql.listen(AUDIT_PENDING_CHANNEL, () => onPending(), () => onPending());
 }
 
 /**
