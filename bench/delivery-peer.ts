@@ -54,8 +54,14 @@ const adt = readFileSync(new URL('../fixtures/spine/adt-a01.hl7', import.meta.ur
 // routine: the same panel with potassium high but not critical (H: a routine abnormal result, held for the digest)
 const routineOru = lab.replace('|6.8|mmol/L^mmol/L^UCUM|3.5-5.1|HH|', '|5.4|mmol/L^mmol/L^UCUM|3.5-5.1|H|');
 if (routineOru === lab) throw new Error('fixture changed: the routine ORU is not routine');
-const withIds = (t: string, control: string, ctrlIn: string, mrn: string, n: number) =>
-  Buffer.from(t.replace(`|${ctrlIn}|`, `|${control}|`).replace(mrn, `${mrn.slice(0, 3)}${900000 + n}`), 'latin1');
+// each message its own control id, patient and, for a result, its own placer and filler order numbers
+// (ORC-2/3, OBR-2/3; each lab order has its own): with the fixture's one order every result would
+// update the same ServiceRequest, DiagnosticReport and Observations, and wait for the locks of the
+// routine batch in flight
+const withIds = (t: string, control: string, ctrlIn: string, mrn: string, n: number, tag: string) =>
+  Buffer.from(t.replace(`|${ctrlIn}|`, `|${control}|`).replace(mrn, `${mrn.slice(0, 3)}${900000 + n}`)
+    .replaceAll('|ORD777|', `|ORD${tag}${n}|`).replaceAll('|FIL888|', `|FIL${tag}${n}|`), 'latin1');
+if (!lab.includes('|ORD777|FIL888|')) throw new Error('fixture changed: the ORU order numbers are not ORD777/FIL888');
 
 async function load(c: Extract<PeerCommand, { kind: 'load' }>): Promise<LoadResult> {
   const connect = async () => { const m = new MllpClient({ port: c.port, timeoutMs: 30_000 }); await m.connect(); return m; };
@@ -75,7 +81,7 @@ async function load(c: Extract<PeerCommand, { kind: 'load' }>): Promise<LoadResu
       next += (c.connections * 1000) / c.rate;
       if (performance.now() >= until) return;
       const n = seq++;
-      const msg = n % 2 === 0 ? withIds(routineOru, `BG${c.tag}${n}`, 'CTRL0001', 'MRN100234', n) : withIds(adt, `BG${c.tag}${n}`, 'ADT0001', 'MRN100235', n);
+      const msg = n % 2 === 0 ? withIds(routineOru, `BG${c.tag}${n}`, 'CTRL0001', 'MRN100234', n, c.tag) : withIds(adt, `BG${c.tag}${n}`, 'ADT0001', 'MRN100235', n, c.tag);
       const s = performance.now();
       const ack = await m.send(msg);
       lat.push(performance.now() - s);
@@ -90,7 +96,7 @@ async function load(c: Extract<PeerCommand, { kind: 'load' }>): Promise<LoadResu
       next += c.criticalEveryMs;
       if (performance.now() >= until) return;
       const controlId = `CRIT${c.tag}${i}`;
-      const msg = withIds(lab, controlId, 'CTRL0001', 'MRN100234', 50_000 + i);
+      const msg = withIds(lab, controlId, 'CTRL0001', 'MRN100234', 50_000 + i, c.tag);
       const sentAt = clock();
       const ack = await critical.send(msg);
       criticals.push({ controlId, sentAt, ackMs: clock() - sentAt, accepted: ack.indexOf('MSA|AA|') >= 0 });

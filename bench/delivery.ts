@@ -3,7 +3,8 @@
 // thread (bench/delivery-peer.ts): MLLP senders, and a webhook receiver that verifies each Standard
 // Webhooks signature.
 //   critical path: a steady 200 msg/s of routine ORU (H flags: held for the digest) and ADT over
-//     MLLP; a critical ORU (OBX-8 HH) every 200 ms from the same lab; time from sending the critical
+//     MLLP, each message its own patient and each result its own order numbers; a critical ORU
+//     (OBX-8 HH) every 200 ms from the same lab; time from sending the critical
 //     message to its signed webhook arriving at the receiver, p50 / p99, beside the MLLP ACK latency
 //     of the same run; and where the time goes, per stage, from clock_timestamp() marks that bench-only
 //     triggers write (goal p99 < 100 ms)

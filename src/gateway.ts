@@ -181,16 +181,19 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   // mapping runs in threads with a time budget per message, never on the thread answering MLLP/HTTP
   const mapper = opts.worker !== false ? new MapPool({ config: siteConfig, idKey, threads: config.MAP_THREADS, budgetMs: config.MAP_TIME_BUDGET_MS, log }) : undefined;
   if (mapper) undo.push(() => mapper.close());
-  if (opts.worker !== false) workers.push(...Array.from({ length: config.WORKER_CONCURRENCY }, () => new InboxWorker({
-    sql: store.sql, config: siteConfig, log, metrics, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS,
-    maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: config.WORKER_BATCH, schedules, appAcks, delivery, idKey, ...(mapper ? { mapper } : {}), inlineMaxBytes: config.MAP_INLINE_MAX_BYTES,
-  })));
-  // the critical lane: one more worker taking only urgent rows (intake triage), a few at a time, so
-  // a critical result never waits for a routine batch to be mapped and saved
-  if (opts.worker !== false) workers.push(new InboxWorker({
-    sql: store.sql, config: siteConfig, log, metrics, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS,
-    maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: 4, minPriority: 1, schedules, appAcks, delivery, idKey, ...(mapper ? { mapper } : {}), inlineMaxBytes: config.MAP_INLINE_MAX_BYTES,
-  }));
+  // the critical lane: one more worker taking only urgent rows (intake triage), a few at a time; the
+  // routine workers leave those rows to it while it runs, so a critical result is never mapped and
+  // saved inside a routine batch
+  if (opts.worker !== false) {
+    const lane = new InboxWorker({
+      sql: store.sql, config: siteConfig, log, metrics, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS,
+      maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: 4, minPriority: 1, schedules, appAcks, delivery, idKey, ...(mapper ? { mapper } : {}), inlineMaxBytes: config.MAP_INLINE_MAX_BYTES,
+    });
+    workers.push(lane, ...Array.from({ length: config.WORKER_CONCURRENCY }, () => new InboxWorker({
+      sql: store.sql, config: siteConfig, log, metrics, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS,
+      maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: config.WORKER_BATCH, schedules, appAcks, delivery, idKey, ...(mapper ? { mapper } : {}), inlineMaxBytes: config.MAP_INLINE_MAX_BYTES, lane,
+    })));
+  }
   undo.push(async () => { await Promise.all(workers.map((w) => w.stop())); });
   for (const w of workers) await w.start();
 

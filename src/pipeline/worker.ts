@@ -31,6 +31,14 @@ export interface WorkerOptions {
   batch?: number;
   /** claim only rows at least this urgent (intake priority, 0 routine .. 3 stat): the critical lane */
   minPriority?: number;
+  /**
+   * This process's critical lane (a worker with `minPriority`). While it runs, this worker claims
+   * only rows less urgent than the lane takes, so an urgent row is never saved inside a routine
+   * batch; while the lane is busy with a round, a round of this worker that finds no such row
+   * takes urgent rows alone (the lane's batch), so a burst of them is not left to the lane only.
+   * Without a running lane this worker claims every row.
+   */
+  lane?: InboxWorker;
   claimMs: number;
   pollMs: number;
   maxAttempts: number;
@@ -97,9 +105,20 @@ export class InboxWorker {
   private woken = false;
   private loop: Promise<void> | undefined;
   private unlisten: (() => Promise<void>) | undefined;
+  private inRound = false;
 
   constructor(private readonly o: WorkerOptions) {
     this.now = o.now ?? (() => new Date());
+  }
+
+  /** The least urgent priority this worker claims while it runs (a critical lane), else undefined. */
+  get urgentFrom(): number | undefined {
+    return this.stopped || !this.o.minPriority ? undefined : this.o.minPriority;
+  }
+
+  /** In a round (claiming, mapping or saving a batch). */
+  get busy(): boolean {
+    return this.inRound;
   }
 
   async start(): Promise<void> {
@@ -125,10 +144,13 @@ export class InboxWorker {
     while (!this.stopped) {
       let n = 0;
       this.woken = false;
+      this.inRound = true;
       try {
         n = await this.processBatch();
       } catch (e) {
         this.o.log.error('worker_round_failed', { errorCode: (e as { code?: string }).code, errorName: (e as Error).name });
+      } finally {
+        this.inRound = false;
       }
       // a round that found work goes straight on; an empty one sleeps until woken (or the poll),
       // unless a wake-up came while it ran (rows stored after its claim)
@@ -150,7 +172,7 @@ export class InboxWorker {
   async processBatch(): Promise<number> {
     const t0 = performance.now();
     const idKey = await this.idKey();
-    const rows = await claimInboxRows(this.o.sql, { claimMs: this.o.claimMs, limit: this.o.batch ?? 32, ...(this.o.minPriority ? { minPriority: this.o.minPriority } : {}) });
+    const rows = await this.claim();
     if (rows.length === 0) return 0;
     const t1 = performance.now();
     // large rows to the threads (all at once), small ones here, one per turn of the event loop
@@ -190,6 +212,22 @@ export class InboxWorker {
     }
     this.o.onStages?.({ rows: rows.length, claim: t1 - t0, map: t2 - t1, route: t3 - t2, save: times.save, commit: times.commit });
     return rows.length;
+  }
+
+  /** This round's rows: every row, or, beside a running critical lane, the rows it leaves (README "Processing"). */
+  private async claim(): Promise<ClaimedInboxRow[]> {
+    const base = { claimMs: this.o.claimMs, limit: this.o.batch ?? 32 };
+    if (this.o.minPriority) return claimInboxRows(this.o.sql, { ...base, minPriority: this.o.minPriority });
+    const urgent = this.o.lane?.urgentFrom;
+    if (urgent === undefined) return claimInboxRows(this.o.sql, base);
+    const rows = await claimInboxRows(this.o.sql, { ...base, maxPriority: urgent - 1 });
+    if (rows.length > 0 || !this.o.lane!.busy) return rows;
+    return claimInboxRows(this.o.sql, { claimMs: this.o.claimMs, limit: this.o.lane!.batch, minPriority: urgent });
+  }
+
+  /** Rows claimed per round. */
+  get batch(): number {
+    return this.o.batch ?? 32;
   }
 
   private key: Uint8Array | undefined;

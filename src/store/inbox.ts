@@ -142,9 +142,10 @@ export interface ClaimedInboxRow {
  * and the rows after it, up to the batch), and none while an earlier row is in flight elsewhere.
  * The NOT EXISTS are index probes on inbox_order_pending. Higher `priority` first (inbox_claim), then
  * oldest; with `minPriority`, only rows at least that urgent (the gateway's lane for critical
- * messages).
+ * messages); with `maxPriority`, only rows at most that urgent (routine workers leaving urgent rows
+ * to that lane). A row outside the band also cuts its group's chain: the rows after it wait for it.
  */
-export async function claimInboxRows(sql: Sql, opts: { claimMs: number; limit: number; minPriority?: number }): Promise<ClaimedInboxRow[]> {
+export async function claimInboxRows(sql: Sql, opts: ClaimOptions): Promise<ClaimedInboxRow[]> {
   // First among a bounded window of candidates, the most urgent and the oldest claimable rows (two
   // index ranges): ORDER BY over the order check would otherwise evaluate it for every pending row
   // before the LIMIT. When the window does not fill the batch (small backlog, or rows of the window
@@ -163,17 +164,29 @@ function openClaimed(r: ClaimedWire): ClaimedInboxRow {
 
 type ClaimedWire = ClaimedInboxRow & { control_id: string; content_hash: Buffer };
 
+export interface ClaimOptions {
+  claimMs: number;
+  limit: number;
+  /** only rows at least this urgent (intake priority, 0 routine .. 3 stat) */
+  minPriority?: number;
+  /** only rows at most this urgent */
+  maxPriority?: number;
+}
+
 /** One claim statement; `window`: only that many most urgent and oldest rows are candidates (null: all). */
-function claimSql(sql: Sql, opts: { claimMs: number; limit: number; minPriority?: number }, window: number | null): Promise<ClaimedWire[]> {
+function claimSql(sql: Sql, opts: ClaimOptions, window: number | null): Promise<ClaimedWire[]> {
   const minPriority = opts.minPriority ?? 0;
+  const max = opts.maxPriority;
+  const below = max === undefined ? sql`` : sql`AND priority <= ${max}`;
+  const belowE = max === undefined ? sql`` : sql`AND e.priority <= ${max}`;
   const candidates = window === null
-    ? sql`SELECT id FROM inbox WHERE state IN ('received', 'processing') AND (state = 'received' OR claimed_until < now()) AND priority >= ${minPriority}`
+    ? sql`SELECT id FROM inbox WHERE state IN ('received', 'processing') AND (state = 'received' OR claimed_until < now()) AND priority >= ${minPriority} ${below}`
     : sql`(SELECT id FROM inbox
-           WHERE state IN ('received', 'processing') AND (state = 'received' OR claimed_until < now()) AND priority >= ${minPriority}
+           WHERE state IN ('received', 'processing') AND (state = 'received' OR claimed_until < now()) AND priority >= ${minPriority} ${below}
            ORDER BY priority DESC, id LIMIT ${window})
           UNION
           (SELECT id FROM inbox
-           WHERE state IN ('received', 'processing') AND (state = 'received' OR claimed_until < now()) AND priority >= ${minPriority}
+           WHERE state IN ('received', 'processing') AND (state = 'received' OR claimed_until < now()) AND priority >= ${minPriority} ${below}
            ORDER BY id LIMIT ${window})`;
   // Each order check is `NOT EXISTS (… OFFSET 0)` over `state NOT IN ('processed', 'failed')`: the
   // OFFSET keeps it a correlated subplan, one probe of inbox_order_pending per candidate, and that
@@ -184,7 +197,7 @@ function claimSql(sql: Sql, opts: { claimMs: number; limit: number; minPriority?
   // heads: rows with no earlier pending row of their order group; followers: the pending rows of a
   // head's (sender, patient) after it, in id order. A follower is kept only when every earlier
   // pending row of its group (and every earlier patient-less row of its sender) is in this claim:
-  // one skipped (locked, claimed elsewhere, below minPriority) cuts the chain there.
+  // one skipped (locked, claimed elsewhere, outside the priority band) cuts the chain there.
   return sql<ClaimedWire[]>`
     WITH candidates AS (${candidates}), heads AS (
       SELECT i.id, i.sender_app, i.sender_facility, i.order_patient, i.priority FROM inbox i JOIN candidates c ON c.id = i.id
@@ -211,7 +224,7 @@ function claimSql(sql: Sql, opts: { claimMs: number; limit: number; minPriority?
         WHERE e.state NOT IN ('processed', 'failed') AND (e.state = 'received' OR e.claimed_until < now())
           AND e.sender_app = h.sender_app AND e.sender_facility = h.sender_facility AND e.order_patient = h.order_patient
           AND (e.sender_app, e.sender_facility, e.order_patient, e.id) > (h.sender_app, h.sender_facility, h.order_patient, h.id)
-          AND e.priority >= ${minPriority}
+          AND e.priority >= ${minPriority} ${belowE}
         ORDER BY e.sender_app, e.sender_facility, e.order_patient, e.id
         LIMIT ${Math.max(0, opts.limit - 1)}
         FOR UPDATE OF e SKIP LOCKED) f

@@ -53,6 +53,8 @@ describe('hot-path plans on a populated store', () => {
         await startEscalations(tx, starts, new Date());
         await markInboxRows(tx, mapped.map(({ r }) => ({ id: r.id, state: 'processed', errorCode: null, error: null, mappingReport: {}, routing: null, appAck: null })));
       });
+      // a routine worker's claim beside a running critical lane (urgent rows left out)
+      await claimInboxRows(rec, { claimMs: 60_000, limit: 64, maxPriority: 0 });
     } finally {
       await rec.end();
     }

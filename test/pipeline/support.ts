@@ -1,6 +1,6 @@
 // Messages and workers for the pipeline tests (synthetic data only). A sender (MSH-3) always sends
 // with the same MSH-4, so its ADT and ORU feeds are one sender's.
-import { InboxWorker } from '../../src/pipeline/worker.js';
+import { InboxWorker, type StageTimes } from '../../src/pipeline/worker.js';
 import { InboxWriter } from '../../src/ingest/inbox-writer.js';
 import { Hl7Intake } from '../../src/ingest/hl7-intake.js';
 import type { RowMapper } from '../../src/pipeline/map-pool.js';
@@ -45,10 +45,11 @@ export async function store(intake: Hl7Intake, msg: Buffer): Promise<string> {
   return r.ids[0]!;
 }
 
-export function workerOn(sql: Sql, o: { batch?: number; mapper?: RowMapper; schedules?: ScheduleService | null; maxAttempts?: number; now?: () => Date; claimMs?: number } = {}): InboxWorker {
+export function workerOn(sql: Sql, o: { batch?: number; mapper?: RowMapper; schedules?: ScheduleService | null; maxAttempts?: number; now?: () => Date; claimMs?: number; minPriority?: number; lane?: InboxWorker; onStages?: (s: StageTimes) => void } = {}): InboxWorker {
   return new InboxWorker({
     sql, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics: createMetrics(), claimMs: o.claimMs ?? 60_000, pollMs: 20, maxAttempts: o.maxAttempts ?? 3,
     appName: 'SWITCHBOARD', schedules: o.schedules ?? null, batch: o.batch ?? 8, idKey: ID_KEY, ...(o.mapper ? { mapper: o.mapper } : {}), ...(o.now ? { now: o.now } : {}),
+    ...(o.minPriority ? { minPriority: o.minPriority } : {}), ...(o.lane ? { lane: o.lane } : {}), ...(o.onStages ? { onStages: o.onStages } : {}),
   });
 }
 
