@@ -4,7 +4,7 @@
 // runs an AuditSealer, woken by the appends' NOTIFY; whichever holds the lock seals, the others skip the round.
 import type { Logger } from '../obs/index.js';
 import { performance } from 'node:perf_hooks';
-import { insertAuditRows, listenAuditPending, lockAuditHead, takePendingAudit, trySealLock, type Sql } from '../store/index.js';
+import { listenAuditPending, readAuditHead, readPendingAudit, sealPendingAudit, trySealLock, type Sql } from '../store/index.js';
 import { auditKey } from './append.js';
 import { chainRecords, type AuditEventInput, type ChainKey } from './hash.js';
 
@@ -39,11 +39,12 @@ function fromPending(v: unknown): AuditEventInput {
 export async function sealAudit(sql: Sql, key: ChainKey | undefined = auditKey(), limit = SEAL_BATCH): Promise<number> {
   return sql.begin(async (tx) => {
     if (!(await trySealLock(tx))) return 0;
-    const events = (await takePendingAudit(tx, limit)).map(fromPending);
-    if (events.length === 0) return 0;
-    const head = await lockAuditHead(tx);
-    await insertAuditRows(tx, chainRecords(head, events, key));
-    return events.length;
+    const pending = await readPendingAudit(tx, limit);
+    if (pending.length === 0) return 0;
+    // only the seal lock's holder moves the head; the database checks the rows continue it
+    const head = await readAuditHead(tx);
+    await sealPendingAudit(tx, pending.map((p) => p.id), chainRecords(head, pending.map((p) => fromPending(p.event)), key));
+    return pending.length;
   }) as Promise<number>;
 }
 

@@ -188,8 +188,11 @@ export const configSchema = z.object({
   AUDIT_HMAC_KEY: z.string().regex(/^(?:[0-9a-fA-F]{2}){32,64}$/, 'hex, 64 to 128 digits (256 to 512 bits)').optional(),
   /** Earlier AUDIT_HMAC_KEYs (comma-separated hex) that rows may still be sealed with: verify accepts them. */
   AUDIT_HMAC_OLD_KEYS: z.string().regex(/^(?:(?:[0-9a-fA-F]{2}){32,64})(?:,(?:[0-9a-fA-F]{2}){32,64})*$/, 'comma-separated hex keys').optional(),
-  /** Audit rows older than this are purged (down to a checkpoint that keeps the rest verifiable), days; unset: kept. */
-  AUDIT_RETENTION_DAYS: positive.optional(),
+  /**
+   * Audit rows older than this are purged (down to a checkpoint that keeps the rest verifiable), days;
+   * unset: kept. At least 30: the database's audit_purge (migration 020) refuses a younger cut-off.
+   */
+  AUDIT_RETENTION_DAYS: positive.min(30, 'at least 30 days').optional(),
   /** Raw bytes of finished messages and refused input older than this are purged, days; unset: kept. */
   MESSAGE_RETENTION_DAYS: positive.optional(),
   /** FHIR resources last updated longer ago than this are deleted, days; unset: kept. */

@@ -10,7 +10,7 @@ import { type Entry, fullUrlFor, toBundle } from './bundle.js';
 import { type IdMinter, keyedIds } from './ids.js';
 import type { MapOptions } from './map-message.js';
 import { mapAsk } from './communication-request.js';
-import type { SiteConfig } from './config.js';
+import { configEntry, type SiteConfig } from './config.js';
 import { emptyReport } from './report.js';
 import { combine, triageCall } from './triage.js';
 import { table } from '../text/index.js';
@@ -122,6 +122,6 @@ const ABSOLUTE_URI = /^[a-z][a-z0-9+.-]*:\S+$/i;
 function mrnSystemOf(note: CallNote, config: SiteConfig): string {
   const { byAuthority, fallbackBase } = config.identifierSystems;
   const given = note.patient.mrnSystem?.trim();
-  if (given) return ABSOLUTE_URI.test(given) ? given : byAuthority[given] ?? `${fallbackBase}:${urnSegment(given)}`;
-  return config.practices[note.practice]?.mrnSystem ?? `${fallbackBase}:${urnSegment(note.practice)}`;
+  if (given) return ABSOLUTE_URI.test(given) ? given : configEntry(byAuthority, given) ?? `${fallbackBase}:${urnSegment(given)}`;
+  return configEntry(config.practices, note.practice)?.mrnSystem ?? `${fallbackBase}:${urnSegment(note.practice)}`;
 }

@@ -1,7 +1,7 @@
 // Code tables: v2 coding-system names (HL7 table 0396) -> FHIR code system URIs, and the concept maps
 // of the HL7 v2-to-FHIR IG used by the mappers (OBX-11, OBR-25, PID-8, OBX-8, PV1-2, CX-5, XPN-7).
 import { urnSegment } from './bundle.js';
-import type { SiteConfig } from './config.js';
+import { configEntry, type SiteConfig } from './config.js';
 import { table } from '../text/index.js';
 
 /** HL7 Terminology (THO) URIs of the coding systems seen in lab and ADT feeds. */
@@ -50,7 +50,7 @@ export function codeSystemUri(name: string, config: SiteConfig): string | undefi
 function resolveCodeSystem(name: string, config: SiteConfig): string | undefined {
   const n = name.trim();
   if (n === '') return undefined;
-  const site = config.codeSystems[n];
+  const site = configEntry(config.codeSystems, n);
   if (site) return site;
   const known = KNOWN_SYSTEMS[n.toUpperCase()];
   if (known) return known;

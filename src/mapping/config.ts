@@ -89,6 +89,15 @@ export const siteConfigSchema = z.object({
 
 export type SiteConfig = z.output<typeof siteConfigSchema>;
 
+/**
+ * A site-config record's entry for a key read from a message or a call note: own entries only. The
+ * records are prototype-free tables when parsed, but a config copied to a mapping thread (structured
+ * clone) has plain objects again, where `valueOf` or `constructor` would find Object.prototype's.
+ */
+export function configEntry<V>(record: Readonly<Record<string, V>>, key: string): V | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 export const DEFAULT_SITE_CONFIG: SiteConfig = siteConfigSchema.parse({});
 
 /** Parses and validates a site config; JSON or YAML by file extension. Throws ERR_CONFIG_INVALID. */

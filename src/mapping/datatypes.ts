@@ -6,6 +6,7 @@ import type { Address, CodeableConcept, Coding, ContactPoint, HumanName, Identif
 import { HL7_NULL, type Segment } from '../hl7/index.js';
 import { CANONICAL_OIDS, codeSystemUri, IDENTIFIER_TYPES, NAME_USE } from './codes.js';
 import type { MapContext } from './context.js';
+import { configEntry } from './config.js';
 import { table } from '../text/index.js';
 
 /**
@@ -65,8 +66,10 @@ function visibleAscii(s: string): boolean {
 /** HD (namespace & universal id & type) -> identifier system (site config, OID, or minted). */
 export function systemForAuthority(ctx: MapContext, ns: string | undefined, uid: string | undefined, uidType: string | undefined): string | undefined {
   const { byAuthority, fallbackBase } = ctx.config.identifierSystems;
-  if (ns && byAuthority[ns]) return byAuthority[ns];
-  if (uid && byAuthority[uid]) return byAuthority[uid];
+  const byNs = ns ? configEntry(byAuthority, ns) : undefined;
+  if (byNs) return byNs;
+  const byUid = uid ? configEntry(byAuthority, uid) : undefined;
+  if (byUid) return byUid;
   if (uid && (uidType === 'ISO' || /^[0-2](\.\d+)+$/.test(uid)) && /^[0-2](\.\d+)+$/.test(uid)) return CANONICAL_OIDS[uid] ?? `urn:oid:${uid}`;
   if (uid && uidType === 'UUID') return `urn:uuid:${uid.toLowerCase()}`;
   if (uid && uidType === 'URI' && /^[a-z][a-z0-9+.-]*:/i.test(uid)) return uid;
@@ -77,7 +80,7 @@ export function systemForAuthority(ctx: MapContext, ns: string | undefined, uid:
 /** Identifier system when the v2 value names no authority: the sending facility's (site config or minted). */
 export function facilitySystem(ctx: MapContext): string {
   const { byFacility, fallbackBase } = ctx.config.identifierSystems;
-  return byFacility[ctx.facility] ?? `${fallbackBase}:${urnSegment(ctx.facility || 'unknown-facility')}`;
+  return configEntry(byFacility, ctx.facility) ?? `${fallbackBase}:${urnSegment(ctx.facility || 'unknown-facility')}`;
 }
 
 /** CX -> Identifier (v2-to-FHIR IG CX[Identifier]: CX-1 value, CX-4 system, CX-5 type). */

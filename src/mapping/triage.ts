@@ -2,7 +2,7 @@
 // wake the on-call provider now or hold until morning. Defaults are in config.ts and the README.
 import type { Coding, Quantity } from 'fhir/r4.js';
 import type { CallNote } from '../calls/index.js';
-import { PRIORITIES, type Priority, type SiteConfig } from './config.js';
+import { configEntry, PRIORITIES, type Priority, type SiteConfig } from './config.js';
 
 export interface Triage {
   priority: Priority;
@@ -59,7 +59,7 @@ function thresholdsFor(config: SiteConfig, codings: readonly Coding[]): readonly
 export function triageResult(config: SiteConfig, result: { codings: readonly Coding[]; flags: readonly string[]; quantity?: Quantity; label: string }): TriageHit[] {
   const hits: TriageHit[] = [];
   for (const flag of result.flags) {
-    const rule = config.triage.flags[flag];
+    const rule = configEntry(config.triage.flags, flag);
     // no `{ ...rule, reason }`: V8 makes a spread-first literal that grows ~40x slower (CPU profile)
     if (rule) hits.push({ priority: rule.priority, category: rule.category, reason: `OBX-8 flag ${flag} on ${result.label}` });
   }
@@ -79,14 +79,14 @@ export function triageResult(config: SiteConfig, result: { codings: readonly Cod
 
 /** An ADT event notifies when the site lists it. */
 export function triageAdt(config: SiteConfig, event: string): TriageHit[] {
-  const rule = config.triage.adtEvents[event];
+  const rule = configEntry(config.triage.adtEvents, event);
   return rule ? [{ priority: rule.priority, category: rule.category, reason: `ADT event ${event}` }] : [];
 }
 
 /** A call note always needs a human: the operator's urgency, raised by the caller type's minimum. */
 export function triageCall(config: SiteConfig, note: Pick<CallNote, 'urgency' | 'caller'>): TriageHit[] {
   const hits: TriageHit[] = [{ priority: note.urgency, category: 'call-note', reason: `operator urgency ${note.urgency}` }];
-  const min = config.triage.callerMinimum[note.caller.type];
+  const min = configEntry(config.triage.callerMinimum, note.caller.type);
   if (min && rank(min) > rank(note.urgency)) hits.push({ priority: min, category: 'call-note', reason: `caller type ${note.caller.type} is at least ${min}` });
   return hits;
 }

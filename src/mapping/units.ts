@@ -3,7 +3,7 @@
 // case-insensitively, since senders write mg/dl for UCUM mg/dL). Otherwise only the text is kept:
 // a guessed code would be worse than none.
 import type { Quantity } from 'fhir/r4.js';
-import type { SiteConfig } from './config.js';
+import { configEntry, type SiteConfig } from './config.js';
 import { table } from '../text/index.js';
 
 export const UCUM = 'http://unitsofmeasure.org';
@@ -31,7 +31,7 @@ const ALIASES: Readonly<Record<string, string>> = table({
 /** Unit text (OBX-6.1, or .2 when .1 is empty) and its coding system -> Quantity unit fields. */
 export function unitFields(text: string | undefined, system: string | undefined, config: SiteConfig): Pick<Quantity, 'unit' | 'system' | 'code'> {
   if (!text) return {};
-  const site = config.units[text];
+  const site = configEntry(config.units, text);
   const code = site ?? (system?.toUpperCase() === 'UCUM' || system?.toUpperCase() === 'ANS+' ? text : ucumCode(text));
   return code ? { unit: text, system: UCUM, code } : { unit: text };
 }

@@ -44,7 +44,10 @@ export function mapInboxRow(row: RowToMap, config: SiteConfig, idKey: Uint8Array
     return { outcome: { kind: 'processed', result: mapHl7Message(message, config, { idKey }) }, ack };
   } catch (e) {
     if (e instanceof MappingError) return { outcome: { kind: 'failed', code: e.code, reason: e.message }, ack };
-    const code = (e as { code?: string }).code;
-    return { outcome: { kind: 'failed', code: typeof code === 'string' ? code : 'ERR_MAPPING_INTERNAL', reason: (e as Error).message ?? 'mapping failed' }, ack };
+    // our own errors carry an ERR_ code and a PHI-free text; anything else (a SyntaxError from
+    // JSON.parse, a TypeError) may quote the input, so only its class is kept
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_')) return { outcome: { kind: 'failed', code, reason: (e as Error).message ?? 'mapping failed' }, ack };
+    return { outcome: { kind: 'failed', code: 'ERR_MAPPING_INTERNAL', reason: `mapping failed: ${e instanceof Error ? e.name : typeof e}` }, ack };
   }
 }

@@ -1,5 +1,7 @@
-// The SQL of the audit trail (tables audit_event, audit_chain_head; migration 011). Hashing is not
-// here: src/audit chains the rows, this file locks the head, stores rows and reads them back in order.
+// The SQL of the audit trail (tables audit_pending, audit_event, audit_chain_head; migration 011).
+// Hashing is not here: src/audit chains the rows, this file stores and reads them back in order. The
+// runtime role may only add pending rows and read (src/store/roles.ts): sealing and the retention
+// purge go through the owner's functions of migration 020.
 import type postgres from 'postgres';
 import type { Sql, TransactionSql } from './db.js';
 
@@ -53,11 +55,12 @@ export async function listenAuditPending(sql: Sql, onPending: () => void): Promi
   return sql.listen(AUDIT_PENDING_CHANNEL, () => onPending(), () => onPending());
 }
 
-/** Takes up to `limit` pending events, oldest first (deleted; the caller's transaction seals them). */
-export async function takePendingAudit(tx: TransactionSql, limit: number): Promise<unknown[]> {
-  const rows = await tx<{ id: string; event: unknown }[]>`
-    DELETE FROM audit_pending WHERE id IN (SELECT id FROM audit_pending ORDER BY id LIMIT ${limit}) RETURNING id::bigint AS id, event`;
-  return rows.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id))).map((r) => r.event);
+/**
+ * Reads up to `limit` pending events, oldest first, with their ids. Only the sealer (under the seal
+ * lock) reads them to seal: sealPendingAudit removes exactly these rows as it appends their chain rows.
+ */
+export async function readPendingAudit(tx: TransactionSql, limit: number): Promise<{ id: string; event: unknown }[]> {
+  return tx<{ id: string; event: unknown }[]>`SELECT id::text AS id, event FROM audit_pending ORDER BY audit_pending.id LIMIT ${limit}`;
 }
 
 export async function countPendingAudit(sql: Queryable): Promise<number> {
@@ -72,28 +75,16 @@ export async function trySealLock(tx: TransactionSql): Promise<boolean> {
   return r?.ok === true;
 }
 
-/** Locks the chain head for the rest of the transaction and reads it (the sealer, and a purge). */
-export async function lockAuditHead(tx: TransactionSql): Promise<{ seq: string; hash: string }> {
-  const [head] = await tx<{ seq: string; hash: string }[]>`SELECT seq::text AS seq, hash FROM audit_chain_head FOR UPDATE`;
-  if (!head) throw new Error('audit_chain_head is missing (migration 011)');
-  return head;
-}
-
-/** Stores chained rows and moves the head to the last one: one statement. */
-export async function insertAuditRows(tx: TransactionSql, rows: readonly AuditRow[]): Promise<void> {
-  const last = rows.at(-1);
-  if (!last) return;
+/**
+ * The sealer's one write (migration 020, audit_seal_pending, run as the schema's owner): deletes the
+ * pending rows `ids` and appends the chained `rows` made from them (one per id), moving the head to
+ * the last one. The database refuses rows that do not continue the chain from its head, a count that
+ * differs from the pending rows found, or a call while another transaction holds the seal lock.
+ */
+export async function sealPendingAudit(tx: TransactionSql, ids: readonly string[], rows: readonly AuditRow[]): Promise<void> {
+  if (rows.length === 0) return;
   const json = rows.map((r) => ({ ...r, at: r.at.toISOString() }));
-  await tx`
-    WITH ins AS (
-      INSERT INTO audit_event (seq, at, actor, actor_kind, action, type, entity_type, entity_ids, patient, outcome, outcome_code, source, request_id, mac, prev_hash, hash)
-      SELECT e.seq, e.at, e.actor, e."actorKind", e.action, e.type, e."entityType",
-             ARRAY(SELECT jsonb_array_elements_text(e."entityIds")), e.patient, e.outcome, e."outcomeCode", e.source, e."requestId", e.mac, e."prevHash", e.hash
-      FROM jsonb_to_recordset(${tx.json(json as unknown as postgres.JSONValue)}) AS e(
-        seq bigint, at timestamptz, actor text, "actorKind" text, action text, type text, "entityType" text, "entityIds" jsonb,
-        patient text, outcome text, "outcomeCode" text, source text, "requestId" text, mac text, "prevHash" text, hash text)
-      RETURNING 1)
-    UPDATE audit_chain_head SET seq = ${last.seq}::bigint, hash = ${last.hash} WHERE (SELECT count(*) FROM ins) = ${rows.length}`;
+  await tx`SELECT audit_seal_pending(${ids as string[]}::bigint[], ${tx.json(json as unknown as postgres.JSONValue)})`;
 }
 
 export async function readAuditHead(sql: Queryable): Promise<AuditHead> {
@@ -149,20 +140,12 @@ export async function countAuditRows(sql: Queryable, q: Omit<AuditQuery, 'limit'
 
 /**
  * Deletes the rows appended before `before`, up to the head, and leaves the checkpoint: the seq and
- * hash of the last row deleted, where verification starts from now on. Locks the head (so no append
- * runs meanwhile). Returns the checkpoint, or undefined when nothing was old enough.
+ * hash of the last row deleted, where verification starts from now on (migration 020, audit_purge, run
+ * as the schema's owner: it locks the head, refuses a cut-off younger than 30 days and a call while
+ * another transaction holds the retention lock). Returns the checkpoint, or undefined when nothing was old enough.
  */
 export async function purgeAuditRows(tx: TransactionSql, before: Date): Promise<{ seq: string; hash: string; count: number } | undefined> {
-  await tx`SELECT 1 FROM audit_chain_head FOR UPDATE`;
-  // rows are appended in time order per writer, not globally: cut at the last seq whose row and all
-  // before it are old enough, so the kept part stays one unbroken chain
-  const [cut] = await tx<{ seq: string | null }[]>`
-    SELECT (min(seq) - 1)::text AS seq FROM audit_event WHERE at >= ${before}`;
-  const [last] = cut?.seq != null
-    ? await tx<{ seq: string; hash: string }[]>`SELECT seq::text AS seq, hash FROM audit_event WHERE seq = ${cut.seq}::bigint`
-    : await tx<{ seq: string; hash: string }[]>`SELECT seq::text AS seq, hash FROM audit_event ORDER BY audit_event.seq DESC LIMIT 1`;
-  if (!last) return undefined;
-  const deleted = await tx`DELETE FROM audit_event WHERE seq <= ${last.seq}::bigint`;
-  await tx`UPDATE audit_chain_head SET from_seq = ${last.seq}::bigint, from_hash = ${last.hash}, purged_at = now()`;
-  return { seq: last.seq, hash: last.hash, count: deleted.count };
+  const [cp] = await tx<{ seq: string; hash: string; count: number }[]>`
+    SELECT cp_seq::text AS seq, cp_hash AS hash, purged::int AS count FROM audit_purge(${before})`;
+  return cp;
 }

@@ -35,7 +35,7 @@ export { getProviderMessage, listProviderMessages, listProviderPatients } from '
 export type { ProviderMessageRow } from './delivery-inbox.js';
 export { LOCAL_SESSION_ISSUER, endSession, getSession, insertLogin, insertSession, revokeSession, takeLogin, touchSession } from './sessions.js';
 export type { LoginRow, SessionInsert, SessionRole, SessionRow } from './sessions.js';
-export { AUDIT_PENDING_CHANNEL, countAuditRows, countPendingAudit, insertAuditRows, insertPendingAudit, listenAuditPending, listAuditPage, lockAuditHead, purgeAuditRows, readAuditHead, searchAuditRows, takePendingAudit, trySealLock } from './audit.js';
+export { AUDIT_PENDING_CHANNEL, countAuditRows, countPendingAudit, insertPendingAudit, listenAuditPending, listAuditPage, purgeAuditRows, readAuditHead, readPendingAudit, sealPendingAudit, searchAuditRows, trySealLock } from './audit.js';
 export type { AuditHead, AuditQuery, AuditRow } from './audit.js';
 export { resourceDigest } from './phi.js';
 export { PHI_KEYS_CHANNEL, PHI_TABLES, countPhiValues, notifyPhiKeys, encryptExisting, listPhiKeys, phiKeysRegistered, registerPhiKeys, resealAll, resealPass, retireUnusedPhiKeys } from './phi-keys.js';

@@ -87,12 +87,13 @@ export async function listPhiKeys(sql: Sql): Promise<{ id: string; registeredAt:
   return rows.map((r) => ({ id: r.id, registeredAt: r.registered_at, retiredAt: r.retired_at }));
 }
 
-/** Marks retired every data key other than `active` that no value names any more; returns their ids. */
+/**
+ * Marks retired every data key other than `active` that no value names any more; returns their ids.
+ * Migration 020's phi_key_retire_unused (the schema owner's: the runtime role may not update phi_key)
+ * looks for the values itself and refuses an `active` that is not a registered data key.
+ */
 export async function retireUnusedPhiKeys(sql: Sql, active: string): Promise<string[]> {
-  const used = new Set((await countPhiValues(sql)).map((c) => c.keyId).filter((k): k is string => k !== null));
-  const rows = await sql<{ id: string }[]>`
-    UPDATE phi_key SET retired_at = now()
-    WHERE kind = 'data' AND retired_at IS NULL AND id <> ${active} AND NOT (id = ANY(${[...used]}::text[])) RETURNING id`;
+  const rows = await sql<{ id: string }[]>`SELECT k AS id FROM phi_key_retire_unused(${active}) AS k ORDER BY k`;
   return rows.map((r) => r.id);
 }
 

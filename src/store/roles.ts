@@ -4,6 +4,11 @@
 // history read-only. LISTEN/NOTIFY and advisory locks need no grant; temporary tables (the one-time
 // re-keying, src/store/id-key.ts) use the database's default TEMPORARY grant to PUBLIC.
 //
+// Some tables it may not change at all (LIMITED_TABLES): the audit trail (it adds pending events and
+// reads; sealing them into the chain and the retention purge are the schema owner's SECURITY DEFINER
+// functions of migration 020, each checking what it is given) and the PHI key table (it reads and
+// registers keys; retiring one is migration 020's phi_key_retire_unused).
+//
 // The same statements are run at the end of every migrate run (src/store/migrate.ts), when an app
 // role is configured, and printed by `switchboard db roles --print` for an admin to run by hand.
 import type { Sql, TransactionSql } from './db.js';
@@ -12,6 +17,17 @@ type Queryable = Sql | TransactionSql;
 
 /** The table that records applied migrations: the app role may read it, never change it. */
 export const MIGRATION_TABLE = 'schema_migrations';
+
+/** Tables the app role may not update or delete rows of: the privileges it has on each, no more. */
+export const LIMITED_TABLES: Readonly<Record<string, readonly ('SELECT' | 'INSERT')[]>> = {
+  [MIGRATION_TABLE]: ['SELECT'],
+  audit_pending: ['SELECT', 'INSERT'],
+  audit_event: ['SELECT'],
+  audit_chain_head: ['SELECT'],
+  phi_key: ['SELECT', 'INSERT'],
+};
+
+const ROW_PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'] as const;
 
 /** A PostgreSQL role or schema name we accept: lower-case identifier, at most 63 bytes (NAMEDATALEN - 1). */
 const NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -55,7 +71,12 @@ export function appRoleGrants(role: string, o: GrantOptions = {}): string[] {
     // rows only: no TRUNCATE, REFERENCES or TRIGGER, even if granted before
     `REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA ${s} FROM ${r}`,
     `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${s} TO ${r}`,
-    `REVOKE INSERT, UPDATE, DELETE ON ${s}."${MIGRATION_TABLE}" FROM ${r}`,
+    // the limited tables: what a table lacks of its list is taken away (a table not migrated yet is
+    // skipped, and gets its limits at the migrate run that creates it)
+    ...Object.entries(LIMITED_TABLES).map(([table, allowed]) => {
+      const revoke = ROW_PRIVILEGES.filter((p) => !(allowed as readonly string[]).includes(p)).join(', ');
+      return `DO $$ BEGIN IF to_regclass('${s}."${table}"') IS NOT NULL THEN REVOKE ${revoke} ON ${s}."${table}" FROM ${r}; END IF; END $$`;
+    }),
     // nextval/currval for bigserial ids; not setval (UPDATE on a sequence)
     `REVOKE UPDATE ON ALL SEQUENCES IN SCHEMA ${s} FROM ${r}`,
     `GRANT USAGE ON ALL SEQUENCES IN SCHEMA ${s} TO ${r}`,
@@ -72,7 +93,8 @@ export function appRoleScript(role: string, o: GrantOptions & { database?: strin
   const r = ident(role, 'the app role');
   const db = o.database ? ident(o.database, 'the database') : undefined;
   const lines = [
-    `-- Switchboard's runtime role ${r}: rows only (SELECT, INSERT, UPDATE, DELETE), sequences, functions.`,
+    `-- Switchboard's runtime role ${r}: rows only (SELECT, INSERT, UPDATE, DELETE), sequences, functions;`,
+    `-- on the audit trail and the PHI key table no UPDATE or DELETE (migration 020's functions do what it needs there).`,
     `-- Run as the owner of the schema (the role that runs migrations) or a superuser, in the gateway's database.`,
     `-- Then set its password from psql (the client hashes it, SCRAM-SHA-256):  \\password ${role}`,
     `-- and start the gateway with DATABASE_URL as ${role}, DATABASE_ADMIN_URL as the owner.`,
@@ -92,8 +114,8 @@ export function appRoleScript(role: string, o: GrantOptions & { database?: strin
 
 /**
  * Runs appRoleGrants as the connected role (which owns the tables, or is superuser) when the role's
- * privileges differ from them (a table or sequence not granted, more than rows granted, the history
- * writable, CREATE on the schema, default privileges unset); a current role costs one query and no
+ * privileges differ from them (a table or sequence not granted, more than rows granted, a limited
+ * table or the history writable, CREATE on the schema, default privileges unset); a current role costs one query and no
  * catalog write. Returns whether it granted.
  */
 export async function grantAppRole(sql: Queryable, role: string, o: GrantOptions = {}): Promise<boolean> {
@@ -103,11 +125,10 @@ export async function grantAppRole(sql: Queryable, role: string, o: GrantOptions
     SELECT NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${role}) OR EXISTS (
       SELECT 1 FROM pg_class c
        WHERE c.relnamespace = ${schema}::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-         AND CASE WHEN c.relname = ${MIGRATION_TABLE}
-                  THEN NOT has_table_privilege(${role}, c.oid, 'SELECT') OR has_table_privilege(${role}, c.oid, 'INSERT, UPDATE, DELETE')
-                  ELSE NOT has_table_privilege(${role}, c.oid, 'SELECT') OR NOT has_table_privilege(${role}, c.oid, 'INSERT')
-                    OR NOT has_table_privilege(${role}, c.oid, 'UPDATE') OR NOT has_table_privilege(${role}, c.oid, 'DELETE') END
-          OR has_table_privilege(${role}, c.oid, 'TRUNCATE, REFERENCES, TRIGGER'))
+         AND (has_table_privilege(${role}, c.oid, 'TRUNCATE, REFERENCES, TRIGGER') OR EXISTS (
+               SELECT 1 FROM unnest(${[...ROW_PRIVILEGES]}::text[]) AS p(priv)
+                WHERE has_table_privilege(${role}, c.oid, p.priv)
+                      <> (coalesce(${JSON.stringify(LIMITED_TABLES)}::text::jsonb -> c.relname, ${JSON.stringify(ROW_PRIVILEGES)}::text::jsonb) ? p.priv))))
     OR EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = ${schema}::regnamespace AND c.relkind = 'S'
                  AND (NOT has_sequence_privilege(${role}, c.oid, 'USAGE') OR has_sequence_privilege(${role}, c.oid, 'UPDATE')))
     OR EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = ${schema}::regnamespace AND NOT has_function_privilege(${role}, p.oid, 'EXECUTE'))

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { chainKey, GENESIS_HASH, hashRecord, macOf, verifyAuditChain, type AuditRecord, type ChainKey, type VerifyReport } from '../../src/audit/index.js';
-import { insertAuditRows, listAuditPage, readAuditHead, type TransactionSql } from '../../src/store/index.js';
+import { listAuditPage, readAuditHead, type TransactionSql } from '../../src/store/index.js';
 import { inRolledBack, seedChain, tamperer } from './support.js';
 
 const N = 40;
@@ -61,7 +61,13 @@ async function reseal(tx: TransactionSql, from: number, key: ChainKey | undefine
     return { ...base, hash };
   });
   await tx`DELETE FROM audit_event WHERE seq >= ${from}`;
-  await insertAuditRows(tx, resealed);
+  for (const r of resealed) {
+    await tx`INSERT INTO audit_event (seq, at, actor, actor_kind, action, type, entity_type, entity_ids, patient, outcome, outcome_code, source, request_id, mac, prev_hash, hash)
+      VALUES (${r.seq}, ${r.at}, ${r.actor}, ${r.actorKind}, ${r.action}, ${r.type}, ${r.entityType}, ${r.entityIds}, ${r.patient},
+              ${r.outcome}, ${r.outcomeCode}, ${r.source}, ${r.requestId}, ${r.mac}, ${r.prevHash}, ${r.hash})`;
+  }
+  const last = resealed.at(-1);
+  if (last) await tx`UPDATE audit_chain_head SET seq = ${last.seq}::bigint, hash = ${last.hash}`;
 }
 
 interface Outcome { report: VerifyReport; expectSeq: number | null }

@@ -16,7 +16,7 @@ import { adminUrl, freshDatabase } from '../../bench/db.js';
 import { withControlId as fixtureWithControlId } from '../support/messages.js';
 import { startTarget, storeExampleSchedule, type GatewayTarget } from './gateway-target.js';
 import { describeRequest, request, toFetch, type FuzzRequest } from './http-requests.js';
-import { hl7Case, wireOf, type Hl7Case } from './hl7-mutations.js';
+import { hl7Case, messageOf, wireOf, type Hl7Case } from './hl7-mutations.js';
 import { loopDelayMaxMs, sleep, startCanary } from '../hostile/observe.js';
 
 /** Concurrent HTTP clients and MLLP senders (FUZZ_HTTP_CLIENTS, FUZZ_MLLP_SENDERS): enough to keep the gateway's one thread busy. */
@@ -42,6 +42,8 @@ interface Counts {
   unanswered: string[];
   stalls: { atS: number; ms: number; from: number; to: number }[];
   loopMaxMs: number;
+  /** the cases sent, by control id: to show the input of a row the mapper failed on */
+  sent: Map<string, Hl7Case>;
 }
 
 /** Endless samples of an arbitrary, in seeded batches. */
@@ -97,6 +99,7 @@ async function mllpSender(t: GatewayTarget, cases: Generator<Hl7Case>, tag: stri
     const k = cases.next().value as Hl7Case;
     const id = `${tag}${i}`;
     c.mllpCases++;
+    c.sent.set(id, k);
     const { replies, sentinel } = await exchange(t.gw.mllpPort, wireOf(k, id, MAX_FRAME_BYTES), `${id}S`);
     for (const r of replies) inc(c.replies, readAck(r.toString('latin1')).code || 'not an ACK');
     inc(c.sentinels, sentinel);
@@ -119,7 +122,7 @@ async function watchLoop(t: GatewayTarget, until: number, started: number, stall
 }
 
 /** Waits (at most 120 s) until the worker has settled every row; returns the rows by state and error code. */
-async function rowOutcomes(url: string): Promise<Map<string, number>> {
+async function rowOutcomes(url: string): Promise<{ byOutcome: Map<string, number>; internal: { controlId: string; error: string | null }[] }> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     for (const t0 = performance.now(); performance.now() - t0 < 120_000; await sleep(500)) {
@@ -127,7 +130,8 @@ async function rowOutcomes(url: string): Promise<Map<string, number>> {
       if ((row?.n ?? 0) === 0) break;
     }
     const rows = await sql<{ state: string; code: string | null; n: number }[]>`SELECT state, error_code AS code, count(*)::int AS n FROM inbox GROUP BY 1, 2`;
-    return new Map(rows.map((r) => [r.code ? `${r.state} ${r.code}` : r.state, r.n]));
+    const internal = await sql<{ controlId: string; error: string | null }[]>`SELECT control_id AS "controlId", error FROM inbox WHERE error_code = 'ERR_MAPPING_INTERNAL' ORDER BY id LIMIT 20`;
+    return { byOutcome: new Map(rows.map((r) => [r.code ? `${r.state} ${r.code}` : r.state, r.n])), internal };
   } finally {
     await sql.end();
   }
@@ -147,7 +151,7 @@ export async function run(args: string[]): Promise<number> {
     await storeExampleSchedule(target);
     const exits: string[] = [];
     void target.gw.exited.then((code) => exits.push(`exited with ${code} during the run`));
-    const c: Counts = { requests: 0, byStatus: new Map(), fiveXx: [], networkErrors: new Map(), mllpCases: 0, replies: new Map(), sentinels: new Map(), unanswered: [], stalls: [], loopMaxMs: 0 };
+    const c: Counts = { requests: 0, byStatus: new Map(), fiveXx: [], networkErrors: new Map(), mllpCases: 0, replies: new Map(), sentinels: new Map(), unanswered: [], stalls: [], loopMaxMs: 0, sent: new Map() };
     const canary = startCanary();
     const started = performance.now();
     const until = started + seconds * 1000;
@@ -179,13 +183,18 @@ export async function run(args: string[]): Promise<number> {
     console.log(`\nafter ${elapsed.toFixed(0)} s (seed ${seed}):`);
     console.log(`HTTP: ${c.requests.toLocaleString('en-US')} requests (${(c.requests / elapsed).toFixed(0)}/s): ${fmt(c.byStatus)}; no answer: ${fmt(c.networkErrors)}`);
     console.log(`MLLP: ${c.mllpCases.toLocaleString('en-US')} cases, replies by ACK code: ${fmt(c.replies)}; sentinels: ${fmt(c.sentinels)}`);
-    console.log(`inbox rows: ${fmt(rows)}`);
+    console.log(`inbox rows: ${fmt(rows.byOutcome)}`);
+    // a mapper must turn every message into resources or a specific code: an internal error is a mapper bug (the fixtures are synthetic: no PHI)
+    for (const r of rows.internal) {
+      const k = c.sent.get(r.controlId.replace(/B$/, ''));
+      console.log(`ERR_MAPPING_INTERNAL: ${r.error ?? ''} (control id ${r.controlId})${k ? `\n  case: ${JSON.stringify(k.source).slice(0, 2000)}\n  message: ${JSON.stringify(messageOf(k, r.controlId)).slice(0, 4000)}` : ''}`);
+    }
     console.log(`gateway: ${exitsDuring} exits during the run, error log lines: ${fmt(errors)}; clean shutdown at the end: ${code === 0 ? 'yes' : `no (${code})`}`);
     console.log(`event loop: worst delay ${c.loopMaxMs.toFixed(0)} ms; ${c.stalls.length} seconds with a stall past ${stallMs} ms${c.stalls.length ? `: ${c.stalls.slice(0, 20).map((st) => `${st.atS.toFixed(0)} s ${st.ms.toFixed(0)} ms (idle process ${canary.maxBetween(st.from, st.to).toFixed(0)} ms)`).join(', ')}` : ''}`);
     if (c.stalls.length) console.log(`  ${machine.length} of the ${c.stalls.length} were seen, at least half as long, by an idle process on the same machine: the machine's load, not the gateway's work`);
     for (const b of c.fiveXx.slice(0, 20)) console.log(`5xx: ${b}`);
     for (const u of c.unanswered.slice(0, 20)) console.log(`sentinel: ${u}`);
-    const failed = c.fiveXx.length > 0 || exitsDuring > 0 || crashed.length > 0 || code !== 0 || c.unanswered.length > 0 || c.stalls.length > 0;
+    const failed = c.fiveXx.length > 0 || rows.internal.length > 0 || exitsDuring > 0 || crashed.length > 0 || code !== 0 || c.unanswered.length > 0 || c.stalls.length > 0;
     console.log(failed ? 'FAILED' : 'passed');
     return failed ? 1 : 0;
   } finally {

@@ -1,6 +1,6 @@
 // npm run fuzz -- [gateway | map | hostile] [options]
 //   gateway (default)  the whole HTTP surface and MLLP through the pipeline of a running gateway, FUZZ_SECONDS long
-//   map [N] [--seed S] the mapping fuzzer: N mutated golden fixtures mapped and validated (long-map.ts)
+//   map [N] [--seed S] [--structured]  the mapping fuzzer: N mutated golden fixtures mapped and validated (long-map.ts)
 //   hostile [--strict] the hostile-input scenario with /healthz latency and VmHWM against the goals
 const MODES = ['gateway', 'map', 'hostile'];
 const args = process.argv.slice(2);

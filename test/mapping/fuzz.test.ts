@@ -6,6 +6,7 @@ import { parseHl7 } from '../../src/hl7/index.js';
 import { DEFAULT_SITE_CONFIG, isMappingError, mapHl7Message } from '../../src/mapping/index.js';
 import { OPTIONS } from './golden.js';
 import { mutate, mutation, outcome, SEEDS } from './mutation.js';
+import { hl7Case, messageOf } from '../fuzz/hl7-mutations.js';
 
 /** The property: never anything but a (valid, with `validate`) Bundle or a coded error with a reason. */
 function check(text: string, validate: boolean): void {
@@ -26,6 +27,10 @@ describe('fuzz', () => {
     const parsed = texts.filter((t) => { try { parseHl7(t); return true; } catch { return false; } }).length;
     expect(parsed / texts.length).toBeGreaterThan(0.5);
   });
+
+  it('structure-aware mutations (repeated, dropped and swapped segments, huge repetitions, escapes, other delimiters) map or fail with a coded error', () => {
+    fc.assert(fc.property(hl7Case, (c) => { check(messageOf(c, 'FUZZ1'), false); }), { numRuns: 500 });
+  }, 180_000);
 
   it('random text never throws anything else', () => {
     fc.assert(fc.property(fc.string({ maxLength: 400 }), (s) => { check(`MSH|^~\\&|A|B|C|D|20240101||ORU^R01|1|P|2.5\rPID|1||X^^^Y^MR\r${s}`, false); }), { numRuns: 2000 });

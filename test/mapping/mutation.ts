@@ -37,25 +37,35 @@ export function mutate(m: Mutation): string {
   return s;
 }
 
+/**
+ * The config as a mapping thread receives it (src/pipeline/map-pool.ts): a structured clone, whose
+ * lookup tables are plain objects again (Object.prototype keys included), not the parsed config's
+ * prototype-free ones.
+ */
+const THREAD_CONFIG = structuredClone(CONFIG);
+
 /** What mapping a text came to: 'ok', or the parser's / mapper's error code. */
 export type Outcome = { kind: 'ok' | 'refused'; code?: string } | { kind: 'wrong'; why: string };
 
 /**
- * Parses and maps; with `validate`, the Bundle is validated too. Anything but a valid Bundle, an
- * Hl7Error or a MappingError with a reason is `wrong`.
+ * Parses and maps; with `validate`, the Bundle is validated too. Anything but a valid Bundle that a
+ * mapping thread can post back (structured clone), an Hl7Error or a MappingError with a reason is
+ * `wrong`; so is ERR_MAPPING_INTERNAL, which only a mapper bug raises.
  */
 export function outcome(text: string, validate: boolean): Outcome {
   let message;
   try { message = parseHl7(text); } catch (e) { return isHl7Error(e) ? { kind: 'refused', code: e.code } : { kind: 'wrong', why: `parser threw ${String(e)}` }; }
   try {
-    const r = mapHl7Message(message, CONFIG, OPTIONS);
+    const r = mapHl7Message(message, THREAD_CONFIG, OPTIONS);
     if (validate) {
       const issues = validateFhir(r.bundle).issues;
       if (issues.length) return { kind: 'wrong', why: `invalid FHIR: ${issues.join('; ')}` };
     }
     JSON.stringify(r.bundle);
+    try { structuredClone(r); } catch (e) { return { kind: 'wrong', why: `the result cannot be posted from a mapping thread: ${String(e)}` }; }
     return { kind: 'ok' };
   } catch (e) {
+    if (isMappingError(e) && e.code === 'ERR_MAPPING_INTERNAL') return { kind: 'wrong', why: `${e.code}: ${e.reason}` };
     if (isMappingError(e)) return e.reason.length > 0 ? { kind: 'refused', code: e.code } : { kind: 'wrong', why: `${e.code} without a reason` };
     return { kind: 'wrong', why: `mapper threw ${String(e)}` };
   }

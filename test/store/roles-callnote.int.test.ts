@@ -31,6 +31,8 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'sb-roles-flow-'));
 const logs: string[] = [];
 const env: Record<string, string> = {};
 let db: TestDatabase;
+/** The owner's url of the test's database (under TEST_DB_ROLE=app db.url is the suite's runtime role; this suite makes its own roles). */
+let dbUrl: string;
 let gw: Gateway;
 let receiver: Receiver;
 let base: string;
@@ -77,14 +79,15 @@ async function until<T>(what: string, f: () => Promise<T | undefined> | T | unde
 
 beforeAll(async () => {
   db = await createTestDatabase({ migrate: false });
-  const admin = postgres(db.url, { max: 1, onnotice: () => {} });
+  dbUrl = Object.assign(new URL(adminUrl()), { pathname: new URL(db.url).pathname }).toString();
+  const admin = postgres(dbUrl, { max: 1, onnotice: () => {} });
   await ensureLoginRole(admin, APP, PASSWORD);
   await admin.end();
   receiver = await startReceiver();
   const file = path.join(dir, 'schedule.json');
   writeFileSync(file, JSON.stringify(schedule('dr-lane')));
   Object.assign(env, {
-    DATABASE_URL: urlAs(db.url, APP, PASSWORD), DATABASE_ADMIN_URL: db.url, DATA_DIR: dir, SCHEDULE_FILE: file,
+    DATABASE_URL: urlAs(dbUrl, APP, PASSWORD), DATABASE_ADMIN_URL: dbUrl, DATA_DIR: dir, SCHEDULE_FILE: file,
     PORT: '0', HOST: '127.0.0.1', MLLP_PORT: '0', MLLP_HOST: '127.0.0.1', WORKER_CONCURRENCY: '1', WORKER_POLL_MS: '100',
     PUBLIC_BASE_URL: 'https://sb.example', LOG_LEVEL: 'debug',
   });

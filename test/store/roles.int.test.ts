@@ -17,17 +17,20 @@ const APP = `sb_roles_app_${randomBytes(4).toString('hex')}`;
 const SCRIPTED = `sb_roles_script_${randomBytes(4).toString('hex')}`;
 const PASSWORD = randomBytes(12).toString('hex');
 let db: TestDatabase;
+/** The owner's url of the test's database (under TEST_DB_ROLE=app db.url is the suite's runtime role; this suite makes its own roles). */
+let dbUrl: string;
 let store: Store;
 let app: postgres.Sql;
 
 beforeAll(async () => {
   db = await createTestDatabase({ migrate: false });
-  const admin = postgres(db.url, { max: 1, onnotice: () => {} });
+  dbUrl = Object.assign(new URL(adminUrl()), { pathname: new URL(db.url).pathname }).toString();
+  const admin = postgres(dbUrl, { max: 1, onnotice: () => {} });
   await ensureLoginRole(admin, APP, PASSWORD);
   await admin.end();
   // the gateway's own path: migrations on DATABASE_ADMIN_URL, the pool on DATABASE_URL as the app role
-  store = await openStore({ DATABASE_URL: urlAs(db.url, APP, PASSWORD), DATABASE_ADMIN_URL: db.url, DATA_DIR: '/nonexistent', EMBEDDED_PG_PORT: 0, DB_POOL_MAX: 2 }, silentLogger);
-  app = postgres(urlAs(db.url, APP, PASSWORD), { max: 1, onnotice: () => {} });
+  store = await openStore({ DATABASE_URL: urlAs(dbUrl, APP, PASSWORD), DATABASE_ADMIN_URL: dbUrl, DATA_DIR: '/nonexistent', EMBEDDED_PG_PORT: 0, DB_POOL_MAX: 2 }, silentLogger);
+  app = postgres(urlAs(dbUrl, APP, PASSWORD), { max: 1, onnotice: () => {} });
 });
 
 afterAll(async () => {
@@ -108,7 +111,7 @@ describe('the app role (DATABASE_URL) after a migrate run as the admin', () => {
   });
 
   it('is granted the tables of a later migration in the run that creates them', async () => {
-    const admin = postgres(db.url, { max: 1, onnotice: () => {} });
+    const admin = postgres(dbUrl, { max: 1, onnotice: () => {} });
     try {
       const later = [...listMigrations(), { version: 990, name: '990_later', sql: 'CREATE TABLE later_table (id bigserial PRIMARY KEY, v text)' }];
       expect(await migrate(admin, later, { appRole: APP })).toEqual(['990_later']);
@@ -124,7 +127,7 @@ describe('the app role (DATABASE_URL) after a migrate run as the admin', () => {
   });
 
   it('is left alone when its grants are current, and set right when they drifted (TRUNCATE granted by hand)', async () => {
-    const admin = postgres(db.url, { max: 1, onnotice: () => {} });
+    const admin = postgres(dbUrl, { max: 1, onnotice: () => {} });
     try {
       expect(await grantAppRole(admin, APP)).toBe(false);
       await admin.unsafe(`GRANT TRUNCATE ON delivery_event TO ${APP}`);
@@ -150,7 +153,7 @@ describe('the app role (DATABASE_URL) after a migrate run as the admin', () => {
 
 describe('switchboard db roles --print', () => {
   it('gives a role made by an admin the same rows-only privileges', async () => {
-    const admin = postgres(db.url, { max: 1, onnotice: () => {} });
+    const admin = postgres(dbUrl, { max: 1, onnotice: () => {} });
     try {
       await admin.unsafe(appRoleScript(SCRIPTED, { owner: 'postgres' }));
       const [p] = await admin<{ sel: boolean; ins: boolean; trunc: boolean; hist: boolean; create: boolean; su: boolean; seq: boolean }[]>`
@@ -196,7 +199,7 @@ describe('the command and the settings', () => {
 describe('a single DATABASE_URL', () => {
   it('warns at start when the runtime role is a superuser', async () => {
     const lines: string[] = [];
-    const s = await openStore({ DATABASE_URL: db.url, DATA_DIR: '/nonexistent', EMBEDDED_PG_PORT: 0, DB_POOL_MAX: 1 }, createLogger('info', (l) => lines.push(l)), { owner: true });
+    const s = await openStore({ DATABASE_URL: dbUrl, DATA_DIR: '/nonexistent', EMBEDDED_PG_PORT: 0, DB_POOL_MAX: 1 }, createLogger('info', (l) => lines.push(l)), { owner: true });
     await s.close();
     const warned = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === 'db_runtime_role_privileged');
     expect(warned).toEqual([expect.objectContaining({ level: 'warn', setting: 'DATABASE_URL', mode: 'superuser' })]);
@@ -204,7 +207,7 @@ describe('a single DATABASE_URL', () => {
 
   it('says nothing when it is the app role', async () => {
     const lines: string[] = [];
-    const s = await openStore({ DATABASE_URL: urlAs(db.url, APP, PASSWORD), DATA_DIR: '/nonexistent', EMBEDDED_PG_PORT: 0, DB_POOL_MAX: 1 }, createLogger('info', (l) => lines.push(l)), { owner: true });
+    const s = await openStore({ DATABASE_URL: urlAs(dbUrl, APP, PASSWORD), DATA_DIR: '/nonexistent', EMBEDDED_PG_PORT: 0, DB_POOL_MAX: 1 }, createLogger('info', (l) => lines.push(l)), { owner: true });
     await s.close();
     expect(lines.filter((l) => l.includes('db_runtime_role_privileged'))).toEqual([]);
   });
