@@ -3,22 +3,17 @@
 // database and everything the gateway logged are scanned for every fixture patient name, MRN, birth
 // date, callback number and note text (none), while the FHIR API still reads them back in clear.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { dumpDatabase } from '../support/dump.js';
 import { fixture, ROOT, toWire } from '../support/fixtures.js';
-import { findPhi, fixtureCallText, fixturePhi } from '../support/phi.js';
+import { findPhi, fixtureCallText, fixturePhi, phiCallFiles as callFiles, phiHl7Files as hl7Files } from '../support/phi.js';
 import { spawnGateway, type GatewayProcess } from '../support/process.js';
 
 let db: TestDatabase;
 let gw: GatewayProcess;
-const MAX_HL7_BYTES = 64 * 1024;
-const hl7Files = ['hl7/oru', 'hl7/adt'].flatMap((d) => readdirSync(path.join(ROOT, 'fixtures', d)).filter((f) => f.endsWith('.hl7')).map((f) => `${d}/${f}`))
-  .concat(['spine/oru-r01.hl7', 'spine/adt-a01.hl7', 'spine/utf8.hl7', 'spine/latin1-8859-1.hl7'])
-  .filter((f) => fixture(f).length <= MAX_HL7_BYTES);
-const callFiles = readdirSync(path.join(ROOT, 'fixtures/hl7/calls')).filter((f) => f.endsWith('.json') && !f.endsWith('.expected.json')).map((f) => `hl7/calls/${f}`);
 
 beforeAll(async () => {
   db = await createTestDatabase();

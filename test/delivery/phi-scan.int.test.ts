@@ -4,8 +4,6 @@
 // re-notification, a forward, the routine digest). Scanned: no fixture name, MRN or birth date, no
 // note or result text of the stored requests, and nothing but the payload's allow-listed keys.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdirSync } from 'node:fs';
-import path from 'node:path';
 import type { CommunicationRequest } from 'fhir/r4.js';
 import { InboxWorker } from '../../src/pipeline/index.js';
 import { createMetrics } from '../../src/obs/index.js';
@@ -15,8 +13,8 @@ import { parseScheduleFile } from '../../src/routing/index.js';
 import { acknowledge, forward } from '../../src/delivery/index.js';
 import { listNotifications } from '../../src/store/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { fixture, ROOT, toWire } from '../support/fixtures.js';
-import { findPhi, fixtureCallText, fixturePhi } from '../support/phi.js';
+import { fixture, toWire } from '../support/fixtures.js';
+import { findPhi, fixtureCallText, fixturePhi, phiCallFiles as callFiles, phiHl7Files as hl7Files } from '../support/phi.js';
 import { createLogger } from '../../src/obs/index.js';
 import { buildDeliveryApp, type DeliveryApp } from './api.js';
 import { startReceiver, type Receiver } from './receiver.js';
@@ -35,13 +33,6 @@ const logs: string[] = [];
 const clock = new TestClock(Date.parse('2025-03-05T02:00:00Z'));
 const ALLOWED_KEYS = new Set(['type', 'messageId', 'notificationId', 'priority', 'step', 'practitioner', 'link', 'messageIds']);
 
-/** The test app's POST /hl7 limit: the few fixtures past it test size limits, not patient data. */
-const MAX_HL7_BYTES = 64 * 1024;
-/** The single-message HL7 fixtures and the call notes (their .expected.json files are outputs, not inputs). */
-const hl7Files = ['hl7/oru', 'hl7/adt'].flatMap((d) => readdirSync(path.join(ROOT, 'fixtures', d)).filter((f) => f.endsWith('.hl7')).map((f) => `${d}/${f}`))
-  .concat(['spine/oru-r01.hl7', 'spine/adt-a01.hl7', 'spine/utf8.hl7', 'spine/latin1-8859-1.hl7'])
-  .filter((f) => fixture(f).length <= MAX_HL7_BYTES);
-const callFiles = readdirSync(path.join(ROOT, 'fixtures/hl7/calls')).filter((f) => f.endsWith('.json') && !f.endsWith('.expected.json')).map((f) => `hl7/calls/${f}`);
 
 beforeAll(async () => {
   db = await createTestDatabase();

@@ -2,7 +2,7 @@
 // fixture, and a scan of outgoing text for any of them: push and webhook payloads must carry none.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT } from './fixtures.js';
+import { fixture, ROOT } from './fixtures.js';
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
@@ -80,3 +80,16 @@ export function fixtureCallText(): string[] {
   });
   return [...new Set(out)];
 }
+
+/** A test app's POST /hl7 limit: the few fixtures past it test size limits, not patient data. */
+const MAX_HL7_BYTES = 64 * 1024;
+
+/** The single-message HL7 fixtures under that limit (paths below fixtures/): what a PHI scan sends. */
+export const phiHl7Files: readonly string[] = ['hl7/oru', 'hl7/adt']
+  .flatMap((d) => readdirSync(path.join(ROOT, 'fixtures', d)).filter((f) => f.endsWith('.hl7')).map((f) => `${d}/${f}`))
+  .concat(['spine/oru-r01.hl7', 'spine/adt-a01.hl7', 'spine/utf8.hl7', 'spine/latin1-8859-1.hl7'])
+  .filter((f) => fixture(f).length <= MAX_HL7_BYTES);
+
+/** The call-note fixtures (their .expected.json files are outputs, not inputs). */
+export const phiCallFiles: readonly string[] = readdirSync(path.join(ROOT, 'fixtures/hl7/calls'))
+  .filter((f) => f.endsWith('.json') && !f.endsWith('.expected.json')).map((f) => `hl7/calls/${f}`);
