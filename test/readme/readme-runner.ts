@@ -21,7 +21,6 @@
 // starting with `$ `), each command's output must be the lines shown under it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ReadmeBlock } from './readme-doc.js';
@@ -92,16 +91,7 @@ export function freshEnv(extra: Record<string, string>): Record<string, string> 
   return { ...env, ...extra };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../src/store/embedded.js';
 
 export interface Gateway {
   child: ChildProcess;

@@ -4,11 +4,10 @@
 // owned by the superuser) is upgraded at start.
 import { afterAll, describe, expect, it } from 'vitest';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
-import { EMBEDDED_APP_ROLE, EMBEDDED_OWNER_ROLE, PG_HBA, loadEmbeddedPostgres, startEmbedded, type EmbeddedServer } from '../../src/store/embedded.js';
+import { EMBEDDED_APP_ROLE, EMBEDDED_OWNER_ROLE, PG_HBA, freePort, loadEmbeddedPostgres, startEmbedded, type EmbeddedServer } from '../../src/store/embedded.js';
 import { openStore } from '../../src/store/open.js';
 import { migrate } from '../../src/store/migrate.js';
 import { loadConfig } from '../../src/config/index.js';
@@ -65,16 +64,6 @@ const owners = (server: EmbeddedServer) => asSuperuser(server, async (sql) => Ob
   SELECT pg_get_userbyid(relowner) AS owner, count(*)::int AS n FROM pg_class
    WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'S', 'v') GROUP BY 1`).map((r) => [r.owner, r.n])));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function refused(url: string): Promise<string | undefined> {
   const sql = postgres(url, { max: 1, connect_timeout: 5, onnotice: () => {} });
