@@ -8,6 +8,7 @@ import type { CompiledSchedule } from '../routing/index.js';
 import { claimDueAttempts, countAttempts, listenDeliveryWake, nextDeliveryDue, type ClaimedAttempt, type NextDue } from '../store/index.js';
 import { fireDueDigests, fireDueRuns, type FireDeps } from './fire.js';
 import { sendClaimed, type SenderDeps } from './sender.js';
+import { Wakeup } from '../threads/index.js';
 
 export interface SchedulerOptions {
   readonly fire: FireDeps;
@@ -37,8 +38,7 @@ const earliest = (...ds: (Date | null)[]): number | null => {
 
 export class DeliveryScheduler {
   private stopped = true;
-  private wake: (() => void) | undefined;
-  private woken = false;
+  private readonly wakeup = new Wakeup();
   private loop: Promise<void> | undefined;
   private listening: { unlisten(): Promise<void> } | undefined;
   private inflight = new Set<Promise<void>>();
@@ -58,13 +58,12 @@ export class DeliveryScheduler {
 
   /** Something may be due sooner than the loop thought: look now. */
   poke(): void {
-    this.woken = true;
-    this.wake?.();
+    this.wakeup.poke();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    this.wakeup.poke();
     await this.loop;
     await Promise.allSettled([...this.inflight]);
     await this.listening?.unlisten().catch(() => {});
@@ -122,7 +121,7 @@ export class DeliveryScheduler {
   private async run(): Promise<void> {
     while (!this.stopped) {
       let sleepMs = this.o.pollMs;
-      this.woken = false;
+      this.wakeup.begin();
       try {
         const { work, next } = await this.round();
         const at = earliest(next.run, next.digest, this.inflight.size < this.o.sendConcurrency ? next.attempt : null);
@@ -132,12 +131,7 @@ export class DeliveryScheduler {
         this.o.fire.log?.error('delivery_round_failed', { errorCode: (e as { code?: string }).code, errorName: (e as Error).name });
       }
       this.lastRoundAt = performance.now();
-      if (this.stopped || this.woken || sleepMs === 0) continue;
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, sleepMs);
-        this.wake = () => { clearTimeout(t); r(); };
-      });
-      this.wake = undefined;
+      if (!this.stopped && sleepMs > 0) await this.wakeup.sleep(sleepMs);
     }
   }
 

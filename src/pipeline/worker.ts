@@ -19,6 +19,7 @@ import { applyDecision, routingAttributes } from './route-result.js';
 import { metricType, newAckControlId, wantsAppAck, type AppAckRouter } from '../ingest/index.js';
 import { mapInboxRow, type AckFacts, type MappedRow, type Outcome, type RowToMap } from './map-row.js';
 import type { RowMapper } from './map-pool.js';
+import { Wakeup } from '../threads/index.js';
 
 export type { Outcome } from './map-row.js';
 
@@ -101,8 +102,7 @@ interface Work {
 export class InboxWorker {
   private readonly now: () => Date;
   private stopped = true;
-  private wake: (() => void) | undefined;
-  private woken = false;
+  private readonly wakeup = new Wakeup();
   private loop: Promise<void> | undefined;
   private unlisten: (() => Promise<void>) | undefined;
   private inRound = false;
@@ -129,13 +129,12 @@ export class InboxWorker {
 
   /** New rows were stored (here, or by another replica: NOTIFY): look now instead of at the next poll. */
   poke(): void {
-    this.woken = true;
-    this.wake?.();
+    this.wakeup.poke();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    this.wakeup.poke();
     await this.loop;
     await this.unlisten?.().catch(() => {});
   }
@@ -143,7 +142,7 @@ export class InboxWorker {
   private async run(): Promise<void> {
     while (!this.stopped) {
       let n = 0;
-      this.woken = false;
+      this.wakeup.begin();
       this.inRound = true;
       try {
         n = await this.processBatch();
@@ -154,10 +153,7 @@ export class InboxWorker {
       }
       // a round that found work goes straight on; an empty one sleeps until woken (or the poll),
       // unless a wake-up came while it ran (rows stored after its claim)
-      if (n === 0 && !this.stopped && !this.woken) {
-        await new Promise<void>((r) => { this.wake = r; setTimeout(r, this.o.pollMs).unref(); });
-        this.wake = undefined;
-      }
+      if (n === 0 && !this.stopped) await this.wakeup.sleep(this.o.pollMs, { unref: true });
     }
   }
 

@@ -1,5 +1,6 @@
-// src/threads: starting a worker thread on one of our modules, from a source checkout (TypeScript,
-// run through tsx registered in the thread first) or from the compiled build (plain .js).
+// src/threads: how background work runs — starting a worker thread on one of our modules, from a
+// source checkout (TypeScript, run through tsx registered in the thread first) or from the compiled
+// build (plain .js); and the wake-up a background loop sleeps on (wakeup.ts).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -29,3 +30,5 @@ export function startModuleThread(from: string, name: string, opts: { resourceLi
   const boot = `import(${JSON.stringify(tsxApi())}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`;
   return new Worker(boot, { ...opts, eval: true });
 }
+
+export { Wakeup } from './wakeup.js';
