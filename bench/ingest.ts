@@ -2,7 +2,7 @@
 // beside the baseline of raw postgres.js single-row insert-and-commit at the same concurrency.
 // Also p99 ACK latency at a steady 200 messages/s. Runs on the machine's PostgreSQL (TEST_DATABASE_URL
 // or postgres://postgres@127.0.0.1:5432/test when it answers) and on the embedded server.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
@@ -62,6 +62,7 @@ async function baseline(url: string, n: number, shape: 'bare' | 'inbox'): Promis
   else await sql`CREATE TABLE IF NOT EXISTS bench_baseline_inbox (LIKE inbox INCLUDING ALL)`;
   const raw = message('BASE');
   const ack = raw.subarray(0, 160);
+  const contentHash = createHash('sha256').update(raw).digest();
   const lat: number[] = [];
   const until = performance.now() + SECONDS * 1000;
   let seq = 0;
@@ -71,8 +72,8 @@ async function baseline(url: string, n: number, shape: 'bare' | 'inbox'): Promis
       const s = performance.now();
       const id = `B${n}-${seq++}`;
       if (shape === 'bare') await sql`INSERT INTO bench_baseline (control_id, raw) VALUES (${id}, ${raw})`;
-      else await sql`INSERT INTO bench_baseline_inbox (source, sender_app, sender_facility, control_id, message_type, version, charset, raw, peer, ack_mode, ack)
-        VALUES ('mllp', 'LAB', 'NORTHLAB', ${id}, 'ORU^R01', '2.5.1', 'ASCII', ${raw}, '127.0.0.1:1', 'original', ${ack})`;
+      else await sql`INSERT INTO bench_baseline_inbox (source, sender_app, sender_facility, control_id, message_type, version, charset, raw, content_hash, peer, ack_mode, ack)
+        VALUES ('mllp', 'LAB', 'NORTHLAB', ${id}, 'ORU^R01', '2.5.1', 'ASCII', ${raw}, ${contentHash}, '127.0.0.1:1', 'original', ${ack})`;
       lat.push(performance.now() - s);
     }
   }));
