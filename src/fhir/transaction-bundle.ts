@@ -289,7 +289,12 @@ export async function saveTransactionBundles(tx: TransactionSql, items: readonly
           continue;
         }
         for (const w of writes) taken.add(w);
-        groups.push({ resources: resources.filter((r, i) => storedDigest.get(writes[i]!) !== resourceDigest(r)), inboxId: p.item.inboxId });
+        // a resource with no stored digest (new) is digested once, when the store seals it
+        const changed = (r: Resource, i: number): boolean => {
+          const stored = storedDigest.get(writes[i]!);
+          return stored === undefined || stored !== resourceDigest(r);
+        };
+        groups.push({ resources: resources.filter(changed), inboxId: p.item.inboxId });
         saved.push({ p, finalIds });
       } catch (e) {
         refuse(p.index, e);
