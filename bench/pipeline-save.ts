@@ -6,6 +6,7 @@
 // message, rows written per message, and the database backend's CPU per message (read from
 // /proc: the server runs on this machine). Variants drop one write-path index each, to show
 // what each costs on the hot path.
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
 import type { Bundle } from 'fhir/r4.js';
@@ -15,6 +16,7 @@ import { DEFAULT_SITE_CONFIG } from '../src/mapping/index.js';
 import { migrate } from '../src/store/migrate.js';
 import { adminUrl, freshDatabase } from './db.js';
 import { fmt } from './stats.js';
+import { Keyring, installKeyring, pooledRandom } from '../src/crypto/index.js';
 import { rng, trafficItem } from './pipeline-messages.js';
 
 const arg = (name: string, def: string): string => {
@@ -38,6 +40,9 @@ function cpuOf(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(f[11]) + Number(f[12])) * 10; // utime + stime, clock ticks of 10 ms
 }
+
+// PHI is sealed as in the gateway, under a key of this run (bench/run.ts installs the same for the others)
+installKeyring(new Keyring({ keys: [{ id: 'bench', key: randomBytes(32) }], active: 'bench', searchKey: randomBytes(32), random: pooledRandom() }));
 
 async function main(): Promise<void> {
   const n = Number(arg('n', '3000'));
