@@ -8,7 +8,7 @@ import type { Config } from './config/index.js';
 import { createMetrics, registerEventLoopDelay, type Logger, type Metrics } from './obs/index.js';
 import { encryptExisting, openStore, type Store } from './store/index.js';
 import { AppAckRouter, Hl7Intake, InboxWriter, SenderPolicy, invalidCidrs, loadSendersFile } from './ingest/index.js';
-import { InboxWorker, MapPool } from './pipeline/index.js';
+import { InboxWorker, MapPool, ProcessingThread, SharedLane, type Lane, type ProcessingSetup } from './pipeline/index.js';
 import { MllpListener } from './mllp/index.js';
 import { createApp } from './http/index.js';
 import { reindexSearchColumns } from './fhir/index.js';
@@ -21,6 +21,7 @@ import {
   parseRoleMap, type LocalSignInDeps, type SignInDeps, type TrustedIssuer,
 } from './auth/index.js';
 import { AuditSealer, AuditWriter, appendAudit, auditKeys, configureAuditKey, startRetention } from './audit/index.js';
+import { Keyring, loadKeyMaterial, phiKeyring, type KeyMaterial } from './crypto/index.js';
 
 /** How often the schedule's FHIR view is rebuilt: a quarter day, well inside its 14-day horizon. */
 const SCHEDULE_VIEW_REFRESH_MS = 6 * 3_600_000;
@@ -30,12 +31,16 @@ export interface Gateway {
   mllpPort: number;
   store: Store;
   metrics: Metrics;
+  /** the routine workers' thread, when they run in one (PROCESSING_THREAD) */
+  processing?: ProcessingThread;
   close(): Promise<void>;
 }
 
 export interface GatewayOptions {
   /** run the processing worker in this process (default true) */
   worker?: boolean;
+  /** the routine workers in the processing thread (default: PROCESSING_THREAD); false: on the main thread with the critical lane */
+  processingThread?: boolean;
   /**
    * Called once when the gateway cannot go on: a listener failed after it was listening, or the
    * embedded PostgreSQL died and could not be restarted. `switchboard serve` then closes and exits
@@ -109,8 +114,13 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   const retention = startRetention(store.sql, { messageDays: config.MESSAGE_RETENTION_DAYS, fhirDays: config.FHIR_RETENTION_DAYS, auditDays: config.AUDIT_RETENTION_DAYS }, log);
   undo.push(() => retention.stop());
   const workers: InboxWorker[] = [];
+  let processing: ProcessingThread | undefined;
+  const pokeWorkers = () => {
+    for (const w of workers) w.poke();
+    processing?.poke();
+  };
   const writer = new InboxWriter(store.sql, {
-    maxBatch: config.INGEST_BATCH_MAX, maxInFlight: config.INGEST_MAX_IN_FLIGHT, onBatch: (n) => metrics.batchSize.observe(n), onInserted: () => workers.forEach((w) => w.poke()),
+    maxBatch: config.INGEST_BATCH_MAX, maxInFlight: config.INGEST_MAX_IN_FLIGHT, onBatch: (n) => metrics.batchSize.observe(n), onInserted: pokeWorkers,
   });
   let fatal = false;
   const onFatal = (reason: string) => {
@@ -130,7 +140,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   // the store is back: rows and timers that waited through the outage (and NOTIFYs it swallowed)
   // are looked at now, not at the next poll
   store.health.onUp(() => {
-    for (const w of workers) w.poke();
+    pokeWorkers();
     delivery.poke();
   });
   const appAcks = new AppAckRouter();
@@ -184,18 +194,31 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   // the critical lane: one more worker taking only urgent rows (intake triage), a few at a time; the
   // routine workers leave those rows to it while it runs, so a critical result is never mapped and
   // saved inside a routine batch
+  // the routine workers run in the processing thread (README "Processing"), beside a lane whose
+  // state they read from shared memory; without it, here beside the lane itself
   if (opts.worker !== false) {
+    const threaded = opts.processingThread ?? config.PROCESSING_THREAD;
+    const shared = threaded ? new SharedLane() : undefined;
     const lane = new InboxWorker({
       sql: store.sql, config: siteConfig, log, metrics, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS,
       maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: 4, minPriority: 1, schedules, appAcks, delivery, idKey, ...(mapper ? { mapper } : {}), inlineMaxBytes: config.MAP_INLINE_MAX_BYTES,
+      ...(shared ? { onLaneState: (l: Lane) => shared.publish(l) } : {}),
     });
-    workers.push(lane, ...Array.from({ length: config.WORKER_CONCURRENCY }, () => new InboxWorker({
-      sql: store.sql, config: siteConfig, log, metrics, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS,
-      maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: config.WORKER_BATCH, schedules, appAcks, delivery, idKey, ...(mapper ? { mapper } : {}), inlineMaxBytes: config.MAP_INLINE_MAX_BYTES, lane,
-    })));
+    workers.push(lane);
+    if (shared) {
+      processing = new ProcessingThread({
+        setup: processingSetup(config, store, siteConfig, idKey, await threadKeys(config), limits), log, metrics, lane: shared, appAcks, delivery,
+      });
+    } else {
+      workers.push(...Array.from({ length: config.WORKER_CONCURRENCY }, () => new InboxWorker({
+        sql: store.sql, config: siteConfig, log, metrics, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS,
+        maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: config.WORKER_BATCH, schedules, appAcks, delivery, idKey, ...(mapper ? { mapper } : {}), inlineMaxBytes: config.MAP_INLINE_MAX_BYTES, lane,
+      })));
+    }
   }
-  undo.push(async () => { await Promise.all(workers.map((w) => w.stop())); });
+  undo.push(async () => { await Promise.all([...workers.map((w) => w.stop()), processing?.stop()]); });
   for (const w of workers) await w.start();
+  await processing?.start();
 
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= (async () => {
@@ -211,7 +234,8 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
         setTimeout(() => { if ('closeAllConnections' in http) http.closeAllConnections(); }, 5000).unref();
       }),
     ]);
-    await Promise.all(workers.map((w) => w.stop()));
+    // the processing thread finishes its rounds, closes its pool and exits before the store closes
+    await Promise.all([...workers.map((w) => w.stop()), processing?.stop()]);
     await mapper?.close();
     await delivery.stop();
     await schedules.stop();
@@ -225,7 +249,37 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
     loopDelay.stop();
     log.info('shutdown_complete');
   })());
-  return { httpPort, mllpPort, store, metrics, close };
+  return { httpPort, mllpPort, store, metrics, ...(processing ? { processing } : {}), close };
+}
+
+/** The processing thread's settings: the store's runtime connection and the workers' settings (README "Configuration"). */
+function processingSetup(config: Config, store: Store, siteConfig: SiteConfig, idKey: Uint8Array, keys: KeyMaterial, limits: ReturnType<typeof limitsFromSettings>): ProcessingSetup {
+  return {
+    // the workers' connections and the LISTENs of the workers, the schedule and the PHI keys
+    db: {
+      url: store.url, max: config.WORKER_CONCURRENCY + 1, name: 'switchboard-processing',
+      timeouts: {
+        connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS, idleTimeoutMs: config.DB_IDLE_TIMEOUT_MS,
+        statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS, idleInTransactionTimeoutMs: config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      },
+    },
+    workers: {
+      concurrency: config.WORKER_CONCURRENCY, batch: config.WORKER_BATCH, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS, maxAttempts: config.WORKER_MAX_ATTEMPTS,
+      appName: config.APP_NAME, inlineMaxBytes: config.MAP_INLINE_MAX_BYTES, mapThreads: config.MAP_THREADS, mapBudgetMs: config.MAP_TIME_BUDGET_MS,
+    },
+    siteConfig, idKey, keys, scheduleLimits: limits, route: true,
+    // a key file is read again after `keys rotate`; PHI_KEYS (the environment) never changes
+    ...(config.PHI_KEYS ? {} : { keySource: { DATA_DIR: config.DATA_DIR, PHI_KEY_FILE: config.PHI_KEY_FILE, PHI_KMS_MODULE: config.PHI_KMS_MODULE } }),
+    ...(config.AUDIT_HMAC_KEY ? { auditKeyHex: config.AUDIT_HMAC_KEY } : {}),
+  };
+}
+
+/** The PHI keys for the processing thread, read again from their source and checked against the keyring the store installed (fail closed). */
+async function threadKeys(config: Config): Promise<KeyMaterial> {
+  const keys = await loadKeyMaterial(config);
+  const same = JSON.stringify(new Keyring({ ...keys, random: () => Buffer.alloc(0) }).fingerprints()) === JSON.stringify(phiKeyring().fingerprints());
+  if (!same) throw new Error('the PHI keys read for the processing thread differ from the keyring in use (was the key file changed during the start?)');
+  return keys;
 }
 
 /** MAPPING_ID_KEY as the pin of the installation's id key (prepareResourceIds), when set. */

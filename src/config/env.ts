@@ -61,6 +61,12 @@ export const configSchema = z.object({
   MAP_TIME_BUDGET_MS: positive.default(2_000),
   /** Messages up to this size are mapped on the main thread, between its other work (0: all in threads). */
   MAP_INLINE_MAX_BYTES: z.coerce.number().int().min(0).default(16_384),
+  /**
+   * The routine workers (WORKER_CONCURRENCY) run in a thread of their own with their own connections,
+   * so intake, ACKs, HTTP and delivery on the main thread never wait behind a batch being processed;
+   * the critical lane stays on the main thread. Off: every worker on the main thread (tests, tools).
+   */
+  PROCESSING_THREAD: bool.default(true),
   // intake: database faults (connect, statement and idle-in-transaction timeouts; the store's health ping)
   /** Giving up on opening a database connection, ms. */
   DB_CONNECT_TIMEOUT_MS: positive.default(3_000),

@@ -5,6 +5,6 @@ export { DATA_KEY_BYTES, envelopeKeyId, isEnvelope } from './envelope.js';
 export { Keyring, type DataKey, type KeyringInit } from './keyring.js';
 export { installKeyring, openPhi, phiKeyring, reloadKeyring } from './current.js';
 export {
-  addKeyToFile, defaultKeyFile, reloadKeysSync, keyIdAt, keyringFromDocument, keySourceOf, pooledRandom, loadKeys, newKeyDocument, parseKeyDocument, writeKeyFile,
-  type KeyDocument, type KeySource, type KeySourceSettings, type LoadedKeys, type UnwrapKey,
+  addKeyToFile, defaultKeyFile, reloadKeysSync, keyIdAt, keyringFromDocument, keySourceOf, pooledRandom, loadKeyMaterial, loadKeys, newKeyDocument, parseKeyDocument, writeKeyFile,
+  type KeyDocument, type KeyMaterial, type KeySource, type KeySourceSettings, type LoadedKeys, type UnwrapKey,
 } from './source.js';

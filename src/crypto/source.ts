@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { DATA_KEY_BYTES, KEY_ID } from './envelope.js';
 import { PhiCryptoError } from './errors.js';
-import { Keyring } from './keyring.js';
+import { Keyring, type KeyringInit } from './keyring.js';
 
 const keyDocument = z.object({
   version: z.literal(1),
@@ -106,8 +106,27 @@ export function pooledRandom(): (n: number) => Buffer {
   };
 }
 
-/** The raw key bytes of a document (unwrapped by the KMS hook when the document says so). */
+/** The raw keys of a keyring: what a worker thread of this process installs its own Keyring from (the bytes never leave the process). */
+export type KeyMaterial = Omit<KeyringInit, 'random'>;
+
+/** The keyring of a document (its keys unwrapped by the KMS hook when the document says so). */
 export async function keyringFromDocument(doc: KeyDocument, opts: { unwrap?: UnwrapKey; random?: (n: number) => Buffer } = {}): Promise<Keyring> {
+  return new Keyring({ ...(await keyMaterialFromDocument(doc, opts)), random: opts.random ?? pooledRandom() });
+}
+
+/**
+ * The key material of the configured source, read again (unwrapped by the KMS module when wrapped;
+ * no key file is made): a thread of the gateway installs its keyring from it. Fails closed like loadKeys.
+ */
+export async function loadKeyMaterial(s: KeySourceSettings): Promise<KeyMaterial> {
+  const doc = readDocument(s, keySourceOf(s));
+  if (!doc) throw new PhiCryptoError('ERR_PHI_KEYS_MISSING', 'no PHI keys found (PHI_KEYS or PHI_KEY_FILE)');
+  const unwrap = s.PHI_KMS_MODULE ? await loadUnwrap(s.PHI_KMS_MODULE) : undefined;
+  return keyMaterialFromDocument(doc, unwrap ? { unwrap } : {});
+}
+
+/** The raw key bytes of a document (unwrapped by the KMS hook when the document says so). */
+async function keyMaterialFromDocument(doc: KeyDocument, opts: { unwrap?: UnwrapKey } = {}): Promise<KeyMaterial> {
   const raw = async (id: string, b64: string): Promise<Buffer> => {
     const bytes = Buffer.from(b64, 'base64');
     if (!doc.wrapped) return bytes;
@@ -119,7 +138,7 @@ export async function keyringFromDocument(doc: KeyDocument, opts: { unwrap?: Unw
     }
   };
   const keys = await Promise.all(Object.entries(doc.keys).map(async ([id, b64]) => ({ id, key: await raw(id, b64) })));
-  return new Keyring({ keys, active: doc.active, searchKey: await raw('search', doc.search), random: opts.random ?? pooledRandom() });
+  return { keys, active: doc.active, searchKey: await raw('search', doc.search) };
 }
 
 /** A fresh document: one data key and the search key, 256 bits each from the system's CSPRNG. */

@@ -12,22 +12,32 @@ import {
   claimInboxRows, ensureIdKey, listenInbox, markInboxRows, markInboxSaveFailed, releaseInboxRows, type ClaimedInboxRow, type InboxOutcomeRow, type Sql, type TransactionSql,
 } from '../store/index.js';
 import { appendAudit, messageProcessedEvents, messageReceivedEvent, type AuditEventInput } from '../audit/index.js';
-import type { Logger, Metrics } from '../obs/index.js';
+import type { Logger } from '../obs/index.js';
 import type { RoutingRecord, ScheduleService } from '../oncall/index.js';
 import { escalationStarts, startEscalations, type EscalationStart } from '../delivery/index.js';
 import { applyDecision, routingAttributes } from './route-result.js';
-import { metricType, newAckControlId, wantsAppAck, type AppAckRouter } from '../ingest/index.js';
+import { metricType, newAckControlId, wantsAppAck } from '../ingest/index.js';
 import { mapInboxRow, type AckFacts, type MappedRow, type Outcome, type RowToMap } from './map-row.js';
 import type { RowMapper } from './map-pool.js';
 import { Wakeup } from '../threads/index.js';
+import type { Lane } from './shared-lane.js';
 
 export type { Outcome } from './map-row.js';
+
+/**
+ * The counters a worker adds to: the gateway's registry (Metrics), or, in the processing thread, a
+ * tally posted to the main thread's registry.
+ */
+export interface WorkerMetrics {
+  processed: { inc(labels: { type: string; outcome: string }): void };
+  routed: { inc(labels: { outcome: string }): void };
+}
 
 export interface WorkerOptions {
   sql: Sql;
   config: SiteConfig;
   log: Logger;
-  metrics: Metrics;
+  metrics: WorkerMetrics;
   /** rows claimed per round (default 32) */
   batch?: number;
   /** claim only rows at least this urgent (intake priority, 0 routine .. 3 stat): the critical lane */
@@ -37,17 +47,23 @@ export interface WorkerOptions {
    * only rows less urgent than the lane takes, so an urgent row is never saved inside a routine
    * batch; while the lane is busy with a round, a round of this worker that finds no such row
    * takes urgent rows alone (the lane's batch), so a burst of them is not left to the lane only.
-   * Without a running lane this worker claims every row.
+   * Without a running lane this worker claims every row. The lane InboxWorker itself, or its state
+   * shared from another thread (shared-lane.ts).
    */
-  lane?: InboxWorker;
+  lane?: Lane;
+  /** told this worker's lane state whenever it changes (a critical lane shares it with the processing thread) */
+  onLaneState?: (lane: Lane) => void;
   claimMs: number;
   pollMs: number;
   maxAttempts: number;
   appName: string;
   /** on-call routing for messages that need a human; null: map only (tests, `map`) */
   schedules: ScheduleService | null;
-  /** enhanced mode: sends application ACKs back over the originating connection */
-  appAcks?: AppAckRouter;
+  /**
+   * enhanced mode: sends application ACKs back over the originating connection (AppAckRouter: true
+   * when sent); undefined: handed to the thread holding the connections, which sends and logs it
+   */
+  appAcks?: { deliver(inboxId: string, bytes: Buffer): boolean | undefined };
   /** the installation's resource-id key (mapHl7Message `idKey`); read from the store when absent */
   idKey?: Uint8Array;
   /** delivery: told after a commit that started escalation runs, so it fires them without waiting for the NOTIFY */
@@ -99,7 +115,7 @@ interface Work {
   routed: Routed | null;
 }
 
-export class InboxWorker {
+export class InboxWorker implements Lane {
   private readonly now: () => Date;
   private stopped = true;
   private readonly wakeup = new Wakeup();
@@ -123,6 +139,7 @@ export class InboxWorker {
 
   async start(): Promise<void> {
     this.stopped = false;
+    this.o.onLaneState?.(this);
     this.unlisten = await listenInbox(this.o.sql, () => this.poke());
     this.loop = this.run();
   }
@@ -134,6 +151,7 @@ export class InboxWorker {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.o.onLaneState?.(this);
     this.wakeup.poke();
     await this.loop;
     await this.unlisten?.().catch(() => {});
@@ -144,12 +162,14 @@ export class InboxWorker {
       let n = 0;
       this.wakeup.begin();
       this.inRound = true;
+      this.o.onLaneState?.(this);
       try {
         n = await this.processBatch();
       } catch (e) {
         this.o.log.error('worker_round_failed', { errorCode: (e as { code?: string }).code, errorName: (e as Error).name });
       } finally {
         this.inRound = false;
+        this.o.onLaneState?.(this);
       }
       // a round that found work goes straight on; an empty one sleeps until woken (or the poll),
       // unless a wake-up came while it ran (rows stored after its claim)
@@ -359,8 +379,8 @@ export class InboxWorker {
     if (started > 0) this.o.delivery?.poke();
     for (const e of ends) {
       if (e.appAck && wantsAppAck(e.appAck.condition, e.failed)) {
-        const sent = this.o.appAcks?.deliver(e.w.row.id, e.appAck.bytes) ?? false;
-        this.o.log.info(sent ? 'app_ack_sent' : 'app_ack_stored_only', { inboxId: e.w.row.id });
+        const sent = this.o.appAcks ? this.o.appAcks.deliver(e.w.row.id, e.appAck.bytes) : false;
+        if (sent !== undefined) this.o.log.info(sent ? 'app_ack_sent' : 'app_ack_stored_only', { inboxId: e.w.row.id });
       }
       this.o.metrics.processed.inc({ type: metricType(e.w.row.message_type), outcome: e.w.mapped.outcome.kind });
     }

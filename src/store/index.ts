@@ -1,8 +1,8 @@
 // src/store: SQL, migrations and the embedded default. The only folder that writes SQL.
-export { DB_TIMEOUT_DEFAULTS, STORE_DOWN, isUnavailable, pingStore } from './db.js';
+export { DB_TIMEOUT_DEFAULTS, STORE_DOWN, connect, isUnavailable, pingStore } from './db.js';
 export { StoreDownError, StoreHealth } from './health.js';
 export type { StoreHealthOptions } from './health.js';
-export type { Sql, TransactionSql } from './db.js';
+export type { ConnectOptions, Sql, TransactionSql } from './db.js';
 export { explainResourceSearch, findResourcesByIdentifier, listStaleSearchRows, lockResourceIdentifiers, readResource, searchResources, updateSearchColumns, upsertResources } from './fhir-resources.js';
 export type { FhirResourceWrite, IdentifierCondition, IdentifierMatch, ResourceCondition, ResourceMatch, ResourceSearch, SearchColumnsUpdate, StaleSearchRow, StoredResource } from './fhir-resources.js';
 export { DEFAULT_ORGANIZATION, claimInboxRows, releaseInboxRows, countInboxByState, findInboxRowsByKey, isCallKeyConflict, getInboxRow, getRejectedRow, insertInboxRows, insertRejected, listInboxRows, listRejectedRows, listenInbox, markInboxFailed, markInboxProcessed, markInboxRows, markInboxSaveFailed, requeueInboxRow } from './inbox.js';
