@@ -1,10 +1,13 @@
-// npm run bench -- pipeline [--n 4000] [--senders 1,50] [--preload 0,100000,1000000] [--trials 3] [--burst 5000] [--db embedded|machine]
+// npm run bench -- pipeline [--n 4000] [--senders 1,50] [--preload 0,100000,1000000] [--trials 3] [--burst 5000] [--db embedded|machine] [--thread 1|0]
 //
 // The processing pipeline end to end: a gateway (intake, MLLP listener, workers with their mapping
-// threads, routing on a stored schedule) on a fresh database; a sender thread sends the traffic mix
+// threads, routing on a stored schedule) on a fresh database, its routine workers in the processing
+// thread as the gateway runs them (--thread 0: on the main thread beside the critical lane, as
+// PROCESSING_THREAD=0); a sender thread sends the traffic mix
 // (ORU^R01 with 15 OBX, ADT A01/A08, call notes; a few critical results) over MLLP while the workers
 // process. Printed: intake and processing msg/s, time per stage per message, statements per message
-// (counted in-process on the workers' connections: each is one round trip), the mapping-only rate on
+// (counted on the workers' connections: each is one round trip; only with --thread 0, where those
+// connections are this thread's), the mapping-only rate on
 // one core (the ceiling), the ACK p99 while processing runs; with --preload, the same on a store
 // holding that many resources; and a critical result sent behind a routine burst: ACK -> routed.
 // After the fast send, 1,000 more at a steady 200 msg/s while the backlog drains (their ACK p99).
@@ -18,9 +21,12 @@ import { MllpListener } from '../src/mllp/index.js';
 import * as ingest from '../src/ingest/index.js';
 import * as pipeline from '../src/pipeline/index.js';
 import { createMetrics } from '../src/obs/metrics.js';
+import { randomBytes } from 'node:crypto';
+import { Keyring, installKeyring, pooledRandom, type KeyMaterial } from '../src/crypto/index.js';
+import { DB_TIMEOUT_DEFAULTS } from '../src/store/index.js';
 import { silentLogger } from '../src/obs/log.js';
 import { DEFAULT_SITE_CONFIG } from '../src/mapping/index.js';
-import { ScheduleService, saveSchedule } from '../src/oncall/index.js';
+import { DEFAULT_SCHEDULE_LIMITS, ScheduleService, saveSchedule } from '../src/oncall/index.js';
 import { parseScheduleFile } from '../src/routing/index.js';
 import { migrate } from '../src/store/migrate.js';
 import { ensureIdKey } from '../src/store/index.js';
@@ -39,6 +45,8 @@ const MAP_THREADS = 2;
 const BATCH = 32;
 /** the gateway's MAP_INLINE_MAX_BYTES default (--inline 0: every message in the threads) */
 const INLINE = Number(arg('inline', '16384'));
+/** the routine workers in the processing thread (the gateway's default, PROCESSING_THREAD) */
+const THREAD = arg('thread', '1') !== '0';
 
 /** Counts statements per connection pool (postgres.js `debug` runs once per query sent). */
 class Counter { n = 0; }
@@ -64,30 +72,46 @@ async function gateway(url: string) {
   const schedules = new ScheduleService({ sql: wsql });
   await schedules.start();
   const stages = zeroStages();
+  const onStages = (s: Omit<Stages, 'rounds'>) => { stages.rows += s.rows; stages.claim += s.claim; stages.map += s.map; stages.route += s.route; stages.save += s.save; stages.commit += s.commit; stages.rounds++; };
   const mapper = new pipeline.MapPool({ config: DEFAULT_SITE_CONFIG, idKey, threads: MAP_THREADS, budgetMs: 2_000, log: silentLogger });
   const workers: InstanceType<typeof pipeline.InboxWorker>[] = [];
-  const writer = new ingest.InboxWriter(sql, { maxBatch: 256, onInserted: () => workers.forEach((w) => w.poke()) });
+  let processing: pipeline.ProcessingThread | undefined;
+  const writer = new ingest.InboxWriter(sql, { maxBatch: 256, onInserted: () => { workers.forEach((w) => w.poke()); processing?.poke(); } });
   const intake = new ingest.Hl7Intake({ sql, writer, metrics, log: silentLogger, appName: 'SWITCHBOARD' });
   const listener = new MllpListener({ host: '127.0.0.1', port: 0, maxFrameBytes: 1 << 20, idleTimeoutMs: 60_000, frameTimeoutMs: 10_000, maxConnections: 200, log: silentLogger }, intake.mllpHandlers(1 << 20));
   const port = await listener.listen();
-  for (let i = 0; i < WORKERS; i++) {
-    workers.push(new pipeline.InboxWorker({
-      sql: wsql, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics, claimMs: 60_000, pollMs: 1_000, maxAttempts: 5, appName: 'SWITCHBOARD',
-      schedules, idKey, batch: BATCH, mapper, inlineMaxBytes: INLINE,
-      onStages: (s: Omit<Stages, 'rounds'>) => { stages.rows += s.rows; stages.claim += s.claim; stages.map += s.map; stages.route += s.route; stages.save += s.save; stages.commit += s.commit; stages.rounds++; },
-    } as ConstructorParameters<typeof pipeline.InboxWorker>[0]));
-  }
-  // the gateway's critical lane (src/gateway.ts)
-  workers.push(new pipeline.InboxWorker({
+  // the gateway's critical lane (src/gateway.ts), sharing its state with the processing thread
+  const shared = THREAD ? new pipeline.SharedLane() : undefined;
+  const lane = new pipeline.InboxWorker({
     sql: wsql, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics, claimMs: 60_000, pollMs: 1_000, maxAttempts: 5, appName: 'SWITCHBOARD',
-    schedules, idKey, batch: 4, minPriority: 1, mapper, inlineMaxBytes: INLINE,
-  } as ConstructorParameters<typeof pipeline.InboxWorker>[0]));
+    schedules, idKey, batch: 4, minPriority: 1, mapper, inlineMaxBytes: INLINE, ...(shared ? { onLaneState: (l: pipeline.Lane) => shared.publish(l) } : {}),
+  });
+  workers.push(lane);
+  if (shared) {
+    // the routine workers as the gateway runs them: the same host, its stage times posted back
+    processing = new pipeline.ProcessingThread({
+      setup: {
+        db: { url, max: WORKERS + 1, name: 'bench-processing', timeouts: DB_TIMEOUT_DEFAULTS },
+        workers: { concurrency: WORKERS, batch: BATCH, claimMs: 60_000, pollMs: 1_000, maxAttempts: 5, appName: 'SWITCHBOARD', inlineMaxBytes: INLINE, mapThreads: MAP_THREADS, mapBudgetMs: 2_000 },
+        siteConfig: DEFAULT_SITE_CONFIG, idKey, keys: benchKeys(), scheduleLimits: DEFAULT_SCHEDULE_LIMITS, route: true,
+      },
+      log: silentLogger, metrics, lane: shared, onStages,
+    });
+  } else {
+    for (let i = 0; i < WORKERS; i++) {
+      workers.push(new pipeline.InboxWorker({
+        sql: wsql, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics, claimMs: 60_000, pollMs: 1_000, maxAttempts: 5, appName: 'SWITCHBOARD',
+        schedules, idKey, batch: BATCH, mapper, inlineMaxBytes: INLINE, lane, onStages,
+      }));
+    }
+  }
   for (const w of workers) await w.start();
+  await processing?.start();
   return {
     port, sql, writer, metrics, intakeCount, workCount, stages,
     close: async () => {
       await listener.close(1000);
-      await Promise.all(workers.map((w) => w.stop()));
+      await Promise.all([...workers.map((w) => w.stop()), processing?.stop()]);
       await mapper.close();
       await schedules.stop();
       await sql.end();
@@ -96,6 +120,16 @@ async function gateway(url: string) {
   };
 }
 
+
+/**
+ * A PHI keyring of this run, installed here and handed to the processing thread (bench/run.ts
+ * installs one too, but its bytes are not to be had back from it).
+ */
+function benchKeys(): KeyMaterial {
+  const keys: KeyMaterial = { keys: [{ id: 'bench', key: randomBytes(32) }], active: 'bench', searchKey: randomBytes(32) };
+  installKeyring(new Keyring({ ...keys, random: pooledRandom() }));
+  return keys;
+}
 
 async function send(port: number, o: { connections: number; n: number; tag: string; traffic: Traffic; seed: number; burst?: boolean; rate?: number }) {
   const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(new URL('./pipeline-sender.ts', import.meta.url).href)}); })`;
@@ -280,7 +314,7 @@ async function onServer(label: string, admin: string): Promise<void> {
   const preloads = list(arg('preload', '0'));
   const trials = Number(arg('trials', '3'));
   const burst = Number(arg('burst', '5000'));
-  console.log(`\n### ${label}  (${cpus().length} cores, shared; ${WORKERS} workers x batch ${BATCH}, ${MAP_THREADS} mapping threads, messages up to ${fmt(INLINE)} bytes mapped inline; N = ${fmt(n)} per run: 70% ORU^R01 with 15 OBX (2% critical), 20% ADT A01/A08, 10% call notes)`);
+  console.log(`\n### ${label}  (${cpus().length} cores, shared; ${WORKERS} workers x batch ${BATCH}, ${MAP_THREADS} mapping threads, messages up to ${fmt(INLINE)} bytes mapped inline; routine workers ${THREAD ? 'in the processing thread' : 'on the main thread'}; N = ${fmt(n)} per run: 70% ORU^R01 with 15 OBX (2% critical), 20% ADT A01/A08, 10% call notes)`);
   const ceiling = mappingCeiling({ senders: 1, patients: 1000, criticalShare: 0.02 }, new Uint8Array(32));
   console.log(`mapping only, one core (the ceiling per mapping core): ${fmt(ceiling)} msg/s`);
   console.log('\n| senders | store preloaded | intake msg/s | processing msg/s (stored -> FHIR saved, routed) | mapping-only msg/s on one core, same moment | processing / that ceiling | ACK p99 ms while processing (as fast as ACKs come) | ACK p99 ms at 200 msg/s while the backlog drains (backlog) | per message ms: claim / parse+map / route / FHIR save / commit | worker statements per message | rows per batch | CPU ms per message: this process / database | the 2 cores\' ceiling at that CPU, msg/s |');
@@ -292,7 +326,7 @@ async function onServer(label: string, admin: string): Promise<void> {
       try {
         const r = await throughput(db.url, n, senders, preloaded);
         const p = r.perMsg;
-        console.log(`| ${senders} | ${fmt(preloaded)} | ${fmt(r.intake)} | ${fmt(r.processing)} | ${fmt(r.ceiling)} | ${fmt(r.processing / r.ceiling, 3)} | ${fmt(r.ackP99, 1)} | ${fmt(r.pacedAckP99, 1)} (${fmt(r.pacedBacklog)}) | ${fmt(p.claim!, 2)} / ${fmt(p.map!, 2)} / ${fmt(p.route!, 2)} / ${fmt(p.save!, 2)} / ${fmt(p.commit!, 2)} | ${fmt(r.stmts, 2)} | ${fmt(r.batch, 1)} | ${fmt(r.cpu.gateway, 2)} / ${fmt(r.cpu.db, 2)} | ${fmt(2000 / (r.cpu.gateway + r.cpu.db))} |`);
+        console.log(`| ${senders} | ${fmt(preloaded)} | ${fmt(r.intake)} | ${fmt(r.processing)} | ${fmt(r.ceiling)} | ${fmt(r.processing / r.ceiling, 3)} | ${fmt(r.ackP99, 1)} | ${fmt(r.pacedAckP99, 1)} (${fmt(r.pacedBacklog)}) | ${fmt(p.claim!, 2)} / ${fmt(p.map!, 2)} / ${fmt(p.route!, 2)} / ${fmt(p.save!, 2)} / ${fmt(p.commit!, 2)} | ${THREAD ? 'n/a (in the thread)' : fmt(r.stmts, 2)} | ${fmt(r.batch, 1)} | ${fmt(r.cpu.gateway, 2)} / ${fmt(r.cpu.db, 2)} | ${fmt(2000 / (r.cpu.gateway + r.cpu.db))} |`);
         console.log(`  load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' / ')}`);
         byPreload.set(preloaded, r.processing);
       } finally {
