@@ -3,7 +3,7 @@
 // own schedule service and mapping pool, runs the routine InboxWorkers, and posts back what must
 // happen on the main thread (delivery pokes, application ACKs, counters, log lines).
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { PHI_KEYS_CHANNEL, connect } from '../store/index.js';
+import { PHI_KEYS_CHANNEL, connect, isUnavailable } from '../store/index.js';
 import { Keyring, installKeyring, phiKeyring, pooledRandom, reloadKeyring, reloadKeysSync } from '../crypto/index.js';
 import { auditKeys, configureAuditKey } from '../audit/index.js';
 import { ScheduleService, WorkerJobs } from '../oncall/index.js';
@@ -15,6 +15,24 @@ import type { FromThread, ProcessingWorkerData, ToThread } from './processing-th
 
 /** Counter increments are posted at most this often, ms: a few messages a second, not one per row. */
 const COUNTS_FLUSH_MS = 100;
+/** Waits between tries of a start-up step while the store cannot be reached, ms (doubling). */
+const SETUP_RETRY_MS = { first: 250, max: 5_000 };
+
+/**
+ * A start-up step that needs the store (a LISTEN), tried until the store answers: a thread started
+ * (or restarted) while the store is away waits for it, as the main thread's intake does, instead of
+ * dying at once and again at every restart. Any other failure ends the thread.
+ */
+async function whenReachable<T>(step: () => Promise<T>): Promise<T> {
+  for (let wait = SETUP_RETRY_MS.first; ; wait = Math.min(SETUP_RETRY_MS.max, wait * 2)) {
+    try {
+      return await step();
+    } catch (e) {
+      if (!isUnavailable(e)) throw e;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
 
 /** The workers' counters, tallied here and posted to the main thread's registry in batches. */
 class CountTally implements WorkerMetrics {
@@ -72,14 +90,14 @@ async function main(port: MessagePort, d: ProcessingWorkerData): Promise<void> {
   const close = async () => { for (const c of closers.reverse()) await c().catch(() => {}); };
   try {
     // `keys rotate` (any process) says a key was added: seal under it from now on, as the main thread does
-    if (keySource) await sql.listen(PHI_KEYS_CHANNEL, () => { if (reloadKeyring()) log.info('phi_keys_reloaded', { keyId: phiKeyring().activeId, mode: 'processing_thread' }); });
+    if (keySource) await whenReachable(() => sql.listen(PHI_KEYS_CHANNEL, () => { if (reloadKeyring()) log.info('phi_keys_reloaded', { keyId: phiKeyring().activeId, mode: 'processing_thread' }); }));
     let schedules: ScheduleService | null = null;
     if (d.route) {
       const loadJobs = new WorkerJobs({ timeoutMs: d.scheduleLimits.jobTimeoutMs });
       closers.push(() => loadJobs.close());
       schedules = new ScheduleService({ sql, loadJobs, limits: d.scheduleLimits });
-      await schedules.start();
       const s = schedules;
+      await whenReachable(() => s.start());
       closers.push(() => s.stop());
     }
     const w = d.workers;
@@ -113,7 +131,7 @@ async function main(port: MessagePort, d: ProcessingWorkerData): Promise<void> {
         })();
       }
     });
-    for (const x of workers) await x.start();
+    for (const x of workers) await whenReachable(() => x.start());
     closers.push(async () => { await Promise.all(workers.map((x) => x.stop())); });
     post({ t: 'ready' });
   } catch (e) {
