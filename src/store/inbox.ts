@@ -179,8 +179,14 @@ function claimSql(sql: Sql, opts: ClaimOptions, window: number | null): Promise<
   const max = opts.maxPriority;
   const below = max === undefined ? sql`` : sql`AND priority <= ${max}`;
   const belowE = max === undefined ? sql`` : sql`AND e.priority <= ${max}`;
+  const belowI = max === undefined ? sql`` : sql`AND i.priority <= ${max}`;
+  // Over the whole backlog the heads read inbox directly: a candidates list joined back by id would
+  // be flattened into the join, and with statistics that saw nothing pending the planner then scans
+  // every pending row once per pending row (150 ms per claim at a 500-row backlog, run on every
+  // wake-up of the critical lane). The priority band is on `i` in both forms, so the order checks
+  // below only run for rows of the band.
   const candidates = window === null
-    ? sql`SELECT id FROM inbox WHERE state IN ('received', 'processing') AND (state = 'received' OR claimed_until < now()) AND priority >= ${minPriority} ${below}`
+    ? null
     : sql`(SELECT id FROM inbox
            WHERE state IN ('received', 'processing') AND (state = 'received' OR claimed_until < now()) AND priority >= ${minPriority} ${below}
            ORDER BY priority DESC, id LIMIT ${window})
@@ -199,9 +205,10 @@ function claimSql(sql: Sql, opts: ClaimOptions, window: number | null): Promise<
   // pending row of its group (and every earlier patient-less row of its sender) is in this claim:
   // one skipped (locked, claimed elsewhere, outside the priority band) cuts the chain there.
   return sql<ClaimedWire[]>`
-    WITH candidates AS (${candidates}), heads AS (
-      SELECT i.id, i.sender_app, i.sender_facility, i.order_patient, i.priority FROM inbox i JOIN candidates c ON c.id = i.id
+    WITH ${candidates === null ? sql`` : sql`candidates AS (${candidates}),`} heads AS (
+      SELECT i.id, i.sender_app, i.sender_facility, i.order_patient, i.priority FROM inbox i ${candidates === null ? sql`` : sql`JOIN candidates c ON c.id = i.id`}
       WHERE i.state IN ('received', 'processing') AND (i.state = 'received' OR i.claimed_until < now())
+        AND i.priority >= ${minPriority} ${belowI}
         AND NOT EXISTS (
           SELECT 1 FROM inbox e WHERE e.state NOT IN ('processed', 'failed')
             AND e.sender_app = i.sender_app AND e.sender_facility = i.sender_facility AND e.order_patient = i.order_patient
