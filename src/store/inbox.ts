@@ -66,7 +66,9 @@ const INBOX_COLUMNS = ['source', 'sender_app', 'sender_facility', 'control_id', 
  * With `notify`, the same statement NOTIFYs INBOX_CHANNEL (delivered on commit) to wake other replicas.
  */
 export function insertInboxRows(sql: Sql, rows: InboxRow[], opts: { notify: boolean }): Promise<InsertedInboxRow[]> {
-  const woke = opts.notify ? sql`, pg_notify(${INBOX_CHANNEL}, '')::text AS woke` : sql``;
+  // the payload is the batch's most urgent priority: another replica's critical lane sleeps through routine rows
+  const maxPriority = rows.reduce((m, r) => Math.max(m, r.priority ?? 0), 0);
+  const woke = opts.notify ? sql`, pg_notify(${INBOX_CHANNEL}, ${String(maxPriority)})::text AS woke` : sql``;
   const values = rows.map((r) => ({
     source: r.source, sender_app: r.senderApp, sender_facility: r.senderFacility, control_id: r.controlId,
     message_type: r.messageType, version: r.version, charset: r.charset, peer: r.peer, ack_mode: r.ackMode, ack: r.ack,
@@ -105,10 +107,11 @@ export function findInboxRowsByKey(sql: Sql, keys: InboxKey[]): Promise<StoredIn
 
 /**
  * Subscribes to INBOX_CHANNEL: `onWake` runs whenever rows were stored or re-queued (by any
- * replica). Returns the unsubscribe.
+ * replica), with the stored rows' most urgent priority when the NOTIFY names it (undefined: any
+ * row may be waiting). Returns the unsubscribe.
  */
-export async function listenInbox(sql: Sql, onWake: () => void): Promise<() => Promise<void>> {
-  const sub = await sql.listen(INBOX_CHANNEL, () => onWake());
+export async function listenInbox(sql: Sql, onWake: (maxPriority?: number) => void): Promise<() => Promise<void>> {
+  const sub = await sql.listen(INBOX_CHANNEL, (payload) => onWake(/^[0-9]$/.test(payload) ? Number(payload) : undefined));
   return () => sub.unlisten();
 }
 
