@@ -1,4 +1,4 @@
-// fhir_identifier_values, the expression of the value-only identifier index (migrations 010, 021):
+// fhir_identifier_values, the expression of the value-only identifier index (migrations 010, 022):
 // the value part of every 'system|value' entry, element for element as the set-based definition
 // gives it, whatever the entries hold.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
