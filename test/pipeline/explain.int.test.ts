@@ -69,15 +69,20 @@ describe('hot-path plans on a populated store', () => {
   }, 120_000);
 });
 
+/** 7,000 ended rows, then ANALYZE: statistics that saw nothing pending (the normal state of a store in use). */
+async function endedRowsAnalyzed(fresh: TestDatabase): Promise<void> {
+  await fresh.sql.unsafe(`
+    INSERT INTO inbox (source, sender_app, sender_facility, control_id, message_type, raw, content_hash, state, processed_at, order_patient)
+    SELECT 'mllp', 'PRE' || (g % 50), 'F', 'PRE' || g, 'ORU^R01', '\\x00'::bytea, sha256(g::text::bytea), 'processed', now(), md5((g % 3000)::text)
+    FROM generate_series(1, 7000) g`);
+  await fresh.sql`ANALYZE inbox`;
+}
+
 describe('the claim with statistics taken while nothing was pending', () => {
   it('probes inbox_order_pending per candidate and never reads every pending row per probe', async () => {
     const fresh = await createTestDatabase();
     try {
-      await fresh.sql.unsafe(`
-        INSERT INTO inbox (source, sender_app, sender_facility, control_id, message_type, raw, content_hash, state, processed_at, order_patient)
-        SELECT 'mllp', 'PRE' || (g % 50), 'F', 'PRE' || g, 'ORU^R01', '\\x00'::bytea, sha256(g::text::bytea), 'processed', now(), md5((g % 3000)::text)
-        FROM generate_series(1, 7000) g`);
-      await fresh.sql`ANALYZE inbox`;
+      await endedRowsAnalyzed(fresh);
       // then a backlog the statistics do not know of
       await fresh.sql.unsafe(`
         INSERT INTO inbox (source, sender_app, sender_facility, control_id, message_type, raw, content_hash, state, order_patient)
@@ -108,11 +113,7 @@ describe('the critical lane claim over a routine backlog the statistics do not k
   it('reads the backlog once, not once per pending row', async () => {
     const fresh = await createTestDatabase();
     try {
-      await fresh.sql.unsafe(`
-        INSERT INTO inbox (source, sender_app, sender_facility, control_id, message_type, raw, content_hash, state, processed_at, order_patient)
-        SELECT 'mllp', 'PRE' || (g % 50), 'F', 'PRE' || g, 'ORU^R01', '\\x00'::bytea, sha256(g::text::bytea), 'processed', now(), md5((g % 3000)::text)
-        FROM generate_series(1, 7000) g`);
-      await fresh.sql`ANALYZE inbox`;
+      await endedRowsAnalyzed(fresh);
       // 2,000 routine rows pending and not one urgent row: the lane's windowed claim finds nothing,
       // so it looks at the whole backlog, as it does on every wake-up while routine traffic drains
       await fresh.sql.unsafe(`
