@@ -115,8 +115,9 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   undo.push(() => retention.stop());
   const workers: InboxWorker[] = [];
   let processing: ProcessingThread | undefined;
-  const pokeWorkers = () => {
-    for (const w of workers) w.poke();
+  // rows stored (with their most urgent priority: the lane sleeps through routine ones), or the store is back (all look)
+  const pokeWorkers = (maxPriority?: number) => {
+    for (const w of workers) w.poke(maxPriority);
     processing?.poke();
   };
   const writer = new InboxWriter(store.sql, {
