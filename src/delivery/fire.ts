@@ -57,8 +57,8 @@ async function decideAll(tx: TransactionSql, d: FireDeps, runs: readonly RunRow[
 
 async function writeDecisions(tx: TransactionSql, d: FireDeps, decisions: readonly Decision[], heads: ReadonlyMap<string, RequestHead>, now: Date): Promise<void> {
   const rows = decisions.reduce((acc, x) => mergeRows(acc, x.rows), emptyRows());
-  await writeRows(tx, rows, heads, now);
-  await updateRuns(tx, decisions.map((x) => x.update), now);
+  // pipelined (write.ts): the runs' new timers do not depend on the rows written
+  await Promise.all([writeRows(tx, rows, heads, now), updateRuns(tx, decisions.map((x) => x.update), now)]);
   for (const x of decisions) {
     if (!x.cancelPending) continue;
     const cancelled = await cancelPendingAttempts(tx, x.update.request_id);

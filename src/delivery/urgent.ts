@@ -1,8 +1,8 @@
 // The urgent lane of a process's delivery scheduler: the first step of an urgent run (stat, asap,
 // urgent) — the page that must leave at once — is fired as soon as its run is committed, without
 // waiting for the round under way (which may be writing a batch of routine timers in one long
-// transaction), each run in its own short transaction, its page handed to the sender at the commit.
-// It never polls: it is woken by a poke after a commit in this process that started urgent runs,
+// transaction), in short transactions of its own (one run each when they come one at a time), each
+// page handed to the sender at the commit. It never polls: it is woken by a poke after a commit in this process that started urgent runs,
 // by the 'urgent' NOTIFY of any process's such commit, and when the store or the LISTEN connection
 // comes back. Exactly once as everywhere: runs are claimed FOR UPDATE SKIP LOCKED, so this lane, the
 // rounds and other processes never fire one step twice; the rounds leave a freshly started urgent
@@ -15,6 +15,13 @@ import { fireDueRuns, type FireDeps } from './fire.js';
 
 /** How long the rounds leave a freshly started urgent run to the urgent lanes, ms (their fallback). */
 export const URGENT_GRACE_MS = 1_000;
+
+/**
+ * Urgent first steps fired in one transaction, at most: one when they come one at a time (the
+ * common case); when the lane has fallen behind (several due at once) they go out together rather
+ * than each waiting for the commits of those before it. Never with routine timers.
+ */
+const URGENT_BATCH = 4;
 
 /** setTimeout's longest delay (~24.8 days): asleep until poked, with no timer firing meanwhile. */
 const FOREVER_MS = 2 ** 31 - 1;
@@ -57,13 +64,13 @@ export class UrgentLane {
   }
 
   /**
-   * Fires every urgent first step due at the clock's now, one run per transaction, oldest first,
-   * starting each page's send at its commit. Returns how many it fired.
+   * Fires every urgent first step due at the clock's now, oldest first, in short transactions of
+   * urgent runs only (URGENT_BATCH), starting each page's send at its commit. Returns how many it fired.
    */
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
-      const r = await fireDueRuns(this.o.fire, 1, { limit: Math.max(1, this.o.room()), leaseMs: this.o.leaseMs }, { kind: 'urgent' });
+      const r = await fireDueRuns(this.o.fire, URGENT_BATCH, { limit: Math.max(1, this.o.room()), leaseMs: this.o.leaseMs }, { kind: 'urgent' });
       if (r.claimed.length > 0) await this.o.send(r.claimed);
       if (r.fired === 0) break;
       total += r.fired;
