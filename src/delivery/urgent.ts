@@ -2,12 +2,13 @@
 // urgent) — the page that must leave at once — is fired as soon as its run is committed, without
 // waiting for the round under way (which may be writing a batch of routine timers in one long
 // transaction), in short transactions of its own (one run each when they come one at a time), each
-// page handed to the sender at the commit. It never polls: it is woken by a poke after a commit in this process that started urgent runs,
-// by the 'urgent' NOTIFY of any process's such commit, and when the store or the LISTEN connection
-// comes back. Exactly once as everywhere: runs are claimed FOR UPDATE SKIP LOCKED, so this lane, the
-// rounds and other processes never fire one step twice; the rounds leave a freshly started urgent
-// run to the lanes for URGENT_GRACE_MS and then take it like any other timer (no lane got to it:
-// the process that started it died after the commit, or its store calls hang).
+// page handed to the sender at the commit. It never polls: it is woken by a poke after a commit in
+// this process that started urgent runs, by the 'urgent' NOTIFY of any process's such commit, and
+// when the store or the LISTEN connection comes back. Exactly once as everywhere: runs are claimed
+// FOR UPDATE SKIP LOCKED, so this lane, the rounds and other processes never fire one step twice;
+// the rounds leave a freshly started urgent run to the lanes for URGENT_GRACE_MS and then take it
+// like any other timer (no lane got to it: the process that started it died after the commit, or
+// its store calls hang).
 import { performance } from 'node:perf_hooks';
 import type { ClaimedAttempt } from '../store/index.js';
 import { Wakeup } from '../threads/index.js';
