@@ -140,7 +140,7 @@ export class DeliveryScheduler {
     for (const a of claimed) {
       const p: Promise<void> = sendClaimed(this.o.send, a, compiled).finally(() => {
         this.inflight.delete(p);
-        this.poke();
+        this.poke({ urgent: false }); // room for a send: the rounds' business (the lane is always given one)
       });
       this.inflight.add(p);
     }

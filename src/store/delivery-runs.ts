@@ -73,9 +73,9 @@ export async function insertRuns(tx: TransactionSql, rows: readonly RunInsert[],
 export type DueClaim = { kind: 'timers'; leaveFreshUrgentMs: number } | { kind: 'urgent' } | { kind: 'digests' };
 
 /**
- * Claims up to `limit` runs whose timer is due at `now` (see DueClaim), oldest first, locked until
- * the caller's transaction ends; rows another process or lane holds are skipped, not waited for.
- * Each form matches its partial index.
+ * Claims up to `limit` runs whose timer is due at `now` (see DueClaim), oldest due first (the
+ * urgent lane: newest started first), locked until the caller's transaction ends; rows another
+ * process or lane holds are skipped, not waited for. Each form matches its partial index.
  */
 export function claimDueRuns(tx: TransactionSql, now: Date, which: DueClaim, limit: number): Promise<RunRow[]> {
   const timers = tx`due_at IS NOT NULL AND due_kind <> 'digest' AND due_at <= ${now}`;
@@ -87,9 +87,12 @@ export function claimDueRuns(tx: TransactionSql, now: Date, which: DueClaim, lim
       : which.leaveFreshUrgentMs > 0
         ? tx`${timers} AND NOT (${firstUrgent} AND created_at > ${new Date(now.getTime() - which.leaveFreshUrgentMs)})`
         : timers;
+  // the urgent lane takes the newest first (the page just started must leave at once; a backlog of
+  // older due ones is what the rounds are working through, oldest first)
+  const order = which.kind === 'urgent' ? tx`created_at DESC` : tx`due_at`;
   return tx<RunRow[]>`
     SELECT ${tx.unsafe(RUN_COLUMNS)} FROM delivery_run WHERE ${where}
-    ORDER BY due_at LIMIT ${limit}
+    ORDER BY ${order} LIMIT ${limit}
     FOR UPDATE SKIP LOCKED`;
 }
 
