@@ -110,7 +110,7 @@ async function main(port: MessagePort, d: ProcessingWorkerData): Promise<void> {
       batch: w.batch, schedules, idKey: d.idKey, mapper, inlineMaxBytes: w.inlineMaxBytes,
       // the sockets are the main thread's: it sends the ACK and logs whether it could
       appAcks: { deliver: (inboxId, bytes) => { post({ t: 'appAck', inboxId, bytes }); return undefined; } },
-      delivery: { poke: () => post({ t: 'delivery' }) },
+      delivery: { poke: (what) => post({ t: 'delivery', ...(what ? { urgent: what.urgent } : {}) }) },
       ...(lane ? { lane } : {}),
       ...(d.stages ? { onStages: (s) => post({ t: 'stages', s }) } : {}),
     }));

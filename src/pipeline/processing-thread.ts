@@ -63,7 +63,7 @@ type LogFields = Record<string, string | number | boolean | undefined>;
 export type FromThread =
   | { t: 'ready' }
   | { t: 'stopped' }
-  | { t: 'delivery' }
+  | { t: 'delivery'; urgent?: boolean }
   | { t: 'appAck'; inboxId: string; bytes: Uint8Array }
   | { t: 'counts'; processed: [type: string, outcome: string, n: number][]; routed: [outcome: string, n: number][] }
   | { t: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; event: string; fields?: LogFields }
@@ -79,7 +79,7 @@ export interface ProcessingThreadOptions {
   /** the main thread's critical lane state, written by the lane (its `onLaneState`) */
   lane?: SharedLane;
   appAcks?: { deliver(inboxId: string, bytes: Buffer): boolean };
-  delivery?: { poke(): void };
+  delivery?: { poke(what?: { urgent: boolean }): void };
   onStages?: (s: StageTimes) => void;
   /** restart backoff, ms: the first wait, doubled per failure in a row, up to `maxMs` */
   restart?: { baseMs: number; maxMs: number };
@@ -200,7 +200,7 @@ export class ProcessingThread {
   private handle(m: FromThread): void {
     switch (m.t) {
       case 'delivery':
-        this.o.delivery?.poke();
+        this.o.delivery?.poke(m.urgent === undefined ? undefined : { urgent: m.urgent });
         return;
       case 'appAck': {
         const sent = this.o.appAcks?.deliver(m.inboxId, Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength)) ?? false;

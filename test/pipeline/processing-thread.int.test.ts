@@ -80,8 +80,8 @@ describe('the processing thread', () => {
   it('maps, routes and saves a critical result; the run it starts pokes delivery here; counters land on this registry', { timeout: 60_000 }, async () => {
     const metrics = createMetrics();
     const log = capture();
-    let pokes = 0;
-    const thread = new ProcessingThread({ setup: setup(), log, metrics, appAcks, delivery: { poke: () => { pokes++; } } });
+    const pokes: ({ urgent: boolean } | undefined)[] = [];
+    const thread = new ProcessingThread({ setup: setup(), log, metrics, appAcks, delivery: { poke: (what) => { pokes.push(what); } } });
     await thread.start();
     try {
       expect(thread.running).toBe(true);
@@ -94,7 +94,9 @@ describe('the processing thread', () => {
       expect(row!.routed).toBe(true);
       const cr = saved.find((s) => s.resource_type === 'CommunicationRequest')!;
       expect(await getRun(db.sql, cr.id)).toMatchObject({ state: 'active', step: 0 });
-      await until('the delivery poke', async () => pokes > 0);
+      await until('the delivery poke', async () => pokes.length > 0);
+      // a critical result's run: the delivery's urgent lane is told
+      expect(pokes[0]).toEqual({ urgent: true });
       await until('the counters', async () => (await counted(metrics, 'processed')) === 1 && (await counted(metrics, 'routed')) === 1);
       expect((await metrics.processed.get()).values[0]).toMatchObject({ labels: { type: 'ORU^R01', outcome: 'processed' }, value: 1 });
     } finally {
