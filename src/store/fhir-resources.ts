@@ -69,6 +69,8 @@ export async function upsertResources(sql: Queryable, rows: readonly FhirResourc
   for (let i = 0; i < n; i++) {
     const r = rows[i]!;
     const { body, digest } = sealResource(r.resource_type, r.id, r.resource);
+    // the server cuts each digest at a fixed length: a digest of another length would shift every row after it
+    if (digest.length !== DIGEST_BYTES) throw new Error(`content digest of ${digest.length} bytes, expected ${DIGEST_BYTES}`);
     types[i] = r.resource_type; ids[i] = r.id; inboxIds[i] = r.inbox_id ?? null;
     subjects[i] = r.subject; statuses[i] = r.status; priorities[i] = r.priority;
     recipients[i] = r.recipients; identifiers[i] = r.identifiers.map(identifierEntry); tokens[i] = r.tokens;
