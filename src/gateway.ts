@@ -110,7 +110,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   undo.push(() => retention.stop());
   const workers: InboxWorker[] = [];
   const writer = new InboxWriter(store.sql, {
-    maxBatch: config.INGEST_BATCH_MAX, maxInFlight: config.INGEST_MAX_IN_FLIGHT, onBatch: (n) => metrics.batchSize.observe(n), onInserted: () => workers.forEach((w) => w.poke()),
+    maxBatch: config.INGEST_BATCH_MAX, maxInFlight: config.INGEST_MAX_IN_FLIGHT, onBatch: (n) => metrics.batchSize.observe(n), onInserted: (p) => workers.forEach((w) => w.poke(p)),
   });
   let fatal = false;
   const onFatal = (reason: string) => {

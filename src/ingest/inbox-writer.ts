@@ -32,8 +32,11 @@ export interface InboxWriterOptions {
   maxInFlight?: number;
   /** Called after each committed batch with its size (metrics). */
   onBatch?: (size: number) => void;
-  /** Called after a batch stored new rows: wakes this process's workers at once. */
-  onInserted?: () => void;
+  /**
+   * Called after a batch stored new rows, with the most urgent intake priority among them (0 routine
+   * .. 3 stat): wakes this process's workers at once (a critical lane only for rows it takes).
+   */
+  onInserted?: (maxPriority: number) => void;
   /** Least interval between NOTIFYs to other replicas, ms (default 100). */
   notifyEveryMs?: number;
   /**
@@ -130,7 +133,8 @@ export class InboxWriter {
     const unique = new Map<string, InboxRow>();
     for (const p of batch) if (!unique.has(p.key)) unique.set(p.key, p.row);
     const rows = [...unique.values()];
-    const inserted = await insertInboxRows(this.sql, rows, { notify: this.shouldNotify() });
+    const maxPriority = rows.reduce((m, r) => Math.max(m, r.priority ?? 0), 0);
+    const inserted = await insertInboxRows(this.sql, rows, { notify: this.shouldNotify(maxPriority > 0) });
     const out = new Map<string, AcceptResult>();
     for (const r of inserted) {
       const key = keyOf({ senderApp: r.sender_app, senderFacility: r.sender_facility, controlId: r.control_id, contentHash: r.content_hash });
@@ -142,18 +146,19 @@ export class InboxWriter {
       for (const e of originals) out.set(keyOf({ senderApp: e.sender_app, senderFacility: e.sender_facility, controlId: e.control_id, contentHash: e.content_hash }), { id: e.id, duplicate: true, ack: e.ack, controlIdReused: false });
     }
     for (const k of unique.keys()) if (!out.has(k)) throw new Error('inbox row neither inserted nor found');
-    if (inserted.length) this.opts.onInserted?.();
+    if (inserted.length) this.opts.onInserted?.(maxPriority);
     return out;
   }
 
   /**
    * Workers in this process are woken directly (onInserted); other replicas through NOTIFY, sent at
    * most every notifyEveryMs: NOTIFY serialises commits on a global lock, and one wake-up per
-   * interval is enough for workers that then drain the queue.
+   * interval is enough for workers that then drain the queue. A batch holding an urgent row always
+   * notifies: another replica's critical lane must not wait for the interval.
    */
-  private shouldNotify(): boolean {
+  private shouldNotify(urgent: boolean): boolean {
     const now = Date.now();
-    if (now - this.lastNotify < (this.opts.notifyEveryMs ?? 100)) return false;
+    if (!urgent && now - this.lastNotify < (this.opts.notifyEveryMs ?? 100)) return false;
     this.lastNotify = now;
     return true;
   }

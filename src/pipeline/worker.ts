@@ -123,12 +123,18 @@ export class InboxWorker {
 
   async start(): Promise<void> {
     this.stopped = false;
-    this.unlisten = await listenInbox(this.o.sql, () => this.poke());
+    this.unlisten = await listenInbox(this.o.sql, (p) => this.poke(p));
     this.loop = this.run();
   }
 
-  /** New rows were stored (here, or by another replica: NOTIFY): look now instead of at the next poll. */
-  poke(): void {
+  /**
+   * New rows were stored (here, or by another replica: NOTIFY): look now instead of at the next poll.
+   * With the rows' most urgent priority, a critical lane ignores a wake-up for rows it does not take
+   * (each wake-up costs it a claim statement or two, and routine intake wakes it hundreds of times
+   * a second while a backlog drains).
+   */
+  poke(maxPriority?: number): void {
+    if (maxPriority !== undefined && this.o.minPriority && maxPriority < this.o.minPriority) return;
     this.wakeup.poke();
   }
 

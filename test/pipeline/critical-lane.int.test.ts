@@ -2,6 +2,11 @@
 // to a running lane (claim `maxPriority`), keep per-(sender, patient) order across the two, claim
 // everything when no lane runs, and take urgent rows alone while the lane is busy.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import postgres from 'postgres';
+import { InboxWorker as InboxWorkerClass } from '../../src/pipeline/worker.js';
+import { Hl7Intake, InboxWriter } from '../../src/ingest/index.js';
+import { createMetrics } from '../../src/obs/metrics.js';
+import { silentLogger } from '../../src/obs/log.js';
 import { claimInboxRows, markInboxRows } from '../../src/store/inbox.js';
 import { mapInboxRow, type MappedRow, type RowToMap } from '../../src/pipeline/map-row.js';
 import type { RowMapper } from '../../src/pipeline/map-pool.js';
@@ -182,6 +187,44 @@ describe('routine workers beside a running critical lane', () => {
     } finally {
       laneMapper.release();
       await lane.stop();
+    }
+  });
+});
+
+describe('wake-ups of the critical lane', () => {
+  it('sleeps through wake-ups for routine rows (in-process and NOTIFY) and wakes for an urgent one', async () => {
+    await reset();
+    let statements = 0;
+    const counted = postgres(db.url, { max: 2, onnotice: () => {}, debug: () => { statements++; } });
+    const lane = new InboxWorkerClass({
+      sql: counted, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics: createMetrics(), claimMs: 60_000, pollMs: 600_000, maxAttempts: 3,
+      appName: 'SWITCHBOARD', schedules: null, batch: 4, minPriority: 1, idKey: ID_KEY,
+    });
+    // a writer of its own, so its first batch NOTIFYs; intake triage sets the rows' priority
+    const intake = new Hl7Intake({ sql: db.sql, writer: new InboxWriter(db.sql, { maxBatch: 64 }), metrics: createMetrics(), log: silentLogger, appName: 'SWITCHBOARD', triage: DEFAULT_SITE_CONFIG });
+    await lane.start();
+    try {
+      // its first round, then asleep until woken (the poll is ten minutes away)
+      let seen = -1;
+      await until('the lane is idle', async () => {
+        const idle = statements === seen && !lane.busy;
+        seen = statements;
+        await new Promise((r) => setTimeout(r, 50));
+        return idle;
+      });
+      const before = statements;
+      const routine = await store(intake, oru({ control: 'W1', sender: 'LAB', mrn: 'WPAT1', order: 'WO1' }));
+      for (let i = 0; i < 5; i++) lane.poke(0);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(statements).toBe(before);
+      expect(await states([routine])).toEqual({ [routine]: 'received' });
+      // an urgent row: its batch NOTIFYs with its priority, and the lane claims and processes it
+      const urgent = await store(intake, oru({ control: 'W2', sender: 'LAB', mrn: 'WPAT2', order: 'WO2', critical: true }));
+      await until('the lane processed the urgent row', async () => (await states([urgent]))[urgent] === 'processed');
+      expect(statements).toBeGreaterThan(before);
+    } finally {
+      await lane.stop();
+      await counted.end();
     }
   });
 });

@@ -69,15 +69,20 @@ describe('hot-path plans on a populated store', () => {
   }, 120_000);
 });
 
+/** 7,000 ended rows, then ANALYZE: statistics that saw nothing pending (the normal state of a store in use). */
+async function endedRowsAnalyzed(fresh: TestDatabase): Promise<void> {
+  await fresh.sql.unsafe(`
+    INSERT INTO inbox (source, sender_app, sender_facility, control_id, message_type, raw, content_hash, state, processed_at, order_patient)
+    SELECT 'mllp', 'PRE' || (g % 50), 'F', 'PRE' || g, 'ORU^R01', '\\x00'::bytea, sha256(g::text::bytea), 'processed', now(), md5((g % 3000)::text)
+    FROM generate_series(1, 7000) g`);
+  await fresh.sql`ANALYZE inbox`;
+}
+
 describe('the claim with statistics taken while nothing was pending', () => {
   it('probes inbox_order_pending per candidate and never reads every pending row per probe', async () => {
     const fresh = await createTestDatabase();
     try {
-      await fresh.sql.unsafe(`
-        INSERT INTO inbox (source, sender_app, sender_facility, control_id, message_type, raw, content_hash, state, processed_at, order_patient)
-        SELECT 'mllp', 'PRE' || (g % 50), 'F', 'PRE' || g, 'ORU^R01', '\\x00'::bytea, sha256(g::text::bytea), 'processed', now(), md5((g % 3000)::text)
-        FROM generate_series(1, 7000) g`);
-      await fresh.sql`ANALYZE inbox`;
+      await endedRowsAnalyzed(fresh);
       // then a backlog the statistics do not know of
       await fresh.sql.unsafe(`
         INSERT INTO inbox (source, sender_app, sender_facility, control_id, message_type, raw, content_hash, state, order_patient)
@@ -98,6 +103,39 @@ describe('the claim with statistics taken while nothing was pending', () => {
       expect(probes.length).toBeGreaterThanOrEqual(5);
       for (const p of probes) expect(p).toMatch(/using inbox_order_pending on inbox e/);
       expect(plan).not.toMatch(/Seq Scan on inbox\b/);
+    } finally {
+      await fresh.drop();
+    }
+  }, 60_000);
+});
+
+describe('the critical lane claim over a routine backlog the statistics do not know of', () => {
+  it('reads the backlog once, not once per pending row', async () => {
+    const fresh = await createTestDatabase();
+    try {
+      await endedRowsAnalyzed(fresh);
+      // 2,000 routine rows pending and not one urgent row: the lane's windowed claim finds nothing,
+      // so it looks at the whole backlog, as it does on every wake-up while routine traffic drains
+      await fresh.sql.unsafe(`
+        INSERT INTO inbox (source, sender_app, sender_facility, control_id, message_type, raw, content_hash, state, order_patient, priority)
+        SELECT 'mllp', 'LAB' || (g % 50), 'F', 'B' || g, 'ORU^R01', '\\x00'::bytea, sha256(('b' || g)::bytea), 'received', md5((g * 7919 % 1000)::text), 0
+        FROM generate_series(1, 2000) g`);
+      const seen: { text: string; params: unknown[] }[] = [];
+      const rec = postgres(fresh.url, { max: 1, onnotice: () => {}, types: {}, debug: (_c, text, params) => { seen.push({ text, params: params as unknown[] }); } });
+      try {
+        expect(await claimInboxRows(rec, { claimMs: 60_000, limit: 4, minPriority: 1 })).toHaveLength(0);
+      } finally {
+        await rec.end();
+      }
+      const claims = seen.filter((s) => /UPDATE inbox SET state = 'processing'/.test(s.text));
+      expect(claims).toHaveLength(2);
+      for (const claim of claims) {
+        const [row] = await fresh.sql.unsafe(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${claim.text}`, claim.params as never[]);
+        const plan = (row as unknown as { 'QUERY PLAN': { Plan: { 'Shared Hit Blocks': number; 'Shared Read Blocks': number } }[] })['QUERY PLAN'][0]!.Plan;
+        // one pass over 2,000 pending rows is a few thousand buffer reads; a pass per pending row is millions
+        if (process.env.SHOW_PLANS) console.log(plan['Shared Hit Blocks'] + plan['Shared Read Blocks']);
+        expect(plan['Shared Hit Blocks'] + plan['Shared Read Blocks']).toBeLessThan(20_000);
+      }
     } finally {
       await fresh.drop();
     }

@@ -118,7 +118,8 @@ export function defineStoreContract(db: () => Sql): void {
     const got = new Promise<string>((r) => { resolve = r; });
     const sub = await db().listen('switchboard_inbox', (p) => resolve(p));
     await new InboxWriter(db(), { maxBatch: 8 }).accept(row('NOTIFY1'));
-    await expect(got).resolves.toBe('');
+    // the payload names the batch's most urgent priority (0: routine)
+    await expect(got).resolves.toBe('0');
     await sub.unlisten();
   });
 }
