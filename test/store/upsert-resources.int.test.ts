@@ -81,7 +81,7 @@ describe('upsertResources', () => {
     await upsertResources(db.sql, [small[0]!, row('big', { resource: big }), ...small.slice(1)], { now: T0, inboxId: null });
     const read = await readResource(db.sql, 'Observation', 'big');
     expect(read?.resource).toEqual({ ...big, meta: { versionId: '1', lastUpdated: T0.toISOString() } });
-    for (const [i, r] of small.entries()) expect((await readResource(db.sql, 'Observation', `body-${i}`))?.resource).toMatchObject({ valueString: 'x'.repeat(i * 37) });
+    for (const i of small.keys()) expect((await readResource(db.sql, 'Observation', `body-${i}`))?.resource).toMatchObject({ valueString: 'x'.repeat(i * 37) });
   });
 
   it('the same content again is no new version; changed content is version + 1; inbox_id is kept when none is given', async () => {
