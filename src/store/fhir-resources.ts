@@ -53,12 +53,13 @@ export async function upsertResources(sql: Queryable, rows: readonly FhirResourc
   const now = opts.now.toISOString();
   // The rows travel as one array parameter per column, unnested together (pg-array.ts), and the
   // sealed bodies with their digests as one base64 text, decoded once and cut by offset: one round
-  // trip, parameterised, lists of any length as one element per row. Measured per row on the
-  // mapped ORU mix (bench/pipeline-save.ts): the database spent ~20 µs parsing the rows as one
-  // jsonb document and unpacking them (jsonb_to_recordset, a jsonb_array_elements_text subquery
-  // per list), ~10 µs in this form; the bodies' base64 inside the JSON or an array literal was most
-  // of it (a bytea[] parameter is hex text: twice the bytes). The body is sealed and the identifiers
-  // hashed here (phi.ts); an unchanged resource is found by its keyed digest.
+  // trip, parameterised, lists of any length as one element per row. Measured per row of the
+  // mapped ORU mix (README "Pipeline"): the database spent ~20 µs parsing the rows as one jsonb
+  // document and unpacking them (jsonb_to_recordset, a jsonb_array_elements_text subquery per
+  // list), ~25 µs with every column an array literal, bodies included, ~10 µs in this form: the
+  // bodies' base64 parsed inside a document was most of it (a bytea[] parameter is hex text, twice
+  // the bytes, and cost more still). The body is sealed and the identifiers hashed here (phi.ts);
+  // an unchanged resource is found by its keyed digest.
   const n = rows.length;
   const types: string[] = new Array(n), ids: string[] = new Array(n), inboxIds: (string | null)[] = new Array(n);
   const subjects: (string | null)[] = new Array(n), statuses: (string | null)[] = new Array(n), priorities: (string | null)[] = new Array(n);
