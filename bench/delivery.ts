@@ -12,8 +12,11 @@
 //     deadline (the store's record of the step), and the page's arrival minus deadline (goal p99 < 1 s)
 //   idle: the gateway's CPU over a 10 s window with nothing due, before any traffic and with the
 //     10,000 escalations waiting on their next step (goal < 2% of a core); the database transactions
-//     per second its polling causes
-// BENCH_SECONDS (default 30), BENCH_ALONE_SECONDS (critical messages alone first, 10), BENCH_TIMERS (10000), BENCH_SPREAD_SECONDS (20), BENCH_IDLE_SECONDS (10).
+//     per second its polling causes. Before any traffic it is measured twice: 5 s after the start
+//     (as earlier runs did) and once settled, BENCH_IDLE_SETTLE_SECONDS after the start: the first
+//     window still holds start-up work (the first rounds of every loop, the sealing of the start-up's
+//     audit events, the pipeline's first polls), which a gateway does once, not every 10 s.
+// BENCH_SECONDS (default 30), BENCH_ALONE_SECONDS (critical messages alone first, 10), BENCH_TIMERS (10000), BENCH_SPREAD_SECONDS (20), BENCH_IDLE_SECONDS (10), BENCH_IDLE_SETTLE_SECONDS (30).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,6 +39,7 @@ const ALONE_SECONDS = Number(process.env.BENCH_ALONE_SECONDS ?? 10);
 const TIMERS = Number(process.env.BENCH_TIMERS ?? 10_000);
 const SPREAD_S = Number(process.env.BENCH_SPREAD_SECONDS ?? 20);
 const IDLE_S = Number(process.env.BENCH_IDLE_SECONDS ?? 10);
+const SETTLE_S = Number(process.env.BENCH_IDLE_SETTLE_SECONDS ?? 30);
 const RATE = 200; // background msg/s
 const CRITICAL_EVERY_MS = 200;
 /** paced senders: 25 msg/s each, so an ACK slower than 40 ms does not hold the rate down */
@@ -129,8 +133,8 @@ async function waitFor(what: string, ms: number, cond: () => Promise<boolean>): 
 }
 
 /** The gateway process's CPU (% of one core) and the database's transactions/s over an idle window. */
-async function idle(sql: Sql, label: string): Promise<{ label: string; cpuPct: number; xactPerS: number }> {
-  await sleep(5_000); // past the work that just finished (and, at start, the schedule's worker threads)
+async function idle(sql: Sql, label: string, settleMs = 5_000): Promise<{ label: string; cpuPct: number; xactPerS: number }> {
+  await sleep(settleMs); // past the work that just finished (and, at start, the schedule's worker threads)
   const xacts = async () => Number((await sql<{ n: string }[]>`SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()`)[0]!.n);
   const x0 = await xacts();
   const c0 = process.cpuUsage();
@@ -236,9 +240,9 @@ function report(x: Phase, floor: readonly number[]): void {
   stage('claim wait: ACK -> a worker claims the row (behind the same lab\'s earlier messages)', (s) => s.claim - s.ack);
   stage('claimed batch: the rows ahead of it in the same claim (up to 16), then map + route', (s) => s.txStart - s.claim);
   stage('save: FHIR Bundle + inbox row written', (s) => s.saved - s.txStart);
-  stage('run started + commit -> the scheduler wakes (poke) and starts firing step 1', (s) => s.fired - s.saved);
-  stage('timer fire: step 1 written (notification, outbox rows, Communication, timeline) + commit, its outbox row claimed', (s) => s.sending - s.fired);
-  stage('webhook send: sign, POST, received', (s) => s.hook - s.sending);
+  stage('run started + commit -> delivery wakes (poke: the urgent lane) and starts firing step 1', (s) => s.fired - s.saved);
+  stage('timer fire: step 1 written (notification, outbox rows, Communication, timeline), its outbox row claimed in the same transaction', (s) => s.sending - s.fired);
+  stage('webhook send: that commit, sign, POST, received', (s) => s.hook - s.sending);
   stage('total', (s) => s.hook - s.sent);
 }
 
@@ -335,9 +339,11 @@ export async function run(): Promise<void> {
   });
   const t0 = performance.now();
   const gw = await startGateway(config, createLogger('error'));
+  const started = performance.now();
   console.log(`gateway on its embedded PostgreSQL, started in ${fmt((performance.now() - t0) / 1000, 1)} s; defaults (WORKER_CONCURRENCY ${config.WORKER_CONCURRENCY}, DELIVERY_POLL_MS ${config.DELIVERY_POLL_MS}, WORKER_POLL_MS ${config.WORKER_POLL_MS})`);
   try {
-    const idleEmpty = await idle(gw.store.sql, 'idle, nothing stored (baseline)');
+    const idleStart = await idle(gw.store.sql, `idle, nothing stored, 5 s after the start`);
+    const idleEmpty = await idle(gw.store.sql, `idle, nothing stored, settled (${SETTLE_S} s after the start)`, Math.max(0, SETTLE_S * 1000 - (performance.now() - started)));
     await criticalPath(gw, peer, config.DATA_DIR);
     await timers(gw, peer, 'timers-inbox');
     await timers(gw, peer, 'timers');
@@ -346,7 +352,7 @@ export async function run(): Promise<void> {
     console.log(`\n### Gateway idle (${IDLE_S} s window; process.cpuUsage of the bench process, which is the gateway plus an idle peer thread)`);
     console.log('\n| state | CPU, % of a core | database transactions/s | goal |');
     console.log('|---|---:|---:|---|');
-    for (const x of [idleEmpty, idleActive]) console.log(`| ${x.label} | ${fmt(x.cpuPct, 2)} | ${fmt(x.xactPerS, 1)} | < ${GOAL.idleCpuPct}%: ${met(x.cpuPct < GOAL.idleCpuPct)} |`);
+    for (const x of [idleStart, idleEmpty, idleActive]) console.log(`| ${x.label} | ${fmt(x.cpuPct, 2)} | ${fmt(x.xactPerS, 1)} | < ${GOAL.idleCpuPct}%: ${met(x.cpuPct < GOAL.idleCpuPct)} |`);
   } finally {
     await gw.close();
     await peer.stop();

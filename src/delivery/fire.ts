@@ -5,7 +5,7 @@ import type { Logger } from '../obs/index.js';
 import type { CompiledSchedule } from '../routing/index.js';
 import {
   cancelPendingAttempts, claimDueRuns, claimFreshAttempts, insertAttempts, insertEvents, readRequestHeads, updateRuns, upsertDigest,
-  type AttemptInsert, type ClaimedAttempt, type RunRow, type Sql, type TransactionSql,
+  type AttemptInsert, type ClaimedAttempt, type DueClaim, type RunRow, type Sql, type TransactionSql,
 } from '../store/index.js';
 import type { RequestHead } from './communication.js';
 import { decideRun, type Decision, type DeliverySettings } from './decide.js';
@@ -57,8 +57,8 @@ async function decideAll(tx: TransactionSql, d: FireDeps, runs: readonly RunRow[
 
 async function writeDecisions(tx: TransactionSql, d: FireDeps, decisions: readonly Decision[], heads: ReadonlyMap<string, RequestHead>, now: Date): Promise<void> {
   const rows = decisions.reduce((acc, x) => mergeRows(acc, x.rows), emptyRows());
-  await writeRows(tx, rows, heads, now);
-  await updateRuns(tx, decisions.map((x) => x.update), now);
+  // pipelined (write.ts): the runs' new timers do not depend on the rows written
+  await Promise.all([writeRows(tx, rows, heads, now), updateRuns(tx, decisions.map((x) => x.update), now)]);
   for (const x of decisions) {
     if (!x.cancelPending) continue;
     const cancelled = await cancelPendingAttempts(tx, x.update.request_id);
@@ -80,14 +80,15 @@ function account(d: FireDeps, runs: readonly RunRow[], decisions: readonly Decis
 }
 
 /**
- * Fires up to `limit` due step and re-notify timers in one transaction. With `handoff`, the same
- * transaction claims the first sends of what it fired (the pages due now), returned in `claimed`
- * for the caller to start after the commit, without waiting for a look at the outbox.
+ * Fires up to `limit` due step and re-notify timers in one transaction (`claim`: which; by default
+ * every due one). With `handoff`, the same transaction claims the first sends of what it fired (the
+ * pages due now), returned in `claimed` for the caller to start after the commit, without waiting
+ * for a look at the outbox.
  */
-export async function fireDueRuns(d: FireDeps, limit: number, handoff?: Handoff): Promise<FireResult> {
+export async function fireDueRuns(d: FireDeps, limit: number, handoff?: Handoff, claim: DueClaim = { kind: 'timers', leaveFreshUrgentMs: 0 }): Promise<FireResult> {
   const now = d.clock();
   const done = await auditedBegin(d.sql, async (tx) => {
-    const runs = await claimDueRuns(tx, new Date(now), 'timers', limit);
+    const runs = await claimDueRuns(tx, new Date(now), claim, limit);
     if (runs.length === 0) return null;
     const { decisions, heads } = await decideAll(tx, d, runs, now);
     await writeDecisions(tx, d, decisions, heads, new Date(now));
@@ -109,7 +110,7 @@ export async function fireDueDigests(d: FireDeps): Promise<FireResult> {
   const done = await auditedBegin(d.sql, async (tx) => {
     const [lock] = await tx<{ ok: boolean }[]>`SELECT pg_try_advisory_xact_lock(${DIGEST_LOCK}) AS ok`;
     if (!lock?.ok) return null;
-    const runs = await claimDueRuns(tx, at, 'digests', DIGEST_ROUND_MAX);
+    const runs = await claimDueRuns(tx, at, { kind: 'digests' }, DIGEST_ROUND_MAX);
     if (runs.length === 0) return null;
     const { decisions, heads } = await decideAll(tx, d, runs, now);
     await writeDecisions(tx, d, decisions, heads, at);

@@ -4,7 +4,7 @@ export { escalationStarts, startEscalations } from './start.js';
 export type { EscalationStart } from './start.js';
 export { DeliveryService, DELIVERY_DEFAULTS } from './service.js';
 export type { DeliveryConfig, DeliveryServiceOptions } from './service.js';
-export type { Readiness } from './scheduler.js';
+export type { Poke, Readiness } from './scheduler.js';
 export type { Clock } from './fire.js';
 export type { NotificationPayload } from './payload.js';
 export { READ_EXTENSION, ACKNOWLEDGED_EXTENSION } from './communication.js';

@@ -2,13 +2,15 @@
 // delivery_attempt `due_at`); this loop only decides when to look. It sleeps until the earliest
 // due timer (one indexed query), is woken early by LISTEN/NOTIFY when any process sets an earlier
 // one, and looks at least every `pollMs` in case a notification was lost. Nothing is only in
-// memory: a killed process loses no timer, and any replica fires what is due.
+// memory: a killed process loses no timer, and any replica fires what is due. The first step of an
+// urgent run has its own lane beside the rounds (urgent.ts): its page does not wait for a round.
 import { performance } from 'node:perf_hooks';
 import type { CompiledSchedule } from '../routing/index.js';
 import { claimDueAttempts, countAttempts, listenDeliveryWake, nextDeliveryDue, type ClaimedAttempt, type NextDue } from '../store/index.js';
 import { fireDueDigests, fireDueRuns, type FireDeps } from './fire.js';
 import { sendClaimed, type SenderDeps } from './sender.js';
 import { Wakeup } from '../threads/index.js';
+import { URGENT_GRACE_MS, UrgentLane } from './urgent.js';
 
 export interface SchedulerOptions {
   readonly fire: FireDeps;
@@ -30,6 +32,17 @@ export interface Readiness {
 
 /** How often the loop samples the outbox counts for /metrics, ms. */
 const SAMPLE_MS = 10_000;
+/**
+ * A timer is due but the round could claim none (another process or the urgent lane holds it, or
+ * it is a fresh urgent run left to the lanes): look again after this, ms, unless woken sooner (their
+ * commit NOTIFYs) — rather than at once, over and over.
+ */
+const RECHECK_MS = 100;
+
+/** What a poke says: `urgent` false — only runs the rounds fire were started (the urgent lane sleeps on). */
+export interface Poke {
+  readonly urgent: boolean;
+}
 
 const earliest = (...ds: (Date | null)[]): number | null => {
   const ms = ds.filter((d): d is Date => d !== null).map((d) => d.getTime());
@@ -46,24 +59,38 @@ export class DeliveryScheduler {
   /** the earliest timers the last round saw: readiness answers from these, never waiting on the store */
   private lastNext: NextDue | undefined;
   private lastSampleAt = 0;
+  private readonly urgent: UrgentLane;
 
-  constructor(private readonly o: SchedulerOptions) {}
+  constructor(private readonly o: SchedulerOptions) {
+    this.urgent = new UrgentLane({
+      fire: o.fire, leaseMs: o.send.settings.leaseMs, room: () => o.sendConcurrency - this.inflight.size,
+      send: async (claimed) => this.startSends(claimed, await o.send.schedule()),
+      fired: () => this.wakeup.poke(),
+    });
+  }
 
   async start(): Promise<void> {
     this.stopped = false;
-    this.listening = await listenDeliveryWake(this.o.fire.sql, () => this.poke());
+    // 'run' and 'attempt' concern the rounds; 'urgent' (urgent runs started) and a reconnect, the lane too
+    this.listening = await listenDeliveryWake(this.o.fire.sql, (what) => this.poke({ urgent: what === 'urgent' || what === 'listen' }));
     this.lastRoundAt = performance.now();
+    this.urgent.start();
     this.loop = this.run();
   }
 
-  /** Something may be due sooner than the loop thought: look now. */
-  poke(): void {
+  /**
+   * Something may be due sooner than the loop thought: look now. Without `what` (the store came
+   * back, say) the urgent lane looks too.
+   */
+  poke(what?: Poke): void {
     this.wakeup.poke();
+    if (what?.urgent !== false) this.urgent.poke();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.wakeup.poke();
+    await this.urgent.stop();
     await this.loop;
     await Promise.allSettled([...this.inflight]);
     await this.listening?.unlisten().catch(() => {});
@@ -82,7 +109,8 @@ export class DeliveryScheduler {
     if (next.run !== null && next.run.getTime() <= now) {
       for (;;) {
         // the pages a step fires now are claimed in its transaction and sent at its commit
-        const r = await fireDueRuns(this.o.fire, this.o.batch, { limit: this.o.sendConcurrency - this.inflight.size, leaseMs: this.o.send.settings.leaseMs });
+        const handoff = { limit: this.o.sendConcurrency - this.inflight.size, leaseMs: this.o.send.settings.leaseMs };
+        const r = await fireDueRuns(this.o.fire, this.o.batch, handoff, { kind: 'timers', leaveFreshUrgentMs: URGENT_GRACE_MS });
         if (r.claimed.length > 0) this.startSends(r.claimed, await this.o.send.schedule());
         work += r.fired;
         if (r.fired < this.o.batch || this.stopped) break;
@@ -112,7 +140,7 @@ export class DeliveryScheduler {
     for (const a of claimed) {
       const p: Promise<void> = sendClaimed(this.o.send, a, compiled).finally(() => {
         this.inflight.delete(p);
-        this.poke();
+        this.poke({ urgent: false }); // room for a send: the rounds' business (the lane is always given one)
       });
       this.inflight.add(p);
     }
@@ -126,7 +154,10 @@ export class DeliveryScheduler {
         const { work, next } = await this.round();
         const at = earliest(next.run, next.digest, this.inflight.size < this.o.sendConcurrency ? next.attempt : null);
         if (work > 0) sleepMs = 0;
-        else if (at !== null) sleepMs = Math.min(this.o.pollMs, Math.max(0, at - this.o.fire.clock()));
+        else if (at !== null) {
+          const wait = at - this.o.fire.clock();
+          sleepMs = Math.min(this.o.pollMs, wait > 0 ? wait : RECHECK_MS);
+        }
       } catch (e) {
         this.o.fire.log?.error('delivery_round_failed', { errorCode: (e as { code?: string }).code, errorName: (e as Error).name });
       }
@@ -139,7 +170,9 @@ export class DeliveryScheduler {
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
-      const { work } = await this.round();
+      const urgent = await this.urgent.drain();
+      const { work: rounds } = await this.round();
+      const work = urgent + rounds;
       await Promise.allSettled([...this.inflight]);
       total += work;
       if (work === 0) return total;
@@ -147,7 +180,7 @@ export class DeliveryScheduler {
   }
 
   /**
-   * Not ready when this process's loop is stuck, or a timer is overdue (no process fires them).
+   * Not ready when this process's loop or urgent lane is stuck, or a timer is overdue (no process fires them).
    * Answered from what the loop last saw (at most `pollMs` old), so a frozen store never makes
    * /readyz wait: the loop that cannot finish a round shows as stalled instead. Without a running
    * loop (tests, the CLI) it looks at the store.
@@ -156,6 +189,8 @@ export class DeliveryScheduler {
     const age = performance.now() - this.lastRoundAt;
     this.o.fire.metrics?.heartbeatAge.set(this.stopped ? 0 : age / 1000);
     if (!this.stopped && age > this.o.stallMs) return { ok: false, reason: `delivery scheduler stalled: no round for ${Math.round(age / 1000)} s` };
+    const lane = this.urgent.busyMs();
+    if (!this.stopped && lane > this.o.stallMs) return { ok: false, reason: `delivery urgent lane stalled: one look running for ${Math.round(lane / 1000)} s` };
     const next = this.stopped || this.lastNext === undefined ? await nextDeliveryDue(this.o.fire.sql) : this.lastNext;
     const due = earliest(next.run, next.digest, next.attempt);
     const late = due === null ? 0 : this.o.fire.clock() - due;

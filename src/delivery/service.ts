@@ -11,7 +11,7 @@ import type { DeliverySettings } from './decide.js';
 import type { Clock, FireDeps } from './fire.js';
 import { createDeliveryMetrics, type DeliveryMetrics } from './metrics.js';
 import { openPushChannel, type PushChannel } from './push.js';
-import { DeliveryScheduler, type Readiness } from './scheduler.js';
+import { DeliveryScheduler, type Poke, type Readiness } from './scheduler.js';
 import { LiveHub } from './live.js';
 import { markLiveDelivered } from './receipts.js';
 import type { SendSettings, SenderDeps } from './sender.js';
@@ -102,9 +102,13 @@ export class DeliveryService {
     await this.live.stop();
   }
 
-  /** Runs were started in this process: look now instead of waiting for the NOTIFY round trip. */
-  poke(): void {
-    this.scheduler.poke();
+  /**
+   * Runs were started in this process: look now instead of waiting for the NOTIFY round trip.
+   * `{ urgent: true }`: some are urgent (their first step goes out on the urgent lane, not after the
+   * round under way); `{ urgent: false }`: none is; no argument: unknown, both look.
+   */
+  poke(what?: Poke): void {
+    this.scheduler.poke(what);
   }
 
   readiness(): Promise<Readiness> {

@@ -51,7 +51,7 @@ export interface WorkerOptions {
   /** the installation's resource-id key (mapHl7Message `idKey`); read from the store when absent */
   idKey?: Uint8Array;
   /** delivery: told after a commit that started escalation runs, so it fires them without waiting for the NOTIFY */
-  delivery?: { poke(): void };
+  delivery?: { poke(what?: { urgent: boolean }): void };
   /** where rows are mapped: the gateway's thread pool; absent: in this thread (tests, tools) */
   mapper?: RowMapper;
   /**
@@ -362,7 +362,7 @@ export class InboxWorker {
 
   /** After the commit: the application ACK never reports work that could still roll back. */
   private afterCommit(ends: readonly { w: Work; appAck: { bytes: Buffer; condition: string } | null; failed: boolean }[], started: number): void {
-    if (started > 0) this.o.delivery?.poke();
+    if (started > 0) this.o.delivery?.poke({ urgent: ends.some((e) => e.w.row.priority > 0) });
     for (const e of ends) {
       if (e.appAck && wantsAppAck(e.appAck.condition, e.failed)) {
         const sent = this.o.appAcks?.deliver(e.w.row.id, e.appAck.bytes) ?? false;

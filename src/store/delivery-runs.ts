@@ -58,22 +58,41 @@ export async function insertRuns(tx: TransactionSql, rows: readonly RunInsert[],
       request_id text, inbox_id text, priority text, role text, policy text, direct_to text, routed_to text, received_at timestamptz)
     ON CONFLICT (request_id) DO NOTHING
     RETURNING request_id`;
-  if (inserted.length > 0) await tx`SELECT pg_notify(${DELIVERY_WAKE_CHANNEL}, 'run')`;
+  // 'urgent' also wakes every scheduler's urgent lane (a page that leaves at once); 'run' only the rounds
+  const urgent = new Set(rows.filter((r) => r.priority !== 'routine').map((r) => r.request_id));
+  if (inserted.length > 0) await tx`SELECT pg_notify(${DELIVERY_WAKE_CHANNEL}, ${inserted.some((r) => urgent.has(r.request_id)) ? 'urgent' : 'run'})`;
   return inserted.map((r) => r.request_id);
 }
 
 /**
- * Claims up to `limit` runs whose timer is due at `now` — step and re-notify timers, or digests —
- * oldest first, locked until the caller's transaction ends; rows another process holds are
- * skipped, not waited for. Each form matches its partial index.
+ * Which due runs a claim takes. `timers`: step and re-notify timers, leaving the first step of an
+ * urgent run started less than `leaveFreshUrgentMs` ago to the urgent lane (0: leaving none);
+ * `urgent`: only the first step of urgent runs (stat, asap, urgent), whenever started; `digests`:
+ * routine runs held for a start of day.
  */
-export function claimDueRuns(tx: TransactionSql, now: Date, which: 'timers' | 'digests', limit: number): Promise<RunRow[]> {
-  const where = which === 'digests'
+export type DueClaim = { kind: 'timers'; leaveFreshUrgentMs: number } | { kind: 'urgent' } | { kind: 'digests' };
+
+/**
+ * Claims up to `limit` runs whose timer is due at `now` (see DueClaim), oldest due first (the
+ * urgent lane: newest started first), locked until the caller's transaction ends; rows another
+ * process or lane holds are skipped, not waited for. Each form matches its partial index.
+ */
+export function claimDueRuns(tx: TransactionSql, now: Date, which: DueClaim, limit: number): Promise<RunRow[]> {
+  const timers = tx`due_at IS NOT NULL AND due_kind <> 'digest' AND due_at <= ${now}`;
+  const firstUrgent = tx`due_kind = 'step' AND step = 0 AND priority <> 'routine'`;
+  const where = which.kind === 'digests'
     ? tx`due_kind = 'digest' AND due_at <= ${now}`
-    : tx`due_at IS NOT NULL AND due_kind <> 'digest' AND due_at <= ${now}`;
+    : which.kind === 'urgent'
+      ? tx`${timers} AND ${firstUrgent}`
+      : which.leaveFreshUrgentMs > 0
+        ? tx`${timers} AND NOT (${firstUrgent} AND created_at > ${new Date(now.getTime() - which.leaveFreshUrgentMs)})`
+        : timers;
+  // the urgent lane takes the newest first (the page just started must leave at once; a backlog of
+  // older due ones is what the rounds are working through, oldest first)
+  const order = which.kind === 'urgent' ? tx`created_at DESC` : tx`due_at`;
   return tx<RunRow[]>`
     SELECT ${tx.unsafe(RUN_COLUMNS)} FROM delivery_run WHERE ${where}
-    ORDER BY due_at LIMIT ${limit}
+    ORDER BY ${order} LIMIT ${limit}
     FOR UPDATE SKIP LOCKED`;
 }
 
@@ -155,6 +174,6 @@ export async function listenDeliveryWake(sql: Sql, onWake: (what: string) => voi
   return sql.listen(DELIVERY_WAKE_CHANNEL, (v) => onWake(v), () => onWake('listen'));
 }
 
-export async function notifyDeliveryWake(sql: Queryable, what: 'run' | 'attempt'): Promise<void> {
+export async function notifyDeliveryWake(sql: Queryable, what: 'run' | 'urgent' | 'attempt'): Promise<void> {
   await sql`SELECT pg_notify(${DELIVERY_WAKE_CHANNEL}, ${what})`;
 }

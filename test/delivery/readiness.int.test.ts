@@ -29,12 +29,13 @@ describe('readiness of delivery', () => {
     expect((await h.app.request('/readyz')).status).toBe(200);
   });
 
-  it('a loop that stops completing rounds is not ready after the stall limit', async () => {
+  // the schedule does not load until released: a round (or a look of the urgent lane) that needs it does not end
+  async function stuckScheduler() {
+    // each case sees only its own run: the earlier cases' later steps never come due
+    await db.sql`UPDATE delivery_run SET due_at = NULL, due_kind = NULL`;
     const { service } = await openDelivery(db.sql, { base: 'https://hooks.example', clock, fetch: recordingFetch().fetch });
-    await startRequest(db.sql, clock);
     const registry = new Registry();
     const metrics = createDeliveryMetrics(registry);
-    // the schedule does not load until the end of the test: the round that needs it does not end
     let release: () => void = () => {};
     const held = new Promise<void>((r) => { release = r; });
     const stuck = new DeliveryScheduler({
@@ -42,6 +43,14 @@ describe('readiness of delivery', () => {
       send: { sql: db.sql, clock: clock.now, schedule: () => service.compiled(), settings: TEST_CONFIG, push: null },
       pollMs: 50, batch: 10, sendConcurrency: 4, stallMs: 300,
     });
+    return { stuck, registry, release };
+  }
+
+  it('a loop that stops completing rounds is not ready after the stall limit', async () => {
+    clock.advance(60_000);
+    // routine: the rounds fire it (the urgent lane takes only urgent first steps)
+    const { stuck, registry, release } = await stuckScheduler();
+    await startRequest(db.sql, clock, { priority: 'routine' });
     await stuck.start();
     await new Promise((r) => setTimeout(r, 600));
     const r = await stuck.readiness();
@@ -49,6 +58,20 @@ describe('readiness of delivery', () => {
     expect(r.reason).toMatch(/^delivery scheduler stalled: no round for \d+ s$/);
     const age = Number((await registry.getSingleMetricAsString('switchboard_delivery_scheduler_heartbeat_age_seconds')).trim().split(' ').at(-1));
     expect(age).toBeGreaterThan(0.3);
+    release();
+    await stuck.stop();
+    expect((await stuck.readiness()).ok).toBe(true);
+  });
+
+  it('an urgent lane stuck in one look is not ready after the stall limit, though the rounds go on', async () => {
+    clock.advance(60_000);
+    const { stuck, release } = await stuckScheduler();
+    await startRequest(db.sql, clock, { priority: 'stat' });
+    await stuck.start();
+    await new Promise((r) => setTimeout(r, 600));
+    const r = await stuck.readiness();
+    expect(r.ok).toBe(false);
+    expect(r.reason).toMatch(/^delivery urgent lane stalled: one look running for \d+ s$/);
     release();
     await stuck.stop();
     expect((await stuck.readiness()).ok).toBe(true);
