@@ -1,16 +1,19 @@
-// node --import tsx bench/pipeline-save.ts [--n 3000] [--batch 32] [--preload 0] [--variants base,...] [--explain] [--keep]
+// node --import tsx bench/pipeline-save.ts [--n 3000] [--batch 32] [--preload 0] [--variants base,...] [--explain] [--keep] [--rows-only 5]
 //
 // The FHIR save of the pipeline alone (no intake, no mapping in the timing): the benchmark traffic
 // mapped up front, then saved in batches by saveTransactionBundles on one connection, each batch
 // one transaction, as a worker saves it. Printed per variant (a fresh database each): ms per
-// message, rows written per message, and the database backend's CPU per message (read from
-// /proc: the server runs on this machine). Variants drop one write-path index each, to show
-// what each costs on the hot path.
+// message, rows written per message, this process's CPU per message (process.cpuUsage: the save's
+// client side, sealing, hashing, extraction and serialisation) and the database backend's CPU per
+// message (read from /proc: the server runs on this machine). Variants drop one write-path index each, to show
+// what each costs on the hot path. `--rows-only R`: instead, R rounds of saveResources alone (the
+// same resources, each under a new id, batches of ~450 rows as a 32-message batch has: extraction,
+// sealing, the upsert; no lookup, no locks), CPU per row of this process and of the backend.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
-import type { Bundle } from 'fhir/r4.js';
-import { saveTransactionBundles } from '../src/fhir/index.js';
+import type { Bundle, Resource } from 'fhir/r4.js';
+import { saveResources, saveTransactionBundles } from '../src/fhir/index.js';
 import { mapInboxRow } from '../src/pipeline/map-row.js';
 import { DEFAULT_SITE_CONFIG } from '../src/mapping/index.js';
 import { migrate } from '../src/store/migrate.js';
@@ -58,9 +61,11 @@ async function main(): Promise<void> {
     const out = mapInboxRow({ id: String(i), source: 'mllp', raw: item.bytes, received_at: new Date() }, DEFAULT_SITE_CONFIG, key).outcome;
     if (out.kind === 'processed') bundles.push(out.result.bundle);
   }
+  const rounds = Number(arg('rows-only', '0'));
+  if (rounds > 0) return rowsOnly(bundles, rounds);
   console.log(`${fmt(n)} messages (ORU 15 OBX / ADT), batches of ${batch}, one connection; load ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
-  console.log('| variant | ms per message | DB backend CPU ms per message | rows in store | statements |');
-  console.log('|---|---:|---:|---:|---:|');
+  console.log('| variant | ms per message | process CPU ms per message | DB backend CPU ms per message | sum | rows in store | statements |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const v of variants) {
     const db = await freshDatabase(adminUrl());
     let stmts = 0;
@@ -89,6 +94,7 @@ async function main(): Promise<void> {
       const pid = (await s2<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`)[0]!.pid;
       stmts = 0;
       const c0 = cpuOf(pid);
+      const u0 = process.cpuUsage();
       const t0 = performance.now();
       for (let i = 0; i < bundles.length; i += batch) {
         const items = bundles.slice(i, i + batch).map((bundle) => ({ bundle, inboxId: null }));
@@ -98,14 +104,42 @@ async function main(): Promise<void> {
       }
       const ms = performance.now() - t0;
       const cpu = cpuOf(pid) - c0;
+      const u = process.cpuUsage(u0);
+      const own = (u.user + u.system) / 1000;
       const st = stmts;
       const rows = (await s2<{ rows: number }[]>`SELECT count(*)::int AS rows FROM fhir_resource`)[0]!.rows;
-      console.log(`| ${v} | ${fmt(ms / n, 3)} | ${fmt(cpu / n, 3)} | ${fmt(rows)} | ${fmt(st / n, 2)} |`);
+      console.log(`| ${v} | ${fmt(ms / n, 3)} | ${fmt(own / n, 3)} | ${fmt(cpu / n, 3)} | ${fmt((own + cpu) / n, 3)} | ${fmt(rows)} | ${fmt(st / n, 2)} |`);
       await s2.end();
     } finally {
       if (process.argv.includes('--keep')) console.log(`kept ${db.url}`);
       else await db.drop();
     }
+  }
+}
+
+/** saveResources alone, `rounds` times over the same rows into an emptied table: CPU per row, this process and the backend. */
+async function rowsOnly(bundles: readonly Bundle[], rounds: number): Promise<void> {
+  const resources: Resource[] = [];
+  for (const b of bundles) for (const e of b.entry ?? []) if (e.resource) resources.push({ ...e.resource, id: `r${resources.length}` });
+  const db = await freshDatabase(adminUrl());
+  const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+  try {
+    await migrate(sql);
+    const pid = (await sql<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`)[0]!.pid;
+    console.log(`saveResources alone: ${fmt(resources.length)} rows in batches of 450, ${rounds} rounds; load ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+    console.log('| round | process CPU µs per row | DB backend CPU µs per row |');
+    console.log('|---:|---:|---:|');
+    for (let round = 1; round <= rounds; round++) {
+      await sql`TRUNCATE fhir_resource CASCADE`;
+      const c0 = cpuOf(pid);
+      const u0 = process.cpuUsage();
+      for (let i = 0; i < resources.length; i += 450) await saveResources(sql, resources.slice(i, i + 450), { now: new Date() });
+      const u = process.cpuUsage(u0);
+      console.log(`| ${round} | ${fmt((u.user + u.system) / resources.length, 1)} | ${fmt(((cpuOf(pid) - c0) * 1000) / resources.length, 1)} |`);
+    }
+  } finally {
+    await sql.end();
+    await db.drop();
   }
 }
 

@@ -2,7 +2,7 @@
 // (HMAC-SHA256 for exact-match search on PHI: identifiers, birth dates). Pure apart from the
 // randomness, which is passed in. Old data keys stay until no stored value names them
 // (`switchboard keys status`); the search key is not rotated (every stored hash would change with it).
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { DATA_KEY_BYTES, KEY_ID, open, seal } from './envelope.js';
 import { PhiCryptoError } from './errors.js';
 
@@ -34,6 +34,13 @@ export class Keyring {
   readonly activeId: string;
   private readonly keys: ReadonlyMap<string, Buffer>;
   private readonly searchKey: Buffer;
+  /**
+   * The search key as a KeyObject, made once (createHmac imports a Buffer key on every call), and
+   * each hash's input in one update(): about 1.7 µs of CPU per search hash either way on node 20,
+   * so what this spares is small. HMAC from copies of precomputed inner/outer SHA-256 states
+   * (Hash.copy()) cost more (median 2.1 µs): two Hash objects per call instead of one Hmac.
+   */
+  private readonly searchKeyObject: KeyObject;
   private readonly random: (n: number) => Buffer;
 
   constructor(init: KeyringInit) {
@@ -49,6 +56,7 @@ export class Keyring {
     this.keys = keys;
     this.activeId = init.active;
     this.searchKey = init.searchKey;
+    this.searchKeyObject = createSecretKey(init.searchKey);
     this.random = init.random;
   }
 
@@ -77,12 +85,12 @@ export class Keyring {
    * domain keeps one kind of value from matching another (an MRN never equals a birth date's hash).
    */
   searchHash(domain: string, value: string): string {
-    return createHmac('sha256', this.searchKey).update(domain).update('\u0000').update(value).digest('base64url').slice(0, HASH_CHARS);
+    return createHmac('sha256', this.searchKeyObject).update(`${domain}\u0000${value}`).digest('base64url').slice(0, HASH_CHARS);
   }
 
   /** A keyed digest of content (change detection without keeping the content in clear): 32 bytes. */
   digest(domain: string, content: Uint8Array | string): Buffer {
-    return createHmac('sha256', this.searchKey).update(`digest:${domain}`).update('\u0000').update(content).digest();
+    return createHmac('sha256', this.searchKeyObject).update(`digest:${domain}\u0000`).update(content).digest();
   }
 
   /** A check value of each key (HMAC of a fixed text; reveals nothing of the key), to find a wrong key before it writes. */

@@ -50,7 +50,8 @@ export interface SearchColumns {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
-const escapeKey = (s: string): string => s.replace(/[\\|]/g, (c) => `\\${c}`);
+// Nearly no system or code holds `|` or `\`: two indexOf scans spare the regex on every string.
+const escapeKey = (s: string): string => (s.indexOf('|') === -1 && s.indexOf('\\') === -1 ? s : s.replace(/[\\|]/g, '\\$&'));
 
 /** Token parameters whose values are PHI: stored and searched as keyed hashes, exact match only. */
 const HASHED_PARAMS: ReadonlySet<string> = new Set(['identifier', 'birthdate']);
@@ -68,48 +69,65 @@ export const systemKey = (param: string, system: string): string => `${param}#s|
 /** The entry of a reference: typed ('Patient/1') or by id alone ('1', any type). */
 export const refKey = (param: string, ref: { type?: string; id: string }): string => `${param}>${ref.type ? `${ref.type}/` : ''}${ref.id}`;
 
-/** All three entries of a coding (only the exact and code entries when it has no system). */
-function codingKeys(param: string, system: string | null, code: string): string[] {
-  return system === null ? [tokenKey(param, '', code), codeKey(param, code)] : [tokenKey(param, system, code), codeKey(param, code), systemKey(param, system)];
+/** Adds all three entries of a coding (only the exact and code entries when it has no system). */
+function addCoding(out: string[], param: string, system: string | null, code: string): void {
+  out.push(tokenKey(param, system ?? '', code), codeKey(param, code));
+  if (system !== null) out.push(systemKey(param, system));
+}
+
+/** Adds the entries of every coding with a code (and of Identifier: every value) in `v`, one or a list. */
+function addCodings(out: string[], param: string, v: unknown, codeElement: 'code' | 'value'): void {
+  for (const c of asList(v)) {
+    if (!isObject(c)) continue;
+    const code = str(c[codeElement]);
+    if (code !== null) addCoding(out, param, str(c.system), code);
+  }
 }
 
 function referenceOf(v: unknown): string | null {
   return isObject(v) && typeof v.reference === 'string' && v.reference !== '' ? normalizeReference(v.reference) : null;
 }
 
-function tokensOf(param: string, source: ParamSource, r: Record<string, unknown>): string[] {
+/** Adds the entries of one token or reference parameter (pushed in place: this runs on every write). */
+function addTokens(out: string[], param: string, source: ParamSource, r: Record<string, unknown>): void {
   switch (source.kind) {
     case 'code': {
       const code = str(r[source.element]);
-      return code === null ? [] : codingKeys(param, source.system, code);
+      if (code !== null) addCoding(out, param, source.system, code);
+      return;
     }
     case 'CodeableConcept':
-      return asList(r[source.element]).flatMap((cc) => (isObject(cc) ? asList(cc.coding) : [])).flatMap((c) => {
-        const code = isObject(c) ? str(c.code) : null;
-        return code === null || !isObject(c) ? [] : codingKeys(param, str(c.system), code);
-      });
+      for (const cc of asList(r[source.element])) if (isObject(cc)) addCodings(out, param, cc.coding, 'code');
+      return;
     case 'Identifier':
-      return asList(r[source.element]).flatMap((i) => {
-        const value = isObject(i) ? str(i.value) : null;
-        return value === null || !isObject(i) ? [] : codingKeys(param, str(i.system), value);
-      });
+      addCodings(out, param, r[source.element], 'value');
+      return;
     case 'Reference':
-      return asList(r[source.element]).flatMap((v) => {
+      for (const v of asList(r[source.element])) {
         const ref = referenceOf(v);
         const typed = ref === null ? undefined : parseTypedReference(ref);
-        if (!typed || (source.only !== undefined && typed.type !== source.only)) return [];
-        return [refKey(param, typed), refKey(param, { id: typed.id })];
-      });
+        if (!typed || (source.only !== undefined && typed.type !== source.only)) continue;
+        out.push(refKey(param, typed), refKey(param, { id: typed.id }));
+      }
+      return;
     case 'hashedDate': {
       // Patient.birthDate: its exact text, hashed (tokenKey) like an identifier
       const value = str(r[source.element]);
-      return value === null ? [] : [tokenKey(param, '', value)];
+      if (value !== null) out.push(tokenKey(param, '', value));
+      return;
     }
     case 'date':
     case 'id':
     case 'lastUpdated':
-      return [];
+      return;
   }
+}
+
+/** The distinct values in first-seen order; the list itself when it has no repeats (the usual case). */
+function distinct(xs: string[]): string[] {
+  if (xs.length < 2) return xs;
+  const seen = new Set(xs);
+  return seen.size === xs.length ? xs : [...seen];
 }
 
 /** [start, end) of a dateTime/instant (by its precision) or a Period; undefined when there is none. */
@@ -141,7 +159,11 @@ export function extractSearchColumns(resource: Resource): SearchColumns {
   const r = resource as unknown as Record<string, unknown>;
   // Communication/CommunicationRequest/Observation/DiagnosticReport/Encounter/ServiceRequest/Specimen.subject
   const subject = resource.resourceType === 'Patient' && resource.id ? `Patient/${resource.id}` : referenceOf(r.subject);
-  const recipients = asList(r.recipient).map(referenceOf).filter((x): x is string => x !== null);
+  const recipients: string[] = [];
+  for (const v of asList(r.recipient)) {
+    const ref = referenceOf(v);
+    if (ref !== null) recipients.push(ref);
+  }
   const identifiers: string[] = [];
   for (const i of asList(r.identifier)) {
     if (!isObject(i)) continue;
@@ -149,22 +171,27 @@ export function extractSearchColumns(resource: Resource): SearchColumns {
     if (value !== null) identifiers.push(`${str(i.system) ?? ''}|${value}`);
   }
   const params = isSupportedType(resource.resourceType) ? SEARCH_PARAMS[resource.resourceType] : [];
-  const tokens = params.flatMap((p) => tokensOf(p.name, p.source, r));
-  // meta.tag, exact entries only (the store's lookup of a schedule view's rows)
-  const meta = isObject(r.meta) ? r.meta : {};
-  for (const t of asList(meta.tag)) {
-    const code = isObject(t) ? str(t.code) : null;
-    if (code !== null && isObject(t)) tokens.push(tokenKey('_tag', str(t.system) ?? '', code));
+  const tokens: string[] = [];
+  let dateSource: Extract<ParamSource, { kind: 'date' }> | undefined;
+  for (const p of params) {
+    if (p.source.kind === 'date') dateSource ??= p.source;
+    else addTokens(tokens, p.name, p.source, r);
   }
-  const dateSource = params.find((p) => p.source.kind === 'date')?.source;
-  const range = dateSource?.kind === 'date' ? dateOf(dateSource, r) : undefined;
+  // meta.tag, exact entries only (the store's lookup of a schedule view's rows)
+  if (isObject(r.meta)) {
+    for (const t of asList(r.meta.tag)) {
+      const code = isObject(t) ? str(t.code) : null;
+      if (code !== null && isObject(t)) tokens.push(tokenKey('_tag', str(t.system) ?? '', code));
+    }
+  }
+  const range = dateSource ? dateOf(dateSource, r) : undefined;
   return {
     subject,
     status: str(r.status),
     priority: str(r.priority),
-    recipients: [...new Set(recipients)],
-    identifiers: [...new Set(identifiers)],
-    tokens: [...new Set(tokens)],
+    recipients: distinct(recipients),
+    identifiers: distinct(identifiers),
+    tokens: distinct(tokens),
     date_start: range?.start ?? null,
     date_end: range?.end ?? null,
     search_version: SEARCH_COLUMNS_VERSION,
