@@ -1,9 +1,9 @@
-// npm run bench -- pipeline [--n 4000] [--senders 1,50] [--preload 0,100000,1000000] [--trials 3] [--burst 5000] [--db embedded|machine] [--thread 1|0]
+// npm run bench -- pipeline [--n 4000] [--senders 1,50] [--preload 0,100000,1000000] [--trials 3] [--burst 5000] [--db embedded|machine] [--thread 0|1]
 //
 // The processing pipeline end to end: a gateway (intake, MLLP listener, workers with their mapping
-// threads, routing on a stored schedule) on a fresh database, its routine workers in the processing
-// thread as the gateway runs them (--thread 0: on the main thread beside the critical lane, as
-// PROCESSING_THREAD=0); a sender thread sends the traffic mix
+// threads, routing on a stored schedule) on a fresh database, its routine workers on the main thread
+// beside the critical lane as the gateway runs them by default (--thread 1: in the processing
+// thread, as PROCESSING_THREAD=true); a sender thread sends the traffic mix
 // (ORU^R01 with 15 OBX, ADT A01/A08, call notes; a few critical results) over MLLP while the workers
 // process. Printed: intake and processing msg/s, time per stage per message, statements per message
 // (counted on the workers' connections: each is one round trip; only with --thread 0, where those
@@ -46,7 +46,7 @@ const BATCH = 32;
 /** the gateway's MAP_INLINE_MAX_BYTES default (--inline 0: every message in the threads) */
 const INLINE = Number(arg('inline', '16384'));
 /** the routine workers in the processing thread (the gateway's default, PROCESSING_THREAD) */
-const THREAD = arg('thread', '1') !== '0';
+const THREAD = arg('thread', '0') !== '0';
 
 /** Counts statements per connection pool (postgres.js `debug` runs once per query sent). */
 class Counter { n = 0; }

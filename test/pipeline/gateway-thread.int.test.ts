@@ -1,4 +1,4 @@
-// A gateway with PROCESSING_THREAD (the default): the routine workers run in their own thread on
+// A gateway with PROCESSING_THREAD on: the routine workers run in their own thread on
 // their own connections, messages end processed with their counters on the gateway's /metrics
 // registry, and a graceful close leaves neither the thread nor one of its connections behind.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,7 +33,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   const config = loadConfig({
     DATABASE_URL: db.url, DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'sb-thread-')), PORT: '0', HOST: '127.0.0.1', MLLP_PORT: '0', MLLP_HOST: '127.0.0.1',
-    PHI_KEYS: TEST_PHI_KEYS, SCHEDULE_FILE: path.join(ROOT, 'fixtures/schedules/example.json'), WORKER_POLL_MS: '200',
+    PHI_KEYS: TEST_PHI_KEYS, SCHEDULE_FILE: path.join(ROOT, 'fixtures/schedules/example.json'), WORKER_POLL_MS: '200', PROCESSING_THREAD: 'true',
   });
   gw = await startGateway(config, silentLogger);
 }, 120_000);
