@@ -20,3 +20,25 @@ export async function freshDatabase(admin: string): Promise<{ url: string; drop:
     },
   };
 }
+
+/**
+ * `count` stored resources as a store in use holds them (Observations and a Patient per 15, their
+ * identifiers and tokens as the extractor writes them), bulk-inserted by SQL in chunks.
+ */
+export async function preloadResources(sql: postgres.Sql, count: number): Promise<void> {
+  const chunk = 100_000;
+  for (let from = 0; from < count; from += chunk) {
+    const to = Math.min(count, from + chunk);
+    await sql.unsafe(`
+      INSERT INTO fhir_resource (resource_type, id, version_id, last_updated, subject, status, identifiers, tokens, search_version, resource)
+      SELECT t, id, 1, now() - interval '1 day', 'Patient/p' || (g / 15), 'final',
+             ARRAY['urn:ietf:rfc:3986|urn:uuid:' || md5(t || g)],
+             ARRAY['identifier|urn:ietf:rfc:3986|urn:uuid:' || md5(t || g), 'code|http://loinc.org|2823-3', 'subject>Patient/p' || (g / 15)], 1,
+             jsonb_build_object('resourceType', t, 'id', id, 'status', 'final',
+               'identifier', jsonb_build_array(jsonb_build_object('system', 'urn:ietf:rfc:3986', 'value', 'urn:uuid:' || md5(t || g))),
+               'code', jsonb_build_object('coding', jsonb_build_array(jsonb_build_object('system', 'http://loinc.org', 'code', '2823-3', 'display', 'Potassium'))),
+               'subject', jsonb_build_object('reference', 'Patient/p' || (g / 15)),
+               'valueQuantity', jsonb_build_object('value', 4.2, 'unit', 'mmol/L', 'system', 'http://unitsofmeasure.org', 'code', 'mmol/L'))
+      FROM (SELECT g, CASE WHEN g % 15 = 0 THEN 'Patient' ELSE 'Observation' END AS t, 'pre' || g AS id FROM generate_series(${from}, ${to - 1}) g) s`);
+  }
+}

@@ -17,7 +17,7 @@ import { saveResources, saveTransactionBundles } from '../src/fhir/index.js';
 import { mapInboxRow } from '../src/pipeline/map-row.js';
 import { DEFAULT_SITE_CONFIG } from '../src/mapping/index.js';
 import { migrate } from '../src/store/migrate.js';
-import { adminUrl, freshDatabase } from './db.js';
+import { adminUrl, freshDatabase, preloadResources } from './db.js';
 import { fmt } from './stats.js';
 import { Keyring, installKeyring, pooledRandom } from '../src/crypto/index.js';
 import { rng, trafficItem } from './pipeline-messages.js';
@@ -75,16 +75,7 @@ async function main(): Promise<void> {
       if (VARIANTS[v]) await sql.unsafe(VARIANTS[v]!);
       const preload = Number(arg('preload', '0'));
       if (preload > 0) {
-        // the rows bench/pipeline.ts preloads: Observations and a Patient per 15
-        await sql.unsafe(`
-          INSERT INTO fhir_resource (resource_type, id, version_id, last_updated, subject, status, identifiers, tokens, search_version, resource)
-          SELECT t, id, 1, now() - interval '1 day', 'Patient/p' || (g / 15), 'final',
-                 ARRAY['urn:ietf:rfc:3986|urn:uuid:' || md5(t || g)],
-                 ARRAY['identifier|urn:ietf:rfc:3986|urn:uuid:' || md5(t || g), 'code|http://loinc.org|2823-3', 'subject>Patient/p' || (g / 15)], 1,
-                 jsonb_build_object('resourceType', t, 'id', id, 'status', 'final',
-                   'identifier', jsonb_build_array(jsonb_build_object('system', 'urn:ietf:rfc:3986', 'value', 'urn:uuid:' || md5(t || g))),
-                   'subject', jsonb_build_object('reference', 'Patient/p' || (g / 15)))
-          FROM (SELECT g, CASE WHEN g % 15 = 0 THEN 'Patient' ELSE 'Observation' END AS t, 'pre' || g AS id FROM generate_series(0, ${preload - 1}) g) s`);
+        await preloadResources(sql, preload);
         await sql.unsafe('ANALYZE fhir_resource');
       }
       await sql.end();

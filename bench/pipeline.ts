@@ -31,7 +31,7 @@ import { parseScheduleFile } from '../src/routing/index.js';
 import { migrate } from '../src/store/migrate.js';
 import { ensureIdKey } from '../src/store/index.js';
 import { startEmbedded } from '../src/store/embedded.js';
-import { adminUrl, freshDatabase } from './db.js';
+import { adminUrl, freshDatabase, preloadResources } from './db.js';
 import { fmt, percentile } from './stats.js';
 import { oru, rng, trafficItem, type Traffic } from './pipeline-messages.js';
 
@@ -164,22 +164,7 @@ function mappingCeiling(traffic: Traffic, idKey: Uint8Array, ms = 2000): number 
 
 async function preload(sql: postgres.Sql, count: number): Promise<number> {
   const t0 = performance.now();
-  const chunk = 100_000;
-  for (let from = 0; from < count; from += chunk) {
-    const to = Math.min(count, from + chunk);
-    // realistic rows: Observations and a Patient per 15, identifiers and tokens as the extractor writes them
-    await sql.unsafe(`
-      INSERT INTO fhir_resource (resource_type, id, version_id, last_updated, subject, status, identifiers, tokens, search_version, resource)
-      SELECT t, id, 1, now() - interval '1 day', 'Patient/p' || (g / 15), 'final',
-             ARRAY['urn:ietf:rfc:3986|urn:uuid:' || md5(t || g)],
-             ARRAY['identifier|urn:ietf:rfc:3986|urn:uuid:' || md5(t || g), 'code|http://loinc.org|2823-3', 'subject>Patient/p' || (g / 15)], 1,
-             jsonb_build_object('resourceType', t, 'id', id, 'status', 'final',
-               'identifier', jsonb_build_array(jsonb_build_object('system', 'urn:ietf:rfc:3986', 'value', 'urn:uuid:' || md5(t || g))),
-               'code', jsonb_build_object('coding', jsonb_build_array(jsonb_build_object('system', 'http://loinc.org', 'code', '2823-3', 'display', 'Potassium'))),
-               'subject', jsonb_build_object('reference', 'Patient/p' || (g / 15)),
-               'valueQuantity', jsonb_build_object('value', 4.2, 'unit', 'mmol/L', 'system', 'http://unitsofmeasure.org', 'code', 'mmol/L'))
-      FROM (SELECT g, CASE WHEN g % 15 = 0 THEN 'Patient' ELSE 'Observation' END AS t, 'pre' || g AS id FROM generate_series(${from}, ${to - 1}) g) s`);
-  }
+  await preloadResources(sql, count);
   // and the processed inbox rows such a store comes from (one per 15 resources), so the inbox's
   // statistics are those of a store in use, not of an empty table
   await sql.unsafe(`
