@@ -134,7 +134,7 @@ export class InboxWriter {
     for (const p of batch) if (!unique.has(p.key)) unique.set(p.key, p.row);
     const rows = [...unique.values()];
     const maxPriority = rows.reduce((m, r) => Math.max(m, r.priority ?? 0), 0);
-    const inserted = await insertInboxRows(this.sql, rows, { notify: this.shouldNotify(maxPriority > 0) });
+    const inserted = await insertInboxRows(this.sql, rows, { notify: this.shouldNotify(maxPriority > 0), maxPriority });
     const out = new Map<string, AcceptResult>();
     for (const r of inserted) {
       const key = keyOf({ senderApp: r.sender_app, senderFacility: r.sender_facility, controlId: r.control_id, contentHash: r.content_hash });
