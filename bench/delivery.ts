@@ -16,6 +16,9 @@
 //     (as earlier runs did) and once settled, BENCH_IDLE_SETTLE_SECONDS after the start: the first
 //     window still holds start-up work (the first rounds of every loop, the sealing of the start-up's
 //     audit events, the pipeline's first polls), which a gateway does once, not every 10 s.
+// Options: --thread 0|1 (the routine workers on the main thread or in the processing thread;
+// default: the gateway's default, PROCESSING_THREAD), --db embedded|machine (machine: the database
+// at TEST_DATABASE_URL, a fresh schema of its own, e.g. to read pg_stat_statements).
 // BENCH_SECONDS (default 30), BENCH_ALONE_SECONDS (critical messages alone first, 10), BENCH_TIMERS (10000), BENCH_SPREAD_SECONDS (20), BENCH_IDLE_SECONDS (10), BENCH_IDLE_SETTLE_SECONDS (30).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -32,6 +35,7 @@ import { notifyDeliveryWake, type Sql } from '../src/store/index.js';
 import { connect } from '../src/store/db.js';
 import type { ScheduleInput } from '../src/routing/index.js';
 import { fmt, percentile } from './stats.js';
+import { adminUrl, freshDatabase } from './db.js';
 import type { Critical, Hook, LoadResult, PeerCommand } from './delivery-peer.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
@@ -40,6 +44,12 @@ const TIMERS = Number(process.env.BENCH_TIMERS ?? 10_000);
 const SPREAD_S = Number(process.env.BENCH_SPREAD_SECONDS ?? 20);
 const IDLE_S = Number(process.env.BENCH_IDLE_SECONDS ?? 10);
 const SETTLE_S = Number(process.env.BENCH_IDLE_SETTLE_SECONDS ?? 30);
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const THREAD = arg('thread');
+const DB = arg('db') ?? 'embedded';
 const RATE = 200; // background msg/s
 const CRITICAL_EVERY_MS = 200;
 /** paced senders: 25 msg/s each, so an ACK slower than 40 ms does not hold the rate down */
@@ -251,6 +261,7 @@ function report(x: Phase, floor: readonly number[]): void {
  * marks are tables and triggers, so they are installed and dropped as the owner.
  */
 function ownerSql(gw: Gateway, dataDir: string): Sql {
+  if (machineDb) return connect(machineDb.url, { max: 1 }); // a machine database: the gateway connects as its owner
   const state = JSON.parse(readFileSync(path.join(dataDir, 'embedded-pg.json'), 'utf8')) as { ownerPassword: string };
   const u = new URL(gw.store.url);
   u.username = 'switchboard_owner';
@@ -327,7 +338,10 @@ async function timers(gw: Gateway, peer: Peer, role: 'timers' | 'timers-inbox'):
   if (pages) console.log(`| page lateness: signed webhook received minus deadline | ${fmt(p(pageLate, 50))} | ${fmt(p(pageLate, 99))} | ${fmt(Math.max(...pageLate))} | |`);
 }
 
+let machineDb: { url: string; drop: () => Promise<void> } | undefined;
+
 export async function run(): Promise<void> {
+  machineDb = DB === 'machine' ? await freshDatabase(adminUrl()) : undefined;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sb-bench-delivery-'));
   const peer = new Peer();
   await peer.ready();
@@ -336,11 +350,13 @@ export async function run(): Promise<void> {
   const config = loadConfig({
     DATA_DIR: path.join(dir, 'data'), PORT: '0', MLLP_PORT: '0', HOST: '127.0.0.1', MLLP_HOST: '127.0.0.1',
     SCHEDULE_FILE: scheduleFile, VAPID_SUBJECT: 'off', PUBLIC_BASE_URL: 'https://switchboard.example',
+    ...(THREAD !== undefined ? { PROCESSING_THREAD: THREAD === '1' ? 'true' : 'false' } : {}),
+    ...(machineDb ? { DATABASE_URL: machineDb.url } : {}),
   });
   const t0 = performance.now();
   const gw = await startGateway(config, createLogger('error'));
   const started = performance.now();
-  console.log(`gateway on its embedded PostgreSQL, started in ${fmt((performance.now() - t0) / 1000, 1)} s; defaults (WORKER_CONCURRENCY ${config.WORKER_CONCURRENCY}, DELIVERY_POLL_MS ${config.DELIVERY_POLL_MS}, WORKER_POLL_MS ${config.WORKER_POLL_MS})`);
+  console.log(`gateway on ${DB === 'machine' ? 'a fresh database at TEST_DATABASE_URL' : 'its embedded PostgreSQL'}, started in ${fmt((performance.now() - t0) / 1000, 1)} s; routine workers ${config.PROCESSING_THREAD ? 'in the processing thread' : 'on the main thread'}; defaults (WORKER_CONCURRENCY ${config.WORKER_CONCURRENCY}, DELIVERY_POLL_MS ${config.DELIVERY_POLL_MS}, WORKER_POLL_MS ${config.WORKER_POLL_MS})`);
   try {
     const idleStart = await idle(gw.store.sql, `idle, nothing stored, 5 s after the start`);
     const idleEmpty = await idle(gw.store.sql, `idle, nothing stored, settled (${SETTLE_S} s after the start)`, Math.max(0, SETTLE_S * 1000 - (performance.now() - started)));
@@ -357,5 +373,6 @@ export async function run(): Promise<void> {
     await gw.close();
     await peer.stop();
     rmSync(dir, { recursive: true, force: true });
+    await machineDb?.drop();
   }
 }

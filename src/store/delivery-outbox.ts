@@ -171,11 +171,16 @@ export interface AttemptOutcome {
  */
 export async function finishAttempts(tx: TransactionSql, rows: readonly (AttemptOutcome & { id: string })[]): Promise<string[]> {
   if (rows.length === 0) return [];
+  const iso = (d: Date | null) => (d === null ? null : d.toISOString());
+  // one array per column: the planner knows a handful of rows comes in and joins them on the primary
+  // key; a recordset of unknown size (100 rows, as it assumes) joins by scanning a small table whole
   const r = await tx<{ id: string }[]>`
     UPDATE delivery_attempt a SET state = u.state, due_at = u.due_at, last_status = u.last_status, last_error = u.last_error,
       sent_at = coalesce(a.sent_at, u.sent_at), delivered_at = coalesce(a.delivered_at, u.delivered_at)
-    FROM jsonb_to_recordset(${tx.json(rows as unknown as postgres.JSONValue)}) AS u(
-      id bigint, state text, due_at timestamptz, last_status integer, last_error text, sent_at timestamptz, delivered_at timestamptz)
+    FROM unnest(${rows.map((o) => o.id)}::bigint[], ${rows.map((o) => o.state)}::text[], ${rows.map((o) => iso(o.due_at))}::timestamptz[],
+                ${rows.map((o) => o.last_status)}::integer[], ${rows.map((o) => o.last_error)}::text[], ${rows.map((o) => iso(o.sent_at))}::timestamptz[],
+                ${rows.map((o) => iso(o.delivered_at))}::timestamptz[])
+      AS u(id, state, due_at, last_status, last_error, sent_at, delivered_at)
     WHERE a.id = u.id AND a.state = 'sending' RETURNING a.id::text`;
   if (rows.some((o) => o.due_at !== null)) await tx`SELECT pg_notify(${DELIVERY_WAKE_CHANNEL}, 'attempt')`;
   return r.map((x) => x.id);
@@ -185,7 +190,7 @@ export async function finishAttempts(tx: TransactionSql, rows: readonly (Attempt
 export function stampDelivered(tx: TransactionSql, rows: readonly { id: string; at: Date }[]): Promise<NotificationRow[]> {
   return tx<NotificationRow[]>`
     UPDATE delivery_notification n SET delivered_at = u.at, sent_at = coalesce(n.sent_at, u.at)
-    FROM jsonb_to_recordset(${tx.json(rows as unknown as postgres.JSONValue)}) AS u(id text, at timestamptz)
+    FROM unnest(${rows.map((x) => x.id)}::text[], ${rows.map((x) => x.at.toISOString())}::timestamptz[]) AS u(id, at)
     WHERE n.id = u.id AND n.delivered_at IS NULL
     RETURNING n.id, n.request_id, n.kind, n.seq, n.recipient, n.via, n.created_at, n.sent_at, n.delivered_at, n.read_at, n.acknowledged_at, n.responded_at`;
 }

@@ -77,7 +77,9 @@ export async function startEmbedded(dataDir: string, wantedPort: number, log: Lo
     authMethod: 'scram-sha-256',
     createPostgresUser: process.getuid?.() === 0,
     // loopback TCP only: no other interface, no Unix socket; passwords stored as SCRAM
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'password_encryption=scram-sha-256', '-c', 'max_connections=200'],
+    // autovacuum looks every 10 s, not every minute: tables that start empty are analyzed while they
+    // grow, so plans a connection keeps (made while a table held a few rows) are replaced soon
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'password_encryption=scram-sha-256', '-c', 'max_connections=200', '-c', 'autovacuum_naptime=10s'],
     onLog: () => {}, onError: () => {},
   });
   if (!existsSync(path.join(pgDir, 'PG_VERSION'))) {

@@ -4,6 +4,7 @@
 // call goes straight to the fallback with an alert, and targets are resolved when a step fires.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { danglingReferences, referencingRows } from '../support/references.js';
 import { acknowledge, respond, resolve, type DeliveryService } from '../../src/delivery/index.js';
 import { getRun, listEvents, listNotifications, readResource } from '../../src/store/index.js';
 import { openDelivery, recordingFetch, startRequest, TestClock, type RecordedCall } from './support.js';
@@ -27,6 +28,9 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   expect(findPhi(sent.join('\n'))).toEqual([]);
+  // steps, ladders, digests, forwards and re-notifications all ran: none left a reference to nothing
+  expect((await referencingRows(db.sql))['digest attempts']).toBeGreaterThan(0);
+  expect(Object.values(await danglingReferences(db.sql)).every((n) => n === 0)).toBe(true);
   await db.drop();
 });
 beforeEach(() => {

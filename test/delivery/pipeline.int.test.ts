@@ -17,6 +17,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { withControlId } from '../support/messages.js';
 import { fixture } from '../support/fixtures.js';
 import { findPhi } from '../support/phi.js';
+import { danglingReferences, referencingRows } from '../support/references.js';
 import { startReceiver, signedBy, type Receiver } from './receiver.js';
 import { SECRET, TEST_CONFIG, TestClock } from './support.js';
 
@@ -85,5 +86,15 @@ describe('a critical result, end to end', () => {
     while ((await worker.processBatch()) > 0) { /* drain */ }
     await delivery.scheduler.drain();
     expect(receiver.received.length).toBe(before);
+  });
+
+  it('every reference the hot-path tables hold without a foreign key names an existing row', async () => {
+    const rows = await referencingRows(db.sql);
+    expect(rows).toMatchObject({ resources: expect.any(Number), runs: expect.any(Number) });
+    for (const k of ['resources', 'runs', 'notifications', 'step attempts'] as const) expect(rows[k], k).toBeGreaterThan(0);
+    expect(await danglingReferences(db.sql)).toEqual({
+      'fhir_resource.inbox_id': 0, 'delivery_run.inbox_id': 0, 'delivery_notification.request_id': 0,
+      'delivery_attempt.notification_id': 0, 'delivery_attempt.digest_id': 0,
+    });
   });
 });
