@@ -47,6 +47,8 @@ const BATCH = 32;
 const INLINE = Number(arg('inline', '16384'));
 /** the routine workers in the processing thread (the gateway's default, PROCESSING_THREAD) */
 const THREAD = arg('thread', '0') !== '0';
+/** with --thread 1: the CPU priority of the processing thread, its mapping threads and its server processes (the gateway's PROCESSING_NICE; 0: unchanged) */
+const NICE = Number(arg('nice', '10'));
 
 /** Counts statements per connection pool (postgres.js `debug` runs once per query sent). */
 class Counter { n = 0; }
@@ -92,10 +94,10 @@ async function gateway(url: string) {
     processing = new pipeline.ProcessingThread({
       setup: {
         db: { url, max: WORKERS + 1, name: 'bench-processing', timeouts: DB_TIMEOUT_DEFAULTS },
-        workers: { concurrency: WORKERS, batch: BATCH, claimMs: 60_000, pollMs: 1_000, maxAttempts: 5, appName: 'SWITCHBOARD', inlineMaxBytes: INLINE, mapThreads: MAP_THREADS, mapBudgetMs: 2_000 },
+        workers: { concurrency: WORKERS, batch: BATCH, claimMs: 60_000, pollMs: 1_000, maxAttempts: 5, appName: 'SWITCHBOARD', inlineMaxBytes: INLINE, mapThreads: MAP_THREADS, mapBudgetMs: 2_000, nice: NICE },
         siteConfig: DEFAULT_SITE_CONFIG, idKey, keys: benchKeys(), scheduleLimits: DEFAULT_SCHEDULE_LIMITS, route: true,
       },
-      log: silentLogger, metrics, lane: shared, onStages,
+      log: silentLogger, metrics, lane: shared, onStages, ...(NICE > 0 ? { lowerBackends: sql } : {}),
     });
   } else {
     for (let i = 0; i < WORKERS; i++) {

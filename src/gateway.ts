@@ -209,6 +209,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
     if (shared) {
       processing = new ProcessingThread({
         setup: processingSetup(config, store, siteConfig, idKey, await threadKeys(config), limits), log, metrics, lane: shared, appAcks, delivery,
+        ...(store.embedded ? { lowerBackends: store.sql } : {}),
       });
     } else {
       workers.push(...Array.from({ length: config.WORKER_CONCURRENCY }, () => new InboxWorker({
@@ -267,6 +268,7 @@ function processingSetup(config: Config, store: Store, siteConfig: SiteConfig, i
     workers: {
       concurrency: config.WORKER_CONCURRENCY, batch: config.WORKER_BATCH, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS, maxAttempts: config.WORKER_MAX_ATTEMPTS,
       appName: config.APP_NAME, inlineMaxBytes: config.MAP_INLINE_MAX_BYTES, mapThreads: config.MAP_THREADS, mapBudgetMs: config.MAP_TIME_BUDGET_MS,
+      nice: config.PROCESSING_NICE,
     },
     siteConfig, idKey, keys, scheduleLimits: limits, route: true,
     // a key file is read again after `keys rotate`; PHI_KEYS (the environment) never changes

@@ -69,6 +69,12 @@ export const configSchema = z.object({
    * 13-20 s late (p50/p99) against 0.04-0.2 s off (README "Processing", step 7).
    */
   PROCESSING_THREAD: bool.default(false),
+  /**
+   * CPU priority (nice, 0-19) of the processing thread, its mapping threads and, on the embedded
+   * database, its connections' server processes: routine work yields the cores to intake, the
+   * critical lane and delivery when they need them (Linux; 0 leaves them as they are).
+   */
+  PROCESSING_NICE: z.coerce.number().int().min(0).max(19).default(10),
   // intake: database faults (connect, statement and idle-in-transaction timeouts; the store's health ping)
   /** Giving up on opening a database connection, ms. */
   DB_CONNECT_TIMEOUT_MS: positive.default(3_000),

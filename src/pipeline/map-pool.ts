@@ -25,6 +25,8 @@ export interface MapPoolOptions {
   budgetMs: number;
   /** heap of one thread, MiB */
   maxMemoryMb?: number;
+  /** CPU priority (nice, 1-19) the threads lower themselves to; 0 or absent: as their parent (src/threads/priority.ts) */
+  nice?: number;
   /** a thread idle this long ends (threads start when needed), ms; default 0: as soon as no row waits (a large message's heap goes with its thread) */
   idleMs?: number;
   log: Logger;
@@ -100,7 +102,7 @@ export class MapPool implements RowMapper {
     this.started++;
     // a small young generation: a thread's resident set is mostly its semi-spaces and the loaded code
     const resourceLimits = { maxOldGenerationSizeMb: this.o.maxMemoryMb ?? 512, maxYoungGenerationSizeMb: 8 };
-    const workerData = { config: this.o.config, idKey: this.o.idKey };
+    const workerData = { config: this.o.config, idKey: this.o.idKey, nice: this.o.nice ?? 0 };
     const worker = startModuleThread(import.meta.url, 'map-thread', { resourceLimits, workerData });
     worker.unref();
     const slot: Slot = { worker, ready: false, running: undefined, idle: undefined };

@@ -8,6 +8,7 @@ import { Keyring, installKeyring, phiKeyring, pooledRandom, reloadKeyring, reloa
 import { auditKeys, configureAuditKey } from '../audit/index.js';
 import { ScheduleService, WorkerJobs } from '../oncall/index.js';
 import type { Logger } from '../obs/index.js';
+import { lowerThisThread } from '../threads/index.js';
 import { InboxWorker, type WorkerMetrics } from './worker.js';
 import { MapPool } from './map-pool.js';
 import { SharedLane } from './shared-lane.js';
@@ -77,6 +78,8 @@ async function main(port: MessagePort, d: ProcessingWorkerData): Promise<void> {
   const post = (m: FromThread) => port.postMessage(m);
   const line = (level: 'debug' | 'info' | 'warn' | 'error') => (event: string, fields?: Record<string, string | number | boolean | undefined>) => post({ t: 'log', level, event, ...(fields ? { fields } : {}) });
   const log: Logger = { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
+  // routine work yields the cores to intake, the critical lane and delivery when they need them
+  if (d.workers.nice > 0 && !lowerThisThread(d.workers.nice)) log.info('processing_thread_priority_unchanged', { nice: d.workers.nice });
   // fail closed: the keys and the audit key before the first statement
   const keys = d.keys;
   const keySource = d.keySource;
@@ -101,7 +104,7 @@ async function main(port: MessagePort, d: ProcessingWorkerData): Promise<void> {
       closers.push(() => s.stop());
     }
     const w = d.workers;
-    const mapper = new MapPool({ config: d.siteConfig, idKey: d.idKey, threads: w.mapThreads, budgetMs: w.mapBudgetMs, log });
+    const mapper = new MapPool({ config: d.siteConfig, idKey: d.idKey, threads: w.mapThreads, budgetMs: w.mapBudgetMs, log, nice: w.nice });
     closers.push(() => mapper.close());
     const counts = new CountTally(post);
     const lane = d.lane ? new SharedLane(d.lane) : undefined;

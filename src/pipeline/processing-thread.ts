@@ -16,7 +16,8 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { Counter, Gauge } from 'prom-client';
-import { startModuleThread } from '../threads/index.js';
+import { lowerTask, startModuleThread } from '../threads/index.js';
+import type { Sql } from '../store/index.js';
 import type { ConnectOptions } from '../store/index.js';
 import type { SiteConfig } from '../mapping/index.js';
 import type { KeyMaterial, KeySourceSettings } from '../crypto/index.js';
@@ -33,6 +34,8 @@ export interface ProcessingSetup {
     concurrency: number; batch: number; claimMs: number; pollMs: number; maxAttempts: number; appName: string;
     /** MAP_INLINE_MAX_BYTES: larger messages go to the thread's mapping pool (MAP_THREADS, MAP_TIME_BUDGET_MS) */
     inlineMaxBytes: number; mapThreads: number; mapBudgetMs: number;
+    /** PROCESSING_NICE: the CPU priority the thread and its mapping threads lower themselves to (0: unchanged) */
+    nice: number;
   };
   siteConfig: SiteConfig;
   idKey: Uint8Array;
@@ -81,6 +84,12 @@ export interface ProcessingThreadOptions {
   appAcks?: { deliver(inboxId: string, bytes: Buffer): boolean };
   delivery?: { poke(what?: { urgent: boolean }): void };
   onStages?: (s: StageTimes) => void;
+  /**
+   * The database runs on this machine (the embedded server): its server processes serving the
+   * thread's connections (`setup.db.name`) are lowered to `setup.workers.nice` too, looked up on
+   * `sql` every few seconds (connections come and go with the pool's idle timeout).
+   */
+  lowerBackends?: Sql;
   /** restart backoff, ms: the first wait, doubled per failure in a row, up to `maxMs` */
   restart?: { baseMs: number; maxMs: number };
 }
@@ -89,6 +98,8 @@ export interface ProcessingThreadOptions {
 const STABLE_MS = 60_000;
 /** A graceful stop that takes longer (a round stuck on the store) ends the thread, ms. */
 const STOP_TIMEOUT_MS = 30_000;
+/** How often the thread's server processes are looked up to lower their priority, ms. */
+const BACKENDS_EVERY_MS = 5_000;
 /** Heap of the thread, MiB: the workers' batches and the schedule, like the main thread's share of them. */
 const THREAD_HEAP_MB = 1024;
 
@@ -99,6 +110,9 @@ export class ProcessingThread {
   private startedAt = 0;
   private failuresInARow = 0;
   private restartTimer: NodeJS.Timeout | undefined;
+  private backendsTimer: NodeJS.Timeout | undefined;
+  /** server processes already lowered */
+  private readonly lowered = new Set<number>();
   private readonly restarts: Counter;
   private readonly up: Gauge;
 
@@ -111,6 +125,23 @@ export class ProcessingThread {
   /** Starts the thread; resolves when its workers run, rejects when it fails before that (a start that cannot work fails the gateway's start). */
   async start(): Promise<void> {
     await this.spawn();
+    const sql = this.o.lowerBackends;
+    if (sql && this.o.setup.workers.nice > 0) {
+      const sweep = () => { void this.lowerServerProcesses(sql).finally(() => { if (!this.stopping) this.backendsTimer = setTimeout(sweep, BACKENDS_EVERY_MS).unref(); }); };
+      sweep();
+    }
+  }
+
+  /** Lowers the priority of the server processes of the thread's connections not lowered yet. */
+  private async lowerServerProcesses(sql: Sql): Promise<void> {
+    try {
+      const rows = await sql<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE application_name = ${this.o.setup.db.name} AND pid <> pg_backend_pid()`;
+      const now = new Set(rows.map((r) => r.pid));
+      for (const pid of this.lowered) if (!now.has(pid)) this.lowered.delete(pid);
+      for (const pid of now) if (!this.lowered.has(pid) && lowerTask(pid, this.o.setup.workers.nice)) this.lowered.add(pid);
+    } catch {
+      // the store away: the next sweep looks again
+    }
   }
 
   /** Failures in a row (0 when running well): a thread that keeps dying shows here and in the metrics. */
@@ -139,6 +170,7 @@ export class ProcessingThread {
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.restartTimer);
+    clearTimeout(this.backendsTimer);
     const w = this.worker;
     if (!w) return;
     const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));

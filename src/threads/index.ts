@@ -1,6 +1,7 @@
 // src/threads: how background work runs — starting a worker thread on one of our modules, from a
 // source checkout (TypeScript, run through tsx registered in the thread first) or from the compiled
-// build (plain .js); and the wake-up a background loop sleeps on (wakeup.ts).
+// build (plain .js); the wake-up a background loop sleeps on (wakeup.ts); and the CPU priority of
+// background threads and processes (priority.ts).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -32,3 +33,4 @@ export function startModuleThread(from: string, name: string, opts: { resourceLi
 }
 
 export { Wakeup } from './wakeup.js';
+export { lowerTask, lowerThisThread } from './priority.js';

@@ -3,6 +3,7 @@
 // happen here comes back (delivery pokes, application ACKs on the sender's connection, counters on
 // this registry); the critical lane's state is read from shared memory; a thread killed mid-run is
 // started again and every row ends processed exactly once.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAck } from '../../src/hl7/index.js';
 import { MllpClient } from '../../src/mllp/index.js';
@@ -36,12 +37,12 @@ function capture(): Logger & { events: string[] } {
   return { events, debug: push, info: push, warn: push, error: push };
 }
 
-function setup(o: { claimMs?: number; concurrency?: number } = {}): ProcessingSetup {
+function setup(o: { claimMs?: number; concurrency?: number; nice?: number } = {}): ProcessingSetup {
   return {
     db: { url: db.url, max: 3, name: 'sb-test-processing', timeouts: DB_TIMEOUT_DEFAULTS },
     workers: {
       concurrency: o.concurrency ?? 2, batch: 8, claimMs: o.claimMs ?? 60_000, pollMs: 50, maxAttempts: 5, appName: 'SWITCHBOARD',
-      inlineMaxBytes: 16_384, mapThreads: 1, mapBudgetMs: 5_000,
+      inlineMaxBytes: 16_384, mapThreads: 1, mapBudgetMs: 5_000, nice: o.nice ?? 0,
     },
     siteConfig: DEFAULT_SITE_CONFIG, idKey, keys: TEST_KEYRING_INIT, scheduleLimits: DEFAULT_SCHEDULE_LIMITS, route: true,
   };
@@ -75,6 +76,20 @@ afterAll(async () => {
   await direct?.close();
   await db?.drop();
 });
+
+/** The nice value of each task (thread) of this process, from /proc/self/task/<tid>/stat (Linux). */
+function taskNices(): number[] {
+  return readdirSync('/proc/self/task').map((tid) => niceOf(`/proc/self/task/${tid}/stat`)).filter((n): n is number => n !== undefined);
+}
+/** Field 19 of a /proc stat line (after the parenthesised name): the task's nice value. */
+function niceOf(statFile: string): number | undefined {
+  try {
+    const stat = readFileSync(statFile, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  } catch {
+    return undefined;
+  }
+}
 
 describe('the processing thread', () => {
   it('maps, routes and saves a critical result; the run it starts pokes delivery here; counters land on this registry', { timeout: 60_000 }, async () => {
@@ -180,4 +195,33 @@ describe('the processing thread', () => {
       await thread.stop();
     }
   }, 120_000);
+
+  it.runIf(process.platform === 'linux')('with a nice: the thread, its mapping threads and its server processes run at that lower priority; the main thread does not', { timeout: 60_000 }, async () => {
+    const before = taskNices().filter((n) => n === 7).length;
+    const base = setup({ nice: 7 });
+    const thread = new ProcessingThread({ setup: { ...base, workers: { ...base.workers, inlineMaxBytes: 0 } }, log: capture(), metrics: createMetrics(), lowerBackends: db.sql });
+    await thread.start();
+    try {
+      await direct.intake.receive(withControlId('spine/oru-r01.hl7', 'NICE1'), { source: 'mllp', peer: null });
+      thread.poke();
+      // mapped in a mapping thread of the processing thread (inlineMaxBytes 0), which runs at nice 7 while it lives
+      let mapThreadSeen = false;
+      await until('NICE1 processed', async () => {
+        if (taskNices().filter((n) => n === 7).length >= before + 2) mapThreadSeen = true;
+        return (await stateOf('NICE1')) === 'processed';
+      });
+      expect(taskNices().filter((n) => n === 7).length).toBeGreaterThanOrEqual(before + 1);
+      expect(mapThreadSeen || taskNices().filter((n) => n === 7).length >= before + 2).toBe(true);
+      expect(niceOf('/proc/self/stat')).toBe(0);
+      // the server processes of the thread's connections (this machine's database): lowered when we may
+      const mine = process.getuid?.() ?? -1;
+      await until('the server processes lowered', async () => {
+        const pids = (await db.sql<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE application_name = 'sb-test-processing'`).map((r) => r.pid);
+        const ours = pids.filter((pid) => mine === 0 || statSync(`/proc/${pid}`, { throwIfNoEntry: false })?.uid === mine);
+        return pids.length > 0 && ours.every((pid) => niceOf(`/proc/${pid}/stat`) === 7);
+      });
+    } finally {
+      await thread.stop();
+    }
+  });
 });
