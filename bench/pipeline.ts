@@ -1,9 +1,9 @@
-// npm run bench -- pipeline [--n 4000] [--senders 1,50] [--preload 0,100000,1000000] [--trials 3] [--burst 5000] [--db embedded|machine] [--thread 0|1]
+// npm run bench -- pipeline [--n 4000] [--senders 1,50] [--preload 0,100000,1000000] [--trials 3] [--burst 5000] [--db embedded|machine] [--thread 0|1] [--nice 10]
 //
 // The processing pipeline end to end: a gateway (intake, MLLP listener, workers with their mapping
-// threads, routing on a stored schedule) on a fresh database, its routine workers on the main thread
-// beside the critical lane as the gateway runs them by default (--thread 1: in the processing
-// thread, as PROCESSING_THREAD=true); a sender thread sends the traffic mix
+// threads, routing on a stored schedule) on a fresh database, its routine workers in the processing
+// thread beside the critical lane on the main one, as the gateway runs them by default (--thread 0:
+// on the main thread, as PROCESSING_THREAD=false; --nice: PROCESSING_NICE); a sender thread sends the traffic mix
 // (ORU^R01 with 15 OBX, ADT A01/A08, call notes; a few critical results) over MLLP while the workers
 // process. Printed: intake and processing msg/s, time per stage per message, statements per message
 // (counted on the workers' connections: each is one round trip; only with --thread 0, where those
@@ -39,6 +39,17 @@ const arg = (name: string, def: string): string => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;
 };
+/** The gateway's ACK latency histogram (switchboard_ack_latency_seconds, MLLP): cumulative count per bucket bound, s. */
+async function ackBuckets(metrics: ReturnType<typeof createMetrics>): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  for (const v of (await metrics.ackLatency.get()).values) {
+    if (v.metricName !== 'switchboard_ack_latency_seconds_bucket' || v.labels.source !== 'mllp') continue;
+    const bound = (v.labels as { le?: string | number }).le;
+    const le = bound === '+Inf' ? Infinity : Number(bound);
+    out.set(le, v.value);
+  }
+  return out;
+}
 const list = (s: string) => s.split(',').filter(Boolean).map(Number);
 const WORKERS = 2;
 const MAP_THREADS = 2;
@@ -46,7 +57,7 @@ const BATCH = 32;
 /** the gateway's MAP_INLINE_MAX_BYTES default (--inline 0: every message in the threads) */
 const INLINE = Number(arg('inline', '16384'));
 /** the routine workers in the processing thread (the gateway's default, PROCESSING_THREAD) */
-const THREAD = arg('thread', '0') !== '0';
+const THREAD = arg('thread', '1') !== '0';
 /** with --thread 1: the CPU priority of the processing thread, its mapping threads and its server processes (the gateway's PROCESSING_NICE; 0: unchanged) */
 const NICE = Number(arg('nice', '10'));
 
@@ -185,6 +196,8 @@ interface RunResult {
   cpu: { gateway: number; db: number };
   /** ACK p99 of 200 msg/s sent while the backlog drains (NaN: the backlog was gone first) */
   pacedAckP99: number; pacedBacklog: number;
+  /** share of the paced messages whose ACK was ready within 10 / 20 ms of the message, as the gateway's own histogram saw it (the sender thread's scheduling excluded) */
+  pacedInGateway: { ms10: number; ms20: number };
 }
 
 /** CPU ms of one process (utime + stime, clock ticks of 10 ms), 0 when it is gone. */
@@ -243,7 +256,10 @@ async function throughput(url: string, n: number, senders: number, preloaded: nu
         else await new Promise((res) => setTimeout(res, 100));
       }
     })();
+    const h0 = await ackBuckets(gw.metrics);
     const paced = await send(gw.port, { connections: 8, n: 1000, tag: `P${senders}-${preloaded}`, traffic, seed: 12, rate: 200 });
+    const h1 = await ackBuckets(gw.metrics);
+    const within = (le: number) => ((h1.get(le) ?? 0) - (h0.get(le) ?? 0)) / Math.max(1, (h1.get(Infinity) ?? 0) - (h0.get(Infinity) ?? 0));
     const total = r.sent + calls.length + paced.sent;
     const intake = (r.sent + calls.length) / r.seconds;
     const t1 = await drained(gw.sql, 600_000);
@@ -260,7 +276,7 @@ async function throughput(url: string, n: number, senders: number, preloaded: nu
       perMsg: { claim: per('claim'), map: per('map'), route: per('route'), save: per('save'), commit: per('commit') },
       stmts: (gw.workCount.n - w0) / total, batch: rows / Math.max(1, st.rounds - s0.rounds),
       cpu: { gateway: (c1.user + c1.system) / 1000 / total, db: db1.total / total },
-      pacedAckP99: percentile([...paced.lat].sort((a, b) => a - b), 99), pacedBacklog,
+      pacedAckP99: percentile([...paced.lat].sort((a, b) => a - b), 99), pacedBacklog, pacedInGateway: { ms10: within(0.01), ms20: within(0.02) },
     };
   } finally {
     await gw.close();
@@ -309,8 +325,8 @@ async function onServer(label: string, admin: string): Promise<void> {
   console.log(`\n### ${label}  (${cpus().length} cores, shared; ${WORKERS} workers x batch ${BATCH}, ${MAP_THREADS} mapping threads, messages up to ${fmt(INLINE)} bytes mapped inline; routine workers ${THREAD ? 'in the processing thread' : 'on the main thread'}; N = ${fmt(n)} per run: 70% ORU^R01 with 15 OBX (2% critical), 20% ADT A01/A08, 10% call notes)`);
   const ceiling = mappingCeiling({ senders: 1, patients: 1000, criticalShare: 0.02 }, new Uint8Array(32));
   console.log(`mapping only, one core (the ceiling per mapping core): ${fmt(ceiling)} msg/s`);
-  console.log('\n| senders | store preloaded | intake msg/s | processing msg/s (stored -> FHIR saved, routed) | mapping-only msg/s on one core, same moment | processing / that ceiling | ACK p99 ms while processing (as fast as ACKs come) | ACK p99 ms at 200 msg/s while the backlog drains (backlog) | per message ms: claim / parse+map / route / FHIR save / commit | worker statements per message | rows per batch | CPU ms per message: this process / database | the 2 cores\' ceiling at that CPU, msg/s |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|');
+  console.log('\n| senders | store preloaded | intake msg/s | processing msg/s (stored -> FHIR saved, routed) | mapping-only msg/s on one core, same moment | processing / that ceiling | ACK p99 ms while processing (as fast as ACKs come) | ACK p99 ms at 200 msg/s while the backlog drains (backlog) | of those, ACK ready in the gateway within 10 / 20 ms | per message ms: claim / parse+map / route / FHIR save / commit | worker statements per message | rows per batch | CPU ms per message: this process / database | the 2 cores\' ceiling at that CPU, msg/s |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|');
   const byPreload = new Map<number, number>();
   for (const preloaded of preloads) {
     for (const senders of preloaded === preloads[0] ? senderCounts : [senderCounts[senderCounts.length - 1]!]) {
@@ -318,7 +334,7 @@ async function onServer(label: string, admin: string): Promise<void> {
       try {
         const r = await throughput(db.url, n, senders, preloaded);
         const p = r.perMsg;
-        console.log(`| ${senders} | ${fmt(preloaded)} | ${fmt(r.intake)} | ${fmt(r.processing)} | ${fmt(r.ceiling)} | ${fmt(r.processing / r.ceiling, 3)} | ${fmt(r.ackP99, 1)} | ${fmt(r.pacedAckP99, 1)} (${fmt(r.pacedBacklog)}) | ${fmt(p.claim!, 2)} / ${fmt(p.map!, 2)} / ${fmt(p.route!, 2)} / ${fmt(p.save!, 2)} / ${fmt(p.commit!, 2)} | ${THREAD ? 'n/a (in the thread)' : fmt(r.stmts, 2)} | ${fmt(r.batch, 1)} | ${fmt(r.cpu.gateway, 2)} / ${fmt(r.cpu.db, 2)} | ${fmt(2000 / (r.cpu.gateway + r.cpu.db))} |`);
+        console.log(`| ${senders} | ${fmt(preloaded)} | ${fmt(r.intake)} | ${fmt(r.processing)} | ${fmt(r.ceiling)} | ${fmt(r.processing / r.ceiling, 3)} | ${fmt(r.ackP99, 1)} | ${fmt(r.pacedAckP99, 1)} (${fmt(r.pacedBacklog)}) | ${fmt(100 * r.pacedInGateway.ms10, 1)}% / ${fmt(100 * r.pacedInGateway.ms20, 1)}% | ${fmt(p.claim!, 2)} / ${fmt(p.map!, 2)} / ${fmt(p.route!, 2)} / ${fmt(p.save!, 2)} / ${fmt(p.commit!, 2)} | ${THREAD ? 'n/a (in the thread)' : fmt(r.stmts, 2)} | ${fmt(r.batch, 1)} | ${fmt(r.cpu.gateway, 2)} / ${fmt(r.cpu.db, 2)} | ${fmt(2000 / (r.cpu.gateway + r.cpu.db))} |`);
         console.log(`  load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' / ')}`);
         byPreload.set(preloaded, r.processing);
       } finally {

@@ -64,11 +64,9 @@ export const configSchema = z.object({
   /**
    * The routine workers (WORKER_CONCURRENCY) run in a thread of their own with their own connections,
    * so intake, ACKs, HTTP and delivery on the main thread never wait behind a batch being processed;
-   * the critical lane stays on the main thread. Off (the default): every worker on the main thread.
-   * Opt-in until a measured defect is found: with it on, 10,000 escalations paging a webhook went out
-   * 13-20 s late (p50/p99) against 0.04-0.2 s off (README "Processing", step 7).
+   * the critical lane stays on the main thread. Off: every worker on the main thread.
    */
-  PROCESSING_THREAD: bool.default(false),
+  PROCESSING_THREAD: bool.default(true),
   /**
    * CPU priority (nice, 0-19) of the processing thread, its mapping threads and, on the embedded
    * database, its connections' server processes: routine work yields the cores to intake, the
