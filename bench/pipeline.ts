@@ -1,4 +1,4 @@
-// npm run bench -- pipeline [--n 4000] [--senders 1,50] [--preload 0,100000,1000000] [--trials 3] [--burst 5000] [--db embedded|machine] [--thread 0|1] [--nice 10]
+// npm run bench -- pipeline [--n 4000] [--senders 1,50] [--preload 0,100000,1000000] [--trials 3] [--burst 5000] [--db embedded|machine] [--thread 0|1] [--nice 10] [--inflight N]
 //
 // The processing pipeline end to end: a gateway (intake, MLLP listener, workers with their mapping
 // threads, routing on a stored schedule) on a fresh database, its routine workers in the processing
@@ -89,7 +89,7 @@ async function gateway(url: string) {
   const mapper = new pipeline.MapPool({ config: DEFAULT_SITE_CONFIG, idKey, threads: MAP_THREADS, budgetMs: 2_000, log: silentLogger });
   const workers: InstanceType<typeof pipeline.InboxWorker>[] = [];
   let processing: pipeline.ProcessingThread | undefined;
-  const writer = new ingest.InboxWriter(sql, { maxBatch: 256, onInserted: (p) => { workers.forEach((w) => w.poke(p)); processing?.poke(); } });
+  const writer = new ingest.InboxWriter(sql, { maxBatch: 256, ...(arg('inflight', '') ? { maxInFlight: Number(arg('inflight', '')) } : {}), onInserted: (p) => { workers.forEach((w) => w.poke(p)); processing?.poke(); } });
   const intake = new ingest.Hl7Intake({ sql, writer, metrics, log: silentLogger, appName: 'SWITCHBOARD' });
   const listener = new MllpListener({ host: '127.0.0.1', port: 0, maxFrameBytes: 1 << 20, idleTimeoutMs: 60_000, frameTimeoutMs: 10_000, maxConnections: 200, log: silentLogger }, intake.mllpHandlers(1 << 20));
   const port = await listener.listen();

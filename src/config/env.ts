@@ -46,7 +46,7 @@ export const configSchema = z.object({
   /** Most messages committed in one group-commit transaction. */
   INGEST_BATCH_MAX: positive.default(256),
   /** Group-commit transactions in flight at once; more messages wait and share the next commit. */
-  INGEST_MAX_IN_FLIGHT: positive.default(1),
+  INGEST_MAX_IN_FLIGHT: positive.default(2),
   WORKER_CONCURRENCY: positive.default(2),
   /** How long a claimed inbox row stays claimed before another worker may take it, ms. */
   WORKER_CLAIM_MS: positive.default(60_000),
