@@ -102,6 +102,8 @@ const STOP_TIMEOUT_MS = 30_000;
 const BACKENDS_EVERY_MS = 5_000;
 /** Heap of the thread, MiB: the workers' batches and the schedule, like the main thread's share of them. */
 const THREAD_HEAP_MB = 1024;
+/** Young generation of the thread, MiB (V8's default lets a busy thread's semi-spaces grow to 3 x 16). */
+const THREAD_YOUNG_MB = 16;
 
 export class ProcessingThread {
   private worker: Worker | undefined;
@@ -186,7 +188,7 @@ export class ProcessingThread {
   private spawn(): Promise<void> {
     const data: ProcessingWorkerData = { ...this.o.setup, lane: this.o.lane?.buffer ?? null, pokes: this.pokes.buffer as SharedArrayBuffer, stages: this.o.onStages !== undefined };
     Atomics.store(this.pokes, 0, 0);
-    const w = startModuleThread(import.meta.url, 'processing-entry', { workerData: data, resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB } });
+    const w = startModuleThread(import.meta.url, 'processing-entry', { workerData: data, resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB, maxYoungGenerationSizeMb: THREAD_YOUNG_MB } });
     this.worker = w;
     this.startedAt = performance.now();
     let ready = false;
