@@ -19,6 +19,9 @@ export interface AcceptResult {
 interface Pending {
   row: InboxRow;
   key: string;
+  /** the row's order group (README "Processing"): its sender, and its patient or none */
+  sender: string;
+  patient: string | null;
   resolve: (r: AcceptResult) => void;
   reject: (e: unknown) => void;
 }
@@ -26,7 +29,10 @@ interface Pending {
 export interface InboxWriterOptions {
   maxBatch: number;
   /**
-   * Transactions in flight at once (default 2): while they commit, the next batch forms. With one,
+   * Transactions in flight at once (default 2): while they commit, the next batch forms. A row whose
+   * order group (its sender and patient; a row without a patient: its whole sender) has a row in
+   * flight, or queued ahead of it, waits for it: rows of one group commit, and get their ids, in the
+   * order they were accepted (the members of an HL7 batch, say), as they did with one. With one,
    * a message arriving during a commit waits for it whole before its own starts: at 200 msg/s while a
    * backlog was processed that put the ACK p99 at 32 ms (the commit's own p99 was 12-24 ms on
    * cores busy with the backlog); with two it was 17-21 ms, and the ingest rate at 16 connections
@@ -65,9 +71,39 @@ export class CommitTimeoutError extends Error {
 
 const keyOf = (r: Pick<InboxRow, 'senderApp' | 'senderFacility' | 'controlId' | 'contentHash'>) => `${r.senderApp}\u0000${r.senderFacility}\u0000${r.controlId}\u0000${r.contentHash.toString('hex')}`;
 
+/** Rows of some batches, by order group: a later row of a group in it must not start beside them. */
+class Groups {
+  /** rows per sender and per (sender, patient); rows without a patient per sender */
+  private readonly bySender = new Map<string, number>();
+  private readonly byPatient = new Map<string, number>();
+  private readonly patientless = new Map<string, number>();
+
+  /** A row of this group must wait for these rows. */
+  blocks(p: Pending): boolean {
+    if (p.patient === null) return (this.bySender.get(p.sender) ?? 0) > 0;
+    return (this.patientless.get(p.sender) ?? 0) > 0 || (this.byPatient.get(`${p.sender}\u0000${p.patient}`) ?? 0) > 0;
+  }
+
+  add(p: Pending, n = 1): void {
+    const bump = (m: Map<string, number>, k: string) => {
+      const v = (m.get(k) ?? 0) + n;
+      if (v === 0) m.delete(k);
+      else m.set(k, v);
+    };
+    bump(this.bySender, p.sender);
+    if (p.patient === null) bump(this.patientless, p.sender);
+    else bump(this.byPatient, `${p.sender}\u0000${p.patient}`);
+  }
+
+  remove(p: Pending): void {
+    this.add(p, -1);
+  }
+}
+
 export class InboxWriter {
   private queue: Pending[] = [];
   private inFlight = 0;
+  private readonly flying = new Groups();
   private lastNotify = 0;
 
   constructor(private readonly sql: Sql, private readonly opts: InboxWriterOptions) {}
@@ -75,7 +111,8 @@ export class InboxWriter {
   /** Resolves once the row is committed (or found already stored); rejects when the store failed. */
   accept(row: InboxRow): Promise<AcceptResult> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ row, key: keyOf(row), resolve, reject });
+      const sender = `${row.senderApp}\u0000${row.senderFacility}`;
+      this.queue.push({ row, key: keyOf(row), sender, patient: row.orderPatient ?? null, resolve, reject });
       this.pump();
     });
   }
@@ -83,13 +120,16 @@ export class InboxWriter {
   private pump(): void {
     const max = this.opts.maxInFlight ?? 2;
     while (this.inFlight < max && this.queue.length) {
-      const batch = this.queue.splice(0, this.opts.maxBatch);
+      const batch = this.next();
+      if (batch.length === 0) return; // every queued row waits for a batch in flight
+      for (const p of batch) this.flying.add(p);
       this.inFlight++;
       let freed = false;
       const free = () => {
         if (freed) return;
         freed = true;
         clearTimeout(timer);
+        for (const p of batch) this.flying.remove(p);
         this.inFlight--;
         this.pump();
       };
@@ -102,6 +142,26 @@ export class InboxWriter {
       timer.unref();
       void this.commit(batch).finally(free);
     }
+  }
+
+  /**
+   * The next batch: up to maxBatch queued rows, in queue order, leaving those whose order group has a
+   * row in flight or a row left queued ahead of them (they go in a later batch, after it).
+   */
+  private next(): Pending[] {
+    if (this.inFlight === 0) return this.queue.splice(0, this.opts.maxBatch);
+    const batch: Pending[] = [];
+    const left: Pending[] = [];
+    const waiting = new Groups();
+    for (const p of this.queue) {
+      if (batch.length < this.opts.maxBatch && !this.flying.blocks(p) && !waiting.blocks(p)) batch.push(p);
+      else {
+        left.push(p);
+        waiting.add(p);
+      }
+    }
+    this.queue = left;
+    return batch;
   }
 
   private async commit(batch: Pending[]): Promise<void> {
