@@ -78,24 +78,36 @@ async function endedRowsAnalyzed(fresh: TestDatabase): Promise<void> {
   await fresh.sql`ANALYZE inbox`;
 }
 
+/** `n` routine rows pending (50 senders, 1,000 patients) that the statistics do not know of. */
+async function pendingBacklog(fresh: TestDatabase, n: number): Promise<void> {
+  await fresh.sql.unsafe(`
+    INSERT INTO inbox (source, sender_app, sender_facility, control_id, message_type, raw, content_hash, state, order_patient, priority)
+    SELECT 'mllp', 'LAB' || (g % 50), 'F', 'B' || g, 'ORU^R01', '\\x00'::bytea, sha256(('b' || g)::bytea), 'received', md5((g * 7919 % 1000)::text), 0
+    FROM generate_series(1, ${n}) g`);
+}
+
+/** Runs one claim on a connection of its own; returns how many rows it took and the claim statements it sent. */
+async function recordClaims(fresh: TestDatabase, opts: Parameters<typeof claimInboxRows>[1]): Promise<{ taken: number; claims: { text: string; params: unknown[] }[] }> {
+  const seen: { text: string; params: unknown[] }[] = [];
+  const rec = postgres(fresh.url, { max: 1, onnotice: () => {}, types: {}, debug: (_c, text, params) => { seen.push({ text, params: params as unknown[] }); } });
+  try {
+    const taken = (await claimInboxRows(rec, opts)).length;
+    return { taken, claims: seen.filter((x) => /UPDATE inbox SET state = 'processing'/.test(x.text)) };
+  } finally {
+    await rec.end();
+  }
+}
+
 describe('the claim with statistics taken while nothing was pending', () => {
   it('probes inbox_order_pending per candidate and never reads every pending row per probe', async () => {
     const fresh = await createTestDatabase();
     try {
       await endedRowsAnalyzed(fresh);
       // then a backlog the statistics do not know of
-      await fresh.sql.unsafe(`
-        INSERT INTO inbox (source, sender_app, sender_facility, control_id, message_type, raw, content_hash, state, order_patient)
-        SELECT 'mllp', 'LAB' || (g % 50), 'F', 'B' || g, 'ORU^R01', '\\x00'::bytea, sha256(('b' || g)::bytea), 'received', md5((g * 7919 % 1000)::text)
-        FROM generate_series(1, 3000) g`);
-      const seen: { text: string; params: unknown[] }[] = [];
-      const rec = postgres(fresh.url, { max: 1, onnotice: () => {}, types: {}, debug: (_c, text, params) => { seen.push({ text, params: params as unknown[] }); } });
-      try {
-        expect(await claimInboxRows(rec, { claimMs: 60_000, limit: 32 })).toHaveLength(32);
-      } finally {
-        await rec.end();
-      }
-      const claim = seen.find((s) => /UPDATE inbox SET state = 'processing'/.test(s.text))!;
+      await pendingBacklog(fresh, 3000);
+      const { taken, claims } = await recordClaims(fresh, { claimMs: 60_000, limit: 32 });
+      expect(taken).toBe(32);
+      const claim = claims[0]!;
       const plan = (await fresh.sql.unsafe(`EXPLAIN ${claim.text}`, claim.params as never[])).map((r) => (r as Record<string, string>)['QUERY PLAN']).join('\n');
       if (process.env.SHOW_PLANS) console.log(plan);
       // every probe of another row of the inbox (alias e) goes through the order index, with its keys
@@ -116,18 +128,9 @@ describe('the critical lane claim over a routine backlog the statistics do not k
       await endedRowsAnalyzed(fresh);
       // 2,000 routine rows pending and not one urgent row: the lane's windowed claim finds nothing,
       // so it looks at the whole backlog, as it does on every wake-up while routine traffic drains
-      await fresh.sql.unsafe(`
-        INSERT INTO inbox (source, sender_app, sender_facility, control_id, message_type, raw, content_hash, state, order_patient, priority)
-        SELECT 'mllp', 'LAB' || (g % 50), 'F', 'B' || g, 'ORU^R01', '\\x00'::bytea, sha256(('b' || g)::bytea), 'received', md5((g * 7919 % 1000)::text), 0
-        FROM generate_series(1, 2000) g`);
-      const seen: { text: string; params: unknown[] }[] = [];
-      const rec = postgres(fresh.url, { max: 1, onnotice: () => {}, types: {}, debug: (_c, text, params) => { seen.push({ text, params: params as unknown[] }); } });
-      try {
-        expect(await claimInboxRows(rec, { claimMs: 60_000, limit: 4, minPriority: 1 })).toHaveLength(0);
-      } finally {
-        await rec.end();
-      }
-      const claims = seen.filter((s) => /UPDATE inbox SET state = 'processing'/.test(s.text));
+      await pendingBacklog(fresh, 2000);
+      const { taken, claims } = await recordClaims(fresh, { claimMs: 60_000, limit: 4, minPriority: 1 });
+      expect(taken).toBe(0);
       expect(claims).toHaveLength(2);
       for (const claim of claims) {
         const [row] = await fresh.sql.unsafe(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${claim.text}`, claim.params as never[]);
