@@ -1,4 +1,5 @@
 // A fresh database per benchmark run on the machine's PostgreSQL (TEST_DATABASE_URL, else the local one).
+// BENCH_KEEP_DB=1 leaves each run's database in place (its name printed) to be examined afterwards.
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 
@@ -14,6 +15,10 @@ export async function freshDatabase(admin: string): Promise<{ url: string; drop:
   return {
     url: u.toString(),
     drop: async () => {
+      if (process.env.BENCH_KEEP_DB === '1') {
+        console.log(`  (database ${name} kept: BENCH_KEEP_DB)`);
+        return;
+      }
       const d = postgres(admin, { max: 1, onnotice: () => {} });
       await d.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await d.end();
