@@ -156,7 +156,7 @@ async function idle(sql: Sql, label: string, settleMs = 5_000): Promise<{ label:
   return { label, cpuPct: ((c.user + c.system) / 1e6 / secs) * 100, xactPerS: (x1 - x0 - 1) / secs };
 }
 
-/** Bench-only triggers: clock_timestamp() when a critical message is claimed and saved, and when its webhook is claimed. */
+/** Bench-only triggers: clock_timestamp() when a critical message is claimed, and when its webhook is claimed. */
 async function installMarks(sql: Sql): Promise<void> {
   await sql`CREATE TABLE bench_mark (k text NOT NULL, what text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())`;
   await sql.unsafe(`
@@ -174,17 +174,15 @@ async function dropMarks(sql: Sql): Promise<void> {
   await sql.unsafe('DROP TRIGGER bench_inbox_mark ON inbox; DROP TRIGGER bench_attempt_mark ON delivery_attempt;');
 }
 
-interface Stages { controlId: string; requestId: string; sent: number; ack: number; claim: number; txStart: number; saved: number; runAt: number; fired: number; sending: number; hook: number }
+interface Stages { controlId: string; requestId: string; sent: number; ack: number; claim: number; txStart: number; runAt: number; sending: number; hook: number }
 
 /** Each critical message's stage times (epoch ms), from the sender, the store's marks and the receiver. */
 async function stagesOf(sql: Sql, criticals: readonly Critical[], hooks: readonly Hook[]): Promise<Stages[]> {
-  const rows = await sql<{ control_id: string; request_id: string; claim: number; tx_start: number; saved: number; run_at: number; fired: number; sending: number }[]>`
+  const rows = await sql<{ control_id: string; request_id: string; claim: number; tx_start: number; run_at: number; sending: number }[]>`
     SELECT i.control_id, r.request_id,
       (SELECT extract(epoch FROM min(m.at)) * 1000 FROM bench_mark m WHERE m.k = i.control_id AND m.what = 'processing')::float8 AS claim,
       (extract(epoch FROM i.processed_at) * 1000)::float8 AS tx_start,
-      (SELECT extract(epoch FROM max(m.at)) * 1000 FROM bench_mark m WHERE m.k = i.control_id AND m.what = 'processed')::float8 AS saved,
       (extract(epoch FROM r.created_at) * 1000)::float8 AS run_at,
-      (SELECT extract(epoch FROM min(n.created_at)) * 1000 FROM delivery_notification n WHERE n.request_id = r.request_id AND n.kind = 'step' AND n.seq = 1)::float8 AS fired,
       (SELECT extract(epoch FROM min(m.at)) * 1000 FROM bench_mark m WHERE m.k = r.request_id AND m.what = 'sending')::float8 AS sending
     FROM inbox i JOIN delivery_run r ON r.inbox_id = i.id
     WHERE i.control_id = ANY(${criticals.map((c) => c.controlId)})`;
@@ -196,7 +194,7 @@ async function stagesOf(sql: Sql, criticals: readonly Critical[], hooks: readonl
     const r = byControl.get(c.controlId);
     const hook = r === undefined ? undefined : hookAt.get(r.request_id);
     if (r === undefined || hook === undefined) continue;
-    out.push({ controlId: c.controlId, requestId: r.request_id, sent: c.sentAt, ack: c.sentAt + c.ackMs, claim: r.claim, txStart: r.tx_start, saved: r.saved, runAt: r.run_at, fired: r.fired, sending: r.sending, hook });
+    out.push({ controlId: c.controlId, requestId: r.request_id, sent: c.sentAt, ack: c.sentAt + c.ackMs, claim: r.claim, txStart: r.tx_start, runAt: r.run_at, sending: r.sending, hook });
   }
   return out;
 }
@@ -249,10 +247,11 @@ function report(x: Phase, floor: readonly number[]): void {
   stage('ACK: MLLP frame -> inbox group commit -> AA received', (s) => s.ack - s.sent);
   stage('claim wait: ACK -> a worker claims the row (behind the same lab\'s earlier messages)', (s) => s.claim - s.ack);
   stage('claimed batch: the rows ahead of it in the same claim (up to 16), then map + route', (s) => s.txStart - s.claim);
-  stage('save: FHIR Bundle + inbox row written', (s) => s.saved - s.txStart);
-  stage('run started + commit -> delivery wakes (poke: the urgent lane) and starts firing step 1', (s) => s.fired - s.saved);
-  stage('timer fire: step 1 written (notification, outbox rows, Communication, timeline), its outbox row claimed in the same transaction', (s) => s.sending - s.fired);
-  stage('webhook send: that commit, sign, POST, received', (s) => s.hook - s.sending);
+  // an urgent run's step 1 is fired in the transaction that saved its message (the lane's save), and
+  // its outbox row claimed there: the commit comes after the 'sending' mark
+  stage('save: FHIR Bundle written, escalation run started', (s) => s.runAt - s.txStart);
+  stage('step 1 fired in the same transaction: notification, outbox rows, Communication, timeline; its outbox row claimed', (s) => s.sending - s.runAt);
+  stage('the rest of that transaction (inbox row, audit) and its commit, then sign, POST, received', (s) => s.hook - s.sending);
   stage('total', (s) => s.hook - s.sent);
 }
 

@@ -79,6 +79,36 @@ function account(d: FireDeps, runs: readonly RunRow[], decisions: readonly Decis
   return { fired: runs.length, lateness, claimed: [] };
 }
 
+/** What one firing wrote in its transaction: accounted (account) once that transaction commits. */
+export interface Fired {
+  readonly now: number;
+  readonly runs: readonly RunRow[];
+  readonly decisions: readonly Decision[];
+  readonly claimed: readonly ClaimedAttempt[];
+}
+
+/**
+ * Fires up to `limit` due runs (`claim`: which) in the caller's transaction `tx`; with `handoff`, also
+ * claims the first sends of what it fired (the pages due now), for the caller to start once `tx`
+ * commits. Null when nothing was due. Exactly once as everywhere: the runs are claimed FOR UPDATE
+ * SKIP LOCKED and their timers move in `tx`, so a rollback leaves them due.
+ */
+export async function fireIn(tx: TransactionSql, d: FireDeps, limit: number, handoff?: Handoff, claim: DueClaim = { kind: 'timers', leaveFreshUrgentMs: 0 }): Promise<Fired | null> {
+  const now = d.clock();
+  const runs = await claimDueRuns(tx, new Date(now), claim, limit);
+  if (runs.length === 0) return null;
+  const { decisions, heads } = await decideAll(tx, d, runs, now);
+  await writeDecisions(tx, d, decisions, heads, new Date(now));
+  const paged = decisions.filter((x) => x.rows.attempts.some((a) => a.due_at !== null && a.due_at.getTime() <= now)).map((x) => x.update.request_id);
+  const claimed = handoff === undefined ? [] : await claimFreshAttempts(tx, paged, new Date(now), handoff.limit, handoff.leaseMs);
+  return { now, runs, decisions, claimed };
+}
+
+/** The metrics and alerts of a committed firing, and its claimed sends. */
+export function accountFired(d: FireDeps, f: Fired | null): FireResult {
+  return f === null ? { fired: 0, lateness: [], claimed: [] } : { ...account(d, f.runs, f.decisions, f.now), claimed: f.claimed };
+}
+
 /**
  * Fires up to `limit` due step and re-notify timers in one transaction (`claim`: which; by default
  * every due one). With `handoff`, the same transaction claims the first sends of what it fired (the
@@ -86,17 +116,7 @@ function account(d: FireDeps, runs: readonly RunRow[], decisions: readonly Decis
  * for a look at the outbox.
  */
 export async function fireDueRuns(d: FireDeps, limit: number, handoff?: Handoff, claim: DueClaim = { kind: 'timers', leaveFreshUrgentMs: 0 }): Promise<FireResult> {
-  const now = d.clock();
-  const done = await auditedBegin(d.sql, async (tx) => {
-    const runs = await claimDueRuns(tx, new Date(now), claim, limit);
-    if (runs.length === 0) return null;
-    const { decisions, heads } = await decideAll(tx, d, runs, now);
-    await writeDecisions(tx, d, decisions, heads, new Date(now));
-    const paged = decisions.filter((x) => x.rows.attempts.some((a) => a.due_at !== null && a.due_at.getTime() <= now)).map((x) => x.update.request_id);
-    const claimed = handoff === undefined ? [] : await claimFreshAttempts(tx, paged, new Date(now), handoff.limit, handoff.leaseMs);
-    return { runs, decisions, claimed };
-  });
-  return done === null ? { fired: 0, lateness: [], claimed: [] } : { ...account(d, done.runs, done.decisions, now), claimed: done.claimed };
+  return accountFired(d, await auditedBegin(d.sql, (tx) => fireIn(tx, d, limit, handoff, claim)));
 }
 
 /**

@@ -6,11 +6,11 @@
 // urgent run has its own lane beside the rounds (urgent.ts): its page does not wait for a round.
 import { performance } from 'node:perf_hooks';
 import type { CompiledSchedule } from '../routing/index.js';
-import { claimDueAttempts, countAttempts, listenDeliveryWake, nextDeliveryDue, type ClaimedAttempt, type NextDue } from '../store/index.js';
-import { fireDueDigests, fireDueRuns, type FireDeps } from './fire.js';
+import { claimDueAttempts, countAttempts, listenDeliveryWake, nextDeliveryDue, type ClaimedAttempt, type NextDue, type TransactionSql } from '../store/index.js';
+import { accountFired, fireDueDigests, fireDueRuns, fireIn, type FireDeps } from './fire.js';
 import { sendClaimed, type SenderDeps } from './sender.js';
 import { Wakeup } from '../threads/index.js';
-import { URGENT_GRACE_MS, UrgentLane } from './urgent.js';
+import { URGENT_BATCH, URGENT_GRACE_MS, UrgentLane } from './urgent.js';
 
 export interface SchedulerOptions {
   readonly fire: FireDeps;
@@ -85,6 +85,36 @@ export class DeliveryScheduler {
   poke(what?: Poke): void {
     this.wakeup.poke();
     if (what?.urgent !== false) this.urgent.poke();
+  }
+
+  /**
+   * Fires the urgent first steps due now inside the caller's transaction — the one that started
+   * their runs — in a savepoint: the page is written and its send claimed in the message's own
+   * commit, with no transaction, NOTIFY or wake-up of its own between them. Returns what to do once
+   * that transaction has committed (start the sends); a rollback leaves the runs due, to the lane.
+   * A failure here rolls back the savepoint only: the message's save goes on, and the urgent lane,
+   * woken at the commit, fires them as it would have.
+   */
+  async fireUrgentIn(tx: TransactionSql): Promise<() => void> {
+    const handoff = { limit: Math.max(1, this.o.sendConcurrency - this.inflight.size), leaseMs: this.o.send.settings.leaseMs };
+    try {
+      const fired = await tx.savepoint((sp) => fireIn(sp, this.o.fire, URGENT_BATCH, handoff, { kind: 'urgent' }));
+      return () => {
+        const r = accountFired(this.o.fire, fired);
+        if (r.claimed.length > 0) {
+          this.o.send.schedule().then((c) => this.startSends(r.claimed, c), (e: unknown) => {
+            // the claimed sends' leases expire and the rounds send them
+            this.o.fire.log?.error('delivery_urgent_failed', { errorCode: (e as { code?: string }).code, errorName: (e as Error).name });
+          });
+        }
+        // the rounds' next timer moved; more than a batch due: the lane takes the rest
+        this.wakeup.poke();
+        if (r.fired === URGENT_BATCH) this.urgent.poke();
+      };
+    } catch (e) {
+      this.o.fire.log?.error('delivery_urgent_failed', { errorCode: (e as { code?: string }).code, errorName: (e as Error).name });
+      return () => this.poke({ urgent: true });
+    }
   }
 
   async stop(): Promise<void> {

@@ -6,7 +6,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../obs/index.js';
 import type { ScheduleService } from '../oncall/index.js';
 import type { CompiledSchedule } from '../routing/index.js';
-import type { Sql } from '../store/index.js';
+import type { Sql, TransactionSql } from '../store/index.js';
 import type { DeliverySettings } from './decide.js';
 import type { Clock, FireDeps } from './fire.js';
 import { createDeliveryMetrics, type DeliveryMetrics } from './metrics.js';
@@ -109,6 +109,14 @@ export class DeliveryService {
    */
   poke(what?: Poke): void {
     this.scheduler.poke(what);
+  }
+
+  /**
+   * In the transaction that started urgent runs: fires their first steps there (DeliveryScheduler.fireUrgentIn);
+   * call what it returns after the commit.
+   */
+  fireUrgentIn(tx: TransactionSql): Promise<() => void> {
+    return this.scheduler.fireUrgentIn(tx);
   }
 
   readiness(): Promise<Readiness> {

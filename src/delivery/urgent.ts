@@ -22,7 +22,7 @@ export const URGENT_GRACE_MS = 1_000;
  * common case); when the lane has fallen behind (several due at once) they go out together rather
  * than each waiting for the commits of those before it. Never with routine timers.
  */
-const URGENT_BATCH = 4;
+export const URGENT_BATCH = 4;
 
 /** setTimeout's longest delay (~24.8 days): asleep until poked, with no timer firing meanwhile. */
 const FOREVER_MS = 2 ** 31 - 1;

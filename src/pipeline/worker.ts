@@ -66,8 +66,12 @@ export interface WorkerOptions {
   appAcks?: { deliver(inboxId: string, bytes: Buffer): boolean | undefined };
   /** the installation's resource-id key (mapHl7Message `idKey`); read from the store when absent */
   idKey?: Uint8Array;
-  /** delivery: told after a commit that started escalation runs, so it fires them without waiting for the NOTIFY */
-  delivery?: { poke(what?: { urgent: boolean }): void };
+  /**
+   * delivery: told after a commit that started escalation runs, so it fires them without waiting for
+   * the NOTIFY; with `fireUrgentIn` (the gateway's own delivery, on this thread), a transaction that
+   * started urgent runs fires their first steps itself before it commits (DeliveryService.fireUrgentIn)
+   */
+  delivery?: { poke(what?: { urgent: boolean }): void; fireUrgentIn?(tx: TransactionSql): Promise<() => void> };
   /** where rows are mapped: the gateway's thread pool; absent: in this thread (tests, tools) */
   mapper?: RowMapper;
   /**
@@ -301,7 +305,7 @@ export class InboxWorker implements Lane {
     const t0 = performance.now();
     // a batch holding an urgent row saves every wave: handed back, the row would wait for a later claim
     const maxWaves = this.o.minPriority || all.some((w) => w.row.priority > 0) ? undefined : (this.o.maxWaves ?? 4);
-    const { ends, started } = await this.o.sql.begin(async (tx) => {
+    const { ends, started, paged } = await this.o.sql.begin(async (tx) => {
       const saved = await saveTransactionBundles(tx, toSave.map((w) => ({ bundle: w.routed!.bundle, inboxId: w.row.id })), { now: this.now(), ...(maxWaves ? { maxWaves } : {}) });
       const result = new Map(toSave.map((w, i) => [w, saved[i]!]));
       // a deferred row, and every later row of its order group, go back to the queue unsaved
@@ -319,13 +323,14 @@ export class InboxWorker implements Lane {
       });
       const starts = work.flatMap((w) => { const r = result.get(w); return r?.ok ? this.starts(w, r.savedIds) : []; });
       const started = await startEscalations(tx, starts, this.now());
+      const paged = await this.fireUrgent(tx, started, work);
       await markInboxRows(tx, ends.map((e) => e.end));
       await appendAudit(tx, ends.flatMap((e) => { const r = result.get(e.w); return this.auditEvents(e.w, r?.ok ? r.savedIds : [], e.end); }));
       tSave = performance.now();
-      return { ends, started };
+      return { ends, started, paged };
     });
     tEnd = performance.now();
-    this.afterCommit(ends, started);
+    this.afterCommit(ends, started, paged);
     return { save: tSave - t0, commit: tEnd - tSave };
   }
 
@@ -346,6 +351,7 @@ export class InboxWorker implements Lane {
   private async saveOne(w: Work): Promise<boolean> {
     const save = async (refused: { code: string; reason: string } | null) => {
       let e!: ReturnType<InboxWorker['ending']>;
+      let paged: (() => void) | undefined;
       const started = await this.o.sql.begin(async (tx: TransactionSql) => {
         let starts: EscalationStart[] = [];
         let savedIds: string[] = [];
@@ -355,11 +361,12 @@ export class InboxWorker implements Lane {
         }
         e = this.ending(w, refused);
         const n = await startEscalations(tx, starts, this.now());
+        paged = await this.fireUrgent(tx, n, [w]);
         await markInboxRows(tx, [e.end]);
         await appendAudit(tx, this.auditEvents(w, savedIds, e.end));
         return n;
       });
-      this.afterCommit([{ w, ...e }], started);
+      this.afterCommit([{ w, ...e }], started, paged);
     };
     try {
       await save(null);
@@ -380,9 +387,24 @@ export class InboxWorker implements Lane {
     }
   }
 
+  /**
+   * Runs started for urgent rows of this transaction: their first steps fired in it (the page's
+   * record commits with the message), when this thread holds the delivery service. Returns what to
+   * call after the commit, or undefined (the urgent lane is poked then).
+   */
+  private async fireUrgent(tx: TransactionSql, started: number, work: readonly Work[]): Promise<(() => void) | undefined> {
+    const fire = this.o.delivery?.fireUrgentIn;
+    if (started === 0 || !fire || !work.some((w) => w.row.priority > 0)) return undefined;
+    return fire.call(this.o.delivery, tx);
+  }
+
   /** After the commit: the application ACK never reports work that could still roll back. */
-  private afterCommit(ends: readonly { w: Work; appAck: { bytes: Buffer; condition: string } | null; failed: boolean }[], started: number): void {
-    if (started > 0) this.o.delivery?.poke({ urgent: ends.some((e) => e.w.row.priority > 0) });
+  private afterCommit(ends: readonly { w: Work; appAck: { bytes: Buffer; condition: string } | null; failed: boolean }[], started: number, paged?: () => void): void {
+    if (paged) {
+      paged();
+      // routine runs of the same batch are the rounds'
+      this.o.delivery?.poke({ urgent: false });
+    } else if (started > 0) this.o.delivery?.poke({ urgent: ends.some((e) => e.w.row.priority > 0) });
     for (const e of ends) {
       if (e.appAck && wantsAppAck(e.appAck.condition, e.failed)) {
         const sent = this.o.appAcks ? this.o.appAcks.deliver(e.w.row.id, e.appAck.bytes) : false;

@@ -1,6 +1,8 @@
 // From a stored critical result to the on-call doctor's paging gateway: the worker starts the run in
-// the transaction that marks the message processed, the scheduler fires step 1, the webhook
-// arrives signed per Standard Webhooks, without PHI, and the receipt lands on a FHIR Communication.
+// the transaction that marks the message processed and, for an urgent one, fires step 1 in it too
+// (the page is sent at the commit); the webhook arrives signed per Standard Webhooks, without PHI,
+// and the receipt lands on a FHIR Communication. When firing in that transaction fails, the message
+// is saved all the same and the scheduler's urgent lane fires the step.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Communication } from 'fhir/r4.js';
 import { InboxWorker } from '../../src/pipeline/worker.js';
@@ -26,6 +28,8 @@ let intake: Hl7Intake;
 let worker: InboxWorker;
 let delivery: DeliveryService;
 let receiver: Receiver;
+/** the next schedule reads fail (a store or schedule failure while firing) */
+let failReads = 0;
 const payloads: string[] = [];
 // Tue 2025-03-04 21:00 New York: Dr. Diaz has OB weeknights (layer 'nights')
 const clock = new TestClock(Date.parse('2025-03-05T02:00:00Z'));
@@ -42,7 +46,11 @@ beforeAll(async () => {
   expect((await saveSchedule(db.sql, schedule, { by: 'test', now: new Date(clock.t) })).ok).toBe(true);
   const metrics = createMetrics();
   const schedules = new ScheduleService({ sql: db.sql });
-  delivery = await DeliveryService.open({ sql: db.sql, schedules, config: TEST_CONFIG, clock: clock.now, registry: metrics.registry, onPayload: (_c, b) => payloads.push(b) });
+  // delivery's reads of the schedule, which a case makes fail (routing reads its own)
+  const deliverySchedules = Object.assign(Object.create(schedules) as ScheduleService, {
+    current: () => (failReads-- > 0 ? Promise.reject(new Error('schedule read failed')) : schedules.current()),
+  });
+  delivery = await DeliveryService.open({ sql: db.sql, schedules: deliverySchedules, config: TEST_CONFIG, clock: clock.now, registry: metrics.registry, onPayload: (_c, b) => payloads.push(b) });
   intake = new Hl7Intake({ sql: db.sql, writer: new InboxWriter(db.sql, { maxBatch: 16 }), metrics, log: silentLogger, appName: 'SWITCHBOARD' });
   worker = new InboxWorker({ sql: db.sql, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics, claimMs: 60_000, pollMs: 50, maxAttempts: 3, appName: 'SWITCHBOARD', schedules, delivery, now: () => new Date(clock.t) });
 });
@@ -56,8 +64,9 @@ describe('a critical result, end to end', () => {
     const r = await intake.receive(withControlId('spine/oru-r01.hl7', 'DELIV1'), { source: 'mllp', peer: null });
     while ((await worker.processBatch()) > 0) { /* drain */ }
     const [cr] = await db.sql<{ id: string }[]>`SELECT id FROM fhir_resource WHERE inbox_id = ${r.ids[0]!} AND resource_type = 'CommunicationRequest'`;
+    // step 1 fired in the save's own transaction; its page is on its way (drain waits for it)
     const run = await getRun(db.sql, cr!.id);
-    expect(run).toMatchObject({ state: 'active', step: 0, role: 'ob-oncall', policy: 'ob-two-step', priority: 'stat' });
+    expect(run).toMatchObject({ state: 'active', step: 1, role: 'ob-oncall', policy: 'ob-two-step', priority: 'stat' });
 
     await delivery.scheduler.drain();
     const got = receiver.accepted();
@@ -86,6 +95,24 @@ describe('a critical result, end to end', () => {
     while ((await worker.processBatch()) > 0) { /* drain */ }
     await delivery.scheduler.drain();
     expect(receiver.received.length).toBe(before);
+  });
+
+  it('a failure firing the step inside the save leaves the message processed, and the urgent lane pages once', async () => {
+    const before = receiver.received.length;
+    failReads = 1;
+    const r = await intake.receive(withControlId('spine/oru-r01.hl7', 'DELIV2'), { source: 'mllp', peer: null });
+    while ((await worker.processBatch()) > 0) { /* drain */ }
+    expect(failReads).toBe(0);
+    const [row] = await db.sql<{ state: string }[]>`SELECT state FROM inbox WHERE id = ${r.ids[0]!}`;
+    expect(row?.state).toBe('processed');
+    const [cr] = await db.sql<{ id: string }[]>`SELECT id FROM fhir_resource WHERE inbox_id = ${r.ids[0]!} AND resource_type = 'CommunicationRequest'`;
+    expect(await getRun(db.sql, cr!.id)).toMatchObject({ state: 'active', step: 0 });
+    expect(await listEvents(db.sql, cr!.id)).toHaveLength(1);
+
+    await delivery.scheduler.drain();
+    expect((await getRun(db.sql, cr!.id))?.step).toBe(1);
+    const pages = receiver.received.slice(before).filter((h) => (JSON.parse(h.body) as { messageId: string }).messageId === cr!.id);
+    expect(pages).toHaveLength(1);
   });
 
   it('every reference the hot-path tables hold without a foreign key names an existing row', async () => {
