@@ -23,34 +23,52 @@ export function parseTypedReference(reference: string): { type: string; id: stri
   return /^[A-Z][A-Za-z]+$/.test(type) && FHIR_ID.test(id) ? { type, id } : undefined;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /**
- * Returns a deep copy of `value` where every `reference` string found in `map` is replaced. Only the
- * `reference` element of a Reference is touched (FHIR R4 references.html#Reference), never text.
+ * `value` with every `reference` string found in `map` replaced. Only the `reference` element of a
+ * Reference is touched (FHIR R4 references.html#Reference), never text. `value` is never modified:
+ * the objects and arrays on the way to a replaced reference are copied, the rest are shared with it
+ * (a mapped Observation has a few references among dozens of objects; copying them all was most of
+ * this function's time and of the garbage it left).
  */
 export function rewriteReferences<T>(value: T, map: ReadonlyMap<string, string>): T {
   return walk(value, map) as T;
 }
 
 function walk(value: unknown, map: ReadonlyMap<string, string>): unknown {
-  if (Array.isArray(value)) return value.map((v) => walk(v, map));
-  if (!isObject(value)) return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    out[k] = k === 'reference' && typeof v === 'string' ? (map.get(v) ?? v) : walk(v, map);
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      const w = walk(v, map);
+      if (w !== v) (out ??= value.slice())[i] = w;
+    }
+    return out ?? value;
   }
-  return out;
+  const o = value as Record<string, unknown>;
+  let out: Record<string, unknown> | undefined;
+  for (const k in o) {
+    if (!Object.hasOwn(o, k)) continue;
+    const v = o[k];
+    const w = k === 'reference' && typeof v === 'string' ? (map.get(v) ?? v) : walk(v, map);
+    if (w !== v) (out ??= { ...o })[k] = w;
+  }
+  return out ?? value;
 }
 
 /** Every `reference` string in `value` (to find unresolved urn:uuid: placeholders). */
 export function collectReferences(value: unknown, into: string[] = []): string[] {
-  if (Array.isArray(value)) for (const v of value) collectReferences(v, into);
-  else if (isObject(value)) {
-    for (const [k, v] of Object.entries(value)) {
-      if (k === 'reference' && typeof v === 'string') into.push(v);
-      else collectReferences(v, into);
-    }
+  if (typeof value !== 'object' || value === null) return into;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) collectReferences(value[i], into);
+    return into;
+  }
+  const o = value as Record<string, unknown>;
+  for (const k in o) {
+    if (!Object.hasOwn(o, k)) continue;
+    const v = o[k];
+    if (k === 'reference' && typeof v === 'string') into.push(v);
+    else collectReferences(v, into);
   }
   return into;
 }
