@@ -1,12 +1,12 @@
-// The load generator of bench/pipeline.ts in its own thread (as a real sender is its own process):
-// n HL7 messages of the traffic mix over `connections` MLLP connections, as fast as ACKs come back
-// (or a fixed list of routine results for a burst), or paced at `rate` msg/s. Posts the ACK latencies.
-import { parentPort, workerData } from 'node:worker_threads';
+// The load generator of bench/pipeline.ts, a process of its own as a lab system is (its CPU is not
+// counted as the gateway's): n HL7 messages of the traffic mix over `connections` MLLP connections,
+// as fast as ACKs come back (or a fixed list of routine results for a burst), or paced at `rate`
+// msg/s. The job comes as the first argument (JSON); the ACK latencies go back over the IPC channel.
 import { MllpClient } from '../src/mllp/index.js';
 import { oru, rng, trafficItem, type Traffic } from './pipeline-messages.js';
 
 interface Job { port: number; connections: number; n: number; tag: string; traffic: Traffic; seed: number; burst?: boolean; /** msg/s; absent: as fast as ACKs come back */ rate?: number }
-const job = workerData as Job;
+const job = JSON.parse(process.argv[2]!) as Job;
 const rand = rng(job.seed);
 const messages: Buffer[] = [];
 for (let i = 0; i < job.n; i++) {
@@ -33,4 +33,4 @@ await Promise.all(clients.map(async (c) => {
   }
 }));
 for (const c of clients) c.close();
-parentPort!.postMessage({ lat, seconds: (performance.now() - t0) / 1000, refused, sent: messages.length });
+process.send!({ lat, seconds: (performance.now() - t0) / 1000, refused, sent: messages.length }, () => process.exit(0));
