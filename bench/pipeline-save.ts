@@ -1,4 +1,4 @@
-// node --import tsx bench/pipeline-save.ts [--n 3000] [--batch 32] [--preload 0] [--variants base,...] [--explain] [--keep] [--rows-only 5]
+// node --import tsx bench/pipeline-save.ts [--n 3000] [--batch 32] [--preload 0] [--variants base,...] [--contained] [--explain] [--keep] [--rows-only 5]
 //
 // The FHIR save of the pipeline alone (no intake, no mapping in the timing): the benchmark traffic
 // mapped up front, then saved in batches by saveTransactionBundles on one connection, each batch
@@ -9,10 +9,14 @@
 // what each costs on the hot path. `--rows-only R`: instead, R rounds of saveResources alone (the
 // same resources, each under a new id, batches of ~450 rows as a 32-message batch has: extraction,
 // sealing, the upsert; no lookup, no locks), CPU per row of this process and of the backend.
+// `--contained`: each ORU's Observations saved inside their DiagnosticReport (`contained`, the
+// report's `result` pointing at them) instead of as rows of their own: not what the gateway stores
+// (a contained Observation cannot be searched or read alone), a measure of what fewer rows per
+// message would save.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
-import type { Bundle, Resource } from 'fhir/r4.js';
+import type { Bundle, BundleEntry, DiagnosticReport, Resource } from 'fhir/r4.js';
 import { saveResources, saveTransactionBundles } from '../src/fhir/index.js';
 import { mapInboxRow } from '../src/pipeline/map-row.js';
 import { DEFAULT_SITE_CONFIG } from '../src/mapping/index.js';
@@ -59,7 +63,7 @@ async function main(): Promise<void> {
     const item = trafficItem(i, 'S', traffic, rand);
     if (item.kind !== 'hl7') continue;
     const out = mapInboxRow({ id: String(i), source: 'mllp', raw: item.bytes, received_at: new Date() }, DEFAULT_SITE_CONFIG, key).outcome;
-    if (out.kind === 'processed') bundles.push(out.result.bundle);
+    if (out.kind === 'processed') bundles.push(process.argv.includes('--contained') ? containObservations(out.result.bundle) : out.result.bundle);
   }
   const rounds = Number(arg('rows-only', '0'));
   if (rounds > 0) return rowsOnly(bundles, rounds);
@@ -99,13 +103,35 @@ async function main(): Promise<void> {
       const own = (u.user + u.system) / 1000;
       const st = stmts;
       const rows = (await s2<{ rows: number }[]>`SELECT count(*)::int AS rows FROM fhir_resource`)[0]!.rows;
-      console.log(`| ${v} | ${fmt(ms / n, 3)} | ${fmt(own / n, 3)} | ${fmt(cpu / n, 3)} | ${fmt((own + cpu) / n, 3)} | ${fmt(rows)} | ${fmt(st / n, 2)} |`);
+      console.log(`| ${v}${process.argv.includes('--contained') ? ', Observations contained' : ''} | ${fmt(ms / n, 3)} | ${fmt(own / n, 3)} | ${fmt(cpu / n, 3)} | ${fmt((own + cpu) / n, 3)} | ${fmt(rows)} | ${fmt(st / n, 2)} |`);
       await s2.end();
     } finally {
       if (process.argv.includes('--keep')) console.log(`kept ${db.url}`);
       else await db.drop();
     }
   }
+}
+
+/** The Bundle with each Observation that a DiagnosticReport lists in `result` moved into that report's `contained`. */
+function containObservations(b: Bundle): Bundle {
+  const entries = b.entry ?? [];
+  const observations = new Map<string, BundleEntry>();
+  for (const e of entries) if (e.resource?.resourceType === 'Observation' && e.fullUrl) observations.set(e.fullUrl, e);
+  const moved = new Set<BundleEntry>();
+  const entry = entries.map((e) => {
+    if (e.resource?.resourceType !== 'DiagnosticReport') return e;
+    const report = e.resource as DiagnosticReport;
+    const contained: Resource[] = [];
+    const result = (report.result ?? []).map((r, i) => {
+      const o = r.reference === undefined ? undefined : observations.get(r.reference);
+      if (!o?.resource || moved.has(o)) return r;
+      moved.add(o);
+      contained.push({ ...o.resource, id: `obs${i}` });
+      return { reference: `#obs${i}` };
+    });
+    return { ...e, resource: { ...report, contained: [...(report.contained ?? []), ...contained], result } };
+  });
+  return { ...b, entry: entry.filter((e) => !moved.has(e)) };
 }
 
 /** saveResources alone, `rounds` times over the same rows into an emptied table: CPU per row, this process and the backend. */
