@@ -8,7 +8,7 @@ import type { Resource } from 'fhir/r4.js';
 import type postgres from 'postgres';
 import type { Sql, TransactionSql } from './db.js';
 import { identifierEntry, identifierValueKey, openResource, sealResource } from './phi.js';
-import { numberArrayLiteral, textArrayLiteral, textListsLiteral } from './pg-array.js';
+import { numberArrayLiteral, rowsOf, textArrayLiteral, textListsLiteral, type RowColumn, type RowColumnType, type RowValue } from './pg-array.js';
 
 /** content_digest: HMAC-SHA256 (Keyring.digest). */
 const DIGEST_BYTES = 32;
@@ -421,14 +421,17 @@ export type SearchColumnsUpdate = Omit<FhirResourceWrite, 'resource'> & { versio
 
 export async function updateSearchColumns(sql: Queryable, rows: readonly SearchColumnsUpdate[]): Promise<number> {
   if (rows.length === 0) return 0;
-  const wire = rows.map((r) => ({ ...r, identifiers: r.identifiers.map(identifierEntry) }));
+  const col = (name: keyof SearchColumnsUpdate, type: RowColumnType): RowColumn => ({ name, type, values: rows.map((x) => x[name] as RowValue) });
+  const r = rowsOf(sql, 'r', [
+    col('resource_type', 'text'), col('id', 'text'), col('version_id', 'integer'), col('subject', 'text'), col('status', 'text'),
+    col('priority', 'text'), col('recipients', 'text[]'),
+    { name: 'identifiers', type: 'text[]', values: rows.map((x) => x.identifiers.map(identifierEntry)) },
+    col('tokens', 'text[]'), col('date_start', 'timestamptz'), col('date_end', 'timestamptz'), col('search_version', 'smallint'),
+  ]);
   const done = await sql`
-    UPDATE fhir_resource f SET subject = r.subject, status = r.status, priority = r.priority,
-      recipients = ARRAY(SELECT jsonb_array_elements_text(r.recipients)), identifiers = ARRAY(SELECT jsonb_array_elements_text(r.identifiers)),
-      tokens = ARRAY(SELECT jsonb_array_elements_text(r.tokens)), date_start = r.date_start, date_end = r.date_end, search_version = r.search_version
-    FROM jsonb_to_recordset(${sql.json(wire as unknown as postgres.JSONValue)}) AS r(
-      resource_type text, id text, version_id integer, subject text, status text, priority text,
-      recipients jsonb, identifiers jsonb, tokens jsonb, date_start timestamptz, date_end timestamptz, search_version smallint)
+    UPDATE fhir_resource f SET subject = r.subject, status = r.status, priority = r.priority, recipients = r.recipients,
+      identifiers = r.identifiers, tokens = r.tokens, date_start = r.date_start, date_end = r.date_end, search_version = r.search_version
+    FROM ${r}
     WHERE f.resource_type = r.resource_type AND f.id = r.id AND f.version_id = r.version_id`;
   return done.count;
 }

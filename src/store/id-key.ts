@@ -4,6 +4,7 @@
 import type postgres from 'postgres';
 import type { Sql, TransactionSql } from './db.js';
 import { identifierEntry, inboxAad, openBytes, openResource, sealResource } from './phi.js';
+import { rowsOf, type RowColumn, type RowColumnType, type RowValue } from './pg-array.js';
 
 /** The stored key differs from the one MAPPING_ID_KEY pins: ids would differ between replicas. */
 export class IdKeyMismatchError extends Error {
@@ -128,6 +129,13 @@ interface ResourceRow {
   resource: postgres.JSONValue | null;
 }
 
+/** A row of rekey_rows: a resource under its new id, with its rewritten columns. */
+interface RekeyRow {
+  resource_type: string; old_id: string; id: string; last_updated: string; subject: string | null;
+  recipients: string[]; identifiers: string[]; tokens: string[];
+  resource: postgres.JSONValue | null; body: Buffer | null; content_digest: Buffer | null;
+}
+
 /**
  * The rewritten rows are gathered in a temporary table first, so that rows meeting at one new id are
  * found in SQL (the newest kept) before any primary key changes; then one UPDATE moves them all.
@@ -144,36 +152,37 @@ async function rewriteResources(tx: TransactionSql, rewrite: (s: string) => stri
   ) ON COMMIT DROP`;
   const cursor = tx<ResourceRow[]>`SELECT resource_type, id, last_updated, subject, recipients, identifiers, tokens, version_id, body, resource FROM fhir_resource`.cursor(REKEY_BATCH);
   for await (const rows of cursor) {
-    const changed = [];
+    const changed: RekeyRow[] = [];
     for (const r of rows) {
       counts.resources++;
       const current = (r.body === null ? r.resource : openResource({ ...r, body: r.body })) as postgres.JSONValue;
       const id = rewriteId(r.id);
       const resource = rewriteJson(current, rewrite);
       const sealed = r.body === null ? null : sealResource(r.resource_type, id, resource as never);
-      const next = {
+      const next: RekeyRow = {
         resource_type: r.resource_type, old_id: r.id, id, last_updated: r.last_updated.toISOString(),
         subject: r.subject === null ? null : rewrite(r.subject),
         recipients: r.recipients.map(rewrite),
         identifiers: sealed ? identifiersOf(resource).map(identifierEntry) : r.identifiers.map(rewrite),
         tokens: r.tokens.map(rewrite),
         resource: sealed ? null : resource,
-        body: sealed ? sealed.body.toString('base64') : null,
-        content_digest: sealed ? sealed.digest.toString('base64') : null,
+        body: sealed ? sealed.body : null,
+        content_digest: sealed ? sealed.digest : null,
       };
       const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
       if (next.id !== r.id || next.subject !== r.subject || !same(next.recipients, r.recipients) || !same(next.identifiers, r.identifiers)
         || !same(next.tokens, r.tokens) || JSON.stringify(resource) !== JSON.stringify(current)) changed.push(next);
     }
     if (changed.length === 0) continue;
+    const col = (name: keyof RekeyRow, type: RowColumnType): RowColumn => ({ name, type, values: changed.map((c) => c[name] as RowValue) });
     await tx`
       INSERT INTO rekey_rows
-      SELECT r.resource_type, r.old_id, r.id, r.last_updated, r.subject, ARRAY(SELECT jsonb_array_elements_text(r.recipients)),
-             ARRAY(SELECT jsonb_array_elements_text(r.identifiers)), ARRAY(SELECT jsonb_array_elements_text(r.tokens)), r.resource,
-             decode(r.body, 'base64'), decode(r.content_digest, 'base64')
-        FROM jsonb_to_recordset(${tx.json(changed as unknown as postgres.JSONValue)})
-             AS r(resource_type text, old_id text, id text, last_updated timestamptz, subject text, recipients jsonb, identifiers jsonb,
-                  tokens jsonb, resource jsonb, body text, content_digest text)`;
+      SELECT r.resource_type, r.old_id, r.id, r.last_updated, r.subject, r.recipients, r.identifiers, r.tokens, r.resource, r.body, r.content_digest
+        FROM ${rowsOf(tx, 'r', [
+          col('resource_type', 'text'), col('old_id', 'text'), col('id', 'text'), col('last_updated', 'timestamptz'), col('subject', 'text'),
+          col('recipients', 'text[]'), col('identifiers', 'text[]'), col('tokens', 'text[]'), col('resource', 'jsonb'),
+          col('body', 'bytea'), col('content_digest', 'bytea'),
+        ])}`;
   }
   // rows that meet at one new id: all but the most recently updated go
   const losers = await tx`
@@ -183,10 +192,11 @@ async function rewriteResources(tx: TransactionSql, rewrite: (s: string) => stri
                       AND (w.last_updated, w.old_id) > (r.last_updated, r.old_id))
     RETURNING r.resource_type, r.old_id`;
   if (losers.length) {
-    await tx`
-      DELETE FROM fhir_resource f
-       USING jsonb_to_recordset(${tx.json(losers as unknown as postgres.JSONValue)}) AS l(resource_type text, old_id text)
-       WHERE f.resource_type = l.resource_type AND f.id = l.old_id`;
+    const l = rowsOf(tx, 'l', [
+      { name: 'resource_type', type: 'text', values: losers.map((x) => x.resource_type as string) },
+      { name: 'old_id', type: 'text', values: losers.map((x) => x.old_id as string) },
+    ]);
+    await tx`DELETE FROM fhir_resource f USING ${l} WHERE f.resource_type = l.resource_type AND f.id = l.old_id`;
   }
   counts.merged = losers.length;
   const moved = await tx`
@@ -205,10 +215,11 @@ async function rewriteRouting(tx: TransactionSql, rewrite: (s: string) => string
     const changed = rows.map((r) => ({ id: r.id, routing: rewriteJson(r.routing, rewrite) })).filter((r, i) => JSON.stringify(r.routing) !== JSON.stringify(rows[i]!.routing));
     if (changed.length === 0) continue;
     counts.routing += changed.length;
-    await tx`
-      UPDATE inbox SET routing = r.routing
-        FROM jsonb_to_recordset(${tx.json(changed as unknown as postgres.JSONValue)}) AS r(id bigint, routing jsonb)
-       WHERE inbox.id = r.id`;
+    const r = rowsOf(tx, 'r', [
+      { name: 'id', type: 'bigint', values: changed.map((x) => x.id) },
+      { name: 'routing', type: 'jsonb', values: changed.map((x) => x.routing as RowValue) },
+    ]);
+    await tx`UPDATE inbox SET routing = r.routing FROM ${r} WHERE inbox.id = r.id`;
   }
 }
 

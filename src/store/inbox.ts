@@ -4,6 +4,7 @@
 import type { JSONValue } from 'postgres';
 import type { Sql, TransactionSql } from './db.js';
 import { inboxAad, openBytes, rejectedAad, sealBytes } from './phi.js';
+import { rowsOf, type RowValue } from './pg-array.js';
 
 /** The channel workers LISTEN on. */
 export const INBOX_CHANNEL = 'switchboard_inbox';
@@ -337,18 +338,23 @@ export interface InboxOutcomeRow {
 
 /**
  * Ends every row of a batch in one UPDATE, in the caller's transaction (the one that saved their
- * resources). The rows travel as one jsonb parameter (the application ACK as hex).
+ * resources). The rows travel column by column (rowsOf).
  */
 export async function markInboxRows(tx: TransactionSql, rows: readonly InboxOutcomeRow[]): Promise<void> {
   if (rows.length === 0) return;
-  const data = rows.map((r) => ({
-    id: r.id, state: r.state, error_code: r.errorCode, error: r.error, mapping_report: r.mappingReport ?? null,
-    routing: r.routing ?? null, app_ack: r.appAck ? r.appAck.toString('hex') : null,
-  }));
+  const r = rowsOf(tx, 'r', [
+    { name: 'id', type: 'bigint', values: rows.map((x) => x.id) },
+    { name: 'state', type: 'text', values: rows.map((x) => x.state) },
+    { name: 'error_code', type: 'text', values: rows.map((x) => x.errorCode) },
+    { name: 'error', type: 'text', values: rows.map((x) => x.error) },
+    { name: 'mapping_report', type: 'jsonb', values: rows.map((x) => (x.mappingReport ?? null) as RowValue) },
+    { name: 'routing', type: 'jsonb', values: rows.map((x) => (x.routing ?? null) as RowValue) },
+    { name: 'app_ack', type: 'bytea', values: rows.map((x) => x.appAck ?? null) },
+  ]);
   await tx`UPDATE inbox SET state = r.state, processed_at = now(), claimed_until = NULL, error_code = r.error_code, error = r.error,
              mapping_report = coalesce(r.mapping_report, inbox.mapping_report),
-             routing = CASE WHEN r.mapping_report IS NULL THEN inbox.routing ELSE r.routing END, app_ack = decode(r.app_ack, 'hex')
-           FROM jsonb_to_recordset(${tx.json(data as unknown as JSONValue)}) AS r(id bigint, state text, error_code text, error text, mapping_report jsonb, routing jsonb, app_ack text)
+             routing = CASE WHEN r.mapping_report IS NULL THEN inbox.routing ELSE r.routing END, app_ack = r.app_ack
+           FROM ${r}
            WHERE inbox.id = r.id`;
 }
 

@@ -4,10 +4,10 @@
 // Each batch is one transaction that locks its rows FOR UPDATE SKIP LOCKED, so any number of
 // replicas and a `keys rotate` may run it at once, each on other rows, and a stopped pass resumes
 // where the values still name an older key (the rows themselves are the progress).
-import type postgres from 'postgres';
 import { PhiCryptoError, phiKeyring, type Keyring } from '../crypto/index.js';
 import type { Sql } from './db.js';
 import { identifierEntry, inboxAad, openBytes, openResource, rejectedAad, sealBytes, sealResource } from './phi.js';
+import { rowsOf } from './pg-array.js';
 
 /** The channel `keys rotate` NOTIFYs after adding a key: gateways reload their keyring. */
 export const PHI_KEYS_CHANNEL = 'switchboard_phi_keys';
@@ -108,9 +108,11 @@ async function resealInbox(sql: Sql, active: string, after: Cursor, limit: numbe
       WHERE inbox.id > ${after ?? '0'}::bigint AND octet_length(raw) > 0 AND phi_key_id(raw) IS DISTINCT FROM ${active}
       ORDER BY inbox.id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
     if (rows.length === 0) return { done: 0, last: null };
-    const data = rows.map((r) => ({ id: r.id, raw: sealBytes(openBytes(r.raw, inboxAad(r)), inboxAad(r)).toString('base64') }));
-    await tx`UPDATE inbox SET raw = decode(r.raw, 'base64')
-             FROM jsonb_to_recordset(${tx.json(data as unknown as postgres.JSONValue)}) AS r(id bigint, raw text) WHERE inbox.id = r.id`;
+    const r = rowsOf(tx, 'r', [
+      { name: 'id', type: 'bigint', values: rows.map((x) => x.id) },
+      { name: 'raw', type: 'bytea', values: rows.map((x) => sealBytes(openBytes(x.raw, inboxAad(x)), inboxAad(x))) },
+    ]);
+    await tx`UPDATE inbox SET raw = r.raw FROM ${r} WHERE inbox.id = r.id`;
     return { done: rows.length, last: rows[rows.length - 1]!.id };
   });
 }
@@ -122,9 +124,11 @@ async function resealRejected(sql: Sql, active: string, after: Cursor, limit: nu
       WHERE rejected.id > ${after ?? '0'}::bigint AND octet_length(raw) > 0 AND phi_key_id(raw) IS DISTINCT FROM ${active}
       ORDER BY rejected.id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
     if (rows.length === 0) return { done: 0, last: null };
-    const data = rows.map((r) => ({ id: r.id, raw: sealBytes(openBytes(r.raw, rejectedAad(r.id)), rejectedAad(r.id)).toString('base64') }));
-    await tx`UPDATE rejected SET raw = decode(r.raw, 'base64')
-             FROM jsonb_to_recordset(${tx.json(data as unknown as postgres.JSONValue)}) AS r(id bigint, raw text) WHERE rejected.id = r.id`;
+    const r = rowsOf(tx, 'r', [
+      { name: 'id', type: 'bigint', values: rows.map((x) => x.id) },
+      { name: 'raw', type: 'bytea', values: rows.map((x) => sealBytes(openBytes(x.raw, rejectedAad(x.id)), rejectedAad(x.id))) },
+    ]);
+    await tx`UPDATE rejected SET raw = r.raw FROM ${r} WHERE rejected.id = r.id`;
     return { done: rows.length, last: rows[rows.length - 1]!.id };
   });
 }
@@ -137,20 +141,20 @@ async function resealResources(sql: Sql, active: string, after: Cursor, limit: n
       WHERE (resource_type, id) > (${type}, ${id}) AND (body IS NULL OR phi_key_id(body) IS DISTINCT FROM ${active})
       ORDER BY resource_type, id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
     if (rows.length === 0) return { done: 0, last: null };
-    const data = rows.map((r) => {
-      const sealed = sealResource(r.resource_type, r.id, openResource(r));
-      return {
-        resource_type: r.resource_type, id: r.id, body: sealed.body.toString('base64'), mac: sealed.digest.toString('base64'),
-        // a row stored before encryption has clear 'system|value' identifiers: hashed with it (and its
-        // search entries re-extracted at start: search_version 0)
-        legacy: r.body === null, identifiers: r.body === null ? r.identifiers.map(identifierEntry) : r.identifiers,
-      };
-    });
-    await tx`UPDATE fhir_resource f SET body = decode(r.body, 'base64'), content_digest = decode(r.mac, 'base64'), resource = NULL,
-               identifiers = ARRAY(SELECT jsonb_array_elements_text(r.identifiers)),
+    const sealed = rows.map((x) => sealResource(x.resource_type, x.id, openResource(x)));
+    const r = rowsOf(tx, 'r', [
+      { name: 'resource_type', type: 'text', values: rows.map((x) => x.resource_type) },
+      { name: 'id', type: 'text', values: rows.map((x) => x.id) },
+      { name: 'body', type: 'bytea', values: sealed.map((x) => x.body) },
+      { name: 'mac', type: 'bytea', values: sealed.map((x) => x.digest) },
+      // a row stored before encryption has clear 'system|value' identifiers: hashed with it (and its
+      // search entries re-extracted at start: search_version 0)
+      { name: 'legacy', type: 'boolean', values: rows.map((x) => x.body === null) },
+      { name: 'identifiers', type: 'text[]', values: rows.map((x) => (x.body === null ? x.identifiers.map(identifierEntry) : x.identifiers)) },
+    ]);
+    await tx`UPDATE fhir_resource f SET body = r.body, content_digest = r.mac, resource = NULL, identifiers = r.identifiers,
                search_version = CASE WHEN r.legacy THEN 0 ELSE f.search_version END
-             FROM jsonb_to_recordset(${tx.json(data as unknown as postgres.JSONValue)})
-               AS r(resource_type text, id text, body text, mac text, legacy boolean, identifiers jsonb)
+             FROM ${r}
              WHERE f.resource_type = r.resource_type AND f.id = r.id`;
     const last = rows[rows.length - 1]!;
     return { done: rows.length, last: `${last.resource_type}/${last.id}` };

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { insertInboxRows, readResource, upsertResources, type FhirResourceWrite } from '../../src/store/index.js';
 import { identifierEntry } from '../../src/store/phi.js';
-import { textArrayLiteral, textListsLiteral } from '../../src/store/pg-array.js';
+import { rowsOf, textArrayLiteral, textListsLiteral } from '../../src/store/pg-array.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -54,6 +54,45 @@ describe('array literals (pg-array)', () => {
         expect(JSON.parse(r!.texts)).toEqual(texts);
         expect(r!.lists.map((l) => JSON.parse(l) ?? [])).toEqual(lists);
       }), { numRuns: 60 });
+  });
+});
+
+describe('rowsOf', () => {
+  it('gives back every row as it went, each column its own type, awkward text, lists, JSON, bytes and NULLs included', async () => {
+    const n = AWKWARD.length;
+    const bytes = AWKWARD.map((_, i) => (i % 4 === 3 ? null : randomBytes(i * 37)));
+    const json = AWKWARD.map((t, i) => (i % 5 === 4 ? null : { t, n: i, list: [t, null, { deep: t }] }));
+    const lists = AWKWARD.map((_, i) => AWKWARD.slice(i, i + (i % 4)));
+    const at = AWKWARD.map((_, i) => (i % 3 === 2 ? null : new Date(T0.getTime() + i * 1_000_123)));
+    const r = rowsOf(db.sql, 'r', [
+      { name: 'k', type: 'bigint', values: AWKWARD.map((_, i) => String(9_007_199_254_740_993n + BigInt(i))) },
+      { name: 'txt', type: 'text', values: AWKWARD.map((t, i) => (i % 6 === 5 ? null : t)) },
+      { name: 'n', type: 'integer', values: AWKWARD.map((_, i) => i - 3) },
+      { name: 'flag', type: 'boolean', values: AWKWARD.map((_, i) => (i % 7 === 6 ? null : i % 2 === 0)) },
+      { name: 'at', type: 'timestamptz', values: at },
+      { name: 'doc', type: 'jsonb', values: json },
+      { name: 'raw', type: 'bytea', values: bytes },
+      { name: 'list', type: 'text[]', values: lists },
+    ]);
+    const rows = await db.sql<{ k: string; txt: string | null; n: number; flag: boolean | null; at: Date | null; doc: unknown; raw: Buffer | null; list: string }[]>`
+      SELECT r.k::text AS k, r.txt, r.n, r.flag, r.at, r.doc, r.raw, array_to_json(r.list)::text AS list FROM ${r} ORDER BY r.k`;
+    expect(rows).toHaveLength(n);
+    rows.forEach((row, i) => {
+      expect(row.k).toBe(String(9_007_199_254_740_993n + BigInt(i)));
+      expect(row.txt).toBe(i % 6 === 5 ? null : AWKWARD[i]);
+      expect(row.n).toBe(i - 3);
+      expect(row.flag).toBe(i % 7 === 6 ? null : i % 2 === 0);
+      expect(row.at?.getTime() ?? null).toBe(at[i]?.getTime() ?? null);
+      expect(row.doc).toEqual(json[i]);
+      expect(row.raw === null ? null : Buffer.compare(row.raw, bytes[i]!)).toBe(bytes[i] === null ? null : 0);
+      expect(JSON.parse(row.list) ?? []).toEqual(lists[i]);
+    });
+  });
+
+  it('refuses a name that is not a plain identifier, and columns of different lengths', () => {
+    expect(() => rowsOf(db.sql, 'r; drop table inbox', [{ name: 'a', type: 'text', values: [] }])).toThrow(/identifiers/);
+    expect(() => rowsOf(db.sql, 'r', [{ name: 'A"', type: 'text', values: [] }])).toThrow(/identifiers/);
+    expect(() => rowsOf(db.sql, 'r', [{ name: 'a', type: 'text', values: ['x'] }, { name: 'b', type: 'text', values: [] }])).toThrow(/per row/);
   });
 });
 
