@@ -17,8 +17,7 @@
 import type { Worker } from 'node:worker_threads';
 import { Counter, Gauge } from 'prom-client';
 import { lowerTask, startModuleThread } from '../threads/index.js';
-import type { Sql } from '../store/index.js';
-import type { ConnectOptions } from '../store/index.js';
+import type { ConnectOptions, Sql } from '../store/index.js';
 import type { SiteConfig } from '../mapping/index.js';
 import type { KeyMaterial, KeySourceSettings } from '../crypto/index.js';
 import type { ScheduleLimits } from '../oncall/index.js';

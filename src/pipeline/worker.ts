@@ -393,9 +393,9 @@ export class InboxWorker implements Lane {
    * call after the commit, or undefined (the urgent lane is poked then).
    */
   private async fireUrgent(tx: TransactionSql, started: number, work: readonly Work[]): Promise<(() => void) | undefined> {
-    const fire = this.o.delivery?.fireUrgentIn;
-    if (started === 0 || !fire || !work.some((w) => w.row.priority > 0)) return undefined;
-    return fire.call(this.o.delivery, tx);
+    const delivery = this.o.delivery;
+    if (started === 0 || !delivery?.fireUrgentIn || !work.some((w) => w.row.priority > 0)) return undefined;
+    return delivery.fireUrgentIn(tx);
   }
 
   /** After the commit: the application ACK never reports work that could still roll back. */

@@ -4,6 +4,7 @@
 import type postgres from 'postgres';
 import type { Sql, TransactionSql } from './db.js';
 import { DELIVERY_WAKE_CHANNEL } from './delivery-runs.js';
+import { objectRows } from './pg-array.js';
 
 type Queryable = Sql | TransactionSql;
 
@@ -171,16 +172,15 @@ export interface AttemptOutcome {
  */
 export async function finishAttempts(tx: TransactionSql, rows: readonly (AttemptOutcome & { id: string })[]): Promise<string[]> {
   if (rows.length === 0) return [];
-  const iso = (d: Date | null) => (d === null ? null : d.toISOString());
-  // one array per column: the planner knows a handful of rows comes in and joins them on the primary
-  // key; a recordset of unknown size (100 rows, as it assumes) joins by scanning a small table whole
+  // one array per column (objectRows): the planner knows a handful of rows comes in and joins them on
+  // the primary key; a recordset of unknown size (100 rows, as it assumes) joins by scanning a small table whole
+  const u = objectRows(tx, 'u', rows, {
+    id: 'bigint', state: 'text', due_at: 'timestamptz', last_status: 'integer', last_error: 'text', sent_at: 'timestamptz', delivered_at: 'timestamptz',
+  });
   const r = await tx<{ id: string }[]>`
     UPDATE delivery_attempt a SET state = u.state, due_at = u.due_at, last_status = u.last_status, last_error = u.last_error,
       sent_at = coalesce(a.sent_at, u.sent_at), delivered_at = coalesce(a.delivered_at, u.delivered_at)
-    FROM unnest(${rows.map((o) => o.id)}::bigint[], ${rows.map((o) => o.state)}::text[], ${rows.map((o) => iso(o.due_at))}::timestamptz[],
-                ${rows.map((o) => o.last_status)}::integer[], ${rows.map((o) => o.last_error)}::text[], ${rows.map((o) => iso(o.sent_at))}::timestamptz[],
-                ${rows.map((o) => iso(o.delivered_at))}::timestamptz[])
-      AS u(id, state, due_at, last_status, last_error, sent_at, delivered_at)
+    FROM ${u}
     WHERE a.id = u.id AND a.state = 'sending' RETURNING a.id::text`;
   if (rows.some((o) => o.due_at !== null)) await tx`SELECT pg_notify(${DELIVERY_WAKE_CHANNEL}, 'attempt')`;
   return r.map((x) => x.id);
@@ -190,7 +190,7 @@ export async function finishAttempts(tx: TransactionSql, rows: readonly (Attempt
 export function stampDelivered(tx: TransactionSql, rows: readonly { id: string; at: Date }[]): Promise<NotificationRow[]> {
   return tx<NotificationRow[]>`
     UPDATE delivery_notification n SET delivered_at = u.at, sent_at = coalesce(n.sent_at, u.at)
-    FROM unnest(${rows.map((x) => x.id)}::text[], ${rows.map((x) => x.at.toISOString())}::timestamptz[]) AS u(id, at)
+    FROM ${objectRows(tx, 'u', rows, { id: 'text', at: 'timestamptz' })}
     WHERE n.id = u.id AND n.delivered_at IS NULL
     RETURNING n.id, n.request_id, n.kind, n.seq, n.recipient, n.via, n.created_at, n.sent_at, n.delivered_at, n.read_at, n.acknowledged_at, n.responded_at`;
 }

@@ -3,7 +3,7 @@
 // LISTEN/NOTIFY that wakes every gateway's scheduler. What a timer does is src/delivery's business.
 import type postgres from 'postgres';
 import type { Sql, TransactionSql } from './db.js';
-import { rowsOf, type RowColumn, type RowColumnType, type RowValue } from './pg-array.js';
+import { objectRows } from './pg-array.js';
 
 type Queryable = Sql | TransactionSql;
 
@@ -127,12 +127,10 @@ export interface RunUpdate {
 /** Writes the new state of each run (one statement); NOTIFYs the schedulers when a timer was set. */
 export async function updateRuns(tx: TransactionSql, rows: readonly RunUpdate[], now: Date): Promise<void> {
   if (rows.length === 0) return;
-  const col = <K extends keyof RunUpdate>(name: K, type: RowColumnType): RowColumn => ({ name, type, values: rows.map((r) => r[name] as RowValue) });
-  const u = rowsOf(tx, 'u', [
-    col('request_id', 'text'), col('state', 'text'), col('step', 'integer'), col('due_at', 'timestamptz'), col('due_kind', 'text'),
-    col('renotified', 'integer'), col('acknowledged_at', 'timestamptz'), col('acknowledged_by', 'text'), col('responded_at', 'timestamptz'),
-    col('closed_at', 'timestamptz'), col('close_reason', 'text'),
-  ]);
+  const u = objectRows(tx, 'u', rows, {
+    request_id: 'text', state: 'text', step: 'integer', due_at: 'timestamptz', due_kind: 'text', renotified: 'integer',
+    acknowledged_at: 'timestamptz', acknowledged_by: 'text', responded_at: 'timestamptz', closed_at: 'timestamptz', close_reason: 'text',
+  });
   await tx`
     UPDATE delivery_run d SET state = u.state, step = u.step, due_at = u.due_at, due_kind = u.due_kind, renotified = u.renotified,
       acknowledged_at = u.acknowledged_at, acknowledged_by = u.acknowledged_by, responded_at = u.responded_at,

@@ -8,7 +8,7 @@ import type { Resource } from 'fhir/r4.js';
 import type postgres from 'postgres';
 import type { Sql, TransactionSql } from './db.js';
 import { identifierEntry, identifierValueKey, openResource, sealResource } from './phi.js';
-import { numberArrayLiteral, rowsOf, textArrayLiteral, textListsLiteral, type RowColumn, type RowColumnType, type RowValue } from './pg-array.js';
+import { numberArrayLiteral, objectRows, textArrayLiteral, textListsLiteral } from './pg-array.js';
 
 /** content_digest: HMAC-SHA256 (Keyring.digest). */
 const DIGEST_BYTES = 32;
@@ -421,13 +421,10 @@ export type SearchColumnsUpdate = Omit<FhirResourceWrite, 'resource'> & { versio
 
 export async function updateSearchColumns(sql: Queryable, rows: readonly SearchColumnsUpdate[]): Promise<number> {
   if (rows.length === 0) return 0;
-  const col = (name: keyof SearchColumnsUpdate, type: RowColumnType): RowColumn => ({ name, type, values: rows.map((x) => x[name] as RowValue) });
-  const r = rowsOf(sql, 'r', [
-    col('resource_type', 'text'), col('id', 'text'), col('version_id', 'integer'), col('subject', 'text'), col('status', 'text'),
-    col('priority', 'text'), col('recipients', 'text[]'),
-    { name: 'identifiers', type: 'text[]', values: rows.map((x) => x.identifiers.map(identifierEntry)) },
-    col('tokens', 'text[]'), col('date_start', 'timestamptz'), col('date_end', 'timestamptz'), col('search_version', 'smallint'),
-  ]);
+  const r = objectRows(sql, 'r', rows.map((x) => ({ ...x, identifiers: x.identifiers.map(identifierEntry) })), {
+    resource_type: 'text', id: 'text', version_id: 'integer', subject: 'text', status: 'text', priority: 'text', recipients: 'text[]',
+    identifiers: 'text[]', tokens: 'text[]', date_start: 'timestamptz', date_end: 'timestamptz', search_version: 'smallint',
+  });
   const done = await sql`
     UPDATE fhir_resource f SET subject = r.subject, status = r.status, priority = r.priority, recipients = r.recipients,
       identifiers = r.identifiers, tokens = r.tokens, date_start = r.date_start, date_end = r.date_end, search_version = r.search_version

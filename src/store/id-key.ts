@@ -4,7 +4,7 @@
 import type postgres from 'postgres';
 import type { Sql, TransactionSql } from './db.js';
 import { identifierEntry, inboxAad, openBytes, openResource, sealResource } from './phi.js';
-import { rowsOf, type RowColumn, type RowColumnType, type RowValue } from './pg-array.js';
+import { objectRows } from './pg-array.js';
 
 /** The stored key differs from the one MAPPING_ID_KEY pins: ids would differ between replicas. */
 export class IdKeyMismatchError extends Error {
@@ -174,15 +174,13 @@ async function rewriteResources(tx: TransactionSql, rewrite: (s: string) => stri
         || !same(next.tokens, r.tokens) || JSON.stringify(resource) !== JSON.stringify(current)) changed.push(next);
     }
     if (changed.length === 0) continue;
-    const col = (name: keyof RekeyRow, type: RowColumnType): RowColumn => ({ name, type, values: changed.map((c) => c[name] as RowValue) });
     await tx`
       INSERT INTO rekey_rows
       SELECT r.resource_type, r.old_id, r.id, r.last_updated, r.subject, r.recipients, r.identifiers, r.tokens, r.resource, r.body, r.content_digest
-        FROM ${rowsOf(tx, 'r', [
-          col('resource_type', 'text'), col('old_id', 'text'), col('id', 'text'), col('last_updated', 'timestamptz'), col('subject', 'text'),
-          col('recipients', 'text[]'), col('identifiers', 'text[]'), col('tokens', 'text[]'), col('resource', 'jsonb'),
-          col('body', 'bytea'), col('content_digest', 'bytea'),
-        ])}`;
+        FROM ${objectRows(tx, 'r', changed, {
+          resource_type: 'text', old_id: 'text', id: 'text', last_updated: 'timestamptz', subject: 'text', recipients: 'text[]',
+          identifiers: 'text[]', tokens: 'text[]', resource: 'jsonb', body: 'bytea', content_digest: 'bytea',
+        })}`;
   }
   // rows that meet at one new id: all but the most recently updated go
   const losers = await tx`
@@ -192,10 +190,7 @@ async function rewriteResources(tx: TransactionSql, rewrite: (s: string) => stri
                       AND (w.last_updated, w.old_id) > (r.last_updated, r.old_id))
     RETURNING r.resource_type, r.old_id`;
   if (losers.length) {
-    const l = rowsOf(tx, 'l', [
-      { name: 'resource_type', type: 'text', values: losers.map((x) => x.resource_type as string) },
-      { name: 'old_id', type: 'text', values: losers.map((x) => x.old_id as string) },
-    ]);
+    const l = objectRows(tx, 'l', losers, { resource_type: 'text', old_id: 'text' });
     await tx`DELETE FROM fhir_resource f USING ${l} WHERE f.resource_type = l.resource_type AND f.id = l.old_id`;
   }
   counts.merged = losers.length;
@@ -215,10 +210,7 @@ async function rewriteRouting(tx: TransactionSql, rewrite: (s: string) => string
     const changed = rows.map((r) => ({ id: r.id, routing: rewriteJson(r.routing, rewrite) })).filter((r, i) => JSON.stringify(r.routing) !== JSON.stringify(rows[i]!.routing));
     if (changed.length === 0) continue;
     counts.routing += changed.length;
-    const r = rowsOf(tx, 'r', [
-      { name: 'id', type: 'bigint', values: changed.map((x) => x.id) },
-      { name: 'routing', type: 'jsonb', values: changed.map((x) => x.routing as RowValue) },
-    ]);
+    const r = objectRows(tx, 'r', changed, { id: 'bigint', routing: 'jsonb' });
     await tx`UPDATE inbox SET routing = r.routing FROM ${r} WHERE inbox.id = r.id`;
   }
 }

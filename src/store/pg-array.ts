@@ -125,3 +125,13 @@ export function rowsOf(sql: Sql | TransactionSql, alias: string, columns: readon
   );
   return sql`(SELECT ${sql.unsafe(select)} FROM unnest(${arrays}) AS u(${sql.unsafe(names)})) AS ${sql.unsafe(alias)}`;
 }
+
+/**
+ * `rowsOf` for rows that are objects: a column per entry of `types`, named and valued after the
+ * field of that name in each row.
+ */
+export function objectRows<R extends object>(sql: Sql | TransactionSql, alias: string, rows: readonly R[], types: Partial<Record<keyof R & string, RowColumnType>>): postgres.Fragment {
+  return rowsOf(sql, alias, Object.entries(types).map(([name, type]) => ({
+    name, type: type as RowColumnType, values: rows.map((r) => (r as Record<string, unknown>)[name] as RowValue),
+  })));
+}

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { insertInboxRows, readResource, upsertResources, type FhirResourceWrite } from '../../src/store/index.js';
 import { identifierEntry } from '../../src/store/phi.js';
-import { rowsOf, textArrayLiteral, textListsLiteral } from '../../src/store/pg-array.js';
+import { objectRows, rowsOf, textArrayLiteral, textListsLiteral } from '../../src/store/pg-array.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -87,6 +87,14 @@ describe('rowsOf', () => {
       expect(row.raw === null ? null : Buffer.compare(row.raw, bytes[i]!)).toBe(bytes[i] === null ? null : 0);
       expect(JSON.parse(row.list) ?? []).toEqual(lists[i]);
     });
+  });
+
+  it('objectRows takes each column from the field of its name, and only the fields named', async () => {
+    const rows = [{ id: '7', at: T0, note: 'a "b" \\c', skip: 'never' }, { id: '8', at: null, note: null, skip: 'never' }];
+    const got = await db.sql<{ id: string; at: Date | null; note: string | null }[]>`
+      SELECT r.id::text AS id, r.at, r.note FROM ${objectRows(db.sql, 'r', rows, { id: 'bigint', at: 'timestamptz', note: 'text' })} ORDER BY r.id`;
+    expect(got).toEqual([{ id: '7', at: T0, note: 'a "b" \\c' }, { id: '8', at: null, note: null }]);
+    await expect(db.sql`SELECT r.skip FROM ${objectRows(db.sql, 'r', rows, { id: 'bigint' })}`).rejects.toThrow(/skip/);
   });
 
   it('refuses a name that is not a plain identifier, and columns of different lengths', () => {
