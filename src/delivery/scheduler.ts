@@ -107,8 +107,8 @@ export class DeliveryScheduler {
             this.o.fire.log?.error('delivery_urgent_failed', { errorCode: (e as { code?: string }).code, errorName: (e as Error).name });
           });
         }
-        // the rounds' next timer moved; more than a batch due: the lane takes the rest
-        this.wakeup.poke();
+        // more than a batch due: the lane takes the rest (the rounds hear of the runs' next timers from
+        // the caller's poke and the runs' NOTIFY)
         if (r.fired === URGENT_BATCH) this.urgent.poke();
       };
     } catch (e) {

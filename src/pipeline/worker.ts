@@ -402,7 +402,7 @@ export class InboxWorker implements Lane {
   private afterCommit(ends: readonly { w: Work; appAck: { bytes: Buffer; condition: string } | null; failed: boolean }[], started: number, paged?: () => void): void {
     if (paged) {
       paged();
-      // routine runs of the same batch are the rounds'
+      // the rounds: the fired runs' next timers, and any routine run of the batch
       this.o.delivery?.poke({ urgent: false });
     } else if (started > 0) this.o.delivery?.poke({ urgent: ends.some((e) => e.w.row.priority > 0) });
     for (const e of ends) {
