@@ -26,12 +26,15 @@ const BY_RECIPIENT = new Set(['read', 'acknowledged', 'responded', 'resolved']);
 
 const patientOf = (subject: string | null | undefined): string | null => (subject?.startsWith('Patient/') ? subject.slice('Patient/'.length) : null);
 
-/** The audit events of timeline rows (pure but for the subjects, read in `tx`). */
-async function auditEvents(tx: TransactionSql, rows: readonly EventInsert[]): Promise<AuditEventInput[]> {
+/** A request's subject ('Patient/…'), where the caller knows it already. */
+export type KnownSubjects = ReadonlyMap<string, { readonly subject: string | null }>;
+
+/** The audit events of timeline rows (pure but for the subjects: `known`, else read in `tx`). */
+async function auditEvents(tx: TransactionSql, rows: readonly EventInsert[], known?: KnownSubjects): Promise<AuditEventInput[]> {
   // step 1 firing is the `notified` events themselves; later steps are escalations
   const audited = rows.filter((r) => AUDITED[r.kind] !== undefined && !(r.kind === 'step_fired' && (r.step ?? 0) <= 1));
   if (audited.length === 0) return [];
-  const heads = await readRequestHeads(tx, audited.map((r) => r.request_id));
+  const heads = known !== undefined && audited.every((r) => known.has(r.request_id)) ? known : await readRequestHeads(tx, audited.map((r) => r.request_id));
   return audited.map((r) => {
     const a = AUDITED[r.kind]!;
     const byRecipient = r.recipient !== null && (BY_RECIPIENT.has(r.kind) || (r.kind === 'delivered' && r.channel === 'inbox'));
@@ -45,8 +48,11 @@ async function auditEvents(tx: TransactionSql, rows: readonly EventInsert[]): Pr
   });
 }
 
-/** The store's insertEvents, plus the audit events (appended at the end of the transaction: auditedBegin). */
-export async function insertEvents(tx: TransactionSql, rows: readonly EventInsert[]): Promise<void> {
-  await insertTimeline(tx, rows);
-  await deferAudit(tx, await auditEvents(tx, rows));
+/**
+ * The store's insertEvents, plus the audit events (appended at the end of the transaction:
+ * auditedBegin). `known`: the requests' subjects where the caller has them (no read for them).
+ */
+export async function insertEvents(tx: TransactionSql, rows: readonly EventInsert[], known?: KnownSubjects): Promise<void> {
+  const [, events] = await Promise.all([insertTimeline(tx, rows), auditEvents(tx, rows, known)]);
+  await deferAudit(tx, events);
 }

@@ -4,8 +4,8 @@
 import type { Logger } from '../obs/index.js';
 import type { CompiledSchedule } from '../routing/index.js';
 import {
-  cancelPendingAttempts, claimDueRuns, claimFreshAttempts, insertAttempts, insertEvents, readRequestHeads, updateRuns, upsertDigest,
-  type AttemptInsert, type ClaimedAttempt, type DueClaim, type RunRow, type Sql, type TransactionSql,
+  cancelPendingAttempts, claimDueRuns, claimFreshAttempts, insertAttempts, insertEvents, updateRuns, upsertDigest,
+  type AttemptInsert, type ClaimedAttempt, type DueClaim, type DueRun, type RunRow, type Sql, type TransactionSql,
 } from '../store/index.js';
 import type { RequestHead } from './communication.js';
 import { decideRun, type Decision, type DeliverySettings } from './decide.js';
@@ -45,13 +45,12 @@ export interface Handoff {
   readonly leaseMs: number;
 }
 
-async function decideAll(tx: TransactionSql, d: FireDeps, runs: readonly RunRow[], now: number): Promise<{ decisions: Decision[]; heads: Map<string, RequestHead> }> {
+async function decideAll(d: FireDeps, runs: readonly DueRun[], now: number): Promise<{ decisions: Decision[]; heads: Map<string, RequestHead> }> {
   const compiled = await d.schedule();
-  const stored = await readRequestHeads(tx, runs.map((r) => r.request_id));
   // targets are resolved once per (role, policy, direct recipient) for the batch: all share `now`
   const chains = new Map();
-  const decisions = runs.map((run) => decideRun(run, { compiled, now, head: stored.get(run.request_id), settings: d.settings, chains }));
-  const heads = new Map(runs.map((r) => [r.request_id, { priority: r.priority, subject: stored.get(r.request_id)?.subject ?? null }]));
+  const decisions = runs.map((run) => decideRun(run, { compiled, now, head: run.head ?? undefined, settings: d.settings, chains }));
+  const heads = new Map(runs.map((r) => [r.request_id, { priority: r.priority, subject: r.head?.subject ?? null }]));
   return { decisions, heads };
 }
 
@@ -97,7 +96,7 @@ export async function fireIn(tx: TransactionSql, d: FireDeps, limit: number, han
   const now = d.clock();
   const runs = await claimDueRuns(tx, new Date(now), claim, limit);
   if (runs.length === 0) return null;
-  const { decisions, heads } = await decideAll(tx, d, runs, now);
+  const { decisions, heads } = await decideAll(d, runs, now);
   await writeDecisions(tx, d, decisions, heads, new Date(now));
   const paged = decisions.filter((x) => x.rows.attempts.some((a) => a.due_at !== null && a.due_at.getTime() <= now)).map((x) => x.update.request_id);
   const claimed = handoff === undefined ? [] : await claimFreshAttempts(tx, paged, new Date(now), handoff.limit, handoff.leaseMs);
@@ -132,7 +131,7 @@ export async function fireDueDigests(d: FireDeps): Promise<FireResult> {
     if (!lock?.ok) return null;
     const runs = await claimDueRuns(tx, at, { kind: 'digests' }, DIGEST_ROUND_MAX);
     if (runs.length === 0) return null;
-    const { decisions, heads } = await decideAll(tx, d, runs, now);
+    const { decisions, heads } = await decideAll(d, runs, now);
     await writeDecisions(tx, d, decisions, heads, at);
     const byPerson = new Map<string, { target: Target; requests: string[] }>();
     decisions.forEach((x) => {

@@ -6,7 +6,7 @@
 // urgent run has its own lane beside the rounds (urgent.ts): its page does not wait for a round.
 import { performance } from 'node:perf_hooks';
 import type { CompiledSchedule } from '../routing/index.js';
-import { claimDueAttempts, countAttempts, listenDeliveryWake, nextDeliveryDue, type ClaimedAttempt, type NextDue, type TransactionSql } from '../store/index.js';
+import { claimDueAttempts, countAttempts, listenDeliveryWake, nextDeliveryDue, notifyDeliveryWake, type ClaimedAttempt, type NextDue, type TransactionSql } from '../store/index.js';
 import { accountFired, fireDueDigests, fireDueRuns, fireIn, type FireDeps } from './fire.js';
 import { sendClaimed, type SenderDeps } from './sender.js';
 import { Wakeup } from '../threads/index.js';
@@ -89,32 +89,36 @@ export class DeliveryScheduler {
 
   /**
    * Fires the urgent first steps due now inside the caller's transaction — the one that started
-   * their runs — in a savepoint: the page is written and its send claimed in the message's own
-   * commit, with no transaction, NOTIFY or wake-up of its own between them. Returns what to do once
-   * that transaction has committed (start the sends); a rollback leaves the runs due, to the lane.
-   * A failure here rolls back the savepoint only: the message's save goes on, and the urgent lane,
-   * woken at the commit, fires them as it would have.
+   * their runs with `wakeUrgent: false` (startEscalations) — in a savepoint: the page is written and
+   * its send claimed in the message's own commit, with no transaction, NOTIFY or wake-up of its own
+   * between them. Returns what to do once that transaction has committed (start the sends).
+   * What this leaves due — a failure here (rolled back to the savepoint: the message's save goes
+   * on), or more due than one batch — gets the 'urgent' NOTIFY in the same transaction, so every
+   * process's urgent lane fires it after the commit as it would have. When the fire took every due
+   * urgent run there is nothing for a lane to find, and no lane is woken.
    */
   async fireUrgentIn(tx: TransactionSql): Promise<() => void> {
     const handoff = { limit: Math.max(1, this.o.sendConcurrency - this.inflight.size), leaseMs: this.o.send.settings.leaseMs };
+    let fired: Awaited<ReturnType<typeof fireIn>>;
     try {
-      const fired = await tx.savepoint((sp) => fireIn(sp, this.o.fire, URGENT_BATCH, handoff, { kind: 'urgent' }));
-      return () => {
-        const r = accountFired(this.o.fire, fired);
-        if (r.claimed.length > 0) {
-          this.o.send.schedule().then((c) => this.startSends(r.claimed, c), (e: unknown) => {
-            // the claimed sends' leases expire and the rounds send them
-            this.o.fire.log?.error('delivery_urgent_failed', { errorCode: (e as { code?: string }).code, errorName: (e as Error).name });
-          });
-        }
-        // more than a batch due: the lane takes the rest (the rounds hear of the runs' next timers from
-        // the caller's poke and the runs' NOTIFY)
-        if (r.fired === URGENT_BATCH) this.urgent.poke();
-      };
+      fired = await tx.savepoint((sp) => fireIn(sp, this.o.fire, URGENT_BATCH, handoff, { kind: 'urgent' }));
     } catch (e) {
       this.o.fire.log?.error('delivery_urgent_failed', { errorCode: (e as { code?: string }).code, errorName: (e as Error).name });
+      await notifyDeliveryWake(tx, 'urgent');
       return () => this.poke({ urgent: true });
     }
+    // the claim takes the newest due first, this transaction's among them: fewer than a batch is all of them
+    const left = fired === null || fired.runs.length >= URGENT_BATCH;
+    if (left) await notifyDeliveryWake(tx, 'urgent');
+    return () => {
+      const r = accountFired(this.o.fire, fired);
+      if (left) this.urgent.poke();
+      if (r.claimed.length === 0) return;
+      this.o.send.schedule().then((c) => this.startSends(r.claimed, c), (e: unknown) => {
+        // the claimed sends' leases expire and the rounds send them
+        this.o.fire.log?.error('delivery_urgent_failed', { errorCode: (e as { code?: string }).code, errorName: (e as Error).name });
+      });
+    };
   }
 
   async stop(): Promise<void> {

@@ -43,13 +43,17 @@ export function escalationStarts(o: { bundle: Bundle; savedIds: readonly string[
   return starts;
 }
 
-/** Stores the runs in the caller's transaction; a request that has a run already keeps it. */
-export async function startEscalations(tx: TransactionSql, starts: readonly EscalationStart[], now: Date): Promise<number> {
+/**
+ * Stores the runs in the caller's transaction; a request that has a run already keeps it.
+ * `wakeUrgent: false`: the caller fires the urgent first steps in this transaction
+ * (DeliveryService.fireUrgentIn), which wakes the urgent lanes only for what it leaves (insertRuns).
+ */
+export async function startEscalations(tx: TransactionSql, starts: readonly EscalationStart[], now: Date, o: { wakeUrgent?: boolean } = {}): Promise<number> {
   const rows: RunInsert[] = starts.map((s) => ({
     request_id: s.requestId, inbox_id: s.inboxId, priority: s.priority, role: s.role, policy: s.policy,
     direct_to: s.directTo, routed_to: s.routedTo, received_at: s.receivedAt,
   }));
-  const started = new Set(await insertRuns(tx, rows, now));
+  const started = new Set(await insertRuns(tx, rows, now, o));
   await insertEvents(tx, starts.filter((s) => started.has(s.requestId)).map((s) => event(s.requestId, now, 'run_started', {
     reason: `${s.priority}; ${s.directTo ? `directly to ${s.directTo}, then ` : ''}role ${s.role ?? 'none'}, policy ${s.policy}`,
   })));

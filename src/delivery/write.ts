@@ -13,7 +13,7 @@ const live = (n: NotificationInsert) => ({ p: n.recipient, m: n.request_id, n: n
 export async function writeRows(tx: TransactionSql, rows: Rows, heads: ReadonlyMap<string, RequestHead>, now: Date): Promise<NotificationInsert[]> {
   // statements that do not wait on each other's results go out together, pipelined on the
   // transaction's connection: each round trip awaited alone costs a turn of a busy event loop
-  const [ids] = await Promise.all([insertNotifications(tx, rows.notifications), insertEvents(tx, rows.events)]);
+  const [ids] = await Promise.all([insertNotifications(tx, rows.notifications), insertEvents(tx, rows.events, heads)]);
   const inserted = new Set(ids);
   const fresh = rows.notifications.filter((n) => inserted.has(n.id));
   const comms = fresh.map((n) => toCommunication({ ...n, delivered_at: null, read_at: null, acknowledged_at: null, responded_at: null }, heads.get(n.request_id) ?? { priority: 'routine', subject: null }));

@@ -322,8 +322,9 @@ export class InboxWorker implements Lane {
         return { w, ...this.ending(w, r && !r.ok && !r.deferred ? refusalFailure(r) : null) };
       });
       const starts = work.flatMap((w) => { const r = result.get(w); return r?.ok ? this.starts(w, r.savedIds) : []; });
-      const started = await startEscalations(tx, starts, this.now());
-      const paged = await this.fireUrgent(tx, started, work);
+      const fuse = this.firesUrgent(work);
+      const started = await startEscalations(tx, starts, this.now(), { wakeUrgent: !fuse });
+      const paged = fuse && started > 0 ? await this.o.delivery!.fireUrgentIn!(tx) : undefined;
       await markInboxRows(tx, ends.map((e) => e.end));
       await appendAudit(tx, ends.flatMap((e) => { const r = result.get(e.w); return this.auditEvents(e.w, r?.ok ? r.savedIds : [], e.end); }));
       tSave = performance.now();
@@ -360,8 +361,9 @@ export class InboxWorker implements Lane {
           starts = this.starts(w, savedIds);
         }
         e = this.ending(w, refused);
-        const n = await startEscalations(tx, starts, this.now());
-        paged = await this.fireUrgent(tx, n, [w]);
+        const fuse = this.firesUrgent([w]);
+        const n = await startEscalations(tx, starts, this.now(), { wakeUrgent: !fuse });
+        if (fuse && n > 0) paged = await this.o.delivery!.fireUrgentIn!(tx);
         await markInboxRows(tx, [e.end]);
         await appendAudit(tx, this.auditEvents(w, savedIds, e.end));
         return n;
@@ -388,17 +390,13 @@ export class InboxWorker implements Lane {
   }
 
   /**
-   * Runs started for urgent rows of this transaction: their first steps fired in it (the page's
-   * record commits with the message), when this thread holds the delivery service. Returns what to
-   * call after the commit, or undefined (the urgent lane is poked then).
+   * Whether this transaction fires the first steps of the urgent runs it starts (the page's record
+   * commits with the message): when this thread holds the delivery service and an urgent row is in it.
    */
-  private async fireUrgent(tx: TransactionSql, started: number, work: readonly Work[]): Promise<(() => void) | undefined> {
-    const delivery = this.o.delivery;
-    if (started === 0 || !delivery?.fireUrgentIn || !work.some((w) => w.row.priority > 0)) return undefined;
-    return delivery.fireUrgentIn(tx);
+  private firesUrgent(work: readonly Work[]): boolean {
+    return this.o.delivery?.fireUrgentIn !== undefined && work.some((w) => w.row.priority > 0);
   }
 
-  /** After the commit: the application ACK never reports work that could still roll back. */
   private afterCommit(ends: readonly { w: Work; appAck: { bytes: Buffer; condition: string } | null; failed: boolean }[], started: number, paged?: () => void): void {
     if (paged) {
       paged();

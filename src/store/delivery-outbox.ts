@@ -110,16 +110,20 @@ export interface ClaimedAttempt {
 }
 
 /** What sending each claimed row needs, by id. */
-function claimedRows(tx: TransactionSql, ids: readonly { id: string }[]): Promise<ClaimedAttempt[]> {
-  if (ids.length === 0) return Promise.resolve([]);
+/**
+ * Claims the outbox rows `update` (an `UPDATE delivery_attempt a … ` without RETURNING) moves to
+ * `sending`, and returns them with what their send needs, in one statement: the claim as a
+ * data-modifying CTE, the joins reading what the transaction has written before it.
+ */
+function claimAttempts(tx: Sql | TransactionSql, update: postgres.PendingQuery<postgres.Row[]>): Promise<ClaimedAttempt[]> {
   return tx<ClaimedAttempt[]>`
+    WITH a AS (${update} RETURNING a.id, a.notification_id, a.digest_id, a.request_id, a.recipient, a.channel, a.contact, a.attempts)
     SELECT a.id::text, a.notification_id, a.digest_id, a.request_id, a.recipient, a.channel, a.contact, a.attempts,
            n.kind, n.seq, r.priority, r.step AS run_step, d.request_ids AS digest_request_ids
-    FROM delivery_attempt a
+    FROM a
     LEFT JOIN delivery_notification n ON n.id = a.notification_id
     LEFT JOIN delivery_run r ON r.request_id = n.request_id
-    LEFT JOIN delivery_digest d ON d.id = a.digest_id
-    WHERE a.id = ANY(${ids.map((i) => i.id)}::bigint[])`;
+    LEFT JOIN delivery_digest d ON d.id = a.digest_id`;
 }
 
 /**
@@ -129,14 +133,11 @@ function claimedRows(tx: TransactionSql, ids: readonly { id: string }[]): Promis
  */
 export async function claimDueAttempts(sql: Sql, now: Date, limit: number, leaseMs: number): Promise<ClaimedAttempt[]> {
   const leaseEnd = new Date(now.getTime() + leaseMs);
-  return sql.begin(async (tx) => {
-    const ids = await tx<{ id: string }[]>`
-      UPDATE delivery_attempt a SET state = 'sending', attempts = a.attempts + 1, due_at = ${leaseEnd}
-      FROM (SELECT id FROM delivery_attempt WHERE due_at IS NOT NULL AND due_at <= ${now} AND state IN ('scheduled', 'sending')
-            ORDER BY due_at LIMIT ${limit} FOR UPDATE SKIP LOCKED) c
-      WHERE a.id = c.id RETURNING a.id::text`;
-    return claimedRows(tx, ids);
-  }) as Promise<ClaimedAttempt[]>;
+  return claimAttempts(sql, sql`
+    UPDATE delivery_attempt a SET state = 'sending', attempts = a.attempts + 1, due_at = ${leaseEnd}
+    FROM (SELECT id FROM delivery_attempt WHERE due_at IS NOT NULL AND due_at <= ${now} AND state IN ('scheduled', 'sending')
+          ORDER BY due_at LIMIT ${limit} FOR UPDATE SKIP LOCKED) c
+    WHERE a.id = c.id`);
 }
 
 /**
@@ -148,13 +149,12 @@ export async function claimDueAttempts(sql: Sql, now: Date, limit: number, lease
 export async function claimFreshAttempts(tx: TransactionSql, requestIds: readonly string[], now: Date, limit: number, leaseMs: number): Promise<ClaimedAttempt[]> {
   if (requestIds.length === 0 || limit <= 0) return [];
   const leaseEnd = new Date(now.getTime() + leaseMs);
-  const ids = await tx<{ id: string }[]>`
+  return claimAttempts(tx, tx`
     UPDATE delivery_attempt a SET state = 'sending', attempts = a.attempts + 1, due_at = ${leaseEnd}
     FROM (SELECT id FROM delivery_attempt
           WHERE request_id = ANY(${[...new Set(requestIds)]}) AND due_at IS NOT NULL AND due_at <= ${now} AND state = 'scheduled' AND attempts = 0
           ORDER BY due_at, id LIMIT ${limit} FOR UPDATE SKIP LOCKED) c
-    WHERE a.id = c.id RETURNING a.id::text`;
-  return claimedRows(tx, ids);
+    WHERE a.id = c.id`);
 }
 
 export interface AttemptOutcome {

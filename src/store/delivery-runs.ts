@@ -47,10 +47,12 @@ const RUN_COLUMNS = `request_id, inbox_id::text, priority, role, policy, direct_
 /**
  * Starts runs, due at once (their first timer decides: fire step 1, or hold a routine message for
  * its digest). A request that already has a run keeps it (a re-processed message never restarts
- * an escalation). NOTIFYs the schedulers, delivered when the caller's transaction commits.
- * Returns the request ids that got a new run.
+ * an escalation). NOTIFYs the schedulers, delivered when the caller's transaction commits:
+ * 'urgent' when an urgent run started and `wakeUrgent` (the default), else 'run'. A caller that
+ * fires the urgent first steps in this same transaction passes `wakeUrgent: false` and sends
+ * 'urgent' itself only for what it left. Returns the request ids that got a new run.
  */
-export async function insertRuns(tx: TransactionSql, rows: readonly RunInsert[], now: Date): Promise<string[]> {
+export async function insertRuns(tx: TransactionSql, rows: readonly RunInsert[], now: Date, o: { wakeUrgent?: boolean } = {}): Promise<string[]> {
   if (rows.length === 0) return [];
   const inserted = await tx<{ request_id: string }[]>`
     INSERT INTO delivery_run (request_id, inbox_id, priority, role, policy, direct_to, routed_to, state, step, due_at, due_kind, received_at, created_at, updated_at)
@@ -60,7 +62,7 @@ export async function insertRuns(tx: TransactionSql, rows: readonly RunInsert[],
     ON CONFLICT (request_id) DO NOTHING
     RETURNING request_id`;
   // 'urgent' also wakes every scheduler's urgent lane (a page that leaves at once); 'run' only the rounds
-  const urgent = new Set(rows.filter((r) => r.priority !== 'routine').map((r) => r.request_id));
+  const urgent = o.wakeUrgent === false ? new Set<string>() : new Set(rows.filter((r) => r.priority !== 'routine').map((r) => r.request_id));
   if (inserted.length > 0) await tx`SELECT pg_notify(${DELIVERY_WAKE_CHANNEL}, ${inserted.some((r) => urgent.has(r.request_id)) ? 'urgent' : 'run'})`;
   return inserted.map((r) => r.request_id);
 }
@@ -73,12 +75,18 @@ export async function insertRuns(tx: TransactionSql, rows: readonly RunInsert[],
  */
 export type DueClaim = { kind: 'timers'; leaveFreshUrgentMs: number } | { kind: 'urgent' } | { kind: 'digests' };
 
+/** A claimed run, with its CommunicationRequest's head (null: the request is not stored). */
+export interface DueRun extends RunRow {
+  head: RequestHeadRow | null;
+}
+
 /**
  * Claims up to `limit` runs whose timer is due at `now` (see DueClaim), oldest due first (the
  * urgent lane: newest started first), locked until the caller's transaction ends; rows another
- * process or lane holds are skipped, not waited for. Each form matches its partial index.
+ * process or lane holds are skipped, not waited for. Each form matches its partial index. Each run
+ * comes with its request's head (readRequestHeads), read by the same statement.
  */
-export function claimDueRuns(tx: TransactionSql, now: Date, which: DueClaim, limit: number): Promise<RunRow[]> {
+export async function claimDueRuns(tx: TransactionSql, now: Date, which: DueClaim, limit: number): Promise<DueRun[]> {
   const timers = tx`due_at IS NOT NULL AND due_kind <> 'digest' AND due_at <= ${now}`;
   const firstUrgent = tx`due_kind = 'step' AND step = 0 AND priority <> 'routine'`;
   const where = which.kind === 'digests'
@@ -91,10 +99,19 @@ export function claimDueRuns(tx: TransactionSql, now: Date, which: DueClaim, lim
   // the urgent lane takes the newest first (the page just started must leave at once; a backlog of
   // older due ones is what the rounds are working through, oldest first)
   const order = which.kind === 'urgent' ? tx`created_at DESC` : tx`due_at`;
-  return tx<RunRow[]>`
-    SELECT ${tx.unsafe(RUN_COLUMNS)} FROM delivery_run WHERE ${where}
-    ORDER BY ${order} LIMIT ${limit}
-    FOR UPDATE SKIP LOCKED`;
+  // the runs are claimed in a subquery of their own (its LIMIT and lock as they were), then each
+  // probes its request by primary key: the LIMIT keeps the probe a subquery run per claimed run
+  // (as a join, a small claim could be hashed against every stored request of the type)
+  const rows = await tx<(RunRow & { head_found: boolean; head_status: string | null; head_subject: string | null; head_priority: string | null })[]>`
+    SELECT r.*, h.found IS NOT NULL AS head_found, h.status AS head_status, h.subject AS head_subject, h.priority AS head_priority
+    FROM (SELECT ${tx.unsafe(RUN_COLUMNS)} FROM delivery_run WHERE ${where}
+          ORDER BY ${order} LIMIT ${limit}
+          FOR UPDATE SKIP LOCKED) r
+    LEFT JOIN LATERAL (SELECT true AS found, f.status, f.subject, f.priority FROM fhir_resource f
+                       WHERE f.resource_type = 'CommunicationRequest' AND f.id = r.request_id LIMIT 1) h ON true`;
+  return rows.map(({ head_found, head_status, head_subject, head_priority, ...run }) => ({
+    ...run, head: head_found ? { status: head_status, subject: head_subject, priority: head_priority } : null,
+  }));
 }
 
 /** One run, locked for this transaction (an acknowledgement serialises with a step being fired). */

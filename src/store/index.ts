@@ -21,7 +21,7 @@ export type { Store } from './open.js';
 export { SCHEDULE_CHANNEL, deleteStaleScheduleView, insertScheduleDocument, listenScheduleSaves, lockScheduleDocument, notifyScheduleSaved, readScheduleDocument, readScheduleVersion, updateScheduleDocument } from './schedules.js';
 export type { ScheduleDocumentRow } from './schedules.js';
 export { DELIVERY_WAKE_CHANNEL, claimDueRuns, getRun, insertRuns, listenDeliveryWake, lockRun, nextDeliveryDue, notifyDeliveryWake, readRequestHeads, updateRuns } from './delivery-runs.js';
-export type { DueClaim, DueKind, NextDue, RequestHeadRow, RunInsert, RunRow, RunState, RunUpdate } from './delivery-runs.js';
+export type { DueClaim, DueKind, DueRun, NextDue, RequestHeadRow, RunInsert, RunRow, RunState, RunUpdate } from './delivery-runs.js';
 export {
   advanceLadder, cancelPendingAttempts, claimDueAttempts, claimFreshAttempts, countAttempts, finishAttempts, getAttempt, getNotification, insertAttempts, insertNotifications,
   listAttempts, listDeadAttempts, listNotifications, markInboxDelivered, maxNotificationSeq, replayDeadAttempt, stampDelivered, stampNotifications, upsertDigest,

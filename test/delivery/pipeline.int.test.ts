@@ -14,7 +14,7 @@ import { DEFAULT_SITE_CONFIG } from '../../src/mapping/index.js';
 import { ScheduleService, saveSchedule } from '../../src/oncall/index.js';
 import { parseScheduleFile } from '../../src/routing/index.js';
 import { DeliveryService } from '../../src/delivery/index.js';
-import { getRun, listEvents, readResource } from '../../src/store/index.js';
+import { DELIVERY_WAKE_CHANNEL, getRun, listEvents, readResource } from '../../src/store/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { withControlId } from '../support/messages.js';
 import { fixture } from '../support/fixtures.js';
@@ -31,6 +31,13 @@ let receiver: Receiver;
 /** the next schedule reads fail (a store or schedule failure while firing) */
 let failReads = 0;
 const payloads: string[] = [];
+/** the delivery wake-ups NOTIFYed (every process's schedulers hear them) */
+const wakes: string[] = [];
+/** The wake-ups of the next commits that NOTIFY: once the 'run' of the runs' timers is heard, its commit's others are too. */
+async function wakesUntilRun(): Promise<string[]> {
+  for (let i = 0; i < 200 && !wakes.includes('run'); i++) await new Promise((r) => setTimeout(r, 10));
+  return wakes.splice(0);
+}
 // Tue 2025-03-04 21:00 New York: Dr. Diaz has OB weeknights (layer 'nights')
 const clock = new TestClock(Date.parse('2025-03-05T02:00:00Z'));
 
@@ -44,6 +51,7 @@ beforeAll(async () => {
   for (const p of schedule.practitioners) delete p.preferredChannels;
   for (const pol of schedule.escalationPolicies) for (const s of pol.steps) delete s.channels;
   expect((await saveSchedule(db.sql, schedule, { by: 'test', now: new Date(clock.t) })).ok).toBe(true);
+  await db.sql.listen(DELIVERY_WAKE_CHANNEL, (v) => wakes.push(v));
   const metrics = createMetrics();
   const schedules = new ScheduleService({ sql: db.sql });
   // delivery's reads of the schedule, which a case makes fail (routing reads its own)
@@ -67,6 +75,8 @@ describe('a critical result, end to end', () => {
     // step 1 fired in the save's own transaction; its page is on its way (drain waits for it)
     const run = await getRun(db.sql, cr!.id);
     expect(run).toMatchObject({ state: 'active', step: 1, role: 'ob-oncall', policy: 'ob-two-step', priority: 'stat' });
+    // the save took the urgent run itself: no urgent lane is woken for it, the rounds hear of its next timer
+    expect(await wakesUntilRun()).not.toContain('urgent');
 
     await delivery.scheduler.drain();
     const got = receiver.accepted();
@@ -100,9 +110,12 @@ describe('a critical result, end to end', () => {
   it('a failure firing the step inside the save leaves the message processed, and the urgent lane pages once', async () => {
     const before = receiver.received.length;
     failReads = 1;
+    wakes.splice(0);
     const r = await intake.receive(withControlId('spine/oru-r01.hl7', 'DELIV2'), { source: 'mllp', peer: null });
     while ((await worker.processBatch()) > 0) { /* drain */ }
     expect(failReads).toBe(0);
+    // what the save left due wakes every process's urgent lane
+    expect(await wakesUntilRun()).toContain('urgent');
     const [row] = await db.sql<{ state: string }[]>`SELECT state FROM inbox WHERE id = ${r.ids[0]!}`;
     expect(row?.state).toBe('processed');
     const [cr] = await db.sql<{ id: string }[]>`SELECT id FROM fhir_resource WHERE inbox_id = ${r.ids[0]!} AND resource_type = 'CommunicationRequest'`;
