@@ -200,9 +200,10 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   if (opts.worker !== false) {
     const threaded = opts.processingThread ?? config.PROCESSING_THREAD;
     const shared = threaded ? new SharedLane() : undefined;
+    const hold = holdSettings(config);
     const lane = new InboxWorker({
       sql: store.sql, config: siteConfig, log, metrics, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS,
-      maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: 4, minPriority: 1, schedules, appAcks, delivery, idKey, ...(mapper ? { mapper } : {}), inlineMaxBytes: config.MAP_INLINE_MAX_BYTES,
+      maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: 4, minPriority: 1, schedules, appAcks, delivery, hold, idKey, ...(mapper ? { mapper } : {}), inlineMaxBytes: config.MAP_INLINE_MAX_BYTES,
       ...(shared ? { onLaneState: (l: Lane) => shared.publish(l) } : {}),
     });
     workers.push(lane);
@@ -214,7 +215,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
     } else {
       workers.push(...Array.from({ length: config.WORKER_CONCURRENCY }, () => new InboxWorker({
         sql: store.sql, config: siteConfig, log, metrics, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS,
-        maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: config.WORKER_BATCH, schedules, appAcks, delivery, idKey, ...(mapper ? { mapper } : {}), inlineMaxBytes: config.MAP_INLINE_MAX_BYTES, lane,
+        maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: config.WORKER_BATCH, schedules, appAcks, delivery, hold, idKey, ...(mapper ? { mapper } : {}), inlineMaxBytes: config.MAP_INLINE_MAX_BYTES, lane,
       })));
     }
   }
@@ -270,7 +271,7 @@ function processingSetup(config: Config, store: Store, siteConfig: SiteConfig, i
       appName: config.APP_NAME, inlineMaxBytes: config.MAP_INLINE_MAX_BYTES, mapThreads: config.MAP_THREADS, mapBudgetMs: config.MAP_TIME_BUDGET_MS,
       nice: config.PROCESSING_NICE,
     },
-    siteConfig, idKey, keys, scheduleLimits: limits, route: true,
+    siteConfig, idKey, keys, scheduleLimits: limits, route: true, hold: holdSettings(config),
     // a key file is read again after `keys rotate`; PHI_KEYS (the environment) never changes
     ...(config.PHI_KEYS ? {} : { keySource: { DATA_DIR: config.DATA_DIR, PHI_KEY_FILE: config.PHI_KEY_FILE, PHI_KMS_MODULE: config.PHI_KMS_MODULE } }),
     ...(config.AUDIT_HMAC_KEY ? { auditKeyHex: config.AUDIT_HMAC_KEY } : {}),
@@ -288,6 +289,11 @@ async function threadKeys(config: Config): Promise<KeyMaterial> {
 /** MAPPING_ID_KEY as the pin of the installation's id key (prepareResourceIds), when set. */
 export function idKeyPin(config: Pick<Config, 'MAPPING_ID_KEY'>): { pinned?: Buffer } {
   return config.MAPPING_ID_KEY ? { pinned: Buffer.from(config.MAPPING_ID_KEY, 'hex') } : {};
+}
+
+/** What the workers need of delivery's settings to start a routine run held for its digest (startEscalations `hold`). */
+function holdSettings(c: Config): { startOfDay: string; maxAgeMs: number } {
+  return { startOfDay: c.DELIVERY_START_OF_DAY, maxAgeMs: c.DELIVERY_MAX_AGE_MS };
 }
 
 function deliveryConfig(c: Config): DeliveryConfig {

@@ -7,7 +7,7 @@ import type { RunRow, RunUpdate } from '../store/index.js';
 import { chainAt, planStep, policyOf, type Chain } from './chain.js';
 import { emptyRows, event, notifyTargets, type Rows, type Target } from './dispatch.js';
 import { durationMs } from '../routing/index.js';
-import { holdsForDigest, nextLocalTime, startOfDayOf } from './triage.js';
+import { holdFor } from './triage.js';
 
 export interface DeliverySettings {
   /** a run whose message arrived longer ago than this never pages anyone (stale) */
@@ -77,12 +77,11 @@ export function decideRun(run: RunRow, ctx: DecideContext): Decision {
   if (stale !== null) return expire(run, at, stale);
   if (run.due_kind === 'renotify') return renotify(run, ctx, at);
   if (!OPEN_FOR_STEPS.has(run.state)) return result(stop(updateOf(run)), emptyRows());
-  if (run.due_kind === 'step' && run.step === 0 && holdsForDigest(ctx.compiled, run) && ctx.compiled !== undefined) {
-    const hhmm = startOfDayOf(ctx.compiled, run, ctx.settings.startOfDay);
-    const due = new Date(nextLocalTime(ctx.compiled, hhmm, ctx.now));
+  const hold = run.due_kind === 'step' && run.step === 0 ? holdFor(ctx.compiled, run, ctx.settings.startOfDay, ctx.now) : null;
+  if (hold !== null) {
     const rows = emptyRows();
-    rows.events.push(event(run.request_id, at, 'held_for_digest', { reason: `routine: held for the ${hhmm} digest (${ctx.compiled.timeZone}) at ${due.toISOString()}` }));
-    return result({ ...updateOf(run), state: 'held', due_at: due, due_kind: 'digest' }, rows);
+    rows.events.push(event(run.request_id, at, 'held_for_digest', { reason: hold.reason }));
+    return result({ ...updateOf(run), state: 'held', due_at: hold.due, due_kind: 'digest' }, rows);
   }
   const key = `${run.role ?? ''}\u001f${run.policy}\u001f${run.direct_to ?? ''}`;
   const chain = ctx.chains?.get(key) ?? chainAt(ctx.compiled, run, ctx.now);

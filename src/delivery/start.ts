@@ -1,10 +1,14 @@
 // The pipeline's entry into delivery: in the same transaction that marks a routed message
 // processed, one escalation run per routed CommunicationRequest is stored, due at once (persist,
-// then act). The scheduler fires it after the commit; nothing is sent from inside the pipeline.
+// then act), or — a routine one that waits for its recipient's start of day — held until then. The
+// scheduler fires it after the commit (the gateway's critical lane fires an urgent run's first step
+// in that transaction itself: DeliveryService.fireUrgentIn); nothing is sent from inside the pipeline.
 import type { Bundle, CommunicationRequest } from 'fhir/r4.js';
 import type { RoutingRecord } from '../oncall/index.js';
+import type { CompiledSchedule } from '../routing/index.js';
 import { insertEvents, insertRuns, type RunInsert, type TransactionSql } from '../store/index.js';
 import { event } from './dispatch.js';
+import { holdFor, type Hold } from './triage.js';
 
 export interface EscalationStart {
   /** the stored CommunicationRequest's id */
@@ -43,19 +47,51 @@ export function escalationStarts(o: { bundle: Bundle; savedIds: readonly string[
   return starts;
 }
 
-/**
- * Stores the runs in the caller's transaction; a request that has a run already keeps it.
- * `wakeUrgent: false`: the caller fires the urgent first steps in this transaction
- * (DeliveryService.fireUrgentIn), which wakes the urgent lanes only for what it leaves (insertRuns).
- */
-export async function startEscalations(tx: TransactionSql, starts: readonly EscalationStart[], now: Date, o: { wakeUrgent?: boolean } = {}): Promise<number> {
+/** What a start needs to hold a routine run for its digest at once (DeliverySettings' part of it). */
+export interface HoldSettings {
+  /** the schedule at hand; undefined: none, every run is left to the scheduler's first look */
+  readonly compiled: CompiledSchedule | undefined;
+  readonly startOfDay: string;
+  readonly maxAgeMs: number;
+}
+
+export interface StartOptions {
+  /** false: the caller fires the urgent first steps in this transaction (DeliveryService.fireUrgentIn), which wakes the urgent lanes only for what it leaves */
+  readonly wakeUrgent?: boolean;
+  /**
+   * A routine run that is to wait for its recipient's start of day starts held, with the timeline
+   * entry the scheduler's first look would have written (decideRun takes the same decision, holdFor),
+   * so no scheduler round is spent on it now. A run older than the stale limit is left to that look
+   * (it expires there), as is every run when no schedule is at hand.
+   */
+  readonly hold?: HoldSettings;
+}
+
+/** What startEscalations started: every run, and those due at once (not held for a digest). */
+export interface Started {
+  readonly runs: number;
+  readonly dueNow: number;
+}
+
+/** Stores the runs in the caller's transaction; a request that has a run already keeps it. */
+export async function startEscalations(tx: TransactionSql, starts: readonly EscalationStart[], now: Date, o: StartOptions = {}): Promise<Started> {
+  const holds = new Map<string, Hold>();
+  for (const s of starts) {
+    if (o.hold === undefined || s.priority !== 'routine' || now.getTime() - s.receivedAt.getTime() > o.hold.maxAgeMs) continue;
+    const hold = holdFor(o.hold.compiled, { priority: s.priority, role: s.role, policy: s.policy, direct_to: s.directTo, routed_to: s.routedTo }, o.hold.startOfDay, now.getTime());
+    if (hold !== null) holds.set(s.requestId, hold);
+  }
   const rows: RunInsert[] = starts.map((s) => ({
     request_id: s.requestId, inbox_id: s.inboxId, priority: s.priority, role: s.role, policy: s.policy,
-    direct_to: s.directTo, routed_to: s.routedTo, received_at: s.receivedAt,
+    direct_to: s.directTo, routed_to: s.routedTo, received_at: s.receivedAt, held_until: holds.get(s.requestId)?.due ?? null,
   }));
-  const started = new Set(await insertRuns(tx, rows, now, o));
-  await insertEvents(tx, starts.filter((s) => started.has(s.requestId)).map((s) => event(s.requestId, now, 'run_started', {
-    reason: `${s.priority}; ${s.directTo ? `directly to ${s.directTo}, then ` : ''}role ${s.role ?? 'none'}, policy ${s.policy}`,
-  })));
-  return started.size;
+  const started = new Set(await insertRuns(tx, rows, now, o.wakeUrgent === undefined ? {} : { wakeUrgent: o.wakeUrgent }));
+  await insertEvents(tx, starts.filter((s) => started.has(s.requestId)).flatMap((s) => {
+    const hold = holds.get(s.requestId);
+    const begun = event(s.requestId, now, 'run_started', {
+      reason: `${s.priority}; ${s.directTo ? `directly to ${s.directTo}, then ` : ''}role ${s.role ?? 'none'}, policy ${s.policy}`,
+    });
+    return hold === undefined ? [begun] : [begun, event(s.requestId, now, 'held_for_digest', { reason: hold.reason })];
+  }));
+  return { runs: started.size, dueNow: [...started].filter((id) => !holds.has(id)).length };
 }

@@ -39,3 +39,20 @@ export const nextLocalTime = (c: CompiledSchedule, hhmm: string, now: number): n
   }
   return now + DAY_MS; // unreachable: one of three consecutive days has the time after `now`
 };
+
+/** A routine run held for its digest: when it is due, and the timeline's reason. */
+export interface Hold {
+  readonly due: Date;
+  readonly reason: string;
+}
+
+/**
+ * Whether a run not yet fired waits for the digest, and until when: null when its first step goes
+ * out now (not routine, a policy with `routine: "now"`, or no schedule to read a start of day from).
+ */
+export function holdFor(c: CompiledSchedule | undefined, run: HoldRef, fallbackStartOfDay: string, now: number): Hold | null {
+  if (c === undefined || !holdsForDigest(c, run)) return null;
+  const hhmm = startOfDayOf(c, run, fallbackStartOfDay);
+  const due = new Date(nextLocalTime(c, hhmm, now));
+  return { due, reason: `routine: held for the ${hhmm} digest (${c.timeZone}) at ${due.toISOString()}` };
+}

@@ -46,6 +46,8 @@ export interface ProcessingSetup {
   scheduleLimits: ScheduleLimits;
   /** false: no routing (a map-only pipeline) */
   route: boolean;
+  /** delivery's start of day and stale limit: routine runs start held for their digest (InboxWorker `hold`) */
+  hold?: { startOfDay: string; maxAgeMs: number };
 }
 
 /** The thread's workerData: the setup and the shared cells. */

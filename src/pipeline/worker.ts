@@ -14,7 +14,7 @@ import {
 import { appendAudit, messageProcessedEvents, messageReceivedEvent, type AuditEventInput } from '../audit/index.js';
 import type { Logger } from '../obs/index.js';
 import type { RoutingRecord, ScheduleService } from '../oncall/index.js';
-import { escalationStarts, startEscalations, type EscalationStart } from '../delivery/index.js';
+import { escalationStarts, startEscalations, type EscalationStart, type HoldSettings, type Started } from '../delivery/index.js';
 import { applyDecision, routingAttributes } from './route-result.js';
 import { metricType, newAckControlId, wantsAppAck } from '../ingest/index.js';
 import { mapInboxRow, type AckFacts, type MappedRow, type Outcome, type RowToMap } from './map-row.js';
@@ -72,6 +72,12 @@ export interface WorkerOptions {
    * started urgent runs fires their first steps itself before it commits (DeliveryService.fireUrgentIn)
    */
   delivery?: { poke(what?: { urgent: boolean }): void; fireUrgentIn?(tx: TransactionSql): Promise<() => void> };
+  /**
+   * delivery's start of day and stale limit (DeliverySettings): with `schedules`, a routine run that
+   * waits for its digest starts held (startEscalations `hold`); absent: every run starts due, for
+   * the scheduler's first look to decide
+   */
+  hold?: { startOfDay: string; maxAgeMs: number };
   /** where rows are mapped: the gateway's thread pool; absent: in this thread (tests, tools) */
   mapper?: RowMapper;
   /**
@@ -305,6 +311,7 @@ export class InboxWorker implements Lane {
     const t0 = performance.now();
     // a batch holding an urgent row saves every wave: handed back, the row would wait for a later claim
     const maxWaves = this.o.minPriority || all.some((w) => w.row.priority > 0) ? undefined : (this.o.maxWaves ?? 4);
+    const hold = toSave.length > 0 ? await this.holdSettings() : undefined;
     const { ends, started, paged } = await this.o.sql.begin(async (tx) => {
       const saved = await saveTransactionBundles(tx, toSave.map((w) => ({ bundle: w.routed!.bundle, inboxId: w.row.id })), { now: this.now(), ...(maxWaves ? { maxWaves } : {}) });
       const result = new Map(toSave.map((w, i) => [w, saved[i]!]));
@@ -323,8 +330,8 @@ export class InboxWorker implements Lane {
       });
       const starts = work.flatMap((w) => { const r = result.get(w); return r?.ok ? this.starts(w, r.savedIds) : []; });
       const fuse = this.firesUrgent(work);
-      const started = await startEscalations(tx, starts, this.now(), { wakeUrgent: !fuse });
-      const paged = fuse && started > 0 ? await this.o.delivery!.fireUrgentIn!(tx) : undefined;
+      const started = await startEscalations(tx, starts, this.now(), { wakeUrgent: !fuse, ...(hold ? { hold } : {}) });
+      const paged = fuse && started.dueNow > 0 ? await this.o.delivery!.fireUrgentIn!(tx) : undefined;
       await markInboxRows(tx, ends.map((e) => e.end));
       await appendAudit(tx, ends.flatMap((e) => { const r = result.get(e.w); return this.auditEvents(e.w, r?.ok ? r.savedIds : [], e.end); }));
       tSave = performance.now();
@@ -353,6 +360,7 @@ export class InboxWorker implements Lane {
     const save = async (refused: { code: string; reason: string } | null) => {
       let e!: ReturnType<InboxWorker['ending']>;
       let paged: (() => void) | undefined;
+      const hold = w.routed ? await this.holdSettings() : undefined;
       const started = await this.o.sql.begin(async (tx: TransactionSql) => {
         let starts: EscalationStart[] = [];
         let savedIds: string[] = [];
@@ -362,8 +370,8 @@ export class InboxWorker implements Lane {
         }
         e = this.ending(w, refused);
         const fuse = this.firesUrgent([w]);
-        const n = await startEscalations(tx, starts, this.now(), { wakeUrgent: !fuse });
-        if (fuse && n > 0) paged = await this.o.delivery!.fireUrgentIn!(tx);
+        const n = await startEscalations(tx, starts, this.now(), { wakeUrgent: !fuse, ...(hold ? { hold } : {}) });
+        if (fuse && n.dueNow > 0) paged = await this.o.delivery!.fireUrgentIn!(tx);
         await markInboxRows(tx, [e.end]);
         await appendAudit(tx, this.auditEvents(w, savedIds, e.end));
         return n;
@@ -397,12 +405,19 @@ export class InboxWorker implements Lane {
     return this.o.delivery?.fireUrgentIn !== undefined && work.some((w) => w.row.priority > 0);
   }
 
-  private afterCommit(ends: readonly { w: Work; appAck: { bytes: Buffer; condition: string } | null; failed: boolean }[], started: number, paged?: () => void): void {
+  /** Holding routine runs at their start (startEscalations `hold`): the settings and the schedule at hand, when this worker has both. */
+  private async holdSettings(): Promise<HoldSettings | undefined> {
+    if (!this.o.hold || !this.o.schedules) return undefined;
+    return { ...this.o.hold, compiled: (await this.o.schedules.current())?.compiled };
+  }
+
+  private afterCommit(ends: readonly { w: Work; appAck: { bytes: Buffer; condition: string } | null; failed: boolean }[], started: Started, paged?: () => void): void {
     if (paged) {
       paged();
       // the rounds: the fired runs' next timers, and any routine run of the batch
       this.o.delivery?.poke({ urgent: false });
-    } else if (started > 0) this.o.delivery?.poke({ urgent: ends.some((e) => e.w.row.priority > 0) });
+    } else if (started.dueNow > 0) this.o.delivery?.poke({ urgent: ends.some((e) => e.w.row.priority > 0) });
+    // runs held for their digest wake no one: every scheduler's next look finds their timers
     for (const e of ends) {
       if (e.appAck && wantsAppAck(e.appAck.condition, e.failed)) {
         const sent = this.o.appAcks ? this.o.appAcks.deliver(e.w.row.id, e.appAck.bytes) : false;

@@ -22,6 +22,8 @@ export interface RunInsert {
   direct_to: string | null;
   routed_to: string | null;
   received_at: Date;
+  /** a routine run held for its digest from the start (state 'held', due then); absent: due at once */
+  held_until?: Date | null;
 }
 
 /** A stored run: what was inserted, with where it stands. */
@@ -46,24 +48,31 @@ const RUN_COLUMNS = `request_id, inbox_id::text, priority, role, policy, direct_
 
 /**
  * Starts runs, due at once (their first timer decides: fire step 1, or hold a routine message for
- * its digest). A request that already has a run keeps it (a re-processed message never restarts
- * an escalation). NOTIFYs the schedulers, delivered when the caller's transaction commits:
- * 'urgent' when an urgent run started and `wakeUrgent` (the default), else 'run'. A caller that
- * fires the urgent first steps in this same transaction passes `wakeUrgent: false` and sends
- * 'urgent' itself only for what it left. Returns the request ids that got a new run.
+ * its digest), or held for their digest from the start (`held_until`: the same decision, taken by
+ * the caller). A request that already has a run keeps it (a re-processed message never restarts an
+ * escalation). NOTIFYs the schedulers, delivered when the caller's transaction commits: 'urgent'
+ * when an urgent run started and `wakeUrgent` (the default), else 'run' when a run is due at once,
+ * else nothing (a held run is found by every scheduler's next look at its timers, within its poll
+ * interval). A caller that fires the urgent first steps in this same transaction passes
+ * `wakeUrgent: false` and sends 'urgent' itself only for what it left. Returns the request ids
+ * that got a new run.
  */
 export async function insertRuns(tx: TransactionSql, rows: readonly RunInsert[], now: Date, o: { wakeUrgent?: boolean } = {}): Promise<string[]> {
   if (rows.length === 0) return [];
   const inserted = await tx<{ request_id: string }[]>`
     INSERT INTO delivery_run (request_id, inbox_id, priority, role, policy, direct_to, routed_to, state, step, due_at, due_kind, received_at, created_at, updated_at)
-    SELECT r.request_id, r.inbox_id::bigint, r.priority, r.role, r.policy, r.direct_to, r.routed_to, 'active', 0, ${now}, 'step', r.received_at, ${now}, ${now}
+    SELECT r.request_id, r.inbox_id::bigint, r.priority, r.role, r.policy, r.direct_to, r.routed_to,
+           CASE WHEN r.held_until IS NULL THEN 'active' ELSE 'held' END, 0, coalesce(r.held_until, ${now}),
+           CASE WHEN r.held_until IS NULL THEN 'step' ELSE 'digest' END, r.received_at, ${now}, ${now}
     FROM jsonb_to_recordset(${tx.json(rows as unknown as postgres.JSONValue)}) AS r(
-      request_id text, inbox_id text, priority text, role text, policy text, direct_to text, routed_to text, received_at timestamptz)
+      request_id text, inbox_id text, priority text, role text, policy text, direct_to text, routed_to text, received_at timestamptz, held_until timestamptz)
     ON CONFLICT (request_id) DO NOTHING
     RETURNING request_id`;
+  const byId = new Map(rows.map((r) => [r.request_id, r]));
+  const started = inserted.map((r) => byId.get(r.request_id)!);
   // 'urgent' also wakes every scheduler's urgent lane (a page that leaves at once); 'run' only the rounds
-  const urgent = o.wakeUrgent === false ? new Set<string>() : new Set(rows.filter((r) => r.priority !== 'routine').map((r) => r.request_id));
-  if (inserted.length > 0) await tx`SELECT pg_notify(${DELIVERY_WAKE_CHANNEL}, ${inserted.some((r) => urgent.has(r.request_id)) ? 'urgent' : 'run'})`;
+  const wake = started.some((r) => r.priority !== 'routine' && o.wakeUrgent !== false) ? 'urgent' : started.some((r) => !r.held_until) ? 'run' : null;
+  if (wake !== null) await tx`SELECT pg_notify(${DELIVERY_WAKE_CHANNEL}, ${wake})`;
   return inserted.map((r) => r.request_id);
 }
 

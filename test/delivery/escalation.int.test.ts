@@ -6,8 +6,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { danglingReferences, referencingRows } from '../support/references.js';
 import { acknowledge, respond, resolve, type DeliveryService } from '../../src/delivery/index.js';
-import { getRun, listEvents, listNotifications, readResource } from '../../src/store/index.js';
-import { openDelivery, recordingFetch, startRequest, TestClock, type RecordedCall } from './support.js';
+import { DELIVERY_WAKE_CHANNEL, getRun, listEvents, listNotifications, notifyDeliveryWake, readResource } from '../../src/store/index.js';
+import { openDelivery, recordingFetch, startRequest, TEST_CONFIG, TestClock, type RecordedCall } from './support.js';
 import type { Metrics } from '../../src/obs/index.js';
 import { findPhi } from '../support/phi.js';
 
@@ -147,6 +147,45 @@ describe('an escalation run', () => {
     const now = await startRequest(db.sql, clock, { priority: 'routine', role: 'rounds', policy: 'routine-now' });
     await service.scheduler.drain();
     expect((await getRun(db.sql, held))?.due_at?.toISOString()).toBe('2025-03-05T12:30:00.000Z'); // dr-ames: 07:30
+    expect(await stepsOf(now)).toEqual(['1:dr-baker']);
+  });
+
+  it('a routine run started with the schedule at hand starts held: the timer and timeline of the first look, and no wake-up', async () => {
+    clock.set('2025-03-04T15:00:00Z');
+    const hold = { compiled: await service.compiled(), startOfDay: TEST_CONFIG.startOfDay, maxAgeMs: TEST_CONFIG.maxAgeMs };
+    const wakes: string[] = [];
+    const listening = await db.sql.listen(DELIVERY_WAKE_CHANNEL, (v) => wakes.push(v));
+    const looked = await startRequest(db.sql, clock, { priority: 'routine', routedTo: 'dr-ames' });
+    await service.scheduler.drain();
+    wakes.length = 0;
+    const held = await startRequest(db.sql, clock, { priority: 'routine', routedTo: 'dr-ames', hold });
+    // no look needed: held in the transaction that started it, as the scheduler's look held the other
+    const [a, b] = [await getRun(db.sql, looked), await getRun(db.sql, held)];
+    expect(b).toMatchObject({ state: 'held', step: 0, due_kind: 'digest' });
+    expect(b?.due_at?.toISOString()).toBe(a?.due_at?.toISOString());
+    expect(b?.due_at?.toISOString()).toBe('2025-03-05T12:30:00.000Z'); // dr-ames: 07:30
+    const timeline = async (id: string) => (await listEvents(db.sql, id)).map((e) => `${e.kind}: ${e.reason}`);
+    expect(await timeline(held)).toEqual(await timeline(looked));
+    // a sent NOTIFY arrives before a later one: once the probe's is heard, the start's would have been
+    await notifyDeliveryWake(db.sql, 'attempt');
+    for (let i = 0; i < 200 && !wakes.includes('attempt'); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(wakes).toEqual(['attempt']);
+    await listening.unlisten();
+    // then the digest finds it as it finds the other
+    await at('2025-03-05T12:30:00Z');
+    expect(await stepsOf(held)).toEqual(await stepsOf(looked));
+    expect(await stepsOf(held)).toHaveLength(1);
+  });
+
+  it('a routine run is not held at its start when it is already stale, or when its policy sends routine at once', async () => {
+    clock.set('2025-03-04T15:00:00Z');
+    const hold = { compiled: await service.compiled(), startOfDay: TEST_CONFIG.startOfDay, maxAgeMs: TEST_CONFIG.maxAgeMs };
+    const stale = await startRequest(db.sql, clock, { priority: 'routine', routedTo: 'dr-baker', hold, receivedAt: new Date(clock.t - TEST_CONFIG.maxAgeMs - 60_000) });
+    const now = await startRequest(db.sql, clock, { priority: 'routine', role: 'rounds', policy: 'routine-now', hold });
+    expect(await getRun(db.sql, stale)).toMatchObject({ state: 'active', due_kind: 'step' });
+    expect(await getRun(db.sql, now)).toMatchObject({ state: 'active', due_kind: 'step' });
+    await service.scheduler.drain();
+    expect((await getRun(db.sql, stale))?.state).toBe('expired');
     expect(await stepsOf(now)).toEqual(['1:dr-baker']);
   });
 

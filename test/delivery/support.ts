@@ -5,7 +5,7 @@ import type { Agent } from 'node:https';
 import type { CommunicationRequest } from 'fhir/r4.js';
 import type { Registry } from 'prom-client';
 import { saveResources } from '../../src/fhir/index.js';
-import { DELIVERY_DEFAULTS, DeliveryService, startEscalations, type DeliveryConfig, type EscalationStart } from '../../src/delivery/index.js';
+import { DELIVERY_DEFAULTS, DeliveryService, startEscalations, type DeliveryConfig, type EscalationStart, type HoldSettings } from '../../src/delivery/index.js';
 import { ScheduleService, saveSchedule } from '../../src/oncall/index.js';
 import type { ScheduleInput } from '../../src/routing/index.js';
 import type { Sql } from '../../src/store/index.js';
@@ -96,7 +96,7 @@ export async function openDelivery(sql: Sql, opts: { base: string; clock: TestCl
 let seq = 0;
 
 /** Stores an active CommunicationRequest (as the pipeline would) and starts its run at the clock's now. */
-export async function startRequest(sql: Sql, clock: TestClock, o: Partial<EscalationStart> & { status?: CommunicationRequest['status'] } = {}): Promise<string> {
+export async function startRequest(sql: Sql, clock: TestClock, o: Partial<EscalationStart> & { status?: CommunicationRequest['status']; hold?: HoldSettings } = {}): Promise<string> {
   const id = o.requestId ?? `cr-${process.pid}-${++seq}`;
   const cr: CommunicationRequest = {
     resourceType: 'CommunicationRequest', id, status: o.status ?? 'active', priority: o.priority ?? 'stat',
@@ -107,7 +107,7 @@ export async function startRequest(sql: Sql, clock: TestClock, o: Partial<Escala
     await startEscalations(tx, [{
       requestId: id, inboxId: null, priority: o.priority ?? 'stat', role: o.role === undefined ? 'ward' : o.role, policy: o.policy ?? 'fast',
       directTo: o.directTo ?? null, routedTo: o.routedTo ?? null, receivedAt: o.receivedAt ?? new Date(clock.t),
-    }], new Date(clock.t));
+    }], new Date(clock.t), o.hold ? { hold: o.hold } : {});
   });
   return id;
 }
