@@ -19,6 +19,8 @@
 // Options: --thread 0|1 (the routine workers on the main thread or in the processing thread;
 // default: the gateway's default, PROCESSING_THREAD), --db embedded|machine (machine: the database
 // at TEST_DATABASE_URL, a fresh schema of its own, e.g. to read pg_stat_statements).
+// Each measure starts warm: 10 webhook POSTs before the floor's 50, 2 s of critical messages alone
+// (printed on a line of their own, the first one apart) before the critical path's phases.
 // BENCH_SECONDS (default 30), BENCH_ALONE_SECONDS (critical messages alone first, 10), BENCH_TIMERS (10000), BENCH_SPREAD_SECONDS (20), BENCH_IDLE_SECONDS (10), BENCH_IDLE_SETTLE_SECONDS (30).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -40,6 +42,7 @@ import type { Critical, Hook, LoadResult, PeerCommand } from './delivery-peer.js
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const ALONE_SECONDS = Number(process.env.BENCH_ALONE_SECONDS ?? 10);
+const WARM_SECONDS = 2;
 const TIMERS = Number(process.env.BENCH_TIMERS ?? 10_000);
 const SPREAD_S = Number(process.env.BENCH_SPREAD_SECONDS ?? 20);
 const IDLE_S = Number(process.env.BENCH_IDLE_SECONDS ?? 10);
@@ -127,6 +130,16 @@ class Peer {
 }
 
 const loadavg = () => os.loadavg().map((x) => x.toFixed(1)).join(' / ');
+
+/** The machine's CPU time so far (/proc/stat: busy and all, in clock ticks, every core). */
+function cpuTicks(): { busy: number; all: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = f as [number, number, number, number, number, number, number, number];
+  return { busy: user + nice + system + irq + softirq + steal, all: user + nice + system + idle + iowait + irq + softirq + steal };
+}
+
+/** Share of all cores busy between two readings, % (every process: gateway, database, the bench's sender and receiver). */
+const busyPct = (a: { busy: number; all: number }, b: { busy: number; all: number }) => (100 * (b.busy - a.busy)) / Math.max(1, b.all - a.all);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sorted = (xs: readonly number[]) => [...xs].sort((a, b) => a - b);
 const p = (xs: readonly number[], q: number) => percentile(sorted(xs), q);
@@ -199,13 +212,15 @@ async function stagesOf(sql: Sql, criticals: readonly Critical[], hooks: readonl
   return out;
 }
 
-interface Phase { label: string; loadavg: string; load: LoadResult; backlog: number; drainS: number; hooks: Hook[]; stages: Stages[] }
+interface Phase { label: string; loadavg: string; busyPct: number; load: LoadResult; backlog: number; drainS: number; hooks: Hook[]; stages: Stages[] }
 
 /** One load: background at `rate` over `connections` (0: none) with the criticals; waits for every page. */
 async function phase(gw: Gateway, peer: Peer, label: string, tag: string, seconds: number, connections: number): Promise<Phase> {
   const sql = gw.store.sql;
   const pendingSql = async () => Number((await sql<{ n: string }[]>`SELECT count(*) AS n FROM inbox WHERE state IN ('received', 'processing')`)[0]!.n);
+  const c0 = cpuTicks();
   const load = await peer.load({ port: gw.mllpPort, seconds, rate: RATE, connections, criticalEveryMs: CRITICAL_EVERY_MS, tag });
+  const busy = busyPct(c0, cpuTicks());
   const avg = loadavg();
   const backlog = await pendingSql();
   const drainStart = performance.now();
@@ -216,7 +231,7 @@ async function phase(gw: Gateway, peer: Peer, label: string, tag: string, second
     hooks.push(...(await peer.hooks()));
     return hooks.filter((h) => h.path === '/critical').length >= load.criticals.length;
   });
-  return { label, loadavg: avg, load, backlog, drainS, hooks, stages: await stagesOf(sql, load.criticals, hooks) };
+  return { label, loadavg: avg, busyPct: busy, load, backlog, drainS, hooks, stages: await stagesOf(sql, load.criticals, hooks) };
 }
 
 function report(x: Phase, floor: readonly number[]): void {
@@ -224,7 +239,7 @@ function report(x: Phase, floor: readonly number[]): void {
   const crit = x.hooks.filter((h) => h.path === '/critical');
   const e2e = stages.map((s) => s.hook - s.sent);
   const critAck = load.criticals.map((c) => c.ackMs);
-  console.log(`\n### Critical result -> webhook, ${x.label}  (${fmt(load.seconds, 0)} s; one critical ORU (OBX-8 HH) every ${CRITICAL_EVERY_MS} ms; ${os.cpus().length} cores, load average ${x.loadavg})`);
+  console.log(`\n### Critical result -> webhook, ${x.label}  (${fmt(load.seconds, 0)} s; one critical ORU (OBX-8 HH) every ${CRITICAL_EVERY_MS} ms; ${os.cpus().length} cores, load average ${x.loadavg}; the machine's cores ${fmt(x.busyPct, 0)}% busy while the senders ran)`);
   if (load.background.length > 0) {
     const sent = load.background.length + load.criticals.length;
     console.log(`background: ${fmt(load.background.length)} routine ORU/ADT from the same lab and an ADT system at ${fmt(load.background.length / load.seconds)} msg/s (${load.backgroundRefused} not AA); inbox backlog when the senders stopped: ${fmt(x.backlog)} messages, drained ${fmt(x.drainS, 1)} s later`);
@@ -272,14 +287,19 @@ async function criticalPath(gw: Gateway, peer: Peer, dataDir: string): Promise<v
   const owner = ownerSql(gw, dataDir);
   await installMarks(owner);
   // the floor of the last hop: a signed webhook POST from this process to the receiver, nothing stored
+  // each measure starts warm, as a gateway in service is: the first run of each code path (module
+  // loading, compiling, the first connection of each pool) comes before it, and is printed apart
   const floor: number[] = [];
-  for (let i = 0; i < 50; i++) {
+  for (let i = -10; i < 50; i++) {
     const s = performance.now();
     const r = await postWebhook({ url: `${peer.receiver}/floor`, secret: SECRET, id: `floor-${i}`, body: JSON.stringify({ type: 'floor', i }), at: new Date(), timeoutMs: 5_000 });
     if (r.outcome !== 'delivered') throw new Error('the receiver refused a signed webhook');
-    floor.push(performance.now() - s);
+    if (i >= 0) floor.push(performance.now() - s);
   }
   await peer.hooks();
+  const warm = await phase(gw, peer, 'warm-up', 'W', WARM_SECONDS, 0);
+  const warmE2e = warm.stages.map((s) => s.hook - s.sent);
+  console.log(`\nwarm-up, not counted below: ${warm.stages.length} critical messages alone over ${WARM_SECONDS} s after the start; the first: ${fmt(warmE2e[0] ?? NaN, 1)} ms sent -> webhook, the rest: p50 ${fmt(p(warmE2e.slice(1), 50), 1)} / max ${fmt(Math.max(...warmE2e.slice(1)), 1)} ms`);
   report(await phase(gw, peer, 'alone (no background traffic)', 'A', ALONE_SECONDS, 0), floor);
   report(await phase(gw, peer, `under ${RATE} msg/s of routine ORU/ADT over ${BACKGROUND_CONNECTIONS} connections`, 'B', SECONDS, BACKGROUND_CONNECTIONS), floor);
   await dropMarks(owner);
