@@ -1,9 +1,10 @@
-// npm run bench -- pipeline [--n 4000] [--senders 1,50] [--preload 0,100000,1000000] [--trials 3] [--burst 5000] [--db embedded|machine] [--thread 0|1] [--nice 10] [--inflight N]
+// npm run bench -- pipeline [--n 4000] [--senders 1,50] [--preload 0,100000,1000000] [--trials 3] [--burst 5000] [--db embedded|machine] [--thread 0|1] [--nice 10] [--inflight N] [--gather 20]
 //
 // The processing pipeline end to end: a gateway (intake, MLLP listener, workers with their mapping
 // threads, routing on a stored schedule) on a fresh database, its routine workers in the processing
 // thread beside the critical lane on the main one, as the gateway runs them by default (--thread 0:
-// on the main thread, as PROCESSING_THREAD=false; --nice: PROCESSING_NICE); a sender process sends the traffic mix
+// on the main thread, as PROCESSING_THREAD=false; --nice: PROCESSING_NICE; --gather: WORKER_GATHER_MS;
+// routine runs start held for their digest, as the gateway's workers start them); a sender process sends the traffic mix
 // (ORU^R01 with 15 OBX, ADT A01/A08, call notes; a few critical results) over MLLP while the workers
 // process. Printed: intake and processing msg/s, time per stage per message, statements per message
 // (counted on the workers' connections: each is one round trip; only with --thread 0, where those
@@ -60,6 +61,10 @@ const INLINE = Number(arg('inline', '16384'));
 const THREAD = arg('thread', '1') !== '0';
 /** with --thread 1: the CPU priority of the processing thread, its mapping threads and its server processes (the gateway's PROCESSING_NICE; 0: unchanged) */
 const NICE = Number(arg('nice', '10'));
+/** the routine workers' WORKER_GATHER_MS (the gateway's default; 0: claim at once) */
+const GATHER = Number(arg('gather', '20'));
+/** routine runs start held for their digest, as the gateway's workers start them (DELIVERY_START_OF_DAY, DELIVERY_MAX_AGE_MS defaults) */
+const HOLD = { startOfDay: '08:00', maxAgeMs: 86_400_000 };
 
 /** Counts statements per connection pool (postgres.js `debug` runs once per query sent). */
 class Counter { n = 0; }
@@ -97,7 +102,7 @@ async function gateway(url: string) {
   const shared = THREAD ? new pipeline.SharedLane() : undefined;
   const lane = new pipeline.InboxWorker({
     sql: wsql, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics, claimMs: 60_000, pollMs: 1_000, maxAttempts: 5, appName: 'SWITCHBOARD',
-    schedules, idKey, batch: 4, minPriority: 1, mapper, inlineMaxBytes: INLINE, ...(shared ? { onLaneState: (l: pipeline.Lane) => shared.publish(l) } : {}),
+    schedules, idKey, batch: 4, minPriority: 1, hold: HOLD, mapper, inlineMaxBytes: INLINE, ...(shared ? { onLaneState: (l: pipeline.Lane) => shared.publish(l) } : {}),
   });
   workers.push(lane);
   if (shared) {
@@ -105,8 +110,8 @@ async function gateway(url: string) {
     processing = new pipeline.ProcessingThread({
       setup: {
         db: { url, max: WORKERS + 1, name: 'bench-processing', timeouts: DB_TIMEOUT_DEFAULTS },
-        workers: { concurrency: WORKERS, batch: BATCH, claimMs: 60_000, pollMs: 1_000, maxAttempts: 5, appName: 'SWITCHBOARD', inlineMaxBytes: INLINE, mapThreads: MAP_THREADS, mapBudgetMs: 2_000, nice: NICE },
-        siteConfig: DEFAULT_SITE_CONFIG, idKey, keys: benchKeys(), scheduleLimits: DEFAULT_SCHEDULE_LIMITS, route: true,
+        workers: { concurrency: WORKERS, batch: BATCH, gatherMs: GATHER, claimMs: 60_000, pollMs: 1_000, maxAttempts: 5, appName: 'SWITCHBOARD', inlineMaxBytes: INLINE, mapThreads: MAP_THREADS, mapBudgetMs: 2_000, nice: NICE },
+        siteConfig: DEFAULT_SITE_CONFIG, idKey, keys: benchKeys(), scheduleLimits: DEFAULT_SCHEDULE_LIMITS, route: true, hold: HOLD,
       },
       log: silentLogger, metrics, lane: shared, onStages, ...(NICE > 0 ? { lowerBackends: sql } : {}),
     });
@@ -114,7 +119,7 @@ async function gateway(url: string) {
     for (let i = 0; i < WORKERS; i++) {
       workers.push(new pipeline.InboxWorker({
         sql: wsql, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics, claimMs: 60_000, pollMs: 1_000, maxAttempts: 5, appName: 'SWITCHBOARD',
-        schedules, idKey, batch: BATCH, mapper, inlineMaxBytes: INLINE, lane, onStages,
+        schedules, idKey, batch: BATCH, gatherMs: GATHER, hold: HOLD, mapper, inlineMaxBytes: INLINE, lane, onStages,
       }));
     }
   }

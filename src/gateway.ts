@@ -215,7 +215,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
     } else {
       workers.push(...Array.from({ length: config.WORKER_CONCURRENCY }, () => new InboxWorker({
         sql: store.sql, config: siteConfig, log, metrics, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS,
-        maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: config.WORKER_BATCH, schedules, appAcks, delivery, hold, idKey, ...(mapper ? { mapper } : {}), inlineMaxBytes: config.MAP_INLINE_MAX_BYTES, lane,
+        maxAttempts: config.WORKER_MAX_ATTEMPTS, appName: config.APP_NAME, batch: config.WORKER_BATCH, gatherMs: config.WORKER_GATHER_MS, schedules, appAcks, delivery, hold, idKey, ...(mapper ? { mapper } : {}), inlineMaxBytes: config.MAP_INLINE_MAX_BYTES, lane,
       })));
     }
   }
@@ -267,7 +267,7 @@ function processingSetup(config: Config, store: Store, siteConfig: SiteConfig, i
       },
     },
     workers: {
-      concurrency: config.WORKER_CONCURRENCY, batch: config.WORKER_BATCH, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS, maxAttempts: config.WORKER_MAX_ATTEMPTS,
+      concurrency: config.WORKER_CONCURRENCY, batch: config.WORKER_BATCH, gatherMs: config.WORKER_GATHER_MS, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS, maxAttempts: config.WORKER_MAX_ATTEMPTS,
       appName: config.APP_NAME, inlineMaxBytes: config.MAP_INLINE_MAX_BYTES, mapThreads: config.MAP_THREADS, mapBudgetMs: config.MAP_TIME_BUDGET_MS,
       nice: config.PROCESSING_NICE,
     },

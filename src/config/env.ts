@@ -55,6 +55,12 @@ export const configSchema = z.object({
   WORKER_MAX_ATTEMPTS: positive.default(5),
   /** Inbox rows claimed, mapped and saved together (one transaction) by one worker. */
   WORKER_BATCH: positive.default(32),
+  /**
+   * A routine worker whose last claim took less than half a batch waits this long before the next,
+   * so rows arriving at a steady rate are saved some at a time rather than one or two per
+   * transaction, ms (0: claim at once). The critical lane never waits.
+   */
+  WORKER_GATHER_MS: z.coerce.number().int().min(0).max(1_000).default(20),
   /** Threads mapping messages (off the thread answering MLLP and HTTP). */
   MAP_THREADS: positive.default(2),
   /** A message whose mapping takes longer fails with ERR_MAPPING_TIME_BUDGET, ms. */

@@ -53,6 +53,6 @@ async function auditEvents(tx: TransactionSql, rows: readonly EventInsert[], kno
  * auditedBegin). `known`: the requests' subjects where the caller has them (no read for them).
  */
 export async function insertEvents(tx: TransactionSql, rows: readonly EventInsert[], known?: KnownSubjects): Promise<void> {
-  const [, events] = await Promise.all([insertTimeline(tx, rows), auditEvents(tx, rows, known)]);
-  await deferAudit(tx, events);
+  // with the subjects known, the audit (appended at once outside auditedBegin) goes out with the timeline's insert
+  await Promise.all([insertTimeline(tx, rows), auditEvents(tx, rows, known).then((events) => deferAudit(tx, events))]);
 }

@@ -110,7 +110,7 @@ async function main(port: MessagePort, d: ProcessingWorkerData): Promise<void> {
     const lane = d.lane ? new SharedLane(d.lane) : undefined;
     const workers = Array.from({ length: w.concurrency }, () => new InboxWorker({
       sql, config: d.siteConfig, log, metrics: counts, claimMs: w.claimMs, pollMs: w.pollMs, maxAttempts: w.maxAttempts, appName: w.appName,
-      batch: w.batch, schedules, idKey: d.idKey, mapper, inlineMaxBytes: w.inlineMaxBytes, ...(d.hold ? { hold: d.hold } : {}),
+      batch: w.batch, gatherMs: w.gatherMs, schedules, idKey: d.idKey, mapper, inlineMaxBytes: w.inlineMaxBytes, ...(d.hold ? { hold: d.hold } : {}),
       // the sockets are the main thread's: it sends the ACK and logs whether it could
       appAcks: { deliver: (inboxId, bytes) => { post({ t: 'appAck', inboxId, bytes }); return undefined; } },
       delivery: { poke: (what) => post({ t: 'delivery', ...(what ? { urgent: what.urgent } : {}) }) },

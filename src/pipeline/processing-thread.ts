@@ -30,7 +30,7 @@ export interface ProcessingSetup {
   /** the store's runtime connection (the embedded server's app role), its pool size and timeouts */
   db: { url: string; max: number; name: string; timeouts: ConnectOptions };
   workers: {
-    concurrency: number; batch: number; claimMs: number; pollMs: number; maxAttempts: number; appName: string;
+    concurrency: number; batch: number; gatherMs: number; claimMs: number; pollMs: number; maxAttempts: number; appName: string;
     /** MAP_INLINE_MAX_BYTES: larger messages go to the thread's mapping pool (MAP_THREADS, MAP_TIME_BUDGET_MS) */
     inlineMaxBytes: number; mapThreads: number; mapBudgetMs: number;
     /** PROCESSING_NICE: the CPU priority the thread and its mapping threads lower themselves to (0: unchanged) */

@@ -157,13 +157,16 @@ export async function updateRuns(tx: TransactionSql, rows: readonly RunUpdate[],
     request_id: 'text', state: 'text', step: 'integer', due_at: 'timestamptz', due_kind: 'text', renotified: 'integer',
     acknowledged_at: 'timestamptz', acknowledged_by: 'text', responded_at: 'timestamptz', closed_at: 'timestamptz', close_reason: 'text',
   });
-  await tx`
-    UPDATE delivery_run d SET state = u.state, step = u.step, due_at = u.due_at, due_kind = u.due_kind, renotified = u.renotified,
-      acknowledged_at = u.acknowledged_at, acknowledged_by = u.acknowledged_by, responded_at = u.responded_at,
-      closed_at = u.closed_at, close_reason = u.close_reason, updated_at = ${now}
-    FROM ${u}
-    WHERE d.request_id = u.request_id`;
-  if (rows.some((r) => r.due_at !== null)) await tx`SELECT pg_notify(${DELIVERY_WAKE_CHANNEL}, 'run')`;
+  // the NOTIFY does not wait on the update: both go out together
+  await Promise.all([
+    tx`
+      UPDATE delivery_run d SET state = u.state, step = u.step, due_at = u.due_at, due_kind = u.due_kind, renotified = u.renotified,
+        acknowledged_at = u.acknowledged_at, acknowledged_by = u.acknowledged_by, responded_at = u.responded_at,
+        closed_at = u.closed_at, close_reason = u.close_reason, updated_at = ${now}
+      FROM ${u}
+      WHERE d.request_id = u.request_id`,
+    rows.some((r) => r.due_at !== null) ? notifyDeliveryWake(tx, 'run') : undefined,
+  ]);
 }
 
 export interface RequestHeadRow {

@@ -41,7 +41,7 @@ function setup(o: { claimMs?: number; concurrency?: number; nice?: number } = {}
   return {
     db: { url: db.url, max: 3, name: 'sb-test-processing', timeouts: DB_TIMEOUT_DEFAULTS },
     workers: {
-      concurrency: o.concurrency ?? 2, batch: 8, claimMs: o.claimMs ?? 60_000, pollMs: 50, maxAttempts: 5, appName: 'SWITCHBOARD',
+      concurrency: o.concurrency ?? 2, batch: 8, gatherMs: 0, claimMs: o.claimMs ?? 60_000, pollMs: 50, maxAttempts: 5, appName: 'SWITCHBOARD',
       inlineMaxBytes: 16_384, mapThreads: 1, mapBudgetMs: 5_000, nice: o.nice ?? 0,
     },
     siteConfig: DEFAULT_SITE_CONFIG, idKey, keys: TEST_KEYRING_INIT, scheduleLimits: DEFAULT_SCHEDULE_LIMITS, route: true,

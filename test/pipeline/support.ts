@@ -45,9 +45,10 @@ export async function store(intake: Hl7Intake, msg: Buffer): Promise<string> {
   return r.ids[0]!;
 }
 
-export function workerOn(sql: Sql, o: { batch?: number; mapper?: RowMapper; schedules?: ScheduleService | null; maxAttempts?: number; now?: () => Date; claimMs?: number; minPriority?: number; lane?: InboxWorker; onStages?: (s: StageTimes) => void } = {}): InboxWorker {
+export function workerOn(sql: Sql, o: { batch?: number; mapper?: RowMapper; schedules?: ScheduleService | null; maxAttempts?: number; now?: () => Date; claimMs?: number; minPriority?: number; lane?: InboxWorker; onStages?: (s: StageTimes) => void; pollMs?: number; gatherMs?: number } = {}): InboxWorker {
   return new InboxWorker({
-    sql, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics: createMetrics(), claimMs: o.claimMs ?? 60_000, pollMs: 20, maxAttempts: o.maxAttempts ?? 3,
+    sql, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics: createMetrics(), claimMs: o.claimMs ?? 60_000, pollMs: o.pollMs ?? 20, maxAttempts: o.maxAttempts ?? 3,
+    ...(o.gatherMs !== undefined ? { gatherMs: o.gatherMs } : {}),
     appName: 'SWITCHBOARD', schedules: o.schedules ?? null, batch: o.batch ?? 8, idKey: ID_KEY, ...(o.mapper ? { mapper: o.mapper } : {}), ...(o.now ? { now: o.now } : {}),
     ...(o.minPriority ? { minPriority: o.minPriority } : {}), ...(o.lane ? { lane: o.lane } : {}), ...(o.onStages ? { onStages: o.onStages } : {}),
   });
