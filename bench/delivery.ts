@@ -26,6 +26,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { CommunicationRequest } from 'fhir/r4.js';
 import { loadConfig } from '../src/config/index.js';
 import { startGateway, type Gateway } from '../src/gateway.js';
@@ -212,15 +213,33 @@ async function stagesOf(sql: Sql, criticals: readonly Critical[], hooks: readonl
   return out;
 }
 
-interface Phase { label: string; loadavg: string; busyPct: number; load: LoadResult; backlog: number; drainS: number; hooks: Hook[]; stages: Stages[] }
+/** The gateway thread's stalls over a phase: its event loop's delay and its garbage-collection pauses. */
+interface Stalls { loopP99: number; loopMax: number; gcOver10: number; gcMax: number; gcMs: number }
+
+function watchStalls(): () => Stalls {
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  const gc: number[] = [];
+  const obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) gc.push(e.duration); });
+  obs.observe({ entryTypes: ['gc'] });
+  return () => {
+    loop.disable();
+    obs.disconnect();
+    return { loopP99: loop.percentile(99) / 1e6, loopMax: loop.max / 1e6, gcOver10: gc.filter((d) => d > 10).length, gcMax: Math.max(0, ...gc), gcMs: gc.reduce((a, b) => a + b, 0) };
+  };
+}
+
+interface Phase { label: string; loadavg: string; busyPct: number; stalls: Stalls; load: LoadResult; backlog: number; drainS: number; hooks: Hook[]; stages: Stages[] }
 
 /** One load: background at `rate` over `connections` (0: none) with the criticals; waits for every page. */
 async function phase(gw: Gateway, peer: Peer, label: string, tag: string, seconds: number, connections: number): Promise<Phase> {
   const sql = gw.store.sql;
   const pendingSql = async () => Number((await sql<{ n: string }[]>`SELECT count(*) AS n FROM inbox WHERE state IN ('received', 'processing')`)[0]!.n);
   const c0 = cpuTicks();
+  const stalls = watchStalls();
   const load = await peer.load({ port: gw.mllpPort, seconds, rate: RATE, connections, criticalEveryMs: CRITICAL_EVERY_MS, tag });
   const busy = busyPct(c0, cpuTicks());
+  const stalled = stalls();
   const avg = loadavg();
   const backlog = await pendingSql();
   const drainStart = performance.now();
@@ -231,7 +250,7 @@ async function phase(gw: Gateway, peer: Peer, label: string, tag: string, second
     hooks.push(...(await peer.hooks()));
     return hooks.filter((h) => h.path === '/critical').length >= load.criticals.length;
   });
-  return { label, loadavg: avg, busyPct: busy, load, backlog, drainS, hooks, stages: await stagesOf(sql, load.criticals, hooks) };
+  return { label, loadavg: avg, busyPct: busy, stalls: stalled, load, backlog, drainS, hooks, stages: await stagesOf(sql, load.criticals, hooks) };
 }
 
 function report(x: Phase, floor: readonly number[]): void {
@@ -245,6 +264,8 @@ function report(x: Phase, floor: readonly number[]): void {
     console.log(`background: ${fmt(load.background.length)} routine ORU/ADT from the same lab and an ADT system at ${fmt(load.background.length / load.seconds)} msg/s (${load.backgroundRefused} not AA); inbox backlog when the senders stopped: ${fmt(x.backlog)} messages, drained ${fmt(x.drainS, 1)} s later`);
     console.log(`processing throughput (map, route, save): ${fmt((sent - x.backlog) / load.seconds)} msg/s while the senders ran, ${fmt(x.backlog / Math.max(x.drainS, 0.001))} msg/s draining the backlog; offered ${fmt(sent / load.seconds)} msg/s`);
   }
+  const st = x.stalls;
+  console.log(`the gateway's thread while the senders ran: event-loop delay p99 ${fmt(st.loopP99, 1)} / max ${fmt(st.loopMax, 1)} ms; garbage collection ${fmt(st.gcMs, 0)} ms in all, ${st.gcOver10} pauses over 10 ms, the longest ${fmt(st.gcMax, 1)} ms`);
   console.log(`criticals: ${load.criticals.length} sent, ${load.criticals.filter((c) => !c.accepted).length} not AA, ${crit.length} webhooks received (${crit.filter((h) => !h.valid).length} with a bad signature), ${stages.length} matched to their message`);
   console.log('\n| figure | p50 ms | p99 ms | max ms | goal |');
   console.log('|---|---:|---:|---:|---|');
