@@ -20,7 +20,7 @@
 //     start-up's allocations stop (one of 111 ms on the gateway thread ~32 s after a start, in a
 //     CPU profile of `switchboard serve` left idle), which the settled window may hold.
 // Options: --thread 0|1 (the routine workers on the main thread or in the processing thread;
-// default: the gateway's default, PROCESSING_THREAD), --db embedded|machine (machine: the database
+// default: the gateway's default, PROCESSING_THREAD), --gather N (WORKER_GATHER_MS), --db embedded|machine (machine: the database
 // at TEST_DATABASE_URL, a fresh schema of its own, e.g. to read pg_stat_statements).
 // Each measure starts warm: 10 webhook POSTs before the floor's 50, 2 s of critical messages alone
 // (printed on a line of their own, the first one apart) before the critical path's phases.
@@ -57,6 +57,8 @@ const arg = (name: string): string | undefined => {
 };
 const THREAD = arg('thread');
 const DB = arg('db') ?? 'embedded';
+/** WORKER_GATHER_MS for the gateway (default: the gateway's) */
+const GATHER = arg('gather');
 const RATE = 200; // background msg/s
 const CRITICAL_EVERY_MS = 200;
 /** paced senders: 25 msg/s each, so an ACK slower than 40 ms does not hold the rate down */
@@ -396,12 +398,13 @@ export async function run(): Promise<void> {
     DATA_DIR: path.join(dir, 'data'), PORT: '0', MLLP_PORT: '0', HOST: '127.0.0.1', MLLP_HOST: '127.0.0.1',
     SCHEDULE_FILE: scheduleFile, VAPID_SUBJECT: 'off', PUBLIC_BASE_URL: 'https://switchboard.example',
     ...(THREAD !== undefined ? { PROCESSING_THREAD: THREAD === '1' ? 'true' : 'false' } : {}),
+    ...(GATHER !== undefined ? { WORKER_GATHER_MS: GATHER } : {}),
     ...(machineDb ? { DATABASE_URL: machineDb.url } : {}),
   });
   const t0 = performance.now();
   const gw = await startGateway(config, createLogger('error'));
   const started = performance.now();
-  console.log(`gateway on ${DB === 'machine' ? 'a fresh database at TEST_DATABASE_URL' : 'its embedded PostgreSQL'}, started in ${fmt((performance.now() - t0) / 1000, 1)} s; routine workers ${config.PROCESSING_THREAD ? 'in the processing thread' : 'on the main thread'}; defaults (WORKER_CONCURRENCY ${config.WORKER_CONCURRENCY}, DELIVERY_POLL_MS ${config.DELIVERY_POLL_MS}, WORKER_POLL_MS ${config.WORKER_POLL_MS})`);
+  console.log(`gateway on ${DB === 'machine' ? 'a fresh database at TEST_DATABASE_URL' : 'its embedded PostgreSQL'}, started in ${fmt((performance.now() - t0) / 1000, 1)} s; routine workers ${config.PROCESSING_THREAD ? 'in the processing thread' : 'on the main thread'}; settings (WORKER_CONCURRENCY ${config.WORKER_CONCURRENCY}, DELIVERY_POLL_MS ${config.DELIVERY_POLL_MS}, WORKER_POLL_MS ${config.WORKER_POLL_MS}, WORKER_GATHER_MS ${config.WORKER_GATHER_MS})`);
   try {
     const idleStart = await idle(gw.store.sql, `idle, nothing stored, 5 s after the start`);
     const idleEmpty = await idle(gw.store.sql, `idle, nothing stored, settled (${SETTLE_S} s after the start)`, Math.max(0, SETTLE_S * 1000 - (performance.now() - started)));
