@@ -3,7 +3,7 @@
 // FOR UPDATE SKIP LOCKED and a lease, outcomes, cancellation, dead letters and replay.
 import type postgres from 'postgres';
 import type { Sql, TransactionSql } from './db.js';
-import { DELIVERY_WAKE_CHANNEL } from './delivery-runs.js';
+import { notifyDeliveryWake } from './delivery-runs.js';
 import { objectRows } from './pg-array.js';
 
 type Queryable = Sql | TransactionSql;
@@ -86,7 +86,7 @@ export async function insertAttempts(tx: TransactionSql, rows: readonly AttemptI
       notification_id text, digest_id text, request_id text, recipient text, channel text, contact text, state text,
       due_at timestamptz, created_at timestamptz, sent_at timestamptz, last_error text)
     ON CONFLICT DO NOTHING RETURNING id::text, channel, notification_id, state`;
-  if (rows.some((a) => a.due_at !== null)) await tx`SELECT pg_notify(${DELIVERY_WAKE_CHANNEL}, 'attempt')`;
+  if (rows.some((a) => a.due_at !== null)) await notifyDeliveryWake(tx, 'attempt');
   return r;
 }
 
@@ -109,7 +109,6 @@ export interface ClaimedAttempt {
   digest_request_ids: string[] | null;
 }
 
-/** What sending each claimed row needs, by id. */
 /**
  * Claims the outbox rows `update` (an `UPDATE delivery_attempt a … ` without RETURNING) moves to
  * `sending`, and returns them with what their send needs, in one statement: the claim as a
@@ -177,12 +176,15 @@ export async function finishAttempts(tx: TransactionSql, rows: readonly (Attempt
   const u = objectRows(tx, 'u', rows, {
     id: 'bigint', state: 'text', due_at: 'timestamptz', last_status: 'integer', last_error: 'text', sent_at: 'timestamptz', delivered_at: 'timestamptz',
   });
-  const r = await tx<{ id: string }[]>`
-    UPDATE delivery_attempt a SET state = u.state, due_at = u.due_at, last_status = u.last_status, last_error = u.last_error,
-      sent_at = coalesce(a.sent_at, u.sent_at), delivered_at = coalesce(a.delivered_at, u.delivered_at)
-    FROM ${u}
-    WHERE a.id = u.id AND a.state = 'sending' RETURNING a.id::text`;
-  if (rows.some((o) => o.due_at !== null)) await tx`SELECT pg_notify(${DELIVERY_WAKE_CHANNEL}, 'attempt')`;
+  // the NOTIFY (a retry was scheduled) does not wait on the update: both go out together
+  const [r] = await Promise.all([
+    tx<{ id: string }[]>`
+      UPDATE delivery_attempt a SET state = u.state, due_at = u.due_at, last_status = u.last_status, last_error = u.last_error,
+        sent_at = coalesce(a.sent_at, u.sent_at), delivered_at = coalesce(a.delivered_at, u.delivered_at)
+      FROM ${u}
+      WHERE a.id = u.id AND a.state = 'sending' RETURNING a.id::text`,
+    rows.some((o) => o.due_at !== null) ? notifyDeliveryWake(tx, 'attempt') : undefined,
+  ]);
   return r.map((x) => x.id);
 }
 
@@ -202,7 +204,7 @@ export async function advanceLadder(tx: TransactionSql, notificationId: string, 
     WHERE id = (SELECT id FROM delivery_attempt WHERE notification_id = ${notificationId} AND state = 'scheduled' AND due_at > ${now}
                 ORDER BY due_at LIMIT 1)
     RETURNING id`;
-  if (r.length > 0) await tx`SELECT pg_notify(${DELIVERY_WAKE_CHANNEL}, 'attempt')`;
+  if (r.length > 0) await notifyDeliveryWake(tx, 'attempt');
 }
 
 /** Cancels a request's outbox rows not yet sent (acknowledged, resolved, expired). Returns them. */
@@ -308,7 +310,7 @@ export async function replayDeadAttempt(tx: TransactionSql, id: string, now: Dat
   const [r] = await tx<AttemptRow[]>`
     UPDATE delivery_attempt SET state = 'scheduled', attempts = 0, due_at = ${now}, last_error = NULL, last_status = NULL
     WHERE id = ${id} AND state = 'dead' ${attemptOfOrganization(tx, organization)} RETURNING ${tx.unsafe(ATTEMPT_COLUMNS)}`;
-  if (r) await tx`SELECT pg_notify(${DELIVERY_WAKE_CHANNEL}, 'attempt')`;
+  if (r) await notifyDeliveryWake(tx, 'attempt');
   return r;
 }
 

@@ -72,7 +72,7 @@ export async function insertRuns(tx: TransactionSql, rows: readonly RunInsert[],
   const started = inserted.map((r) => byId.get(r.request_id)!);
   // 'urgent' also wakes every scheduler's urgent lane (a page that leaves at once); 'run' only the rounds
   const wake = started.some((r) => r.priority !== 'routine' && o.wakeUrgent !== false) ? 'urgent' : started.some((r) => !r.held_until) ? 'run' : null;
-  if (wake !== null) await tx`SELECT pg_notify(${DELIVERY_WAKE_CHANNEL}, ${wake})`;
+  if (wake !== null) await notifyDeliveryWake(tx, wake);
   return inserted.map((r) => r.request_id);
 }
 
