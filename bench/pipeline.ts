@@ -29,6 +29,7 @@ import { silentLogger } from '../src/obs/log.js';
 import { DEFAULT_SITE_CONFIG } from '../src/mapping/index.js';
 import { DEFAULT_SCHEDULE_LIMITS, ScheduleService, saveSchedule } from '../src/oncall/index.js';
 import { parseScheduleFile } from '../src/routing/index.js';
+import { DELIVERY_DEFAULTS } from '../src/delivery/index.js';
 import { migrate } from '../src/store/migrate.js';
 import { ensureIdKey } from '../src/store/index.js';
 import { startEmbedded } from '../src/store/embedded.js';
@@ -63,8 +64,8 @@ const THREAD = arg('thread', '1') !== '0';
 const NICE = Number(arg('nice', '10'));
 /** the routine workers' WORKER_GATHER_MS (the gateway's default; 0: claim at once) */
 const GATHER = Number(arg('gather', '20'));
-/** routine runs start held for their digest, as the gateway's workers start them (DELIVERY_START_OF_DAY, DELIVERY_MAX_AGE_MS defaults) */
-const HOLD = { startOfDay: '08:00', maxAgeMs: 86_400_000 };
+/** routine runs start held for their digest, as the gateway's workers start them (delivery's defaults) */
+const HOLD = { startOfDay: DELIVERY_DEFAULTS.startOfDay, maxAgeMs: DELIVERY_DEFAULTS.maxAgeMs };
 
 /** Counts statements per connection pool (postgres.js `debug` runs once per query sent). */
 class Counter { n = 0; }

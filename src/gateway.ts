@@ -15,7 +15,7 @@ import { reindexSearchColumns } from './fhir/index.js';
 import { DEFAULT_SITE_CONFIG, parseSiteConfig, type SiteConfig } from './mapping/index.js';
 import { prepareResourceIds } from './resource-ids.js';
 import { ScheduleService, WorkerJobs, limitsFromSettings, refreshScheduleView, seedScheduleFromFile } from './oncall/index.js';
-import { DELIVERY_DEFAULTS, DeliveryService, type DeliveryConfig } from './delivery/index.js';
+import { DELIVERY_DEFAULTS, DeliveryService, type DeliveryConfig, type HoldDefaults } from './delivery/index.js';
 import {
   LocalAccounts, ORGANIZATION_ID, OidcRelyingParty, Passkeys, RevocationList, SessionManager, TokenVerifier, cookieNames, loadOrCreateLocalKey, loadOrCreateSecretKey, localSignInEnabled,
   parseRoleMap, type LocalSignInDeps, type SignInDeps, type TrustedIssuer,
@@ -292,8 +292,9 @@ export function idKeyPin(config: Pick<Config, 'MAPPING_ID_KEY'>): { pinned?: Buf
 }
 
 /** What the workers need of delivery's settings to start a routine run held for its digest (startEscalations `hold`). */
-function holdSettings(c: Config): { startOfDay: string; maxAgeMs: number } {
-  return { startOfDay: c.DELIVERY_START_OF_DAY, maxAgeMs: c.DELIVERY_MAX_AGE_MS };
+function holdSettings(c: Config): HoldDefaults {
+  const { startOfDay, maxAgeMs } = deliveryConfig(c);
+  return { startOfDay, maxAgeMs };
 }
 
 function deliveryConfig(c: Config): DeliveryConfig {

@@ -7,7 +7,7 @@ import type { RunRow, RunUpdate } from '../store/index.js';
 import { chainAt, planStep, policyOf, type Chain } from './chain.js';
 import { emptyRows, event, notifyTargets, type Rows, type Target } from './dispatch.js';
 import { durationMs } from '../routing/index.js';
-import { holdFor } from './triage.js';
+import { heldEvent, holdFor } from './triage.js';
 
 export interface DeliverySettings {
   /** a run whose message arrived longer ago than this never pages anyone (stale) */
@@ -80,7 +80,7 @@ export function decideRun(run: RunRow, ctx: DecideContext): Decision {
   const hold = run.due_kind === 'step' && run.step === 0 ? holdFor(ctx.compiled, run, ctx.settings.startOfDay, ctx.now) : null;
   if (hold !== null) {
     const rows = emptyRows();
-    rows.events.push(event(run.request_id, at, 'held_for_digest', { reason: hold.reason }));
+    rows.events.push(heldEvent(run.request_id, at, hold));
     return result({ ...updateOf(run), state: 'held', due_at: hold.due, due_kind: 'digest' }, rows);
   }
   const key = `${run.role ?? ''}\u001f${run.policy}\u001f${run.direct_to ?? ''}`;

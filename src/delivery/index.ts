@@ -1,6 +1,6 @@
 // src/delivery: escalation runs, timers in PostgreSQL, channels (provider inbox with live updates,
 // Web Push, signed webhooks), receipts and FHIR Communications.
-export { escalationStarts, startEscalations, type HoldSettings, type StartOptions, type Started } from './start.js';
+export { escalationStarts, startEscalations, type HoldDefaults, type HoldSettings, type StartOptions, type Started } from './start.js';
 export type { EscalationStart } from './start.js';
 export { DeliveryService, DELIVERY_DEFAULTS } from './service.js';
 export type { DeliveryConfig, DeliveryServiceOptions } from './service.js';

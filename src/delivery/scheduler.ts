@@ -94,8 +94,9 @@ export class DeliveryScheduler {
    * between them. Returns what to do once that transaction has committed (start the sends).
    * What this leaves due — a failure here (rolled back to the savepoint: the message's save goes
    * on), or more due than one batch — gets the 'urgent' NOTIFY in the same transaction, so every
-   * process's urgent lane fires it after the commit as it would have. When the fire took every due
-   * urgent run there is nothing for a lane to find, and no lane is woken.
+   * process's urgent lane (this one's too, through its LISTEN) fires it after the commit as it would
+   * have. When the fire took every due urgent run there is nothing for a lane to find, and no lane
+   * is woken.
    */
   async fireUrgentIn(tx: TransactionSql): Promise<() => void> {
     const handoff = { limit: Math.max(1, this.o.sendConcurrency - this.inflight.size), leaseMs: this.o.send.settings.leaseMs };
@@ -105,14 +106,12 @@ export class DeliveryScheduler {
     } catch (e) {
       this.o.fire.log?.error('delivery_urgent_failed', { errorCode: (e as { code?: string }).code, errorName: (e as Error).name });
       await notifyDeliveryWake(tx, 'urgent');
-      return () => this.poke({ urgent: true });
+      return () => {};
     }
     // the claim takes the newest due first, this transaction's among them: fewer than a batch is all of them
-    const left = fired === null || fired.runs.length >= URGENT_BATCH;
-    if (left) await notifyDeliveryWake(tx, 'urgent');
+    if (fired === null || fired.runs.length >= URGENT_BATCH) await notifyDeliveryWake(tx, 'urgent');
     return () => {
       const r = accountFired(this.o.fire, fired);
-      if (left) this.urgent.poke();
       if (r.claimed.length === 0) return;
       this.o.send.schedule().then((c) => this.startSends(r.claimed, c), (e: unknown) => {
         // the claimed sends' leases expire and the rounds send them

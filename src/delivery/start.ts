@@ -8,7 +8,7 @@ import type { RoutingRecord } from '../oncall/index.js';
 import type { CompiledSchedule } from '../routing/index.js';
 import { insertEvents, insertRuns, type RunInsert, type TransactionSql } from '../store/index.js';
 import { event } from './dispatch.js';
-import { holdFor, type Hold } from './triage.js';
+import { heldEvent, holdFor, type Hold } from './triage.js';
 
 export interface EscalationStart {
   /** the stored CommunicationRequest's id */
@@ -55,6 +55,9 @@ export interface HoldSettings {
   readonly maxAgeMs: number;
 }
 
+/** The settings part of HoldSettings, as configured (DELIVERY_START_OF_DAY, DELIVERY_MAX_AGE_MS); the schedule comes at each start. */
+export type HoldDefaults = Omit<HoldSettings, 'compiled'>;
+
 export interface StartOptions {
   /** false: the caller fires the urgent first steps in this transaction (DeliveryService.fireUrgentIn), which wakes the urgent lanes only for what it leaves */
   readonly wakeUrgent?: boolean;
@@ -91,7 +94,7 @@ export async function startEscalations(tx: TransactionSql, starts: readonly Esca
     const begun = event(s.requestId, now, 'run_started', {
       reason: `${s.priority}; ${s.directTo ? `directly to ${s.directTo}, then ` : ''}role ${s.role ?? 'none'}, policy ${s.policy}`,
     });
-    return hold === undefined ? [begun] : [begun, event(s.requestId, now, 'held_for_digest', { reason: hold.reason })];
+    return hold === undefined ? [begun] : [begun, heldEvent(s.requestId, now, hold)];
   }));
   return { runs: started.size, dueNow: [...started].filter((id) => !holds.has(id)).length };
 }

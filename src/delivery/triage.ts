@@ -2,7 +2,9 @@
 // held for the recipient's start of day and delivered there as one digest, unless its policy says
 // `routine: "now"`. Quiet hours hold routine messages only: a critical result always breaks through.
 import type { CompiledSchedule } from '../routing/index.js';
+import type { EventInsert } from '../store/index.js';
 import { policyOf, type RunRef } from './chain.js';
+import { event } from './dispatch.js';
 
 const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$/;
 const DAY_MS = 86_400_000;
@@ -56,3 +58,6 @@ export function holdFor(c: CompiledSchedule | undefined, run: HoldRef, fallbackS
   const due = new Date(nextLocalTime(c, hhmm, now));
   return { due, reason: `routine: held for the ${hhmm} digest (${c.timeZone}) at ${due.toISOString()}` };
 }
+
+/** The timeline entry of a run held for its digest: the scheduler's (decideRun) and a run's started held (startEscalations) alike. */
+export const heldEvent = (requestId: string, at: Date, hold: Hold): EventInsert => event(requestId, at, 'held_for_digest', { reason: hold.reason });

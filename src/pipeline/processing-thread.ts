@@ -21,6 +21,7 @@ import type { ConnectOptions, Sql } from '../store/index.js';
 import type { SiteConfig } from '../mapping/index.js';
 import type { KeyMaterial, KeySourceSettings } from '../crypto/index.js';
 import type { ScheduleLimits } from '../oncall/index.js';
+import type { HoldDefaults } from '../delivery/index.js';
 import type { Logger, Metrics } from '../obs/index.js';
 import { SharedLane } from './shared-lane.js';
 import type { StageTimes } from './worker.js';
@@ -47,7 +48,7 @@ export interface ProcessingSetup {
   /** false: no routing (a map-only pipeline) */
   route: boolean;
   /** delivery's start of day and stale limit: routine runs start held for their digest (InboxWorker `hold`) */
-  hold?: { startOfDay: string; maxAgeMs: number };
+  hold?: HoldDefaults;
 }
 
 /** The thread's workerData: the setup and the shared cells. */

@@ -14,7 +14,7 @@ import {
 import { appendAudit, messageProcessedEvents, messageReceivedEvent, type AuditEventInput } from '../audit/index.js';
 import type { Logger } from '../obs/index.js';
 import type { RoutingRecord, ScheduleService } from '../oncall/index.js';
-import { escalationStarts, startEscalations, type EscalationStart, type HoldSettings, type Started } from '../delivery/index.js';
+import { escalationStarts, startEscalations, type EscalationStart, type HoldDefaults, type HoldSettings, type Started } from '../delivery/index.js';
 import { applyDecision, routingAttributes } from './route-result.js';
 import { metricType, newAckControlId, wantsAppAck } from '../ingest/index.js';
 import { mapInboxRow, type AckFacts, type MappedRow, type Outcome, type RowToMap } from './map-row.js';
@@ -83,7 +83,7 @@ export interface WorkerOptions {
    * waits for its digest starts held (startEscalations `hold`); absent: every run starts due, for
    * the scheduler's first look to decide
    */
-  hold?: { startOfDay: string; maxAgeMs: number };
+  hold?: HoldDefaults;
   /** where rows are mapped: the gateway's thread pool; absent: in this thread (tests, tools) */
   mapper?: RowMapper;
   /**
@@ -339,14 +339,8 @@ export class InboxWorker implements Lane {
         return { w, ...this.ending(w, r && !r.ok && !r.deferred ? refusalFailure(r) : null) };
       });
       const starts = work.flatMap((w) => { const r = result.get(w); return r?.ok ? this.starts(w, r.savedIds) : []; });
-      const fuse = this.firesUrgent(work);
-      const started = await startEscalations(tx, starts, this.now(), { wakeUrgent: !fuse, ...(hold ? { hold } : {}) });
-      const paged = fuse && started.dueNow > 0 ? await this.o.delivery!.fireUrgentIn!(tx) : undefined;
-      // the outcomes and their audit do not wait on each other: one round trip
-      await Promise.all([
-        markInboxRows(tx, ends.map((e) => e.end)),
-        appendAudit(tx, ends.flatMap((e) => { const r = result.get(e.w); return this.auditEvents(e.w, r?.ok ? r.savedIds : [], e.end); })),
-      ]);
+      const audit = ends.flatMap((e) => { const r = result.get(e.w); return this.auditEvents(e.w, r?.ok ? r.savedIds : [], e.end); });
+      const { started, paged } = await this.endRows(tx, work, starts, ends.map((e) => e.end), audit, hold);
       tSave = performance.now();
       return { ends, started, paged };
     });
@@ -382,11 +376,9 @@ export class InboxWorker implements Lane {
           starts = this.starts(w, savedIds);
         }
         e = this.ending(w, refused);
-        const fuse = this.firesUrgent([w]);
-        const n = await startEscalations(tx, starts, this.now(), { wakeUrgent: !fuse, ...(hold ? { hold } : {}) });
-        if (fuse && n.dueNow > 0) paged = await this.o.delivery!.fireUrgentIn!(tx);
-        await Promise.all([markInboxRows(tx, [e.end]), appendAudit(tx, this.auditEvents(w, savedIds, e.end))]);
-        return n;
+        const ended = await this.endRows(tx, [w], starts, [e.end], this.auditEvents(w, savedIds, e.end), hold);
+        paged = ended.paged;
+        return ended.started;
       });
       this.afterCommit([{ w, ...e }], started, paged);
     };
@@ -410,11 +402,18 @@ export class InboxWorker implements Lane {
   }
 
   /**
-   * Whether this transaction fires the first steps of the urgent runs it starts (the page's record
-   * commits with the message): when this thread holds the delivery service and an urgent row is in it.
+   * The end of a save's transaction, once its resources are written: the escalation runs its rows
+   * start; when this thread holds the delivery service and an urgent row is among them, their first
+   * steps fired here too (the page's record commits with the message; `paged` starts its send
+   * after the commit); then the rows' outcomes and their audit, which do not wait on each other.
    */
-  private firesUrgent(work: readonly Work[]): boolean {
-    return this.o.delivery?.fireUrgentIn !== undefined && work.some((w) => w.row.priority > 0);
+  private async endRows(tx: TransactionSql, work: readonly Work[], starts: readonly EscalationStart[], ends: readonly InboxOutcomeRow[],
+    audit: readonly AuditEventInput[], hold: HoldSettings | undefined): Promise<{ started: Started; paged: (() => void) | undefined }> {
+    const fire = work.some((w) => w.row.priority > 0) ? this.o.delivery?.fireUrgentIn?.bind(this.o.delivery) : undefined;
+    const started = await startEscalations(tx, starts, this.now(), { wakeUrgent: fire === undefined, ...(hold ? { hold } : {}) });
+    const paged = fire && started.dueNow > 0 ? await fire(tx) : undefined;
+    await Promise.all([markInboxRows(tx, ends), appendAudit(tx, audit)]);
+    return { started, paged };
   }
 
   /** Holding routine runs at their start (startEscalations `hold`): the settings and the schedule at hand, when this worker has both. */
@@ -423,13 +422,12 @@ export class InboxWorker implements Lane {
     return { ...this.o.hold, compiled: (await this.o.schedules.current())?.compiled };
   }
 
+  /** After the commit: the application ACK never reports work that could still roll back. */
   private afterCommit(ends: readonly { w: Work; appAck: { bytes: Buffer; condition: string } | null; failed: boolean }[], started: Started, paged?: () => void): void {
-    if (paged) {
-      paged();
-      // the rounds: the fired runs' next timers, and any routine run of the batch
-      this.o.delivery?.poke({ urgent: false });
-    } else if (started.dueNow > 0) this.o.delivery?.poke({ urgent: ends.some((e) => e.w.row.priority > 0) });
-    // runs held for their digest wake no one: every scheduler's next look finds their timers
+    paged?.();
+    // runs due now: the rounds look at once, and the urgent lane unless this transaction fired the
+    // urgent ones itself; runs held for their digest wake no one (every scheduler's next look finds them)
+    if (started.dueNow > 0) this.o.delivery?.poke({ urgent: paged === undefined && ends.some((e) => e.w.row.priority > 0) });
     for (const e of ends) {
       if (e.appAck && wantsAppAck(e.appAck.condition, e.failed)) {
         const sent = this.o.appAcks ? this.o.appAcks.deliver(e.w.row.id, e.appAck.bytes) : false;
