@@ -5,10 +5,13 @@
 // one transaction, as a worker saves it. Printed per variant (a fresh database each): ms per
 // message, rows written per message, this process's CPU per message (process.cpuUsage: the save's
 // client side, sealing, hashing, extraction and serialisation) and the database backend's CPU per
-// message (read from /proc: the server runs on this machine). Variants drop one write-path index each, to show
-// what each costs on the hot path. `--rows-only R`: instead, R rounds of saveResources alone (the
-// same resources, each under a new id, batches of ~450 rows as a 32-message batch has: extraction,
-// sealing, the upsert; no lookup, no locks), CPU per row of this process and of the backend.
+// message (read from /proc: the server runs on this machine). Variants: base (the schema as migrated);
+// default-collation (the key and search columns under the database's own collation, as before
+// migration 024: run it with BENCH_DB_LOCALE=en_US.UTF-8, bench/db.ts); the others drop or change one
+// write-path index each, to show what each costs on the hot path. `--rows-only R`: instead, R rounds
+// of saveResources alone (the same resources, each under a new id, batches of ~450 rows as a
+// 32-message batch has: extraction, sealing, the upsert; no lookup, no locks), CPU per row of this
+// process and of the backend.
 // `--contained`: each ORU's Observations saved inside their DiagnosticReport (`contained`, the
 // report's `result` pointing at them) instead of as rows of their own: not what the gateway stores
 // (a contained Observation cannot be searched or read alone), a measure of what fewer rows per
@@ -33,6 +36,8 @@ const arg = (name: string, def: string): string => {
 
 const VARIANTS: Record<string, string> = {
   base: '',
+  // the columns migration 024 made bytewise, back under the database's own collation
+  'default-collation': 'ALTER TABLE fhir_resource ALTER COLUMN resource_type TYPE text COLLATE "default", ALTER COLUMN id TYPE text COLLATE "default", ALTER COLUMN subject TYPE text COLLATE "default", ALTER COLUMN recipients TYPE text[] COLLATE "default", ALTER COLUMN identifiers TYPE text[] COLLATE "default", ALTER COLUMN tokens TYPE text[] COLLATE "default"',
   'no-tokens-gin': 'DROP INDEX fhir_resource_tokens',
   'no-identifier-values-gin': 'DROP INDEX fhir_resource_identifier_values',
   'no-identifiers-gin': 'DROP INDEX fhir_resource_identifiers',
