@@ -1,8 +1,10 @@
 // Migration 024: the columns the pipeline's indexes are built on compare byte by byte, whatever the
-// database's collation, and queries that pass their values as ordinary (default-collation) text
-// still match them and their indexes.
+// database's collation, queries that pass their values as ordinary (default-collation) text still
+// match them and their indexes, and a store migrated before keeps its rows through the upgrade.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import postgres from 'postgres';
+import { adminUrl, createTestDatabase, type TestDatabase } from '../support/db.js';
+import { listMigrations, migrate } from '../../src/store/migrate.js';
 
 let db: TestDatabase;
 beforeAll(async () => { db = await createTestDatabase(); });
@@ -59,4 +61,42 @@ describe('key and search columns (migration 024)', () => {
     // the primary key, or another index led by (resource_type, … id): the id is an index condition
     expect(plans[2]).toMatch(/Index Cond: .*\bid = 'B'::text/);
   });
+
+  it('an upgrade keeps every stored row, and finds it again by its keys', async () => {
+    const old = await createTestDatabase({ migrate: false });
+    // the owner's connection (under TEST_DB_ROLE=app old.url is the suite's runtime role)
+    const owner = postgres(Object.assign(new URL(adminUrl()), { pathname: new URL(old.url).pathname }).toString(), { max: 1, onnotice: () => {} });
+    try {
+      const all = listMigrations();
+      await migrate(owner, all.filter((m) => m.version < 24));
+      await owner`
+        INSERT INTO fhir_resource (resource_type, id, subject, tokens, identifiers, search_version, resource)
+        SELECT 'Observation', 'o' || g, 'Patient/p' || (g % 10), ARRAY['code|http://loinc.org|' || g, 'subject>Patient/p' || (g % 10)],
+               ARRAY['urn:x|v' || g], 1, '{}'::jsonb
+        FROM generate_series(1, 500) g`;
+      await owner`
+        INSERT INTO inbox (source, sender_app, sender_facility, control_id, message_type, raw, content_hash, state, order_patient)
+        SELECT 'mllp', 'LAB', 'F', 'C' || g, 'ORU^R01', '\\x00'::bytea, sha256(g::text::bytea), 'received', 'p' || (g % 10)
+        FROM generate_series(1, 200) g`;
+      expect(await migrate(owner, all)).toEqual(['024_keys_collate_c']);
+      const [counts] = await owner<{ resources: number; inbox: number }[]>`
+        SELECT (SELECT count(*)::int FROM fhir_resource) AS resources, (SELECT count(*)::int FROM inbox) AS inbox`;
+      expect(counts).toEqual({ resources: 500, inbox: 200 });
+      const [found] = await owner<{ byToken: string[]; byIdentifier: string[]; byKey: number; pending: number }[]>`
+        SELECT (SELECT array_agg(id ORDER BY id) FROM fhir_resource WHERE tokens @> ${['subject>Patient/p3']}::text[]) AS "byToken",
+               (SELECT array_agg(id) FROM fhir_resource WHERE identifiers @> ${['urn:x|v42']}::text[]) AS "byIdentifier",
+               (SELECT count(*)::int FROM inbox WHERE (sender_app, sender_facility, control_id) = ('LAB', 'F', 'C7')) AS "byKey",
+               (SELECT count(*)::int FROM inbox WHERE sender_app = 'LAB' AND order_patient = 'p3' AND state NOT IN ('processed', 'failed')) AS pending`;
+      expect(found!.byToken).toHaveLength(50);
+      expect(found!.byIdentifier).toEqual(['o42']);
+      expect(found!.byKey).toBe(1);
+      expect(found!.pending).toBe(20);
+      const [invalid] = await owner<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_index WHERE NOT indisvalid`;
+      expect(invalid!.n).toBe(0);
+    } finally {
+      await owner.end();
+      await old.drop();
+    }
+  });
 });
+
