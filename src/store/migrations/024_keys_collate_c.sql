@@ -10,7 +10,10 @@
 -- Equality, and with it every lookup, containment (@>, &&) and uniqueness, is the same under both:
 -- both are deterministic. Only the order of these columns changes, which nothing shows to a user
 -- (keyset pages by (last_updated, id) and (resource_type, id) compare in the column's collation,
--- as they sort). Changing a column's collation rebuilds the indexes on it, once.
+-- as they sort). Changing a column's collation rebuilds the indexes on it, once. fhir_resource's
+-- subject and recipients have had no index since migration 008 (searches read them through
+-- `tokens`): they change with the row's other key columns so that every reference compares alike,
+-- at no rebuild.
 ALTER TABLE fhir_resource
   ALTER COLUMN resource_type TYPE text COLLATE "C",
   ALTER COLUMN id TYPE text COLLATE "C",
