@@ -194,21 +194,27 @@ function claimSql(sql: Sql, opts: ClaimOptions, window: number | null): Promise<
         AND NOT EXISTS (
           SELECT 1 FROM inbox e WHERE e.state NOT IN ('processed', 'failed')
             AND e.sender_app = i.sender_app AND e.sender_facility = i.sender_facility AND e.order_patient = i.order_patient
-            AND (e.sender_app, e.sender_facility, e.order_patient, e.id) < (i.sender_app, i.sender_facility, i.order_patient, i.id) OFFSET 0)
+            AND e.id < i.id OFFSET 0)
         AND NOT EXISTS (
           SELECT 1 FROM inbox e WHERE e.state NOT IN ('processed', 'failed')
             AND e.sender_app = i.sender_app AND e.sender_facility = i.sender_facility AND e.order_patient IS NULL
-            AND (e.sender_app, e.sender_facility, e.id) < (i.sender_app, i.sender_facility, i.id) OFFSET 0)
+            AND e.id < i.id OFFSET 0)
         AND (i.order_patient IS NOT NULL OR NOT EXISTS (
           SELECT 1 FROM inbox e WHERE e.state NOT IN ('processed', 'failed')
             AND e.sender_app = i.sender_app AND e.sender_facility = i.sender_facility
-            AND (e.sender_app, e.sender_facility) <= (i.sender_app, i.sender_facility) AND e.id < i.id OFFSET 0))`;
+            AND e.id < i.id OFFSET 0))`;
   // Each order check is `NOT EXISTS (… OFFSET 0)` over `state NOT IN ('processed', 'failed')`: the
   // OFFSET keeps it a correlated subplan, one probe of inbox_order_pending per candidate, and that
   // predicate lets no other partial index serve it (migration 014). Statistics taken while few
   // rows were pending (the normal state) made the planner join every candidate against every
   // pending row, or scan inbox_pending whole per probe: 2-4 s per claim against a backlog of
-  // 3,000, where the probes take milliseconds.
+  // 3,000, where the probes take milliseconds. Each probe is equalities on the index's leading
+  // columns and a bound on `id`, never a row comparison such as `(sender_app, sender_facility,
+  // order_patient, id) < (…)`: beside equalities on its columns, PostgreSQL 15-17 treat that as an
+  // inequality on the first column, so the equalities after it no longer end the scan, and a probe
+  // that finds nothing walks the sender's later patients to the end of its entries (45 pages per
+  // probe, 25 ms per claim of 32 against one lab's 3,000-row backlog, against 5 ms; 18 keeps the
+  // bound either way).
   // With a window, the candidates are taken in claim order and each is probed by id in a LATERAL
   // subquery (with its row lock), so the LIMIT stops at the batch's last head: the checks run for
   // about `limit` candidates, not the whole window (a join sorted after the checks ran them for all
@@ -248,7 +254,7 @@ function claimSql(sql: Sql, opts: ClaimOptions, window: number | null): Promise<
         SELECT e.id FROM inbox e
         WHERE e.state NOT IN ('processed', 'failed') AND (e.state = 'received' OR e.claimed_until < now())
           AND e.sender_app = h.sender_app AND e.sender_facility = h.sender_facility AND e.order_patient = h.order_patient
-          AND (e.sender_app, e.sender_facility, e.order_patient, e.id) > (h.sender_app, h.sender_facility, h.order_patient, h.id)
+          AND e.id > h.id
           AND e.priority >= ${minPriority} ${belowE}
         ORDER BY e.sender_app, e.sender_facility, e.order_patient, e.id
         LIMIT ${Math.max(0, opts.limit - 1)}
@@ -261,14 +267,12 @@ function claimSql(sql: Sql, opts: ClaimOptions, window: number | null): Promise<
       WHERE NOT EXISTS (
         SELECT 1 FROM inbox e WHERE e.state NOT IN ('processed', 'failed')
           AND e.sender_app = f.sender_app AND e.sender_facility = f.sender_facility AND e.order_patient = f.order_patient
-          AND (e.sender_app, e.sender_facility, e.order_patient, e.id) > (f.sender_app, f.sender_facility, f.order_patient, f.head)
-          AND (e.sender_app, e.sender_facility, e.order_patient, e.id) < (f.sender_app, f.sender_facility, f.order_patient, f.id)
+          AND e.id > f.head AND e.id < f.id
           AND NOT EXISTS (SELECT 1 FROM followers g WHERE g.id = e.id) OFFSET 0)
         AND NOT EXISTS (
         SELECT 1 FROM inbox e WHERE e.state NOT IN ('processed', 'failed')
           AND e.sender_app = f.sender_app AND e.sender_facility = f.sender_facility AND e.order_patient IS NULL
-          AND (e.sender_app, e.sender_facility, e.id) > (f.sender_app, f.sender_facility, f.head)
-          AND (e.sender_app, e.sender_facility, e.id) < (f.sender_app, f.sender_facility, f.id) OFFSET 0)
+          AND e.id > f.head AND e.id < f.id OFFSET 0)
     ), taken AS (
       -- every head first, then each group's second row, and so on: a flood of one patient shares
       -- the batch with the others; a group keeps a prefix of its chain

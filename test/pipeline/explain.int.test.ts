@@ -151,3 +151,43 @@ describe('the critical lane claim over a routine backlog the statistics do not k
     }
   }, 60_000);
 });
+
+/** Every plan node of the order probes (alias e, e_1, …: another row of the inbox) with its buffers and loops. */
+function orderProbes(node: PlanNode, out: PlanNode[] = []): PlanNode[] {
+  if (node['Relation Name'] === 'inbox' && /^e(_\d+)?$/.test(node.Alias ?? '')) out.push(node);
+  for (const child of node.Plans ?? []) orderProbes(child, out);
+  return out;
+}
+interface PlanNode { 'Relation Name'?: string; Alias?: string; 'Index Name'?: string; 'Actual Loops': number; 'Shared Hit Blocks': number; 'Shared Read Blocks': number; Plans?: PlanNode[] }
+
+describe('the claim over one sender\'s backlog', () => {
+  it('each order probe reads its own patient\'s entries of inbox_order_pending, not the rest of the sender\'s', async () => {
+    const fresh = await createTestDatabase();
+    try {
+      // one lab: 3,000 rows pending, 1,000 patients (3 rows each), all under one (sender, facility)
+      await fresh.sql.unsafe(`
+        INSERT INTO inbox (source, sender_app, sender_facility, control_id, message_type, raw, content_hash, state, order_patient, priority)
+        SELECT 'mllp', 'LAB', 'F', 'S' || g, 'ORU^R01', '\\x00'::bytea, sha256(('s' || g)::bytea), 'received', md5((g * 7919 % 1000)::text), 0
+        FROM generate_series(1, 3000) g`);
+      await fresh.sql`VACUUM ANALYZE inbox`;
+      const { claims } = await recordClaims(fresh, { claimMs: 60_000, limit: 32 });
+      const claim = claims[0]!;
+      const probes = await fresh.sql.begin(async (tx) => {
+        const [row] = await tx.unsafe(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${claim.text}`, claim.params as never[]);
+        await tx`ROLLBACK AND CHAIN`;
+        return orderProbes((row as unknown as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0]!.Plan);
+      });
+      const ran = probes.filter((p) => p['Actual Loops'] > 0);
+      if (process.env.SHOW_PLANS) console.log(ran.map((p) => [p.Alias, p['Actual Loops'], p['Shared Hit Blocks'] + p['Shared Read Blocks']]));
+      expect(ran.reduce((n, p) => n + p['Actual Loops'], 0)).toBeGreaterThan(32);
+      for (const p of ran) {
+        expect(p['Index Name']).toBe('inbox_order_pending');
+        // a probe descends the index to its (sender, patient) and reads a page or two there; one that
+        // walks on through the sender's other patients reads tens of pages per probe here
+        expect((p['Shared Hit Blocks'] + p['Shared Read Blocks']) / p['Actual Loops'], p.Alias).toBeLessThan(8);
+      }
+    } finally {
+      await fresh.drop();
+    }
+  }, 60_000);
+});
