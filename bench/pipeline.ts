@@ -1,4 +1,4 @@
-// npm run bench -- pipeline [--n 4000] [--senders 1,50] [--preload 0,100000,1000000] [--trials 3] [--burst 5000] [--db embedded|machine] [--thread 0|1] [--nice 10] [--inflight N] [--gather 20]
+// npm run bench -- pipeline [--n 4000] [--senders 1,50] [--preload 0,100000,1000000] [--trials 3] [--burst 5000] [--one-connection 3000] [--db embedded|machine] [--thread 0|1] [--nice 10] [--inflight N] [--gather 20]
 //
 // The processing pipeline end to end: a gateway (intake, MLLP listener, workers with their mapping
 // threads, routing on a stored schedule) on a fresh database, its routine workers in the processing
@@ -10,7 +10,8 @@
 // (counted on the workers' connections: each is one round trip; only with --thread 0, where those
 // connections are this thread's), the mapping-only rate on
 // one core (the ceiling), the ACK p99 while processing runs; with --preload, the same on a store
-// holding that many resources; and a critical result sent behind a routine burst: ACK -> routed.
+// holding that many resources; one lab over one connection (intake against processing: does the
+// pipeline keep up with it); and a critical result sent behind a routine burst: ACK -> routed.
 // After the fast send, 1,000 more at a steady 200 msg/s while the backlog drains (their ACK p99).
 // The CPU per message (this process, the gateway: the sender is not in it; and the database's backends read from /proc: the server must
 // run on this machine) gives the rate both cores could reach whatever else shares them.
@@ -292,6 +293,34 @@ async function throughput(url: string, n: number, senders: number, preloaded: nu
   }
 }
 
+/**
+ * One lab sending over one MLLP connection as fast as its ACKs come back (each message waits for the
+ * previous one's ACK, as an MLLP sender does): does processing keep up with it? Read from the rows'
+ * own times: intake msg/s from the first to the last receipt, processing msg/s from the first receipt
+ * to the last row done, and how far processing trailed the last ACK.
+ */
+async function oneConnection(url: string, n: number): Promise<{ intake: number; processing: number; backlogAtLastAck: number; lagMs: number; ackP99: number }> {
+  const gw = await gateway(url);
+  try {
+    const [{ id0 } = { id0: '0' }] = await gw.sql<{ id0: string }[]>`SELECT coalesce(max(id), 0)::text AS id0 FROM inbox`;
+    const r = await send(gw.port, { connections: 1, n, tag: 'ONE', traffic: { senders: 1, patients: Math.max(50, Math.floor(n / 4)), criticalShare: 0.02 }, seed: 13 });
+    const backlogAtLastAck = await pending(gw.sql);
+    await drained(gw.sql, 600_000);
+    const [x] = await gw.sql<{ n: number; intake_s: number; processing_s: number; lag_ms: number }[]>`
+      SELECT count(*)::int AS n,
+             extract(epoch FROM max(received_at) - min(received_at))::float8 AS intake_s,
+             extract(epoch FROM max(processed_at) - min(received_at))::float8 AS processing_s,
+             (extract(epoch FROM max(processed_at) - max(received_at)) * 1000)::float8 AS lag_ms
+      FROM inbox WHERE id > ${id0}::bigint`;
+    return {
+      intake: x!.n / x!.intake_s, processing: x!.n / x!.processing_s, backlogAtLastAck, lagMs: x!.lag_ms,
+      ackP99: percentile([...r.lat].sort((a, b) => a - b), 99),
+    };
+  } finally {
+    await gw.close();
+  }
+}
+
 async function criticalBehindBurst(url: string, burst: number, trials: number): Promise<number[]> {
   const gw = await gateway(url);
   const { MllpClient } = await import('../src/mllp/index.js');
@@ -355,6 +384,16 @@ async function onServer(label: string, admin: string): Promise<void> {
     const base = byPreload.get(preloads[0]!)!;
     // raw rates: on a shared machine compare them with the mapping-only column of the same rows
     for (const p of preloads.slice(1)) console.log(`growth: processing at ${fmt(p)} preloaded resources is ${fmt(byPreload.get(p)! / base, 2)}x the rate at ${fmt(preloads[0]!)} (goal: within 20%: ${byPreload.get(p)! >= 0.8 * base ? 'met' : 'NOT met'})`);
+  }
+  const single = Number(arg('one-connection', '3000'));
+  if (single > 0) {
+    const db = await freshDatabase(admin);
+    try {
+      const o = await oneConnection(db.url, single);
+      console.log(`\none lab over one MLLP connection, ${fmt(single)} messages of the mix as fast as its ACKs come: intake ${fmt(o.intake)} msg/s (ACK p99 ${fmt(o.ackP99, 1)} ms), processing ${fmt(o.processing)} msg/s over the same rows; backlog at the last ACK ${fmt(o.backlogAtLastAck)} rows, the last row done ${fmt(o.lagMs)} ms after it (goal: processing no less than intake at one connection: ${o.processing >= 0.98 * o.intake ? 'met' : 'NOT met'})`);
+    } finally {
+      await db.drop();
+    }
   }
   if (trials > 0) {
     const db = await freshDatabase(admin);
