@@ -61,6 +61,8 @@ const BATCH = 32;
 const INLINE = Number(arg('inline', '16384'));
 /** the routine workers in the processing thread (the gateway's default, PROCESSING_THREAD) */
 const THREAD = arg('thread', '1') !== '0';
+/** with --thread 1: how many processing threads share the routine workers (the gateway's PROCESSING_THREADS) */
+const THREADS = Number(arg('threads', '1'));
 /** with --thread 1: the CPU priority of the processing thread, its mapping threads and its server processes (the gateway's PROCESSING_NICE; 0: unchanged) */
 const NICE = Number(arg('nice', '10'));
 /** the routine workers' WORKER_GATHER_MS (the gateway's default; 0: claim at once) */
@@ -95,8 +97,8 @@ async function gateway(url: string) {
   const onStages = (s: Omit<Stages, 'rounds'>) => { stages.rows += s.rows; stages.claim += s.claim; stages.map += s.map; stages.route += s.route; stages.save += s.save; stages.commit += s.commit; stages.rounds++; };
   const mapper = new pipeline.MapPool({ config: DEFAULT_SITE_CONFIG, idKey, threads: MAP_THREADS, budgetMs: 2_000, log: silentLogger });
   const workers: InstanceType<typeof pipeline.InboxWorker>[] = [];
-  let processing: pipeline.ProcessingThread | undefined;
-  const writer = new ingest.InboxWriter(sql, { maxBatch: 256, ...(arg('inflight', '') ? { maxInFlight: Number(arg('inflight', '')) } : {}), onInserted: (p) => { workers.forEach((w) => w.poke(p)); processing?.poke(); } });
+  const processing: pipeline.ProcessingThread[] = [];
+  const writer = new ingest.InboxWriter(sql, { maxBatch: 256, ...(arg('inflight', '') ? { maxInFlight: Number(arg('inflight', '')) } : {}), onInserted: (p) => { workers.forEach((w) => w.poke(p)); processing.forEach((t) => t.poke()); } });
   const intake = new ingest.Hl7Intake({ sql, writer, metrics, log: silentLogger, appName: 'SWITCHBOARD' });
   const listener = new MllpListener({ host: '127.0.0.1', port: 0, maxFrameBytes: 1 << 20, idleTimeoutMs: 60_000, frameTimeoutMs: 10_000, maxConnections: 200, log: silentLogger }, intake.mllpHandlers(1 << 20));
   const port = await listener.listen();
@@ -108,15 +110,17 @@ async function gateway(url: string) {
   });
   workers.push(lane);
   if (shared) {
-    // the routine workers as the gateway runs them: the same host, its stage times posted back
-    processing = new pipeline.ProcessingThread({
+    // the routine workers as the gateway runs them: the same host (one per processing thread, the
+    // workers shared among them as the gateway shares them), their stage times posted back
+    const keys = benchKeys();
+    pipeline.processingShares(WORKERS, THREADS, cpus().length).forEach((concurrency, index) => processing.push(new pipeline.ProcessingThread({
       setup: {
-        db: { url, max: WORKERS + 1, name: 'bench-processing', timeouts: DB_TIMEOUT_DEFAULTS },
-        workers: { concurrency: WORKERS, batch: BATCH, gatherMs: GATHER, claimMs: 60_000, pollMs: 1_000, maxAttempts: 5, appName: 'SWITCHBOARD', inlineMaxBytes: INLINE, mapThreads: MAP_THREADS, mapBudgetMs: 2_000, nice: NICE },
-        siteConfig: DEFAULT_SITE_CONFIG, idKey, keys: benchKeys(), scheduleLimits: DEFAULT_SCHEDULE_LIMITS, route: true, hold: HOLD,
+        db: { url, max: concurrency + 1, name: 'bench-processing', timeouts: DB_TIMEOUT_DEFAULTS },
+        workers: { concurrency, batch: BATCH, gatherMs: GATHER, claimMs: 60_000, pollMs: 1_000, maxAttempts: 5, appName: 'SWITCHBOARD', inlineMaxBytes: INLINE, mapThreads: MAP_THREADS, mapBudgetMs: 2_000, nice: NICE },
+        siteConfig: DEFAULT_SITE_CONFIG, idKey, keys, scheduleLimits: DEFAULT_SCHEDULE_LIMITS, route: true, hold: HOLD,
       },
-      log: silentLogger, metrics, lane: shared, onStages, ...(NICE > 0 ? { lowerBackends: sql } : {}),
-    });
+      log: silentLogger, metrics, lane: shared, onStages, index, ...(NICE > 0 ? { lowerBackends: sql } : {}),
+    })));
   } else {
     for (let i = 0; i < WORKERS; i++) {
       workers.push(new pipeline.InboxWorker({
@@ -126,12 +130,12 @@ async function gateway(url: string) {
     }
   }
   for (const w of workers) await w.start();
-  await processing?.start();
+  for (const t of processing) await t.start();
   return {
     port, sql, writer, metrics, intakeCount, workCount, stages,
     close: async () => {
       await listener.close(1000);
-      await Promise.all([...workers.map((w) => w.stop()), processing?.stop()]);
+      await Promise.all([...workers.map((w) => w.stop()), ...processing.map((t) => t.stop())]);
       await mapper.close();
       await schedules.stop();
       await sql.end();

@@ -1,5 +1,6 @@
 // Composition root: store, intake, MLLP and HTTP listeners, processing worker. Graceful shutdown
 // stops accepting, lets in-flight messages commit and answer, then closes the store.
+import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { serve, type ServerType } from '@hono/node-server';
@@ -8,7 +9,7 @@ import type { Config } from './config/index.js';
 import { createMetrics, registerEventLoopDelay, type Logger, type Metrics } from './obs/index.js';
 import { encryptExisting, openStore, type Store } from './store/index.js';
 import { AppAckRouter, Hl7Intake, InboxWriter, SenderPolicy, invalidCidrs, loadSendersFile } from './ingest/index.js';
-import { InboxWorker, MapPool, ProcessingThread, SharedLane, type Lane, type ProcessingSetup } from './pipeline/index.js';
+import { InboxWorker, MapPool, ProcessingThread, SharedLane, processingShares, type Lane, type ProcessingSetup } from './pipeline/index.js';
 import { MllpListener } from './mllp/index.js';
 import { createApp } from './http/index.js';
 import { reindexSearchColumns } from './fhir/index.js';
@@ -31,8 +32,8 @@ export interface Gateway {
   mllpPort: number;
   store: Store;
   metrics: Metrics;
-  /** the routine workers' thread, when they run in one (PROCESSING_THREAD) */
-  processing?: ProcessingThread;
+  /** the routine workers' threads, when they run in threads (PROCESSING_THREAD, PROCESSING_THREADS); empty otherwise */
+  processing: ProcessingThread[];
   close(): Promise<void>;
 }
 
@@ -114,11 +115,11 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   const retention = startRetention(store.sql, { messageDays: config.MESSAGE_RETENTION_DAYS, fhirDays: config.FHIR_RETENTION_DAYS, auditDays: config.AUDIT_RETENTION_DAYS }, log);
   undo.push(() => retention.stop());
   const workers: InboxWorker[] = [];
-  let processing: ProcessingThread | undefined;
+  const processing: ProcessingThread[] = [];
   // rows stored (with their most urgent priority: the lane sleeps through routine ones), or the store is back (all look)
   const pokeWorkers = (maxPriority?: number) => {
     for (const w of workers) w.poke(maxPriority);
-    processing?.poke();
+    for (const t of processing) t.poke();
   };
   const writer = new InboxWriter(store.sql, {
     maxBatch: config.INGEST_BATCH_MAX, maxInFlight: config.INGEST_MAX_IN_FLIGHT, onBatch: (n) => metrics.batchSize.observe(n), onInserted: pokeWorkers,
@@ -208,10 +209,11 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
     });
     workers.push(lane);
     if (shared) {
-      processing = new ProcessingThread({
-        setup: processingSetup(config, store, siteConfig, idKey, await threadKeys(config), limits), log, metrics, lane: shared, appAcks, delivery,
+      const keys = await threadKeys(config);
+      processingShares(config.WORKER_CONCURRENCY, config.PROCESSING_THREADS, availableParallelism()).forEach((concurrency, index) => processing.push(new ProcessingThread({
+        setup: processingSetup(config, store, siteConfig, idKey, keys, limits, concurrency), log, metrics, lane: shared, appAcks, delivery, index,
         ...(store.embedded ? { lowerBackends: store.sql } : {}),
-      });
+      })));
     } else {
       workers.push(...Array.from({ length: config.WORKER_CONCURRENCY }, () => new InboxWorker({
         sql: store.sql, config: siteConfig, log, metrics, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS,
@@ -219,9 +221,9 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
       })));
     }
   }
-  undo.push(async () => { await Promise.all([...workers.map((w) => w.stop()), processing?.stop()]); });
+  undo.push(async () => { await Promise.all([...workers.map((w) => w.stop()), ...processing.map((t) => t.stop())]); });
   for (const w of workers) await w.start();
-  await processing?.start();
+  for (const t of processing) await t.start();
 
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= (async () => {
@@ -237,8 +239,8 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
         setTimeout(() => { if ('closeAllConnections' in http) http.closeAllConnections(); }, 5000).unref();
       }),
     ]);
-    // the processing thread finishes its rounds, closes its pool and exits before the store closes
-    await Promise.all([...workers.map((w) => w.stop()), processing?.stop()]);
+    // the processing threads finish their rounds, close their pools and exit before the store closes
+    await Promise.all([...workers.map((w) => w.stop()), ...processing.map((t) => t.stop())]);
     await mapper?.close();
     await delivery.stop();
     await schedules.stop();
@@ -252,22 +254,22 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
     loopDelay.stop();
     log.info('shutdown_complete');
   })());
-  return { httpPort, mllpPort, store, metrics, ...(processing ? { processing } : {}), close };
+  return { httpPort, mllpPort, store, metrics, processing, close };
 }
 
-/** The processing thread's settings: the store's runtime connection and the workers' settings (README "Configuration"). */
-function processingSetup(config: Config, store: Store, siteConfig: SiteConfig, idKey: Uint8Array, keys: KeyMaterial, limits: ReturnType<typeof limitsFromSettings>): ProcessingSetup {
+/** A processing thread's settings: the store's runtime connection and its workers' settings (README "Configuration"). */
+function processingSetup(config: Config, store: Store, siteConfig: SiteConfig, idKey: Uint8Array, keys: KeyMaterial, limits: ReturnType<typeof limitsFromSettings>, concurrency: number): ProcessingSetup {
   return {
     // the workers' connections and the LISTENs of the workers, the schedule and the PHI keys
     db: {
-      url: store.url, max: config.WORKER_CONCURRENCY + 1, name: 'switchboard-processing',
+      url: store.url, max: concurrency + 1, name: 'switchboard-processing',
       timeouts: {
         connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS, idleTimeoutMs: config.DB_IDLE_TIMEOUT_MS,
         statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS, idleInTransactionTimeoutMs: config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
       },
     },
     workers: {
-      concurrency: config.WORKER_CONCURRENCY, batch: config.WORKER_BATCH, gatherMs: config.WORKER_GATHER_MS, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS, maxAttempts: config.WORKER_MAX_ATTEMPTS,
+      concurrency, batch: config.WORKER_BATCH, gatherMs: config.WORKER_GATHER_MS, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS, maxAttempts: config.WORKER_MAX_ATTEMPTS,
       appName: config.APP_NAME, inlineMaxBytes: config.MAP_INLINE_MAX_BYTES, mapThreads: config.MAP_THREADS, mapBudgetMs: config.MAP_TIME_BUDGET_MS,
       nice: config.PROCESSING_NICE,
     },

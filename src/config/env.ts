@@ -74,6 +74,13 @@ export const configSchema = z.object({
    */
   PROCESSING_THREAD: bool.default(true),
   /**
+   * How many processing threads share the WORKER_CONCURRENCY routine workers (with PROCESSING_THREAD):
+   * the workers' JavaScript (mapping, sealing, search entries, statements) runs on that many cores
+   * instead of one. At most WORKER_CONCURRENCY and the machine's cores. Each thread holds its own
+   * heap, modules, pool and schedule (~40 MB resident), so the default is one.
+   */
+  PROCESSING_THREADS: z.coerce.number().int().min(1).max(16).default(1),
+  /**
    * CPU priority (nice, 0-19) of the processing thread, its mapping threads and, on the embedded
    * database, its connections' server processes: routine work yields the cores to intake, the
    * critical lane and delivery when they need them (Linux; 0 leaves them as they are).

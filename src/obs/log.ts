@@ -7,7 +7,7 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 const ALLOWED = new Set([
   'inboxId', 'controlIdHash', 'messageType', 'source', 'code', 'condition', 'ack', 'state', 'attempts', 'count',
   'ms', 'port', 'host', 'peer', 'connections', 'batch', 'duplicates', 'version', 'path', 'method', 'status',
-  'setting', 'dataDir', 'pid', 'mode', 'worker', 'errorName', 'errorCode', 'requestId', 'issuer', 'signal',
+  'setting', 'dataDir', 'pid', 'mode', 'worker', 'thread', 'errorName', 'errorCode', 'requestId', 'issuer', 'signal',
   // delivery: ids and codes only (a webhook secret or a payload can never be a field)
   'attemptId', 'notificationId', 'channel', 'step',
   // PHI keys: a key's id and a table's name (never key bytes)

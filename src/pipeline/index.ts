@@ -5,7 +5,7 @@ export { InboxWorker } from './worker.js';
 export type { StageTimes, WorkerOptions } from './worker.js';
 export { MapPool } from './map-pool.js';
 export type { RowMapper } from './map-pool.js';
-export { ProcessingThread } from './processing-thread.js';
+export { ProcessingThread, processingShares } from './processing-thread.js';
 export type { ProcessingSetup, ProcessingThreadOptions } from './processing-thread.js';
 export { SharedLane } from './shared-lane.js';
 export type { Lane } from './shared-lane.js';

@@ -94,6 +94,8 @@ export interface ProcessingThreadOptions {
   lowerBackends?: Sql;
   /** restart backoff, ms: the first wait, doubled per failure in a row, up to `maxMs` */
   restart?: { baseMs: number; maxMs: number };
+  /** which of the gateway's processing threads this is (PROCESSING_THREADS): its metrics' `thread` label, from 0 */
+  index?: number;
 }
 
 /** A thread that ran this long before it died starts its backoff afresh. */
@@ -106,6 +108,17 @@ const BACKENDS_EVERY_MS = 5_000;
 const THREAD_HEAP_MB = 1024;
 /** Young generation of the thread, MiB (V8's default lets a busy thread's semi-spaces grow to 3 x 16). */
 const THREAD_YOUNG_MB = 16;
+const RESTARTS = 'switchboard_processing_thread_restarts_total';
+const UP = 'switchboard_processing_thread_up';
+
+/**
+ * The routine workers of each processing thread (PROCESSING_THREADS): `workers` shared as evenly as
+ * can be, the first threads taking the remainder; never more threads than workers or than `cores`.
+ */
+export function processingShares(workers: number, threads: number, cores: number): number[] {
+  const n = Math.max(1, Math.min(threads, workers, cores));
+  return Array.from({ length: n }, (_, i) => Math.floor(workers / n) + (i < workers % n ? 1 : 0));
+}
 
 export class ProcessingThread {
   private worker: Worker | undefined;
@@ -117,13 +130,21 @@ export class ProcessingThread {
   private backendsTimer: NodeJS.Timeout | undefined;
   /** server processes already lowered */
   private readonly lowered = new Set<number>();
-  private readonly restarts: Counter;
-  private readonly up: Gauge;
+  private readonly restarts: Counter<'thread'>;
+  private readonly up: Gauge<'thread'>;
+  private readonly label: { thread: string };
 
   constructor(private readonly o: ProcessingThreadOptions) {
-    const registers = [o.metrics.registry];
-    this.restarts = new Counter({ name: 'switchboard_processing_thread_restarts_total', help: 'Times the processing thread died and was started again', registers });
-    this.up = new Gauge({ name: 'switchboard_processing_thread_up', help: '1 while the processing thread runs its workers, 0 while it is down or restarting', registers });
+    // one metric per registry, a series per thread: the gateway's threads share the registry
+    const registry = o.metrics.registry;
+    const registers = [registry];
+    this.label = { thread: String(o.index ?? 0) };
+    this.restarts = (registry.getSingleMetric(RESTARTS) as Counter<'thread'> | undefined)
+      ?? new Counter({ name: RESTARTS, help: 'Times a processing thread died and was started again', labelNames: ['thread'], registers });
+    this.up = (registry.getSingleMetric(UP) as Gauge<'thread'> | undefined)
+      ?? new Gauge({ name: UP, help: '1 while a processing thread runs its workers, 0 while it is down or restarting', labelNames: ['thread'], registers });
+    this.up.set(this.label, 0);
+    this.restarts.inc(this.label, 0);
   }
 
   /** Starts the thread; resolves when its workers run, rejects when it fails before that (a start that cannot work fails the gateway's start). */
@@ -198,8 +219,8 @@ export class ProcessingThread {
       w.on('message', (m: FromThread) => {
         if (m.t === 'ready') {
           ready = true;
-          this.up.set(1);
-          this.o.log.info('processing_thread_started', { worker: this.o.setup.workers.concurrency });
+          this.up.set(this.label, 1);
+          this.o.log.info('processing_thread_started', { thread: this.o.index ?? 0, worker: this.o.setup.workers.concurrency });
           resolve();
           return;
         }
@@ -209,9 +230,9 @@ export class ProcessingThread {
       w.on('error', (e: Error & { code?: string }) => { failure = { errorName: e.name, errorCode: e.code }; });
       w.on('exit', (code) => {
         if (this.worker === w) this.worker = undefined;
-        this.up.set(0);
+        this.up.set(this.label, 0);
         if (this.stopping) { resolve(); return; }
-        this.o.log.error('processing_thread_died', { code, ...failure });
+        this.o.log.error('processing_thread_died', { thread: this.o.index ?? 0, code, ...failure });
         if (!ready) { reject(new Error(`the processing thread ended before it was ready (exit code ${code})`)); }
         this.restartLater();
       });
@@ -222,10 +243,10 @@ export class ProcessingThread {
   private restartLater(): void {
     if (performance.now() - this.startedAt > STABLE_MS) this.failuresInARow = 0;
     this.failuresInARow++;
-    this.restarts.inc();
+    this.restarts.inc(this.label);
     const { baseMs, maxMs } = this.o.restart ?? { baseMs: 500, maxMs: 30_000 };
     const wait = Math.min(maxMs, baseMs * 2 ** (this.failuresInARow - 1));
-    this.o.log.warn('processing_thread_restarting', { ms: wait, attempts: this.failuresInARow });
+    this.o.log.warn('processing_thread_restarting', { thread: this.o.index ?? 0, ms: wait, attempts: this.failuresInARow });
     this.restartTimer = setTimeout(() => {
       if (this.stopping) return;
       this.spawn().catch(() => { /* logged and rescheduled by its exit */ });

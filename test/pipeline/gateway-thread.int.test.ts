@@ -33,7 +33,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   const config = loadConfig({
     DATABASE_URL: db.url, DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'sb-thread-')), PORT: '0', HOST: '127.0.0.1', MLLP_PORT: '0', MLLP_HOST: '127.0.0.1',
-    PHI_KEYS: TEST_PHI_KEYS, SCHEDULE_FILE: path.join(ROOT, 'fixtures/schedules/example.json'), WORKER_POLL_MS: '200', PROCESSING_THREAD: 'true',
+    PHI_KEYS: TEST_PHI_KEYS, SCHEDULE_FILE: path.join(ROOT, 'fixtures/schedules/example.json'), WORKER_POLL_MS: '200', PROCESSING_THREAD: 'true', PROCESSING_THREADS: '2',
   });
   gw = await startGateway(config, silentLogger);
 }, 120_000);
@@ -44,7 +44,9 @@ afterAll(async () => {
 
 describe('a gateway with the processing thread', () => {
   it('processes routine messages in the thread, counted on the gateway registry', { timeout: 60_000 }, async () => {
-    expect(gw!.processing?.running).toBe(true);
+    // two threads of one worker each (WORKER_CONCURRENCY 2), one where the machine has one core
+    expect(gw!.processing).toHaveLength(Math.min(2, os.availableParallelism()));
+    expect(gw!.processing.every((t) => t.running)).toBe(true);
     expect(await processingConnections()).toBeGreaterThan(0);
     const c = new MllpClient({ port: gw!.mllpPort });
     await c.connect();
@@ -58,14 +60,15 @@ describe('a gateway with the processing thread', () => {
     expect(saved!.n).toBeGreaterThan(0);
     // the thread's counters arrive in batches, on the registry /metrics serves
     await until('the counters', async () => (await gw!.metrics.processed.get()).values.reduce((n, v) => n + v.value, 0) === 10);
-    expect(await gw!.metrics.registry.metrics()).toMatch(/switchboard_processing_thread_up 1/);
+    const exposed = await gw!.metrics.registry.metrics();
+    gw!.processing.forEach((_, i) => expect(exposed).toMatch(new RegExp(`switchboard_processing_thread_up\\{thread="${i}"\\} 1`)));
   });
 
   it('a graceful close stops the thread and closes its connections', { timeout: 60_000 }, async () => {
-    const thread = gw!.processing!;
+    const threads = gw!.processing;
     await gw!.close();
     gw = undefined;
-    expect(thread.running).toBe(false);
+    expect(threads.some((t) => t.running)).toBe(false);
     await until('its backends gone', async () => (await processingConnections()) === 0, 10_000);
   });
 });
