@@ -15,7 +15,7 @@
 // After the fast send, 1,000 more at a steady 200 msg/s while the backlog drains (their ACK p99).
 // The CPU per message (this process, the gateway: the sender is not in it; and the database's backends read from /proc: the server must
 // run on this machine) gives the rate both cores could reach whatever else shares them.
-import { cpus } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { fork } from 'node:child_process';
 import postgres from 'postgres';
@@ -113,7 +113,7 @@ async function gateway(url: string) {
     // the routine workers as the gateway runs them: the same host (one per processing thread, the
     // workers shared among them as the gateway shares them), their stage times posted back
     const keys = benchKeys();
-    pipeline.processingShares(WORKERS, THREADS, cpus().length).forEach((concurrency, index) => processing.push(new pipeline.ProcessingThread({
+    pipeline.processingShares(WORKERS, THREADS, availableParallelism()).forEach((concurrency, index) => processing.push(new pipeline.ProcessingThread({
       setup: {
         db: { url, max: concurrency + 1, name: 'bench-processing', timeouts: DB_TIMEOUT_DEFAULTS },
         workers: { concurrency, batch: BATCH, gatherMs: GATHER, claimMs: 60_000, pollMs: 1_000, maxAttempts: 5, appName: 'SWITCHBOARD', inlineMaxBytes: INLINE, mapThreads: MAP_THREADS, mapBudgetMs: 2_000, nice: NICE },

@@ -132,13 +132,16 @@ export class ProcessingThread {
   private readonly lowered = new Set<number>();
   private readonly restarts: Counter<'thread'>;
   private readonly up: Gauge<'thread'>;
+  /** the metrics' `thread` label and the log lines' `thread` field: the one index, as each wants it */
   private readonly label: { thread: string };
+  private readonly index: number;
 
   constructor(private readonly o: ProcessingThreadOptions) {
     // one metric per registry, a series per thread: the gateway's threads share the registry
     const registry = o.metrics.registry;
     const registers = [registry];
-    this.label = { thread: String(o.index ?? 0) };
+    this.index = o.index ?? 0;
+    this.label = { thread: String(this.index) };
     this.restarts = (registry.getSingleMetric(RESTARTS) as Counter<'thread'> | undefined)
       ?? new Counter({ name: RESTARTS, help: 'Times a processing thread died and was started again', labelNames: ['thread'], registers });
     this.up = (registry.getSingleMetric(UP) as Gauge<'thread'> | undefined)
@@ -220,7 +223,7 @@ export class ProcessingThread {
         if (m.t === 'ready') {
           ready = true;
           this.up.set(this.label, 1);
-          this.o.log.info('processing_thread_started', { thread: this.o.index ?? 0, worker: this.o.setup.workers.concurrency });
+          this.o.log.info('processing_thread_started', { thread: this.index, worker: this.o.setup.workers.concurrency });
           resolve();
           return;
         }
@@ -232,7 +235,7 @@ export class ProcessingThread {
         if (this.worker === w) this.worker = undefined;
         this.up.set(this.label, 0);
         if (this.stopping) { resolve(); return; }
-        this.o.log.error('processing_thread_died', { thread: this.o.index ?? 0, code, ...failure });
+        this.o.log.error('processing_thread_died', { thread: this.index, code, ...failure });
         if (!ready) { reject(new Error(`the processing thread ended before it was ready (exit code ${code})`)); }
         this.restartLater();
       });
@@ -246,7 +249,7 @@ export class ProcessingThread {
     this.restarts.inc(this.label);
     const { baseMs, maxMs } = this.o.restart ?? { baseMs: 500, maxMs: 30_000 };
     const wait = Math.min(maxMs, baseMs * 2 ** (this.failuresInARow - 1));
-    this.o.log.warn('processing_thread_restarting', { thread: this.o.index ?? 0, ms: wait, attempts: this.failuresInARow });
+    this.o.log.warn('processing_thread_restarting', { thread: this.index, ms: wait, attempts: this.failuresInARow });
     this.restartTimer = setTimeout(() => {
       if (this.stopping) return;
       this.spawn().catch(() => { /* logged and rescheduled by its exit */ });
