@@ -105,6 +105,24 @@ async function recordClaims(fresh: TestDatabase, opts: Parameters<typeof claimIn
   }
 }
 
+interface PlanNode { 'Relation Name'?: string; Alias?: string; 'Index Name'?: string; 'Actual Loops': number; 'Shared Hit Blocks': number; 'Shared Read Blocks': number; Plans?: PlanNode[] }
+
+/** A recorded statement run under EXPLAIN (ANALYZE, BUFFERS) and rolled back: its plan's root node. */
+async function analyzed(fresh: TestDatabase, s: { text: string; params: unknown[] }): Promise<PlanNode> {
+  return fresh.sql.begin(async (tx) => {
+    const [row] = await tx.unsafe(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${s.text}`, s.params as never[]);
+    await tx`ROLLBACK AND CHAIN`;
+    return (row as unknown as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0]!.Plan;
+  });
+}
+
+/** Every plan node of the order probes (alias e, e_1, …: another row of the inbox) with its buffers and loops. */
+function orderProbes(node: PlanNode, out: PlanNode[] = []): PlanNode[] {
+  if (node['Relation Name'] === 'inbox' && /^e(_\d+)?$/.test(node.Alias ?? '')) out.push(node);
+  for (const child of node.Plans ?? []) orderProbes(child, out);
+  return out;
+}
+
 describe('the claim with statistics taken while nothing was pending', () => {
   it('probes inbox_order_pending per candidate and never reads every pending row per probe', async () => {
     const fresh = await createTestDatabase();
@@ -140,8 +158,7 @@ describe('the critical lane claim over a routine backlog the statistics do not k
       expect(taken).toBe(0);
       expect(claims).toHaveLength(2);
       for (const claim of claims) {
-        const [row] = await fresh.sql.unsafe(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${claim.text}`, claim.params as never[]);
-        const plan = (row as unknown as { 'QUERY PLAN': { Plan: { 'Shared Hit Blocks': number; 'Shared Read Blocks': number } }[] })['QUERY PLAN'][0]!.Plan;
+        const plan = await analyzed(fresh, claim);
         // one pass over 2,000 pending rows is a few thousand buffer reads; a pass per pending row is millions
         if (process.env.SHOW_PLANS) console.log(plan['Shared Hit Blocks'] + plan['Shared Read Blocks']);
         expect(plan['Shared Hit Blocks'] + plan['Shared Read Blocks']).toBeLessThan(20_000);
@@ -151,14 +168,6 @@ describe('the critical lane claim over a routine backlog the statistics do not k
     }
   }, 60_000);
 });
-
-/** Every plan node of the order probes (alias e, e_1, …: another row of the inbox) with its buffers and loops. */
-function orderProbes(node: PlanNode, out: PlanNode[] = []): PlanNode[] {
-  if (node['Relation Name'] === 'inbox' && /^e(_\d+)?$/.test(node.Alias ?? '')) out.push(node);
-  for (const child of node.Plans ?? []) orderProbes(child, out);
-  return out;
-}
-interface PlanNode { 'Relation Name'?: string; Alias?: string; 'Index Name'?: string; 'Actual Loops': number; 'Shared Hit Blocks': number; 'Shared Read Blocks': number; Plans?: PlanNode[] }
 
 describe('the claim over one sender\'s backlog', () => {
   it('each order probe reads its own patient\'s entries of inbox_order_pending, not the rest of the sender\'s', async () => {
@@ -171,12 +180,7 @@ describe('the claim over one sender\'s backlog', () => {
         FROM generate_series(1, 3000) g`);
       await fresh.sql`VACUUM ANALYZE inbox`;
       const { claims } = await recordClaims(fresh, { claimMs: 60_000, limit: 32 });
-      const claim = claims[0]!;
-      const probes = await fresh.sql.begin(async (tx) => {
-        const [row] = await tx.unsafe(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${claim.text}`, claim.params as never[]);
-        await tx`ROLLBACK AND CHAIN`;
-        return orderProbes((row as unknown as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0]!.Plan);
-      });
+      const probes = orderProbes(await analyzed(fresh, claims[0]!));
       const ran = probes.filter((p) => p['Actual Loops'] > 0);
       if (process.env.SHOW_PLANS) console.log(ran.map((p) => [p.Alias, p['Actual Loops'], p['Shared Hit Blocks'] + p['Shared Read Blocks']]));
       expect(ran.reduce((n, p) => n + p['Actual Loops'], 0)).toBeGreaterThan(32);
