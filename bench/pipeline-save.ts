@@ -5,7 +5,9 @@
 // one transaction, as a worker saves it. Printed per variant (a fresh database each): ms per
 // message, rows written per message, this process's CPU per message (process.cpuUsage: the save's
 // client side, sealing, hashing, extraction and serialisation) and the database backend's CPU per
-// message (read from /proc: the server runs on this machine). Variants: base (the schema as migrated);
+// message (read from /proc: the server runs on this machine), and the WAL the server wrote per
+// message (pg_current_wal_lsn before and after: the whole server's, so run it where nothing else
+// writes). Variants: base (the schema as migrated);
 // default-collation (the key and search columns under the database's own collation, as before
 // migration 024: run it with BENCH_DB_LOCALE=en_US.UTF-8, bench/db.ts); the others drop or change one
 // write-path index each, to show what each costs on the hot path. `--rows-only R`: instead, R rounds
@@ -73,8 +75,8 @@ async function main(): Promise<void> {
   const rounds = Number(arg('rows-only', '0'));
   if (rounds > 0) return rowsOnly(bundles, rounds);
   console.log(`${fmt(n)} messages (ORU 15 OBX / ADT), batches of ${batch}, one connection; load ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
-  console.log('| variant | ms per message | process CPU ms per message | DB backend CPU ms per message | sum | rows in store | statements |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  console.log('| variant | ms per message | process CPU ms per message | DB backend CPU ms per message | sum | rows in store | statements | WAL KB per message |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const v of variants) {
     const db = await freshDatabase(adminUrl());
     let stmts = 0;
@@ -92,6 +94,7 @@ async function main(): Promise<void> {
       const s2 = postgres(db.url, { max: 1, onnotice: (m) => { notices.push(String(m.message)); }, debug: () => { stmts++; } });
       const explainAt = process.argv.includes('--explain') ? Math.floor(bundles.length / batch / 2) * batch : -1;
       const pid = (await s2<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`)[0]!.pid;
+      const lsn0 = (await s2<{ l: string }[]>`SELECT pg_current_wal_lsn()::text AS l`)[0]!.l;
       stmts = 0;
       const c0 = cpuOf(pid);
       const u0 = process.cpuUsage();
@@ -107,8 +110,9 @@ async function main(): Promise<void> {
       const u = process.cpuUsage(u0);
       const own = (u.user + u.system) / 1000;
       const st = stmts;
+      const wal = (await s2<{ b: string }[]>`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), ${lsn0}::pg_lsn)::bigint::text AS b`)[0]!.b;
       const rows = (await s2<{ rows: number }[]>`SELECT count(*)::int AS rows FROM fhir_resource`)[0]!.rows;
-      console.log(`| ${v}${process.argv.includes('--contained') ? ', Observations contained' : ''} | ${fmt(ms / n, 3)} | ${fmt(own / n, 3)} | ${fmt(cpu / n, 3)} | ${fmt((own + cpu) / n, 3)} | ${fmt(rows)} | ${fmt(st / n, 2)} |`);
+      console.log(`| ${v}${process.argv.includes('--contained') ? ', Observations contained' : ''} | ${fmt(ms / n, 3)} | ${fmt(own / n, 3)} | ${fmt(cpu / n, 3)} | ${fmt((own + cpu) / n, 3)} | ${fmt(rows)} | ${fmt(st / n, 2)} | ${fmt(Number(wal) / n / 1024, 1)} |`);
       await s2.end();
     } finally {
       if (process.argv.includes('--keep')) console.log(`kept ${db.url}`);
