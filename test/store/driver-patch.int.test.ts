@@ -104,3 +104,55 @@ describe('postgres.js driver patch: a connection lost while it starts', () => {
     }
   });
 });
+
+/**
+ * The patch also has Bind measure its parameters and size its message once, with Execute and Sync
+ * written after it in the same buffer, and hands the first chunk of a write to the socket uncopied:
+ * what travels must be exactly what was bound, whatever the parameters' sizes, encodings and mix.
+ */
+describe('postgres.js driver patch: Bind sized once', () => {
+  let sql: ReturnType<typeof connect>;
+  beforeAll(() => { sql = connect(db.url, { max: 2 }); });
+  afterAll(async () => { await sql.end({ timeout: 1 }); });
+
+  it('parameters of every size and encoding, nulls among them, come back as bound', async () => {
+    const big = 'x'.repeat(3_000_000) + 'é';
+    const wide = '漢字🙂é'.repeat(50_000);
+    const bytes = Buffer.from(Array.from({ length: 70_000 }, (_, i) => i % 256));
+    const [row] = await sql<{ a: string | null; b: string; c: string; d: number; e: string | null; f: Buffer; g: string; lb: number; lc: number }[]>`
+      SELECT ${null}::text AS a, ${big}::text AS b, ${wide}::text AS c, ${42}::int AS d, ${null}::text AS e, ${bytes}::bytea AS f,
+             ${''}::text AS g, octet_length(${big}::text) AS lb, octet_length(${wide}::text) AS lc`;
+    expect(row!.a).toBeNull();
+    expect(row!.e).toBeNull();
+    expect(row!.b).toBe(big);
+    expect(row!.c).toBe(wide);
+    expect(row!.d).toBe(42);
+    expect(Buffer.compare(row!.f, bytes)).toBe(0);
+    expect(row!.g).toBe('');
+    expect(row!.lb).toBe(Buffer.byteLength(big));
+    expect(row!.lc).toBe(Buffer.byteLength(wide));
+  });
+
+  it('many pipelined statements, small and large, each gets its own parameters back', async () => {
+    const values = Array.from({ length: 300 }, (_, i) => (i % 7 === 0 ? 'ü'.repeat(20_000 + i) : `v${i}`));
+    const got = await Promise.all(values.map((v, i) => sql<{ v: string; i: number }[]>`SELECT ${v}::text AS v, ${i}::int AS i`));
+    got.forEach((rows, i) => {
+      expect(rows[0]!.i).toBe(i);
+      expect(rows[0]!.v).toBe(values[i]);
+    });
+  });
+
+  it('a cursor (Bind followed by a partial Execute and Flush) reads every row in order', async () => {
+    const pad = 'p'.repeat(100_000);
+    const seen: number[] = [];
+    await sql.begin(async (tx) => {
+      for await (const rows of tx<{ n: number; l: number }[]>`SELECT n, octet_length(${pad}::text) AS l FROM generate_series(1, 250) n ORDER BY n`.cursor(40)) {
+        for (const r of rows) {
+          expect(r.l).toBe(pad.length);
+          seen.push(r.n);
+        }
+      }
+    });
+    expect(seen).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));
+  });
+});
