@@ -156,3 +156,41 @@ describe('postgres.js driver patch: Bind sized once', () => {
     expect(seen).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));
   });
 });
+
+/** The patch sends a bytea parameter given as bytes in binary format: the bytes must arrive unchanged, beside text parameters. */
+describe('postgres.js driver patch: bytes as bytes', () => {
+  let sql: ReturnType<typeof connect>;
+  beforeAll(() => { sql = connect(db.url, { max: 1 }); });
+  afterAll(async () => { await sql.end({ timeout: 1 }); });
+
+  it('empty, small and large Buffers and a plain Uint8Array round-trip, with text and nulls between them', async () => {
+    const large = Buffer.from(Array.from({ length: 2_500_000 }, (_, i) => (i * 7) % 256));
+    const plain = new Uint8Array([0, 255, 92, 120, 48]); // NUL, 0xff, '\', 'x', '0': what hex text would have to escape
+    const [row] = await sql<{ e: Buffer; s: Buffer; t: string; n: null; l: Buffer; p: Buffer; len: number; hex: string }[]>`
+      SELECT ${Buffer.alloc(0)}::bytea AS e, ${Buffer.from([1, 2, 3])}::bytea AS s, ${'tëxt'}::text AS t, ${null}::bytea AS n,
+             ${large}::bytea AS l, ${plain}::bytea AS p, octet_length(${large}::bytea) AS len, encode(${plain}::bytea, 'hex') AS hex`;
+    expect(row!.e.length).toBe(0);
+    expect([...row!.s]).toEqual([1, 2, 3]);
+    expect(row!.t).toBe('tëxt');
+    expect(row!.n).toBeNull();
+    expect(Buffer.compare(row!.l, large)).toBe(0);
+    expect([...row!.p]).toEqual([...plain]);
+    expect(row!.len).toBe(large.length);
+    expect(row!.hex).toBe('00ff5c7830');
+  });
+
+  it('bytes in a multi-row insert and in an unsafe statement are stored as given', async () => {
+    await sql`CREATE TEMP TABLE IF NOT EXISTS patch_bytes (i int, b bytea, t text)`;
+    const rows = Array.from({ length: 50 }, (_, i) => ({ i, b: Buffer.from(`row-${i}-\u0000-\\x`, 'utf8'), t: `t${i}` }));
+    await sql`INSERT INTO patch_bytes ${sql(rows, 'i', 'b', 't')}`;
+    await sql.unsafe('INSERT INTO patch_bytes (i, b, t) VALUES ($1, $2, $3)', [99, Buffer.from([9, 9]), 'u']);
+    const back = await sql<{ i: number; b: Buffer; t: string }[]>`SELECT i, b, t FROM patch_bytes ORDER BY i`;
+    expect(back).toHaveLength(51);
+    back.slice(0, 50).forEach((r, i) => {
+      expect(r.i).toBe(i);
+      expect(Buffer.compare(r.b, rows[i]!.b)).toBe(0);
+      expect(r.t).toBe(`t${i}`);
+    });
+    expect([...back[50]!.b]).toEqual([9, 9]);
+  });
+});
