@@ -15,7 +15,7 @@
 // After the fast send, 1,000 more at a steady 200 msg/s while the backlog drains (their ACK p99).
 // The CPU per message (this process, the gateway: the sender is not in it; and the database's backends read from /proc: the server must
 // run on this machine) gives the rate both cores could reach whatever else shares them.
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { fork } from 'node:child_process';
 import postgres from 'postgres';
@@ -364,7 +364,7 @@ async function onServer(label: string, admin: string): Promise<void> {
   const preloads = list(arg('preload', '0'));
   const trials = Number(arg('trials', '3'));
   const burst = Number(arg('burst', '5000'));
-  console.log(`\n### ${label}  (${cpus().length} cores, shared; ${WORKERS} workers x batch ${BATCH}, ${MAP_THREADS} mapping threads, messages up to ${fmt(INLINE)} bytes mapped inline; routine workers ${THREAD ? 'in the processing thread' : 'on the main thread'}; N = ${fmt(n)} per run: 70% ORU^R01 with 15 OBX (2% critical), 20% ADT A01/A08, 10% call notes)`);
+  console.log(`\n### ${label}  (${availableParallelism()} cores, shared; ${WORKERS} workers x batch ${BATCH}, ${MAP_THREADS} mapping threads, messages up to ${fmt(INLINE)} bytes mapped inline; routine workers ${THREAD ? 'in the processing thread' : 'on the main thread'}; N = ${fmt(n)} per run: 70% ORU^R01 with 15 OBX (2% critical), 20% ADT A01/A08, 10% call notes)`);
   const ceiling = mappingCeiling({ senders: 1, patients: 1000, criticalShare: 0.02 }, new Uint8Array(32));
   console.log(`mapping only, one core (the ceiling per mapping core): ${fmt(ceiling)} msg/s`);
   console.log('\n| senders | store preloaded | intake msg/s | processing msg/s (stored -> FHIR saved, routed) | mapping-only msg/s on one core, same moment | processing / that ceiling | ACK p99 ms while processing (as fast as ACKs come) | ACK p99 ms at 200 msg/s while the backlog drains (backlog) | of those, ACK ready in the gateway within 10 / 20 ms | per message ms: claim / parse+map / route / FHIR save / commit | worker statements per message | rows per batch | CPU ms per message: gateway process / database | the 2 cores\' ceiling at that CPU, msg/s |');

@@ -56,10 +56,10 @@ export async function upsertResources(sql: Queryable, rows: readonly FhirResourc
   // parameterised, lists of any length as one element per row. Measured per row of the mapped ORU
   // mix (README "Pipeline"): the database spent ~20 µs parsing the rows as one jsonb document and
   // unpacking them (jsonb_to_recordset, a jsonb_array_elements_text subquery per list), ~25 µs
-  // with every column an array literal, bodies included, ~10 µs in this form: the bodies' base64
-  // parsed inside a document was most of it (a bytea[] parameter is hex text, twice the bytes, and
-  // cost more still). The bytes go in binary format (patches/postgres+3.4.9.patch), neither
-  // encoded here nor decoded there. The body is sealed and the identifiers hashed here (phi.ts);
+  // with every column an array literal, bodies included (a bytea[] parameter is hex text, twice
+  // the bytes, and cost more still), ~10 µs with the bodies as one base64 text cut by offset. Now
+  // that one parameter is bytes in binary format (patches/postgres+3.4.9.patch), neither encoded
+  // here nor decoded there. The body is sealed and the identifiers hashed here (phi.ts);
   // an unchanged resource is found by its keyed digest.
   const n = rows.length;
   const types: string[] = new Array(n), ids: string[] = new Array(n), inboxIds: (string | null)[] = new Array(n);
