@@ -15,19 +15,21 @@
 // of the `identifier` parameter (MRNs, account and order numbers) are 'identifier|#H' and
 // 'identifier#c|#H', H the search key's HMAC of the escaped value (src/crypto); a search builds them
 // with the same functions, so exact matches still meet in the index, while nothing else can (no
-// prefix or partial match on an identifier). The system-only entry keeps the system in clear.
+// prefix or partial match on an identifier). The system-only entry keeps the system in clear. A UUID
+// URN value (an opaque id) is not hashed but stored as its bytes, '~K' (crypto/opaque.ts):
+// 'identifier#c|~K', and 'identifier|~K' under the URN system (under another, the exact entry is hashed).
 // Patient.birthDate is the `birthdate` parameter's one entry, 'birthdate|#H' of the exact date.
 // `_tag` entries (meta.tag, exact only) let the store find a schedule view's resources without
 // opening their sealed bodies.
 import type { Resource } from 'fhir/r4.js';
-import { phiKeyring } from '../crypto/index.js';
+import { isOpaqueId, opaqueKey, phiKeyring, URN_SYSTEM } from '../crypto/index.js';
 import { dateRange, formatMicros } from './date-param.js';
 import { normalizeReference, parseTypedReference } from './references.js';
 import { isSupportedType } from './resource-types.js';
 import { SEARCH_PARAMS, type ParamSource } from './search-params.js';
 
 /** Bumped when what is extracted changes: rows stored with an older version are re-extracted (reindex.ts). */
-export const SEARCH_COLUMNS_VERSION = 2;
+export const SEARCH_COLUMNS_VERSION = 3;
 
 /** Named as the columns of fhir_resource they fill. */
 export interface SearchColumns {
@@ -57,13 +59,15 @@ const escapeKey = (s: string): string => (s.indexOf('|') === -1 && s.indexOf('\\
 const HASHED_PARAMS: ReadonlySet<string> = new Set(['identifier', 'birthdate']);
 const hashed = (param: string, kind: string, text: string): string => `#${phiKeyring().searchHash(`search:${param}${kind}`, text)}`;
 
-/** The exact entry of a token: `system` '' for a coding without one. */
+/** The exact entry of a token: `system` '' for a coding without one. A UUID URN under the URN system is its bytes (crypto/opaque.ts). */
 export const tokenKey = (param: string, system: string, code: string): string => {
-  const text = `${escapeKey(system)}|${escapeKey(code)}`;
-  return `${param}|${HASHED_PARAMS.has(param) ? hashed(param, '', text) : text}`;
+  if (!HASHED_PARAMS.has(param)) return `${param}|${escapeKey(system)}|${escapeKey(code)}`;
+  if (system === URN_SYSTEM && isOpaqueId(code)) return `${param}|${opaqueKey(code)}`;
+  return `${param}|${hashed(param, '', `${escapeKey(system)}|${escapeKey(code)}`)}`;
 };
 /** The entry matching `code` under any system. */
-export const codeKey = (param: string, code: string): string => `${param}#c|${HASHED_PARAMS.has(param) ? hashed(param, '#c', escapeKey(code)) : escapeKey(code)}`;
+export const codeKey = (param: string, code: string): string =>
+  `${param}#c|${!HASHED_PARAMS.has(param) ? escapeKey(code) : isOpaqueId(code) ? opaqueKey(code) : hashed(param, '#c', escapeKey(code))}`;
 /** The entry matching any code of `system`. */
 export const systemKey = (param: string, system: string): string => `${param}#s|${escapeKey(system)}`;
 /** The entry of a reference: typed ('Patient/1') or by id alone ('1', any type). */

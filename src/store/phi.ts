@@ -12,12 +12,13 @@
 //                      content_digest: a keyed digest of the same JSON text, so an unchanged resource is
 //                      still found unchanged in SQL (the envelope differs on every write)
 //   fhir_resource.identifiers  'H(system|value)|H(value)': the same two-part shape as the clear
-//                      'system|value', so both GIN indexes (migration 010) serve conditional creates
+//                      'system|value', so both GIN indexes (migration 010) serve conditional creates;
+//                      a UUID URN value (an opaque id) is stored as its bytes (crypto/opaque.ts)
 //
 // Values stored before encryption (no envelope: their first byte is not 0x00) are read as they are
 // until `encryptExisting` (phi-keys.ts) has converted them, which the gateway runs at start.
 import type { Resource } from 'fhir/r4.js';
-import { isEnvelope, openPhi, phiKeyring } from '../crypto/index.js';
+import { isEnvelope, isOpaqueId, opaqueKey, openPhi, phiKeyring, URN_SYSTEM } from '../crypto/index.js';
 
 const SEP = '\u0000';
 
@@ -82,8 +83,19 @@ export function openResource(r: { resource_type: string; id: string; version_id:
 /** The part of a clear identifier entry after its first '|' (fhir_identifier_values reads the stored form alike). */
 const valueOf = (entry: string): string => entry.slice(entry.indexOf('|') + 1);
 
-/** A value under any system, as stored: the second part of every hashed entry. */
-export const identifierValueKey = (value: string): string => phiKeyring().searchHash('identifier-value', value);
+/** A value under any system, as stored: the second part of every entry (a UUID URN's own bytes, crypto/opaque.ts). */
+export const identifierValueKey = (value: string): string => (isOpaqueId(value) ? opaqueKey(value) : phiKeyring().searchHash('identifier-value', value));
 
-/** A clear 'system|value' entry as stored: 'H(system|value)|H(value)'. */
-export const identifierEntry = (entry: string): string => `${phiKeyring().searchHash('identifier', entry)}|${identifierValueKey(valueOf(entry))}`;
+/**
+ * A clear 'system|value' entry as stored: 'H(system|value)|H(value)'. A UUID URN under the URN system
+ * (the mapper's synthetic identifiers) is '~K|~K', K its bytes (crypto/opaque.ts): no hash is computed
+ * for it. Neither part can be the other form's: a hash is 16 base64url characters, never a '~'.
+ */
+export const identifierEntry = (entry: string): string => {
+  const value = valueOf(entry);
+  if (isOpaqueId(value) && entry.length === URN_SYSTEM.length + 1 + value.length && entry.startsWith(URN_SYSTEM)) {
+    const key = opaqueKey(value);
+    return `${key}|${key}`;
+  }
+  return `${phiKeyring().searchHash('identifier', entry)}|${identifierValueKey(value)}`;
+};
