@@ -2,7 +2,7 @@
 // are written together in the next single-statement transaction, and each caller is answered only
 // after the statement that holds its row has committed. At low load a batch is one message and costs
 // one round trip (no added delay); under load one fsync covers many messages.
-import { findInboxRowsByKey, insertInboxRows, type InboxRow, isUnavailable, type Sql } from '../store/index.js';
+import { findInboxRowsByKey, insertInboxRows, type InboxRow, isUnavailable, type PriorityRange, type Sql } from '../store/index.js';
 
 // the writer's callers describe a message with the store's row type
 export type { InboxRow };
@@ -42,10 +42,11 @@ export interface InboxWriterOptions {
   /** Called after each committed batch with its size (metrics). */
   onBatch?: (size: number) => void;
   /**
-   * Called after a batch stored new rows, with the most urgent intake priority among them (0 routine
-   * .. 3 stat): wakes this process's workers at once (a critical lane only for rows it takes).
+   * Called after a batch stored new rows, with the most and the least urgent intake priority among
+   * them (0 routine .. 3 stat): wakes this process's workers at once (a critical lane only for rows
+   * it takes; routine workers not for rows only an idle lane takes).
    */
-  onInserted?: (maxPriority: number) => void;
+  onInserted?: (priorities: PriorityRange) => void;
   /** Least interval between NOTIFYs to other replicas, ms (default 100). */
   notifyEveryMs?: number;
   /**
@@ -196,8 +197,13 @@ export class InboxWriter {
     const unique = new Map<string, InboxRow>();
     for (const p of batch) if (!unique.has(p.key)) unique.set(p.key, p.row);
     const rows = [...unique.values()];
-    const maxPriority = rows.reduce((m, r) => Math.max(m, r.priority ?? 0), 0);
-    const inserted = await insertInboxRows(this.sql, rows, { notify: this.shouldNotify(maxPriority > 0), maxPriority });
+    let max = 0, min = Infinity;
+    for (const r of rows) {
+      max = Math.max(max, r.priority ?? 0);
+      min = Math.min(min, r.priority ?? 0);
+    }
+    const priorities = { max, min: Math.min(min, max) };
+    const inserted = await insertInboxRows(this.sql, rows, { notify: this.shouldNotify(max > 0), priorities });
     const out = new Map<string, AcceptResult>();
     for (const r of inserted) {
       const key = keyOf({ senderApp: r.sender_app, senderFacility: r.sender_facility, controlId: r.control_id, contentHash: r.content_hash });
@@ -209,7 +215,7 @@ export class InboxWriter {
       for (const e of originals) out.set(keyOf({ senderApp: e.sender_app, senderFacility: e.sender_facility, controlId: e.control_id, contentHash: e.content_hash }), { id: e.id, duplicate: true, ack: e.ack, controlIdReused: false });
     }
     for (const k of unique.keys()) if (!out.has(k)) throw new Error('inbox row neither inserted nor found');
-    if (inserted.length) this.opts.onInserted?.(maxPriority);
+    if (inserted.length) this.opts.onInserted?.(priorities);
     return out;
   }
 

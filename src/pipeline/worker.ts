@@ -9,7 +9,7 @@ import { buildAck, encodeHl7, HL7_ERROR } from '../hl7/index.js';
 import type { MappingResult, SiteConfig } from '../mapping/index.js';
 import { bundleRefusal, saveTransactionBundle, saveTransactionBundles } from '../fhir/index.js';
 import {
-  claimInboxRows, ensureIdKey, listenInbox, markInboxRows, markInboxSaveFailed, releaseInboxRows, type ClaimedInboxRow, type InboxOutcomeRow, type Sql, type TransactionSql,
+  claimInboxRows, ensureIdKey, listenInbox, markInboxRows, markInboxSaveFailed, releaseInboxRows, type ClaimedInboxRow, type InboxOutcomeRow, type PriorityRange, type Sql, type TransactionSql,
 } from '../store/index.js';
 import { appendAudit, messageProcessedEvents, messageReceivedEvent, type AuditEventInput } from '../audit/index.js';
 import type { Logger } from '../obs/index.js';
@@ -21,6 +21,16 @@ import { mapInboxRow, type AckFacts, type MappedRow, type Outcome, type RowToMap
 import type { RowMapper } from './map-pool.js';
 import { Wakeup } from '../threads/index.js';
 import type { Lane } from './shared-lane.js';
+
+
+/**
+ * Whether a critical lane takes every row of a stored batch with these priorities itself, at once: it
+ * runs, is idle (a busy lane is helped by the routine workers, see WorkerOptions.lane) and takes the
+ * batch's least urgent row.
+ */
+export function takesAll(lane: Lane, priorities: PriorityRange | undefined): boolean {
+  return priorities !== undefined && lane.urgentFrom !== undefined && !lane.busy && priorities.min >= lane.urgentFrom;
+}
 
 export type { Outcome } from './map-row.js';
 
@@ -162,12 +172,15 @@ export class InboxWorker implements Lane {
 
   /**
    * New rows were stored (here, or by another replica: NOTIFY): look now instead of at the next poll.
-   * With the rows' most urgent priority, a critical lane ignores a wake-up for rows it does not take
-   * (each wake-up costs it a claim statement or two, and routine intake wakes it hundreds of times
-   * a second while a backlog drains).
+   * With the rows' priorities, a critical lane ignores a wake-up for rows it does not take (each
+   * wake-up costs it a claim statement or two, and routine intake wakes it hundreds of times a
+   * second while a backlog drains), and a routine worker one for rows only its idle lane takes
+   * (takesAll): its claims would find nothing, four statements per wake-up on the cores that lane's
+   * critical message needs.
    */
-  poke(maxPriority?: number): void {
-    if (maxPriority !== undefined && this.o.minPriority && maxPriority < this.o.minPriority) return;
+  poke(priorities?: PriorityRange): void {
+    if (priorities !== undefined && this.o.minPriority && priorities.max < this.o.minPriority) return;
+    if (!this.o.minPriority && this.o.lane && takesAll(this.o.lane, priorities)) return;
     this.wakeup.poke();
   }
 

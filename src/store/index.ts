@@ -5,7 +5,7 @@ export type { StoreHealthOptions } from './health.js';
 export type { ConnectOptions, Sql, TransactionSql } from './db.js';
 export { explainResourceSearch, findResourcesByIdentifier, listStaleSearchRows, lockResourceIdentifiers, readResource, searchResources, updateSearchColumns, upsertResources } from './fhir-resources.js';
 export type { FhirResourceWrite, IdentifierCondition, IdentifierMatch, ResourceCondition, ResourceMatch, ResourceSearch, SearchColumnsUpdate, StaleSearchRow, StoredResource } from './fhir-resources.js';
-export { DEFAULT_ORGANIZATION, claimInboxRows, releaseInboxRows, countInboxByState, findInboxRowsByKey, isCallKeyConflict, getInboxRow, getRejectedRow, insertInboxRows, insertRejected, listInboxRows, listRejectedRows, listenInbox, markInboxFailed, markInboxProcessed, markInboxRows, markInboxSaveFailed, requeueInboxRow } from './inbox.js';
+export { DEFAULT_ORGANIZATION, claimInboxRows, releaseInboxRows, countInboxByState, findInboxRowsByKey, isCallKeyConflict, getInboxRow, getRejectedRow, insertInboxRows, insertRejected, listInboxRows, listRejectedRows, listenInbox, markInboxFailed, type PriorityRange, markInboxProcessed, markInboxRows, markInboxSaveFailed, requeueInboxRow } from './inbox.js';
 export type { ClaimedInboxRow, InboxListRow, InboxOutcomeRow, InboxRow } from './inbox.js';
 export { IdKeyMismatchError, ensureIdKey, readIdKey, rekeyPending, rekeySources, rekeyStoredResources, resourceIdsHeldElsewhere } from './id-key.js';
 export type { RekeyCounts, RekeySource } from './id-key.js';

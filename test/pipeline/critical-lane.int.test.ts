@@ -214,7 +214,7 @@ describe('wake-ups of the critical lane', () => {
       });
       const before = statements;
       const routine = await store(intake, oru({ control: 'W1', sender: 'LAB', mrn: 'WPAT1', order: 'WO1' }));
-      for (let i = 0; i < 5; i++) lane.poke(0);
+      for (let i = 0; i < 5; i++) lane.poke({ max: 0, min: 0 });
       await new Promise((r) => setTimeout(r, 300));
       expect(statements).toBe(before);
       expect(await states([routine])).toEqual({ [routine]: 'received' });
@@ -224,6 +224,67 @@ describe('wake-ups of the critical lane', () => {
       expect(statements).toBeGreaterThan(before);
     } finally {
       await lane.stop();
+      await counted.end();
+    }
+  });
+});
+
+describe('wake-ups of the routine workers beside the lane', () => {
+  it('sleep through a batch only their idle lane takes, and wake for one holding a routine row or beside a busy lane', async () => {
+    await reset();
+    let statements = 0;
+    const counted = postgres(db.url, { max: 2, onnotice: () => {}, debug: () => { statements++; } });
+    // the lane's state as the processing thread reads it (shared-lane.ts): running, idle or busy
+    const lane = { urgentFrom: 1 as number | undefined, busy: false, batch: 4 };
+    const routine = new InboxWorkerClass({
+      sql: counted, config: DEFAULT_SITE_CONFIG, log: silentLogger, metrics: createMetrics(), claimMs: 60_000, pollMs: 600_000, maxAttempts: 3,
+      appName: 'SWITCHBOARD', schedules: null, batch: 4, idKey: ID_KEY, lane,
+    });
+    // a writer of its own: every batch holding an urgent row NOTIFYs, with the batch's priorities
+    const intake = new Hl7Intake({ sql: db.sql, writer: new InboxWriter(db.sql, { maxBatch: 64, notifyEveryMs: 0 }), metrics: createMetrics(), log: silentLogger, appName: 'SWITCHBOARD', triage: DEFAULT_SITE_CONFIG });
+    await routine.start();
+    const quiet = async () => {
+      let seen = -1;
+      await until('the worker is idle', async () => {
+        const idle = statements === seen && !routine.busy;
+        seen = statements;
+        await new Promise((r) => setTimeout(r, 50));
+        return idle;
+      });
+      return statements;
+    };
+    try {
+      let before = await quiet();
+      // only an urgent row, the lane idle: NOTIFY and in-process pokes alike leave the worker asleep
+      const urgent = await store(intake, oru({ control: 'R1', sender: 'LAB', mrn: 'RPAT1', order: 'RO1', critical: true }));
+      for (let i = 0; i < 5; i++) routine.poke({ max: 3, min: 3 });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(statements).toBe(before);
+      expect(await states([urgent])).toEqual({ [urgent]: 'received' });
+      // the lane busy: the worker wakes (and, finding no routine row, takes the urgent one alone)
+      lane.busy = true;
+      routine.poke({ max: 3, min: 3 });
+      await until('the worker took the urgent row beside the busy lane', async () => (await states([urgent]))[urgent] === 'processed');
+      expect(statements).toBeGreaterThan(before);
+      lane.busy = false;
+      before = await quiet();
+      // a batch holding a routine row wakes it, whatever else the batch holds
+      routine.poke({ max: 3, min: 0 });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(statements).toBeGreaterThan(before);
+      before = await quiet();
+      // no lane running (stopped): every wake-up counts, and so does one of unknown priorities
+      lane.urgentFrom = undefined;
+      routine.poke({ max: 3, min: 3 });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(statements).toBeGreaterThan(before);
+      lane.urgentFrom = 1;
+      before = await quiet();
+      routine.poke();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(statements).toBeGreaterThan(before);
+    } finally {
+      await routine.stop();
       await counted.end();
     }
   });

@@ -47,7 +47,7 @@ describe('gathering rows before a claim', () => {
     const intake = intakeOn(db.sql);
     for (const n of [1, 2]) {
       const id = await store(intake, oru({ control: `GC${n}`, sender: 'GLAB', mrn: `G${n + 2}`, order: `GO${n + 2}`, critical: true }));
-      lane.poke(1);
+      lane.poke({ max: 1, min: 1 });
       // well before a 5 s gather would have let it claim
       await untilProcessed([id], 3_000);
     }
