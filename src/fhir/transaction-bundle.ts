@@ -87,8 +87,9 @@ async function findMatches(tx: TransactionSql, conds: readonly Conditional[]): P
   const conditions = conds.map(conditionOf);
   // Serialise concurrent transactions creating the same identifier, or both would miss and both insert:
   // the locks are held until this transaction ends, so the lookup and the saves below are one step.
-  await lockResourceIdentifiers(tx, conditions);
-  return collectMatches(conds, await findResourcesByIdentifier(tx, conditions), 0);
+  // One round trip: the connection runs the lookup after the lock statement, once every lock is held.
+  const [, rows] = await Promise.all([lockResourceIdentifiers(tx, conditions), findResourcesByIdentifier(tx, conditions)]);
+  return collectMatches(conds, rows, 0);
 }
 
 /**
@@ -214,6 +215,22 @@ function prepare(item: BundleItem, index: number): Prepared {
 }
 
 /**
+ * The Bundles of the next wave (none shares an identifier or a resource id with an earlier one of
+ * it) and the rest, in order.
+ */
+function splitWave(remaining: readonly Prepared[]): { wave: Prepared[]; later: Prepared[] } {
+  const wave: Prepared[] = [];
+  const later: Prepared[] = [];
+  const blocked = new Set<string>();
+  for (const p of remaining) {
+    const free = ![...p.keys].some((k) => blocked.has(k));
+    (free ? wave : later).push(p);
+    for (const k of p.keys) blocked.add(k);
+  }
+  return { wave, later };
+}
+
+/**
  * Saves several messages' transaction Bundles in the caller's transaction with the same outcome,
  * Bundle by Bundle, as saveTransactionBundle called for each in order — in a few multi-row statements:
  *
@@ -243,10 +260,17 @@ export async function saveTransactionBundles(tx: TransactionSql, items: readonly
       refuse(i, e);
     }
   });
+  const lookup = (wave: readonly Prepared[]): { conditions: IdentifierCondition[]; rows: Promise<IdentifierMatch[]> } => {
+    const conditions = wave.flatMap((p) => p.conds.map(conditionOf));
+    return { conditions, rows: conditions.length ? findResourcesByIdentifier(tx, conditions) : Promise.resolve([]) };
+  };
   // JIT compiling the batch's lookup (a nested loop over hundreds of index probes, costed high)
-  // took 100 ms where running it takes a few: not for these statements. Sent with the locks, in
-  // one round trip (the transaction's connection runs them in order).
-  await Promise.all([tx`SET LOCAL jit = off`, lockResourceIdentifiers(tx, remaining.flatMap((p) => p.conds.map(conditionOf)))]);
+  // took 100 ms where running it takes a few: not for these statements. Sent with the locks and the
+  // first wave's lookup, in one round trip: the transaction's connection runs them in order, so
+  // the lookup reads only once every lock is held.
+  let split = remaining.length > 0 && (opts.maxWaves === undefined || opts.maxWaves > 0) ? splitWave(remaining) : undefined;
+  let first = split && lookup(split.wave);
+  await Promise.all([tx`SET LOCAL jit = off`, lockResourceIdentifiers(tx, remaining.flatMap((p) => p.conds.map(conditionOf))), first?.rows]);
   const now = opts.now ?? new Date();
   let waves = 0;
   while (remaining.length > 0) {
@@ -257,16 +281,11 @@ export async function saveTransactionBundles(tx: TransactionSql, items: readonly
       break;
     }
     waves++;
-    const wave: Prepared[] = [];
-    const later: Prepared[] = [];
-    const blocked = new Set<string>();
-    for (const p of remaining) {
-      const free = ![...p.keys].some((k) => blocked.has(k));
-      (free ? wave : later).push(p);
-      for (const k of p.keys) blocked.add(k);
-    }
-    const conditions = wave.flatMap((p) => p.conds.map(conditionOf));
-    const rows = conditions.length ? await findResourcesByIdentifier(tx, conditions) : [];
+    const { wave, later } = split ?? splitWave(remaining);
+    const { conditions, rows: pending } = first ?? lookup(wave);
+    split = undefined;
+    first = undefined;
+    const rows = await pending;
     // the stored digest of each resource the lookup found: a write of the same content is skipped
     // (saveResources would leave the row alone; skipped, it is neither sent nor locked)
     const storedDigest = new Map<string, string>();
