@@ -191,6 +191,18 @@ describe('routine workers beside a running critical lane', () => {
   });
 });
 
+/** Waits until `count()` holds still over 50 ms with `worker` between rounds (asleep); returns the count. */
+async function quietCount(count: () => number, worker: { readonly busy: boolean }): Promise<number> {
+  let seen = -1;
+  await until('the worker is idle', async () => {
+    const idle = count() === seen && !worker.busy;
+    seen = count();
+    await new Promise((r) => setTimeout(r, 50));
+    return idle;
+  });
+  return count();
+}
+
 describe('wake-ups of the critical lane', () => {
   it('sleeps through wake-ups for routine rows (in-process and NOTIFY) and wakes for an urgent one', async () => {
     await reset();
@@ -205,14 +217,7 @@ describe('wake-ups of the critical lane', () => {
     await lane.start();
     try {
       // its first round, then asleep until woken (the poll is ten minutes away)
-      let seen = -1;
-      await until('the lane is idle', async () => {
-        const idle = statements === seen && !lane.busy;
-        seen = statements;
-        await new Promise((r) => setTimeout(r, 50));
-        return idle;
-      });
-      const before = statements;
+      const before = await quietCount(() => statements, lane);
       const routine = await store(intake, oru({ control: 'W1', sender: 'LAB', mrn: 'WPAT1', order: 'WO1' }));
       for (let i = 0; i < 5; i++) lane.poke({ max: 0, min: 0 });
       await new Promise((r) => setTimeout(r, 300));
@@ -243,16 +248,7 @@ describe('wake-ups of the routine workers beside the lane', () => {
     // a writer of its own: every batch holding an urgent row NOTIFYs, with the batch's priorities
     const intake = new Hl7Intake({ sql: db.sql, writer: new InboxWriter(db.sql, { maxBatch: 64, notifyEveryMs: 0 }), metrics: createMetrics(), log: silentLogger, appName: 'SWITCHBOARD', triage: DEFAULT_SITE_CONFIG });
     await routine.start();
-    const quiet = async () => {
-      let seen = -1;
-      await until('the worker is idle', async () => {
-        const idle = statements === seen && !routine.busy;
-        seen = statements;
-        await new Promise((r) => setTimeout(r, 50));
-        return idle;
-      });
-      return statements;
-    };
+    const quiet = () => quietCount(() => statements, routine);
     try {
       let before = await quiet();
       // only an urgent row, the lane idle: NOTIFY and in-process pokes alike leave the worker asleep
