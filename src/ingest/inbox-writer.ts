@@ -202,7 +202,7 @@ export class InboxWriter {
       max = Math.max(max, r.priority ?? 0);
       min = Math.min(min, r.priority ?? 0);
     }
-    const priorities = { max, min: Math.min(min, max) };
+    const priorities = { max, min: Math.min(min, max), rows: rows.length };
     const inserted = await insertInboxRows(this.sql, rows, { notify: this.shouldNotify(max > 0), priorities });
     const out = new Map<string, AcceptResult>();
     for (const r of inserted) {

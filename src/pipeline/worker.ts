@@ -22,14 +22,15 @@ import type { RowMapper } from './map-pool.js';
 import { Wakeup } from '../threads/index.js';
 import type { Lane } from './shared-lane.js';
 
-
 /**
- * Whether a critical lane takes every row of a stored batch with these priorities itself, at once: it
- * runs, is idle (a busy lane is helped by the routine workers, see WorkerOptions.lane) and takes the
- * batch's least urgent row.
+ * Whether a critical lane takes every row of a stored batch with these priorities itself, in its next
+ * round: it runs, is idle (a busy lane is helped by the routine workers, see WorkerOptions.lane),
+ * takes the batch's least urgent row, and the batch is no larger than its claim (a burst of urgent
+ * rows wakes the routine workers to help, and so does a batch of unknown size).
  */
 export function takesAll(lane: Lane, priorities: PriorityRange | undefined): boolean {
-  return priorities !== undefined && lane.urgentFrom !== undefined && !lane.busy && priorities.min >= lane.urgentFrom;
+  return priorities !== undefined && lane.urgentFrom !== undefined && !lane.busy && priorities.min >= lane.urgentFrom
+    && priorities.rows !== undefined && priorities.rows <= lane.batch;
 }
 
 export type { Outcome } from './map-row.js';

@@ -65,12 +65,12 @@ const INBOX_COLUMNS = ['source', 'sender_app', 'sender_facility', 'control_id', 
  * prepared once per connection). Measured against unnest over base64 text arrays, its former
  * batch path: 8 rows 0.47 vs 0.55 ms, 16 rows 0.66 vs 0.72 ms per committed statement.
  * With `notify`, the same statement NOTIFYs INBOX_CHANNEL (delivered on commit) to wake other replicas;
- * its payload is the batch's priorities, `max:min` (the most and the least urgent), so another
- * replica's critical lane sleeps through routine rows and its idle routine workers through rows
- * only its lane takes (not given: an empty payload, which wakes every worker).
+ * its payload is the batch's priorities, `max:min:rows` (the most and the least urgent, the batch's
+ * size), so another replica's critical lane sleeps through routine rows and its idle routine
+ * workers through rows only its lane takes (not given: an empty payload, which wakes every worker).
  */
 export function insertInboxRows(sql: Sql, rows: InboxRow[], opts: { notify: boolean; priorities?: PriorityRange }): Promise<InsertedInboxRow[]> {
-  const woke = opts.notify ? sql`, pg_notify(${INBOX_CHANNEL}, ${opts.priorities === undefined ? '' : `${opts.priorities.max}:${opts.priorities.min}`})::text AS woke` : sql``;
+  const woke = opts.notify ? sql`, pg_notify(${INBOX_CHANNEL}, ${opts.priorities === undefined ? '' : `${opts.priorities.max}:${opts.priorities.min}:${opts.priorities.rows ?? rows.length}`})::text AS woke` : sql``;
   const values = rows.map((r) => ({
     source: r.source, sender_app: r.senderApp, sender_facility: r.senderFacility, control_id: r.controlId,
     message_type: r.messageType, version: r.version, charset: r.charset, peer: r.peer, ack_mode: r.ackMode, ack: r.ack,
@@ -107,26 +107,26 @@ export function findInboxRowsByKey(sql: Sql, keys: InboxKey[]): Promise<StoredIn
       ON e.sender_app = k.sender_app AND e.sender_facility = k.sender_facility AND e.control_id = k.control_id AND e.content_hash = decode(k.content_hex, 'hex')`;
 }
 
-/**
- * Subscribes to INBOX_CHANNEL: `onWake` runs whenever rows were stored or re-queued (by any
- * replica), with the stored rows' most urgent priority when the NOTIFY names it (undefined: any
- * row may be waiting). Returns the unsubscribe.
- */
-/** The intake priorities of a batch of stored rows (0 routine .. 3 stat): the most and the least urgent. */
+/** The intake priorities of a batch of stored rows (0 routine .. 3 stat): the most and the least urgent, and how many rows. */
 export interface PriorityRange {
   max: number;
   min: number;
+  /** the batch's rows (unknown: from an earlier version's NOTIFY) */
+  rows?: number;
 }
 
 /**
- * Calls `onWake` with the priorities of each batch stored by any replica (undefined: unknown, wake
- * every worker). A payload of the most urgent priority alone (`3`, as replicas before the range sent
- * it) is read as a batch that may hold routine rows too.
+ * Subscribes to INBOX_CHANNEL: `onWake` runs whenever rows were stored or re-queued (by any
+ * replica), with the stored batch's priorities when the NOTIFY names them (undefined: any row may
+ * be waiting). A payload of the most urgent priority alone (`3`, as replicas before the range sent
+ * it) is read as a batch that may hold routine rows too. Returns the unsubscribe.
  */
 export async function listenInbox(sql: Sql, onWake: (priorities?: PriorityRange) => void): Promise<() => Promise<void>> {
   const sub = await sql.listen(INBOX_CHANNEL, (payload) => {
-    const m = /^([0-9])(?::([0-9]))?$/.exec(payload);
-    onWake(m ? { max: Number(m[1]), min: m[2] === undefined ? 0 : Math.min(Number(m[1]), Number(m[2])) } : undefined);
+    const m = /^([0-9])(?::([0-9])(?::([0-9]{1,6}))?)?$/.exec(payload);
+    if (!m) return onWake(undefined);
+    const max = Number(m[1]);
+    onWake({ max, min: m[2] === undefined ? 0 : Math.min(max, Number(m[2])), ...(m[3] === undefined ? {} : { rows: Number(m[3]) }) });
   });
   return () => sub.unlisten();
 }

@@ -235,7 +235,7 @@ describe('wake-ups of the critical lane', () => {
 });
 
 describe('wake-ups of the routine workers beside the lane', () => {
-  it('sleep through a batch only their idle lane takes, and wake for one holding a routine row or beside a busy lane', async () => {
+  it('sleep through a batch only their idle lane takes, and wake for one holding a routine row, a burst larger than its claim, or beside a busy lane', async () => {
     await reset();
     let statements = 0;
     const counted = postgres(db.url, { max: 2, onnotice: () => {}, debug: () => { statements++; } });
@@ -253,25 +253,34 @@ describe('wake-ups of the routine workers beside the lane', () => {
       let before = await quiet();
       // only an urgent row, the lane idle: NOTIFY and in-process pokes alike leave the worker asleep
       const urgent = await store(intake, oru({ control: 'R1', sender: 'LAB', mrn: 'RPAT1', order: 'RO1', critical: true }));
-      for (let i = 0; i < 5; i++) routine.poke({ max: 3, min: 3 });
+      for (let i = 0; i < 5; i++) routine.poke({ max: 3, min: 3, rows: 1 });
       await new Promise((r) => setTimeout(r, 300));
       expect(statements).toBe(before);
       expect(await states([urgent])).toEqual({ [urgent]: 'received' });
       // the lane busy: the worker wakes (and, finding no routine row, takes the urgent one alone)
       lane.busy = true;
-      routine.poke({ max: 3, min: 3 });
+      routine.poke({ max: 3, min: 3, rows: 1 });
       await until('the worker took the urgent row beside the busy lane', async () => (await states([urgent]))[urgent] === 'processed');
       expect(statements).toBeGreaterThan(before);
       lane.busy = false;
       before = await quiet();
       // a batch holding a routine row wakes it, whatever else the batch holds
-      routine.poke({ max: 3, min: 0 });
+      routine.poke({ max: 3, min: 0, rows: 2 });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(statements).toBeGreaterThan(before);
+      before = await quiet();
+      // so does a burst of urgent rows larger than the lane's claim (4), or one of unknown size
+      routine.poke({ max: 3, min: 3, rows: 5 });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(statements).toBeGreaterThan(before);
+      before = await quiet();
+      routine.poke({ max: 3, min: 3 });
       await new Promise((r) => setTimeout(r, 300));
       expect(statements).toBeGreaterThan(before);
       before = await quiet();
       // no lane running (stopped): every wake-up counts, and so does one of unknown priorities
       lane.urgentFrom = undefined;
-      routine.poke({ max: 3, min: 3 });
+      routine.poke({ max: 3, min: 3, rows: 1 });
       await new Promise((r) => setTimeout(r, 300));
       expect(statements).toBeGreaterThan(before);
       lane.urgentFrom = 1;

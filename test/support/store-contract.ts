@@ -118,18 +118,18 @@ export function defineStoreContract(db: () => Sql): void {
     const got = new Promise<string>((r) => { resolve = r; });
     const sub = await db().listen('switchboard_inbox', (p) => resolve(p));
     await new InboxWriter(db(), { maxBatch: 8 }).accept(row('NOTIFY1'));
-    // the payload names the batch's most and least urgent priorities (0: routine)
-    await expect(got).resolves.toBe('0:0');
+    // the payload names the batch's most and least urgent priorities (0: routine) and its size
+    await expect(got).resolves.toBe('0:0:1');
     await sub.unlisten();
   });
 
   it('reads the priorities of every payload form, an earlier version\'s most urgent one alone included', async () => {
     const seen: (PriorityRange | undefined)[] = [];
     const stop = await listenInbox(db(), (p) => seen.push(p));
-    for (const payload of ['3:1', '2', '', 'x', '1:3']) await db()`SELECT pg_notify('switchboard_inbox', ${payload})`;
-    for (let i = 0; i < 200 && seen.length < 5; i++) await new Promise((r) => setTimeout(r, 10));
+    for (const payload of ['3:1:7', '3:1', '2', '', 'x', '1:3:1']) await db()`SELECT pg_notify('switchboard_inbox', ${payload})`;
+    for (let i = 0; i < 200 && seen.length < 6; i++) await new Promise((r) => setTimeout(r, 10));
     await stop();
-    // '2' may hold routine rows too (min 0); '1:3' is read as no more than its most urgent
-    expect(seen).toEqual([{ max: 3, min: 1 }, { max: 2, min: 0 }, undefined, undefined, { max: 1, min: 1 }]);
+    // '2' may hold routine rows too (min 0); '1:3' is read as no more than its most urgent; no size: unknown
+    expect(seen).toEqual([{ max: 3, min: 1, rows: 7 }, { max: 3, min: 1 }, { max: 2, min: 0 }, undefined, undefined, { max: 1, min: 1, rows: 1 }]);
   });
 }
