@@ -6,7 +6,7 @@
 import type { Bundle, CommunicationRequest } from 'fhir/r4.js';
 import type { RoutingRecord } from '../oncall/index.js';
 import type { CompiledSchedule } from '../routing/index.js';
-import { insertEvents, insertRuns, type RunInsert, type TransactionSql } from '../store/index.js';
+import { insertRuns, type RunInsert, type TransactionSql } from '../store/index.js';
 import { event } from './dispatch.js';
 import { heldEvent, holdFor, type Hold } from './triage.js';
 
@@ -88,13 +88,14 @@ export async function startEscalations(tx: TransactionSql, starts: readonly Esca
     request_id: s.requestId, inbox_id: s.inboxId, priority: s.priority, role: s.role, policy: s.policy,
     direct_to: s.directTo, routed_to: s.routedTo, received_at: s.receivedAt, held_until: holds.get(s.requestId)?.due ?? null,
   }));
-  const started = new Set(await insertRuns(tx, rows, now, o.wakeUrgent === undefined ? {} : { wakeUrgent: o.wakeUrgent }));
-  await insertEvents(tx, starts.filter((s) => started.has(s.requestId)).flatMap((s) => {
+  // each run's first timeline entries, written by the same statement for the runs that start
+  const events = starts.flatMap((s) => {
     const hold = holds.get(s.requestId);
     const begun = event(s.requestId, now, 'run_started', {
       reason: `${s.priority}; ${s.directTo ? `directly to ${s.directTo}, then ` : ''}role ${s.role ?? 'none'}, policy ${s.policy}`,
     });
     return hold === undefined ? [begun] : [begun, heldEvent(s.requestId, now, hold)];
-  }));
+  });
+  const started = new Set(await insertRuns(tx, rows, now, { events, ...(o.wakeUrgent === undefined ? {} : { wakeUrgent: o.wakeUrgent }) }));
   return { runs: started.size, dueNow: [...started].filter((id) => !holds.has(id)).length };
 }

@@ -3,6 +3,7 @@
 // LISTEN/NOTIFY that wakes every gateway's scheduler. What a timer does is src/delivery's business.
 import type postgres from 'postgres';
 import type { Sql, TransactionSql } from './db.js';
+import type { EventInsert } from './delivery-timeline.js';
 import { objectRows } from './pg-array.js';
 
 type Queryable = Sql | TransactionSql;
@@ -50,29 +51,40 @@ const RUN_COLUMNS = `request_id, inbox_id::text, priority, role, policy, direct_
  * Starts runs, due at once (their first timer decides: fire step 1, or hold a routine message for
  * its digest), or held for their digest from the start (`held_until`: the same decision, taken by
  * the caller). A request that already has a run keeps it (a re-processed message never restarts an
- * escalation). NOTIFYs the schedulers, delivered when the caller's transaction commits: 'urgent'
- * when an urgent run started and `wakeUrgent` (the default), else 'run' when a run is due at once,
- * else nothing (a held run is found by every scheduler's next look at its timers, within its poll
- * interval). A caller that fires the urgent first steps in this same transaction passes
- * `wakeUrgent: false` and sends 'urgent' itself only for what it left. Returns the request ids
- * that got a new run.
+ * escalation), and writes `events` (timeline entries) of the runs that started, in the same
+ * statement. NOTIFYs the schedulers, delivered when the caller's transaction commits: 'urgent' when
+ * an urgent run is among the rows and `wakeUrgent` (the default), else 'run' when a row is due at
+ * once, else nothing (a held run is found by every scheduler's next look at its timers, within its
+ * poll interval). The NOTIFY goes out with the insert, before its result: a message processed
+ * again, whose run exists, wakes the schedulers for nothing. A caller that fires the urgent first
+ * steps in this same transaction passes `wakeUrgent: false` and sends 'urgent' itself only for
+ * what it left. Returns the request ids that got a new run.
  */
-export async function insertRuns(tx: TransactionSql, rows: readonly RunInsert[], now: Date, o: { wakeUrgent?: boolean } = {}): Promise<string[]> {
+export async function insertRuns(tx: TransactionSql, rows: readonly RunInsert[], now: Date, o: { wakeUrgent?: boolean; events?: readonly EventInsert[] } = {}): Promise<string[]> {
   if (rows.length === 0) return [];
-  const inserted = await tx<{ request_id: string }[]>`
-    INSERT INTO delivery_run (request_id, inbox_id, priority, role, policy, direct_to, routed_to, state, step, due_at, due_kind, received_at, created_at, updated_at)
-    SELECT r.request_id, r.inbox_id::bigint, r.priority, r.role, r.policy, r.direct_to, r.routed_to,
-           CASE WHEN r.held_until IS NULL THEN 'active' ELSE 'held' END, 0, coalesce(r.held_until, ${now}),
-           CASE WHEN r.held_until IS NULL THEN 'step' ELSE 'digest' END, r.received_at, ${now}, ${now}
-    FROM jsonb_to_recordset(${tx.json(rows as unknown as postgres.JSONValue)}) AS r(
-      request_id text, inbox_id text, priority text, role text, policy text, direct_to text, routed_to text, received_at timestamptz, held_until timestamptz)
-    ON CONFLICT (request_id) DO NOTHING
-    RETURNING request_id`;
-  const byId = new Map(rows.map((r) => [r.request_id, r]));
-  const started = inserted.map((r) => byId.get(r.request_id)!);
   // 'urgent' also wakes every scheduler's urgent lane (a page that leaves at once); 'run' only the rounds
-  const wake = started.some((r) => r.priority !== 'routine' && o.wakeUrgent !== false) ? 'urgent' : started.some((r) => !r.held_until) ? 'run' : null;
-  if (wake !== null) await notifyDeliveryWake(tx, wake);
+  const wake = rows.some((r) => r.priority !== 'routine' && o.wakeUrgent !== false) ? 'urgent' : rows.some((r) => !r.held_until) ? 'run' : null;
+  const [inserted] = await Promise.all([
+    tx<{ request_id: string }[]>`
+      WITH started AS (
+        INSERT INTO delivery_run (request_id, inbox_id, priority, role, policy, direct_to, routed_to, state, step, due_at, due_kind, received_at, created_at, updated_at)
+        SELECT r.request_id, r.inbox_id::bigint, r.priority, r.role, r.policy, r.direct_to, r.routed_to,
+               CASE WHEN r.held_until IS NULL THEN 'active' ELSE 'held' END, 0, coalesce(r.held_until, ${now}),
+               CASE WHEN r.held_until IS NULL THEN 'step' ELSE 'digest' END, r.received_at, ${now}, ${now}
+        FROM jsonb_to_recordset(${tx.json(rows as unknown as postgres.JSONValue)}) AS r(
+          request_id text, inbox_id text, priority text, role text, policy text, direct_to text, routed_to text, received_at timestamptz, held_until timestamptz)
+        ON CONFLICT (request_id) DO NOTHING
+        RETURNING request_id
+      ), timeline AS (
+        INSERT INTO delivery_event (request_id, at, kind, step, recipient, channel, notification_id, attempt_id, reason)
+        SELECT e.request_id, e.at, e.kind, e.step, e.recipient, e.channel, e.notification_id, e.attempt_id::bigint, e.reason
+        FROM jsonb_to_recordset(${tx.json((o.events ?? []) as unknown as postgres.JSONValue)}) AS e(
+          request_id text, at timestamptz, kind text, step integer, recipient text, channel text, notification_id text, attempt_id text, reason text)
+        WHERE e.request_id IN (SELECT request_id FROM started)
+      )
+      SELECT request_id FROM started`,
+    wake === null ? undefined : notifyDeliveryWake(tx, wake),
+  ]);
   return inserted.map((r) => r.request_id);
 }
 
