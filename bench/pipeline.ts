@@ -98,7 +98,7 @@ async function gateway(url: string) {
   const mapper = new pipeline.MapPool({ config: DEFAULT_SITE_CONFIG, idKey, threads: MAP_THREADS, budgetMs: 2_000, log: silentLogger });
   const workers: InstanceType<typeof pipeline.InboxWorker>[] = [];
   const processing: pipeline.ProcessingThread[] = [];
-  const writer = new ingest.InboxWriter(sql, { maxBatch: 256, ...(arg('inflight', '') ? { maxInFlight: Number(arg('inflight', '')) } : {}), onInserted: (p) => { workers.forEach((w) => w.poke(p)); if (!(workers[0] && pipeline.takesAll(workers[0], p))) processing.forEach((t) => t.poke()); } });
+  const writer = new ingest.InboxWriter(sql, { maxBatch: 256, ...(arg('inflight', '') ? { maxInFlight: Number(arg('inflight', '')) } : {}), onInserted: (p) => { workers.forEach((w) => w.poke(p)); processing.forEach((t) => t.poke(p)); } });
   const intake = new ingest.Hl7Intake({ sql, writer, metrics, log: silentLogger, appName: 'SWITCHBOARD' });
   const listener = new MllpListener({ host: '127.0.0.1', port: 0, maxFrameBytes: 1 << 20, idleTimeoutMs: 60_000, frameTimeoutMs: 10_000, maxConnections: 200, log: silentLogger }, intake.mllpHandlers(1 << 20));
   const port = await listener.listen();

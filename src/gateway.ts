@@ -9,7 +9,7 @@ import type { Config } from './config/index.js';
 import { createMetrics, registerEventLoopDelay, type Logger, type Metrics } from './obs/index.js';
 import { encryptExisting, openStore, type PriorityRange, type Store } from './store/index.js';
 import { AppAckRouter, Hl7Intake, InboxWriter, SenderPolicy, invalidCidrs, loadSendersFile } from './ingest/index.js';
-import { InboxWorker, MapPool, ProcessingThread, SharedLane, processingShares, takesAll, type Lane, type ProcessingSetup } from './pipeline/index.js';
+import { InboxWorker, MapPool, ProcessingThread, SharedLane, processingShares, type Lane, type ProcessingSetup } from './pipeline/index.js';
 import { MllpListener } from './mllp/index.js';
 import { createApp } from './http/index.js';
 import { reindexSearchColumns } from './fhir/index.js';
@@ -118,11 +118,9 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   const processing: ProcessingThread[] = [];
   // rows stored (with their priorities: the lane sleeps through routine ones, the processing thread's
   // routine workers through those only the idle lane takes), or the store is back (all look)
-  let criticalLane: InboxWorker | undefined;
   const pokeWorkers = (priorities?: PriorityRange) => {
     for (const w of workers) w.poke(priorities);
-    if (criticalLane && takesAll(criticalLane, priorities)) return;
-    for (const t of processing) t.poke();
+    for (const t of processing) t.poke(priorities);
   };
   const writer = new InboxWriter(store.sql, {
     maxBatch: config.INGEST_BATCH_MAX, maxInFlight: config.INGEST_MAX_IN_FLIGHT, onBatch: (n) => metrics.batchSize.observe(n), onInserted: pokeWorkers,
@@ -211,7 +209,6 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
       ...(shared ? { onLaneState: (l: Lane) => shared.publish(l) } : {}),
     });
     workers.push(lane);
-    criticalLane = lane;
     if (shared) {
       const keys = await threadKeys(config);
       processingShares(config.WORKER_CONCURRENCY, config.PROCESSING_THREADS, availableParallelism()).forEach((concurrency, index) => processing.push(new ProcessingThread({

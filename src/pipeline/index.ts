@@ -1,7 +1,7 @@
 // src/pipeline: processing behind the ACK — claims stored inbox rows, maps them (inline or in worker
 // threads with a time budget), routes the ones that need a human and saves each batch in one
 // transaction that marks its rows processed (README "Processing (the pipeline)").
-export { InboxWorker, takesAll } from './worker.js';
+export { InboxWorker } from './worker.js';
 export type { StageTimes, WorkerOptions } from './worker.js';
 export { MapPool } from './map-pool.js';
 export type { RowMapper } from './map-pool.js';

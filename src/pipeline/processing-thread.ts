@@ -17,13 +17,13 @@
 import type { Worker } from 'node:worker_threads';
 import { Counter, Gauge } from 'prom-client';
 import { lowerTask, startModuleThread } from '../threads/index.js';
-import type { ConnectOptions, Sql } from '../store/index.js';
+import type { ConnectOptions, PriorityRange, Sql } from '../store/index.js';
 import type { SiteConfig } from '../mapping/index.js';
 import type { KeyMaterial, KeySourceSettings } from '../crypto/index.js';
 import type { ScheduleLimits } from '../oncall/index.js';
 import type { HoldDefaults } from '../delivery/index.js';
 import type { Logger, Metrics } from '../obs/index.js';
-import { SharedLane } from './shared-lane.js';
+import { SharedLane, takesAll } from './shared-lane.js';
 import type { StageTimes } from './worker.js';
 
 /** What the thread is started with (a structured clone: plain data, typed arrays, shared buffers). */
@@ -187,9 +187,13 @@ export class ProcessingThread {
     await this.worker?.terminate();
   }
 
-  /** Rows were stored, or the store is back: the workers look now. At most one poke is in flight. */
-  poke(): void {
+  /**
+   * Rows were stored (with their priorities), or the store is back: the workers look now, unless the
+   * main thread's idle lane takes every stored row itself (takesAll). At most one poke is in flight.
+   */
+  poke(priorities?: PriorityRange): void {
     if (!this.worker || this.stopping) return;
+    if (this.o.lane && takesAll(this.o.lane, priorities)) return;
     if (Atomics.compareExchange(this.pokes, 0, 0, 1) !== 0) return;
     this.worker.postMessage({ t: 'poke' } satisfies ToThread);
   }

@@ -5,6 +5,8 @@
 // sees the lane's state of a moment ago at worst, as a read of another replica's rows would: the
 // claim statements, not this state, keep two workers off one row.
 
+import type { PriorityRange } from '../store/index.js';
+
 /** What a routine worker reads of its process's critical lane. */
 export interface Lane {
   /** the least urgent priority the lane claims while it runs; undefined: not running */
@@ -51,4 +53,16 @@ export class SharedLane implements Lane {
     Atomics.store(this.cells, BUSY, lane.busy ? 1 : 0);
     Atomics.store(this.cells, URGENT_FROM, lane.urgentFrom ?? 0);
   }
+}
+
+/**
+ * Whether a critical lane takes every row of a stored batch with these priorities itself, in its next
+ * round: it runs, is idle (a busy lane is helped by the routine workers, see WorkerOptions.lane),
+ * takes the batch's least urgent row, and the batch is no larger than its claim (a burst of urgent
+ * rows wakes the routine workers to help, and so does a batch of unknown size). Routine workers,
+ * and the processing thread that hosts them, sleep through such a batch.
+ */
+export function takesAll(lane: Lane, priorities: PriorityRange | undefined): boolean {
+  return priorities !== undefined && lane.urgentFrom !== undefined && !lane.busy && priorities.min >= lane.urgentFrom
+    && priorities.rows !== undefined && priorities.rows <= lane.batch;
 }

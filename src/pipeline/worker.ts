@@ -20,18 +20,7 @@ import { metricType, newAckControlId, wantsAppAck } from '../ingest/index.js';
 import { mapInboxRow, type AckFacts, type MappedRow, type Outcome, type RowToMap } from './map-row.js';
 import type { RowMapper } from './map-pool.js';
 import { Wakeup } from '../threads/index.js';
-import type { Lane } from './shared-lane.js';
-
-/**
- * Whether a critical lane takes every row of a stored batch with these priorities itself, in its next
- * round: it runs, is idle (a busy lane is helped by the routine workers, see WorkerOptions.lane),
- * takes the batch's least urgent row, and the batch is no larger than its claim (a burst of urgent
- * rows wakes the routine workers to help, and so does a batch of unknown size).
- */
-export function takesAll(lane: Lane, priorities: PriorityRange | undefined): boolean {
-  return priorities !== undefined && lane.urgentFrom !== undefined && !lane.busy && priorities.min >= lane.urgentFrom
-    && priorities.rows !== undefined && priorities.rows <= lane.batch;
-}
+import { takesAll, type Lane } from './shared-lane.js';
 
 export type { Outcome } from './map-row.js';
 

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAck } from '../../src/hl7/index.js';
 import { MllpClient } from '../../src/mllp/index.js';
 import { AppAckRouter } from '../../src/ingest/app-ack.js';
+import { Hl7Intake, InboxWriter } from '../../src/ingest/index.js';
+import { silentLogger } from '../../src/obs/log.js';
 import { SenderPolicy, sendersFileSchema } from '../../src/ingest/senders.js';
 import { ProcessingThread, SharedLane, type ProcessingSetup } from '../../src/pipeline/index.js';
 import { createMetrics, type Metrics } from '../../src/obs/metrics.js';
@@ -156,6 +158,31 @@ describe('the processing thread', () => {
       lane.publish({ urgentFrom: 1, busy: true, batch: 4 });
       thread.poke();
       await until('the urgent row, taken while the lane is busy', async () => (await stateOf('LANE1')) === 'processed');
+    } finally {
+      await thread.stop();
+    }
+  });
+
+  it('is not poked for a batch its idle lane takes alone, and is for any other', { timeout: 60_000 }, async () => {
+    const lane = new SharedLane();
+    lane.publish({ urgentFrom: 1, busy: false, batch: 4 });
+    const base = setup();
+    // no poll: only a poke (or a NOTIFY) wakes the workers
+    const thread = new ProcessingThread({ setup: { ...base, workers: { ...base.workers, pollMs: 600_000 } }, log: capture(), metrics: createMetrics(), lane });
+    // a writer of its own whose first batch NOTIFYs and no later one (within the hour): the pokes below are the only wake-ups
+    const intake = new Hl7Intake({ sql: db.sql, writer: new InboxWriter(db.sql, { maxBatch: 8, notifyEveryMs: 3_600_000 }), metrics: createMetrics(), log: silentLogger, appName: 'SWITCHBOARD' });
+    await thread.start();
+    try {
+      await intake.receive(withControlId('spine/adt-a01.hl7', 'POKE0'), { source: 'mllp', peer: null });
+      await until('the first row (its NOTIFY)', async () => (await stateOf('POKE0')) === 'processed');
+      await new Promise((r) => setTimeout(r, 300));
+      await intake.receive(withControlId('spine/adt-a01.hl7', 'POKE1'), { source: 'mllp', peer: null });
+      // told the batch held one urgent row only: the idle lane's, so the workers are not woken
+      thread.poke({ max: 3, min: 3, rows: 1 });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await stateOf('POKE1')).toBe('received');
+      thread.poke({ max: 0, min: 0, rows: 1 });
+      await until('the routine row, once poked for it', async () => (await stateOf('POKE1')) === 'processed');
     } finally {
       await thread.stop();
     }
