@@ -3,7 +3,7 @@
 // LISTEN/NOTIFY that wakes every gateway's scheduler. What a timer does is src/delivery's business.
 import type postgres from 'postgres';
 import type { Sql, TransactionSql } from './db.js';
-import type { EventInsert } from './delivery-timeline.js';
+import { eventsInsert, type EventInsert } from './delivery-timeline.js';
 import { objectRows } from './pg-array.js';
 
 type Queryable = Sql | TransactionSql;
@@ -76,11 +76,7 @@ export async function insertRuns(tx: TransactionSql, rows: readonly RunInsert[],
         ON CONFLICT (request_id) DO NOTHING
         RETURNING request_id
       ), timeline AS (
-        INSERT INTO delivery_event (request_id, at, kind, step, recipient, channel, notification_id, attempt_id, reason)
-        SELECT e.request_id, e.at, e.kind, e.step, e.recipient, e.channel, e.notification_id, e.attempt_id::bigint, e.reason
-        FROM jsonb_to_recordset(${tx.json((o.events ?? []) as unknown as postgres.JSONValue)}) AS e(
-          request_id text, at timestamptz, kind text, step integer, recipient text, channel text, notification_id text, attempt_id text, reason text)
-        WHERE e.request_id IN (SELECT request_id FROM started)
+        ${eventsInsert(tx, o.events ?? [])} WHERE e.request_id IN (SELECT request_id FROM started)
       )
       SELECT request_id FROM started`,
     wake === null ? undefined : notifyDeliveryWake(tx, wake),

@@ -21,13 +21,21 @@ export interface EventRow extends EventInsert {
   id: string;
 }
 
-export async function insertEvents(tx: TransactionSql, rows: readonly EventInsert[]): Promise<void> {
-  if (rows.length === 0) return;
-  await tx`
+/**
+ * The statement that inserts `rows` (a fragment: a caller may add `WHERE` on `e`, the rows as a
+ * recordset, or use it inside a CTE, as insertRuns does).
+ */
+export function eventsInsert(tx: TransactionSql, rows: readonly EventInsert[]): postgres.PendingQuery<postgres.Row[]> {
+  return tx`
     INSERT INTO delivery_event (request_id, at, kind, step, recipient, channel, notification_id, attempt_id, reason)
     SELECT e.request_id, e.at, e.kind, e.step, e.recipient, e.channel, e.notification_id, e.attempt_id::bigint, e.reason
     FROM jsonb_to_recordset(${tx.json(rows as unknown as postgres.JSONValue)}) AS e(
       request_id text, at timestamptz, kind text, step integer, recipient text, channel text, notification_id text, attempt_id text, reason text)`;
+}
+
+export async function insertEvents(tx: TransactionSql, rows: readonly EventInsert[]): Promise<void> {
+  if (rows.length === 0) return;
+  await eventsInsert(tx, rows);
 }
 
 /** A request's timeline in the order it was written. */
