@@ -216,9 +216,9 @@ function prepare(item: BundleItem, index: number): Prepared {
 
 /**
  * The Bundles of the next wave (none shares an identifier or a resource id with an earlier one of
- * it) and the rest, in order.
+ * it), the rest in order, and the lookup of the wave's conditions, sent now (`rows`: its matches).
  */
-function splitWave(remaining: readonly Prepared[]): { wave: Prepared[]; later: Prepared[] } {
+function nextWave(tx: TransactionSql, remaining: readonly Prepared[]): { wave: Prepared[]; later: Prepared[]; conditions: IdentifierCondition[]; rows: Promise<IdentifierMatch[]> } {
   const wave: Prepared[] = [];
   const later: Prepared[] = [];
   const blocked = new Set<string>();
@@ -227,7 +227,8 @@ function splitWave(remaining: readonly Prepared[]): { wave: Prepared[]; later: P
     (free ? wave : later).push(p);
     for (const k of p.keys) blocked.add(k);
   }
-  return { wave, later };
+  const conditions = wave.flatMap((p) => p.conds.map(conditionOf));
+  return { wave, later, conditions, rows: conditions.length ? findResourcesByIdentifier(tx, conditions) : Promise.resolve([]) };
 }
 
 /**
@@ -260,17 +261,12 @@ export async function saveTransactionBundles(tx: TransactionSql, items: readonly
       refuse(i, e);
     }
   });
-  const lookup = (wave: readonly Prepared[]): { conditions: IdentifierCondition[]; rows: Promise<IdentifierMatch[]> } => {
-    const conditions = wave.flatMap((p) => p.conds.map(conditionOf));
-    return { conditions, rows: conditions.length ? findResourcesByIdentifier(tx, conditions) : Promise.resolve([]) };
-  };
   // JIT compiling the batch's lookup (a nested loop over hundreds of index probes, costed high)
   // took 100 ms where running it takes a few: not for these statements. Sent with the locks and the
   // first wave's lookup, in one round trip: the transaction's connection runs them in order, so
   // the lookup reads only once every lock is held.
-  let split = remaining.length > 0 && (opts.maxWaves === undefined || opts.maxWaves > 0) ? splitWave(remaining) : undefined;
-  let first = split && lookup(split.wave);
-  await Promise.all([tx`SET LOCAL jit = off`, lockResourceIdentifiers(tx, remaining.flatMap((p) => p.conds.map(conditionOf))), first?.rows]);
+  let next = remaining.length > 0 && (opts.maxWaves === undefined || opts.maxWaves > 0) ? nextWave(tx, remaining) : undefined;
+  await Promise.all([tx`SET LOCAL jit = off`, lockResourceIdentifiers(tx, remaining.flatMap((p) => p.conds.map(conditionOf))), next?.rows]);
   const now = opts.now ?? new Date();
   let waves = 0;
   while (remaining.length > 0) {
@@ -281,10 +277,8 @@ export async function saveTransactionBundles(tx: TransactionSql, items: readonly
       break;
     }
     waves++;
-    const { wave, later } = split ?? splitWave(remaining);
-    const { conditions, rows: pending } = first ?? lookup(wave);
-    split = undefined;
-    first = undefined;
+    const { wave, later, conditions, rows: pending } = next ?? nextWave(tx, remaining);
+    next = undefined;
     const rows = await pending;
     // the stored digest of each resource the lookup found: a write of the same content is skipped
     // (saveResources would leave the row alone; skipped, it is neither sent nor locked)

@@ -80,6 +80,9 @@ export function openResource(r: { resource_type: string; id: string; version_id:
   return resource;
 }
 
+/** A clear entry of the URN system: 'urn:ietf:rfc:3986|'. */
+const URN_PREFIX = `${URN_SYSTEM}|`;
+
 /** The part of a clear identifier entry after its first '|' (fhir_identifier_values reads the stored form alike). */
 const valueOf = (entry: string): string => entry.slice(entry.indexOf('|') + 1);
 
@@ -93,7 +96,7 @@ export const identifierValueKey = (value: string): string => (isOpaqueId(value) 
  */
 export const identifierEntry = (entry: string): string => {
   const value = valueOf(entry);
-  if (isOpaqueId(value) && entry.length === URN_SYSTEM.length + 1 + value.length && entry.startsWith(URN_SYSTEM)) {
+  if (isOpaqueId(value) && entry.startsWith(URN_PREFIX)) {
     const key = opaqueKey(value);
     return `${key}|${key}`;
   }
