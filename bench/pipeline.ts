@@ -1,4 +1,4 @@
-// npm run bench -- pipeline [--n 4000] [--senders 1,50] [--preload 0,100000,1000000] [--trials 3] [--burst 5000] [--one-connection 3000] [--db embedded|machine] [--thread 0|1] [--nice 10] [--inflight N] [--gather 20]
+// npm run bench -- pipeline [--n 4000] [--senders 1,50] [--preload 0,100000,1000000] [--trials 3] [--burst 5000] [--one-connection 3000] [--db embedded|machine] [--thread 0|1] [--nice 10] [--inflight N] [--gather 20] [--workers 2]
 //
 // The processing pipeline end to end: a gateway (intake, MLLP listener, workers with their mapping
 // threads, routing on a stored schedule) on a fresh database, its routine workers in the processing
@@ -54,7 +54,7 @@ async function ackBuckets(metrics: ReturnType<typeof createMetrics>): Promise<Ma
   return out;
 }
 const list = (s: string) => s.split(',').filter(Boolean).map(Number);
-const WORKERS = 2;
+const WORKERS = Number(arg('workers', '2'));
 const MAP_THREADS = 2;
 const BATCH = 32;
 /** the gateway's MAP_INLINE_MAX_BYTES default (--inline 0: every message in the threads) */

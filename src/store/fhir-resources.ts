@@ -407,12 +407,18 @@ export interface StaleSearchRow {
 
 /**
  * Up to `limit` rows with search_version below `version`, after `from` in primary-key order: walking
- * the primary key makes a full re-extraction one pass over the table, however many batches it takes.
+ * the key makes a full re-extraction one pass over the table, however many batches it takes. The
+ * rows are read through the partial index fhir_resource_search_stale (migration 025, `search_version
+ * < N`), empty once the store is current, instead of the primary key of every stored resource. The
+ * bound is written into the statement as a literal, not bound as a parameter, so that every plan of
+ * it can use that index: a generic plan of the driver's prepared statement cannot prove `< $3`
+ * implies the index's predicate.
  */
 export async function listStaleSearchRows(sql: Queryable, version: number, from: { type: string; id: string } | null, limit: number): Promise<StaleSearchRow[]> {
+  if (!Number.isInteger(version) || version < 0 || version > 32767) throw new Error(`search columns version ${version} is not a smallint`);
   const rows = await sql<StoredRow[]>`
     SELECT resource_type, id, version_id, last_updated, body, resource FROM fhir_resource
-    WHERE (resource_type, id) > (${from?.type ?? ''}, ${from?.id ?? ''}) AND search_version < ${version}
+    WHERE (resource_type, id) > (${from?.type ?? ''}, ${from?.id ?? ''}) AND search_version < ${sql.unsafe(String(version))}
     ORDER BY resource_type, id LIMIT ${limit}`;
   return rows.map((r) => ({ resource_type: r.resource_type, id: r.id, version_id: r.version_id, resource: openResource(r) }));
 }

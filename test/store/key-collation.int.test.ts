@@ -78,7 +78,7 @@ describe('key and search columns (migration 024)', () => {
         INSERT INTO inbox (source, sender_app, sender_facility, control_id, message_type, raw, content_hash, state, order_patient)
         SELECT 'mllp', 'LAB', 'F', 'C' || g, 'ORU^R01', '\\x00'::bytea, sha256(g::text::bytea), 'received', 'p' || (g % 10)
         FROM generate_series(1, 200) g`;
-      expect(await migrate(owner, all)).toEqual(['024_keys_collate_c']);
+      expect(await migrate(owner, all.filter((m) => m.version <= 24))).toEqual(['024_keys_collate_c']);
       const [counts] = await owner<{ resources: number; inbox: number }[]>`
         SELECT (SELECT count(*)::int FROM fhir_resource) AS resources, (SELECT count(*)::int FROM inbox) AS inbox`;
       expect(counts).toEqual({ resources: 500, inbox: 200 });

@@ -1,0 +1,11 @@
+-- The rows whose search columns an older extractor wrote (search_version below the extractor's
+-- SEARCH_COLUMNS_VERSION, src/fhir/search-columns.ts): the start's re-extraction pass
+-- (listStaleSearchRows) reads them through this index. Without it that pass walked the primary key
+-- of every stored resource at every start to find none (about 2 s per million resources), however
+-- current the store was. Rows are written at the current version, so the index holds nothing in
+-- steady state and an insert only tests the predicate; what lands in it is what needs
+-- re-extracting, whoever wrote it (the id-key re-keying and the first encryption set 0, an
+-- earlier gateway writes its own version). The predicate names the version: a release that bumps
+-- SEARCH_COLUMNS_VERSION replaces this index with one on the new bound in its own migration
+-- (test/fhir/reindex.int.test.ts checks that they agree).
+CREATE INDEX fhir_resource_search_stale ON fhir_resource (resource_type, id) WHERE search_version < 3;
