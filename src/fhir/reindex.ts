@@ -8,17 +8,25 @@ import { SEARCH_COLUMNS_VERSION, extractSearchColumns } from './search-columns.j
 /** Rows per statement: one jsonb parameter each way, well under a second. */
 const REINDEX_BATCH = 500;
 
-/** Returns how many rows were brought up to date. */
+/**
+ * Returns how many rows were brought up to date. The next batch is read while this one is
+ * extracted and written: its rows come after this one's in key order, so neither statement touches
+ * the other's rows, and the server's work on one batch overlaps this process's on the other
+ * (opening and extracting). One at a time, the two alternated and each waited for the other.
+ */
 export async function reindexSearchColumns(sql: Sql, opts: { batch?: number } = {}): Promise<number> {
-  let from: { type: string; id: string } | null = null;
+  const list = (from: { type: string; id: string } | null) => listStaleSearchRows(sql, SEARCH_COLUMNS_VERSION, from, opts.batch ?? REINDEX_BATCH);
+  let rows = await list(null);
   let done = 0;
   for (;;) {
-    const rows = await listStaleSearchRows(sql, SEARCH_COLUMNS_VERSION, from, opts.batch ?? REINDEX_BATCH);
     const last = rows[rows.length - 1];
     if (!last) return done;
+    const next = list({ type: last.resource_type, id: last.id });
+    // a failed write ends the pass; the read sent beside it must not be left unhandled
+    next.catch(() => {});
     done += await updateSearchColumns(sql, rows.map((r) => ({
       resource_type: r.resource_type, id: r.id, version_id: r.version_id, ...extractSearchColumns(r.resource as Resource),
     })));
-    from = { type: last.resource_type, id: last.id };
+    rows = await next;
   }
 }
