@@ -194,3 +194,37 @@ describe('postgres.js driver patch: bytes as bytes', () => {
     expect([...back[50]!.b]).toEqual([9, 9]);
   });
 });
+
+/**
+ * A savepoint (`tx.savepoint(fn)`, the critical lane's step 1 runs in one) went out and was waited
+ * for before fn's first statement was sent: a round trip of its own. Patched, fn starts at once and
+ * its statements go out behind the SAVEPOINT, which the connection runs first; what it means is
+ * unchanged.
+ */
+describe('postgres.js driver patch: a savepoint sent with its first statements', () => {
+  let sql: ReturnType<typeof connect>;
+  beforeAll(() => { sql = connect(db.url, { max: 1 }); });
+  afterAll(async () => { await sql.end({ timeout: 1 }); });
+
+  it('starts the scope without waiting for the SAVEPOINT\'s answer; its statements run inside it, a failure rolls back to it and the transaction goes on', async () => {
+    const out = await sql.begin(async (tx) => {
+      await tx`CREATE TEMP TABLE sp_t (v int)`;
+      // a statement ahead of the savepoint on the same connection, still running when it is asked for
+      let aheadDone = false;
+      const ahead = tx`SELECT pg_sleep(0.2)`.then(() => { aheadDone = true; });
+      let startedBeforeAhead: boolean | undefined;
+      await tx.savepoint(async (sp) => {
+        startedBeforeAhead = !aheadDone;
+        await sp`INSERT INTO sp_t VALUES (1)`;
+        // nested, failing: back to its own savepoint only
+        await expect(sp.savepoint(async (inner) => { await inner`INSERT INTO sp_t VALUES (2)`; await inner`SELECT 1 / 0`; })).rejects.toThrow(/division by zero/);
+      });
+      await ahead;
+      await expect(tx.savepoint(async (sp) => { await sp`INSERT INTO sp_t VALUES (3)`; await sp`SELECT 1 / 0`; })).rejects.toThrow(/division by zero/);
+      await tx`INSERT INTO sp_t VALUES (4)`;
+      return { startedBeforeAhead, rows: (await tx<{ v: number }[]>`SELECT v FROM sp_t ORDER BY v`).map((r) => r.v) };
+    });
+    expect(out.startedBeforeAhead).toBe(true);
+    expect(out.rows).toEqual([1, 4]);
+  });
+});
