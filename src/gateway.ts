@@ -149,7 +149,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
   const appAcks = new AppAckRouter();
   const intake = new Hl7Intake({ sql: store.sql, writer, metrics, log, appName: config.APP_NAME, appAcks, rejectedMaxRows: config.REJECTED_MAX_ROWS, rejectedMaxBytes: config.REJECTED_MAX_BYTES, health: store.health, senders, triage: siteConfig });
   // rows an older search extractor wrote become searchable by every parameter before the API serves
-  const reindexed = await reindexSearchColumns(store.sql);
+  const reindexed = await reindexSearchColumns(store.sql, { onProgress: (done) => log.info('fhir_search_columns_reindexing', { count: done }) });
   if (reindexed > 0) log.info('fhir_search_columns_reindexed', { count: reindexed });
   const revocations = new RevocationList(store.sql, { log });
   await revocations.start();

@@ -66,7 +66,7 @@ export async function migrateCommand(_argv: string[], io: Io): Promise<number> {
     const sealed = await encryptExisting(store.sql);
     if (sealed > 0) io.stdout(`PHI values encrypted: ${sealed}\n`);
     // stored resources whose search columns an older version extracted become searchable now
-    const reindexed = await reindexSearchColumns(store.sql);
+    const reindexed = await reindexSearchColumns(store.sql, { onProgress: (done) => io.stdout(`search columns re-extracted so far: ${done} resources\n`) });
     if (reindexed > 0) io.stdout(`search columns re-extracted: ${reindexed} resources\n`);
     return 0;
   } finally {

@@ -32,6 +32,18 @@ describe('reindexSearchColumns', () => {
     expect(await reindexSearchColumns(db.sql)).toBe(0);
   });
 
+  it('tells how far a long pass got, as often as asked, and the total at the end', async () => {
+    await db.sql`UPDATE fhir_resource SET search_version = 0`;
+    const told: number[] = [];
+    expect(await reindexSearchColumns(db.sql, { batch: 3, progressEveryMs: 0, onProgress: (n) => told.push(n) })).toBe(8);
+    expect(told).toEqual([0, 3, 6, 8]);
+    told.length = 0;
+    await db.sql`UPDATE fhir_resource SET search_version = 0`;
+    // at its default pace, a pass of a few batches says nothing until it returns
+    expect(await reindexSearchColumns(db.sql, { batch: 3, onProgress: (n) => told.push(n) })).toBe(8);
+    expect(told).toEqual([]);
+  });
+
   it('does not overwrite a row written again since it was read (its writer extracted it already)', async () => {
     const [row] = await db.sql<{ version_id: number }[]>`SELECT version_id FROM fhir_resource WHERE resource_type = 'Observation' AND id = 'ob-0'`;
     const stale = { resource_type: 'Observation', id: 'ob-0', version_id: row!.version_id - 1, subject: null, status: null, priority: null, recipients: [], identifiers: [], tokens: [], date_start: null, date_end: null, search_version: 99 };
