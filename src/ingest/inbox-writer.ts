@@ -197,13 +197,13 @@ export class InboxWriter {
     const unique = new Map<string, InboxRow>();
     for (const p of batch) if (!unique.has(p.key)) unique.set(p.key, p.row);
     const rows = [...unique.values()];
-    let max = 0, min = Infinity;
+    // a loop, not Math.max(...): a batch may be as large as INGEST_BATCH_MAX says
+    const priorities = { max: 0, min: 3, rows: rows.length };
     for (const r of rows) {
-      max = Math.max(max, r.priority ?? 0);
-      min = Math.min(min, r.priority ?? 0);
+      priorities.max = Math.max(priorities.max, r.priority ?? 0);
+      priorities.min = Math.min(priorities.min, r.priority ?? 0);
     }
-    const priorities = { max, min: Math.min(min, max), rows: rows.length };
-    const inserted = await insertInboxRows(this.sql, rows, { notify: this.shouldNotify(max > 0), priorities });
+    const inserted = await insertInboxRows(this.sql, rows, { notify: this.shouldNotify(priorities.max > 0), priorities });
     const out = new Map<string, AcceptResult>();
     for (const r of inserted) {
       const key = keyOf({ senderApp: r.sender_app, senderFacility: r.sender_facility, controlId: r.control_id, contentHash: r.content_hash });
