@@ -1,9 +1,9 @@
-// npm run bench -- pipeline [--n 4000] [--senders 1,50] [--preload 0,100000,1000000] [--trials 3] [--burst 5000] [--one-connection 3000] [--db embedded|machine] [--thread 0|1] [--nice 10] [--inflight N] [--gather 20] [--workers 2]
+// npm run bench -- pipeline [--n 4000] [--senders 1,50] [--preload 0,100000,1000000] [--trials 3] [--burst 5000] [--one-connection 3000] [--db embedded|machine] [--thread 0|1] [--nice 10] [--inflight N] [--gather 20] [--workers 2] [--young 16]
 //
 // The processing pipeline end to end: a gateway (intake, MLLP listener, workers with their mapping
 // threads, routing on a stored schedule) on a fresh database, its routine workers in the processing
 // thread beside the critical lane on the main one, as the gateway runs them by default (--thread 0:
-// on the main thread, as PROCESSING_THREAD=false; --nice: PROCESSING_NICE; --gather: WORKER_GATHER_MS;
+// on the main thread, as PROCESSING_THREAD=false; --nice: PROCESSING_NICE; --young: PROCESSING_YOUNG_MB; --gather: WORKER_GATHER_MS;
 // routine runs start held for their digest, as the gateway's workers start them); a sender process sends the traffic mix
 // (ORU^R01 with 15 OBX, ADT A01/A08, call notes; a few critical results) over MLLP while the workers
 // process. Printed: intake and processing msg/s, time per stage per message, statements per message
@@ -65,6 +65,8 @@ const THREAD = arg('thread', '1') !== '0';
 const THREADS = Number(arg('threads', '1'));
 /** with --thread 1: the CPU priority of the processing thread, its mapping threads and its server processes (the gateway's PROCESSING_NICE; 0: unchanged) */
 const NICE = Number(arg('nice', '10'));
+/** with --thread 1: the processing thread's young generation, MiB (the gateway's PROCESSING_YOUNG_MB) */
+const YOUNG = Number(arg('young', '16'));
 /** the routine workers' WORKER_GATHER_MS (the gateway's default; 0: claim at once) */
 const GATHER = Number(arg('gather', '20'));
 /** routine runs start held for their digest, as the gateway's workers start them (delivery's defaults) */
@@ -116,7 +118,7 @@ async function gateway(url: string) {
     pipeline.processingShares(WORKERS, THREADS, availableParallelism()).forEach((concurrency, index) => processing.push(new pipeline.ProcessingThread({
       setup: {
         db: { url, max: concurrency + 1, name: 'bench-processing', timeouts: DB_TIMEOUT_DEFAULTS },
-        workers: { concurrency, batch: BATCH, gatherMs: GATHER, claimMs: 60_000, pollMs: 1_000, maxAttempts: 5, appName: 'SWITCHBOARD', inlineMaxBytes: INLINE, mapThreads: MAP_THREADS, mapBudgetMs: 2_000, nice: NICE },
+        workers: { concurrency, batch: BATCH, gatherMs: GATHER, claimMs: 60_000, pollMs: 1_000, maxAttempts: 5, appName: 'SWITCHBOARD', inlineMaxBytes: INLINE, mapThreads: MAP_THREADS, mapBudgetMs: 2_000, nice: NICE, youngMb: YOUNG },
         siteConfig: DEFAULT_SITE_CONFIG, idKey, keys, scheduleLimits: DEFAULT_SCHEDULE_LIMITS, route: true, hold: HOLD,
       },
       log: silentLogger, metrics, lane: shared, onStages, index, ...(NICE > 0 ? { lowerBackends: sql } : {}),
@@ -368,7 +370,7 @@ async function onServer(label: string, admin: string): Promise<void> {
   const preloads = list(arg('preload', '0'));
   const trials = Number(arg('trials', '3'));
   const burst = Number(arg('burst', '5000'));
-  console.log(`\n### ${label}  (${availableParallelism()} cores, shared; ${WORKERS} workers x batch ${BATCH}, ${MAP_THREADS} mapping threads, messages up to ${fmt(INLINE)} bytes mapped inline; routine workers ${THREAD ? 'in the processing thread' : 'on the main thread'}; N = ${fmt(n)} per run: 70% ORU^R01 with 15 OBX (2% critical), 20% ADT A01/A08, 10% call notes)`);
+  console.log(`\n### ${label}  (${availableParallelism()} cores, shared; ${WORKERS} workers x batch ${BATCH}, ${MAP_THREADS} mapping threads, messages up to ${fmt(INLINE)} bytes mapped inline; routine workers ${THREAD ? `in the processing thread (young generation ${YOUNG} MB)` : 'on the main thread'}; N = ${fmt(n)} per run: 70% ORU^R01 with 15 OBX (2% critical), 20% ADT A01/A08, 10% call notes)`);
   const ceiling = mappingCeiling({ senders: 1, patients: 1000, criticalShare: 0.02 }, new Uint8Array(32));
   console.log(`mapping only, one core (the ceiling per mapping core): ${fmt(ceiling)} msg/s`);
   console.log('\n| senders | store preloaded | intake msg/s | processing msg/s (stored -> FHIR saved, routed) | mapping-only msg/s on one core, same moment | processing / that ceiling | ACK p99 ms while processing (as fast as ACKs come) | ACK p99 ms at 200 msg/s while the backlog drains (backlog) | of those, ACK ready in the gateway within 10 / 20 ms | per message ms: claim / parse+map / route / FHIR save / commit | worker statements per message | rows per batch | CPU ms per message: gateway process / database | the 2 cores\' ceiling at that CPU, msg/s |');

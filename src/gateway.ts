@@ -272,7 +272,7 @@ function processingSetup(config: Config, store: Store, siteConfig: SiteConfig, i
     workers: {
       concurrency, batch: config.WORKER_BATCH, gatherMs: config.WORKER_GATHER_MS, claimMs: config.WORKER_CLAIM_MS, pollMs: config.WORKER_POLL_MS, maxAttempts: config.WORKER_MAX_ATTEMPTS,
       appName: config.APP_NAME, inlineMaxBytes: config.MAP_INLINE_MAX_BYTES, mapThreads: config.MAP_THREADS, mapBudgetMs: config.MAP_TIME_BUDGET_MS,
-      nice: config.PROCESSING_NICE,
+      nice: config.PROCESSING_NICE, youngMb: config.PROCESSING_YOUNG_MB,
     },
     siteConfig, idKey, keys, scheduleLimits: limits, route: true, hold: holdSettings(config),
     // a key file is read again after `keys rotate`; PHI_KEYS (the environment) never changes

@@ -86,6 +86,14 @@ export const configSchema = z.object({
    * critical lane and delivery when they need them (Linux; 0 leaves them as they are).
    */
   PROCESSING_NICE: z.coerce.number().int().min(0).max(19).default(10),
+  /**
+   * The young generation of each processing thread's heap, MiB (V8's `maxYoungGenerationSizeMb`:
+   * two semi-spaces and a third for large new objects). A batch's objects live about two batches'
+   * time; the larger this is, the more of them die young instead of being promoted and found dead
+   * by a mark-compact: 96 took 6% less gateway CPU per message and processed 5% more, for 0–37 MB
+   * more resident at the drain's peak (README "Pipeline").
+   */
+  PROCESSING_YOUNG_MB: z.coerce.number().int().min(8).max(1024).default(16),
   // intake: database faults (connect, statement and idle-in-transaction timeouts; the store's health ping)
   /** Giving up on opening a database connection, ms. */
   DB_CONNECT_TIMEOUT_MS: positive.default(3_000),

@@ -36,6 +36,8 @@ export interface ProcessingSetup {
     inlineMaxBytes: number; mapThreads: number; mapBudgetMs: number;
     /** PROCESSING_NICE: the CPU priority the thread and its mapping threads lower themselves to (0: unchanged) */
     nice: number;
+    /** PROCESSING_YOUNG_MB: the thread's young generation, MiB (default 16) */
+    youngMb?: number;
   };
   siteConfig: SiteConfig;
   idKey: Uint8Array;
@@ -106,7 +108,7 @@ const STOP_TIMEOUT_MS = 30_000;
 const BACKENDS_EVERY_MS = 5_000;
 /** Heap of the thread, MiB: the workers' batches and the schedule, like the main thread's share of them. */
 const THREAD_HEAP_MB = 1024;
-/** Young generation of the thread, MiB (V8's default lets a busy thread's semi-spaces grow to 3 x 16). */
+/** Young generation of the thread by default, MiB (V8's default lets a busy thread's semi-spaces grow to 3 x 16). */
 const THREAD_YOUNG_MB = 16;
 const RESTARTS = 'switchboard_processing_thread_restarts_total';
 const UP = 'switchboard_processing_thread_up';
@@ -177,6 +179,12 @@ export class ProcessingThread {
     return this.failuresInARow;
   }
 
+  /** The running thread's heap limits, MiB (undefined while it is down). */
+  get heapLimits(): { youngMb: number; oldMb: number } | undefined {
+    const r = this.worker?.resourceLimits;
+    return r?.maxYoungGenerationSizeMb === undefined || r.maxOldGenerationSizeMb === undefined ? undefined : { youngMb: r.maxYoungGenerationSizeMb, oldMb: r.maxOldGenerationSizeMb };
+  }
+
   /** The thread runs (started, not yet exited). */
   get running(): boolean {
     return this.worker !== undefined;
@@ -218,7 +226,7 @@ export class ProcessingThread {
   private spawn(): Promise<void> {
     const data: ProcessingWorkerData = { ...this.o.setup, lane: this.o.lane?.buffer ?? null, pokes: this.pokes.buffer as SharedArrayBuffer, stages: this.o.onStages !== undefined };
     Atomics.store(this.pokes, 0, 0);
-    const w = startModuleThread(import.meta.url, 'processing-entry', { workerData: data, resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB, maxYoungGenerationSizeMb: THREAD_YOUNG_MB } });
+    const w = startModuleThread(import.meta.url, 'processing-entry', { workerData: data, resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB, maxYoungGenerationSizeMb: this.o.setup.workers.youngMb ?? THREAD_YOUNG_MB } });
     this.worker = w;
     this.startedAt = performance.now();
     let ready = false;

@@ -39,12 +39,12 @@ function capture(): Logger & { events: string[] } {
   return { events, debug: push, info: push, warn: push, error: push };
 }
 
-function setup(o: { claimMs?: number; concurrency?: number; nice?: number } = {}): ProcessingSetup {
+function setup(o: { claimMs?: number; concurrency?: number; nice?: number; youngMb?: number } = {}): ProcessingSetup {
   return {
     db: { url: db.url, max: 3, name: 'sb-test-processing', timeouts: DB_TIMEOUT_DEFAULTS },
     workers: {
       concurrency: o.concurrency ?? 2, batch: 8, gatherMs: 0, claimMs: o.claimMs ?? 60_000, pollMs: 50, maxAttempts: 5, appName: 'SWITCHBOARD',
-      inlineMaxBytes: 16_384, mapThreads: 1, mapBudgetMs: 5_000, nice: o.nice ?? 0,
+      inlineMaxBytes: 16_384, mapThreads: 1, mapBudgetMs: 5_000, nice: o.nice ?? 0, ...(o.youngMb ? { youngMb: o.youngMb } : {}),
     },
     siteConfig: DEFAULT_SITE_CONFIG, idKey, keys: TEST_KEYRING_INIT, scheduleLimits: DEFAULT_SCHEDULE_LIMITS, route: true,
   };
@@ -102,6 +102,8 @@ describe('the processing thread', () => {
     await thread.start();
     try {
       expect(thread.running).toBe(true);
+      // PROCESSING_YOUNG_MB unset: the default young generation
+      expect(thread.heapLimits).toEqual({ youngMb: 16, oldMb: 1024 });
       const r = await direct.intake.receive(withControlId('spine/oru-r01.hl7', 'THREAD1'), { source: 'mllp', peer: null });
       thread.poke();
       await until('THREAD1 processed', async () => (await stateOf('THREAD1')) === 'processed');
@@ -124,8 +126,10 @@ describe('the processing thread', () => {
 
   it('enhanced mode: the application ACK made in the thread reaches the sender on its connection here', { timeout: 60_000 }, async () => {
     const log = capture();
-    const thread = new ProcessingThread({ setup: setup(), log, metrics: createMetrics(), appAcks });
+    const thread = new ProcessingThread({ setup: setup({ youngMb: 48 }), log, metrics: createMetrics(), appAcks });
     await thread.start();
+    // PROCESSING_YOUNG_MB=48: the thread runs with that young generation, and does its work as before
+    expect(thread.heapLimits?.youngMb).toBe(48);
     const c = new MllpClient({ port: mllp.port });
     try {
       await c.connect();
