@@ -6,6 +6,32 @@ const bool = z.enum(['0', '1', 'true', 'false', 'yes', 'no']).transform((v) => [
 const port = z.coerce.number().int().min(0).max(65535);
 const positive = z.coerce.number().int().positive();
 
+/** The embedded PostgreSQL's settings EMBEDDED_PG_SETTINGS may change: tuning only. */
+const EMBEDDED_SETTINGS = new Set([
+  'shared_buffers', 'effective_cache_size', 'work_mem', 'maintenance_work_mem', 'temp_buffers', 'huge_pages',
+  'max_wal_size', 'min_wal_size', 'checkpoint_timeout', 'checkpoint_completion_target', 'wal_buffers', 'wal_compression',
+  'wal_writer_delay', 'wal_writer_flush_after', 'max_connections', 'random_page_cost', 'effective_io_concurrency',
+  'gin_pending_list_limit', 'jit',
+]);
+
+/**
+ * EMBEDDED_PG_SETTINGS as [name, value] pairs, or what is wrong with it. A name must be one of
+ * EMBEDDED_SETTINGS or an `autovacuum_` parameter; a value is a word of letters, digits and `._+-`
+ * (each goes to the server as one `-c name=value` argument, never through a shell).
+ */
+export function embeddedSettings(text: string): [string, string][] | string {
+  const out: [string, string][] = [];
+  for (const item of text.split(/[\s,]+/).filter(Boolean)) {
+    const m = /^([a-z][a-z0-9_]{0,62})=([A-Za-z0-9._+-]{1,32})$/.exec(item);
+    if (!m) return `"${item.slice(0, 80)}" is not name=value (a value of letters, digits and ._+-)`;
+    const name = m[1]!;
+    if (!EMBEDDED_SETTINGS.has(name) && !name.startsWith('autovacuum_')) return `${name} cannot be set here (tuning settings only: ${[...EMBEDDED_SETTINGS].join(', ')}, autovacuum_*)`;
+    if (out.some(([n]) => n === name)) return `${name} is given twice`;
+    out.push([name, m[2]!]);
+  }
+  return out;
+}
+
 export const configSchema = z.object({
   PORT: port.default(8080),
   HOST: z.string().default('0.0.0.0'),
@@ -42,6 +68,17 @@ export const configSchema = z.object({
   DATA_DIR: z.string().default('./data'),
   /** Port of the embedded PostgreSQL; 0 = pick a free one on first start and keep it. */
   EMBEDDED_PG_PORT: port.default(0),
+  /**
+   * Tuning settings of the embedded PostgreSQL, `name=value` pairs separated by spaces or commas
+   * (e.g. `max_wal_size=4GB`), applied when the gateway starts the server. Only settings that tune
+   * memory, checkpoints, the WAL's writing, planning and autovacuum are taken (embeddedSettings);
+   * none that changes where it listens, who may connect or whether a commit is durable.
+   */
+  EMBEDDED_PG_SETTINGS: z.string().default('').transform((text, ctx) => {
+    const parsed = embeddedSettings(text);
+    if (typeof parsed === 'string') { ctx.addIssue({ code: 'custom', message: parsed }); return z.NEVER; }
+    return parsed;
+  }),
   DB_POOL_MAX: positive.default(10),
   /** Most messages committed in one group-commit transaction. */
   INGEST_BATCH_MAX: positive.default(256),

@@ -43,7 +43,12 @@ const newPassword = () => randomBytes(18).toString('base64url');
 /** Wait this long for a server that is starting or stopping before treating it as stuck, ms. */
 const SETTLE_MS = 15_000;
 
-export async function startEmbedded(dataDir: string, wantedPort: number, log: Logger): Promise<EmbeddedServer> {
+/**
+ * Starts the embedded server in `dataDir`, or adopts the one running there. `settings`
+ * (EMBEDDED_PG_SETTINGS, validated by the config) go to a server this call starts; a server it
+ * adopts keeps those it was started with until it is stopped (a graceful stop of the gateway stops it).
+ */
+export async function startEmbedded(dataDir: string, wantedPort: number, log: Logger, settings: readonly (readonly [string, string])[] = []): Promise<EmbeddedServer> {
   const root = path.resolve(dataDir);
   const pgDir = path.join(root, 'pg');
   const stateFile = path.join(root, 'embedded-pg.json');
@@ -62,6 +67,7 @@ export async function startEmbedded(dataDir: string, wantedPort: number, log: Lo
       writeState(stateFile, { ...state, port: left.port });
       await bootstrap(pgDir, urls(left.port).url, state, fresh, log);
       log.info('embedded_pg_adopted', { pid: left.pid, port: left.port });
+      if (settings.length > 0) log.warn('embedded_pg_settings_not_applied', { setting: 'EMBEDDED_PG_SETTINGS', count: settings.length });
       return { ...urls(left.port), port: left.port, adopted: true, alive: () => alive(left.pid), stop: () => stopPid(left.pid) };
     }
     log.warn('embedded_pg_stuck_restarting', { pid: left.pid });
@@ -79,7 +85,7 @@ export async function startEmbedded(dataDir: string, wantedPort: number, log: Lo
     // loopback TCP only: no other interface, no Unix socket; passwords stored as SCRAM
     // autovacuum looks every 10 s, not every minute: tables that start empty are analyzed while they
     // grow, so plans a connection keeps (made while a table held a few rows) are replaced soon
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'password_encryption=scram-sha-256', '-c', 'max_connections=200', '-c', 'autovacuum_naptime=10s'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'password_encryption=scram-sha-256', '-c', 'max_connections=200', '-c', 'autovacuum_naptime=10s', ...settings.flatMap(([name, value]) => ['-c', `${name}=${value}`])],
     onLog: () => {}, onError: () => {},
   });
   if (!existsSync(path.join(pgDir, 'PG_VERSION'))) {

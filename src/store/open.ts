@@ -36,10 +36,10 @@ const EMBEDDED_WATCH_MS = 1_000;
 /** The timeouts and the ping are optional here: a caller without them gets the defaults (DB_TIMEOUT_DEFAULTS). */
 type StoreConfig = Pick<Config, 'DATABASE_URL' | 'DATA_DIR' | 'EMBEDDED_PG_PORT' | 'DB_POOL_MAX'> & Partial<Pick<Config, 'DATABASE_ADMIN_URL' | 'DATABASE_APP_ROLE' | 'DB_CONNECT_TIMEOUT_MS' | 'DB_IDLE_TIMEOUT_MS'
   | 'DB_STATEMENT_TIMEOUT_MS' | 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS' | 'STORE_PING_INTERVAL_MS' | 'STORE_PING_IDLE_INTERVAL_MS' | 'STORE_PING_TIMEOUT_MS'
-  | 'PHI_KEYS' | 'PHI_KEY_FILE' | 'PHI_KMS_MODULE'>>;
+  | 'PHI_KEYS' | 'PHI_KEY_FILE' | 'PHI_KMS_MODULE' | 'EMBEDDED_PG_SETTINGS'>>;
 
 export async function openStore(config: StoreConfig, log: Logger, opts: { migrate?: boolean; name?: string; /** the gateway owns the embedded server: it stops one it adopted too */ owner?: boolean } = {}): Promise<Store> {
-  let server = config.DATABASE_URL ? undefined : await startEmbedded(config.DATA_DIR, config.EMBEDDED_PG_PORT, log);
+  let server = config.DATABASE_URL ? undefined : await startEmbedded(config.DATA_DIR, config.EMBEDDED_PG_PORT, log, config.EMBEDDED_PG_SETTINGS);
   const url = config.DATABASE_URL ?? server!.appUrl;
   const d = DB_TIMEOUT_DEFAULTS;
   const timeouts: ConnectOptions = {
@@ -86,7 +86,7 @@ export async function openStore(config: StoreConfig, log: Logger, opts: { migrat
           const port = server!.port;
           for (let attempt = 1; attempt <= EMBEDDED_RESTARTS; attempt++) {
             try {
-              const next = await startEmbedded(config.DATA_DIR, port, log);
+              const next = await startEmbedded(config.DATA_DIR, port, log, config.EMBEDDED_PG_SETTINGS);
               server = next;
               // the pool keeps its URL: a server that came back on another port cannot be used
               if (next.port !== port) { onFatal('embedded_pg_moved'); return; }

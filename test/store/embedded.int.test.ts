@@ -6,7 +6,7 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { startEmbedded, type EmbeddedServer } from '../../src/store/embedded.js';
 import { openStore } from '../../src/store/open.js';
-import { silentLogger } from '../../src/obs/log.js';
+import { createLogger, silentLogger } from '../../src/obs/log.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sb-embedded-'));
 const started: EmbeddedServer[] = [];
@@ -29,10 +29,14 @@ describe('embedded PostgreSQL', () => {
 
   it('adopts the server a killed process left running instead of starting a second one', async () => {
     const pid = pidOf();
-    const again = await startEmbedded(dir, 0, silentLogger);
+    const lines: string[] = [];
+    const again = await startEmbedded(dir, 0, createLogger('info', (l) => lines.push(l)), [['max_wal_size', '2GB']]);
     started.push(again);
     expect(again.adopted).toBe(true);
     expect(pidOf()).toBe(pid);
+    // EMBEDDED_PG_SETTINGS cannot reach a server already running: said, not silently dropped
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === 'embedded_pg_settings_not_applied'))
+      .toEqual([expect.objectContaining({ level: 'warn', setting: 'EMBEDDED_PG_SETTINGS', count: 1 })]);
     const sql = postgres(again.url, { max: 1 });
     expect((await sql`SELECT 1 AS one`)[0]!.one).toBe(1);
     await sql.end();
@@ -42,12 +46,18 @@ describe('embedded PostgreSQL', () => {
     const before = started.pop()!;
     const { port } = before;
     await before.stop();
-    const fresh = await startEmbedded(dir, 0, silentLogger);
+    const fresh = await startEmbedded(dir, 0, silentLogger, [['max_wal_size', '2GB'], ['checkpoint_timeout', '15min'], ['autovacuum_naptime', '5s']]);
     started.push(fresh);
     expect(fresh.adopted).toBe(false);
     expect(fresh.port).toBe(port);
     const sql = postgres(fresh.url, { max: 1 });
     expect((await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM schema_migrations`)[0]!.n).toBeGreaterThan(0);
+    // the server it starts takes EMBEDDED_PG_SETTINGS, over the gateway's own defaults; the rest stay
+    const shown = async (name: string) => (await sql.unsafe<{ v: string }[]>(`SELECT current_setting('${name}') AS v`))[0]!.v;
+    expect(await shown('max_wal_size')).toBe('2GB');
+    expect(await shown('checkpoint_timeout')).toBe('15min');
+    expect(await shown('autovacuum_naptime')).toBe('5s');
+    expect(await shown('listen_addresses')).toBe('127.0.0.1');
     await sql.end();
   }, 60_000);
 });
