@@ -407,6 +407,7 @@ export async function run(): Promise<void> {
     ...(THREAD !== undefined ? { PROCESSING_THREAD: THREAD === '1' ? 'true' : 'false' } : {}),
     ...(GATHER !== undefined ? { WORKER_GATHER_MS: GATHER } : {}),
     ...(machineDb ? { DATABASE_URL: machineDb.url } : {}),
+    ...(process.env.EMBEDDED_PG_SETTINGS ? { EMBEDDED_PG_SETTINGS: process.env.EMBEDDED_PG_SETTINGS } : {}),
   });
   const t0 = performance.now();
   const gw = await startGateway(config, createLogger('error'));

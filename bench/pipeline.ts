@@ -34,6 +34,7 @@ import { DELIVERY_DEFAULTS } from '../src/delivery/index.js';
 import { migrate } from '../src/store/migrate.js';
 import { ensureIdKey } from '../src/store/index.js';
 import { startEmbedded } from '../src/store/embedded.js';
+import { loadConfig } from '../src/config/index.js';
 import { adminUrl, freshDatabase, preloadResources } from './db.js';
 import { fmt, percentile } from './stats.js';
 import { oru, rng, trafficItem, type Traffic } from './pipeline-messages.js';
@@ -422,7 +423,8 @@ export async function run(): Promise<void> {
     await onServer('machine PostgreSQL', adminUrl());
     return;
   }
-  const embedded = await startEmbedded('.bench-pg', 0, silentLogger);
+  // EMBEDDED_PG_SETTINGS, as the gateway takes it
+  const embedded = await startEmbedded('.bench-pg', 0, silentLogger, loadConfig({ EMBEDDED_PG_SETTINGS: process.env.EMBEDDED_PG_SETTINGS ?? '' }).EMBEDDED_PG_SETTINGS);
   try {
     await onServer('embedded PostgreSQL', embedded.url);
   } finally {
