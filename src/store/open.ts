@@ -154,15 +154,14 @@ export const GROWING_TABLES = [
 
 /** Warns when autovacuum cannot analyze the growing tables: off for the server, no statistics kept, or off for one of them. */
 export async function warnIfNoAutovacuum(sql: Sql, log: Logger): Promise<void> {
-  const [s] = await sql<{ autovacuum: boolean; counts: boolean }[]>`
-    SELECT current_setting('autovacuum') = 'on' AS autovacuum, current_setting('track_counts') = 'on' AS counts`;
+  const [s] = await sql<{ autovacuum: boolean; counts: boolean; off: string[] }[]>`
+    SELECT current_setting('autovacuum') = 'on' AS autovacuum, current_setting('track_counts') = 'on' AS counts,
+      ARRAY(SELECT c.relname::text FROM pg_class c
+            WHERE c.relname = ANY(${[...GROWING_TABLES]}::text[]) AND c.relnamespace = current_schema()::regnamespace
+              AND EXISTS (SELECT FROM unnest(c.reloptions) o WHERE split_part(o, '=', 1) = 'autovacuum_enabled' AND NOT split_part(o, '=', 2)::boolean)
+            ORDER BY c.relname) AS off`;
   if (!s!.autovacuum || !s!.counts) log.warn('db_autovacuum_off', { setting: s!.autovacuum ? 'track_counts' : 'autovacuum' });
-  const off = await sql<{ table: string }[]>`
-    SELECT c.relname::text AS table FROM pg_class c
-    WHERE c.relname = ANY(${[...GROWING_TABLES]}::text[]) AND c.relnamespace = current_schema()::regnamespace
-      AND EXISTS (SELECT FROM unnest(c.reloptions) o WHERE split_part(o, '=', 1) = 'autovacuum_enabled' AND NOT split_part(o, '=', 2)::boolean)
-    ORDER BY c.relname`;
-  for (const t of off) log.warn('db_autovacuum_off', { setting: 'autovacuum_enabled', table: t.table });
+  for (const table of s!.off) log.warn('db_autovacuum_off', { setting: 'autovacuum_enabled', table });
 }
 
 async function warnIfPrivileged(sql: Sql, log: Logger): Promise<void> {
