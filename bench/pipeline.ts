@@ -1,4 +1,4 @@
-// npm run bench -- pipeline [--n 4000] [--senders 1,50] [--preload 0,100000,1000000] [--trials 3] [--burst 5000] [--one-connection 3000] [--db embedded|machine] [--thread 0|1] [--nice 10] [--inflight N] [--gather 20] [--workers 2] [--young 16]
+// npm run bench -- pipeline [--n 4000] [--senders 1,50] [--preload 0,100000,1000000] [--trials 3] [--burst 5000] [--one-connection 3000] [--db embedded|machine] [--thread 0|1] [--nice 10] [--inflight N] [--gather 20] [--workers 2] [--young 16] [--peer 0|1]
 //
 // The processing pipeline end to end: a gateway (intake, MLLP listener, workers with their mapping
 // threads, routing on a stored schedule) on a fresh database, its routine workers in the processing
@@ -17,7 +17,7 @@
 // run on this machine) gives the rate both cores could reach whatever else shares them.
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import postgres from 'postgres';
 import { MllpListener } from '../src/mllp/index.js';
 import * as ingest from '../src/ingest/index.js';
@@ -68,10 +68,24 @@ const THREADS = Number(arg('threads', '1'));
 const NICE = Number(arg('nice', '10'));
 /** with --thread 1: the processing thread's young generation, MiB (the gateway's PROCESSING_YOUNG_MB) */
 const YOUNG = Number(arg('young', '16'));
+/**
+ * --peer 1: the processing thread hosted by a second process (bench/pipeline-peer.ts), every task of
+ * it at --nice, instead of by the gateway's: what a separate processing process would change (the
+ * gateway does not run one). Its CPU is counted with the gateway's.
+ */
+const PEER = arg('peer', '0') !== '0';
 /** the routine workers' WORKER_GATHER_MS (the gateway's default; 0: claim at once) */
 const GATHER = Number(arg('gather', '20'));
 /** routine runs start held for their digest, as the gateway's workers start them (delivery's defaults) */
 const HOLD = { startOfDay: DELIVERY_DEFAULTS.startOfDay, maxAgeMs: DELIVERY_DEFAULTS.maxAgeMs };
+
+/** The processing peer's process (--peer 1) while a gateway runs, and its CPU time so far, ms (utime + stime of all its threads). */
+let peerPid: number | undefined;
+function peerCpuMs(): number {
+  if (peerPid === undefined) return 0;
+  const f = readFileSync(`/proc/${peerPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
 
 /** Counts statements per connection pool (postgres.js `debug` runs once per query sent). */
 class Counter { n = 0; }
@@ -101,7 +115,7 @@ async function gateway(url: string) {
   const mapper = new pipeline.MapPool({ config: DEFAULT_SITE_CONFIG, idKey, threads: MAP_THREADS, budgetMs: 2_000, log: silentLogger });
   const workers: InstanceType<typeof pipeline.InboxWorker>[] = [];
   const processing: pipeline.ProcessingThread[] = [];
-  const writer = new ingest.InboxWriter(sql, { maxBatch: 256, ...(arg('inflight', '') ? { maxInFlight: Number(arg('inflight', '')) } : {}), onInserted: (p) => { workers.forEach((w) => w.poke(p)); processing.forEach((t) => t.poke(p)); } });
+  const writer = new ingest.InboxWriter(sql, { maxBatch: 256, ...(arg('inflight', '') ? { maxInFlight: Number(arg('inflight', '')) } : {}), onInserted: (p) => { workers.forEach((w) => w.poke(p)); processing.forEach((t) => t.poke(p)); peer?.send({ t: 'poke', p }); } });
   const intake = new ingest.Hl7Intake({ sql, writer, metrics, log: silentLogger, appName: 'SWITCHBOARD' });
   const listener = new MllpListener({ host: '127.0.0.1', port: 0, maxFrameBytes: 1 << 20, idleTimeoutMs: 60_000, frameTimeoutMs: 10_000, maxConnections: 200, log: silentLogger }, intake.mllpHandlers(1 << 20));
   const port = await listener.listen();
@@ -112,7 +126,26 @@ async function gateway(url: string) {
     schedules, idKey, batch: 4, minPriority: 1, hold: HOLD, mapper, inlineMaxBytes: INLINE, ...(shared ? { onLaneState: (l: pipeline.Lane) => shared.publish(l) } : {}),
   });
   workers.push(lane);
-  if (shared) {
+  let peer: ChildProcess | undefined;
+  if (shared && PEER) {
+    const keys = benchKeys();
+    const child = fork(new URL('./pipeline-peer.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'], serialization: 'advanced' });
+    child.on('message', (m: { t: string; s?: pipeline.StageTimes }) => { if (m.t === 'stages' && m.s) onStages(m.s); });
+    child.send({
+      nice: NICE, keys,
+      setup: {
+        db: { url, max: WORKERS + 1, name: 'bench-processing', timeouts: DB_TIMEOUT_DEFAULTS },
+        workers: { concurrency: WORKERS, batch: BATCH, gatherMs: GATHER, claimMs: 60_000, pollMs: 1_000, maxAttempts: 5, appName: 'SWITCHBOARD', inlineMaxBytes: INLINE, mapThreads: MAP_THREADS, mapBudgetMs: 2_000, nice: NICE, youngMb: YOUNG },
+        siteConfig: DEFAULT_SITE_CONFIG, idKey, keys, scheduleLimits: DEFAULT_SCHEDULE_LIMITS, route: true, hold: HOLD,
+      },
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.on('message', (m: { t: string }) => { if (m.t === 'ready') resolve(); });
+      child.once('exit', (code) => reject(new Error(`the processing peer exited with ${code}`)));
+    });
+    peer = child;
+    peerPid = child.pid;
+  } else if (shared) {
     // the routine workers as the gateway runs them: the same host (one per processing thread, the
     // workers shared among them as the gateway shares them), their stage times posted back
     const keys = benchKeys();
@@ -138,7 +171,8 @@ async function gateway(url: string) {
     port, sql, writer, metrics, intakeCount, workCount, stages,
     close: async () => {
       await listener.close(1000);
-      await Promise.all([...workers.map((w) => w.stop()), ...processing.map((t) => t.stop())]);
+      await Promise.all([...workers.map((w) => w.stop()), ...processing.map((t) => t.stop()), ...(peer ? [new Promise<void>((resolve) => { peer!.once('exit', () => resolve()); peer!.send({ t: 'stop' }); })] : [])]);
+      peerPid = undefined;
       await mapper.close();
       await schedules.stop();
       await sql.end();
@@ -254,6 +288,7 @@ async function throughput(url: string, n: number, senders: number, preloaded: nu
     const [{ id0 } = { id0: '0' }] = await gw.sql<{ id0: string }[]>`SELECT coalesce(max(id), 0)::text AS id0 FROM inbox`;
     const db0 = await dbCpu(gw.sql);
     const c0 = process.cpuUsage();
+    const p0 = peerCpuMs();
     const t0 = performance.now();
     const callsDone = Promise.all(calls.map((c) => ingest.receiveCall(gw.writer, gw.metrics, c.note, { idempotencyKey: c.key, submitter: 'bench', peer: null })));
     const r = await send(gw.port, { connections: 8, n, tag: `T${senders}-${preloaded}`, traffic, seed: 11 });
@@ -287,6 +322,7 @@ async function throughput(url: string, n: number, senders: number, preloaded: nu
     sampling = false;
     await sampler;
     const c1 = process.cpuUsage(c0);
+    const peerMs = peerCpuMs() - p0;
     const db1 = await dbCpu(gw.sql, db0.now);
     const st = gw.stages;
     const rows = st.rows - s0.rows;
@@ -296,7 +332,7 @@ async function throughput(url: string, n: number, senders: number, preloaded: nu
       ceiling, intake, processing: caughtUp ? caughtUp.done / ((caughtUp.at - t0) / 1000) : total / ((t1 - t0) / 1000), ackP99: percentile(sorted, 99), n: total,
       perMsg: { claim: per('claim'), map: per('map'), route: per('route'), save: per('save'), commit: per('commit') },
       stmts: (gw.workCount.n - w0) / total, batch: rows / Math.max(1, st.rounds - s0.rounds),
-      cpu: { gateway: (c1.user + c1.system) / 1000 / total, db: db1.total / total },
+      cpu: { gateway: ((c1.user + c1.system) / 1000 + peerMs) / total, db: db1.total / total },
       pacedAckP99: percentile([...paced.lat].sort((a, b) => a - b), 99), pacedBacklog, pacedInGateway: { ms10: within(0.01), ms20: within(0.02) },
     };
   } finally {
@@ -394,7 +430,7 @@ async function onServer(label: string, admin: string): Promise<void> {
   const preloads = list(arg('preload', '0'));
   const trials = Number(arg('trials', '3'));
   const burst = Number(arg('burst', '5000'));
-  console.log(`\n### ${label}  (${availableParallelism()} cores, shared; ${WORKERS} workers x batch ${BATCH}, ${MAP_THREADS} mapping threads, messages up to ${fmt(INLINE)} bytes mapped inline; routine workers ${THREAD ? `in the processing thread (young generation ${YOUNG} MB)` : 'on the main thread'}; N = ${fmt(n)} per run: 70% ORU^R01 with 15 OBX (2% critical), 20% ADT A01/A08, 10% call notes)`);
+  console.log(`\n### ${label}  (${availableParallelism()} cores, shared; ${WORKERS} workers x batch ${BATCH}, ${MAP_THREADS} mapping threads, messages up to ${fmt(INLINE)} bytes mapped inline; routine workers ${THREAD ? `in the processing thread (young generation ${YOUNG} MB)${PEER ? `, hosted by a second process at nice ${NICE}` : ''}` : 'on the main thread'}; N = ${fmt(n)} per run: 70% ORU^R01 with 15 OBX (2% critical), 20% ADT A01/A08, 10% call notes)`);
   const ceiling = mappingCeiling({ senders: 1, patients: 1000, criticalShare: 0.02 }, new Uint8Array(32));
   console.log(`mapping only, one core (the ceiling per mapping core): ${fmt(ceiling)} msg/s`);
   console.log('\n| senders | store preloaded | intake msg/s | processing msg/s (stored -> FHIR saved, routed) | mapping-only msg/s on one core, same moment | processing / that ceiling | ACK p99 ms while processing (as fast as ACKs come) | ACK p99 ms at 200 msg/s while the backlog drains (backlog) | of those, ACK ready in the gateway within 10 / 20 ms | per message ms: claim / parse+map / route / FHIR save / commit | worker statements per message | rows per batch | CPU ms per message: gateway process / database | the 2 cores\' ceiling at that CPU, msg/s |');
