@@ -115,7 +115,8 @@ async function gateway(url: string) {
   const mapper = new pipeline.MapPool({ config: DEFAULT_SITE_CONFIG, idKey, threads: MAP_THREADS, budgetMs: 2_000, log: silentLogger });
   const workers: InstanceType<typeof pipeline.InboxWorker>[] = [];
   const processing: pipeline.ProcessingThread[] = [];
-  const writer = new ingest.InboxWriter(sql, { maxBatch: 256, ...(arg('inflight', '') ? { maxInFlight: Number(arg('inflight', '')) } : {}), onInserted: (p) => { workers.forEach((w) => w.poke(p)); processing.forEach((t) => t.poke(p)); peer?.send({ t: 'poke', p }); } });
+  const commits = { on: false, ms: [] as number[] };
+  const writer = new ingest.InboxWriter(sql, { maxBatch: 256, onBatch: (_n, seconds) => { if (commits.on) commits.ms.push(seconds * 1000); }, ...(arg('inflight', '') ? { maxInFlight: Number(arg('inflight', '')) } : {}), onInserted: (p) => { workers.forEach((w) => w.poke(p)); processing.forEach((t) => t.poke(p)); peer?.send({ t: 'poke', p }); } });
   const intake = new ingest.Hl7Intake({ sql, writer, metrics, log: silentLogger, appName: 'SWITCHBOARD' });
   const listener = new MllpListener({ host: '127.0.0.1', port: 0, maxFrameBytes: 1 << 20, idleTimeoutMs: 60_000, frameTimeoutMs: 10_000, maxConnections: 200, log: silentLogger }, intake.mllpHandlers(1 << 20));
   const port = await listener.listen();
@@ -168,7 +169,7 @@ async function gateway(url: string) {
   for (const w of workers) await w.start();
   for (const t of processing) await t.start();
   return {
-    port, sql, writer, metrics, intakeCount, workCount, stages,
+    port, sql, writer, metrics, intakeCount, workCount, stages, commits,
     close: async () => {
       await listener.close(1000);
       await Promise.all([...workers.map((w) => w.stop()), ...processing.map((t) => t.stop()), ...(peer ? [new Promise<void>((resolve) => { peer!.once('exit', () => resolve()); peer!.send({ t: 'stop' }); })] : [])]);
@@ -249,6 +250,8 @@ interface RunResult {
   pacedAckP99: number; pacedBacklog: number;
   /** share of the paced messages whose ACK was ready within 10 / 20 ms of the message, as the gateway's own histogram saw it (the sender process's scheduling excluded) */
   pacedInGateway: { ms10: number; ms20: number };
+  /** the intake's group commits meanwhile (the insert and its commit, from sent to committed), ms, and how many */
+  pacedCommit: { p50: number; p99: number; n: number };
 }
 
 /** CPU ms of one process (utime + stime, clock ticks of 10 ms), 0 when it is gone. */
@@ -312,9 +315,12 @@ async function throughput(url: string, n: number, senders: number, preloaded: nu
         else await new Promise((res) => setTimeout(res, 100));
       }
     })();
+    gw.commits.on = true;
     const h0 = await ackBuckets(gw.metrics);
     const paced = await send(gw.port, { connections: 8, n: 1000, tag: `P${senders}-${preloaded}`, traffic, seed: 12, rate: 200 });
     const h1 = await ackBuckets(gw.metrics);
+    gw.commits.on = false;
+    const commitMs = [...gw.commits.ms].sort((a, b) => a - b);
     const within = (le: number) => ((h1.get(le) ?? 0) - (h0.get(le) ?? 0)) / Math.max(1, (h1.get(Infinity) ?? 0) - (h0.get(Infinity) ?? 0));
     const total = r.sent + calls.length + paced.sent;
     const intake = (r.sent + calls.length) / r.seconds;
@@ -334,6 +340,7 @@ async function throughput(url: string, n: number, senders: number, preloaded: nu
       stmts: (gw.workCount.n - w0) / total, batch: rows / Math.max(1, st.rounds - s0.rounds),
       cpu: { gateway: ((c1.user + c1.system) / 1000 + peerMs) / total, db: db1.total / total },
       pacedAckP99: percentile([...paced.lat].sort((a, b) => a - b), 99), pacedBacklog, pacedInGateway: { ms10: within(0.01), ms20: within(0.02) },
+      pacedCommit: { p50: percentile(commitMs, 50), p99: percentile(commitMs, 99), n: commitMs.length },
     };
   } finally {
     await gw.close();
@@ -443,7 +450,7 @@ async function onServer(label: string, admin: string): Promise<void> {
         const r = await throughput(db.url, n, senders, preloaded);
         const p = r.perMsg;
         console.log(`| ${senders} | ${fmt(preloaded)} | ${fmt(r.intake)} | ${fmt(r.processing)} | ${fmt(r.ceiling)} | ${fmt(r.processing / r.ceiling, 3)} | ${fmt(r.ackP99, 1)} | ${fmt(r.pacedAckP99, 1)} (${fmt(r.pacedBacklog)}) | ${fmt(100 * r.pacedInGateway.ms10, 1)}% / ${fmt(100 * r.pacedInGateway.ms20, 1)}% | ${fmt(p.claim!, 2)} / ${fmt(p.map!, 2)} / ${fmt(p.route!, 2)} / ${fmt(p.save!, 2)} / ${fmt(p.commit!, 2)} | ${THREAD ? 'n/a (in the thread)' : fmt(r.stmts, 2)} | ${fmt(r.batch, 1)} | ${fmt(r.cpu.gateway, 2)} / ${fmt(r.cpu.db, 2)} | ${fmt(2000 / (r.cpu.gateway + r.cpu.db))} |`);
-        console.log(`  load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' / ')}`);
+        console.log(`  intake's group commits at 200 msg/s while draining: ${fmt(r.pacedCommit.n)}, from sent to committed p50 ${fmt(r.pacedCommit.p50, 1)} / p99 ${fmt(r.pacedCommit.p99, 1)} ms; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' / ')}`);
         byPreload.set(preloaded, r.processing);
       } finally {
         await db.drop();

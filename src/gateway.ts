@@ -123,7 +123,7 @@ async function startOnStore(config: Config, log: Logger, opts: GatewayOptions, s
     for (const t of processing) t.poke(priorities);
   };
   const writer = new InboxWriter(store.sql, {
-    maxBatch: config.INGEST_BATCH_MAX, maxInFlight: config.INGEST_MAX_IN_FLIGHT, onBatch: (n) => metrics.batchSize.observe(n), onInserted: pokeWorkers,
+    maxBatch: config.INGEST_BATCH_MAX, maxInFlight: config.INGEST_MAX_IN_FLIGHT, onBatch: (n, s) => { metrics.batchSize.observe(n); metrics.ingestCommit.observe(s); }, onInserted: pokeWorkers,
   });
   let fatal = false;
   const onFatal = (reason: string) => {

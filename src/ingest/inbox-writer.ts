@@ -39,8 +39,8 @@ export interface InboxWriterOptions {
    * stayed where it was (bench ingest and pipeline, README "Benchmarks").
    */
   maxInFlight?: number;
-  /** Called after each committed batch with its size (metrics). */
-  onBatch?: (size: number) => void;
+  /** Called after each committed batch with its size and how long its statements took from sent to committed, s (metrics). */
+  onBatch?: (size: number, seconds: number) => void;
   /**
    * Called after a batch stored new rows, with the most and the least urgent intake priority among
    * them (0 routine .. 3 stat): wakes this process's workers at once (a critical lane only for rows
@@ -167,7 +167,9 @@ export class InboxWriter {
 
   private async commit(batch: Pending[]): Promise<void> {
     try {
+      const started = performance.now();
       const results = await this.write(batch);
+      const seconds = (performance.now() - started) / 1000;
       // within one batch, the second of two identical keys is a duplicate of the first
       const seen = new Set<string>();
       for (const p of batch) {
@@ -175,7 +177,7 @@ export class InboxWriter {
         p.resolve(seen.has(p.key) ? { ...r, duplicate: true, controlIdReused: false } : r);
         seen.add(p.key);
       }
-      this.opts.onBatch?.(batch.length);
+      this.opts.onBatch?.(batch.length, seconds);
     } catch (e) {
       // The store refused the statement for something in it, not for being down: one row it cannot
       // take must not fail the messages that shared its batch, so each row is written on its own

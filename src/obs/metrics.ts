@@ -12,6 +12,7 @@ export interface Metrics {
   unavailable: Counter<'source'>;
   ackLatency: Histogram<'source'>;
   batchSize: Histogram;
+  ingestCommit: Histogram;
   processed: Counter<'type' | 'outcome'>;
   routed: Counter<'outcome'>;
   queueDepth: Gauge<'state'>;
@@ -35,6 +36,10 @@ export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     }),
     batchSize: new Histogram({ name: 'switchboard_ingest_batch_size', help: 'Messages committed per group-commit transaction', registers: r, buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256] }),
+    ingestCommit: new Histogram({
+      name: 'switchboard_ingest_commit_seconds', help: 'Group-commit statements of the inbox, from sent to committed (an ACK waits for its own, after any queue for a commit slot)', registers: r,
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    }),
     processed: new Counter({ name: 'switchboard_messages_processed_total', help: 'Inbox rows processed by the worker, by outcome', labelNames: ['type', 'outcome'], registers: r }),
     routed: new Counter({ name: 'switchboard_messages_routed_total', help: 'Messages needing a human, by routing outcome (routed, no_coverage, unrouted)', labelNames: ['outcome'], registers: r }),
     queueDepth: new Gauge({ name: 'switchboard_inbox_queue_depth', help: 'Inbox rows by state (sampled)', labelNames: ['state'], registers: r }),

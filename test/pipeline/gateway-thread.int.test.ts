@@ -62,6 +62,13 @@ describe('a gateway with the processing thread', () => {
     await until('the counters', async () => (await gw!.metrics.processed.get()).values.reduce((n, v) => n + v.value, 0) === 10);
     const exposed = await gw!.metrics.registry.metrics();
     gw!.processing.forEach((_, i) => expect(exposed).toMatch(new RegExp(`switchboard_processing_thread_up\\{thread="${i}"\\} 1`)));
+    // every group commit that stored them is timed: one observation per committed batch, the batches holding the 10 messages
+    const value = async (h: { get(): Promise<{ values: { metricName?: string; value: number }[] }> }, name: string) => (await h.get()).values.find((v) => v.metricName === name)!.value;
+    const batches = await value(gw!.metrics.batchSize, 'switchboard_ingest_batch_size_count');
+    expect(await value(gw!.metrics.batchSize, 'switchboard_ingest_batch_size_sum')).toBe(10);
+    expect(await value(gw!.metrics.ingestCommit, 'switchboard_ingest_commit_seconds_count')).toBe(batches);
+    expect(await value(gw!.metrics.ingestCommit, 'switchboard_ingest_commit_seconds_sum')).toBeGreaterThan(0);
+    expect(exposed).toContain('switchboard_ingest_commit_seconds_bucket');
   });
 
   it('a graceful close stops the thread and closes its connections', { timeout: 60_000 }, async () => {
