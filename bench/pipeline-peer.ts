@@ -3,6 +3,8 @@
 // platform threads included: the collector's parallel work for this heap runs at the drain's
 // priority, and the gateway's main thread keeps its own pool at nice 0). A measurement of what
 // running the routine processing as a separate process would change; the gateway does not do it.
+// The critical lane's state is in the gateway's memory, not shared with this process, so these
+// workers claim urgent rows too (as a replica's do).
 import { readdirSync } from 'node:fs';
 import os from 'node:os';
 import postgres from 'postgres';
