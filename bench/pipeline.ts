@@ -79,14 +79,6 @@ const GATHER = Number(arg('gather', '20'));
 /** routine runs start held for their digest, as the gateway's workers start them (delivery's defaults) */
 const HOLD = { startOfDay: DELIVERY_DEFAULTS.startOfDay, maxAgeMs: DELIVERY_DEFAULTS.maxAgeMs };
 
-/** The processing peer's process (--peer 1) while a gateway runs, and its CPU time so far, ms (utime + stime of all its threads). */
-let peerPid: number | undefined;
-function peerCpuMs(): number {
-  if (peerPid === undefined) return 0;
-  const f = readFileSync(`/proc/${peerPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
-
 /** Counts statements per connection pool (postgres.js `debug` runs once per query sent). */
 class Counter { n = 0; }
 
@@ -127,35 +119,29 @@ async function gateway(url: string) {
     schedules, idKey, batch: 4, minPriority: 1, hold: HOLD, mapper, inlineMaxBytes: INLINE, ...(shared ? { onLaneState: (l: pipeline.Lane) => shared.publish(l) } : {}),
   });
   workers.push(lane);
+  // a processing thread's setup, as the gateway's processingSetup makes it from its settings
+  const threadSetup = (concurrency: number, keys: KeyMaterial): pipeline.ProcessingSetup => ({
+    db: { url, max: concurrency + 1, name: 'bench-processing', timeouts: DB_TIMEOUT_DEFAULTS },
+    workers: { concurrency, batch: BATCH, gatherMs: GATHER, claimMs: 60_000, pollMs: 1_000, maxAttempts: 5, appName: 'SWITCHBOARD', inlineMaxBytes: INLINE, mapThreads: MAP_THREADS, mapBudgetMs: 2_000, nice: NICE, youngMb: YOUNG },
+    siteConfig: DEFAULT_SITE_CONFIG, idKey, keys, scheduleLimits: DEFAULT_SCHEDULE_LIMITS, route: true, hold: HOLD,
+  });
   let peer: ChildProcess | undefined;
   if (shared && PEER) {
     const keys = benchKeys();
     const child = fork(new URL('./pipeline-peer.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'], serialization: 'advanced' });
     child.on('message', (m: { t: string; s?: pipeline.StageTimes }) => { if (m.t === 'stages' && m.s) onStages(m.s); });
-    child.send({
-      nice: NICE, keys,
-      setup: {
-        db: { url, max: WORKERS + 1, name: 'bench-processing', timeouts: DB_TIMEOUT_DEFAULTS },
-        workers: { concurrency: WORKERS, batch: BATCH, gatherMs: GATHER, claimMs: 60_000, pollMs: 1_000, maxAttempts: 5, appName: 'SWITCHBOARD', inlineMaxBytes: INLINE, mapThreads: MAP_THREADS, mapBudgetMs: 2_000, nice: NICE, youngMb: YOUNG },
-        siteConfig: DEFAULT_SITE_CONFIG, idKey, keys, scheduleLimits: DEFAULT_SCHEDULE_LIMITS, route: true, hold: HOLD,
-      },
-    });
+    child.send({ nice: NICE, keys, setup: threadSetup(WORKERS, keys) });
     await new Promise<void>((resolve, reject) => {
       child.on('message', (m: { t: string }) => { if (m.t === 'ready') resolve(); });
       child.once('exit', (code) => reject(new Error(`the processing peer exited with ${code}`)));
     });
     peer = child;
-    peerPid = child.pid;
   } else if (shared) {
     // the routine workers as the gateway runs them: the same host (one per processing thread, the
     // workers shared among them as the gateway shares them), their stage times posted back
     const keys = benchKeys();
     pipeline.processingShares(WORKERS, THREADS, availableParallelism()).forEach((concurrency, index) => processing.push(new pipeline.ProcessingThread({
-      setup: {
-        db: { url, max: concurrency + 1, name: 'bench-processing', timeouts: DB_TIMEOUT_DEFAULTS },
-        workers: { concurrency, batch: BATCH, gatherMs: GATHER, claimMs: 60_000, pollMs: 1_000, maxAttempts: 5, appName: 'SWITCHBOARD', inlineMaxBytes: INLINE, mapThreads: MAP_THREADS, mapBudgetMs: 2_000, nice: NICE, youngMb: YOUNG },
-        siteConfig: DEFAULT_SITE_CONFIG, idKey, keys, scheduleLimits: DEFAULT_SCHEDULE_LIMITS, route: true, hold: HOLD,
-      },
+      setup: threadSetup(concurrency, keys),
       log: silentLogger, metrics, lane: shared, onStages, index, ...(NICE > 0 ? { lowerBackends: sql } : {}),
     })));
   } else {
@@ -170,10 +156,11 @@ async function gateway(url: string) {
   for (const t of processing) await t.start();
   return {
     port, sql, writer, metrics, intakeCount, workCount, stages, commits,
+    /** CPU ms of the --peer process so far (0 without one): counted with the gateway's */
+    peerCpuMs: () => (peer?.pid === undefined ? 0 : procCpu(peer.pid)),
     close: async () => {
       await listener.close(1000);
       await Promise.all([...workers.map((w) => w.stop()), ...processing.map((t) => t.stop()), ...(peer ? [new Promise<void>((resolve) => { peer!.once('exit', () => resolve()); peer!.send({ t: 'stop' }); })] : [])]);
-      peerPid = undefined;
       await mapper.close();
       await schedules.stop();
       await sql.end();
@@ -291,7 +278,7 @@ async function throughput(url: string, n: number, senders: number, preloaded: nu
     const [{ id0 } = { id0: '0' }] = await gw.sql<{ id0: string }[]>`SELECT coalesce(max(id), 0)::text AS id0 FROM inbox`;
     const db0 = await dbCpu(gw.sql);
     const c0 = process.cpuUsage();
-    const p0 = peerCpuMs();
+    const p0 = gw.peerCpuMs();
     const t0 = performance.now();
     const callsDone = Promise.all(calls.map((c) => ingest.receiveCall(gw.writer, gw.metrics, c.note, { idempotencyKey: c.key, submitter: 'bench', peer: null })));
     const r = await send(gw.port, { connections: 8, n, tag: `T${senders}-${preloaded}`, traffic, seed: 11 });
@@ -328,7 +315,7 @@ async function throughput(url: string, n: number, senders: number, preloaded: nu
     sampling = false;
     await sampler;
     const c1 = process.cpuUsage(c0);
-    const peerMs = peerCpuMs() - p0;
+    const peerMs = gw.peerCpuMs() - p0;
     const db1 = await dbCpu(gw.sql, db0.now);
     const st = gw.stages;
     const rows = st.rows - s0.rows;
